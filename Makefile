@@ -1,0 +1,50 @@
+# The README's two commands are `make demo` and `make test`; everything else is a helper.
+# Each target creates the virtualenv it needs from requirements-dev.txt (PyPI only).
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cksum requirements-dev.txt | cut -d' ' -f1)
+PYTEST := $(BIN)/python -m pytest
+XDIST  ?= -n 2
+QUICK  ?=
+
+.PHONY: help venv demo test unit units emulator-test integration sanity lint docs changelog-lint bench clean
+
+help:
+	@echo "make demo   - run the nightly compliance playbook against the bundled EM emulator"
+	@echo "make test   - run every test (unit, emulator, integration, quality gates)"
+	@echo "make bench  - benchmark (QUICK=1 for the small CI variant)"
+
+venv: $(STAMP)
+
+$(STAMP): requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+demo: venv
+	$(BIN)/python tools/demo.py
+
+test: venv
+	$(PYTEST) $(XDIST) tests/unit tests/emulator/tests tests/integration
+
+unit: venv
+	$(PYTEST) tests/unit
+
+emulator-test: venv
+	$(PYTEST) $(XDIST) tests/emulator/tests
+
+integration: venv
+	$(PYTEST) $(XDIST) tests/integration
+
+sanity: venv
+	tools/ansible-test.sh sanity
+
+units: venv
+	tools/ansible-test.sh units
+
+clean:
+	rm -rf .build reports tests/output .pytest_cache
