@@ -1,0 +1,99 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, backupops engineering
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Typed errors of the EM client.
+
+Each failure the client can meet has its own class so that callers (the module base, the
+retry loop, the re-logon logic) decide by type instead of by parsing messages. Every error
+knows the request it belongs to (method, path, query type, never the token or password) and
+EM's own ``Message``; ``str(error)`` is the one line a playbook user reads.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class EMError(Exception):
+    """Base class: something went wrong talking to Enterprise Manager."""
+
+    hint = None
+
+    def __init__(self, message, request=None, status=None, em_message=None, hint=None):
+        super(EMError, self).__init__(message)
+        self.message = message
+        self.request = request
+        self.status = status
+        self.em_message = em_message
+        if hint:
+            self.hint = hint
+
+    def __str__(self):
+        parts = []
+        if self.request:
+            parts.append("%s failed:" % self.request)
+        parts.append(self.message)
+        if self.em_message:
+            parts.append("EM says: %s" % self.em_message)
+        text = " ".join(parts)
+        if self.hint:
+            text = "%s (hint: %s)" % (text.rstrip("."), self.hint)
+        return text
+
+
+class EMValidationError(EMError):
+    """A module option cannot be turned into a safe request; raised before anything is sent."""
+
+
+class EMTransportError(EMError):
+    """No usable HTTP answer: connection refused, DNS, TLS, timeout, body too large."""
+
+
+class EMResponseError(EMError):
+    """EM answered, but the body cannot be parsed or lacks what the protocol promises."""
+
+
+class EMHTTPError(EMError):
+    """EM answered with an error status; subclasses per status class."""
+
+
+class EMBadRequestError(EMHTTPError):
+    """400: EM rejected the request (bad filter, sort field, page size...)."""
+
+
+class EMAuthError(EMHTTPError):
+    """401: wrong credentials, or the session token expired (15 min idle) or was logged off."""
+
+    hint = "check username and password (or that session_id is still valid; EM sessions expire after 15 minutes idle)"
+
+
+class EMForbiddenError(EMHTTPError):
+    """403: the account lacks the EM role for this resource."""
+
+    hint = ("the account's EM role does not allow this; Portal Administrator is needed for jobs, "
+            "Portal User can read task sessions and tasks")
+
+
+class EMNotFoundError(EMHTTPError):
+    """404: no such object (or not an EM endpoint at all)."""
+
+
+class EMServerError(EMHTTPError):
+    """5xx: EM failed internally or is overloaded."""
+
+
+STATUS_ERRORS = {
+    400: EMBadRequestError,
+    401: EMAuthError,
+    403: EMForbiddenError,
+    404: EMNotFoundError,
+}
+
+
+def error_class_for_status(status):
+    """Pick the typed error for an HTTP status (5xx -> EMServerError, other -> EMHTTPError)."""
+    if status in STATUS_ERRORS:
+        return STATUS_ERRORS[status]
+    if 500 <= status <= 599:
+        return EMServerError
+    return EMHTTPError
