@@ -94,6 +94,7 @@ DEFAULT_POLICY = {
     "exclude_servers": [],
     "expected_vms": [],
     "known_backup_servers": [],
+    "read_errors": [],
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -179,7 +180,7 @@ def _non_negative(value, name):
         raise ComplianceInputError("%s must be a number, got %r" % (name, value))
     if number < 0:
         raise ComplianceInputError("%s must not be negative, got %r" % (name, value))
-    return number
+    return int(number) if number.is_integer() else number
 
 
 # ---------------------------------------------------------------------------------------------
@@ -776,8 +777,29 @@ def no_data_finding(total_read, in_window, in_scope_count, lookback_days):
     return finding(NO_DATA, STATUS_VIOLATION, None, why)
 
 
+def read_error_findings(errors):
+    """A failed read means the data is incomplete: each error is a no_data violation, so the
+    reports written after a failed read say so instead of looking like a quiet night."""
+    return [finding(NO_DATA, STATUS_VIOLATION, None, "reading task sessions from EM failed: %s" % error)
+            for error in errors if error]
+
+
+def finding_text(item):
+    """One line a person can read in a job log: 'server / vm: code - message'."""
+    where = " / ".join(str(part) for part in (item.get("backup_server_name"), item.get("vm_display_name"))
+                       if part) or "(all)"
+    return "%s: %s - %s" % (where, item["code"], item["message"])
+
+
 def flatten(rows, servers, global_findings, severity):
     """List of findings of one severity with their VM/server, for the violations list."""
+    items = _flatten(rows, servers, global_findings, severity)
+    for item in items:
+        item["text"] = finding_text(item)
+    return items
+
+
+def _flatten(rows, servers, global_findings, severity):
     items = []
     for item in global_findings:
         if item["severity"] == severity:
@@ -819,7 +841,7 @@ def build_policy(overrides):
         policy[key] = _non_negative(policy[key], key)
     policy["accept_warnings"] = _as_bool(policy["accept_warnings"], "accept_warnings")
     for key in ("include_vms", "exclude_vms", "include_jobs", "exclude_jobs", "include_servers",
-                "exclude_servers", "known_backup_servers"):
+                "exclude_servers", "known_backup_servers", "read_errors"):
         policy[key] = _as_list(policy[key], key)
     policy["expected_vms"] = normalise_expected(_as_list(policy["expected_vms"], "expected_vms"))
     return policy
@@ -866,11 +888,12 @@ def evaluate(backup_sessions, replica_sessions=None, now=None, **options):
     rows = sort_rows(rows)
     servers = server_rows(scoped, rows, now_time, policy)
 
-    global_findings = []
+    global_findings = read_error_findings(policy["read_errors"])
     missing = no_data_finding(len(read) + ignored_backups + ignored_replicas, len(in_window), len(scoped),
                               policy["lookback_days"])
     if missing:
         global_findings.append(missing)
+    no_data = bool(global_findings)
 
     violations = flatten(rows, servers, global_findings, STATUS_VIOLATION)
     warnings = flatten(rows, servers, global_findings, STATUS_WARNING)
@@ -884,7 +907,7 @@ def evaluate(backup_sessions, replica_sessions=None, now=None, **options):
                    "lookback_days": policy["lookback_days"], "days": days},
         "policy": _public_policy(policy),
         "summary": _summary(rows, servers, violations, warnings, backups, replicas, in_window, scoped,
-                            ignored_backups + ignored_replicas, missing is not None),
+                            ignored_backups + ignored_replicas, no_data),
         "vms": rows,
         "servers": servers,
         "violations": violations,

@@ -1,0 +1,519 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, backupops engineering
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one door to Enterprise Manager: logon/logoff, requests, retries, paging.
+
+Used as a context manager so the logon session is deleted on every path, failures included
+(EM sessions otherwise linger for 15 minutes idle; em-api-facts.md 1.3/6):
+
+    with EMClient(options) as client:
+        items, info = client.query(BACKUP_TASK_SESSION, filter_expr, "CreationTime", "desc", ...)
+
+With ``options.session_id`` (a token from ``veeam_em_session``) the client reuses that session
+and never logs it off.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import email.utils
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+try:
+    import requests
+    from requests.adapters import HTTPAdapter
+    HAS_REQUESTS = True
+    REQUESTS_IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover - reported by the module base
+    requests = None
+    HTTPAdapter = object
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR = exc
+
+try:
+    from http.cookiejar import CookiePolicy
+except ImportError:  # pragma: no cover
+    CookiePolicy = object
+
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_parse
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import (
+    EMAuthError, EMError, EMNotFoundError, EMResponseError, EMTransportError, error_class_for_status)
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_filter import encode_query
+
+MEDIA_TYPES = {"json": "application/json", "xml": "application/xml"}
+TOKEN_HEADER = "X-RestSvcSessionId"
+RETRY_STATUSES = (502, 503, 504)
+MAX_BACKOFF = 30.0          # seconds, cap of one exponential back-off step
+MAX_RETRY_AFTER = 120.0     # seconds, cap of a server-requested Retry-After
+MAX_BODY_BYTES = 64 * 1024 * 1024  # refuse larger bodies: a page of 1000 sessions is ~3 MB
+MAX_SEQUENTIAL_PAGES = 100000
+VBR_REST_PORT = 9419
+
+
+class _NoCookies(CookiePolicy):
+    """EM prefers a cookie over the X-RestSvcSessionId header (em-api-facts.md 1.3): after a
+    re-logon a stale cookie would silently win. So the session's jar accepts nothing."""
+
+    netscape = True
+    rfc2965 = False
+    hide_cookie2 = False
+
+    def set_ok(self, cookie, request):
+        return False
+
+    def return_ok(self, cookie, request):
+        return False
+
+    def domain_return_ok(self, domain, request):
+        return False
+
+    def path_return_ok(self, path, request):
+        return False
+
+
+class ConnectionOptions:
+    """The connection options of every module (see doc fragment ``backupops.veeam_em.connection``)."""
+
+    def __init__(self, server, port=9398, username=None, password=None, validate_certs=True,
+                 ca_path=None, timeout=30, api_version="latest", session_id=None, retries=3,
+                 retry_backoff=1.0):
+        self.server = server
+        self.port = port
+        self.username = username
+        self.password = password
+        self.validate_certs = validate_certs
+        self.ca_path = ca_path
+        self.timeout = timeout
+        self.api_version = api_version
+        self.session_id = session_id
+        self.retries = retries
+        self.retry_backoff = retry_backoff
+
+    @property
+    def verify(self):
+        """What requests gets as ``verify=`` on every call: the CA file, else True/False."""
+        return self.ca_path if self.ca_path else bool(self.validate_certs)
+
+
+def base_url(server, port):
+    """``https://host:port`` from a host name or an ``http(s)://host[:port][/...]`` URL.
+
+    A port written in the URL wins over the ``port`` option; a path (``/api``) is ignored.
+    """
+    text = server.strip().rstrip("/")
+    scheme = "https"
+    if "://" in text:
+        scheme, text = text.split("://", 1)
+        scheme = scheme.lower()
+    host_port = text.split("/", 1)[0]
+    host, url_port = host_port, None
+    if host_port.startswith("["):  # [::1]:9398
+        host, _sep, rest = host_port[1:].partition("]")
+        url_port = rest[1:] if rest.startswith(":") else None
+        host = "[%s]" % host
+    elif host_port.count(":") == 1:
+        host, url_port = host_port.split(":")
+    elif host_port.count(":") > 1:  # bare IPv6 address
+        host = "[%s]" % host_port
+    return "%s://%s:%s" % (scheme, host, url_port or port)
+
+
+def retry_after_seconds(value):
+    """``Retry-After`` as seconds (delta-seconds or an HTTP date); None if absent/unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment is None:
+        return None
+    return max(0.0, moment.timestamp() - time.time())
+
+
+class QueryInfo:
+    """What was sent, for the module's ``query`` return value (troubleshooting)."""
+
+    def __init__(self, query_type, filter_expr, sort, page_size):
+        self.query_type = query_type
+        self.filter = filter_expr
+        self.sort = sort
+        self.page_size = page_size
+        self.pages = 0
+        self.requests = 0
+        self.relogons = 0
+
+    def as_dict(self):
+        return {"type": self.query_type, "filter": self.filter, "sort": self.sort,
+                "page_size": self.page_size, "pages": self.pages, "requests": self.requests}
+
+
+class _Collector:
+    """Items in page order, deduplicated by key (pages can shift while EM adds sessions)."""
+
+    def __init__(self, key_field, limit):
+        self.key_field = key_field
+        self.limit = limit
+        self.items = []
+        self.seen = set()
+
+    @property
+    def full(self):
+        return self.limit is not None and len(self.items) >= self.limit
+
+    def add(self, items):
+        for item in items:
+            if self.full:
+                return
+            key = item.get(self.key_field)
+            if key is not None and key in self.seen:
+                continue
+            self.seen.add(key)
+            self.items.append(item)
+
+
+class EMClient:
+    """HTTP client for the EM REST API (``/api/``, port 9398), XML or JSON."""
+
+    def __init__(self, options, media_type="json", sleep=time.sleep, session=None, max_body=MAX_BODY_BYTES):
+        if not HAS_REQUESTS:
+            raise EMError("the requests library is required")
+        self.options = options
+        self.media_type = media_type
+        self.accept = MEDIA_TYPES[media_type]
+        self.base = base_url(options.server, options.port)
+        self.sleep = sleep
+        self.max_body = max_body
+        self.token = options.session_id
+        self.logon_session_id = None
+        self.user_name = None
+        self.owns_session = False
+        self.warnings = []
+        self.requests_sent = 0
+        self._lock = threading.Lock()
+        self.http = session or self._new_session()
+        self.http.cookies.set_policy(_NoCookies())
+        self.http.trust_env = True  # proxies from the environment are fine; verify= is explicit
+
+    @staticmethod
+    def _new_session():
+        """A fresh requests Session (unit tests replace this to mount a fake transport)."""
+        session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=32)  # room for the page threads
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        return session
+
+    # ---- context manager: logon once, logoff always -------------------------------------------
+
+    def __enter__(self):
+        if not self.token:
+            self.logon()
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            if self.owns_session:
+                try:
+                    self.logoff()
+                except EMError as error:  # never hide the real failure behind a logoff failure
+                    self.warnings.append("logoff of the EM session failed: %s" % error)
+        finally:
+            self.http.close()
+        return False
+
+    # ---- authentication ------------------------------------------------------------------------
+
+    def logon(self):
+        """``POST /api/sessionMngr/?v=<version>`` with Basic auth and an empty body -> 201 + token."""
+        if not self.options.username or self.options.password is None:
+            raise EMAuthError("username and password are required to log on (or pass session_id)",
+                              request="POST /api/sessionMngr/", hint=None)
+        response = self._request("POST", "/api/sessionMngr/", [("v", self.options.api_version)],
+                                 describe="POST /api/sessionMngr/ (logon)", logon=True)
+        token = response.headers.get(TOKEN_HEADER)
+        if not token:
+            raise EMResponseError("EM answered the logon without an %s header" % TOKEN_HEADER,
+                                  request="POST /api/sessionMngr/ (logon)")
+        session_id, user_name, delete_href = em_parse.logon_fields(em_parse.decode(response.content)) \
+            if response.content else (None, None, None)
+        self.token = token
+        self.logon_session_id = session_id or em_parse.guid_of(delete_href) or _guid_from_token(token)
+        self.user_name = user_name
+        self.owns_session = True
+        return token
+
+    def logoff(self, logon_session_id=None):
+        """``DELETE /api/logonSessions/{SessionId}`` -> 204. Returns False if already gone."""
+        session_id = logon_session_id or self.logon_session_id
+        if not session_id:
+            raise EMResponseError("cannot log off: the logon session id is unknown")
+        try:
+            self._request("DELETE", "/api/logonSessions/%s" % session_id, None,
+                          describe="DELETE /api/logonSessions/{id} (logoff)", retry=True)
+        except (EMAuthError, EMNotFoundError):
+            return False
+        finally:
+            if session_id == self.logon_session_id:
+                self.owns_session = False
+        return True
+
+    def current_logon_session(self):
+        """SessionId of this token's logon session via ``GET /api/logonSessions``.
+
+        EM lists ``LogonSession`` elements; whether other users' sessions appear is not
+        documented [UNCONFIRMED], so prefer the one whose base64 text equals the token
+        (the observed token format, em-api-facts.md 1.2), else the only one listed.
+        """
+        document = self.get("/api/logonSessions", None, describe="GET /api/logonSessions")
+        sessions = [s for s in em_parse.logon_sessions(document) if isinstance(s, dict) and s.get("SessionId")]
+        for session in sessions:
+            if _token_of(session["SessionId"]) == self.token:
+                return session["SessionId"], session.get("UserName")
+        if len(sessions) == 1:
+            return sessions[0]["SessionId"], sessions[0].get("UserName")
+        guid = _guid_from_token(self.token)
+        for session in sessions:
+            if guid and session["SessionId"].lower() == guid:
+                return session["SessionId"], session.get("UserName")
+        raise EMResponseError("cannot tell which of %d logon sessions belongs to this token" % len(sessions),
+                              request="GET /api/logonSessions")
+
+    def _relogon(self):
+        """The owned session expired (401): log on again. Only ever once per client."""
+        self.token = None
+        self.owns_session = False
+        self.logon()
+
+    # ---- requests ------------------------------------------------------------------------------
+
+    def get(self, path, params, describe=None):
+        """GET and decode, retried on transport errors and 502/503/504."""
+        response = self._request("GET", path, params, describe=describe or "GET %s" % path, retry=True)
+        return em_parse.decode(response.content)
+
+    def get_root(self):
+        """``GET /api/`` (no authentication): the EnterpriseManager document."""
+        response = self._request("GET", "/api/", None, describe="GET /api/", retry=True, anonymous=True)
+        return em_parse.decode(response.content)
+
+    def _request(self, method, path, params, describe, retry=False, logon=False, anonymous=False):
+        attempts = 1 + (max(0, int(self.options.retries)) if retry else 0)
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
+            try:
+                response = self._send(method, path, params, describe, logon, anonymous)
+            except EMTransportError:
+                if last or not retry:
+                    raise
+                self.sleep(self._backoff(attempt, None))
+                continue
+            if response.status_code in RETRY_STATUSES and retry and not last:
+                self.sleep(self._backoff(attempt, response.headers.get("Retry-After")))
+                continue
+            if response.status_code >= 400:
+                raise self._http_error(response, describe)
+            return response
+        raise EMTransportError("no response", request=describe)  # pragma: no cover - loop always returns
+
+    def _backoff(self, attempt, retry_after):
+        wait = retry_after_seconds(retry_after)
+        if wait is not None:
+            return min(wait, MAX_RETRY_AFTER)
+        return min(float(self.options.retry_backoff) * (2 ** attempt), MAX_BACKOFF)
+
+    def _send(self, method, path, params, describe, logon, anonymous):
+        url = self.base + path + ("?" + encode_query(params) if params else "")
+        headers = {"Accept": self.accept}
+        auth = None
+        if logon:
+            auth = (self.options.username, self.options.password)
+            headers["Content-Length"] = "0"
+        elif not anonymous:
+            headers[TOKEN_HEADER] = self.token
+        with self._lock:
+            self.requests_sent += 1
+        self.http.cookies.clear()
+        try:
+            response = self.http.request(
+                method, url, headers=headers, auth=auth, data=b"" if logon else None,
+                timeout=self.options.timeout, verify=self.options.verify, stream=True,
+                allow_redirects=False)
+            response._content = self._read_capped(response, describe)
+        except requests.exceptions.SSLError as exc:
+            raise EMTransportError("TLS/certificate error talking to %s: %s" % (self.base, _short(exc)),
+                                   request=describe,
+                                   hint="set ca_path to the CA bundle that signed EM's certificate "
+                                        "(EM's default certificate is self-signed), or validate_certs: false")
+        except requests.exceptions.Timeout:
+            raise EMTransportError("no answer from %s within %s seconds" % (self.base, self.options.timeout),
+                                   request=describe, hint="raise timeout, or check that EM is up")
+        except requests.exceptions.RequestException as exc:
+            raise EMTransportError("cannot reach %s: %s" % (self.base, _short(exc)), request=describe,
+                                   hint=self._port_hint() or "check server and port (EM listens on 9398)")
+        return response
+
+    def _read_capped(self, response, describe):
+        chunks, size = [], 0
+        try:
+            for chunk in response.iter_content(65536):
+                size += len(chunk)
+                if size > self.max_body:
+                    raise EMResponseError("the response body exceeds %d bytes; refused" % self.max_body,
+                                           request=describe, hint="lower page_size")
+                chunks.append(chunk)
+        finally:
+            response.close()
+        return b"".join(chunks)
+
+    def _port_hint(self):
+        if self.base.endswith(":%d" % VBR_REST_PORT):
+            return "9419 is the VBR REST API; EM is 9398"
+        return None
+
+    def _http_error(self, response, describe):
+        status = response.status_code
+        em_message, _code = em_parse.error_fields(response.content or b"")
+        error_class = error_class_for_status(status)
+        message = "HTTP %d %s" % (status, response.reason or "")
+        hint = None
+        if status == 404:
+            hint = self._port_hint()
+            if describe.startswith("POST /api/sessionMngr"):
+                hint = hint or "no EM logon endpoint here: is this an Enterprise Manager (port 9398)?"
+        if status == 401 and self.options.session_id and not self.owns_session:
+            hint = "the session_id is no longer valid (logged off, or expired after 15 minutes idle)"
+        return error_class(message.strip(), request=describe, status=status, em_message=em_message, hint=hint)
+
+    # ---- queries -------------------------------------------------------------------------------
+
+    def query(self, resource, filter_expr, sort_field, sort_order, page_size, limit=None, concurrency=4,
+              normalise=None):
+        """All items of ``GET /api/query?type=...``, every page, deduplicated, up to ``limit``.
+
+        Page 1 is fetched alone; once its ``PagesCount`` is known the other pages are fetched
+        by up to ``concurrency`` threads, consumed in page order and normalised as they arrive.
+        On a 401 with an owned session the client logs on again once and restarts from page 1
+        (deduplication makes the restart safe).
+        """
+        sort_param = "sortAsc" if sort_order == "asc" else "sortDesc"
+        info = QueryInfo(resource.query_type, filter_expr, "%s=%s" % (sort_param, sort_field), page_size)
+        collector = _Collector(resource.key_field, limit)
+        normalise = normalise or (lambda document: em_parse.normalise_document(document, resource))
+
+        def params(page):
+            return [("type", resource.query_type), ("format", resource.format_param), (sort_param, sort_field),
+                    ("pageSize", page_size), ("page", page), ("filter", filter_expr)]
+
+        describe = "GET /api/query (type=%s)" % resource.query_type
+        before = self.requests_sent
+        try:
+            self._with_relogon(lambda: self._walk(params, describe, page_size, concurrency, collector, normalise,
+                                                  info), info)
+        finally:
+            info.requests = self.requests_sent - before
+        return collector.items, info
+
+    def get_entity(self, resource, guid, normalise=None):
+        """``GET /api/<entity_path>/{guid}?format=Entity`` -> [item], or [] when EM says 404."""
+        describe = "GET /api/%s/{id}" % resource.entity_path
+        path = "/api/%s/%s" % (resource.entity_path, guid)
+        normalise = normalise or (lambda document: em_parse.normalise_document(document, resource))
+        try:
+            document = self._with_relogon(lambda: self.get(path, [("format", "Entity")], describe), None)
+        except EMNotFoundError:
+            return []
+        return normalise(document)
+
+    def _with_relogon(self, call, info):
+        try:
+            return call()
+        except EMAuthError:
+            if not self.owns_session:
+                raise
+            self._relogon()
+            if info is not None:
+                info.relogons += 1
+            return call()
+
+    def _fetch_page(self, params, page, describe, normalise):
+        document = self.get("/api/query", params(page), describe)
+        page_num, pages_count, has_next = em_parse.paging(document)
+        items = normalise(document)
+        return items, pages_count, has_next
+
+    def _walk(self, params, describe, page_size, concurrency, collector, normalise, info):
+        items, pages_count, has_next = self._fetch_page(params, 1, describe, normalise)
+        info.pages = 1
+        collector.add(items)
+        if collector.full:
+            return
+        if pages_count is None:
+            self._walk_sequential(params, describe, has_next and bool(items), collector, normalise, info)
+        else:
+            self._walk_parallel(params, describe, page_size, pages_count, max(1, concurrency), collector,
+                                normalise, info)
+
+    def _walk_sequential(self, params, describe, has_next, collector, normalise, info):
+        """No PagesCount: follow the Next link (rebuilding page=N+1 ourselves, not the Href)."""
+        page = 1
+        while has_next and not collector.full and page < MAX_SEQUENTIAL_PAGES:
+            page += 1
+            items, _count, has_next = self._fetch_page(params, page, describe, normalise)
+            info.pages += 1
+            collector.add(items)
+            has_next = has_next and bool(items)
+
+    def _walk_parallel(self, params, describe, page_size, pages_count, concurrency, collector, normalise, info):
+        """Pages 2..PagesCount, at most ``concurrency`` in flight, consumed in order."""
+        def last_wanted(consumed):
+            if collector.limit is None:
+                return pages_count
+            missing = collector.limit - len(collector.items)
+            return min(pages_count, consumed + max(1, -(-missing // page_size)))
+
+        in_flight = {}
+        next_page, consumed = 2, 1
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            try:
+                while consumed < pages_count and not collector.full:
+                    while next_page <= last_wanted(consumed) and len(in_flight) < concurrency:
+                        in_flight[next_page] = pool.submit(self._fetch_page, params, next_page, describe, normalise)
+                        next_page += 1
+                    if consumed + 1 not in in_flight:
+                        break
+                    items, count, _has_next = in_flight.pop(consumed + 1).result()
+                    consumed += 1
+                    info.pages += 1
+                    collector.add(items)
+                    if count and count > pages_count:  # sessions were added while paging
+                        pages_count = count
+            finally:
+                for future in in_flight.values():
+                    future.cancel()
+
+
+def _token_of(session_id):
+    return base64.b64encode(session_id.encode("ascii", "replace")).decode("ascii")
+
+
+def _guid_from_token(token):
+    """[INF] In practice the token is base64(SessionId text) (em-api-facts.md 1.2); best effort."""
+    try:
+        text = base64.b64decode(token, validate=True).decode("ascii")
+    except (ValueError, TypeError, UnicodeDecodeError):
+        return None
+    return em_parse.guid_of(text)
+
+
+def _short(exc):
+    """First line of an exception, without urllib3's noisy object reprs."""
+    text = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+    return text[:300]

@@ -1,0 +1,373 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, backupops engineering
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""EM bodies (XML or JSON) to one neutral shape, and that shape to normalised items.
+
+DESIGN.md principle 3: whatever the wire says, modules see the same dicts. Two steps:
+
+1. ``decode`` turns a body into a plain tree whose keys are EM's names (attributes and elements
+   alike, as EM's own JSON does), with ``Links`` always a list of ``{Rel, Type, Href, Name}``.
+   XML quirks die here: one-item lists (force_list), ``<Reason />`` (= empty string), omitted
+   nulls (= absent key), namespaces. JSON quirks too: a UTF-8 BOM, doubled ``Entities`` keys,
+   ``null`` everywhere.
+2. ``normalise`` applies a resource's ``Output`` table (em_resources) to one entity.
+
+Safety: XML bodies with a DOCTYPE or ENTITY declaration are refused outright and xmltodict runs
+with ``disable_entities=True``; body size is capped by the client before it gets here.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import json
+import re
+
+try:
+    import xmltodict
+    HAS_XMLTODICT = True
+    XMLTODICT_IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover - reported by the module base
+    xmltodict = None
+    HAS_XMLTODICT = False
+    XMLTODICT_IMPORT_ERROR = exc
+
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMResponseError
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_resources import XML_LIST_TAGS
+
+BOM = b"\xef\xbb\xbf"
+EM_DATETIME_RE = re.compile(
+    r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:[.,](\d+))?\s*(Z|[+-]\d{2}:?\d{2})?$", re.IGNORECASE)
+GUID_IN_TEXT_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+HREF_KIND_RE = re.compile(r"/api/([A-Za-z]+)/([^/?#]+)")
+
+
+class Document:
+    """A decoded body: ``root`` is the XML root tag (None for JSON), ``data`` the neutral tree."""
+
+    def __init__(self, media, root, data):
+        self.media = media
+        self.root = root
+        self.data = data
+
+
+def sniff_media(body):
+    """XML or JSON by the first significant byte (EM may send errors in either form)."""
+    text = body[len(BOM):] if body.startswith(BOM) else body
+    stripped = text.lstrip()
+    if stripped.startswith(b"<"):
+        return "xml"
+    if stripped[:1] in (b"{", b"["):
+        return "json"
+    return None
+
+
+def decode(body):
+    """Parse a body into a ``Document``; raise ``EMResponseError`` if it is neither XML nor JSON."""
+    media = sniff_media(body or b"")
+    if media == "json":
+        return Document("json", None, _decode_json(body))
+    if media == "xml":
+        root, data = _decode_xml(body)
+        return Document("xml", root, data)
+    raise EMResponseError("the response body is neither XML nor JSON (%d bytes)" % len(body or b""))
+
+
+def _decode_json(body):
+    try:
+        return json.loads(body.decode("utf-8-sig"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise EMResponseError("the JSON response cannot be parsed: %s" % exc)
+
+
+def _force_list(path, key, value):
+    """Listed tags become lists everywhere except at the root (a single entity document)."""
+    return bool(path) and key in XML_LIST_TAGS
+
+
+def _decode_xml(body):
+    if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
+        raise EMResponseError("the XML response carries a DOCTYPE/ENTITY declaration; refused for safety")
+    if not HAS_XMLTODICT:
+        raise EMResponseError("xmltodict is required to read XML responses")
+    try:
+        # strip_whitespace=False: Reason texts can end in a space (EM's own samples do), and the
+        # JSON form keeps it; the indentation between elements is dropped in _neutral_xml.
+        parsed = xmltodict.parse(body, attr_prefix="", cdata_key="#text", force_list=_force_list,
+                                 disable_entities=True, strip_whitespace=False)
+    except Exception as exc:  # expat raises ExpatError, xmltodict ValueError; both mean "bad body"
+        raise EMResponseError("the XML response cannot be parsed: %s" % exc)
+    if not isinstance(parsed, dict) or len(parsed) != 1:
+        raise EMResponseError("the XML response has no single root element")
+    root, data = next(iter(parsed.items()))
+    return _local_name(root), _neutral_xml(data)
+
+
+def _local_name(tag):
+    return tag.rsplit(":", 1)[-1]
+
+
+def _neutral_xml(node):
+    """xmltodict tree -> EM JSON-like tree (drop xmlns, unwrap Links/Link, empty element = "")."""
+    if node is None:
+        return ""
+    if isinstance(node, list):
+        return [_neutral_xml(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    result = {}
+    for key, value in node.items():
+        if key == "xmlns" or key.startswith("xmlns:") or key.startswith("xsi:"):
+            continue
+        if key == "#text" and isinstance(value, str) and not value.strip():
+            continue  # indentation between child elements
+        if key == "Links" and isinstance(value, dict):
+            value = value.get("Link") or []
+        elif key == "Links" and value is None:
+            value = []
+        result[_local_name(key)] = _neutral_xml(value)
+    return result
+
+
+def as_list(value):
+    """EM lists: None -> [], a lone dict -> [dict], a list stays."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, list):
+        return value
+    return [value]
+
+
+def _unwrap(container, list_tag, item_tag):
+    """Items of ``container[list_tag]`` in XML (``{item_tag: [...]}``), JSON (doubled) or plain form."""
+    if not isinstance(container, dict):
+        return []
+    node = container.get(list_tag)
+    if isinstance(node, dict):
+        for key in (item_tag, list_tag):
+            if key in node:
+                return as_list(node[key])
+        return []
+    return as_list(node)
+
+
+def extract_items(document, resource):
+    """Raw entities of a query result, a collection or a single entity document."""
+    data = document.data
+    if not isinstance(data, dict):
+        raise EMResponseError("the response is not an object/element")
+    if document.root == resource.item_tag or _looks_like_entity(data, resource):
+        return [data]
+    if document.root == "QueryResult" or any(key in data for key in ("Entities", "Resources", "Refs", "PagingInfo")):
+        items = _unwrap(data.get(resource.container), resource.list_tag, resource.item_tag)
+        if not items and data.get("Refs"):  # format=References: reference representations
+            items = _unwrap(data, "Refs", "Ref")
+        return items
+    # resource collection: XML <Tasks><Task/>...</Tasks>, JSON {"Tasks": [...]}
+    return as_list(data.get(resource.item_tag, data.get(resource.list_tag)))
+
+
+def _looks_like_entity(data, resource):
+    """A JSON single entity has no root tag: recognise it by its ``Type``."""
+    return data.get("Type") in (resource.item_tag, resource.item_tag + "Reference")
+
+
+def paging(document):
+    """(PageNum, PagesCount, has Next link) from ``PagingInfo``; Nones when EM sent none."""
+    info = document.data.get("PagingInfo") if isinstance(document.data, dict) else None
+    if not isinstance(info, dict):
+        return None, None, False
+    links = as_list(info.get("Links"))
+    has_next = any(isinstance(link, dict) and link.get("Rel") == "Next" for link in links)
+    return to_int(info.get("PageNum")), to_int(info.get("PagesCount")), has_next
+
+
+def error_fields(body):
+    """EM's ``Error`` (XML attributes or JSON keys): (Message, StatusCode); never the StackTrace."""
+    try:
+        document = decode(body)
+    except EMResponseError:
+        return None, None
+    data = document.data if isinstance(document.data, dict) else {}
+    message = data.get("Message")
+    if isinstance(message, str):
+        message = message.strip() or None
+    else:
+        message = None
+    return message, to_int(data.get("StatusCode"))
+
+
+def logon_fields(document):
+    """(SessionId, UserName, Delete link Href) of a LogonSession body, XML or JSON."""
+    data = document.data if isinstance(document.data, dict) else {}
+    if "LogonSession" in data and isinstance(data["LogonSession"], list):  # LogonSessions wrapper
+        data = data["LogonSession"][0] if data["LogonSession"] else {}
+    delete = [link.get("Href") for link in as_list(data.get("Links"))
+              if isinstance(link, dict) and link.get("Rel") == "Delete"]
+    return data.get("SessionId") or None, data.get("UserName") or None, (delete or [None])[0]
+
+
+def logon_sessions(document):
+    """Every LogonSession of ``GET /logonSessions`` (XML ``LogonSessions/LogonSession``, JSON list)."""
+    data = document.data
+    if isinstance(data, dict):
+        if document.root == "LogonSession" or "SessionId" in data:
+            return [data]
+        return as_list(data.get("LogonSession", data.get("LogonSessions")))
+    return as_list(data)
+
+
+def supported_versions(document):
+    """Names of ``SupportedVersions/SupportedVersion`` in the EnterpriseManager root document."""
+    data = document.data if isinstance(document.data, dict) else {}
+    versions = data.get("SupportedVersions")
+    if isinstance(versions, dict):
+        versions = versions.get("SupportedVersion", versions.get("SupportedVersions"))
+    return [item.get("Name") for item in as_list(versions) if isinstance(item, dict) and item.get("Name")]
+
+
+# ---- value converters -------------------------------------------------------------------------
+
+def to_text(value):
+    if value is None:
+        return None
+    if isinstance(value, dict):  # an element with attributes only; keep its text if any
+        value = value.get("#text")
+        return None if value is None else str(value)
+    return str(value) if not isinstance(value, str) else value
+
+
+def to_int(value):
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        try:
+            return int(float(value))
+        except (TypeError, ValueError):
+            return None
+
+
+def to_bool(value):
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return None
+
+
+def to_datetime(value):
+    """EM DateTime -> ``YYYY-MM-DDTHH:MM:SS[.ffffff]Z`` in UTC (fraction as sent, <= 6 digits).
+
+    EM sends 0-7 fraction digits with trailing zeros dropped; zone ``Z`` for session times, but
+    schedule fields appear unzoned or with offsets (em-api-facts.md 5) - naive means UTC here.
+    Anything unparsable is returned unchanged rather than lost.
+    """
+    text = to_text(value)
+    if not text:
+        return None
+    match = EM_DATETIME_RE.match(text.strip())
+    if not match:
+        return text
+    day, clock, fraction, zone = match.groups()
+    fraction = (fraction or "")[:6].rstrip("0")
+    if zone and zone.upper() != "Z":
+        sign = -1 if zone[0] == "-" else 1
+        digits = zone[1:].replace(":", "")
+        offset = datetime.timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0)) * sign
+        moment = datetime.datetime.strptime("%sT%s" % (day, clock), "%Y-%m-%dT%H:%M:%S") - offset
+        day, clock = moment.strftime("%Y-%m-%d"), moment.strftime("%H:%M:%S")
+    return "%sT%s%sZ" % (day, clock, "." + fraction if fraction else "")
+
+
+def guid_of(text):
+    """Bare lower-case GUID at the end of a URN or an Href path (None if there is none)."""
+    if not text:
+        return None
+    path = str(text).split("?", 1)[0].rstrip("/")
+    match = GUID_IN_TEXT_RE.search(path.rsplit("/", 1)[-1].rsplit(":", 1)[-1])
+    return match.group(0).lower() if match else None
+
+
+def links_of(entity):
+    """``Links`` as a list of ``{rel, type, href, name}`` (None for missing attributes)."""
+    return [
+        {"rel": to_text(link.get("Rel")), "type": to_text(link.get("Type")),
+         "href": to_text(link.get("Href")), "name": to_text(link.get("Name"))}
+        for link in as_list(entity.get("Links")) if isinstance(link, dict)
+    ]
+
+
+def find_link(links, rel, type_suffix):
+    for link in links:
+        if link["rel"] == rel and (link["type"] or "").endswith(type_suffix):
+            return link
+    return None
+
+
+def related_of(links):
+    """Task ``Related`` links as ``{type, href, name, uid}``; uid rebuilt from the Href GUID."""
+    related = []
+    for link in links:
+        if link["rel"] != "Related":
+            continue
+        guid = guid_of(link["href"])
+        kind = link["type"]
+        related.append({"type": kind, "href": link["href"], "name": link["name"],
+                        "uid": "urn:veeam:%s:%s" % (kind, guid) if kind and guid else None})
+    return related
+
+
+def _dig(entity, path):
+    value = entity
+    for key in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def _from_link(output, links):
+    link = find_link(links, *output.link)
+    if link is None:
+        return None
+    if output.convert == "link_name":
+        return link["name"]
+    if output.convert == "job_name":  # [INF]: EM does not send JobName; "<job>@<timestamp>"
+        name = link["name"]
+        return name.rsplit("@", 1)[0] if name and "@" in name else name
+    guid = guid_of(link["href"])
+    return "urn:veeam:%s:%s" % (output.urn_kind, guid) if guid else None
+
+
+CONVERTERS = {
+    "text": to_text,
+    "int": to_int,
+    "bool": to_bool,
+    "datetime": to_datetime,
+    "guid": guid_of,
+}
+
+
+def normalise(entity, resource):
+    """One raw entity -> the flat, typed, snake_case dict of CONTRACTS.md 2 (every key present)."""
+    links = links_of(entity)
+    item = {}
+    for output in resource.outputs:
+        if output.link is not None:
+            item[output.key] = _from_link(output, links)
+        elif output.convert == "links":
+            item[output.key] = links
+        elif output.convert == "related":
+            item[output.key] = related_of(links)
+        else:
+            item[output.key] = CONVERTERS[output.convert](_dig(entity, output.source))
+    return item
+
+
+def normalise_document(document, resource):
+    """All items of one decoded page, normalised (the raw tree can then be dropped)."""
+    return [normalise(entity, resource) for entity in extract_items(document, resource)
+            if isinstance(entity, dict)]

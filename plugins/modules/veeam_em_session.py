@@ -1,0 +1,166 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, backupops engineering
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: veeam_em_session
+short_description: Log on to or off from Veeam Backup Enterprise Manager, to reuse one session across tasks
+version_added: 1.0.0
+description:
+  - O(state=present) logs on (C(POST /api/sessionMngr/?v=...)) and returns the session token as
+    RV(session_id), to pass as O(session_id) to the other modules of this collection, which then neither log
+    on nor off. A play can log on once, run many tasks, and log off.
+  - O(state=absent) logs the O(session_id) off (C(DELETE /api/logonSessions/{SessionId})). A session that has
+    already expired or been logged off is not an error (RV(changed=false)).
+  - Sessions expire after 15 minutes without requests; log off explicitly (for example in an C(always) section)
+    to free them earlier.
+  - Reusing a session is also required to see EM tasks, see M(backupops.veeam_em.veeam_em_task_info).
+author:
+  - backupops engineering (@backupops)
+extends_documentation_fragment:
+  - backupops.veeam_em.connection
+options:
+  state:
+    description:
+      - V(present) logs on and returns a new session; V(absent) logs off O(session_id).
+    type: str
+    default: present
+    choices: [present, absent]
+attributes:
+  check_mode:
+    support: full
+    description:
+      - With O(state=present) the module logs on in check mode too, because the read-only modules that
+        follow in a check-mode play still need a session; a logon session changes nothing on the backup
+        infrastructure. With O(state=absent) check mode only verifies that the session is alive and reports
+        whether logging off would change anything.
+  diff_mode:
+    support: none
+seealso:
+  - module: backupops.veeam_em.veeam_em_task_info
+"""
+
+EXAMPLES = r"""
+- name: Log on once for the whole play
+  backupops.veeam_em.veeam_em_session:
+    server: em.example.com
+    username: 'EXAMPLE\svc-ansible'
+    password: "{{ vault_em_password }}"
+    ca_path: /etc/pki/em-ca.pem
+  register: em
+
+- name: Query with the session
+  backupops.veeam_em.veeam_em_backup_task_session_info:
+    server: em.example.com
+    ca_path: /etc/pki/em-ca.pem
+    session_id: "{{ em.session_id }}"
+    created_after: 24h
+
+- name: Log off
+  backupops.veeam_em.veeam_em_session:
+    server: em.example.com
+    ca_path: /etc/pki/em-ca.pem
+    session_id: "{{ em.session_id }}"
+    state: absent
+"""
+
+RETURN = r"""
+session_id:
+  description:
+    - The session token (C(X-RestSvcSessionId)) to pass as O(session_id) to later tasks. Treat it as a secret
+      for 15 minutes; it is useless once logged off.
+  returned: when O(state=present)
+  type: str
+  sample: MTVhM2ZjOTctMDMyNS00MTE5LWI3ODktNWMwMzY3YzZjNTY1
+logon_session_id:
+  description: EM's SessionId (a GUID) of the logon session.
+  returned: when known
+  type: str
+  sample: 15a3fc97-0325-4119-b789-5c0367c6c565
+api_version:
+  description: The API version logged on with (V(latest) resolved to the newest version EM lists, when it can be read).
+  returned: when O(state=present)
+  type: str
+  sample: v1_7
+user_name:
+  description: The account as EM names it.
+  returned: when known
+  type: str
+  sample: EXAMPLE\svc-ansible
+"""
+
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_module, em_parse
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_client import EMClient
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import (
+    EMAuthError, EMError, EMValidationError)
+
+
+def resolve_api_version(client, requested):
+    """``latest`` -> highest SupportedVersion of ``GET /api/`` (anonymous); the request if unknown."""
+    if requested != "latest":
+        return requested
+    try:
+        versions = em_parse.supported_versions(client.get_root())
+    except EMError:
+        return requested
+    return max(versions, key=lambda name: [int(part) for part in name[1:].split("_") if part.isdigit()]) \
+        if versions else requested
+
+
+def log_on(module, options):
+    client = EMClient(options)
+    try:
+        client.logon()
+        version = resolve_api_version(client, options.api_version)
+    except EMError as error:
+        em_module.fail(module, error, client)
+    finally:
+        client.http.close()
+    return {"changed": True, "session_id": client.token, "logon_session_id": client.logon_session_id,
+            "api_version": version, "user_name": client.user_name}
+
+
+def log_off(module, options):
+    client = EMClient(options)
+    try:
+        try:
+            session_id, user_name = client.current_logon_session()
+        except EMAuthError:
+            return {"changed": False, "logon_session_id": None}
+        if not module.check_mode:
+            changed = client.logoff(session_id)
+        else:
+            changed = True
+        return {"changed": changed, "logon_session_id": session_id, "user_name": user_name}
+    except EMError as error:
+        em_module.fail(module, error, client)
+    finally:
+        client.http.close()
+
+
+def main():
+    module = em_module.create_module(
+        dict(state=dict(type="str", default="present", choices=["present", "absent"])),
+        required_if=[("state", "absent", ("session_id",))],
+    )
+    params = module.params
+    try:
+        if params["state"] == "present":
+            params = dict(params, session_id=None)  # a given session_id is not reused to log on
+            module.params["session_id"] = None
+        options = em_module.connection_options(module)
+    except EMValidationError as error:
+        em_module.fail(module, error)
+        return
+    if params["state"] == "present":
+        module.exit_json(**log_on(module, options))
+    module.exit_json(**log_off(module, options))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""Helpers for the emulator's own tests: a tiny EM client over ``requests`` and XML helpers.
+
+Every request passes ``verify=`` explicitly and ``trust_env`` is off, because
+REQUESTS_CA_BUNDLE (set in CI images) would otherwise override the emulator's CA.
+"""
+import os
+import xml.etree.ElementTree as ET
+
+import pytest
+import requests
+
+NS = {"v": "http://www.veeam.com/ent/v1.0"}
+V = "{http://www.veeam.com/ent/v1.0}"
+SAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                       "fixtures", "em_samples")
+NOW = "2025-06-05T12:00:00Z"
+
+
+class EM:
+    """A logged-on client: ``get``/``post``/``delete`` relative to ``/api``."""
+
+    def __init__(self, em, user=None, password=None, json_mode=False):
+        self.em = em
+        self.http = requests.Session()
+        self.http.trust_env = False
+        self.verify = em.ca_file if em.ca_file else True
+        self.json_mode = json_mode
+        self.token = None
+        self.session_id = None
+        if user is not False:
+            self.logon(user or em.username, password or em.password)
+
+    def logon(self, user, password, version="latest"):
+        r = self.http.post(self.em.api_url + "/sessionMngr/?v=" + version, auth=(user, password),
+                           verify=self.verify)
+        assert r.status_code == 201, r.text
+        self.token = r.headers["X-RestSvcSessionId"]
+        self.http.cookies.clear()  # use the header only (cookie-beats-header is tested separately)
+        root = ET.fromstring(r.content)
+        self.session_id = root.find("v:SessionId", NS).text
+        return r
+
+    def headers(self, extra=None):
+        h = {"X-RestSvcSessionId": self.token} if self.token else {}
+        if self.json_mode:
+            h["Accept"] = "application/json"
+        h.update(extra or {})
+        return h
+
+    def request(self, method, path, params=None, headers=None, **kw):
+        url = path if path.startswith("http") else self.em.api_url + path
+        return self.http.request(method, url, params=params, headers=self.headers(headers), verify=self.verify,
+                                 timeout=kw.pop("timeout", 30), **kw)
+
+    def get(self, path, params=None, **kw):
+        return self.request("GET", path, params, **kw)
+
+    def post(self, path, params=None, **kw):
+        return self.request("POST", path, params, **kw)
+
+    def delete(self, path, params=None, **kw):
+        return self.request("DELETE", path, params, **kw)
+
+    def query(self, **params):
+        r = self.get("/query", params=params)
+        assert r.status_code == 200, r.text
+        return r
+
+    def logoff(self):
+        if self.session_id:
+            self.delete("/logonSessions/" + self.session_id)
+            self.session_id = None
+
+    def close(self):
+        self.logoff()
+        self.http.close()
+
+
+def xml(r):
+    return ET.fromstring(r.content)
+
+
+def query_items(r, json_mode=False):
+    """Items of a QueryResult (entities or refs) as a list of dicts {Name, UID, ...}."""
+    if json_mode:
+        d = r.json()
+        if d["Refs"] is not None:
+            return d["Refs"]["Refs"]
+        if d["Entities"] is not None:
+            for v in d["Entities"].values():
+                if v is not None:
+                    return next(iter(v.values()))
+        if d["Resources"] is not None:
+            for v in d["Resources"].values():
+                if v is not None:
+                    return next(iter(v.values()))
+        return []
+    root = xml(r)
+    out = []
+    container = root[0]
+    holder = container if container.tag == V + "Refs" else (container[0] if len(container) else [])
+    for el in holder:
+        d = dict(el.attrib)
+        for c in el:
+            if c.tag != V + "Links":
+                d[c.tag.replace(V, "")] = c.text
+        out.append(d)
+    return out
+
+
+def paging_info(r, json_mode=False):
+    if json_mode:
+        p = r.json()["PagingInfo"]
+        return p["PageNum"], p["PageSize"], p["PagesCount"], {l["Rel"]: l["Href"] for l in p["Links"]}
+    p = xml(r).find("v:PagingInfo", NS)
+    links = {l.get("Rel"): l.get("Href") for l in p.find("v:Links", NS)}
+    return int(p.get("PageNum")), int(p.get("PageSize")), int(p.get("PagesCount")), links
+
+
+@pytest.fixture
+def samples_dir():
+    return SAMPLES

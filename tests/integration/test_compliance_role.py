@@ -1,0 +1,288 @@
+"""The compliance role end to end: real ansible-playbook, real modules, the emulator over HTTPS.
+
+A hand-written dataset pins every verdict (one VM per rule, fixed clock), a generated fleet
+checks volume and that rows match what EM holds, and two runs check the failure modes an
+empty answer hides: a Portal User's reduced scope and a wrong port.
+Reports are checked as files: the JSON evaluation, the JUnit XML (parses, counts equal the JSON
+summary) and the HTML page (names every violation, escaped).
+"""
+import html
+import json
+import os
+import socket
+import subprocess
+import sys
+import uuid
+import xml.etree.ElementTree as ET
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from collection_layout import REPO_ROOT, ansible_env
+from emulator.harness import Emulator
+
+PLAYBOOK = os.path.join(REPO_ROOT, "playbooks", "nightly_compliance.yml")
+ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+NOW = "2025-06-05T06:00:00Z"
+HOSTILE = u'evil "<b>" & \u00fc\u65e5'
+
+pytestmark = pytest.mark.skipif(
+    not os.path.exists(os.path.join(REPO_ROOT, "plugins", "modules", "veeam_em_session.py")),
+    reason="veeam_em_session module not available yet")
+
+
+# --- a dataset with one VM per rule ----------------------------------------------------------------
+
+def _guid(number):
+    return str(uuid.UUID(int=number))
+
+
+def _at(hours_before_now):
+    moment = datetime(2025, 6, 5, 6, 0, tzinfo=timezone.utc) - timedelta(hours=hours_before_now)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+SERVERS = {"A": "vbr01.test", "B": "vbr02.test", "C": "vbr-old.test"}
+
+# (server, vm, kind, hours before NOW, duration minutes or None while running, state, result, reason)
+SESSIONS = [
+    ("A", "ok01", "backup", 29, 10, "Completed", "Success", ""),
+    ("A", "ok01", "backup", 5, 10, "Completed", "Success", ""),
+    ("A", "ok01", "replica", 4, 10, "Completed", "Success", ""),
+    ("A", "repl01", "backup", 5, 10, "Completed", "Success", ""),
+    ("A", "repl01", "replica", 50, 10, "Completed", "Success", ""),
+    ("A", "fail01", "backup", 20, 10, "Completed", "Success", ""),
+    ("A", "fail01", "backup", 5, 10, "Completed", "Failed", "Error: There is not enough space on the disk."),
+    ("A", "retry01", "backup", 5, 10, "Completed", "Failed", "Error: Failed to create snapshot"),
+    ("A", "retry01", "backup", 4, 10, "Completed", "Success", ""),
+    ("A", "warn01", "backup", 5, 10, "Completed", "Warning", "Changed block tracking cannot be enabled"),
+    ("A", "stuck01", "backup", 23, 10, "Completed", "Success", ""),
+    ("A", "stuck01", "backup", 14, None, "InProgress", None, ""),
+    ("A", "long01", "backup", 10, 540, "Completed", "Success", ""),
+    ("A", HOSTILE, "backup", 5, 10, "Completed", "Failed", 'Error: Object "<b>" & not found'),
+    ("A", "dc01", "backup", 5, 10, "Completed", "Success", ""),
+    ("B", "dc01", "backup", 50, 10, "Completed", "Success", ""),
+    ("B", "web02", "backup", 3, 10, "Completed", "Success", ""),
+    ("C", "old01", "backup", 76, 10, "Completed", "Success", ""),
+]
+
+EXPECTED = {  # (server, vm) -> (status, reasons)
+    ("vbr01.test", "ok01"): ("compliant", []),
+    ("vbr01.test", "repl01"): ("violation", ["replica_rpo_exceeded"]),
+    ("vbr01.test", "fail01"): ("violation", ["last_backup_failed"]),
+    ("vbr01.test", "retry01"): ("warning", ["recovered_failure"]),
+    ("vbr01.test", "warn01"): ("warning", ["last_backup_warning"]),
+    ("vbr01.test", "stuck01"): ("violation", ["stuck_session"]),
+    ("vbr01.test", "long01"): ("warning", ["long_running"]),
+    ("vbr01.test", HOSTILE): ("violation", ["rpo_exceeded", "last_backup_failed"]),
+    ("vbr01.test", "dc01"): ("compliant", []),
+    ("vbr02.test", "dc01"): ("violation", ["rpo_exceeded"]),
+    ("vbr02.test", "web02"): ("compliant", []),
+    ("vbr-old.test", "old01"): ("violation", ["rpo_exceeded"]),
+    (None, "ghost01"): ("violation", ["never_backed_up"]),
+}
+
+
+def build_dataset():
+    """The SESSIONS table in the emulator's documented dataset format."""
+    servers = [{"id": _guid(index + 1), "name": name} for index, name in enumerate(SERVERS.values())]
+    server_id = {key: _guid(index + 1) for index, key in enumerate(SERVERS)}
+    vms, jobs, job_sessions, task_sessions = {}, {}, [], []
+    for number, (server, vm, kind, hours, minutes, state, result, reason) in enumerate(SESSIONS, start=100):
+        vm_id = vms.setdefault((server, vm), {
+            "id": "urn:VMware:Vm:vc-%s.vm-%d" % (server.lower(), len(vms) + 1), "name": vm,
+            "backup_server_id": server_id[server], "size_bytes": 10 ** 9})["id"]
+        job = jobs.setdefault((server, kind), {
+            "id": _guid(1000 + len(jobs)), "name": "%s Job %s" % ("Backup" if kind == "backup" else "Replica", server),
+            "type": "Backup" if kind == "backup" else "Replica", "backup_server_id": server_id[server], "vms": []})
+        if vm_id not in job["vms"]:
+            job["vms"].append(vm_id)
+        created = _at(hours)
+        ended = _at(hours - minutes / 60.0) if minutes is not None else None
+        job_sessions.append({
+            "id": _guid(number), "job_id": job["id"], "creation_time": created, "end_time": ended,
+            "state": "Stopped" if ended else "Working", "result": result,
+            "progress": 100 if ended else 40, "is_retry": vm == "retry01" and hours == 4})
+        task_sessions.append({
+            "id": _guid(5000 + number), "job_session_id": _guid(number), "vm_id": vm_id, "vm_display_name": vm,
+            "creation_time": created, "end_time": ended, "state": state, "result": result, "reason": reason,
+            "total_size": 10 ** 9 if result else 0})
+    return {"format": "veeam-em-emulator-dataset/1", "generated_now": NOW, "backup_servers": servers,
+            "vms": list(vms.values()), "jobs": list(jobs.values()), "job_sessions": job_sessions,
+            "task_sessions": task_sessions}
+
+
+# --- running the playbook ------------------------------------------------------------------------
+
+def em_env(emulator, username=None, password=None, port=None):
+    """What an AWX credential injects: the modules' VEEAM_EM_* environment fallbacks."""
+    env = ansible_env()
+    env.update({
+        "VEEAM_EM_SERVER": emulator.host,
+        "VEEAM_EM_PORT": str(port or emulator.port),
+        "VEEAM_EM_USERNAME": username or emulator.username,
+        "VEEAM_EM_PASSWORD": password or emulator.password,
+        "VEEAM_EM_VALIDATE_CERTS": "true",
+        "VEEAM_EM_CA_PATH": emulator.ca_file,
+    })
+    return env
+
+
+def run_playbook(env, report_dir, **extra_vars):
+    variables = {"veeam_em_compliance_fail_on_violation": False,
+                 "veeam_em_compliance_report_dir": str(report_dir)}
+    variables.update(extra_vars)
+    command = [ANSIBLE_PLAYBOOK, PLAYBOOK, "-i", "localhost,", "-e",
+               "ansible_python_interpreter=" + sys.executable, "-e", json.dumps(variables)]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, cwd=REPO_ROOT)
+
+
+def read_reports(report_dir):
+    with open(os.path.join(report_dir, "veeam_em_compliance.json"), encoding="utf-8") as handle:
+        result = json.load(handle)
+    junit = ET.parse(os.path.join(report_dir, "veeam_em_compliance.xml")).getroot()
+    with open(os.path.join(report_dir, "veeam_em_compliance.html"), encoding="utf-8") as handle:
+        page = handle.read()
+    return result, junit, page
+
+
+def assert_junit_matches(result, junit):
+    summary = result["summary"]
+    cases = junit.findall(".//testcase")
+    failed = [case for case in cases if case.find("failure") is not None]
+    assert len(cases) == int(junit.get("tests")) == summary["vms_total"] + summary["servers_total"] + 1
+    assert len(failed) == int(junit.get("failures")) == (
+        summary["vms_violation"] + summary["servers_silent"] + int(summary["no_data"]))
+
+
+def assert_html_names_violations(result, page):
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<script" not in page
+    for violation in result["violations"]:
+        assert html.escape(violation["code"]) in page
+        if violation["vm_display_name"]:
+            assert html.escape(violation["vm_display_name"], quote=True) in page
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# --- tests ---------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def rules_emulator():
+    with Emulator(dataset=build_dataset(), now=NOW, tls=True) as em:
+        yield em
+
+
+def test_every_rule_against_the_emulator(rules_emulator, tmp_path):
+    rules_emulator.reset_stats()
+    run = run_playbook(em_env(rules_emulator), tmp_path, veeam_em_compliance_now=NOW,
+                       veeam_em_compliance_expected_vms=["ghost01", "OK01"],
+                       veeam_em_compliance_known_backup_servers=["vbr01.test", "vbr-new.test"])
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    result, junit, page = read_reports(tmp_path)
+
+    verdicts = {(row["backup_server_name"], row["vm_display_name"]): (row["status"], row["reasons"])
+                for row in result["vms"]}
+    assert verdicts == EXPECTED
+    servers = {s["backup_server_name"]: s["reasons"] for s in result["servers"]}
+    assert servers == {"vbr01.test": [], "vbr02.test": [], "vbr-old.test": ["server_silent"],
+                       "vbr-new.test": ["server_silent"]}
+    summary = result["summary"]
+    assert (summary["vms_total"], summary["vms_compliant"], summary["vms_warning"], summary["vms_violation"]) \
+        == (13, 3, 3, 7)
+    assert summary["no_data"] is False and result["compliant"] is False
+    assert summary["backup_sessions"] == 16 and summary["replica_sessions"] == 2
+    ok01 = [row for row in result["vms"] if row["vm_display_name"] == "ok01"][0]
+    assert ok01["expected"] is True and ok01["vm_uid"] == "urn:VMware:Vm:vc-a.vm-1"
+    assert ok01["replica"]["last_success_time"] == "2025-06-05T02:10:00Z"
+
+    assert_junit_matches(result, junit)
+    assert_html_names_violations(result, page)
+    assert html.escape(HOSTILE, quote=True) in page
+
+    stats = rules_emulator.stats()
+    assert stats["sessions_created"] == 1, stats  # one logon for the whole role
+    assert stats["open_sessions"] == 0, stats     # and always logged off
+    assert "Status: violation" in run.stdout
+
+
+def test_violations_fail_the_play_after_the_reports(rules_emulator, tmp_path):
+    run = run_playbook(em_env(rules_emulator), tmp_path, veeam_em_compliance_now=NOW,
+                       veeam_em_compliance_fail_on_violation=True)
+    assert run.returncode != 0
+    assert "compliance violation(s)" in run.stdout
+    result, junit, _page = read_reports(tmp_path)
+    assert result["summary"]["vms_violation"] > 0
+    assert_junit_matches(result, junit)
+    assert rules_emulator.stats()["open_sessions"] == 0
+
+
+def test_scope_and_policy_variables_reach_the_evaluation(rules_emulator, tmp_path):
+    run = run_playbook(em_env(rules_emulator), tmp_path, veeam_em_compliance_now=NOW,
+                       veeam_em_compliance_include_servers=["vbr01.*"],
+                       veeam_em_compliance_exclude_vms=["evil*", "stuck*"],
+                       veeam_em_compliance_replica_rpo_hours=0,
+                       veeam_em_compliance_accept_warnings=False,
+                       veeam_em_compliance_report_formats=["json"])
+    assert run.returncode == 0, run.stdout[-4000:]
+    assert sorted(os.listdir(tmp_path)) == ["veeam_em_compliance.json"]
+    with open(os.path.join(tmp_path, "veeam_em_compliance.json"), encoding="utf-8") as handle:
+        result = json.load(handle)
+    verdicts = {row["vm_display_name"]: row["reasons"] for row in result["vms"]}
+    assert set(verdicts) == {"ok01", "repl01", "fail01", "retry01", "warn01", "long01", "dc01"}
+    assert verdicts["repl01"] == []
+    assert verdicts["warn01"] == ["rpo_exceeded", "last_backup_warning"]
+
+
+@pytest.fixture(scope="module")
+def fleet_emulator():
+    with Emulator(vms=60, days=8, seed=5, now=NOW, tls=True) as em:
+        yield em
+
+
+def test_generated_fleet_rows_match_the_emulator_dataset(fleet_emulator, tmp_path):
+    run = run_playbook(em_env(fleet_emulator), tmp_path, veeam_em_compliance_now=NOW)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    result, junit, page = read_reports(tmp_path)
+
+    dataset = fleet_emulator.dataset()
+    server_name = {s["id"]: s["name"] for s in dataset["backup_servers"]}
+    job_server = {j["id"]: server_name[j["backup_server_id"]] for j in dataset["jobs"]}
+    session_job = {s["id"]: s["job_id"] for s in dataset["job_sessions"]}
+    start = "2025-05-29T06:00:00"
+    in_window = {(job_server[session_job[t["job_session_id"]]], t["vm_display_name"])
+                 for t in dataset["task_sessions"] if t["creation_time"] >= start}
+    rows = {(row["backup_server_name"], row["vm_display_name"]) for row in result["vms"]}
+    assert rows == in_window
+    assert "stuck_session" in result["summary"]["reasons"]
+    assert result["summary"]["no_data"] is False
+    assert_junit_matches(result, junit)
+    assert_html_names_violations(result, page)
+    assert fleet_emulator.stats()["open_sessions"] == 0
+
+
+def test_portal_user_scope_shows_up_as_silent_servers(fleet_emulator, tmp_path):
+    all_servers = [s["name"] for s in fleet_emulator.dataset()["backup_servers"]]
+    run = run_playbook(em_env(fleet_emulator, username="emuser", password="emuser-Pass1"), tmp_path,
+                       veeam_em_compliance_now=NOW, veeam_em_compliance_known_backup_servers=all_servers)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    result, junit, _page = read_reports(tmp_path)
+    silent = {s["backup_server_name"] for s in result["servers"] if "server_silent" in s["reasons"]}
+    assert any("restricted" in name for name in silent)
+    assert_junit_matches(result, junit)
+
+
+def test_unreachable_em_writes_no_data_reports_and_fails(fleet_emulator, tmp_path):
+    run = run_playbook(em_env(fleet_emulator, port=free_port()), tmp_path, veeam_em_compliance_now=NOW)
+    assert run.returncode != 0
+    assert "Reading Enterprise Manager failed" in run.stdout
+    result, junit, page = read_reports(tmp_path)
+    assert result["summary"]["no_data"] is True and result["compliant"] is False
+    assert {v["code"] for v in result["violations"]} == {"no_data"}
+    assert_junit_matches(result, junit)
+    assert "no_data" in page

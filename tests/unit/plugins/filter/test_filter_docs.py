@@ -1,0 +1,42 @@
+"""Every filter has a parseable .yml documentation sidecar, and every sidecar a filter.
+
+ansible-doc and antsibull-docs read these files; a YAML error there hides the documentation
+without failing anything else, so it is checked here.
+"""
+import os
+
+import pytest
+import yaml
+
+from ansible_collections.backupops.veeam_em.plugins.filter import veeam_em_compliance, veeam_em_compliance_report
+
+FILTER_DIR = os.path.dirname(veeam_em_compliance.__file__)
+FILTERS = {}
+for _module in (veeam_em_compliance, veeam_em_compliance_report):
+    FILTERS.update(_module.FilterModule().filters())
+
+
+@pytest.mark.parametrize("name", sorted(FILTERS))
+def test_every_filter_has_a_sidecar(name):
+    path = os.path.join(FILTER_DIR, name + ".yml")
+    with open(path) as handle:
+        docs = yaml.safe_load(handle)
+    assert set(docs) == {"DOCUMENTATION", "EXAMPLES", "RETURN"}
+    assert docs["DOCUMENTATION"]["name"] == name
+    assert "_input" in docs["DOCUMENTATION"]["options"]
+    assert "_value" in docs["RETURN"]
+    assert "backupops.veeam_em." + name in docs["EXAMPLES"]
+
+
+def test_every_sidecar_belongs_to_a_filter():
+    sidecars = {f[:-4] for f in os.listdir(FILTER_DIR) if f.endswith(".yml")}
+    assert sidecars == set(FILTERS)
+
+
+def test_documented_options_of_the_evaluation_match_the_code():
+    with open(os.path.join(FILTER_DIR, "veeam_em_compliance.yml")) as handle:
+        options = yaml.safe_load(handle)["DOCUMENTATION"]["options"]
+    documented = set(options) - {"_input", "replica_sessions", "now"}
+    assert documented == set(veeam_em_compliance.DEFAULT_POLICY)
+    for name, value in veeam_em_compliance.DEFAULT_POLICY.items():
+        assert options[name].get("default") == value, name

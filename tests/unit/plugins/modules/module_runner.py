@@ -1,0 +1,55 @@
+"""Run a collection module's ``main()`` in-process against the fake EM transport."""
+import json
+
+import pytest
+import requests
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_client, em_module
+
+CONNECTION = {"server": "em.example.com", "username": "EM\\svc", "password": "Pa55-w0rd!", "retry_backoff": 0}
+
+
+class CapturedSpec(Exception):
+    def __init__(self, spec, kwargs):
+        super(CapturedSpec, self).__init__("spec")
+        self.spec = spec
+        self.kwargs = kwargs
+
+
+def argument_spec_of(module):
+    """The full argument spec a module builds (AnsibleModule replaced by a capturing stub)."""
+    original = em_module.AnsibleModule
+
+    def capture(argument_spec, **kwargs):
+        raise CapturedSpec(argument_spec, kwargs)
+    em_module.AnsibleModule = capture
+    try:
+        with patch_module_args({}):
+            module.main()
+    except CapturedSpec as captured:
+        return captured.spec, captured.kwargs
+    finally:
+        em_module.AnsibleModule = original
+    raise AssertionError("module did not create an AnsibleModule")
+
+
+def install_fake(monkeypatch, fake):
+    def new_session():
+        session = requests.Session()
+        session.mount("https://", fake)
+        session.mount("http://", fake)
+        return session
+    monkeypatch.setattr(em_client.EMClient, "_new_session", staticmethod(new_session))
+    monkeypatch.setattr(em_client.time, "sleep", lambda seconds: None)
+
+
+def run_module(module, args, capsys, check_mode=False):
+    """main() with ``args``; returns the parsed JSON result (``failed`` set on fail_json)."""
+    if check_mode:
+        args = dict(args, _ansible_check_mode=True)
+    with patch_module_args(args):
+        with pytest.raises(SystemExit):
+            module.main()
+    out = capsys.readouterr().out
+    return json.loads(out)
