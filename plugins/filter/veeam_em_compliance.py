@@ -534,7 +534,8 @@ def kind_summary(sessions, now, rpo_hours, accept_warnings, days):
         "sessions": len(sessions),
         "succeeded": sum(1 for s in sessions if s.get("result") == RESULT_SUCCESS and is_finished(s)),
         "warnings": sum(1 for s in sessions if s.get("result") == RESULT_WARNING and is_finished(s)),
-        "failed": sum(1 for s in sessions if is_finished(s) and s.get("result") not in (RESULT_SUCCESS, RESULT_WARNING)),
+        "failed": sum(1 for s in sessions
+                      if is_finished(s) and s.get("result") not in (RESULT_SUCCESS, RESULT_WARNING)),
         "running": sum(1 for s in sessions if is_running(s)),
         "rpo_hours": rpo_hours or None,
         "last_success_time": format_time(point_time(best)) if best else None,

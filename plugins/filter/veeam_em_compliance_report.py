@@ -139,7 +139,8 @@ h1{font-size:1.5em;margin:0 0 .3em}h2{font-size:1.15em;margin:1.6em 0 .5em;borde
 table{border-collapse:collapse;margin:.3em 0 1em;font-size:.9em}
 th,td{border:1px solid #d0d0d0;padding:.25em .5em;text-align:left;vertical-align:top}
 th{background:#f3f3f3}td.num{text-align:right}
-.cards{display:flex;flex-wrap:wrap;gap:.6em}.card{border:1px solid #d0d0d0;border-radius:6px;padding:.5em .9em;min-width:7em}
+.cards{display:flex;flex-wrap:wrap;gap:.6em}
+.card{border:1px solid #d0d0d0;border-radius:6px;padding:.5em .9em;min-width:7em}
 .card b{display:block;font-size:1.5em}
 .status{font-weight:600}.status.violation{color:#b3261e}.status.warning{color:#8a6100}.status.compliant{color:#1e7b3a}
 td.cell{width:2.2em;text-align:center;font-size:.8em;padding:.2em}

@@ -21,8 +21,15 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors impor
 #   page  1000: json  18.1 ms (1.1 MiB)  xml  89.2 ms (1.1 MiB)
 #   page  5000: json 110.2 ms (5.5 MiB)  xml 497.1 ms (5.7 MiB)
 # JSON is 4.5-5x cheaper per item (17-22 us vs 75-100 us), so it is the default. Per-item cost
-# is flat up to 1000 and grows beyond; 1000 items (~1.1 MiB) per page means 10x fewer round trips
-# than EM's apparent default of 100 while keeping each body small, hence page_size 1000.
+# is flat up to 1000 and grows beyond.
+# End to end against the emulator (1000 VMs x 30 days, 30407 backup task sessions, 20 ms added
+# latency per request, TLS, whole walk incl. logon/logoff):
+#   page_size  100: json 11.9 s (1 thread) / 5.0 s (4)   xml 14.8 s / 5.8 s
+#   page_size  500: json  4.4 s / 2.4 s                  xml  6.0 s / 5.3 s
+#   page_size 1000: json  2.9 s / 2.3 s                  xml  6.0 s / 5.3 s
+#   page_size 2000: json  2.5 s / 2.6 s                  xml  6.1 s / 5.3 s
+# 1000 is where larger pages stop paying off (bodies ~1.1 MiB), hence page_size 1000, json,
+# concurrency 4.
 DEFAULT_PAGE_SIZE = 1000
 DEFAULT_CONCURRENCY = 4
 DEFAULT_MEDIA_TYPE = "json"

@@ -29,6 +29,7 @@ attributes:
     description: Read-only; runs normally in check mode.
   diff_mode:
     support: none
+    description: Nothing to compare.
 notes:
   - Portal Users see only the backup servers their role covers; an empty result is not proof of health.
 seealso:

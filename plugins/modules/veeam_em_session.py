@@ -16,7 +16,7 @@ description:
     RV(session_id), to pass as O(session_id) to the other modules of this collection, which then neither log
     on nor off. A play can log on once, run many tasks, and log off.
   - O(state=absent) logs the O(session_id) off (C(DELETE /api/logonSessions/{SessionId})). A session that has
-    already expired or been logged off is not an error (RV(changed=false)).
+    already expired or been logged off is not an error (C(changed=false)).
   - Sessions expire after 15 minutes without requests; log off explicitly (for example in an C(always) section)
     to free them earlier.
   - Reusing a session is also required to see EM tasks, see M(backupops.veeam_em.veeam_em_task_info).
@@ -41,6 +41,7 @@ attributes:
         whether logging off would change anything.
   diff_mode:
     support: none
+    description: Nothing to compare.
 seealso:
   - module: backupops.veeam_em.veeam_em_task_info
 """

@@ -68,6 +68,7 @@ attributes:
     description: Read-only; runs normally in check mode.
   diff_mode:
     support: none
+    description: Nothing to compare.
 seealso:
   - module: backupops.veeam_em.veeam_em_session
 """

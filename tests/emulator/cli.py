@@ -6,7 +6,6 @@ on SIGTERM/SIGINT after closing the listening socket.
 """
 import argparse
 import json
-import os
 import signal
 import socket
 import sys
@@ -18,7 +17,7 @@ from .generator import generate
 from .model import Dataset
 from .server import EmulatorState, Server, start_ticker
 from .tasks import Clock
-from .timeutil import now_us, parse_dt
+from .timeutil import parse_dt
 
 
 def build_parser():

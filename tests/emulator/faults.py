@@ -97,14 +97,22 @@ class FaultManager:
         with self.lock:
             return [f.describe() for f in self.faults]
 
-    def fire(self, method, path, kinds=None):
-        """Faults that fire for this request (consuming their counts). ``kinds`` restricts the set."""
+    def fire(self, method, path, kinds=None, has_token=True, qtype=None):
+        """Faults that fire for this request (consuming their counts). ``kinds`` restricts the set.
+
+        ``expire_session`` only counts requests that carry a token (a logon has nothing to expire);
+        ``insert_during_paging`` only counts page-1 queries of its own ``type``.
+        """
         out = []
         with self.lock:
             for f in self.faults:
                 if kinds is not None and f.kind not in kinds:
                     continue
                 if kinds is None and f.kind == "insert_during_paging":
+                    continue
+                if f.kind == "expire_session" and not has_token:
+                    continue
+                if f.kind == "insert_during_paging" and qtype is not None and f.qtype != qtype:
                     continue
                 if not f.matches(method, path):
                     continue

@@ -251,7 +251,8 @@ def _compile_cmp(node, fields, type_name):
     elif kind == "bool":
         low = raw.strip().lower()
         if low not in ("true", "false"):
-            raise FilterError("Invalid filter: '%s' is not a valid Boolean value for field '%s' (true/false)" % (raw, f.name))
+            raise FilterError("Invalid filter: '%s' is not a valid Boolean value for field '%s' (true/false)"
+                              % (raw, f.name))
         const = low == "true"
 
         def pred(it, get=get, fn=fn, c=const, ne=(op == "!=")):

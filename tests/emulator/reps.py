@@ -314,5 +314,5 @@ def enterprise_manager(base):
     vers_json = {"SupportedVersions": [
         {"Name": v, "Links": [{"Rel": "Create", "Href": base + "/sessionMngr/?v=" + v, "Name": None,
                                "Type": "LogonSession"}]} for v in ("v1_5", "v1_6", "v1_7")]}
-    return Obj("EnterpriseManager", [], links, [("SupportedVersions", Raw("<SupportedVersions>%s</SupportedVersions>"
-                                                                         % vers_xml, vers_json))])
+    versions = Raw("<SupportedVersions>%s</SupportedVersions>" % vers_xml, vers_json)
+    return Obj("EnterpriseManager", [], links, [("SupportedVersions", versions)])

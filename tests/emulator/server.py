@@ -19,14 +19,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from . import render, reps
-from .auth import API_VERSIONS, ROLE_ADMIN, ROLE_RESTORE, ROLE_USER, SessionStore
+from .auth import API_VERSIONS, ROLE_RESTORE, ROLE_USER, SessionStore
 from .faults import FaultManager, billion_laughs_body, huge_body_chunks
 from .filterexpr import FilterError
 from .model import TaskSession
 from .query import QueryError, ResultCache, page_params, paging, select
 from .querydefs import DOCUMENTED_TYPES, TYPES
 from .tasks import TaskManager
-from .timeutil import DAY_US, US, fmt_name_ts, parse_dt
+from .timeutil import DAY_US, US, parse_dt
 
 WINDOW_DAYS = 30
 XML_CT = "application/xml"
@@ -238,7 +238,7 @@ class Handler(BaseHTTPRequestHandler):
                 self._send_json(500, {"error": "internal emulator error"})
             return
         try:
-            self.pending_faults = st.faults.fire(method, self.req_path)
+            self.pending_faults = st.faults.fire(method, self.req_path, has_token=self._token() is not None)
             self._pre_faults()
             st.tasks.advance()
             self._route(method)
@@ -280,10 +280,9 @@ class Handler(BaseHTTPRequestHandler):
             headers = {}
             if f.spec.get("retry_after") is not None:
                 headers["Retry-After"] = str(f.spec["retry_after"])
-            msg = f.spec.get("message") or {500: "Internal Server Error (injected fault)",
-                                             502: "Bad Gateway (injected fault)",
-                                             503: "Service Unavailable (injected fault)"}.get(
-                f.status, "Injected fault %d" % f.status)
+            defaults = {500: "Internal Server Error (injected fault)", 502: "Bad Gateway (injected fault)",
+                        503: "Service Unavailable (injected fault)"}
+            msg = f.spec.get("message") or defaults.get(f.status, "Injected fault %d" % f.status)
             raise HttpError(f.status, msg, headers)
         if self._fault("billion_laughs") is not None:
             self._send_raw(200, "application/xml", billion_laughs_body())
@@ -371,8 +370,10 @@ class Handler(BaseHTTPRequestHandler):
             self._send_raw(status, XML_CT, xml_text.encode("utf-8"), headers)
 
     def _send_obj(self, status, obj, headers=None):
-        self._send_doc(status, render.XML_DECL + render.to_xml(obj, root=True) if self.want_json is False else None,
-                       render.to_json(obj) if self.want_json else None, headers)
+        if self.want_json:
+            self._send_doc(status, None, render.to_json(obj), headers)
+        else:
+            self._send_doc(status, render.XML_DECL + render.to_xml(obj, root=True), None, headers)
 
     def _send_error(self, status, message, headers=None):
         try:
@@ -587,9 +588,9 @@ class Handler(BaseHTTPRequestHandler):
             ctype = XML_CT
         # the insert-while-paging fault fires once page 1 has been computed
         if page == 1:
-            for f in self.st.faults.fire(self.method, self.req_path, kinds={"insert_during_paging"}):
-                if f.qtype == qt.name.lower():
-                    self.st.insert_task_sessions(f)
+            for f in self.st.faults.fire(self.method, self.req_path, kinds={"insert_during_paging"},
+                                         qtype=qt.name.lower()):
+                self.st.insert_task_sessions(f)
         self._send_raw(200, ctype, body)
 
     # ------------------------------------------------------------ resource endpoints
@@ -648,13 +649,16 @@ class Handler(BaseHTTPRequestHandler):
         return self._send_list(child_qt, items, entity)
 
     def _send_list(self, qt, items, entity):
+        """Resource collection: ``<Plural>`` of entities or ``EntityReferences`` of ``Ref``."""
         if entity:
             objs = [qt.entity(self.base, x) for x in items]
-            xml = render.wrap_xml(qt.plural, "".join(render.to_xml(o) for o in objs)) if not self.want_json else None
-            return self._send_doc(200, xml, {qt.plural: [render.to_json(o) for o in objs]} if self.want_json else None)
-        objs = [qt.ref(self.base, x) for x in items]
-        xml = render.wrap_xml("EntityReferences", "".join(render.to_xml(o) for o in objs)) if not self.want_json else None
-        return self._send_doc(200, xml, {"Refs": [render.to_json(o) for o in objs]} if self.want_json else None)
+            tag, key = qt.plural, qt.plural
+        else:
+            objs = [qt.ref(self.base, x) for x in items]
+            tag, key = "EntityReferences", "Refs"
+        if self.want_json:
+            return self._send_doc(200, None, {key: [render.to_json(o) for o in objs]})
+        return self._send_doc(200, render.wrap_xml(tag, "".join(render.to_xml(o) for o in objs)), None)
 
     # ------------------------------------------------------------ control plane
     def _control(self, method, body):

@@ -138,10 +138,10 @@ def run_playbook(env, report_dir, **extra_vars):
 
 
 def read_reports(report_dir):
-    with open(os.path.join(report_dir, "veeam_em_compliance.json"), encoding="utf-8") as handle:
+    with open(os.path.join(report_dir, "compliance.json"), encoding="utf-8") as handle:
         result = json.load(handle)
-    junit = ET.parse(os.path.join(report_dir, "veeam_em_compliance.xml")).getroot()
-    with open(os.path.join(report_dir, "veeam_em_compliance.html"), encoding="utf-8") as handle:
+    junit = ET.parse(os.path.join(report_dir, "compliance.xml")).getroot()
+    with open(os.path.join(report_dir, "compliance.html"), encoding="utf-8") as handle:
         page = handle.read()
     return result, junit, page
 
@@ -230,8 +230,8 @@ def test_scope_and_policy_variables_reach_the_evaluation(rules_emulator, tmp_pat
                        veeam_em_compliance_accept_warnings=False,
                        veeam_em_compliance_report_formats=["json"])
     assert run.returncode == 0, run.stdout[-4000:]
-    assert sorted(os.listdir(tmp_path)) == ["veeam_em_compliance.json"]
-    with open(os.path.join(tmp_path, "veeam_em_compliance.json"), encoding="utf-8") as handle:
+    assert sorted(os.listdir(tmp_path)) == ["compliance.json"]
+    with open(os.path.join(tmp_path, "compliance.json"), encoding="utf-8") as handle:
         result = json.load(handle)
     verdicts = {row["vm_display_name"]: row["reasons"] for row in result["vms"]}
     assert set(verdicts) == {"ok01", "repl01", "fail01", "retry01", "warn01", "long01", "dc01"}

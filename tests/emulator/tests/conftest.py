@@ -111,9 +111,9 @@ def query_items(r, json_mode=False):
 def paging_info(r, json_mode=False):
     if json_mode:
         p = r.json()["PagingInfo"]
-        return p["PageNum"], p["PageSize"], p["PagesCount"], {l["Rel"]: l["Href"] for l in p["Links"]}
+        return p["PageNum"], p["PageSize"], p["PagesCount"], {lk["Rel"]: lk["Href"] for lk in p["Links"]}
     p = xml(r).find("v:PagingInfo", NS)
-    links = {l.get("Rel"): l.get("Href") for l in p.find("v:Links", NS)}
+    links = {lk.get("Rel"): lk.get("Href") for lk in p.find("v:Links", NS)}
     return int(p.get("PageNum")), int(p.get("PageSize")), int(p.get("PagesCount")), links
 
 

@@ -1,7 +1,6 @@
 """Logon, logoff, tokens, cookie precedence, idle expiry and roles — real HTTP."""
 import base64
 import time
-import xml.etree.ElementTree as ET
 
 import pytest
 import requests
@@ -30,7 +29,7 @@ def test_root_needs_no_auth_and_lists_versions(em):
     assert root.tag == V + "EnterpriseManager"
     names = [v.get("Name") for v in root.findall("v:SupportedVersions/v:SupportedVersion", NS)]
     assert names == ["v1_5", "v1_6", "v1_7"]
-    rels = {(l.get("Rel"), l.get("Type")) for l in root.find("v:Links", NS)}
+    rels = {(lk.get("Rel"), lk.get("Type")) for lk in root.find("v:Links", NS)}
     assert ("Create", "LogonSession") in rels and ("Down", "LogonSessionList") in rels
     j = raw(em).get(em.api_url, headers={"Accept": "application/json"}, verify=em.ca_file).json()
     assert j["Links"][0]["Rel"] == "Down"
@@ -51,7 +50,7 @@ def test_logon_versions(em, v):
     assert children == ["Links", "UserName", "SessionId"]
     links = root.find("v:Links", NS)
     assert links[-1].get("Rel") == "Delete" and links[-1].get("Href").endswith("/logonSessions/" + sid)
-    assert any(l.get("Type") == "BackupTaskSessionReferenceList" for l in links)
+    assert any(lk.get("Type") == "BackupTaskSessionReferenceList" for lk in links)
 
 
 def test_logon_json(em):
@@ -95,12 +94,12 @@ def test_cookie_beats_header(em):
     b = EM(em)
     s = raw(em)
     # valid header + stale cookie -> 401 (the cookie wins)
-    r = s.get(em.api_url + "/logonSessions", headers={"X-RestSvcSessionId": a.token,
-                                                     "Cookie": "X-RestSvcSessionId=c3RhbGU="}, verify=em.ca_file)
+    hdrs = {"X-RestSvcSessionId": a.token, "Cookie": "X-RestSvcSessionId=c3RhbGU="}
+    r = s.get(em.api_url + "/logonSessions", headers=hdrs, verify=em.ca_file)
     assert r.status_code == 401
     # bad header + valid cookie -> OK, and it is the cookie's session
-    r = s.get(em.api_url + "/logonSessions", headers={"X-RestSvcSessionId": "garbage",
-                                                     "Cookie": "X-RestSvcSessionId=" + b.token}, verify=em.ca_file)
+    hdrs = {"X-RestSvcSessionId": "garbage", "Cookie": "X-RestSvcSessionId=" + b.token}
+    r = s.get(em.api_url + "/logonSessions", headers=hdrs, verify=em.ca_file)
     assert r.status_code == 200
     assert xml(r).find("v:LogonSession/v:SessionId", NS).text == b.session_id
     # requests' cookie jar after logon: the Set-Cookie is sent automatically
@@ -157,8 +156,8 @@ def test_portal_user_role(em):
     pa = int(xml(a.query(**q)).find("v:PagingInfo", NS).get("PagesCount"))
     pu = int(xml(u.query(**q)).find("v:PagingInfo", NS).get("PagesCount"))
     assert 0 < pu < pa
-    restricted_ts = xml(a.query(type="BackupTaskSession", filter='BackupServerName=="vbr-restricted01.secure.example.com"',
-                                pageSize=1, format="Entities"))
+    restricted_ts = xml(a.query(type="BackupTaskSession", pageSize=1, format="Entities",
+                                filter='BackupServerName=="vbr-restricted01.secure.example.com"'))
     guid = restricted_ts.find("v:Entities/v:BackupTaskSessions/v:BackupTaskSession", NS).get("UID").rsplit(":", 1)[1]
     assert u.get("/backupTaskSessions/" + guid).status_code == 404
     assert a.get("/backupTaskSessions/" + guid).status_code == 200

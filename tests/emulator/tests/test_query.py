@@ -68,7 +68,7 @@ def shape(el):
         "tag": el.tag,
         "attrs": sorted(el.attrib),
         "children": [c.tag.replace(V, "") for c in el],
-        "rels": sorted({(l.get("Rel"), l.get("Type")) for l in links}) if links is not None else None,
+        "rels": sorted({(lk.get("Rel"), lk.get("Type")) for lk in links}) if links is not None else None,
     }
 
 
