@@ -242,7 +242,7 @@ class EMClient:
         if not token:
             raise EMResponseError("EM answered the logon without an %s header" % TOKEN_HEADER,
                                   request="POST /api/sessionMngr/ (logon)")
-        session_id, user_name, delete_href = em_parse.logon_fields(em_parse.decode(response.content)) \
+        session_id, user_name, delete_href = em_parse.logon_fields(_decode(response, "POST /api/sessionMngr/ (logon)")) \
             if response.content else (None, None, None)
         self.token = token
         self.logon_session_id = session_id or em_parse.guid_of(delete_href) or _guid_from_token(token)
@@ -296,13 +296,14 @@ class EMClient:
 
     def get(self, path, params, describe=None):
         """GET and decode, retried on transport errors and 502/503/504."""
-        response = self._request("GET", path, params, describe=describe or "GET %s" % path, retry=True)
-        return em_parse.decode(response.content)
+        describe = describe or "GET %s" % path
+        response = self._request("GET", path, params, describe=describe, retry=True)
+        return _decode(response, describe)
 
     def get_root(self):
         """``GET /api/`` (no authentication): the EnterpriseManager document."""
         response = self._request("GET", "/api/", None, describe="GET /api/", retry=True, anonymous=True)
-        return em_parse.decode(response.content)
+        return _decode(response, "GET /api/")
 
     def _request(self, method, path, params, describe, retry=False, logon=False, anonymous=False):
         attempts = 1 + (max(0, int(self.options.retries)) if retry else 0)
@@ -498,6 +499,15 @@ class EMClient:
             finally:
                 for future in in_flight.values():
                     future.cancel()
+
+
+def _decode(response, describe):
+    """Decode a body; a parse failure names the request like every other error."""
+    try:
+        return em_parse.decode(response.content)
+    except EMResponseError as error:
+        error.request = error.request or describe
+        raise
 
 
 def _token_of(session_id):

@@ -84,6 +84,7 @@ SERVER_FIELDS = _fields(
 
 TASK_FIELDS = _fields(
     Field("TaskId", "str", lambda t: t.task_id),
+    Field("TaskUid", "str", lambda t: t.task_id),   # alias: the querySvc preset link sorts by it
     Field("State", "enum", lambda t: t.state, TASK_STATES),
     Field("Operation", "str", lambda t: t.operation),
 )

@@ -303,6 +303,23 @@ def logon_session(base, sess):
                [("UserName", sess.user_name), ("SessionId", sess.session_id)])
 
 
+QUERY_SVC_TYPES = [("BackupServer", "BackupServerList"), ("Job", "JobList"),
+                   ("BackupJobSession", "BackupJobSessionList"), ("ReplicaJobSession", "ReplicaJobSessionList"),
+                   ("BackupTaskSession", "BackupTaskSessionList"), ("ReplicaTaskSession", "ReplicaTaskSessionList"),
+                   ("VmRestorePoint", "VmRestorePointList")]
+
+
+def query_svc(base):
+    """``GET /querySvc``: preset query links (docs: format=Entities, sortAsc=name, pageSize=15;
+    the Task link sorts by ``TaskUid``, a documented oddity the emulator accepts as an alias)."""
+    links = [("Up", "LogonSession", base + "/logonSessions", None)]
+    for qtype, ltype in QUERY_SVC_TYPES:
+        links.append(("Down", ltype, "%s/query?type=%s&format=Entities&sortAsc=name&pageSize=15&page=1"
+                      % (base, qtype), None))
+    links.append(("Down", "TaskList", base + "/query?type=Task&sortAsc=TaskUid&pageSize=15&page=1", None))
+    return Obj("QuerySvc", [("Type", "QueryService"), ("Href", base + "/querySvc")], links)
+
+
 def enterprise_manager(base):
     links = [("Down", "LogonSessionList", base + "/logonSessions", None),
              ("Create", "LogonSession", base + "/sessionMngr/?v=latest", None)]

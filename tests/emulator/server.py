@@ -444,6 +444,13 @@ class Handler(BaseHTTPRequestHandler):
         if head == "query" and n == 1:
             self._allow(method, "GET")
             return self._query(sess)
+        if head == "querysvc" and n == 1:
+            self._allow(method, "GET")
+            return self._send_obj(200, reps.query_svc(self.base))
+        if head == "jobs" and n == 3 and low[2] == "backupsessions":
+            self._deny(sess, ROLE_USER, ROLE_RESTORE)
+            self._allow(method, "GET")
+            return self._job_sessions_of_job(sess, segs[1])
         if head == "tasks" and n <= 2:
             return self._tasks(method, sess, segs[1] if n == 2 else None)
         if head == "jobs" and n <= 2:
@@ -647,6 +654,16 @@ class Handler(BaseHTTPRequestHandler):
         lo = self.st.clock.now() - WINDOW_DAYS * DAY_US
         items = [t for t in list(js.tasks) if t.ct >= lo]
         return self._send_list(child_qt, items, entity)
+
+    def _job_sessions_of_job(self, sess, jid):
+        job = self.st.ds.get("Job", jid)
+        if job is None:
+            raise HttpError(404, "Job '%s' was not found." % jid)
+        entity = self._format_entity()
+        qt = TYPES["replicajobsession" if job.job_type == "Replica" else "backupjobsession"]
+        with self.st.ds.lock:
+            items = [s for s in self._window(qt, qt.source(self.st.ds, sess)) if s.job is job]
+        return self._send_list(qt, items, entity)
 
     def _send_list(self, qt, items, entity):
         """Resource collection: ``<Plural>`` of entities or ``EntityReferences`` of ``Ref``."""

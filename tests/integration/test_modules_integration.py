@@ -220,7 +220,7 @@ def test_task_session_queries(em, tmp_path):
     assert sorted(uids(results["in_check_mode"])) == select(lambda i: i["result"] == "Failed")
     assert len(results["explicit_connection"]["replica_task_sessions"]) == 3
     assert len(results["no_verify"]["replica_task_sessions"]) == 1
-    assert "validate_certs is false" in proc.stdout
+    assert "validate_certs is false" in proc.stdout + proc.stderr
 
 
 def test_bad_input_and_documented_errors(em, tmp_path):
@@ -283,7 +283,7 @@ def test_session_reuse_and_task_lifecycle(em, tmp_path):
     task_id = results["started"]["TaskId"]
     assert [task["task_id"] for task in results["tasks_now"]["tasks"]] == [task_id]
     assert results["tasks_other_session"]["tasks"] == []
-    assert "current logon session" in proc.stdout
+    assert "current logon session" in proc.stdout + proc.stderr
     finished = results["finished"]["tasks"]
     assert len(finished) == 1 and finished[0]["state"] == "Finished" and finished[0]["result_success"] is True
     assert finished[0]["operation"] == "StartJob" and results["finished"]["waited"] > 0

@@ -151,3 +151,23 @@ def test_collection_window_follows_the_clock(em, c):
     finally:
         em.set_clock(NOW)
     assert len(xml(c.get("/backupSessions"))) == n
+
+
+def test_query_svc_links_work(c):
+    root = xml(c.get("/querySvc"))
+    assert root.tag == V + "QuerySvc" and root.get("Type") == "QueryService"
+    downs = [lk.get("Href") for lk in root.find("v:Links", NS) if lk.get("Rel") == "Down"]
+    assert any("type=BackupTaskSession" in h for h in downs)
+    for h in downs:
+        r = c.get(h)
+        assert r.status_code == 200, h
+
+
+def test_job_backup_sessions(c):
+    jobs = xml(c.get("/jobs", params={"format": "Entity"}))
+    for j in jobs:
+        down = [lk.get("Href") for lk in j.find("v:Links", NS) if lk.get("Rel") == "Down"
+                and lk.get("Type", "").endswith("JobSessionReferenceList")][0]
+        root = xml(c.get(down))
+        assert root.tag == V + "EntityReferences" and len(root) > 0
+        assert {r.find("v:Links/v:Link[@Type='JobReference']", NS).get("Name") for r in root} == {j.get("Name")}
