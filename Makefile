@@ -40,6 +40,9 @@ emulator-test: venv
 integration: venv
 	$(PYTEST) $(XDIST) tests/integration
 
+bench: venv
+	$(BIN)/python tests/performance/bench.py $(if $(QUICK),--quick,)
+
 sanity: venv
 	tools/ansible-test.sh sanity
 

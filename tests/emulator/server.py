@@ -214,7 +214,6 @@ class Handler(BaseHTTPRequestHandler):
         self.method = method
         self.extra_headers = []
         self.pending_faults = []
-        self.post_insert = None
         split = urlsplit(self.path)
         self.req_path = unquote(split.path) or "/"
         self.raw_params = parse_qsl(split.query, keep_blank_values=True)
@@ -242,6 +241,8 @@ class Handler(BaseHTTPRequestHandler):
             self._pre_faults()
             st.tasks.advance()
             self._route(method)
+        except _Done:
+            pass  # a fault path wrote the whole response (and closed the connection if it had to)
         except _Abort:
             self.close_connection = True
         except HttpError as e:

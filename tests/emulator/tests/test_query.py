@@ -366,3 +366,28 @@ def test_next_link_can_be_followed(c):
     nxt = paging_info(r)[3]["Next"]
     r2 = c.get(nxt)
     assert r2.status_code == 200 and paging_info(r2)[0] == 2
+
+
+@pytest.mark.parametrize("accept,ctype", [("*/*", "application/xml"), ("application/xml", "application/xml"),
+                                          ("application/xml, application/json;q=0.1", "application/json")])
+def test_accept_negotiation(c, accept, ctype):
+    # 9.5 U4 behaviour: application/json anywhere in Accept wins (q-values ignored)
+    r = c.get("/query", params={"type": "BackupServer"}, headers={"Accept": accept})
+    assert r.headers["Content-Type"] == ctype
+
+
+def test_concurrent_clients_page_consistently(em):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def walk(i):
+        cl = EM(em, json_mode=bool(i % 2))
+        try:
+            uids = [x["UID"] for x in all_items(cl, json_mode=bool(i % 2), type="BackupTaskSession",
+                                                pageSize=37, sortAsc="VmDisplayName", format="References")]
+            return sorted(uids)
+        finally:
+            cl.close()
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(walk, range(8)))
+    assert all(r == results[0] for r in results) and len(set(results[0])) == len(results[0]) > 100
