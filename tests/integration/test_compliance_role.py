@@ -286,3 +286,47 @@ def test_unreachable_em_writes_no_data_reports_and_fails(fleet_emulator, tmp_pat
     assert {v["code"] for v in result["violations"]} == {"no_data"}
     assert_junit_matches(result, junit)
     assert "no_data" in page
+
+
+# --- the HTML page as a person sees it -------------------------------------------------------------
+
+CHROMIUM = next((path for path in ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+                 if os.path.exists(path)), None)
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--hide-scrollbars"]
+VIOLATION_BANNER_RGB = (0xfd, 0xe2, 0xe1)   # .violation background in the report's CSS
+FAILED_CELL_RGB = (0xf4, 0xa2, 0x9c)        # .failed day cell in the grid
+
+
+def chromium(tmp_path, *arguments):
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must install Debian's chromium (see .ci/run)")
+        pytest.skip("headless Chromium is not installed (apt-get install chromium)")
+    command = [CHROMIUM] + CHROMIUM_FLAGS + ["--user-data-dir=" + str(tmp_path / "chromium-profile")]
+    return subprocess.run(command + list(arguments), capture_output=True, text=True, timeout=120, check=True)
+
+
+def test_html_report_renders_in_headless_chromium_with_the_violations_visible(rules_emulator, tmp_path):
+    from PIL import Image
+
+    run = run_playbook(em_env(rules_emulator), tmp_path, veeam_em_compliance_now=NOW)
+    assert run.returncode == 0, run.stdout[-4000:]
+    result, _junit, _page = read_reports(tmp_path)
+    url = "file://" + str(tmp_path / "compliance.html")
+
+    dom = chromium(tmp_path, "--dump-dom", url).stdout
+    for violation in result["violations"]:
+        if violation["vm_display_name"]:
+            assert html.escape(violation["vm_display_name"], quote=False) in dom
+
+    screenshot = tmp_path / "compliance.png"
+    chromium(tmp_path, "--screenshot=" + str(screenshot), "--window-size=1280,1600", url)
+    image = Image.open(screenshot).convert("RGB")
+    assert image.size == (1280, 1600)
+    top = image.crop((0, 0, 1280, 400))
+    colours = {colour for _count, colour in top.getcolors(maxcolors=1 << 20)}
+    assert VIOLATION_BANNER_RGB in colours, "the violation banner is not visible at the top of the page"
+    all_colours = {colour for _count, colour in image.getcolors(maxcolors=1 << 20)}
+    assert FAILED_CELL_RGB in all_colours, "no failed day cell is visible in the grid"
