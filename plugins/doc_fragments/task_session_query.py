@@ -133,7 +133,7 @@ options:
     default: 1000
   concurrency:
     description:
-      - Pages fetched in parallel once the number of pages is known.
+      - Pages fetched in parallel (1 to 32) once the number of pages is known from the first page.
     type: int
     default: 4
   media_type:

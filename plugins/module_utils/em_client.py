@@ -242,19 +242,26 @@ class EMClient:
         if not token:
             raise EMResponseError("EM answered the logon without an %s header" % TOKEN_HEADER,
                                   request="POST /api/sessionMngr/ (logon)")
-        session_id, user_name, delete_href = em_parse.logon_fields(_decode(response, "POST /api/sessionMngr/ (logon)")) \
-            if response.content else (None, None, None)
+        # From here on EM holds a session: own it first, so that logoff happens even if the
+        # body turns out unreadable (the SessionId can then come from GET /logonSessions).
         self.token = token
+        self.owns_session = True
+        session_id, user_name, delete_href = None, None, None
+        if response.content:
+            try:
+                session_id, user_name, delete_href = em_parse.logon_fields(em_parse.decode(response.content))
+            except EMResponseError as error:
+                self.warnings.append("the logon response body could not be read: %s" % error)
         self.logon_session_id = session_id or em_parse.guid_of(delete_href) or _guid_from_token(token)
         self.user_name = user_name
-        self.owns_session = True
         return token
 
     def logoff(self, logon_session_id=None):
         """``DELETE /api/logonSessions/{SessionId}`` -> 204. Returns False if already gone."""
         session_id = logon_session_id or self.logon_session_id
         if not session_id:
-            raise EMResponseError("cannot log off: the logon session id is unknown")
+            session_id, _user = self.current_logon_session()
+            self.logon_session_id = session_id
         try:
             self._request("DELETE", "/api/logonSessions/%s" % session_id, None,
                           describe="DELETE /api/logonSessions/{id} (logoff)", retry=True)
@@ -287,7 +294,7 @@ class EMClient:
                               request="GET /api/logonSessions")
 
     def _relogon(self):
-        """The owned session expired (401): log on again. Only ever once per client."""
+        """The owned session expired (401): log on again (once per request, see _with_relogon)."""
         self.token = None
         self.owns_session = False
         self.logon()
@@ -321,6 +328,10 @@ class EMClient:
                 continue
             if response.status_code >= 400:
                 raise self._http_error(response, describe)
+            if 300 <= response.status_code < 400:  # redirects are not followed: credentials stay here
+                raise EMResponseError("EM answered with a redirect (HTTP %d) to %s" % (
+                    response.status_code, response.headers.get("Location")), request=describe,
+                    hint="use the redirect target as server")
             return response
         raise EMTransportError("no response", request=describe)  # pragma: no cover - loop always returns
 
@@ -368,7 +379,7 @@ class EMClient:
                 size += len(chunk)
                 if size > self.max_body:
                     raise EMResponseError("the response body exceeds %d bytes; refused" % self.max_body,
-                                           request=describe, hint="lower page_size")
+                                          request=describe, hint="lower page_size")
                 chunks.append(chunk)
         finally:
             response.close()

@@ -130,9 +130,10 @@ def run_resource_info_module(resource):
 
     def action(client):
         if guid:
+            before = client.requests_sent
             items = client.get_entity(resource, guid)
             query = {"type": resource.query_type, "filter": None, "sort": None, "page_size": None,
-                     "pages": 0, "requests": 1, "id": guid}
+                     "pages": 0, "requests": client.requests_sent - before, "id": guid}
             return {resource.return_key: items, "query": query}
         items, info = client.query(resource, filter_expr, sort, params["sort_order"], params["page_size"],
                                    limit=params.get("limit"), concurrency=params["concurrency"])

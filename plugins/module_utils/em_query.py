@@ -32,6 +32,7 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors impor
 # concurrency 4.
 DEFAULT_PAGE_SIZE = 1000
 DEFAULT_CONCURRENCY = 4
+MAX_CONCURRENCY = 32  # = the connection pool size of em_client; EM documents no concurrency limit
 DEFAULT_MEDIA_TYPE = "json"
 
 PAGING_OPTIONS = ("filter", "sort_by", "sort_order", "limit", "page_size", "concurrency", "media_type")
@@ -144,5 +145,6 @@ def check_paging(params):
         raise EMValidationError("option limit: %r must be 1 or more (omit it for no limit)" % limit)
     if params.get("page_size") is not None and params["page_size"] <= 0:
         raise EMValidationError("option page_size: %r must be greater than 0" % params["page_size"])
-    if params.get("concurrency") is not None and params["concurrency"] <= 0:
-        raise EMValidationError("option concurrency: %r must be greater than 0" % params["concurrency"])
+    concurrency = params.get("concurrency")
+    if concurrency is not None and not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise EMValidationError("option concurrency: %r must be between 1 and %d" % (concurrency, MAX_CONCURRENCY))

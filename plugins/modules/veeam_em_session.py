@@ -122,6 +122,8 @@ def log_on(module, options):
         em_module.fail(module, error, client)
     finally:
         client.http.close()
+    for warning in client.warnings:
+        module.warn(em_module.scrub(warning, module))
     return {"changed": True, "session_id": client.token, "logon_session_id": client.logon_session_id,
             "api_version": version, "user_name": client.user_name}
 

@@ -211,7 +211,7 @@ def _uid_matcher(value):
 
 
 def _compile_cmp(node, fields, type_name):
-    _, fname, op, raw, _quoted = node
+    fname, op, raw = node[1], node[2], node[3]
     f = fields.get(fname.lower())
     if f is None:
         raise FilterError("Invalid filter: unknown field '%s' for type '%s'" % (fname, type_name))
@@ -315,4 +315,6 @@ def time_bounds(ast, field_lower="creationtime"):
         if op in ("<=", "<", "=="):
             hi = v if hi is None else min(hi, v)
             found = True
-    return (lo, hi) if found else None
+    if not found:
+        return None
+    return lo, hi

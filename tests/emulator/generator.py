@@ -164,12 +164,15 @@ class _Gen:
             per_server[vm.server.guid].append(vm)
         backup_jobs, replica_jobs = [], []
         n_job = 0
+        # 8-40 VMs per backup job on real fleets; small fleets get smaller jobs so there are several
+        lo = max(3, min(8, self.n_vms // 10))
+        hi = max(lo + 1, min(40, self.n_vms // 4))
         for si, s in enumerate(servers):
             svms = per_server[s.guid]
             k = 0
             i = 0
             while i < len(svms):
-                size = r.randint(8, 40)
+                size = r.randint(lo, hi)
                 chunk = svms[i:i + size]
                 i += size
                 k += 1
@@ -260,7 +263,7 @@ class _Gen:
             if result in ("Success", "Warning"):
                 pg = self.guid()
                 if job.job_type == "Backup":
-                    pn = "%s-%s@%s" % (vm.name, "".join(r.choice(ALNUM) for _ in range(4)), fmt_name_ts(et))
+                    pn = "%s-%s@%s" % (vm.name, "".join(r.choice(ALNUM) for dummy in range(4)), fmt_name_ts(et))
                 else:
                     pn = "%s@%s" % (vm.name, fmt_name_ts(et))
             ts = TaskSession(self.guid(), js, vm, ct, end, state, result, reason, size, pg, pn)

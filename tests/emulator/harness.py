@@ -108,7 +108,7 @@ class Emulator:
                 if line.startswith(LISTEN_PREFIX) and "base" not in found:
                     found["base"] = line[len(LISTEN_PREFIX):].strip()
                     break
-            for _ in self.proc.stdout:  # keep draining so the child never blocks on a full pipe
+            for dummy in self.proc.stdout:  # keep draining so the child never blocks on a full pipe
                 pass
 
         threading.Thread(target=read_stdout, daemon=True).start()

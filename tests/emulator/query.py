@@ -17,7 +17,10 @@ from . import filterexpr
 from .filterexpr import FilterError
 
 DEFAULT_PAGE_SIZE = 100
-_CT_KEY = (lambda x: x.ct)
+
+
+def _ct_key(x):
+    return x.ct
 
 
 class QueryError(Exception):
@@ -60,10 +63,10 @@ def select(qtype, items, filter_text, sort_field, sort_desc, visible):
     src = items
     if qtype.sorted_by_ct:
         bounds = filterexpr.time_bounds(ast)
-        if bounds:
-            lo, hi = bounds
-            i = 0 if lo is None else bisect.bisect_left(src, lo, key=_CT_KEY)
-            j = len(src) if hi is None else bisect.bisect_right(src, hi, key=_CT_KEY)
+        if bounds is not None:
+            lo, hi = bounds[0], bounds[1]
+            i = 0 if lo is None else bisect.bisect_left(src, lo, key=_ct_key)
+            j = len(src) if hi is None else bisect.bisect_right(src, hi, key=_ct_key)
             src = src[i:j]
     if visible is None:
         out = [x for x in src if pred(x)]

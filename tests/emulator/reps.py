@@ -24,7 +24,7 @@ def _paths(kind):
 # ------------------------------------------------------------------ task sessions
 def task_session_links(base, t, entity):
     kind = t.kind
-    tpath, jpath, jkind, _ = _paths(kind)
+    tpath, jpath, jkind = _paths(kind)[:3]
     js = t.js
     links = [
         _server_up(base, js.job.server),
@@ -73,7 +73,7 @@ def task_session_ref(base, t, tag="Ref"):
 # ------------------------------------------------------------------ job sessions
 def job_session_links(base, s, entity):
     kind = s.kind
-    _, jpath, _, down = _paths(kind)
+    jpath, down = _paths(kind)[1], _paths(kind)[3]
     tkind = "ReplicaTaskSession" if kind == "ReplicaJobSession" else "BackupTaskSession"
     links = [
         _server_up(base, s.job.server),

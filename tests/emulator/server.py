@@ -109,7 +109,7 @@ class EmulatorState:
             rng = self.insert_rng
             newest = max((t.ct for t in tss), default=self.clock.now())
             oldest = min((t.ct for t in tss), default=newest - DAY_US)
-            for _ in range(fault.items):
+            for dummy in range(fault.items):
                 js = rng.choice(jss[-50:]) if fault.position == "before" else rng.choice(jss)
                 vm = rng.choice(js.job.vms) if js.job.vms else (js.tasks[0].vm if js.tasks else None)
                 if vm is None:

@@ -49,6 +49,11 @@ class Task:
         self.related = []       # [(type, href-relative-to-/api, name)]
         self.done = False
 
+    @property
+    def uid(self):
+        """Sort tie-break key (tasks have no UID): numeric order of the task counter."""
+        return "task-%012d" % int(self.task_id.split("-", 1)[1])
+
 
 class TaskManager:
     def __init__(self, dataset, clock, task_seconds=2.0):

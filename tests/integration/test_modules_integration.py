@@ -37,11 +37,15 @@ def run_playbook(em, tmp_path, name, extra_vars=None, env=None):
     })
     for key in ("VEEAM_EM_SESSION_ID", "VEEAM_EM_PORT", "VEEAM_EM_VALIDATE_CERTS"):
         environment.pop(key, None)
-    environment.update(env or {})
+    for key, value in (env or {}).items():
+        if value is None:
+            environment.pop(key, None)
+        else:
+            environment[key] = value
     proc = subprocess.run(
         [ANSIBLE_PLAYBOOK, "-i", "localhost,", "-c", "local", os.path.join(PLAYBOOKS, name + ".yml"),
          "-e", json.dumps(variables)],
-        env=environment, capture_output=True, text=True, timeout=600, cwd=str(tmp_path))
+        env=environment, capture_output=True, text=True, timeout=600, cwd=str(tmp_path), check=False)
     results = json.loads(out.read_text()) if out.exists() else None
     assert results is not None, "playbook %s wrote no results:\n%s\n%s" % (name, proc.stdout[-6000:], proc.stderr[-3000:])
     return proc, results
@@ -213,8 +217,8 @@ def test_task_session_queries(em, tmp_path):
     assert limited["query"]["pages"] == 3 and limited["query"]["sort"] == "sortAsc=VmDisplayName"
 
     assert uids(results["by_id"]) == [pick["uid"]]
-    assert results["by_id"]["backup_task_sessions"] == [i for i in all_backup["backup_task_sessions"]
-                                                         if i["uid"] == pick["uid"]]
+    same = [item for item in all_backup["backup_task_sessions"] if item["uid"] == pick["uid"]]
+    assert results["by_id"]["backup_task_sessions"] == same
     assert uids(results["replica_by_id"], "replica_task_sessions") == [replica[0]["uid"]]
     assert results["unknown_id"]["backup_task_sessions"] == []
     assert sorted(uids(results["in_check_mode"])) == select(lambda i: i["result"] == "Failed")
@@ -243,8 +247,7 @@ def test_bad_input_and_documented_errors(em, tmp_path):
         ("wrong_em_filter_400", {"filter": "NoSuchField==1"}, "HTTP 400", "EM says"),
         ("untrusted_certificate", {"ca_path": ""}, "certificate", "ca_path"),
     ]
-    all_cases = [{"name": name, "args": args} for name, args, _ in cases]
-    all_cases += [{"name": name, "args": args} for name, args, _, _ in server_cases]
+    all_cases = [{"name": case[0], "args": case[1]} for case in cases + server_cases]
     proc, results = run_playbook(em, tmp_path, "bad_input", {"cases": all_cases})
     assert proc.returncode == 0, proc.stdout[-5000:]
     by_name = {result["item"]["name"]: result for result in results["failures"]}
@@ -307,12 +310,13 @@ def test_session_reuse_and_task_lifecycle(em, tmp_path):
     ({"kind": "status", "status": 503, "count": 2, "path": "/api/query", "retry_after": 0}, "json",
      lambda r, s: r["query"]["requests"] == r["query"]["pages"] + 2),
     ({"kind": "reset", "count": 1, "path": "/api/query", "skip": 1}, "json", lambda r, s: True),
+    ({"kind": "truncate", "count": 1, "path": "/api/query", "skip": 2}, "xml", lambda r, s: True),
     ({"kind": "bom"}, "json", lambda r, s: True),
     ({"kind": "expire_session", "count": 1, "path": "/api/query", "skip": 1}, "xml",
      lambda r, s: s["requests"]["POST /api/sessionMngr/"] == 2),
     ({"kind": "insert_during_paging", "items": 7, "position": "among", "type": "BackupTaskSession"}, "json",
      lambda r, s: len({i["uid"] for i in r["backup_task_sessions"]}) == len(r["backup_task_sessions"])),
-], ids=["503-retried", "reset-retried", "json-bom", "401-relogon", "insert-while-paging"])
+], ids=["503-retried", "reset-retried", "truncated-retried", "json-bom", "401-relogon", "insert-while-paging"])
 def test_faults_are_survived(em, tmp_path, fault, media, check):
     before = len(expected_sessions(em.dataset(), "Backup"))
     em.reset_stats()
@@ -336,3 +340,16 @@ def test_bad_responses_fail_cleanly(em, tmp_path, fault, message):
     proc, result = run_playbook(em, tmp_path, "faults", {"media_type": "xml"})
     assert result["failed"] and message in result["msg"], result.get("msg")
     assert "GET /api/query (type=BackupTaskSession) failed" in result["msg"]
+
+
+def test_module_defaults_group(em, tmp_path):
+    """All four modules take their connection from one module_defaults group entry."""
+    em.reset_stats()
+    env = {"VEEAM_EM_SERVER": None, "VEEAM_EM_USERNAME": None, "VEEAM_EM_PASSWORD": None, "VEEAM_EM_CA_PATH": None}
+    proc, results = run_playbook(em, tmp_path, "module_defaults",
+                                 {"em_host": "127.0.0.1", "em_port": em.port, "em_user": em.username,
+                                  "em_password": em.password, "ca_file": em.ca_file}, env=env)
+    assert proc.returncode == 0, proc.stdout[-5000:]
+    assert len(results["replicas"]["replica_task_sessions"]) == 2
+    assert results["tasks"]["tasks"] == [] and results["logoff"]["changed"] is True
+    assert em.stats()["requests"]["POST /api/sessionMngr/"] == 1

@@ -189,7 +189,7 @@ def test_unknown_path_and_method(em):
 
 def test_keep_alive_reuses_connection(em):
     c = EM(em)
-    for _ in range(5):
+    for dummy in range(5):
         r = c.get("/tasks")
         assert r.status_code == 200 and r.headers["Content-Length"] == str(len(r.content))
     r = c.delete("/logonSessions/" + c.session_id)

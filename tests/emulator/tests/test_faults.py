@@ -96,7 +96,7 @@ def test_bom_on_json(em):
     cj = EM(em, json_mode=True)
     c = EM(em)
     em.set_faults({"kind": "bom"})          # forever by default
-    for _ in range(2):
+    for dummy in range(2):
         r = cj.get("/query", params=Q)
         assert r.content.startswith(b"\xef\xbb\xbf")
         assert json.loads(r.content.decode("utf-8-sig"))["PagingInfo"]["PageSize"] == 5

@@ -159,7 +159,8 @@ def test_empty_filter_matches_all():
 
 def test_time_bounds_for_bisect():
     ast = parse('CreationTime>="2025-06-04T00:00:00Z";Result==Failed;CreationTime<2025-06-05')
-    lo, hi = time_bounds(ast)
+    bounds = time_bounds(ast)
+    lo, hi = bounds[0], bounds[1]
     assert fmt_dt(lo) == "2025-06-04T00:00:00Z" and fmt_dt(hi) == "2025-06-05T00:00:00Z"
     assert time_bounds(parse("CreationTime>=2025-06-04,Result==Failed")) is None  # OR: no shortcut
     assert time_bounds(parse("Result==Failed")) is None

@@ -80,6 +80,9 @@ def test_start_job_lifecycle(em):
     # query?type=Task with filter/sort, JSON form
     q = query_items(c.query(type="Task", filter="State==Finished;Operation==StartJob"))
     assert [x["TaskId"] for x in q] == [tid]
+    for sort in ({"sortAsc": "TaskId"}, {"sortDesc": "State"}, {"sortAsc": "operation"}, {"sortAsc": "TaskUid"}):
+        r = c.get("/query", params=dict(type="Task", **sort))
+        assert r.status_code == 200 and [x["TaskId"] for x in query_items(r)] == [tid]
     cj = EM(em, json_mode=True)
     cj.token = c.token
     d = cj.get("/tasks/" + tid).json()
@@ -96,7 +99,7 @@ def test_start_job_lifecycle(em):
 
 def test_task_xml_shape_matches_sample(em):
     c = EM(em)
-    job_id, _, _ = first_job(c, "Replica")
+    job_id = first_job(c, "Replica")[0]
     tid = xml(c.post("/jobs/" + job_id, params={"action": "start"})).find("v:TaskId", NS).text
     wait_state(c, tid, "Finished")
     r = c.query(type="Task")
@@ -115,7 +118,7 @@ def test_task_xml_shape_matches_sample(em):
 def test_stop_and_retry(em):
     c = EM(em)
     # stop a running job: its Working session becomes Stopped/Failed
-    job_id, _, _ = first_job(c, running=True)
+    job_id = first_job(c, running=True)[0]
     tid = xml(c.post("/jobs/" + job_id, params={"action": "stop"})).find("v:TaskId", NS).text
     t = wait_state(c, tid, "Finished")
     assert t.find("v:Operation", NS).text == "StopJob" and t.find("v:Result", NS).get("Success") == "true"
@@ -137,7 +140,7 @@ def test_stop_and_retry(em):
 def test_job_action_errors(em):
     c = EM(em)
     assert c.post("/jobs/00000000-0000-4000-8000-000000000000", params={"action": "start"}).status_code == 404
-    job_id, _, _ = first_job(c)
+    job_id = first_job(c)[0]
     assert c.post("/jobs/" + job_id, params={"action": "explode"}).status_code == 400
     assert c.get("/tasks/task-999999").status_code == 404
     c.close()
@@ -145,7 +148,7 @@ def test_job_action_errors(em):
 
 def test_tasks_die_with_the_session(em):
     c = EM(em)
-    job_id, _, _ = first_job(c)
+    job_id = first_job(c)[0]
     tid = xml(c.post("/jobs/" + job_id, params={"action": "start"})).find("v:TaskId", NS).text
     old = c.token
     c.logoff()

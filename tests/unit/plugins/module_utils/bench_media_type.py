@@ -27,7 +27,7 @@ def measure(size, repeat=5):
               "xml": query_result_xml("BackupTaskSessions", "BackupTaskSession", items, paging)}
     for media, body in bodies.items():
         best = None
-        for _ in range(repeat):
+        for _attempt in range(repeat):
             start = time.perf_counter()
             document = em_parse.decode(body)
             result = em_parse.normalise_document(document, BACKUP_TASK_SESSION)

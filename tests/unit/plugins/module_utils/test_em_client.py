@@ -80,8 +80,8 @@ def test_logon_without_token_header_is_a_response_error_and_no_logoff():
 
 
 def test_logon_401_hints_at_credentials_and_hides_password():
-    fake = FakeEM("json", logon=lambda call: Reply(401, error_body("json", 401, "Unauthorized"),
-                                                    {"WWW-Authenticate": "Basic Realm=RestSvc"}))
+    headers = {"WWW-Authenticate": "Basic Realm=RestSvc"}
+    fake = FakeEM("json", logon=lambda call: Reply(401, error_body("json", 401, "Unauthorized"), headers))
     with pytest.raises(EMAuthError) as error:
         run_query(make_client(fake))
     text = str(error.value)
@@ -225,7 +225,7 @@ def test_page_urls_are_rebuilt_not_taken_from_hrefs():
         paging = paging_info(page, 2, 1, href="https://evil.example/api/query?type=Other")
         return Reply(200, query_result_json("BackupTaskSessions", [ITEMS[page]], paging))
     fake = FakeEM("json", handler)
-    items, _ = run_query(make_client(fake), page_size=1)
+    items, _info = run_query(make_client(fake), page_size=1)
     assert len(items) == 2
     assert all(call.url.startswith("https://em.example.com:9398/") for call in fake.calls)
 
@@ -236,7 +236,7 @@ def test_stops_at_pages_count_even_if_next_link_is_present():
         paging["Links"].append({"Rel": "Next", "Href": "x", "Name": None, "Type": None})
         return Reply(200, query_result_json("BackupTaskSessions", ITEMS[:100], paging))
     fake = FakeEM("json", handler)
-    items, _ = run_query(make_client(fake))
+    items, _info = run_query(make_client(fake))
     assert len(items) == 100 and len(fake.api_calls()) == 1
 
 
@@ -254,7 +254,7 @@ def test_without_pages_count_follows_next_links_sequentially():
 
 def test_without_paging_info_one_page_is_all():
     fake = FakeEM("json", lambda call: Reply(200, query_result_json("BackupTaskSessions", ITEMS[:7], None)))
-    items, _ = run_query(make_client(fake))
+    items, _info = run_query(make_client(fake))
     assert len(items) == 7 and len(fake.api_calls()) == 1
 
 
@@ -269,7 +269,7 @@ def test_limit_stops_early(concurrency):
 
 def test_limit_within_first_page_fetches_one_page():
     fake = FakeEM("json", paged_handler(ITEMS, "json"))
-    items, _ = run_query(make_client(fake), page_size=100, limit=5)
+    items, _info = run_query(make_client(fake), page_size=100, limit=5)
     assert len(items) == 5 and len(fake.api_calls()) == 1
 
 
@@ -281,7 +281,7 @@ def test_duplicates_across_pages_are_dropped_and_limit_fetches_more():
         page = int(call.query["page"])
         return Reply(200, query_result_json("BackupTaskSessions", pages[page], paging_info(page, 3, 10)))
     fake = FakeEM("json", handler)
-    items, _ = run_query(make_client(fake), page_size=10, limit=19)
+    items, _info = run_query(make_client(fake), page_size=10, limit=19)
     assert [item["uid"] for item in items] == [item["UID"] for item in ITEMS[:19]]
     assert len({item["uid"] for item in items}) == 19
 
@@ -293,7 +293,7 @@ def test_pages_count_growing_while_paging_is_followed():
         return Reply(200, query_result_json("BackupTaskSessions", ITEMS[(page - 1) * 10: page * 10],
                                             paging_info(page, count, 10)))
     fake = FakeEM("json", handler)
-    items, _ = run_query(make_client(fake), page_size=10, concurrency=1)
+    items, _info = run_query(make_client(fake), page_size=10, concurrency=1)
     assert len(items) == 30
 
 
@@ -313,7 +313,7 @@ def test_concurrency_is_bounded():
             state["now"] -= 1
         return inner(call)
     fake = FakeEM("json", handler)
-    items, _ = run_query(make_client(fake), page_size=10, concurrency=3)
+    items, _info = run_query(make_client(fake), page_size=10, concurrency=3)
     assert len(items) == 250
     assert state["max"] == 3
 
@@ -322,7 +322,7 @@ def test_task_query_has_no_format_and_sorts_by_task_id():
     fake = FakeEM("xml", lambda call: Reply(200, open_sample("query_task_resources.xml")))
     client = make_client(fake, "xml")
     with client:
-        items, _ = client.query(TASK, 'State=="Finished"', "TaskId", "asc", 100)
+        items, _info = client.query(TASK, 'State=="Finished"', "TaskId", "asc", 100)
     call = fake.api_calls()[0]
     assert "format" not in call.query and call.query["sortAsc"] == "TaskId" and call.query["type"] == "Task"
     assert [item["task_id"] for item in items] == ["task-5", "task-6", "task-7"]
@@ -453,8 +453,9 @@ def test_error_mapping_names_request_and_em_message_only(status, error_class, hi
 
 def test_unparsable_body_is_a_response_error():
     fake = FakeEM("json", lambda call: Reply(200, b"<html>proxy error</html") if call.method == "GET" else None)
-    with pytest.raises(EMResponseError):
+    with pytest.raises(EMResponseError) as error:
         run_query(make_client(fake))
+    assert str(error.value).startswith("GET /api/query (type=BackupTaskSession) failed: the XML response cannot")
     assert fake.logoffs == 1
 
 
@@ -514,3 +515,25 @@ def test_current_logon_session_matches_token():
         assert client.current_logon_session() == (SESSION_ID, "EM\\svc")
         assert client.logoff(SESSION_ID) is True
     assert fake.logoffs == 1
+
+
+def test_unreadable_logon_body_still_logs_off_via_logon_sessions():
+    listing = json.dumps({"LogonSessions": [{"SessionId": SESSION_ID, "UserName": "u"}]}).encode()
+
+    def handler(call):
+        if call.path == "/api/logonSessions":
+            return Reply(200, listing)
+        return paged_handler(ITEMS[:1], "json")(call)
+    fake = FakeEM("json", handler, logon=lambda call: Reply(201, b"<broken", {"X-RestSvcSessionId": "opaque-token"}))
+    client = make_client(fake)
+    items, _info = run_query(client)
+    assert len(items) == 1 and fake.logoffs == 1
+    assert fake.calls[-1].path == "/api/logonSessions/%s" % SESSION_ID
+    assert client.warnings and "logon response body" in client.warnings[0]
+
+
+def test_redirects_are_not_followed():
+    fake = FakeEM("json", logon=lambda call: Reply(301, b"", {"Location": "https://other.example/api/sessionMngr/"}))
+    with pytest.raises(EMResponseError) as error:
+        run_query(make_client(fake))
+    assert "redirect" in str(error.value) and len(fake.calls) == 1

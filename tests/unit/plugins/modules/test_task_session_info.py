@@ -100,6 +100,7 @@ def test_check_mode_reads_normally(fake, capsys):
     ({"page_size": 0}, "option page_size"),
     ({"page_size": -5}, "option page_size"),
     ({"concurrency": 0}, "option concurrency"),
+    ({"concurrency": 33}, "option concurrency: 33 must be between 1 and 32"),
     ({"vm_display_name": "a\nb"}, "option vm_display_name"),
     ({"reason": ["ok", "bad\x00"]}, "option reason"),
     ({"name": {"a": 1}}, "option name"),
