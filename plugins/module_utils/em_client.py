@@ -272,6 +272,30 @@ class EMClient:
                 self.owns_session = False
         return True
 
+    def logoff_token(self):
+        """Close the logon session of a token we were handed (``veeam_em_session`` state=absent).
+
+        One request in the common case: the token is base64 of the SessionId in practice
+        (em-api-facts.md 1.2, observed, not documented), so try ``DELETE`` on that id first. Only
+        when that id is unknown to EM (404) ask ``GET /api/logonSessions`` which one is ours.
+        Returns ``(closed, session_id)``; ``closed`` is False when the session was already gone.
+        """
+        guid = _guid_from_token(self.token)
+        if guid:
+            try:
+                self._request("DELETE", "/api/logonSessions/%s" % guid, None,
+                              describe="DELETE /api/logonSessions/{id} (logoff)", retry=True)
+                return True, guid
+            except EMAuthError:
+                return False, guid
+            except EMNotFoundError:
+                pass  # this EM's tokens do not encode the SessionId: look it up
+        try:
+            session_id, _user = self.current_logon_session()
+        except EMAuthError:
+            return False, None
+        return self.logoff(session_id), session_id
+
     def current_logon_session(self):
         """SessionId of this token's logon session via ``GET /api/logonSessions``.
 

@@ -84,7 +84,9 @@ logon_session_id:
   type: str
   sample: 15a3fc97-0325-4119-b789-5c0367c6c565
 api_version:
-  description: The API version logged on with (V(latest) resolved to the newest version EM lists, when it can be read).
+  description:
+    - The API version requested at logon (O(api_version)); V(latest) means the newest version the server supports.
+    - Not resolved with an extra request, so that a nightly run costs exactly one logon, its pages and one logoff.
   returned: when O(state=present)
   type: str
   sample: v1_7
@@ -95,29 +97,16 @@ user_name:
   sample: EXAMPLE\svc-ansible
 """
 
-from ansible_collections.backupops.veeam_em.plugins.module_utils import em_module, em_parse
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_module
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_client import EMClient
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import (
     EMAuthError, EMError, EMValidationError)
-
-
-def resolve_api_version(client, requested):
-    """``latest`` -> highest SupportedVersion of ``GET /api/`` (anonymous); the request if unknown."""
-    if requested != "latest":
-        return requested
-    try:
-        versions = em_parse.supported_versions(client.get_root())
-    except EMError:
-        return requested
-    return max(versions, key=lambda name: [int(part) for part in name[1:].split("_") if part.isdigit()]) \
-        if versions else requested
 
 
 def log_on(module, options):
     client = EMClient(options)
     try:
         client.logon()
-        version = resolve_api_version(client, options.api_version)
     except EMError as error:
         em_module.fail(module, error, client)
     finally:
@@ -125,21 +114,20 @@ def log_on(module, options):
     for warning in client.warnings:
         module.warn(em_module.scrub(warning, module))
     return {"changed": True, "session_id": client.token, "logon_session_id": client.logon_session_id,
-            "api_version": version, "user_name": client.user_name}
+            "api_version": options.api_version, "user_name": client.user_name}
 
 
 def log_off(module, options):
     client = EMClient(options)
     try:
-        try:
-            session_id, user_name = client.current_logon_session()
-        except EMAuthError:
-            return {"changed": False, "logon_session_id": None}
-        if not module.check_mode:
-            changed = client.logoff(session_id)
-        else:
-            changed = True
-        return {"changed": changed, "logon_session_id": session_id, "user_name": user_name}
+        if module.check_mode:
+            try:
+                session_id, user_name = client.current_logon_session()
+            except EMAuthError:
+                return {"changed": False, "logon_session_id": None}
+            return {"changed": True, "logon_session_id": session_id, "user_name": user_name}
+        closed, session_id = client.logoff_token()
+        return {"changed": closed, "logon_session_id": session_id}
     except EMError as error:
         em_module.fail(module, error, client)
     finally:

@@ -57,9 +57,19 @@ def load_dataset(args, now):
     return generate(args.vms, args.days, args.seed, now)
 
 
+def _fail(parser, message):
+    parser.print_usage(sys.stderr)
+    sys.stderr.write("%s: error: %s\n" % (parser.prog, message))
+    return 2
+
+
 def main(argv=None):
-    args = build_parser().parse_args(argv)
-    fixed = parse_dt(args.now) if args.now else None
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        fixed = parse_dt(args.now) if args.now else None
+    except ValueError as e:
+        return _fail(parser, "--now: %s" % e)
     clock = Clock(fixed)
     t0 = time.time()
     # the dataset lives as long as the process: build it without cyclic-GC passes, then freeze it
@@ -67,6 +77,8 @@ def main(argv=None):
     gc.disable()
     try:
         ds = load_dataset(args, clock.now())
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        return _fail(parser, "--dataset %s: %s: %s" % (args.dataset, type(e).__name__, e))
     finally:
         gc.freeze()
         gc.enable()
@@ -93,10 +105,13 @@ def main(argv=None):
                           latency_ms=args.latency_ms, scheme=scheme)
     if args.faults:
         spec = args.faults
-        if spec.startswith("@"):
-            with open(spec[1:], encoding="utf-8") as fh:
-                spec = fh.read()
-        state.faults.add(json.loads(spec))
+        try:
+            if spec.startswith("@"):
+                with open(spec[1:], encoding="utf-8") as fh:
+                    spec = fh.read()
+            state.faults.add(json.loads(spec))
+        except (OSError, ValueError, TypeError) as e:
+            return _fail(parser, "--faults: %s" % e)
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     server = Server((args.host, args.port), state, ssl_ctx, family)
     port = server.server_address[1]

@@ -281,7 +281,7 @@ def test_session_reuse_and_task_lifecycle(em, tmp_path):
     assert proc.returncode == 0, proc.stdout[-6000:]
     assert results["check_mode_logon"]["changed"] is True and results["check_mode_logon"]["session_id"]
     session = results["em"]
-    assert session["changed"] is True and session["api_version"] == "v1_7"
+    assert session["changed"] is True and session["api_version"] == "latest"
     assert session["user_name"].lower().endswith(em.username.lower())
     task_id = results["started"]["TaskId"]
     assert [task["task_id"] for task in results["tasks_now"]["tasks"]] == [task_id]

@@ -183,3 +183,15 @@ def test_generation_scales():
     t = time.time()
     big = generate(1000, 30, 1, NOW_US)
     assert len(big.backup_ts) > 25000 and time.time() - t < 5
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["--faults", '{"kind": "gremlins"}'], "unknown fault kind"),
+    (["--faults", "{not json"], "--faults"),
+    (["--dataset", "/nonexistent/fleet.json"], "--dataset"),
+    (["--now", "yesterday-ish"], "--now"),
+])
+def test_bad_startup_arguments_exit_2(args, fragment):
+    out = subprocess.run([sys.executable, EMULATOR_DIR, "--http", "--port", "0"] + args, capture_output=True,
+                         text=True, timeout=60, check=False)
+    assert out.returncode == 2 and fragment in out.stderr and out.stdout == ""

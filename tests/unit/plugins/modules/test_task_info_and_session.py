@@ -108,9 +108,9 @@ def test_session_present_logs_on_and_stays_logged_on(monkeypatch, capsys, check_
     result = run_module(veeam_em_session, dict(CONNECTION), capsys, check_mode=check_mode)
     assert result["changed"] is True
     assert result["session_id"] == TOKEN and result["logon_session_id"] == SESSION_ID
-    assert result["api_version"] == "v1_7" and result["user_name"] == "EM\\emadmin"
+    assert result["api_version"] == "latest" and result["user_name"] == "EM\\emadmin"
     assert fake.logons == 1 and fake.logoffs == 0
-    assert "X-RestSvcSessionId" not in fake.calls[1].headers  # GET /api/ is anonymous
+    assert len(fake.calls) == 1  # the logon and nothing else: no version look-up request
 
 
 def test_session_present_explicit_version(monkeypatch, capsys):
@@ -136,6 +136,29 @@ def test_session_absent_logs_off(monkeypatch, capsys):
     assert fake.logoffs == 1 and fake.calls[-1].path == "/api/logonSessions/%s" % SESSION_ID
     assert fake.calls[-1].headers["X-RestSvcSessionId"] == TOKEN and fake.logons == 0
     assert TOKEN not in json.dumps(result)
+
+
+def test_session_absent_is_one_request_when_the_token_encodes_the_session_id(monkeypatch, capsys):
+    fake = FakeEM("json", logon_sessions_handler)
+    install_fake(monkeypatch, fake)
+    run_module(veeam_em_session, dict(CONNECTION, state="absent", session_id=TOKEN), capsys)
+    assert [(call.method, call.path) for call in fake.calls] == [("DELETE", "/api/logonSessions/%s" % SESSION_ID)]
+
+
+def test_session_absent_looks_the_session_up_when_the_token_is_opaque(monkeypatch, capsys):
+    """EM documents the token as opaque; base64(SessionId) is only observed. Stay correct without it."""
+    opaque = "O9Msj3rq7EGUhtSMBQx+mw=="  # the 16-raw-byte form of EM's logon documentation example
+
+    def handler(call):
+        if call.path == "/api/logonSessions" and call.headers.get("X-RestSvcSessionId") == opaque:
+            return Reply(200, json.dumps({"LogonSessions": [{"SessionId": SESSION_ID}]}).encode())
+        return None
+
+    fake = FakeEM("json", handler)
+    install_fake(monkeypatch, fake)
+    result = run_module(veeam_em_session, dict(CONNECTION, state="absent", session_id=opaque), capsys)
+    assert result["changed"] is True and result["logon_session_id"] == SESSION_ID
+    assert fake.calls[-1].method == "DELETE" and fake.calls[-1].path == "/api/logonSessions/%s" % SESSION_ID
 
 
 def test_session_absent_check_mode_does_not_log_off(monkeypatch, capsys):
