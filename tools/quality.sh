@@ -45,7 +45,7 @@ CHECK_CHANGELOG = True
 CHECK_REQUIRED_TAGS = True
 RUN_FLAKE8 = False
 CFG
-GALAXY_IMPORTER_CONFIG="$work/galaxy-importer.cfg" python -m galaxy_importer.main "$work"/backupops-veeam_em-*.tar.gz > "$work/importer.log" 2>&1 || { cat "$work/importer.log"; exit 1; }
+(cd "$work" && GALAXY_IMPORTER_CONFIG="$work/galaxy-importer.cfg" python -m galaxy_importer.main "$work"/backupops-veeam_em-*.tar.gz > "$work/importer.log" 2>&1) || { cat "$work/importer.log"; exit 1; }
 if grep -E '^(WARNING|ERROR)' "$work/importer.log"; then
   echo "galaxy-importer reported the findings above"; exit 1
 fi
