@@ -8,6 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum requirements-dev.txt | cut -d' ' -f1)
 PYTEST := $(BIN)/python -m pytest
 XDIST  ?= -n 2
 QUICK  ?=
+TEST_PATHS := tests/unit tests/emulator/tests tests/integration
 
 .PHONY: help venv demo test unit units emulator-test integration sanity lint docs changelog-lint bench clean
 
@@ -28,8 +29,15 @@ $(STAMP): requirements-dev.txt
 demo: venv
 	$(BIN)/python tools/demo.py
 
+# Every test: the community quality gates (ansible-test sanity and units, ansible-lint,
+# antsibull-docs, galaxy-importer, ansible-builder), the quick benchmark, then the pytest suites
+# (unit, emulator, integration against the emulator) last, so their summary closes the output.
 test: venv
-	$(PYTEST) $(XDIST) tests/unit tests/emulator/tests tests/integration
+	tools/ansible-test.sh sanity
+	tools/ansible-test.sh units
+	tools/quality.sh
+	$(BIN)/python tests/performance/bench.py --quick
+	$(PYTEST) $(XDIST) $(TEST_PATHS)
 
 unit: venv
 	$(PYTEST) tests/unit

@@ -318,9 +318,19 @@ class EMClient:
                               request="GET /api/logonSessions")
 
     def _relogon(self):
-        """The owned session expired (401): log on again (once per request, see _with_relogon)."""
+        """The owned session answered 401: log on again (once per request, see _with_relogon).
+
+        The old session is logged off first, best effort: a 401 usually means it expired
+        (the DELETE then gets 401/404, harmless), but a 401 from a proxy or a hiccup would
+        otherwise leave it open on EM for 15 minutes.
+        """
+        try:
+            self.logoff()
+        except EMError:
+            pass
         self.token = None
         self.owns_session = False
+        self.logon_session_id = None
         self.logon()
 
     # ---- requests ------------------------------------------------------------------------------
@@ -368,9 +378,8 @@ class EMClient:
     def _send(self, method, path, params, describe, logon, anonymous):
         url = self.base + path + ("?" + encode_query(params) if params else "")
         headers = {"Accept": self.accept}
-        auth = None
         if logon:
-            auth = (self.options.username, self.options.password)
+            headers["Authorization"] = _basic_authorization(self.options.username, self.options.password)
             headers["Content-Length"] = "0"
         elif not anonymous:
             headers[TOKEN_HEADER] = self.token
@@ -379,10 +388,18 @@ class EMClient:
         self.http.cookies.clear()
         try:
             response = self.http.request(
-                method, url, headers=headers, auth=auth, data=b"" if logon else None,
+                method, url, headers=headers, data=b"" if logon else None,
                 timeout=self.options.timeout, verify=self.options.verify, stream=True,
                 allow_redirects=False)
-            response._content = self._read_capped(response, describe)
+            try:
+                response._content = self._read_capped(response, describe)
+            except (requests.exceptions.RequestException, EMResponseError) as exc:
+                if not (logon and response.status_code == 201 and response.headers.get(TOKEN_HEADER)):
+                    raise
+                # EM created the session and sent its token in the headers; only the (optional)
+                # body was lost. Keep the token, or the session would be orphaned on EM.
+                self.warnings.append("the logon response body could not be read: %s" % _short(exc))
+                response._content = b""
         except requests.exceptions.SSLError as exc:
             raise EMTransportError("TLS/certificate error talking to %s: %s" % (self.base, _short(exc)),
                                    request=describe,
@@ -543,6 +560,16 @@ def _decode(response, describe):
     except EMResponseError as error:
         error.request = error.request or describe
         raise
+
+
+def _basic_authorization(username, password):
+    """``Basic base64(user:password)`` with UTF-8 credentials (em-api-facts.md 1.2).
+
+    requests' own ``auth=(user, password)`` encodes text as Latin-1 and raises
+    UnicodeEncodeError (a traceback, not a module failure) for any other character.
+    """
+    raw = ("%s:%s" % (username, password)).encode("utf-8")
+    return "Basic " + base64.b64encode(raw).decode("ascii")
 
 
 def _token_of(session_id):

@@ -131,7 +131,7 @@ def run_size(vms, days, repeat, latency_ms, page_size):
                      startup_timeout=900) as em:
         bench = Bench(em, workdir, page_size)
         runs = {"ours": [], "baseline": [], "floor": []}
-        for _ in range(repeat):
+        for _round in range(repeat):
             for name in ("ours", "baseline", "floor"):
                 runs[name].append(getattr(bench, name)())
         floor = runs["floor"][-1]
@@ -199,10 +199,12 @@ def main(argv=None):
     result = {"runs": rows, "peak_rss_mb_100k_sessions": rss_100k, "rss_sessions": args.rss_sessions,
               "latency_ms": args.latency_ms, "page_size": args.page_size, "repeat": args.repeat,
               "quick": args.quick, "controller_max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}
-    os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
-    with open(RESULTS, "w", encoding="utf-8") as handle:
+    # The quick variant (CI) must not overwrite the recorded full figures.
+    path = RESULTS.replace("latest.json", "quick.json") if args.quick else RESULTS
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as handle:
         json.dump(result, handle, indent=2)
-    print("figures written to %s" % os.path.relpath(RESULTS, REPO_ROOT))
+    print("figures written to %s" % os.path.relpath(path, REPO_ROOT))
     return 0
 
 
