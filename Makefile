@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum requirements-dev.txt | cut -d' ' -f1)
 PYTEST := $(BIN)/python -m pytest
 XDIST  ?= -n 2
 QUICK  ?=
-TEST_PATHS := tests/unit tests/emulator/tests tests/integration
+TEST_PATHS := tests/unit tests/emulator/tests tests/integration tests/reliability
 
 .PHONY: help venv demo test unit units emulator-test integration sanity lint docs changelog-lint bench clean
 

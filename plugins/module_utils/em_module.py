@@ -11,6 +11,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils import em_client, em_parse, em_query
@@ -18,6 +20,9 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors impor
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_filter import bare_guid
 
 API_VERSIONS = ["latest", "v1_7", "v1_6", "v1_5"]
+# What an X-RestSvcSessionId value can be: printable ASCII, no spaces (EM sends base64).
+TOKEN_RE = re.compile(r"^[\x21-\x7e]+$")
+CONTROL_RE = re.compile(u"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def connection_argument_spec():
@@ -64,6 +69,15 @@ def connection_options(module):
         raise EMValidationError("option retries: %r must be 0 or more" % params["retries"])
     if params["retry_backoff"] < 0:
         raise EMValidationError("option retry_backoff: %r must be 0 or more" % params["retry_backoff"])
+    # Refused before any request, and without echoing the value (it is a secret): a newline
+    # here would otherwise reach requests' header check, whose error message quotes it.
+    if params.get("session_id") and not TOKEN_RE.match(params["session_id"]):
+        raise EMValidationError("option session_id: not a session token (it contains spaces, control or "
+                                "non-ASCII characters); pass the session_id returned by veeam_em_session")
+    username = params.get("username")
+    if username and (":" in username or CONTROL_RE.search(username)):
+        raise EMValidationError("option username: %r cannot be sent with HTTP Basic authentication "
+                                "(no ':' and no control characters)" % username)
     if not params["server"] or not params["server"].strip():
         raise EMValidationError("option server: must not be empty")
     if not params["validate_certs"] and not params.get("ca_path"):

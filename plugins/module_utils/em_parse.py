@@ -363,7 +363,10 @@ def normalise(entity, resource):
         elif output.convert == "related":
             item[output.key] = related_of(links)
         else:
-            item[output.key] = CONVERTERS[output.convert](_dig(entity, output.source))
+            value = _dig(entity, output.source)
+            if value is None and output.fallback is not None:
+                value = _dig(entity, output.fallback)
+            item[output.key] = CONVERTERS[output.convert](value)
     return item
 
 

@@ -55,6 +55,8 @@ def _option_spec(field):
         return {"type": "raw"}
     if field.kind == "int":
         return {"type": "int"}
+    if field.kind == "bool":
+        return {"type": "bool"}
     return {"type": "str"}  # datetime: ISO 8601 or relative, parsed by em_filter
 
 
@@ -106,6 +108,10 @@ def _clause(field, option, operator, value, now):
     if field.kind == "datetime":
         moment = em_filter.parse_datetime(value, option, now=now)
         return em_filter.comparison(field.em_name, operator, em_filter.format_filter_datetime(moment), option)
+    if field.kind == "bool":
+        if not isinstance(value, bool):
+            raise EMValidationError("option %s: %r must be true or false" % (option, value))
+        return em_filter.comparison(field.em_name, operator, "true" if value else "false", option)
     if field.kind == "int":
         if isinstance(value, bool) or int(value) < 0:
             raise EMValidationError("option %s: %r must be a non-negative integer" % (option, value))

@@ -21,7 +21,8 @@ class QueryField:
     """One documented ``/api/query`` field of a resource.
 
     kind: ``uid`` (URN or GUID, list = OR), ``text`` (string or list = OR), ``enum`` (documented
-    values, case-insensitive, list = OR), ``datetime`` and ``int`` (range options).
+    values, case-insensitive, list = OR), ``datetime`` and ``int`` (range options), ``bool``
+    (``true``/``false``).
     ``options`` maps each module option to the filter operator it produces; the default is
     ``{<snake name>: "=="}``.
     """
@@ -46,14 +47,17 @@ class Output:
 
     ``source`` is an EM key path (tuple) in the entity, or ``None`` when the value comes from a
     link (``link=(rel, type suffix)``); ``convert`` names a function of ``em_parse.CONVERTERS``.
+    ``fallback`` is a second key path read when ``source`` is absent (EM spells some fields two
+    ways, e.g. VmRestorePoint ``VmName`` element vs ``VmDisplayName`` attribute).
     """
 
-    def __init__(self, key, source=None, convert="text", link=None, urn_kind=None):
+    def __init__(self, key, source=None, convert="text", link=None, urn_kind=None, fallback=None):
         self.key = key
         self.source = source if source is None or isinstance(source, tuple) else (source,)
         self.convert = convert
         self.link = link
         self.urn_kind = urn_kind
+        self.fallback = fallback if fallback is None or isinstance(fallback, tuple) else (fallback,)
 
 
 class Resource:
@@ -204,7 +208,211 @@ TASK = Resource(
     sort_direction="asc",
 )
 
-RESOURCES = (BACKUP_TASK_SESSION, REPLICA_TASK_SESSION, TASK)
+# ---- job sessions, jobs, backup servers, restore points (issue 8) ---------------------------
+
+JOB_SESSION_STATES = ("Starting", "Stopping", "Working", "Pausing", "Resuming", "Stopped")
+# A job session in any state but Stopped is running (Stopping included: it has not ended yet).
+JOB_SESSION_RUNNING_STATES = ("Starting", "Stopping", "Working", "Pausing", "Resuming")
+BACKUP_JOB_SESSION_TYPES = ("Backup", "BackupCopy", "ImmediateBackupCopy", "ImmediateBackupCopyWorker",
+                            "AgentBackup", "AgentManagement", "NasBackup")
+REPLICA_JOB_SESSION_TYPES = ("Replica",)
+JOB_TYPES = ("Backup", "BackupCopy", "ImmediateBackupCopy", "Replica")
+JOB_PLATFORMS = ("VMware", "Hyperv", "vCloud")
+RESTORE_POINT_TYPES = ("Full", "Increment", "ReverseIncrement")
+RESTORE_POINT_ALGORITHMS = ("Full", "ReversedIncremental", "Incremental", "SyntheticFull")
+
+
+def job_session_fields(kind, job_types):
+    """The 12 documented query fields of BackupJobSession / ReplicaJobSession (facts 2.8)."""
+    return (
+        QueryField("UID", "uid", "uid", uid_kind=kind),
+        QueryField("Name", "name", "text"),
+        QueryField("JobName", "job_name", "text"),
+        QueryField("JobUid", "job_uid", "uid", uid_kind="Job"),
+        QueryField("JobType", "job_type", "enum", choices=job_types),
+        QueryField("BackupServerName", "backup_server_name", "text"),
+        QueryField("BackupServerUid", "backup_server_uid", "uid", uid_kind="BackupServer"),
+        QueryField("State", "state", "enum", choices=JOB_SESSION_STATES),
+        QueryField("Result", "result", "enum", choices=SESSION_RESULTS),
+        QueryField("IsRetry", "is_retry", "bool"),
+        QueryField("CreationTime", "creation_time", "datetime",
+                   options=(("created_after", ">="), ("created_before", "<"))),
+        QueryField("EndTime", "end_time", "datetime",
+                   options=(("ended_after", ">="), ("ended_before", "<"))),
+    )
+
+
+def job_session_outputs():
+    """Normalised job session (facts 5.4/5.5); ``task_sessions`` is added by the module."""
+    return (
+        Output("uid", "UID"),
+        Output("id", "UID", "guid"),
+        Output("name", "Name"),
+        Output("job_uid", "JobUid"),
+        Output("job_id", "JobUid", "guid"),
+        Output("job_name", "JobName"),
+        Output("job_type", "JobType"),
+        Output("backup_server_uid", link=("Up", "BackupServerReference"), convert="link_urn",
+               urn_kind="BackupServer"),
+        Output("backup_server_name", link=("Up", "BackupServerReference"), convert="link_name"),
+        Output("creation_time", "CreationTimeUTC", "datetime"),
+        Output("end_time", "EndTimeUTC", "datetime"),
+        Output("state", "State"),
+        Output("result", "Result"),
+        Output("progress", "Progress", "int"),
+        Output("is_retry", "IsRetry", "bool"),
+        Output("failure_message", "FailureMessage"),
+        Output("links", "Links", "links"),
+    )
+
+
+BACKUP_JOB_SESSION = Resource(
+    name="BackupJobSession",
+    query_type="BackupJobSession",
+    entity_path="backupSessions",
+    list_tag="BackupJobSessions",
+    item_tag="BackupJobSession",
+    return_key="backup_job_sessions",
+    key_field="uid",
+    fields=job_session_fields("BackupJobSession", BACKUP_JOB_SESSION_TYPES),
+    outputs=job_session_outputs(),
+    default_sort="creation_time",
+)
+
+REPLICA_JOB_SESSION = Resource(
+    name="ReplicaJobSession",
+    query_type="ReplicaJobSession",
+    entity_path="replicaSessions",
+    list_tag="ReplicaJobSessions",
+    item_tag="ReplicaJobSession",
+    return_key="replica_job_sessions",
+    key_field="uid",
+    fields=job_session_fields("ReplicaJobSession", REPLICA_JOB_SESSION_TYPES),
+    outputs=job_session_outputs(),
+    default_sort="creation_time",
+)
+
+# Job: Portal Administrator only (403 otherwise, facts 1.3). JobScheduleOptions/JobInfo are
+# deep, type-specific trees; they are not flattened (links carry what automation needs).
+JOB = Resource(
+    name="Job",
+    query_type="Job",
+    entity_path="jobs",
+    list_tag="Jobs",
+    item_tag="Job",
+    return_key="jobs",
+    key_field="uid",
+    fields=(
+        QueryField("UID", "uid", "uid", uid_kind="Job"),
+        QueryField("Name", "name", "text"),
+        QueryField("Description", "description", "text"),
+        QueryField("JobType", "job_type", "enum", choices=JOB_TYPES),
+        QueryField("Platform", "platform", "enum", choices=JOB_PLATFORMS),
+        QueryField("ScheduleConfigured", "schedule_configured", "bool"),
+        QueryField("ScheduleEnabled", "schedule_enabled", "bool"),
+        QueryField("NextRun", "next_run", "datetime",
+                   options=(("next_run_after", ">="), ("next_run_before", "<"))),
+        QueryField("BackupServerName", "backup_server_name", "text"),
+        QueryField("BackupServerUid", "backup_server_uid", "uid", uid_kind="BackupServer"),
+    ),
+    outputs=(
+        Output("uid", "UID"),
+        Output("id", "UID", "guid"),
+        Output("name", "Name"),
+        Output("job_type", "JobType"),
+        Output("platform", "Platform"),
+        Output("description", "Description"),
+        Output("schedule_configured", "ScheduleConfigured", "bool"),
+        Output("schedule_enabled", "ScheduleEnabled", "bool"),
+        Output("next_run", "NextRun", "datetime"),
+        Output("backup_server_uid", link=("Up", "BackupServerReference"), convert="link_urn",
+               urn_kind="BackupServer"),
+        Output("backup_server_name", link=("Up", "BackupServerReference"), convert="link_name"),
+        Output("links", "Links", "links"),
+    ),
+    default_sort="name",
+    sort_direction="asc",
+)
+
+# BackupServer: the query field ``Port`` becomes option ``backup_server_port`` (``port`` is the
+# EM connection option); ``IpOrDnsName`` is filterable but not part of the entity (facts 2.8/5.6).
+BACKUP_SERVER = Resource(
+    name="BackupServer",
+    query_type="BackupServer",
+    entity_path="backupServers",
+    list_tag="BackupServers",
+    item_tag="BackupServer",
+    return_key="backup_servers",
+    key_field="uid",
+    fields=(
+        QueryField("UID", "uid", "uid", uid_kind="BackupServer"),
+        QueryField("Name", "name", "text"),
+        QueryField("Description", "description", "text"),
+        QueryField("IpOrDnsName", "ip_or_dns_name", "text"),
+        QueryField("Port", "port", "int", options=(("backup_server_port", "=="),)),
+        QueryField("Version", "version", "text"),
+    ),
+    outputs=(
+        Output("uid", "UID"),
+        Output("id", "UID", "guid"),
+        Output("name", "Name"),
+        Output("description", "Description"),
+        Output("port", "Port", "int"),
+        Output("version", "Version"),
+        Output("wcf_port", "WcfPort", "int"),
+        Output("vbr_certificate_thumbprint", "VbrCertificateThumbprint"),
+        Output("links", "Links", "links"),
+    ),
+    default_sort="name",
+    sort_direction="asc",
+)
+
+# VmRestorePoint: the query field ``Type`` is the entity's ``PointType``; the VM name is the
+# ``VmName`` element (13.x table) or the ``VmDisplayName`` attribute (older examples).
+VM_RESTORE_POINT = Resource(
+    name="VmRestorePoint",
+    query_type="VmRestorePoint",
+    entity_path="vmRestorePoints",
+    list_tag="VmRestorePoints",
+    item_tag="VmRestorePoint",
+    return_key="vm_restore_points",
+    key_field="uid",
+    fields=(
+        QueryField("UID", "uid", "uid", uid_kind="VmRestorePoint"),
+        QueryField("Name", "name", "text"),
+        QueryField("VmDisplayName", "vm_display_name", "text"),
+        QueryField("Type", "point_type", "enum", choices=RESTORE_POINT_TYPES),
+        QueryField("Algorithm", "algorithm", "enum", choices=RESTORE_POINT_ALGORITHMS),
+        QueryField("RestorePointId", "restore_point_uid", "uid", uid_kind="RestorePoint"),
+        QueryField("RestorePointName", "restore_point_name", "text"),
+        QueryField("BackupServerName", "backup_server_name", "text"),
+        QueryField("BackupServerUid", "backup_server_uid", "uid", uid_kind="BackupServer"),
+        QueryField("CreationTime", "creation_time", "datetime",
+                   options=(("created_after", ">="), ("created_before", "<"))),
+    ),
+    outputs=(
+        Output("uid", "UID"),
+        Output("id", "UID", "guid"),
+        Output("name", "Name"),
+        Output("vm_display_name", "VmName", fallback="VmDisplayName"),
+        Output("vm_uid", "HierarchyObjRef"),
+        Output("creation_time", "CreationTimeUTC", "datetime"),
+        Output("point_type", "PointType"),
+        Output("algorithm", "Algorithm"),
+        Output("restore_point_uid", link=("Up", "RestorePointReference"), convert="link_urn",
+               urn_kind="RestorePoint"),
+        Output("restore_point_name", link=("Up", "RestorePointReference"), convert="link_name"),
+        Output("backup_file_name", link=("Up", "BackupFileReference"), convert="link_name"),
+        Output("backup_server_uid", link=("Up", "BackupServerReference"), convert="link_urn",
+               urn_kind="BackupServer"),
+        Output("backup_server_name", link=("Up", "BackupServerReference"), convert="link_name"),
+        Output("links", "Links", "links"),
+    ),
+    default_sort="creation_time",
+)
+
+RESOURCES = (BACKUP_TASK_SESSION, REPLICA_TASK_SESSION, TASK, BACKUP_JOB_SESSION, REPLICA_JOB_SESSION, JOB,
+             BACKUP_SERVER, VM_RESTORE_POINT)
 
 # xmltodict returns a dict for one child and a list for several: these tags are always lists.
 XML_LIST_TAGS = frozenset(

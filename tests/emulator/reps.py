@@ -224,7 +224,7 @@ def restore_point_entity(base, rp):
     links = [
         _server_up(base, ts.js.job.server),
         ("Alternate", "VmRestorePointReference", h, rp.name),
-        ("Up", "BackupJobSessionReference", "%s/backupSessions/%s" % (base, ts.js.guid), ts.js.name),
+        ("Up", "RestorePointReference", "%s/restorePoints/%s" % (base, ts.js.guid), ts.js.name),
         ("Restore", None, h + "?action=restore", None),
     ]
     children = [("CreationTimeUTC", fmt_dt(rp.ct)), ("VmName", ts.vm_name), ("Algorithm", rp.algorithm),

@@ -415,9 +415,10 @@ def test_401_relogs_on_once_and_restarts_from_page_one():
     fake = FakeEM("json", handler)
     items, info = run_query(make_client(fake), page_size=10, concurrency=1)
     assert [item["uid"] for item in items] == [item["UID"] for item in ITEMS[:30]]
-    assert fake.logons == 2 and fake.logoffs == 1
+    # the expired session is logged off best effort before the re-logon, the new one at the end
+    assert fake.logons == 2 and fake.logoffs == 2
     assert [call.query["page"] for call in fake.api_calls()] == ["1", "2", "1", "2", "3"]
-    assert info.requests == 6  # 5 pages + the re-logon
+    assert info.requests == 7  # 5 pages + the old session's logoff + the re-logon
 
 
 def test_second_401_is_raised():
@@ -537,3 +538,94 @@ def test_redirects_are_not_followed():
     with pytest.raises(EMResponseError) as error:
         run_query(make_client(fake))
     assert "redirect" in str(error.value) and len(fake.calls) == 1
+
+
+# ---- reliability fixes (issue 5) ---------------------------------------------------------------
+
+def test_non_latin1_credentials_are_sent_as_utf8():
+    """requests' auth=(user, password) raised UnicodeEncodeError (a module traceback) here."""
+    fake = FakeEM("json", paged_handler(ITEMS[:1], "json"))
+    items, _info = run_query(make_client(fake, username="EM\\jürgen", password="pässwΩrd-日本"))
+    expected = base64.b64encode("EM\\jürgen:pässwΩrd-日本".encode("utf-8")).decode("ascii")
+    assert fake.calls[0].headers["Authorization"] == "Basic " + expected
+    assert len(items) == 1 and fake.logoffs == 1
+
+
+class _BrokenBody:
+    """A response body that breaks after the headers arrived (truncated / reset mid-body)."""
+
+    def __init__(self, exc):
+        self.exc = exc
+
+    def read(self, *args, **kwargs):
+        raise self.exc
+
+    def close(self):
+        pass
+
+
+class _LogonBodyBreaks(FakeEM):
+    def __init__(self, exc, *args, **kwargs):
+        super(_LogonBodyBreaks, self).__init__(*args, **kwargs)
+        self.exc = exc
+
+    def build(self, request, reply):
+        response = super(_LogonBodyBreaks, self).build(request, reply)
+        if request.method == "POST":
+            response.raw = _BrokenBody(self.exc)
+        return response
+
+
+@pytest.mark.parametrize("exc", [requests.exceptions.ChunkedEncodingError("IncompleteRead(10 bytes read)"),
+                                 requests.exceptions.ConnectionError("Connection reset by peer")])
+def test_logon_body_lost_after_the_token_header_keeps_the_session_and_logs_it_off(exc):
+    """EM created the session (201 + token header); losing the optional body must not orphan it."""
+    fake = _LogonBodyBreaks(exc, "json", paged_handler(ITEMS[:3], "json"))
+    client = make_client(fake)
+    items, _info = run_query(client)
+    assert len(items) == 3
+    assert fake.logoffs == 1 and fake.calls[-1].path == "/api/logonSessions/%s" % SESSION_ID
+    assert client.warnings and "logon response body could not be read" in client.warnings[0]
+
+
+def test_logon_body_too_large_keeps_the_session_and_logs_it_off():
+    fake = FakeEM("json", paged_handler(ITEMS[:2], "json"),
+                  logon=lambda call: Reply(201, b"{" + b" " * 200000 + b"}", {"X-RestSvcSessionId": TOKEN}))
+    client = make_client(fake)
+    client.max_body = 100000
+    with client:
+        items, _info = client.query(BACKUP_TASK_SESSION, None, "CreationTime", "desc", 100)
+    assert len(items) == 2 and fake.logoffs == 1
+
+
+def test_logon_body_lost_without_a_token_is_still_an_error():
+    fake = _LogonBodyBreaks(requests.exceptions.ChunkedEncodingError("broken"), "json",
+                            logon=lambda call: Reply(500, b"{}"))
+    with pytest.raises(EMTransportError):
+        run_query(make_client(fake))
+    assert fake.logoffs == 0
+
+
+def test_relogon_logs_off_the_old_session_when_it_is_still_alive():
+    """A 401 that is not an expiry (a proxy, a hiccup) must not leave the old session open on EM."""
+    second_token = base64.b64encode(b"6b1e1f57-1111-4222-8333-944455556666").decode()
+    tokens = [TOKEN, second_token]
+    state = {"spurious": True}
+    inner = paged_handler(ITEMS[:5], "json")
+
+    def logon(call):
+        token = tokens.pop(0)
+        return Reply(201, json.dumps({"SessionId": base64.b64decode(token).decode(), "UserName": "u"}).encode(),
+                     {"X-RestSvcSessionId": token})
+
+    def handler(call):
+        if call.path == "/api/query" and state["spurious"]:
+            state["spurious"] = False
+            return Reply(401, error_body("json", 401, "Unauthorized"))
+        return inner(call)
+    fake = FakeEM("json", handler, logon=logon)
+    items, _info = run_query(make_client(fake))
+    assert len(items) == 5
+    deletes = [(call.path, call.headers["X-RestSvcSessionId"]) for call in fake.calls if call.method == "DELETE"]
+    assert deletes == [("/api/logonSessions/%s" % SESSION_ID, TOKEN),
+                       ("/api/logonSessions/6b1e1f57-1111-4222-8333-944455556666", second_token)]

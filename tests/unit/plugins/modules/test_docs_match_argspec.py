@@ -4,21 +4,36 @@ import re
 import pytest
 import yaml
 
-from ansible_collections.backupops.veeam_em.plugins.doc_fragments import connection, task_session_query
+from ansible_collections.backupops.veeam_em.plugins.doc_fragments import (
+    connection, job_session_query, query_paging, task_session_query)
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_resources import (
-    BACKUP_TASK_SESSION, REPLICA_TASK_SESSION, TASK)
+    BACKUP_JOB_SESSION, BACKUP_SERVER, BACKUP_TASK_SESSION, JOB, REPLICA_JOB_SESSION, REPLICA_TASK_SESSION, TASK,
+    VM_RESTORE_POINT)
 from ansible_collections.backupops.veeam_em.plugins.modules import (
-    veeam_em_backup_task_session_info, veeam_em_replica_task_session_info, veeam_em_session, veeam_em_task_info)
+    veeam_em_backup_job_session_info, veeam_em_backup_server_info, veeam_em_backup_task_session_info, veeam_em_job,
+    veeam_em_job_info, veeam_em_replica_job_session_info, veeam_em_replica_task_session_info, veeam_em_session,
+    veeam_em_task_info, veeam_em_vm_restore_point_info)
 from unit.plugins.modules.module_runner import argument_spec_of
 
 FRAGMENTS = {
     "backupops.veeam_em.connection": connection.ModuleDocFragment.DOCUMENTATION,
     "backupops.veeam_em.task_session_query": task_session_query.ModuleDocFragment.DOCUMENTATION,
+    "backupops.veeam_em.job_session_query": job_session_query.ModuleDocFragment.DOCUMENTATION,
+    "backupops.veeam_em.query_paging": query_paging.ModuleDocFragment.DOCUMENTATION,
 }
 MODULES = [veeam_em_backup_task_session_info, veeam_em_replica_task_session_info, veeam_em_task_info,
-           veeam_em_session]
+           veeam_em_session, veeam_em_backup_job_session_info, veeam_em_replica_job_session_info, veeam_em_job_info,
+           veeam_em_backup_server_info, veeam_em_vm_restore_point_info, veeam_em_job]
 RESOURCE_OF = {veeam_em_backup_task_session_info: BACKUP_TASK_SESSION,
-               veeam_em_replica_task_session_info: REPLICA_TASK_SESSION, veeam_em_task_info: TASK}
+               veeam_em_replica_task_session_info: REPLICA_TASK_SESSION, veeam_em_task_info: TASK,
+               veeam_em_backup_job_session_info: BACKUP_JOB_SESSION,
+               veeam_em_replica_job_session_info: REPLICA_JOB_SESSION, veeam_em_job_info: JOB,
+               veeam_em_backup_server_info: BACKUP_SERVER, veeam_em_vm_restore_point_info: VM_RESTORE_POINT}
+QUERY_MODULES = [veeam_em_backup_task_session_info, veeam_em_replica_task_session_info,
+                 veeam_em_backup_job_session_info, veeam_em_replica_job_session_info, veeam_em_job_info,
+                 veeam_em_backup_server_info, veeam_em_vm_restore_point_info]
+# Keys a module adds to the table's outputs (documented in RETURN after them).
+EXTRA_KEYS = {veeam_em_backup_job_session_info: ["task_sessions"], veeam_em_replica_job_session_info: ["task_sessions"]}
 
 
 def documented_options(module):
@@ -69,18 +84,21 @@ def test_secrets_are_no_log(module):
     assert spec["session_id"]["no_log"] is True
 
 
-@pytest.mark.parametrize("module", [veeam_em_backup_task_session_info, veeam_em_replica_task_session_info],
-                         ids=["backup", "replica"])
-def test_task_session_options_derive_from_the_table(module):
+@pytest.mark.parametrize("module", QUERY_MODULES, ids=lambda m: m.__name__.rsplit(".", 1)[-1])
+def test_query_options_derive_from_the_table(module):
     resource = RESOURCE_OF[module]
     _doc, options = documented_options(module)
     for option, field, _operator in resource.filter_options():
         assert option in options
+        for choice in field.choices:
+            assert "C(%s)" % choice in " ".join(options[option]["description"]), (option, choice)
     assert options["sort_by"]["choices"] == resource.sort_choices()
     assert options["sort_by"]["default"] == resource.default_sort
+    assert options["sort_order"]["default"] == resource.sort_direction
     returned = yaml.safe_load(module.RETURN)
-    assert list(returned) == [resource.return_key, "query"]
-    assert list(returned[resource.return_key]["contains"]) == [output.key for output in resource.outputs]
+    assert list(returned)[:2] == [resource.return_key, "query"]
+    assert list(returned[resource.return_key]["contains"]) == (
+        [output.key for output in resource.outputs] + EXTRA_KEYS.get(module, []))
 
 
 def test_task_info_return_matches_table():
