@@ -870,7 +870,101 @@ def _as_list(value, name):
         raise ComplianceInputError("%s must be a list, got %r" % (name, value))
 
 
-def evaluate(backup_sessions, replica_sessions=None, now=None, **options):
+# ---------------------------------------------------------------------------------------------
+# Jobs (job sessions): informational rows with retry information
+# ---------------------------------------------------------------------------------------------
+
+JOB_RUNNING_STATES = ("Starting", "Stopping", "Working", "Pausing", "Resuming")
+
+
+def _job_key(session):
+    uid = session.get("job_uid")
+    if uid:
+        return "uid:" + str(uid).lower()
+    return "name:%s|%s" % (str(session.get("backup_server_name") or "").lower(), str(session.get("job_name") or "").lower())
+
+
+def prepare_job_sessions(job_sessions):
+    """Job sessions (veeam_em_*_job_session_info items) with a parsed creation time; bad ones dropped."""
+    if job_sessions is None:
+        return []
+    if not isinstance(job_sessions, (list, tuple)):
+        raise ComplianceInputError("job_sessions must be a list of job sessions")
+    prepared = []
+    for session in job_sessions:
+        if not isinstance(session, dict):
+            continue
+        try:
+            created = parse_time(session.get("creation_time"))
+        except (ValueError, ComplianceInputError):
+            continue
+        if created is None:
+            continue
+        item = dict(session)
+        item["_created"] = created
+        prepared.append(item)
+    return prepared
+
+
+def job_rows(job_sessions, start, policy):
+    """One row per job with sessions in the window: last run, retries, failed runs.
+
+    A job's chain of runs is its sessions in time order; retries are the sessions EM marks
+    ``is_retry``. ``recovered_by_retry`` means the last run is a retry that succeeded after a failed
+    run. Status: violation when the last finished run failed, warning when it ended with a
+    warning (unless warnings are accepted) or succeeded only by a retry, compliant otherwise.
+    Job rows do not change the verdict (that is per VM); they say which job to look at or retry.
+    """
+    groups = {}
+    for session in job_sessions:
+        if session["_created"] < start:
+            continue
+        if not in_scope(session.get("job_name"), policy["include_jobs"], policy["exclude_jobs"]):
+            continue
+        if not in_scope(session.get("backup_server_name"), policy["include_servers"], policy["exclude_servers"]):
+            continue
+        groups.setdefault(_job_key(session), []).append(session)
+    rows = []
+    for sessions in groups.values():
+        sessions.sort(key=lambda s: (s["_created"], s.get("uid") or ""))
+        last = sessions[-1]
+        finished = [s for s in sessions if s.get("state") not in JOB_RUNNING_STATES]
+        last_finished = finished[-1] if finished else None
+        running = last.get("state") in JOB_RUNNING_STATES
+        retries = [s for s in sessions if s.get("is_retry")]
+        failed = [s for s in sessions if s.get("result") == RESULT_FAILED]
+        recovered = bool(last_finished is not None and last_finished.get("is_retry")
+                         and last_finished.get("result") in (RESULT_SUCCESS, RESULT_WARNING)
+                         and any(s.get("result") == RESULT_FAILED for s in finished[:-1]))
+        last_result = last_finished.get("result") if last_finished else None
+        if last_result == RESULT_FAILED:
+            status = STATUS_VIOLATION
+        elif recovered or (last_result == RESULT_WARNING and not policy["accept_warnings"]):
+            status = STATUS_WARNING
+        else:
+            status = STATUS_COMPLIANT
+        rows.append({
+            "job_name": last.get("job_name"),
+            "job_uid": last.get("job_uid"),
+            "job_id": last.get("job_id"),
+            "job_type": last.get("job_type"),
+            "backup_server_name": last.get("backup_server_name"),
+            "status": status,
+            "sessions": len(sessions),
+            "retries": len(retries),
+            "failed_sessions": len(failed),
+            "running": running,
+            "last_session_time": format_time(last["_created"]),
+            "last_result": last_result,
+            "last_end_time": last_finished.get("end_time") if last_finished else None,
+            "last_is_retry": bool(last_finished.get("is_retry")) if last_finished else False,
+            "recovered_by_retry": recovered,
+        })
+    return sorted(rows, key=lambda row: (-SEVERITY_RANK[row["status"]], str(row["backup_server_name"] or "").lower(),
+                                         str(row["job_name"] or "").lower()))
+
+
+def evaluate(backup_sessions, replica_sessions=None, now=None, job_sessions=None, **options):
     """Evaluate task sessions against the policy; see veeam_em_compliance.yml for the shape."""
     now_time = _require_now(now)
     policy = build_policy(options)
@@ -896,6 +990,7 @@ def evaluate(backup_sessions, replica_sessions=None, now=None, **options):
         global_findings.append(missing)
     no_data = bool(global_findings)
 
+    jobs = job_rows(prepare_job_sessions(job_sessions), start, policy)
     violations = flatten(rows, servers, global_findings, STATUS_VIOLATION)
     warnings = flatten(rows, servers, global_findings, STATUS_WARNING)
     overall = status_of(global_findings + [f for s in servers for f in s["findings"]]
@@ -908,9 +1003,10 @@ def evaluate(backup_sessions, replica_sessions=None, now=None, **options):
                    "lookback_days": policy["lookback_days"], "days": days},
         "policy": _public_policy(policy),
         "summary": _summary(rows, servers, violations, warnings, backups, replicas, in_window, scoped,
-                            ignored_backups + ignored_replicas, no_data),
+                            ignored_backups + ignored_replicas, no_data, jobs),
         "vms": rows,
         "servers": servers,
+        "jobs": jobs,
         "violations": violations,
         "warnings": warnings,
     }
@@ -920,7 +1016,7 @@ def _public_policy(policy):
     return {key: (list(value) if isinstance(value, list) else value) for key, value in policy.items()}
 
 
-def _summary(rows, servers, violations, warnings, backups, replicas, in_window, scoped, ignored, no_data):
+def _summary(rows, servers, violations, warnings, backups, replicas, in_window, scoped, ignored, no_data, jobs=()):
     reasons = {}
     for item in violations + warnings:
         reasons[item["code"]] = reasons.get(item["code"], 0) + 1
@@ -941,6 +1037,9 @@ def _summary(rows, servers, violations, warnings, backups, replicas, in_window, 
         "sessions_outside_window": len(backups) + len(replicas) - len(in_window),
         "sessions_excluded": len(in_window) - len(scoped),
         "sessions_ignored": ignored,
+        "jobs_total": len(jobs),
+        "jobs_failed": sum(1 for job in jobs if job["status"] == STATUS_VIOLATION),
+        "jobs_retried": sum(1 for job in jobs if job["retries"]),
     }
 
 
@@ -948,11 +1047,12 @@ def _summary(rows, servers, violations, warnings, backups, replicas, in_window, 
 # Ansible entry points
 # ---------------------------------------------------------------------------------------------
 
-def veeam_em_compliance(backup_sessions, replica_sessions=None, now=None, **options):
+def veeam_em_compliance(backup_sessions, replica_sessions=None, now=None, job_sessions=None, **options):
     """Filter: evaluate compliance (see veeam_em_compliance.yml)."""
     if backup_sessions is not None and not isinstance(backup_sessions, (list, tuple)):
         raise ComplianceInputError("the input must be the list of backup task sessions")
-    return evaluate(backup_sessions, replica_sessions=replica_sessions, now=now, **options)
+    return evaluate(backup_sessions, replica_sessions=replica_sessions, now=now, job_sessions=job_sessions,
+                    **options)
 
 
 def veeam_em_compliance_window_start(now, lookback_days=7):

@@ -169,13 +169,13 @@ def token_like(text):
     return found
 
 
-def secret_hits(text, secrets):
+def secret_hits(text, secrets, token_shaped=True):
     """{secret description: number of occurrences} for every secret found in ``text``."""
     hits = {}
     for name, value in secrets.items():
         if value and value in text:
             hits[name] = text.count(value)
-    for token in token_like(text):
+    for token in (token_like(text) if token_shaped else ()):
         hits["token-shaped " + token[:6] + "..."] = text.count(token)
     return hits
 

@@ -163,6 +163,20 @@ def test_jobs_and_restore_points_queries(c, cj):
     assert rps and all(r["VmName"] == "db server 01" for r in rps)
 
 
+def test_restore_point_links_follow_the_reference_page(cj):
+    """get_vmrestorepoints_id: Up BackupServerReference and Up RestorePointReference (the parent
+    restore point, whose UID is the RestorePointId query field), Alternate, Restore."""
+    d = cj.query(type="VmRestorePoint", format="Entities", pageSize=1).json()
+    rp = d["Entities"]["VmRestorePoints"]["VmRestorePoints"][0]
+    links = {(link["Rel"], link["Type"]): link for link in rp["Links"]}
+    assert set(links) == {("Up", "BackupServerReference"), ("Up", "RestorePointReference"),
+                          ("Alternate", "VmRestorePointReference"), ("Restore", None)}
+    parent = links[("Up", "RestorePointReference")]["Href"].rsplit("/", 1)[1]
+    same = cj.query(type="VmRestorePoint", format="Entities",
+                    filter='RestorePointId=="urn:veeam:RestorePoint:%s"' % parent).json()
+    assert rp["UID"] in [item["UID"] for item in same["Entities"]["VmRestorePoints"]["VmRestorePoints"]]
+
+
 @pytest.mark.parametrize("fmt,container", [("entities", "Entities"), ("ENTITIES", "Entities"),
                                            ("References", "Refs"), ("references", "Refs"), (None, "Refs")])
 def test_format_case_insensitive(c, fmt, container):

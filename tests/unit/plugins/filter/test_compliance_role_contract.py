@@ -58,7 +58,7 @@ def test_the_role_passes_every_policy_option_to_the_filter():
     tasks = load("tasks", "main.yml")
     call = tasks[tasks.index("backupops.veeam_em.veeam_em_compliance("):]
     passed = set(re.findall(r"(\w+)=", call[:call.index(") }}")]))
-    assert passed == set(DEFAULT_POLICY) | {"replica_sessions", "now"}
+    assert passed == set(DEFAULT_POLICY) | {"replica_sessions", "now", "job_sessions"}
 
 
 def test_connection_variables_are_omitted_when_undefined():

@@ -186,7 +186,9 @@ def test_em_errors_become_one_clear_failure_without_secrets(monkeypatch, capsys,
     assert hint in result["msg"] and "It broke (%d)" % status in result["msg"]
     text = str(result)
     assert CONNECTION["password"] not in text and TOKEN not in text and "Secret.Stack" not in text
-    assert fake.logoffs == 1  # logoff is attempted on every path, also after a 401
+    # logoff is attempted on every path, also after a 401: on a 401 the first session is logged off
+    # before the one re-logon (issue 5: it may still be alive), the second one at the end
+    assert fake.logoffs == (2 if status == 401 else 1)
 
 
 def test_logon_failure_message(monkeypatch, capsys):

@@ -1,0 +1,93 @@
+"""The compliance role with the issue-8 modules: backup servers known to EM, per-job status and
+retry information, and the optional retry remediation (veeam_em_job), end to end against the
+emulator. The verdicts of test_compliance_role.py stay pinned there; this adds a server EM knows
+that never reports, and checks the job rows and the remediation.
+"""
+import json
+
+import pytest
+
+from emulator.harness import Emulator
+from integration.test_compliance_role import NOW, _guid, build_dataset, em_env, read_reports, run_playbook
+
+pytestmark = pytest.mark.slow
+
+IDLE_SERVER = "vbr-idle.test"
+
+
+@pytest.fixture(scope="module")
+def idle_emulator():
+    dataset = build_dataset()
+    dataset["backup_servers"].append({"id": _guid(99), "name": IDLE_SERVER})
+    with Emulator(dataset=dataset, now=NOW, tls=True) as em:
+        yield em
+
+
+def test_servers_known_to_em_and_job_rows(idle_emulator, tmp_path):
+    idle_emulator.reset_stats()
+    run = run_playbook(em_env(idle_emulator), tmp_path, veeam_em_compliance_now=NOW)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    result, _junit, page = read_reports(tmp_path)
+    servers = {s["backup_server_name"]: s for s in result["servers"]}
+    assert servers[IDLE_SERVER]["reasons"] == ["server_silent"] and servers[IDLE_SERVER]["known"] is True
+    assert servers["vbr01.test"]["known"] is True and servers["vbr01.test"]["reasons"] == []
+    assert any(v["backup_server_name"] == IDLE_SERVER and v["code"] == "server_silent" for v in result["violations"])
+
+    jobs = {(job["backup_server_name"], job["job_name"]): job for job in result["jobs"]}
+    assert set(jobs) == {("vbr01.test", "Backup Job A"), ("vbr01.test", "Replica Job A"),
+                         ("vbr02.test", "Backup Job B"), ("vbr-old.test", "Backup Job C")}
+    job_a = jobs[("vbr01.test", "Backup Job A")]
+    assert job_a["retries"] == 1 and job_a["last_is_retry"] is True and job_a["recovered_by_retry"] is True
+    assert job_a["status"] == "warning" and job_a["failed_sessions"] == 3 and job_a["running"] is False
+    assert result["summary"]["jobs_total"] == 4 and result["summary"]["jobs_retried"] == 1
+    assert "<h2>Jobs (4)</h2>" in page and "recovered by a retry" in page
+    assert "Jobs: 4 total" in run.stdout
+
+    stats = idle_emulator.stats()
+    assert stats["sessions_created"] == 1 and stats["open_sessions"] == 0  # still one logon for all reads
+    assert stats["requests"].get("GET /api/query", 0) >= 5
+    assert not any(key.startswith("POST /api/jobs") for key in stats["requests"])  # remediation is off
+
+
+def test_known_servers_from_em_can_be_turned_off(idle_emulator, tmp_path):
+    run = run_playbook(em_env(idle_emulator), tmp_path, veeam_em_compliance_now=NOW,
+                       veeam_em_compliance_known_servers_from_em=False, veeam_em_compliance_check_jobs=False)
+    assert run.returncode == 0, run.stdout[-4000:]
+    result, _junit, page = read_reports(tmp_path)
+    assert IDLE_SERVER not in {s["backup_server_name"] for s in result["servers"]}
+    assert result["jobs"] == [] and "No job sessions were read." in page
+
+
+@pytest.fixture(scope="module")
+def fleet_emulator():
+    with Emulator(vms=60, days=8, seed=5, now=NOW, tls=True, task_seconds=1) as em:
+        yield em
+
+
+def failed_jobs(report_dir):
+    with open(str(report_dir / "compliance.json"), encoding="utf-8") as handle:
+        result = json.load(handle)
+    return [job for job in result["jobs"] if job["status"] == "violation" and not job["running"]]
+
+
+def test_retry_failed_jobs_remediation(fleet_emulator, tmp_path):
+    check_dir = tmp_path / "check"
+    fleet_emulator.reset_stats()
+    run = run_playbook(em_env(fleet_emulator), check_dir, veeam_em_compliance_now=NOW,
+                       veeam_em_compliance_retry_failed_jobs=True)
+    assert run.returncode == 0, run.stdout[-4000:]
+    to_retry = failed_jobs(check_dir)
+    assert to_retry, "the generated fleet has no failed job to retry"
+    posts = {key: count for key, count in fleet_emulator.stats()["requests"].items() if key.startswith("POST /api/jobs")}
+    assert sum(posts.values()) == min(len(to_retry), 10)
+    assert "Show the remediation" in run.stdout and "action retry" in run.stdout
+    assert fleet_emulator.stats()["open_sessions"] == 0
+
+
+def test_retry_remediation_respects_the_cap(fleet_emulator, tmp_path):
+    fleet_emulator.reset_stats()
+    run = run_playbook(em_env(fleet_emulator), tmp_path, veeam_em_compliance_now=NOW,
+                       veeam_em_compliance_retry_failed_jobs=True, veeam_em_compliance_retry_max_jobs=1)
+    assert run.returncode == 0, run.stdout[-4000:]
+    posts = sum(count for key, count in fleet_emulator.stats()["requests"].items() if key.startswith("POST /api/jobs"))
+    assert posts <= 1

@@ -1,0 +1,105 @@
+"""The compliance role under faults: a bad night never turns into a false 'compliant', a stack trace, a
+leaked secret or an orphaned session. Real ansible-playbook at -vvv with playbooks/nightly_compliance.yml.
+
+* clean run: the baseline evaluation (fixed ``now``);
+* transient faults (503/502 bursts, a reset, a truncated page, a BOM): the same evaluation, to the row;
+* the role's session expires in the middle of paging (EM restart): the modules were given the role's
+  session_id, so they cannot log on again by themselves; the read fails, the reports say ``no_data``,
+  the play fails after writing them; never 'compliant'.
+Every run is also grepped for the password and tokens (output, ansible.log, reports).
+"""
+import json
+import os
+import sys
+
+from reliability.support import USERNAME, password_secrets, repo_path, run_playbook, secret_hits
+
+Q = "/api/query"
+SCENARIOS = {
+    "clean": None,
+    "transient-faults": [{"kind": "status", "status": 503, "count": 2, "path": Q},
+                         {"kind": "status", "status": 502, "count": 1, "path": Q, "skip": 3},
+                         {"kind": "reset", "count": 1, "path": Q, "skip": 5},
+                         {"kind": "truncate", "count": 1, "path": Q, "skip": 7},
+                         {"kind": "bom"}],
+    "session-expires-mid-paging": [{"kind": "expire_session", "count": 1, "path": Q, "skip": 2}],
+}
+
+
+def role_run(em, tmp_path, faults, now):
+    em.clear_faults()
+    em.reset_stats()
+    if faults:
+        em.set_faults(faults)
+    variables = {"veeam_em_compliance_fail_on_violation": False, "veeam_em_compliance_now": now,
+                 "veeam_em_compliance_report_dir": str(tmp_path / "reports"),
+                 "veeam_em_compliance_password": em.password, "veeam_em_compliance_page_size": 7,
+                 "ansible_python_interpreter": sys.executable}
+    run = run_playbook(em, tmp_path, "nightly", variables, verbosity=3,
+                       playbook_path=repo_path("playbooks", "nightly_compliance.yml"))
+    stats = em.stats()
+    report_dir = tmp_path / "reports"
+    texts = {name: (report_dir / name).read_text(encoding="utf-8") for name in sorted(os.listdir(report_dir))} \
+        if report_dir.exists() else {}
+    return run, stats, texts
+
+
+def evaluation(texts):
+    report = json.loads(texts["compliance.json"])
+    report.pop("generated_at", None)
+    return report
+
+
+def test_role_under_faults(em, tmp_path_factory, ledger):
+    """One test (not parametrized) so that pytest-xdist never runs the role runs twice."""
+    now = em.dataset()["generated_now"]
+    runs = {name: role_run(em, tmp_path_factory.mktemp(name), faults, now) for name, faults in SCENARIOS.items()}
+    baseline = evaluation(runs["clean"][2])
+    expected_items = baseline["summary"]["backup_sessions"] + baseline["summary"]["replica_sessions"]
+    assert baseline["summary"]["no_data"] is False and expected_items > 60
+    problems = []
+    for scenario, (run, stats, texts) in runs.items():
+        problems += check_scenario(em, ledger, scenario, run, stats, texts, baseline, expected_items)
+    assert not problems, problems
+
+
+def check_scenario(em, ledger, scenario, run, stats, texts, baseline, expected_items):
+    problems = []
+
+    def expect(condition, what):
+        if not condition:
+            problems.append((scenario, what, run.proc.stdout[-1500:]))
+
+    hits = secret_hits(run.output + "".join(texts.values()), password_secrets(USERNAME, em.password))
+    report = evaluation(texts) if texts else None
+    if scenario == "session-expires-mid-paging":
+        ledger("role: expire_session mid-paging (session_id given by the role)",
+               "read fails; reports say no_data; play fails; never compliant", "failed_cleanly",
+               faults_injected=stats["faults_injected"], secrets_leaked=sum(hits.values()))
+    else:
+        returned = (report["summary"]["backup_sessions"] + report["summary"]["replica_sessions"]) if report else 0
+        ledger("role: %s" % (", ".join(sorted({f["kind"] for f in SCENARIOS[scenario]})) if SCENARIOS[scenario]
+                             else "no fault (baseline)"),
+               "same evaluation as the clean run, row for row", "recovered" if SCENARIOS[scenario] else "held",
+               faults_injected=stats["faults_injected"], items_expected=expected_items,
+               items_lost=max(0, expected_items - returned), secrets_leaked=sum(hits.values()))
+    expect(not hits, "secrets: %s" % hits)
+    expect("Traceback (most recent call last)" not in run.output and "MODULE FAILURE" not in run.output, "traceback")
+    expect(report is not None, "no report written")
+    if report is None:
+        return problems
+    expect(stats["sessions_created"] == 1 and stats["open_sessions"] == 0, "sessions: %s" % stats)
+    if SCENARIOS[scenario]:
+        expect(stats["faults_injected"] >= 1, "the faults never fired")
+    if scenario == "session-expires-mid-paging":
+        expect(run.proc.returncode != 0, "the play did not fail")
+        expect("Reading Enterprise Manager failed" in run.proc.stdout and "HTTP 401" in run.proc.stdout,
+               "no clear read error")
+        expect(report["compliant"] is False and report["summary"]["no_data"] is True
+               and report["status"] != "compliant", "reported as compliant / with data")
+        expect({violation["code"] for violation in report["violations"]} == {"no_data"}, "violations")
+        expect(report["vms"] == [], "partial data evaluated as if complete")
+    else:
+        expect(run.proc.returncode == 0, "the play failed")
+        expect(report == baseline, "the evaluation differs from the clean run")
+    return problems
