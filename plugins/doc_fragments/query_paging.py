@@ -12,10 +12,25 @@ class ModuleDocFragment(object):
 
     Mirrors em_query.query_argument_spec() (all but ``sort_by``/``sort_order``, whose choices and
     defaults differ per resource); a unit test compares them.
+
+    ``fields`` is documented here without ``choices``: each module adds ``fields: choices:`` with its
+    resource's output keys, and ansible-core merges the two entries key by key.
     """
 
     DOCUMENTATION = r"""
 options:
+  fields:
+    description:
+      - Return only these keys in each item (the choices are the item keys listed under RETURN, in that order);
+        the module then computes only those keys, which makes the result smaller and faster to hand to Ansible
+        when many items are read.
+      - The item's key field (C(uid)) is always returned, also when not listed, because
+        the pages read are deduplicated on it.
+      - Omit (or give an empty list) for every key. An unknown name fails the module before any request.
+      - The C(task_sessions) key of the job-session info modules is not a choice; it is always returned, as
+        set by their option C(include_task_sessions).
+    type: list
+    elements: str
   filter:
     description:
       - A raw EM filter expression (for example V(Result==Failed,Result==Warning)), ANDed in parentheses with

@@ -12,6 +12,9 @@ class ModuleDocFragment(object):
 
     Mirrors em_resources.task_session_fields() and em_query.query_argument_spec(); a unit test
     compares them, so a change in the table without a change here fails the tests.
+
+    ``fields`` is documented here without ``choices``: each module adds ``fields: choices:`` with its
+    resource's output keys, and ansible-core merges the two entries key by key.
     """
 
     DOCUMENTATION = r"""
@@ -102,6 +105,16 @@ options:
     description:
       - Only sessions that ended before this time (same formats as O(created_after)).
     type: str
+  fields:
+    description:
+      - Return only these keys in each item (the choices are the item keys listed under RETURN, in that order);
+        the module then computes only those keys, which makes the result smaller and faster to hand to Ansible
+        when many items are read.
+      - The item's key field (C(uid)) is always returned, also when not listed, because
+        the pages read are deduplicated on it.
+      - Omit (or give an empty list) for every key. An unknown name fails the module before any request.
+    type: list
+    elements: str
   filter:
     description:
       - A raw EM filter expression (for example V(Result==Failed,Result==Warning)), ANDed in parentheses with

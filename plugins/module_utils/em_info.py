@@ -80,11 +80,13 @@ def run_job_session_info_module(resource, task_resource):
     spec = em_query.query_argument_spec(resource)
     spec["id"] = dict(type="str")
     spec["include_task_sessions"] = dict(type="bool", default=False)
+    spec["fields"] = em_query.fields_argument_spec(resource)
     exclusive = [("id", option) for option in em_query.filter_argument_spec(resource)] + [("id", "filter")]
     module = em_module.create_module(spec, mutually_exclusive=exclusive)
     params = module.params
     try:
         em_query.check_paging(params)
+        resource = em_query.projected_resource(resource, params)
         guid = bare_guid(params["id"], resource.item_tag, "id") if params.get("id") else None
         filter_expr = None if guid else em_query.build_filter(resource, params)
         sort = em_query.sort_field(resource, params["sort_by"])

@@ -130,11 +130,13 @@ def run_resource_info_module(resource):
     """The whole of a task-session style info module: options from the table, query, exit."""
     spec = em_query.query_argument_spec(resource)
     spec["id"] = dict(type="str")
+    spec["fields"] = em_query.fields_argument_spec(resource)
     exclusive = [("id", option) for option in em_query.filter_argument_spec(resource)] + [("id", "filter")]
     module = create_module(spec, mutually_exclusive=exclusive)
     params = module.params
     try:
         em_query.check_paging(params)
+        resource = em_query.projected_resource(resource, params)
         guid = bare_guid(params["id"], resource.item_tag, "id") if params.get("id") else None
         filter_expr = None if guid else em_query.build_filter(resource, params)
         sort = em_query.sort_field(resource, params["sort_by"])

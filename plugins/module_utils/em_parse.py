@@ -351,9 +351,13 @@ CONVERTERS = {
 }
 
 
-def normalise(entity, resource):
-    """One raw entity -> the flat, typed, snake_case dict of CONTRACTS.md 2 (every key present)."""
-    links = links_of(entity)
+def normalise(entity, resource, with_links=True):
+    """One raw entity -> the flat, typed, snake_case dict of CONTRACTS.md 2 (every key present).
+
+    Only ``resource.outputs`` are computed: a projected resource (``Resource.project``) skips the
+    others. ``with_links=False`` skips parsing ``Links`` when no output needs them.
+    """
+    links = links_of(entity) if with_links else []
     item = {}
     for output in resource.outputs:
         if output.link is not None:
@@ -372,5 +376,6 @@ def normalise(entity, resource):
 
 def normalise_document(document, resource):
     """All items of one decoded page, normalised (the raw tree can then be dropped)."""
-    return [normalise(entity, resource) for entity in extract_items(document, resource)
+    with_links = resource.uses_links
+    return [normalise(entity, resource, with_links) for entity in extract_items(document, resource)
             if isinstance(entity, dict)]

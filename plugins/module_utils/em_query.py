@@ -75,6 +75,27 @@ def query_argument_spec(resource):
     return spec
 
 
+def fields_argument_spec(resource):
+    """Option ``fields``: which output keys the items carry (choices: the table's outputs)."""
+    return {"type": "list", "elements": "str", "choices": resource.output_keys()}
+
+
+def projected_resource(resource, params):
+    """``resource`` with only the outputs of option ``fields`` (and its key field); all when omitted.
+
+    AnsibleModule already refuses names outside the choices; this repeats the check with the
+    same wording for callers that bypass the argument spec.
+    """
+    fields = params.get("fields")
+    unknown = [name for name in fields or () if name not in resource.output_keys()]
+    if unknown:
+        raise EMValidationError("option fields: %s %s not an output key of %s items (choose from %s)"
+                                % (", ".join(repr(name) for name in unknown),
+                                   "is" if len(unknown) == 1 else "are", resource.name,
+                                   ", ".join(resource.output_keys())))
+    return resource.project(fields)
+
+
 def as_values(value, option):
     """A filter option's value(s) as a list of strings: a scalar is one value, never split."""
     if value is None:

@@ -16,6 +16,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import copy
+
 
 class QueryField:
     """One documented ``/api/query`` field of a resource.
@@ -95,6 +97,36 @@ class Resource:
 
     def sort_choices(self):
         return [field.name for field in self.fields if field.sortable]
+
+    def output_keys(self):
+        """The keys of a normalised item, in table order (the ``fields`` choices)."""
+        return [output.key for output in self.outputs]
+
+    def project(self, keys):
+        """This resource with only the outputs named in ``keys``, plus the key field.
+
+        The key field (``uid``, ``task_id``) is always kept: the client deduplicates pages on it.
+        ``None`` or an empty list means every output (the resource itself is returned). The
+        copy shares everything else, so the client queries it exactly like the full resource,
+        and normalisation computes only the kept outputs.
+        """
+        if not keys:
+            return self
+        known = self.output_keys()
+        unknown = [key for key in keys if key not in known]
+        if unknown:
+            raise ValueError("%s has no output key %s (known: %s)"
+                             % (self.name, ", ".join(unknown), ", ".join(known)))
+        wanted = set(keys)
+        wanted.add(self.key_field)
+        projected = copy.copy(self)
+        projected.outputs = tuple(output for output in self.outputs if output.key in wanted)
+        return projected
+
+    @property
+    def uses_links(self):
+        """Whether any output is read from the entity's ``Links`` (else they are not parsed)."""
+        return any(output.link is not None or output.convert in ("links", "related") for output in self.outputs)
 
 
 TASK_SESSION_STATES = ("InProgress", "Pending", "Completed")

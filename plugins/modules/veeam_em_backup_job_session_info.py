@@ -27,6 +27,9 @@ extends_documentation_fragment:
   - backupops.veeam_em.job_session_query
   - backupops.veeam_em.query_paging
 options:
+  fields:
+    choices: [uid, id, name, job_uid, job_id, job_name, job_type, backup_server_uid, backup_server_name,
+              creation_time, end_time, state, result, progress, is_retry, failure_message, links]
   job_type:
     description:
       - Job types, ORed. One or more of C(Backup), C(BackupCopy), C(ImmediateBackupCopy), C(ImmediateBackupCopyWorker), C(AgentBackup),

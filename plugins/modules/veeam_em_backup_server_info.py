@@ -22,6 +22,8 @@ extends_documentation_fragment:
   - backupops.veeam_em.connection
   - backupops.veeam_em.query_paging
 options:
+  fields:
+    choices: [uid, id, name, description, port, version, wcf_port, vbr_certificate_thumbprint, links]
   id:
     description:
       - Read one backup server by its UID (C(urn:veeam:BackupServer:<guid>)) or bare GUID,

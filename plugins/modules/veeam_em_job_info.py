@@ -23,6 +23,9 @@ extends_documentation_fragment:
   - backupops.veeam_em.connection
   - backupops.veeam_em.query_paging
 options:
+  fields:
+    choices: [uid, id, name, job_type, platform, description, schedule_configured, schedule_enabled, next_run,
+              backup_server_uid, backup_server_name, links]
   id:
     description:
       - Read one job by its UID (C(urn:veeam:Job:<guid>)) or bare GUID, with C(GET /api/jobs/<guid>?format=Entity).

@@ -23,6 +23,11 @@ author:
 extends_documentation_fragment:
   - backupops.veeam_em.connection
   - backupops.veeam_em.task_session_query
+options:
+  fields:
+    choices: [uid, id, name, vm_display_name, vm_uid, job_session_uid, job_session_id, job_session_name, job_name,
+              backup_server_uid, backup_server_name, creation_time, end_time, state, result, reason,
+              total_size, replica_point_uid, links]
 attributes:
   check_mode:
     support: full

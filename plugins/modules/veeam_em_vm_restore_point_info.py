@@ -22,6 +22,9 @@ extends_documentation_fragment:
   - backupops.veeam_em.connection
   - backupops.veeam_em.query_paging
 options:
+  fields:
+    choices: [uid, id, name, vm_display_name, vm_uid, creation_time, point_type, algorithm, restore_point_uid,
+              restore_point_name, backup_file_name, backup_server_uid, backup_server_name, links]
   id:
     description:
       - Read one restore point by its UID (C(urn:veeam:VmRestorePoint:<guid>)) or bare GUID,

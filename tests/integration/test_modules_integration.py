@@ -226,6 +226,20 @@ def test_task_session_queries(em, tmp_path):
     assert len(results["no_verify"]["replica_task_sessions"]) == 1
     assert "validate_certs is false" in proc.stdout + proc.stderr
 
+    # option fields: a real playbook run returns only the asked keys (plus uid), same values
+    full = {item["uid"]: item for item in all_backup["backup_task_sessions"]}
+    projected = results["some_fields"]["backup_task_sessions"]
+    assert sorted(item["uid"] for item in projected) == sorted(full)
+    for item in projected:
+        assert sorted(item) == ["restore_point_uid", "result", "uid", "vm_display_name"]
+        assert item == {key: full[item["uid"]][key] for key in item}
+    full_replica = {item["uid"]: item for item in all_replica}
+    projected = results["some_replica_fields"]["replica_task_sessions"]
+    assert sorted(item["uid"] for item in projected) == sorted(full_replica)
+    for item in projected:
+        assert sorted(item) == ["end_time", "replica_point_uid", "uid"]
+        assert item == {key: full_replica[item["uid"]][key] for key in item}
+
 
 def test_bad_input_and_documented_errors(em, tmp_path):
     em.reset_stats()

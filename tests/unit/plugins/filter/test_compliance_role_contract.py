@@ -11,6 +11,8 @@ import re
 import yaml
 
 from ansible_collections.backupops.veeam_em.plugins.filter.veeam_em_compliance import DEFAULT_POLICY
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_resources import (
+    BACKUP_JOB_SESSION, BACKUP_SERVER, BACKUP_TASK_SESSION, REPLICA_JOB_SESSION, REPLICA_TASK_SESSION)
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
 ROLE = os.path.join(ROOT, "roles", "compliance")
@@ -66,3 +68,107 @@ def test_connection_variables_are_omitted_when_undefined():
     for name in CONNECTION - {"validate_certs"}:
         assert "%s%s | default(omit, true)" % (PREFIX, name) in read, name
     assert "%svalidate_certs | default(omit)" % PREFIX in read
+
+
+# ---- the keys read.yml asks for (option fields) are the keys the filter reads -------------------
+
+READ_FIELDS = {  # read.yml module -> its resource
+    "veeam_em_backup_task_session_info": BACKUP_TASK_SESSION,
+    "veeam_em_replica_task_session_info": REPLICA_TASK_SESSION,
+    "veeam_em_backup_job_session_info": BACKUP_JOB_SESSION,
+    "veeam_em_replica_job_session_info": REPLICA_JOB_SESSION,
+    "veeam_em_backup_server_info": BACKUP_SERVER,
+}
+
+
+def read_fields():
+    block = yaml.safe_load(load("tasks", "read.yml"))[0]["block"]
+    fields = {}
+    for task in block:
+        for action, args in task.items():
+            name = action.rsplit(".", 1)[-1]
+            if name in READ_FIELDS:
+                fields[name] = args.get("fields")
+    return fields
+
+
+class RecordingDict(dict):
+    """A dict that records the keys looked up in ``log``; a copy made with dict() keeps the log."""
+
+    def __init__(self, *args, **kwargs):
+        dict.__init__(self, *args, **kwargs)
+        self.log = args[0].log if args and isinstance(args[0], RecordingDict) else None
+
+    def record(self, key):
+        if self.log is not None:
+            self.log.add(key)
+
+    def __getitem__(self, key):
+        self.record(key)
+        return dict.__getitem__(self, key)
+
+    def get(self, key, default=None):
+        self.record(key)
+        return dict.get(self, key, default)
+
+    def __contains__(self, key):
+        self.record(key)
+        return dict.__contains__(self, key)
+
+
+def recording(items, log):
+    recorded = []
+    for item in items:
+        copy = RecordingDict(item)
+        copy.log = log
+        recorded.append(copy)
+    return recorded
+
+
+def test_read_yml_asks_for_valid_fields_of_every_read():
+    fields = read_fields()
+    assert set(fields) == set(READ_FIELDS)
+    for name, asked in fields.items():
+        assert asked and set(asked) <= set(READ_FIELDS[name].output_keys()), name
+    # the role keeps only the names of the backup servers (map(attribute='name'))
+    assert fields["veeam_em_backup_server_info"] == ["name"]
+    assert "backup_servers | default([]) | map(attribute='name')" in load("tasks", "main.yml")
+
+
+def test_read_yml_asks_for_every_key_the_filter_reads(monkeypatch):
+    """Run the filter over sessions of every shape, record the item keys it reads."""
+    from ansible_collections.backupops.veeam_em.plugins.filter import veeam_em_compliance as compliance
+    from unit.plugins.filter.conftest import build_session
+    from unit.plugins.filter.test_veeam_em_compliance_jobs import SESSIONS as JOB_SESSIONS
+
+    monkeypatch.setattr(compliance, "dict", RecordingDict, raising=False)
+    now = "2025-06-05T06:00:00Z"
+    backups = [build_session(vm="vm%d" % n, created="2025-06-0%dT0%d:00:00Z" % (1 + n % 4, n % 6),
+                             result=result, state=state, vm_uid=vm_uid)
+               for n, (result, state, vm_uid) in enumerate([
+                   ("Success", "Completed", "urn:vm:1"), ("Failed", "Completed", None),
+                   ("Warning", "Completed", "urn:vm:3"), (None, "InProgress", None), (None, "Pending", "urn:vm:5"),
+                   ("Failed", "Completed", "urn:vm:1"), ("Success", "Completed", None)])]
+    backups.append(build_session(vm="vm1", created="2025-06-05T04:00:00Z", result="Failed", reason="disk full"))
+    backups.append(build_session(vm="vm1", created="2025-06-05T05:00:00Z", result="Success"))
+    backups.append(build_session(vm="old", created="2025-05-01T00:00:00Z"))
+    replicas = [build_session(vm="vm%d" % n, kind="replica", created="2025-06-04T0%d:00:00Z" % n, result=result)
+                for n, result in enumerate(["Success", "Failed", "Warning"])]
+    logs = {"backup": set(), "replica": set(), "job": set()}
+    result = compliance.evaluate(
+        recording(backups, logs["backup"]), recording(replicas, logs["replica"]), now=now,
+        job_sessions=recording(JOB_SESSIONS, logs["job"]), accept_warnings=False,
+        expected_vms=["vm0", {"name": "missing", "backup_server": "vbr01.example.com"}],
+        known_backup_servers=["vbr01.example.com", "vbr02"], max_duration_minutes=5, stuck_hours=1)
+    assert result["vms"] and result["jobs"] and all(logs.values())
+    fields = read_fields()
+    for name, log in (("veeam_em_backup_task_session_info", logs["backup"]),
+                      ("veeam_em_replica_task_session_info", logs["replica"]),
+                      ("veeam_em_backup_job_session_info", logs["job"]),
+                      ("veeam_em_replica_job_session_info", logs["job"])):
+        resource = READ_FIELDS[name]
+        asked = set(fields[name]) | {resource.key_field}
+        read = log & set(resource.output_keys())
+        # every key the filter reads is asked for, and nothing is asked for that it never reads
+        assert read <= asked, (name, read - asked)
+        assert asked - {resource.key_field} <= read | {"replica_point_uid", "restore_point_uid"}, (name, asked - read)

@@ -205,3 +205,40 @@ def test_bad_values_name_the_option(resource, params, message):
     with pytest.raises(EMValidationError) as error:
         em_query.build_filter(resource, params)
     assert message in str(error.value)
+
+
+@pytest.mark.parametrize("case, resource, count", CASES, ids=range(len(CASES)))
+def test_projection_normalises_only_the_asked_keys_from_xml_and_json(case, resource, count):
+    body = body_of(case)
+    full = em_parse.normalise_document(em_parse.decode(body), resource)
+    keys = resource.output_keys()
+    asked = [key for key in keys if key != resource.key_field][1::2] + ["links"]
+    projected = resource.project(asked)
+    assert projected is not resource and resource.output_keys() == keys  # the table is not changed
+    assert projected.query_type == resource.query_type and projected.key_field == resource.key_field
+    from_xml = em_parse.normalise_document(em_parse.decode(body), projected)
+    from_json = em_parse.normalise_document(em_parse.decode(json_twin(body)), projected)
+    expected_keys = [key for key in keys if key in asked or key == resource.key_field]
+    assert from_xml == from_json == [{key: item[key] for key in expected_keys} for item in full]
+
+
+@pytest.mark.parametrize("case, resource, count", CASES, ids=range(len(CASES)))
+def test_projection_without_link_outputs_does_not_parse_links(case, resource, count, monkeypatch):
+    plain = [output.key for output in resource.outputs if output.link is None and output.convert != "links"]
+    projected = resource.project(plain)
+    assert resource.uses_links and not projected.uses_links
+    full = items_of(case, resource)
+    monkeypatch.setattr(em_parse, "links_of", lambda entity: pytest.fail("Links parsed for no output"))
+    assert items_of(case, projected) == [{key: item[key] for key in projected.output_keys()} for item in full]
+
+
+def test_project_and_fields_option_validation():
+    assert BACKUP_SERVER.project(None) is BACKUP_SERVER and BACKUP_SERVER.project([]) is BACKUP_SERVER
+    assert BACKUP_SERVER.project(["name"]).output_keys() == ["uid", "name"]
+    assert BACKUP_SERVER.project(["name", "uid", "name"]).output_keys() == ["uid", "name"]
+    with pytest.raises(ValueError):
+        BACKUP_SERVER.project(["nmae"])
+    assert em_query.projected_resource(JOB, {"fields": None}) is JOB
+    assert em_query.fields_argument_spec(JOB) == {"type": "list", "elements": "str", "choices": JOB.output_keys()}
+    with pytest.raises(EMValidationError, match=r"option fields: 'nmae', 'size' are not an output key of Job"):
+        em_query.projected_resource(JOB, {"fields": ["name", "nmae", "size"]})

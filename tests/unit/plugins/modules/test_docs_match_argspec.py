@@ -41,7 +41,10 @@ def documented_options(module):
     options = {}
     for fragment in doc.get("extends_documentation_fragment", []):
         options.update(yaml.safe_load(FRAGMENTS[fragment])["options"])
-    options.update(doc.get("options") or {})
+    # As ansible-core's plugin_docs.merge_fragment: a module entry for an option a fragment also
+    # documents extends it key by key (``fields`` takes its per-resource choices this way).
+    for name, entry in (doc.get("options") or {}).items():
+        options[name] = dict(options.get(name) or {}, **entry)
     return doc, options
 
 
@@ -95,6 +98,8 @@ def test_query_options_derive_from_the_table(module):
     assert options["sort_by"]["choices"] == resource.sort_choices()
     assert options["sort_by"]["default"] == resource.default_sort
     assert options["sort_order"]["default"] == resource.sort_direction
+    assert options["fields"]["choices"] == resource.output_keys()
+    assert options["fields"]["description"]
     returned = yaml.safe_load(module.RETURN)
     assert list(returned)[:2] == [resource.return_key, "query"]
     assert list(returned[resource.return_key]["contains"]) == (

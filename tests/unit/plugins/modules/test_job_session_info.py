@@ -179,3 +179,26 @@ def test_resource_table_of_job_sessions_is_complete():
     assert [field.em_name for field in BACKUP_JOB_SESSION.fields] == [
         "UID", "Name", "JobName", "JobUid", "JobType", "BackupServerName", "BackupServerUid", "State", "Result",
         "IsRetry", "CreationTime", "EndTime"]
+
+
+@pytest.mark.parametrize("media", ["json", "xml"])
+def test_fields_projects_the_job_sessions_and_keeps_task_sessions(monkeypatch, capsys, media):
+    sessions, tasks = fleet(5)
+    fake = FakeEM(media, handler_for(sessions, tasks, media))
+    install_fake(monkeypatch, fake)
+    full = run({"include_task_sessions": True, "media_type": media}, capsys)["backup_job_sessions"]
+    result = run({"include_task_sessions": True, "media_type": media, "fields": ["result", "job_name", "is_retry"]},
+                 capsys)
+    items = result["backup_job_sessions"]
+    assert [list(item) for item in items] == [["uid", "job_name", "result", "is_retry", "task_sessions"]] * 5
+    for item, whole in zip(items, full):
+        assert item == {key: whole[key] for key in item}
+        assert len(item["task_sessions"]) == 2  # task sessions are complete items, grouped as before
+
+
+def test_fields_unknown_name_fails_before_any_request(monkeypatch, capsys):
+    fake = FakeEM("json", handler_for(*fleet(1)))
+    install_fake(monkeypatch, fake)
+    result = run({"fields": ["task_sessions"]}, capsys)
+    assert result["failed"] is True and "fields" in result["msg"] and "task_sessions" in result["msg"]
+    assert fake.calls == []

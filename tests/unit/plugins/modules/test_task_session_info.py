@@ -197,3 +197,58 @@ def test_logon_failure_message(monkeypatch, capsys):
     result = run({}, capsys)
     assert result["failed"] and "POST /api/sessionMngr/ (logon) failed: HTTP 401" in result["msg"]
     assert CONNECTION["password"] not in str(result)
+
+
+# ---- option fields: projection of the items -----------------------------------------------------
+
+@pytest.mark.parametrize("media", ["json", "xml"])
+def test_fields_returns_only_the_asked_keys_with_the_same_values(monkeypatch, capsys, media):
+    fake = FakeEM(media, paged_handler(ITEMS, media))
+    install_fake(monkeypatch, fake)
+    full = run({"media_type": media}, capsys)["backup_task_sessions"]
+    asked = ["result", "vm_display_name", "restore_point_uid", "creation_time", "backup_server_name"]
+    result = run({"media_type": media, "fields": asked}, capsys)
+    items = result["backup_task_sessions"]
+    assert len(items) == len(full) == 30
+    # table order, the key field first although it was not asked for
+    expected_keys = ["uid", "vm_display_name", "backup_server_name", "creation_time", "result", "restore_point_uid"]
+    for item, whole in zip(items, full):
+        assert list(item) == expected_keys
+        assert item == {key: whole[key] for key in expected_keys}
+    assert result["query"]["requests"] == 1
+
+
+def test_fields_keeps_the_key_field(fake, capsys):
+    items = run({"fields": ["result"]}, capsys)["backup_task_sessions"]
+    assert items and all(sorted(item) == ["result", "uid"] for item in items)
+    assert len({item["uid"] for item in items}) == 30  # deduplication still sees every uid
+
+
+def test_fields_with_links_and_with_id(monkeypatch, capsys):
+    entity = synthetic_task_session(0)
+    import json
+    fake = FakeEM("json", lambda call: Reply(200, json.dumps(entity).encode()) if call.path.startswith(
+        "/api/backupTaskSessions/") else None)
+    install_fake(monkeypatch, fake)
+    result = run({"id": entity["UID"], "fields": ["links", "uid"]}, capsys)
+    (item,) = result["backup_task_sessions"]
+    assert list(item) == ["uid", "links"] and item["links"]
+
+
+def test_fields_omitted_or_empty_returns_every_key(fake, capsys):
+    from ansible_collections.backupops.veeam_em.plugins.module_utils.em_resources import BACKUP_TASK_SESSION
+    for args in ({}, {"fields": []}):
+        item = run(args, capsys)["backup_task_sessions"][0]
+        assert list(item) == BACKUP_TASK_SESSION.output_keys()
+
+
+@pytest.mark.parametrize("module, fields, bad", [
+    (backup_module, ["result", "size"], "size"),
+    (backup_module, ["replica_point_uid"], "replica_point_uid"),
+    (replica_module, ["restore_point_uid"], "restore_point_uid"),
+])
+def test_unknown_field_fails_before_any_request(fake, capsys, module, fields, bad):
+    result = run({"fields": fields}, capsys, module=module)
+    assert result["failed"] is True
+    assert "fields" in result["msg"] and bad in result["msg"]
+    assert fake.calls == []
