@@ -111,9 +111,13 @@ class Bench:
         measured.update(json.loads(measured["stdout"].strip().splitlines()[-1]))
         return measured
 
-    def big_module_call(self, limit):
-        """One info-module call returning ``limit`` sessions, for the peak-RSS figure."""
-        args = "created_after=30d limit=%d page_size=%d" % (limit, self.page_size)
+    def big_module_call(self, limit, days):
+        """One info-module call returning ``limit`` sessions, for the peak-RSS figure.
+
+        The window is anchored on the emulator's fixed clock (NOW), not on today's date.
+        """
+        args = "created_after=%s created_before=%s limit=%d page_size=%d" % (
+            iso_minus(NOW, days * 24), NOW, limit, self.page_size)
         command = [os.path.join(BIN, "ansible"), "localhost", "-m",
                    "backupops.veeam_em.veeam_em_backup_task_session_info", "-a", args,
                    "-e", "ansible_python_interpreter=" + self.interpreter, "-o"]
@@ -193,7 +197,7 @@ def main(argv=None):
     rss_vms = int(args.rss_sessions / args.days * 1.25) + 10
     with Emulator(vms=rss_vms, days=args.days, seed=42, tls=True, now=NOW, startup_timeout=900) as em, \
             tempfile.TemporaryDirectory() as workdir:
-        measured = Bench(em, workdir, args.page_size).big_module_call(args.rss_sessions)
+        measured = Bench(em, workdir, args.page_size).big_module_call(args.rss_sessions, args.days)
         rss_100k = measured["peak_rss_mb"]
     print("\nPeak RSS of one info-module call returning %d sessions: %.0f MB" % (args.rss_sessions, rss_100k))
     result = {"runs": rows, "peak_rss_mb_100k_sessions": rss_100k, "rss_sessions": args.rss_sessions,
