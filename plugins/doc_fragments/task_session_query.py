@@ -8,13 +8,10 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    """Query options of the task-session info modules.
+    """Filter and sort options of the task-session info modules (paging and the rest: query_paging).
 
     Mirrors em_resources.task_session_fields() and em_query.query_argument_spec(); a unit test
     compares them, so a change in the table without a change here fails the tests.
-
-    ``fields`` is documented here without ``choices``: each module adds ``fields: choices:`` with its
-    resource's output keys, and ansible-core merges the two entries key by key.
     """
 
     DOCUMENTATION = r"""
@@ -105,22 +102,6 @@ options:
     description:
       - Only sessions that ended before this time (same formats as O(created_after)).
     type: str
-  fields:
-    description:
-      - Return only these keys in each item (the choices are the item keys listed under RETURN, in that order);
-        the module then computes only those keys, which makes the result smaller and faster to hand to Ansible
-        when many items are read.
-      - The item's key field (C(uid)) is always returned, also when not listed, because
-        the pages read are deduplicated on it.
-      - Omit (or give an empty list) for every key. An unknown name fails the module before any request.
-    type: list
-    elements: str
-  filter:
-    description:
-      - A raw EM filter expression (for example V(Result==Failed,Result==Warning)), ANDed in parentheses with
-        the typed options. It must have balanced parentheses and quotes.
-      - Values in it should be quoted, C(Name=="a b"); EM silently drops unquoted spaces.
-    type: str
   sort_by:
     description:
       - Query field to sort by. A sort is always sent so that paging is stable.
@@ -134,25 +115,4 @@ options:
     type: str
     default: desc
     choices: [asc, desc]
-  limit:
-    description:
-      - Return at most this many sessions (in sort order); paging stops as soon as they are read.
-      - Omit for all matching sessions.
-    type: int
-  page_size:
-    description:
-      - Sessions per request. Every page is read.
-    type: int
-    default: 1000
-  concurrency:
-    description:
-      - Pages fetched in parallel (1 to 32) once the number of pages is known from the first page.
-    type: int
-    default: 4
-  media_type:
-    description:
-      - Representation requested from EM. Both give identical results; V(json) parses faster.
-    type: str
-    default: json
-    choices: [json, xml]
 """

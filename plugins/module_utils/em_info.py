@@ -26,9 +26,7 @@ __metaclass__ = type
 
 import datetime
 
-from ansible_collections.backupops.veeam_em.plugins.module_utils import em_filter, em_module, em_query
-from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMError
-from ansible_collections.backupops.veeam_em.plugins.module_utils.em_filter import bare_guid
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_filter, em_module
 
 TASK_SESSION_BATCH = 40
 START_MARGIN = datetime.timedelta(minutes=1)
@@ -76,34 +74,9 @@ def attach_task_sessions(client, job_sessions, task_resource, page_size, concurr
 
 
 def run_job_session_info_module(resource, task_resource):
-    """A job-session info module: the table's options, ``id``, and ``include_task_sessions``."""
-    spec = em_query.query_argument_spec(resource)
-    spec["id"] = dict(type="str")
-    spec["include_task_sessions"] = dict(type="bool", default=False)
-    spec["fields"] = em_query.fields_argument_spec(resource)
-    exclusive = [("id", option) for option in em_query.filter_argument_spec(resource)] + [("id", "filter")]
-    module = em_module.create_module(spec, mutually_exclusive=exclusive)
-    params = module.params
-    try:
-        em_query.check_paging(params)
-        resource = em_query.projected_resource(resource, params)
-        guid = bare_guid(params["id"], resource.item_tag, "id") if params.get("id") else None
-        filter_expr = None if guid else em_query.build_filter(resource, params)
-        sort = em_query.sort_field(resource, params["sort_by"])
-    except EMError as error:
-        em_module.fail(module, error)
-        return
+    """A job-session info module: the shared info runner plus ``include_task_sessions``."""
 
-    def action(client):
-        if guid:
-            before = client.requests_sent
-            items = client.get_entity(resource, guid)
-            query = {"type": resource.query_type, "filter": None, "sort": None, "page_size": None,
-                     "pages": 0, "requests": client.requests_sent - before, "id": guid}
-        else:
-            items, info = client.query(resource, filter_expr, sort, params["sort_order"], params["page_size"],
-                                       limit=params.get("limit"), concurrency=params["concurrency"])
-            query = info.as_dict()
+    def attach(client, items, params):
         task_query = None
         if params["include_task_sessions"]:
             task_query = attach_task_sessions(client, items, task_resource, params["page_size"],
@@ -111,7 +84,7 @@ def run_job_session_info_module(resource, task_resource):
         else:
             for item in items:
                 item["task_sessions"] = None
-        return {resource.return_key: items, "query": query, "task_session_query": task_query}
+        return {"task_session_query": task_query}
 
-    result = em_module.run(module, action, media_type=params["media_type"])
-    module.exit_json(changed=False, **result)
+    em_module.run_resource_info_module(
+        resource, extra_options={"include_task_sessions": dict(type="bool", default=False)}, after_read=attach)

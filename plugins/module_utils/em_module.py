@@ -126,10 +126,16 @@ def run(module, action, media_type="json"):
         fail(module, error, client)
 
 
-def run_resource_info_module(resource):
-    """The whole of a task-session style info module: options from the table, query, exit."""
+def run_resource_info_module(resource, extra_options=None, after_read=None):
+    """The whole of a query-based info module: options from the table, query, exit.
+
+    ``extra_options`` adds module-specific options; ``after_read(client, items, params)`` may
+    enrich the items read and returns extra result keys (the job-session modules use both to
+    attach task sessions).
+    """
     spec = em_query.query_argument_spec(resource)
     spec["id"] = dict(type="str")
+    spec.update(extra_options or {})
     spec["fields"] = em_query.fields_argument_spec(resource)
     exclusive = [("id", option) for option in em_query.filter_argument_spec(resource)] + [("id", "filter")]
     module = create_module(spec, mutually_exclusive=exclusive)
@@ -150,10 +156,14 @@ def run_resource_info_module(resource):
             items = client.get_entity(resource, guid)
             query = {"type": resource.query_type, "filter": None, "sort": None, "page_size": None,
                      "pages": 0, "requests": client.requests_sent - before, "id": guid}
-            return {resource.return_key: items, "query": query}
-        items, info = client.query(resource, filter_expr, sort, params["sort_order"], params["page_size"],
-                                   limit=params.get("limit"), concurrency=params["concurrency"])
-        return {resource.return_key: items, "query": info.as_dict()}
+        else:
+            items, info = client.query(resource, filter_expr, sort, params["sort_order"], params["page_size"],
+                                       limit=params.get("limit"), concurrency=params["concurrency"])
+            query = info.as_dict()
+        result = {resource.return_key: items, "query": query}
+        if after_read is not None:
+            result.update(after_read(client, items, params))
+        return result
 
     result = run(module, action, media_type=params["media_type"])
     module.exit_json(changed=False, **result)

@@ -23,6 +23,7 @@ author:
 extends_documentation_fragment:
   - backupops.veeam_em.connection
   - backupops.veeam_em.task_session_query
+  - backupops.veeam_em.query_paging
 options:
   fields:
     choices: [uid, id, name, vm_display_name, vm_uid, job_session_uid, job_session_id, job_session_name, job_name,
