@@ -80,7 +80,7 @@ attributes:
 notes:
   - Portal Users may see fewer servers than exist (their role scope); compare with an inventory before
     concluding that a server is gone.
-  - The C(backupops.veeam_em.compliance) role uses this module to flag backup servers known to EM that have
+  - The C(backupops.veeam_em.veeam_em_compliance) role uses this module to flag backup servers known to EM that have
     no session in its window.
 seealso:
   - module: backupops.veeam_em.veeam_em_job_info

@@ -1,23 +1,27 @@
-"""The compliance role and the evaluation filter must agree.
+"""The compliance role, the veeam_em_compliance_info module and the evaluation must agree.
 
-Every policy option of the filter is a role variable with the same default in
-defaults/main.yml and meta/argument_specs.yml, and tasks/main.yml passes it on; every role
-variable is documented. Drift here would make the role silently evaluate with other values
-than the documentation says.
+Every policy option of the evaluation is a role variable with the same default in
+defaults/main.yml and meta/argument_specs.yml, and tasks/read.yml passes it on to the module;
+every role variable is documented. Drift here would make the role silently evaluate with other
+values than the documentation says. The keys the module reads from EM are the keys the
+evaluation touches, no more and no fewer.
 """
 import os
 import re
 
 import yaml
 
-from ansible_collections.backupops.veeam_em.plugins.filter.veeam_em_compliance import DEFAULT_POLICY
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_compliance
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance import DEFAULT_POLICY
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_resources import (
     BACKUP_JOB_SESSION, BACKUP_SERVER, BACKUP_TASK_SESSION, REPLICA_JOB_SESSION, REPLICA_TASK_SESSION)
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
-ROLE = os.path.join(ROOT, "roles", "compliance")
+ROLE = os.path.join(ROOT, "roles", "veeam_em_compliance")
 PREFIX = "veeam_em_compliance_"
-CONNECTION = {"server", "port", "username", "password", "validate_certs", "ca_path", "timeout", "page_size"}
+CONNECTION = {"server", "port", "username", "password", "validate_certs", "ca_path", "timeout", "page_size",
+              "concurrency"}
+READ_SWITCHES = {"check_replicas", "check_jobs", "known_servers_from_em"}
 INTERNAL_OPTIONS = {"read_errors"}  # set by the role itself
 
 
@@ -56,11 +60,20 @@ def test_filter_policy_options_are_role_variables_with_the_same_default():
         assert defaults[PREFIX + option] == value, option
 
 
-def test_the_role_passes_every_policy_option_to_the_filter():
-    tasks = load("tasks", "main.yml")
-    call = tasks[tasks.index("backupops.veeam_em.veeam_em_compliance("):]
-    passed = set(re.findall(r"(\w+)=", call[:call.index(") }}")]))
-    assert passed == set(DEFAULT_POLICY) | {"replica_sessions", "now", "job_sessions"}
+def module_call():
+    tasks = yaml.safe_load(load("tasks", "read.yml"))
+    calls = [task["backupops.veeam_em.veeam_em_compliance_info"] for task in tasks
+             if "backupops.veeam_em.veeam_em_compliance_info" in task]
+    assert len(calls) == 1
+    return calls[0]
+
+
+def test_the_role_passes_every_policy_option_to_the_module():
+    call = module_call()
+    policy = set(DEFAULT_POLICY) - INTERNAL_OPTIONS
+    assert set(call) == policy | READ_SWITCHES | CONNECTION | {"now"}
+    for option in policy | READ_SWITCHES:
+        assert call[option] == "{{ %s%s }}" % (PREFIX, option), option
 
 
 def test_connection_variables_are_omitted_when_undefined():
@@ -70,26 +83,15 @@ def test_connection_variables_are_omitted_when_undefined():
     assert "%svalidate_certs | default(omit)" % PREFIX in read
 
 
-# ---- the keys read.yml asks for (option fields) are the keys the filter reads -------------------
+# ---- the keys the module asks EM for (em_compliance.*_FIELDS) are the keys the evaluation reads ---
 
-READ_FIELDS = {  # read.yml module -> its resource
-    "veeam_em_backup_task_session_info": BACKUP_TASK_SESSION,
-    "veeam_em_replica_task_session_info": REPLICA_TASK_SESSION,
-    "veeam_em_backup_job_session_info": BACKUP_JOB_SESSION,
-    "veeam_em_replica_job_session_info": REPLICA_JOB_SESSION,
-    "veeam_em_backup_server_info": BACKUP_SERVER,
+READ_FIELDS = {  # what the module reads -> (its resource, the keys it asks for)
+    "backup_task_sessions": (BACKUP_TASK_SESSION, em_compliance.BACKUP_TASK_SESSION_FIELDS),
+    "replica_task_sessions": (REPLICA_TASK_SESSION, em_compliance.REPLICA_TASK_SESSION_FIELDS),
+    "backup_job_sessions": (BACKUP_JOB_SESSION, em_compliance.JOB_SESSION_FIELDS),
+    "replica_job_sessions": (REPLICA_JOB_SESSION, em_compliance.JOB_SESSION_FIELDS),
+    "backup_servers": (BACKUP_SERVER, em_compliance.BACKUP_SERVER_FIELDS),
 }
-
-
-def read_fields():
-    block = yaml.safe_load(load("tasks", "read.yml"))[0]["block"]
-    fields = {}
-    for task in block:
-        for action, args in task.items():
-            name = action.rsplit(".", 1)[-1]
-            if name in READ_FIELDS:
-                fields[name] = args.get("fields")
-    return fields
 
 
 class RecordingDict(dict):
@@ -125,23 +127,26 @@ def recording(items, log):
     return recorded
 
 
-def test_read_yml_asks_for_valid_fields_of_every_read():
-    fields = read_fields()
-    assert set(fields) == set(READ_FIELDS)
-    for name, asked in fields.items():
-        assert asked and set(asked) <= set(READ_FIELDS[name].output_keys()), name
-    # the role keeps only the names of the backup servers (map(attribute='name'))
-    assert fields["veeam_em_backup_server_info"] == ["name"]
-    assert "backup_servers | default([]) | map(attribute='name')" in load("tasks", "main.yml")
+def test_the_module_asks_for_valid_fields_of_every_read():
+    from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance_read import planned_reads
+
+    reads = planned_reads({"check_replicas": True, "check_jobs": True, "known_servers_from_em": True})
+    assert [read.key for read in reads] == ["backup_task_sessions", "replica_task_sessions", "backup_servers",
+                                            "backup_job_sessions", "replica_job_sessions"]
+    for read in reads:
+        resource, asked = READ_FIELDS[read.key]
+        assert set(asked) <= set(resource.output_keys()), read.key
+        assert set(read.resource.output_keys()) == set(asked) | {resource.key_field}, read.key
+    # only the names of the backup servers are used (em_compliance_read.known_servers)
+    assert em_compliance.BACKUP_SERVER_FIELDS == ("name",)
 
 
-def test_read_yml_asks_for_every_key_the_filter_reads(monkeypatch):
+def test_the_module_asks_for_every_key_the_evaluation_reads(monkeypatch):
     """Run the filter over sessions of every shape, record the item keys it reads."""
-    from ansible_collections.backupops.veeam_em.plugins.filter import veeam_em_compliance as compliance
     from unit.plugins.filter.conftest import build_session
     from unit.plugins.filter.test_veeam_em_compliance_jobs import SESSIONS as JOB_SESSIONS
 
-    monkeypatch.setattr(compliance, "dict", RecordingDict, raising=False)
+    monkeypatch.setattr(em_compliance, "dict", RecordingDict, raising=False)
     now = "2025-06-05T06:00:00Z"
     backups = [build_session(vm="vm%d" % n, created="2025-06-0%dT0%d:00:00Z" % (1 + n % 4, n % 6),
                              result=result, state=state, vm_uid=vm_uid)
@@ -155,19 +160,18 @@ def test_read_yml_asks_for_every_key_the_filter_reads(monkeypatch):
     replicas = [build_session(vm="vm%d" % n, kind="replica", created="2025-06-04T0%d:00:00Z" % n, result=result)
                 for n, result in enumerate(["Success", "Failed", "Warning"])]
     logs = {"backup": set(), "replica": set(), "job": set()}
-    result = compliance.evaluate(
+    result = em_compliance.evaluate(
         recording(backups, logs["backup"]), recording(replicas, logs["replica"]), now=now,
         job_sessions=recording(JOB_SESSIONS, logs["job"]), accept_warnings=False,
         expected_vms=["vm0", {"name": "missing", "backup_server": "vbr01.example.com"}],
         known_backup_servers=["vbr01.example.com", "vbr02"], max_duration_minutes=5, stuck_hours=1)
     assert result["vms"] and result["jobs"] and all(logs.values())
-    fields = read_fields()
-    for name, log in (("veeam_em_backup_task_session_info", logs["backup"]),
-                      ("veeam_em_replica_task_session_info", logs["replica"]),
-                      ("veeam_em_backup_job_session_info", logs["job"]),
-                      ("veeam_em_replica_job_session_info", logs["job"])):
-        resource = READ_FIELDS[name]
-        asked = set(fields[name]) | {resource.key_field}
+    for name, log in (("backup_task_sessions", logs["backup"]),
+                      ("replica_task_sessions", logs["replica"]),
+                      ("backup_job_sessions", logs["job"]),
+                      ("replica_job_sessions", logs["job"])):
+        resource, fields = READ_FIELDS[name]
+        asked = set(fields) | {resource.key_field}
         read = log & set(resource.output_keys())
         # every key the filter reads is asked for, and nothing is asked for that it never reads
         assert read <= asked, (name, read - asked)

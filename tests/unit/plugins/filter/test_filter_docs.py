@@ -33,10 +33,34 @@ def test_every_sidecar_belongs_to_a_filter():
     assert sidecars == set(FILTERS)
 
 
-def test_documented_options_of_the_evaluation_match_the_code():
+def documented_options():
+    """The filter's own options plus those of its doc fragment (compliance_policy)."""
+    from ansible_collections.backupops.veeam_em.plugins.doc_fragments.compliance_policy import ModuleDocFragment
+
     with open(os.path.join(FILTER_DIR, "veeam_em_compliance.yml")) as handle:
-        options = yaml.safe_load(handle)["DOCUMENTATION"]["options"]
+        docs = yaml.safe_load(handle)["DOCUMENTATION"]
+    assert docs["extends_documentation_fragment"] == ["backupops.veeam_em.compliance_policy"]
+    options = dict(yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"])
+    options.update(docs["options"])
+    return options
+
+
+def test_documented_options_of_the_evaluation_match_the_code():
+    options = documented_options()
     documented = set(options) - {"_input", "replica_sessions", "now", "job_sessions"}
     assert documented == set(veeam_em_compliance.DEFAULT_POLICY)
     for name, value in veeam_em_compliance.DEFAULT_POLICY.items():
         assert options[name].get("default") == value, name
+
+
+def test_the_module_documents_and_accepts_the_same_policy():
+    """veeam_em_compliance_info shares the fragment; its argument spec has the same defaults."""
+    from ansible_collections.backupops.veeam_em.plugins.doc_fragments.compliance_policy import ModuleDocFragment
+    from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance_read import argument_spec
+
+    fragment = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"]
+    spec = argument_spec()
+    for name, option in fragment.items():
+        assert spec[name]["default"] == option["default"] == veeam_em_compliance.DEFAULT_POLICY[name], name
+        assert spec[name]["type"] == option["type"], name
+        assert spec[name].get("elements") == option.get("elements"), name

@@ -8,8 +8,9 @@ from datetime import datetime, timezone
 import pytest
 
 from ansible_collections.backupops.veeam_em.plugins.filter import veeam_em_compliance as compliance
-from ansible_collections.backupops.veeam_em.plugins.filter.veeam_em_compliance import (
-    ComplianceInputError, FilterModule, evaluate, parse_time, window_start)
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance import (
+    ComplianceInputError, evaluate, parse_time, window_start)
+from ansible_collections.backupops.veeam_em.plugins.filter.veeam_em_compliance import FilterModule
 
 NOW = "2025-06-05T06:00:00Z"
 
@@ -80,8 +81,20 @@ def test_filter_module_exposes_the_documented_names():
 
 
 def test_filter_entry_point_rejects_a_non_list():
-    with pytest.raises(ComplianceInputError):
+    from ansible.errors import AnsibleFilterError
+
+    with pytest.raises(AnsibleFilterError):
         compliance.veeam_em_compliance({"backup_task_sessions": []}, now=NOW)
+
+
+def test_filter_errors_are_ansible_filter_errors():
+    """Ansible shows filter errors by type; the evaluation raises a plain ValueError subclass."""
+    from ansible.errors import AnsibleFilterError
+
+    with pytest.raises(AnsibleFilterError, match="backup_rpo_hours"):
+        compliance.veeam_em_compliance([], now=NOW, backup_rpo_hours=-1)
+    with pytest.raises(AnsibleFilterError, match="now"):
+        compliance.veeam_em_compliance_window_start("not a time", 7)
 
 
 # --- RPO -----------------------------------------------------------------------------------------

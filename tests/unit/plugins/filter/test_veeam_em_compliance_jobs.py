@@ -3,7 +3,7 @@ import itertools
 
 import pytest
 
-from ansible_collections.backupops.veeam_em.plugins.filter.veeam_em_compliance import evaluate
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance import evaluate
 from ansible_collections.backupops.veeam_em.plugins.filter.veeam_em_compliance_report import to_html, to_junit
 
 NOW = "2025-06-05T06:00:00Z"
@@ -88,7 +88,7 @@ def test_warnings_not_accepted_and_scope_apply_to_jobs():
 
 @pytest.mark.parametrize("bad", ["not a list", 5])
 def test_bad_job_sessions_are_refused(bad):
-    from ansible_collections.backupops.veeam_em.plugins.filter.veeam_em_compliance import ComplianceInputError
+    from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance import ComplianceInputError
     with pytest.raises(ComplianceInputError):
         evaluate([task()], now=NOW, job_sessions=bad)
 

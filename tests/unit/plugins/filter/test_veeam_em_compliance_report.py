@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from ansible_collections.backupops.veeam_em.plugins.filter.veeam_em_compliance import evaluate
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance import evaluate
 from ansible_collections.backupops.veeam_em.plugins.filter.veeam_em_compliance_report import (
     FilterModule, ReportInputError, to_html, to_junit, xml_text)
 

@@ -5,12 +5,13 @@ import pytest
 import yaml
 
 from ansible_collections.backupops.veeam_em.plugins.doc_fragments import (
-    connection, job_session_query, query_paging, task_session_query)
+    compliance_policy, connection, job_session_query, query_paging, task_session_query)
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_resources import (
     BACKUP_JOB_SESSION, BACKUP_SERVER, BACKUP_TASK_SESSION, JOB, REPLICA_JOB_SESSION, REPLICA_TASK_SESSION, TASK,
     VM_RESTORE_POINT)
 from ansible_collections.backupops.veeam_em.plugins.modules import (
-    veeam_em_backup_job_session_info, veeam_em_backup_server_info, veeam_em_backup_task_session_info, veeam_em_job,
+    veeam_em_backup_job_session_info, veeam_em_backup_server_info, veeam_em_backup_task_session_info,
+    veeam_em_compliance_info, veeam_em_job,
     veeam_em_job_info, veeam_em_replica_job_session_info, veeam_em_replica_task_session_info, veeam_em_session,
     veeam_em_task_info, veeam_em_vm_restore_point_info)
 from unit.plugins.modules.module_runner import argument_spec_of
@@ -20,10 +21,11 @@ FRAGMENTS = {
     "backupops.veeam_em.task_session_query": task_session_query.ModuleDocFragment.DOCUMENTATION,
     "backupops.veeam_em.job_session_query": job_session_query.ModuleDocFragment.DOCUMENTATION,
     "backupops.veeam_em.query_paging": query_paging.ModuleDocFragment.DOCUMENTATION,
+    "backupops.veeam_em.compliance_policy": compliance_policy.ModuleDocFragment.DOCUMENTATION,
 }
 MODULES = [veeam_em_backup_task_session_info, veeam_em_replica_task_session_info, veeam_em_task_info,
            veeam_em_session, veeam_em_backup_job_session_info, veeam_em_replica_job_session_info, veeam_em_job_info,
-           veeam_em_backup_server_info, veeam_em_vm_restore_point_info, veeam_em_job]
+           veeam_em_backup_server_info, veeam_em_vm_restore_point_info, veeam_em_job, veeam_em_compliance_info]
 RESOURCE_OF = {veeam_em_backup_task_session_info: BACKUP_TASK_SESSION,
                veeam_em_replica_task_session_info: REPLICA_TASK_SESSION, veeam_em_task_info: TASK,
                veeam_em_backup_job_session_info: BACKUP_JOB_SESSION,

@@ -1,0 +1,1052 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, backupops engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Backup and replica compliance evaluation of Veeam EM task sessions.
+
+Everything that decides *whether a VM is protected* lives here as small pure functions, so
+every rule can be unit-tested with hand-made sessions and a fixed ``now`` (no clock, no network,
+no Ansible needed). It is in module_utils because two callers share it: the
+``veeam_em_compliance`` filter (sessions already read by the info modules) and the
+``veeam_em_compliance_info`` module, which reads and evaluates in one process so that only the
+verdicts, not tens of thousands of sessions, cross into Ansible's result and templating layers.
+
+Input items are the normalised task-session dicts of docs/CONTRACTS.md section 2.
+Documentation of the rules is in plugins/filter/veeam_em_compliance.yml.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import fnmatch
+import re
+from datetime import datetime, timedelta, timezone
+
+
+class ComplianceInputError(ValueError):
+    """Raised for invalid evaluation options (the filter turns it into a filter error)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Vocabulary
+# ---------------------------------------------------------------------------------------------
+
+# The keys of each resource the evaluation reads (``uid`` is always returned). Readers ask EM's
+# client for exactly these (option ``fields``); tests/unit/plugins/filter/
+# test_compliance_role_contract.py records the keys the evaluation really touches and fails when
+# these lists drift from them.
+TASK_SESSION_FIELDS = ("name", "vm_display_name", "vm_uid", "job_name", "backup_server_uid",
+                       "backup_server_name", "creation_time", "end_time", "state", "result", "reason")
+BACKUP_TASK_SESSION_FIELDS = TASK_SESSION_FIELDS + ("restore_point_uid",)
+REPLICA_TASK_SESSION_FIELDS = TASK_SESSION_FIELDS + ("replica_point_uid",)
+JOB_SESSION_FIELDS = ("job_uid", "job_id", "job_name", "job_type", "backup_server_name", "creation_time",
+                      "end_time", "state", "result", "is_retry")
+BACKUP_SERVER_FIELDS = ("name",)
+
+STATUS_COMPLIANT = "compliant"
+STATUS_WARNING = "warning"
+STATUS_VIOLATION = "violation"
+
+SEVERITY_RANK = {STATUS_COMPLIANT: 0, STATUS_WARNING: 1, STATUS_VIOLATION: 2}
+
+KIND_BACKUP = "backup"
+KIND_REPLICA = "replica"
+
+# Reason codes.  Severity is fixed per code except the *_warning codes, whose severity follows
+# the accept_warnings policy (see _latest_result_findings).
+RPO_EXCEEDED = "rpo_exceeded"
+REPLICA_RPO_EXCEEDED = "replica_rpo_exceeded"
+LAST_BACKUP_FAILED = "last_backup_failed"
+LAST_REPLICA_FAILED = "last_replica_failed"
+LAST_BACKUP_WARNING = "last_backup_warning"
+LAST_REPLICA_WARNING = "last_replica_warning"
+RECOVERED_FAILURE = "recovered_failure"
+STUCK_SESSION = "stuck_session"
+LONG_RUNNING = "long_running"
+NEVER_BACKED_UP = "never_backed_up"
+NO_DATA = "no_data"
+SERVER_SILENT = "server_silent"
+
+REASON_CODES = (
+    RPO_EXCEEDED, REPLICA_RPO_EXCEEDED, LAST_BACKUP_FAILED, LAST_REPLICA_FAILED,
+    LAST_BACKUP_WARNING, LAST_REPLICA_WARNING, RECOVERED_FAILURE, STUCK_SESSION, LONG_RUNNING,
+    NEVER_BACKED_UP, NO_DATA, SERVER_SILENT,
+)
+
+STATE_COMPLETED = "Completed"
+RUNNING_STATES = ("InProgress", "Pending")
+RESULT_SUCCESS = "Success"
+RESULT_WARNING = "Warning"
+RESULT_FAILED = "Failed"
+
+# Day-grid cell values (one per VM, kind and UTC day).
+CELL_NONE = "none"
+CELL_SUCCESS = "success"
+CELL_WARNING = "warning"
+CELL_RECOVERED = "recovered"
+CELL_FAILED = "failed"
+CELL_RUNNING = "running"
+
+DEFAULT_POLICY = {
+    "backup_rpo_hours": 24.0,
+    "replica_rpo_hours": 24.0,
+    "lookback_days": 7.0,
+    "recent_hours": 24.0,
+    "accept_warnings": True,
+    "max_duration_minutes": 480.0,
+    "stuck_hours": 12.0,
+    "include_vms": [],
+    "exclude_vms": [],
+    "include_jobs": [],
+    "exclude_jobs": [],
+    "include_servers": [],
+    "exclude_servers": [],
+    "expected_vms": [],
+    "known_backup_servers": [],
+    "read_errors": [],
+}
+
+# ---------------------------------------------------------------------------------------------
+# Time handling
+# ---------------------------------------------------------------------------------------------
+
+_ISO_RE = re.compile(
+    r"^\s*(\d{4})-(\d{2})-(\d{2})"
+    r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?"
+    r"\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?\s*$"
+)
+
+
+def parse_time(value):
+    """Parse an ISO 8601 time into an aware UTC datetime, or None for empty values.
+
+    EM sends 'Z' strings with 0-7 fractional digits, which ``datetime.fromisoformat`` of
+    Python 3.9/3.10 rejects, so this parser is hand-written. Offsets (+02:00, +0200, +02) are
+    honoured; a time without any zone is taken as UTC (EM and the modules only produce UTC).
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+    match = _ISO_RE.match(str(value))
+    if not match:
+        raise ValueError("not an ISO 8601 time: %r" % (value,))
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    micro = int((fraction or "0")[:6].ljust(6, "0"))
+    parsed = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0),
+                      int(second or 0), micro, tzinfo=timezone.utc)
+    return parsed - _zone_offset(zone)
+
+
+def _zone_offset(zone):
+    """Offset of a '+02:00' style zone designator as a timedelta (zero for Z or none)."""
+    if not zone or zone in ("Z", "z"):
+        return timedelta(0)
+    digits = zone[1:].replace(":", "")
+    hours = int(digits[:2])
+    minutes = int(digits[2:4] or 0)
+    offset = timedelta(hours=hours, minutes=minutes)
+    return -offset if zone[0] == "-" else offset
+
+
+def format_time(value):
+    """Format an aware datetime as the contract's UTC 'Z' string (seconds, optional micros)."""
+    if value is None:
+        return None
+    value = value.astimezone(timezone.utc)
+    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    if value.microsecond:
+        text += (".%06d" % value.microsecond).rstrip("0")
+    return text + "Z"
+
+
+def hours_between(earlier, later):
+    """Hours from earlier to later, rounded to 2 decimals for readable reports."""
+    return round((later - earlier).total_seconds() / 3600.0, 2)
+
+
+def window_start(now, lookback_days):
+    """Start of the lookback window as a 'Z' string: the role's ``created_after`` value."""
+    return format_time(_require_now(now) - timedelta(days=_non_negative(lookback_days, "lookback_days")))
+
+
+def _require_now(now):
+    """The evaluation time; required so that a run is reproducible from its inputs."""
+    if now is None or now == "":
+        raise ComplianceInputError("now is required (an ISO 8601 time such as 2025-06-05T06:00:00Z)")
+    try:
+        return parse_time(now)
+    except ValueError as exc:
+        raise ComplianceInputError("now: %s" % exc)
+
+
+def _non_negative(value, name):
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ComplianceInputError("%s must be a number, got %r" % (name, value))
+    if number < 0:
+        raise ComplianceInputError("%s must not be negative, got %r" % (name, value))
+    return int(number) if number.is_integer() else number
+
+
+# ---------------------------------------------------------------------------------------------
+# Scope: include / exclude globs
+# ---------------------------------------------------------------------------------------------
+
+def matches_any(value, patterns):
+    """True when value matches one of the shell-style globs, ignoring case.
+
+    Case is ignored because VM and server names are typed by people (CMDB, vars files) who do
+    not reliably preserve the hypervisor's capitalisation.
+    """
+    if value is None:
+        return False
+    text = str(value).lower()
+    return any(fnmatch.fnmatchcase(text, str(pattern).lower()) for pattern in patterns)
+
+
+def in_scope(value, include, exclude):
+    """Include wins only when it matches; an empty include list means 'everything'."""
+    if include and not matches_any(value, include):
+        return False
+    return not matches_any(value, exclude)
+
+
+def session_in_scope(session, policy):
+    """Apply the VM, job and backup-server include/exclude globs to one session."""
+    return (in_scope(session.get("vm_display_name"), policy["include_vms"], policy["exclude_vms"])
+            and in_scope(session.get("job_name"), policy["include_jobs"], policy["exclude_jobs"])
+            and in_scope(session.get("backup_server_name"), policy["include_servers"],
+                         policy["exclude_servers"]))
+
+
+# ---------------------------------------------------------------------------------------------
+# Session classification
+# ---------------------------------------------------------------------------------------------
+
+def is_running(session):
+    """InProgress or Pending: not finished, so neither a success nor a failure yet."""
+    return session.get("state") in RUNNING_STATES
+
+
+def is_finished(session):
+    """A session counts as finished when EM says Completed or when it has an end time."""
+    return not is_running(session) and (session.get("state") == STATE_COMPLETED
+                                        or session.get("_end") is not None)
+
+
+def is_success(session, accept_warnings):
+    """Did this session produce a usable restore/replica point under the policy?"""
+    if not is_finished(session):
+        return False
+    result = session.get("result")
+    return result == RESULT_SUCCESS or (accept_warnings and result == RESULT_WARNING)
+
+
+def is_unsuccessful(session, accept_warnings):
+    """Finished without a usable point: Failed, an unknown result, or a refused Warning."""
+    return is_finished(session) and not is_success(session, accept_warnings)
+
+
+def point_time(session):
+    """When the point became available: end_time, else creation_time (EM may omit EndTime)."""
+    return session["_end"] or session["_created"]
+
+
+def session_duration_hours(session, now):
+    """Duration so far (running) or total (finished), in hours."""
+    end = session["_end"] if session["_end"] is not None else (now if is_running(session) else None)
+    if end is None:
+        return None
+    return max(0.0, (end - session["_created"]).total_seconds() / 3600.0)
+
+
+def prepare_sessions(sessions, kind):
+    """Copy the items, parse their times once and drop the unusable ones.
+
+    Returns (prepared, ignored_count). A session without a creation time or without any VM
+    identity cannot be placed on the time line or attached to a VM, so it is counted as
+    ignored (and reported in the summary) rather than guessed about. Duplicate UIDs (the same
+    session read twice across pages) are kept once.
+    """
+    prepared, ignored, seen = [], 0, set()
+    for item in sessions or []:
+        if not isinstance(item, dict):
+            ignored += 1
+            continue
+        uid = item.get("uid")
+        if uid and uid in seen:
+            continue
+        try:
+            created = parse_time(item.get("creation_time"))
+            ended = parse_time(item.get("end_time"))
+        except ValueError:
+            ignored += 1
+            continue
+        if created is None or not (item.get("vm_uid") or item.get("vm_display_name")):
+            ignored += 1
+            continue
+        if uid:
+            seen.add(uid)
+        session = dict(item)
+        session["_created"] = created
+        session["_end"] = ended
+        session["_kind"] = kind
+        prepared.append(session)
+    prepared.sort(key=lambda s: (s["_created"], s.get("uid") or ""))
+    return prepared, ignored
+
+
+# ---------------------------------------------------------------------------------------------
+# Grouping per (backup server, VM)
+# ---------------------------------------------------------------------------------------------
+
+def server_key(session):
+    """Backup servers are told apart by UID, else by name (case-insensitive)."""
+    uid = session.get("backup_server_uid")
+    if uid:
+        return str(uid).lower()
+    name = session.get("backup_server_name")
+    return "name:" + str(name).lower() if name else "unknown"
+
+
+def _name_key(name):
+    return "name:" + str(name or "").lower()
+
+
+def vm_key(session, uid_by_name):
+    """A VM is its vm_uid; without one (replicas, old EM) the UID of the same-named VM on the
+    same server when that name is unambiguous, else its display name."""
+    if session.get("vm_uid"):
+        return str(session["vm_uid"]).lower()
+    uids = uid_by_name.get((server_key(session), str(session.get("vm_display_name") or "").lower()))
+    if uids and len(uids) == 1:
+        return next(iter(uids))
+    return _name_key(session.get("vm_display_name"))
+
+
+def uids_by_name(sessions):
+    """(server key, lower-cased VM name) -> set of VM UIDs seen with that name on that server."""
+    table = {}
+    for session in sessions:
+        if session.get("vm_uid") and session.get("vm_display_name"):
+            key = (server_key(session), str(session["vm_display_name"]).lower())
+            table.setdefault(key, set()).add(str(session["vm_uid"]).lower())
+    return table
+
+
+def group_sessions(sessions):
+    """Group backup and replica sessions per (server key, VM key), oldest first."""
+    table = uids_by_name(sessions)
+    groups = {}
+    for session in sessions:
+        groups.setdefault((server_key(session), vm_key(session, table)), []).append(session)
+    return groups
+
+
+# ---------------------------------------------------------------------------------------------
+# Rules: each returns a list of findings for one VM and one kind (backup or replica)
+# ---------------------------------------------------------------------------------------------
+
+def finding(code, severity, kind, message, session=None, time=None):
+    """One reason for a status, with the session that caused it when there is one."""
+    return {
+        "code": code,
+        "severity": severity,
+        "kind": kind,
+        "message": message,
+        "session_uid": session.get("uid") if session else None,
+        "session_name": session.get("name") if session else None,
+        "job_name": session.get("job_name") if session else None,
+        "time": format_time(time) if time is not None else None,
+    }
+
+
+def last_success(sessions, accept_warnings):
+    """The successful session with the newest point time, or None."""
+    successes = [s for s in sessions if is_success(s, accept_warnings)]
+    return max(successes, key=point_time) if successes else None
+
+
+def rpo_findings(sessions, kind, rpo_hours, now, accept_warnings):
+    """RPO rule: the newest successful point must be at most rpo_hours old.
+
+    An age exactly equal to the RPO is still inside it (Veeam ONE alarms on 'older than').
+    No successful point in the window at all is an RPO violation as well.
+    """
+    if not rpo_hours:
+        return []
+    code = RPO_EXCEEDED if kind == KIND_BACKUP else REPLICA_RPO_EXCEEDED
+    best = last_success(sessions, accept_warnings)
+    if best is None:
+        return [finding(code, STATUS_VIOLATION, kind,
+                        "no successful %s in the lookback window (RPO %sh)" % (kind, _num(rpo_hours)))]
+    age = (now - point_time(best)).total_seconds() / 3600.0
+    if age > rpo_hours:
+        return [finding(code, STATUS_VIOLATION, kind,
+                        "last successful %s is %sh old (RPO %sh)" % (kind, _num(round(age, 2)), _num(rpo_hours)),
+                        best, point_time(best))]
+    return []
+
+
+def latest_result_findings(sessions, kind, accept_warnings):
+    """Open failure rule: the newest finished session decides.
+
+    A failure followed by a later success (a retry or the next run) is not open any more; a
+    failure that is the newest finished session is, even inside the RPO, because the next
+    point is already missing. With warnings not accepted a Warning is an open failure too;
+    with warnings accepted the newest Warning is reported as a warning.
+    """
+    finished = [s for s in sessions if is_finished(s)]
+    if not finished:
+        return []
+    latest = max(finished, key=lambda s: (s["_created"], point_time(s)))
+    failed_code = LAST_BACKUP_FAILED if kind == KIND_BACKUP else LAST_REPLICA_FAILED
+    warning_code = LAST_BACKUP_WARNING if kind == KIND_BACKUP else LAST_REPLICA_WARNING
+    result = latest.get("result")
+    reason = (latest.get("reason") or "").strip()
+    detail = (": " + reason) if reason else ""
+    if result == RESULT_WARNING:
+        severity = STATUS_WARNING if accept_warnings else STATUS_VIOLATION
+        suffix = "" if accept_warnings else " (warnings are not accepted)"
+        return [finding(warning_code, severity, kind,
+                        "last %s ended with Warning%s%s" % (kind, suffix, detail), latest, point_time(latest))]
+    if result != RESULT_SUCCESS:
+        return [finding(failed_code, STATUS_VIOLATION, kind,
+                        "last %s ended with %s%s" % (kind, result or "no result", detail),
+                        latest, point_time(latest))]
+    return []
+
+
+def recovered_findings(sessions, kind, now, accept_warnings, recent_hours):
+    """Failures of the recent period that a later success made good (retry or next run).
+
+    Reported as warnings so that the morning reader sees what went wrong overnight, but not as
+    violations: the data is there. Only failures created within recent_hours are listed, so a
+    failure is reported on the nightly run after it and not for the whole lookback window.
+    """
+    horizon = now - timedelta(hours=recent_hours)
+    findings = []
+    for index, session in enumerate(sessions):
+        if session["_created"] < horizon or not is_unsuccessful(session, accept_warnings):
+            continue
+        later = [s for s in sessions[index + 1:] if is_success(s, accept_warnings)]
+        if later:
+            fixer = later[0]
+            findings.append(finding(
+                RECOVERED_FAILURE, STATUS_WARNING, kind,
+                "%s %s ended with %s, recovered by %s at %s" % (
+                    kind, session.get("name") or session.get("uid"), session.get("result") or "no result",
+                    fixer.get("name") or fixer.get("uid"), format_time(point_time(fixer))),
+                session, point_time(session)))
+    return findings
+
+
+def stuck_findings(sessions, kind, now, stuck_hours):
+    """A session InProgress/Pending for longer than stuck_hours blocks the next run."""
+    findings = []
+    for session in sessions:
+        if not is_running(session):
+            continue
+        age = (now - session["_created"]).total_seconds() / 3600.0
+        if age > stuck_hours:
+            findings.append(finding(
+                STUCK_SESSION, STATUS_VIOLATION, kind,
+                "%s session %s is %s for %sh (limit %sh)" % (
+                    kind, session.get("name") or session.get("uid"), session.get("state"),
+                    _num(round(age, 2)), _num(stuck_hours)),
+                session, session["_created"]))
+    return findings
+
+
+def long_running_findings(sessions, kind, now, max_duration_minutes, recent_hours, stuck_hours):
+    """Sessions of the recent period that ran (or still run) longer than the maximum duration.
+
+    A warning: the point may exist, but the backup window is overrun. Running sessions count
+    with their duration so far; a running session already reported as stuck is not repeated.
+    """
+    if not max_duration_minutes:
+        return []
+    horizon = now - timedelta(hours=recent_hours)
+    findings = []
+    for session in sessions:
+        duration = session_duration_hours(session, now)
+        recent = session["_created"] >= horizon or is_running(session)
+        stuck = is_running(session) and duration is not None and duration > stuck_hours
+        if duration is None or not recent or stuck or duration * 60.0 <= max_duration_minutes:
+            continue
+        findings.append(finding(
+            LONG_RUNNING, STATUS_WARNING, kind,
+            "%s session %s %s %s min (limit %s min)" % (
+                kind, session.get("name") or session.get("uid"),
+                "has been running for" if is_running(session) else "ran for",
+                _num(round(duration * 60.0, 1)), _num(max_duration_minutes)),
+            session, session["_created"]))
+    return findings
+
+
+def _num(value):
+    """Print 24.0 as 24 and 1.5 as 1.5 in messages."""
+    return ("%g" % value) if isinstance(value, float) else str(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Per-kind summary and day grid
+# ---------------------------------------------------------------------------------------------
+
+def day_cell(day_sessions, accept_warnings):
+    """Summarise one UTC day of one VM: what a person wants to see in the grid."""
+    if not day_sessions:
+        return CELL_NONE
+    finished = [s for s in day_sessions if is_finished(s)]
+    if not finished:
+        return CELL_RUNNING
+    last = finished[-1]
+    had_failure = any(is_unsuccessful(s, accept_warnings) for s in finished)
+    if is_success(last, accept_warnings):
+        if had_failure:
+            return CELL_RECOVERED
+        return CELL_WARNING if any(s.get("result") == RESULT_WARNING for s in finished) else CELL_SUCCESS
+    if last.get("result") == RESULT_WARNING:
+        return CELL_WARNING
+    return CELL_FAILED
+
+
+def window_days(start, now):
+    """UTC dates from the window start to now, inclusive, as YYYY-MM-DD strings."""
+    days, day = [], start.date()
+    while day <= now.date():
+        days.append(day.isoformat())
+        day += timedelta(days=1)
+    return days
+
+
+def daily_cells(sessions, days, accept_warnings):
+    """One grid cell per window day: {'date', 'cell', 'sessions'}."""
+    by_day = {}
+    for session in sessions:
+        by_day.setdefault(session["_created"].date().isoformat(), []).append(session)
+    return [{"date": day, "cell": day_cell(by_day.get(day, []), accept_warnings),
+             "sessions": len(by_day.get(day, []))} for day in days]
+
+
+def kind_summary(sessions, now, rpo_hours, accept_warnings, days):
+    """Counts and latest facts of one kind for one VM (None when it has no such sessions)."""
+    if not sessions:
+        return None
+    best = last_success(sessions, accept_warnings)
+    latest = sessions[-1]
+    return {
+        "sessions": len(sessions),
+        "succeeded": sum(1 for s in sessions if s.get("result") == RESULT_SUCCESS and is_finished(s)),
+        "warnings": sum(1 for s in sessions if s.get("result") == RESULT_WARNING and is_finished(s)),
+        "failed": sum(1 for s in sessions
+                      if is_finished(s) and s.get("result") not in (RESULT_SUCCESS, RESULT_WARNING)),
+        "running": sum(1 for s in sessions if is_running(s)),
+        "rpo_hours": rpo_hours or None,
+        "last_success_time": format_time(point_time(best)) if best else None,
+        "last_success_age_hours": max(0.0, hours_between(point_time(best), now)) if best else None,
+        "last_restore_point_uid": (best.get("restore_point_uid") or best.get("replica_point_uid")) if best else None,
+        "last_session_time": format_time(latest["_created"]),
+        "last_state": latest.get("state"),
+        "last_result": latest.get("result"),
+        "daily": daily_cells(sessions, days, accept_warnings),
+    }
+
+
+def evaluate_kind(sessions, kind, now, policy, rpo_hours):
+    """All per-VM rules of one kind, in report order."""
+    accept = policy["accept_warnings"]
+    return (rpo_findings(sessions, kind, rpo_hours, now, accept)
+            + latest_result_findings(sessions, kind, accept)
+            + stuck_findings(sessions, kind, now, policy["stuck_hours"])
+            + long_running_findings(sessions, kind, now, policy["max_duration_minutes"],
+                                    policy["recent_hours"], policy["stuck_hours"])
+            + recovered_findings(sessions, kind, now, accept, policy["recent_hours"]))
+
+
+def status_of(findings):
+    """The worst severity among the findings; compliant when there are none."""
+    worst = STATUS_COMPLIANT
+    for item in findings:
+        if SEVERITY_RANK[item["severity"]] > SEVERITY_RANK[worst]:
+            worst = item["severity"]
+    return worst
+
+
+def unique_codes(findings):
+    """Reason codes in first-seen order, without repeats."""
+    codes = []
+    for item in findings:
+        if item["code"] not in codes:
+            codes.append(item["code"])
+    return codes
+
+
+# ---------------------------------------------------------------------------------------------
+# Expected VMs and backup servers
+# ---------------------------------------------------------------------------------------------
+
+def normalise_expected(entries):
+    """CMDB entries are names or {'name', 'backup_server'} dicts; return dicts."""
+    result = []
+    for entry in entries or []:
+        if isinstance(entry, dict):
+            name = entry.get("name") or entry.get("vm") or entry.get("vm_display_name")
+            server = entry.get("backup_server") or entry.get("backup_server_name")
+        else:
+            name, server = entry, None
+        if name is None or str(name).strip() == "":
+            raise ComplianceInputError("expected_vms entry without a name: %r" % (entry,))
+        result.append({"name": str(name), "backup_server": str(server) if server else None})
+    return result
+
+
+def server_matches(row_or_session, wanted):
+    """A backup server given by a person matches by name or UID, ignoring case."""
+    wanted = str(wanted).lower()
+    return wanted in (str(row_or_session.get("backup_server_name") or "").lower(),
+                      str(row_or_session.get("backup_server_uid") or "").lower())
+
+
+def expected_matches(row, expected):
+    """Does a VM row satisfy a CMDB entry (same name, and same server when one is given)?"""
+    if str(row.get("vm_display_name") or "").lower() != expected["name"].lower():
+        return False
+    return expected["backup_server"] is None or server_matches(row, expected["backup_server"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Building the result
+# ---------------------------------------------------------------------------------------------
+
+def build_row(group, now, policy, days):
+    """One VM on one backup server: its facts, findings and status."""
+    backups = [s for s in group if s["_kind"] == KIND_BACKUP]
+    replicas = [s for s in group if s["_kind"] == KIND_REPLICA]
+    newest = group[-1]
+    named = [s for s in group if s.get("vm_uid")]
+    findings = []
+    if backups:
+        findings += evaluate_kind(backups, KIND_BACKUP, now, policy, policy["backup_rpo_hours"])
+    if replicas:
+        findings += evaluate_kind(replicas, KIND_REPLICA, now, policy, policy["replica_rpo_hours"])
+    jobs = []
+    for session in group:
+        if session.get("job_name") and session["job_name"] not in jobs:
+            jobs.append(session["job_name"])
+    return {
+        "vm_display_name": newest.get("vm_display_name"),
+        "vm_uid": named[-1].get("vm_uid") if named else None,
+        "backup_server_name": newest.get("backup_server_name"),
+        "backup_server_uid": newest.get("backup_server_uid"),
+        "jobs": jobs,
+        "expected": False,
+        "status": status_of(findings),
+        "reasons": unique_codes(findings),
+        "findings": findings,
+        "backup": kind_summary(backups, now, policy["backup_rpo_hours"], policy["accept_warnings"], days),
+        "replica": kind_summary(replicas, now, policy["replica_rpo_hours"], policy["accept_warnings"], days),
+    }
+
+
+def require_backup(row, policy):
+    """An expected VM that was only replicated still owes a backup: add never_backed_up."""
+    if row["backup"] is None:
+        row["findings"].insert(0, finding(
+            NEVER_BACKED_UP, STATUS_VIOLATION, KIND_BACKUP,
+            "expected VM has no backup session in the %s-day window" % _num(policy["lookback_days"])))
+        row["status"] = status_of(row["findings"])
+        row["reasons"] = unique_codes(row["findings"])
+
+
+def missing_row(expected, policy):
+    """Row for a CMDB VM that no session mentions at all."""
+    item = finding(NEVER_BACKED_UP, STATUS_VIOLATION, KIND_BACKUP,
+                   "expected VM has no backup or replica session in the %s-day window%s" % (
+                       _num(policy["lookback_days"]),
+                       (" on backup server %s" % expected["backup_server"]) if expected["backup_server"] else ""))
+    return {
+        "vm_display_name": expected["name"],
+        "vm_uid": None,
+        "backup_server_name": expected["backup_server"],
+        "backup_server_uid": None,
+        "jobs": [],
+        "expected": True,
+        "status": STATUS_VIOLATION,
+        "reasons": [NEVER_BACKED_UP],
+        "findings": [item],
+        "backup": None,
+        "replica": None,
+    }
+
+
+def apply_expected(rows, expected_entries, policy):
+    """Mark expected rows and add rows for expected VMs never seen. Excluded VMs stay out."""
+    for expected in expected_entries:
+        if not in_scope(expected["name"], policy["include_vms"], policy["exclude_vms"]):
+            continue
+        if expected["backup_server"] and not in_scope(expected["backup_server"], policy["include_servers"],
+                                                      policy["exclude_servers"]):
+            continue
+        matching = [row for row in rows if expected_matches(row, expected)]
+        if not matching:
+            rows.append(missing_row(expected, policy))
+            continue
+        for row in matching:
+            row["expected"] = True
+            require_backup(row, policy)
+
+
+def server_rows(sessions, vm_rows, now, policy):
+    """Per backup server: activity, VM status counts and the server_silent rule.
+
+    A server is silent when
+    * it is listed in known_backup_servers but has no session in the whole window, or
+    * it had sessions in the window but none created within the backup RPO (or recent_hours
+      when the backup RPO is off): EM probably lost that server, and every VM on it is stale.
+    The second rule needs no configuration, so a server that drops out is caught on the first
+    night even without a list.
+    """
+    silent_hours = policy["backup_rpo_hours"] or policy["recent_hours"]
+    horizon = now - timedelta(hours=silent_hours)
+    servers = {}
+    for session in sessions:
+        entry = servers.setdefault(server_key(session), {
+            "backup_server_name": session.get("backup_server_name"),
+            "backup_server_uid": session.get("backup_server_uid"),
+            "sessions": 0, "last_session_time": None, "_last": None, "known": False,
+        })
+        entry["sessions"] += 1
+        entry["backup_server_name"] = session.get("backup_server_name") or entry["backup_server_name"]
+        if entry["_last"] is None or session["_created"] > entry["_last"]:
+            entry["_last"] = session["_created"]
+    for known in policy["known_backup_servers"]:
+        if not in_scope(known, policy["include_servers"], policy["exclude_servers"]):
+            continue
+        hits = [entry for entry in servers.values() if server_matches(entry, known)]
+        if hits:
+            for entry in hits:
+                entry["known"] = True
+        else:
+            servers["known:" + str(known).lower()] = {
+                "backup_server_name": str(known), "backup_server_uid": None,
+                "sessions": 0, "last_session_time": None, "_last": None, "known": True,
+            }
+    result = []
+    for key in sorted(servers, key=lambda k: str(servers[k]["backup_server_name"] or k).lower()):
+        entry = servers[key]
+        findings = []
+        if entry["_last"] is None:
+            findings.append(finding(SERVER_SILENT, STATUS_VIOLATION, None,
+                                    "known backup server has no session in the %s-day window"
+                                    % _num(policy["lookback_days"])))
+        elif entry["_last"] < horizon:
+            findings.append(finding(SERVER_SILENT, STATUS_VIOLATION, None,
+                                    "no session since %s (more than %sh ago)" % (
+                                        format_time(entry["_last"]), _num(silent_hours)), time=entry["_last"]))
+        rows_here = [row for row in vm_rows if _row_on_server(row, key, entry)]
+        result.append({
+            "backup_server_name": entry["backup_server_name"],
+            "backup_server_uid": entry["backup_server_uid"],
+            "known": entry["known"],
+            "sessions": entry["sessions"],
+            "last_session_time": format_time(entry["_last"]),
+            "vms": len(rows_here),
+            "vms_compliant": sum(1 for row in rows_here if row["status"] == STATUS_COMPLIANT),
+            "vms_warning": sum(1 for row in rows_here if row["status"] == STATUS_WARNING),
+            "vms_violation": sum(1 for row in rows_here if row["status"] == STATUS_VIOLATION),
+            "status": status_of(findings),
+            "reasons": unique_codes(findings),
+            "findings": findings,
+        })
+    return result
+
+
+def _row_on_server(row, key, entry):
+    if row["backup_server_uid"] or row["backup_server_name"]:
+        return server_key(row) == key or (row["backup_server_uid"] is None and row["backup_server_name"] is not None
+                                          and server_matches(entry, row["backup_server_name"]))
+    return False
+
+
+def no_data_finding(total_read, in_window, in_scope_count, lookback_days):
+    """'Nothing to evaluate' is a violation: an empty answer must never read as compliant."""
+    if in_scope_count:
+        return None
+    if total_read == 0:
+        why = ("EM returned no task sessions for the %s-day window (check the account's EM role "
+               "scope, the server/port and the window)" % _num(lookback_days))
+    elif in_window == 0:
+        why = "none of the %d task sessions read falls into the %s-day window" % (total_read, _num(lookback_days))
+    else:
+        why = "all %d task sessions of the window were excluded by the include/exclude patterns" % in_window
+    return finding(NO_DATA, STATUS_VIOLATION, None, why)
+
+
+def read_error_findings(errors):
+    """A failed read means the data is incomplete: each error is a no_data violation, so the
+    reports written after a failed read say so instead of looking like a quiet night."""
+    return [finding(NO_DATA, STATUS_VIOLATION, None, "reading task sessions from EM failed: %s" % error)
+            for error in errors if error]
+
+
+def finding_text(item):
+    """One line a person can read in a job log: 'server / vm: code - message'."""
+    where = " / ".join(str(part) for part in (item.get("backup_server_name"), item.get("vm_display_name"))
+                       if part) or "(all)"
+    return "%s: %s - %s" % (where, item["code"], item["message"])
+
+
+def flatten(rows, servers, global_findings, severity):
+    """List of findings of one severity with their VM/server, for the violations list."""
+    items = _flatten(rows, servers, global_findings, severity)
+    for item in items:
+        item["text"] = finding_text(item)
+    return items
+
+
+def _flatten(rows, servers, global_findings, severity):
+    items = []
+    for item in global_findings:
+        if item["severity"] == severity:
+            items.append(dict(item, scope="global", vm_display_name=None, vm_uid=None,
+                              backup_server_name=None, backup_server_uid=None))
+    for server in servers:
+        for item in server["findings"]:
+            if item["severity"] == severity:
+                items.append(dict(item, scope="server", vm_display_name=None, vm_uid=None,
+                                  backup_server_name=server["backup_server_name"],
+                                  backup_server_uid=server["backup_server_uid"]))
+    for row in rows:
+        for item in row["findings"]:
+            if item["severity"] == severity:
+                items.append(dict(item, scope="vm", vm_display_name=row["vm_display_name"], vm_uid=row["vm_uid"],
+                                  backup_server_name=row["backup_server_name"],
+                                  backup_server_uid=row["backup_server_uid"]))
+    return items
+
+
+def sort_rows(rows):
+    """Violations first, then warnings, then by server and VM name."""
+    return sorted(rows, key=lambda row: (-SEVERITY_RANK[row["status"]],
+                                         str(row["backup_server_name"] or "").lower(),
+                                         str(row["vm_display_name"] or "").lower(),
+                                         str(row["vm_uid"] or "")))
+
+
+def build_policy(overrides):
+    """Merge the caller's options over the defaults and validate them."""
+    policy = dict(DEFAULT_POLICY)
+    for key, value in overrides.items():
+        if key not in DEFAULT_POLICY:
+            raise ComplianceInputError("unknown option %r (known: %s)" % (key, ", ".join(sorted(DEFAULT_POLICY))))
+        if value is not None:
+            policy[key] = value
+    for key in ("backup_rpo_hours", "replica_rpo_hours", "lookback_days", "recent_hours",
+                "max_duration_minutes", "stuck_hours"):
+        policy[key] = _non_negative(policy[key], key)
+    policy["accept_warnings"] = _as_bool(policy["accept_warnings"], "accept_warnings")
+    for key in ("include_vms", "exclude_vms", "include_jobs", "exclude_jobs", "include_servers",
+                "exclude_servers", "known_backup_servers", "read_errors"):
+        policy[key] = _as_list(policy[key], key)
+    policy["expected_vms"] = normalise_expected(_as_list(policy["expected_vms"], "expected_vms"))
+    return policy
+
+
+def _as_bool(value, name):
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "on", "1"):
+        return True
+    if text in ("false", "no", "off", "0"):
+        return False
+    raise ComplianceInputError("%s must be a boolean, got %r" % (name, value))
+
+
+def _as_list(value, name):
+    if value is None or value == "":
+        return []
+    if isinstance(value, (str, dict)):
+        return [value]
+    try:
+        return list(value)
+    except TypeError:
+        raise ComplianceInputError("%s must be a list, got %r" % (name, value))
+
+
+# ---------------------------------------------------------------------------------------------
+# Jobs (job sessions): informational rows with retry information
+# ---------------------------------------------------------------------------------------------
+
+JOB_RUNNING_STATES = ("Starting", "Stopping", "Working", "Pausing", "Resuming")
+
+
+def _job_key(session):
+    uid = session.get("job_uid")
+    if uid:
+        return "uid:" + str(uid).lower()
+    return "name:%s|%s" % (str(session.get("backup_server_name") or "").lower(), str(session.get("job_name") or "").lower())
+
+
+def prepare_job_sessions(job_sessions):
+    """Job sessions (veeam_em_*_job_session_info items) with a parsed creation time; bad ones dropped."""
+    if job_sessions is None:
+        return []
+    if not isinstance(job_sessions, (list, tuple)):
+        raise ComplianceInputError("job_sessions must be a list of job sessions")
+    prepared = []
+    for session in job_sessions:
+        if not isinstance(session, dict):
+            continue
+        try:
+            created = parse_time(session.get("creation_time"))
+        except (ValueError, ComplianceInputError):
+            continue
+        if created is None:
+            continue
+        item = dict(session)
+        item["_created"] = created
+        prepared.append(item)
+    return prepared
+
+
+def job_rows(job_sessions, start, policy):
+    """One row per job with sessions in the window: last run, retries, failed runs.
+
+    A job's chain of runs is its sessions in time order; retries are the sessions EM marks
+    ``is_retry``. ``recovered_by_retry`` means the last run is a retry that succeeded after a failed
+    run. Status: violation when the last finished run failed, warning when it ended with a
+    warning (unless warnings are accepted) or succeeded only by a retry, compliant otherwise.
+    Job rows do not change the verdict (that is per VM); they say which job to look at or retry.
+    """
+    groups = {}
+    for session in job_sessions:
+        if session["_created"] < start:
+            continue
+        if not in_scope(session.get("job_name"), policy["include_jobs"], policy["exclude_jobs"]):
+            continue
+        if not in_scope(session.get("backup_server_name"), policy["include_servers"], policy["exclude_servers"]):
+            continue
+        groups.setdefault(_job_key(session), []).append(session)
+    rows = []
+    for sessions in groups.values():
+        sessions.sort(key=lambda s: (s["_created"], s.get("uid") or ""))
+        last = sessions[-1]
+        finished = [s for s in sessions if s.get("state") not in JOB_RUNNING_STATES]
+        last_finished = finished[-1] if finished else None
+        running = last.get("state") in JOB_RUNNING_STATES
+        retries = [s for s in sessions if s.get("is_retry")]
+        failed = [s for s in sessions if s.get("result") == RESULT_FAILED]
+        recovered = bool(last_finished is not None and last_finished.get("is_retry")
+                         and last_finished.get("result") in (RESULT_SUCCESS, RESULT_WARNING)
+                         and any(s.get("result") == RESULT_FAILED for s in finished[:-1]))
+        last_result = last_finished.get("result") if last_finished else None
+        if last_result == RESULT_FAILED:
+            status = STATUS_VIOLATION
+        elif recovered or (last_result == RESULT_WARNING and not policy["accept_warnings"]):
+            status = STATUS_WARNING
+        else:
+            status = STATUS_COMPLIANT
+        rows.append({
+            "job_name": last.get("job_name"),
+            "job_uid": last.get("job_uid"),
+            "job_id": last.get("job_id"),
+            "job_type": last.get("job_type"),
+            "backup_server_name": last.get("backup_server_name"),
+            "status": status,
+            "sessions": len(sessions),
+            "retries": len(retries),
+            "failed_sessions": len(failed),
+            "running": running,
+            "last_session_time": format_time(last["_created"]),
+            "last_result": last_result,
+            "last_end_time": last_finished.get("end_time") if last_finished else None,
+            "last_is_retry": bool(last_finished.get("is_retry")) if last_finished else False,
+            "recovered_by_retry": recovered,
+        })
+    return sorted(rows, key=lambda row: (-SEVERITY_RANK[row["status"]], str(row["backup_server_name"] or "").lower(),
+                                         str(row["job_name"] or "").lower()))
+
+
+def evaluate(backup_sessions, replica_sessions=None, now=None, job_sessions=None, **options):
+    """Evaluate task sessions against the policy; see veeam_em_compliance.yml for the shape."""
+    now_time = _require_now(now)
+    policy = build_policy(options)
+    start = now_time - timedelta(days=policy["lookback_days"])
+    days = window_days(start, now_time)
+
+    backups, ignored_backups = prepare_sessions(backup_sessions, KIND_BACKUP)
+    replicas, ignored_replicas = prepare_sessions(replica_sessions, KIND_REPLICA)
+    read = backups + replicas
+    in_window = [s for s in read if s["_created"] >= start]
+    scoped = sorted((s for s in in_window if session_in_scope(s, policy)),
+                    key=lambda s: (s["_created"], s.get("uid") or ""))
+
+    rows = [build_row(group, now_time, policy, days) for group in group_sessions(scoped).values()]
+    apply_expected(rows, policy["expected_vms"], policy)
+    rows = sort_rows(rows)
+    servers = server_rows(scoped, rows, now_time, policy)
+
+    global_findings = read_error_findings(policy["read_errors"])
+    missing = no_data_finding(len(read) + ignored_backups + ignored_replicas, len(in_window), len(scoped),
+                              policy["lookback_days"])
+    if missing:
+        global_findings.append(missing)
+    no_data = bool(global_findings)
+
+    jobs = job_rows(prepare_job_sessions(job_sessions), start, policy)
+    violations = flatten(rows, servers, global_findings, STATUS_VIOLATION)
+    warnings = flatten(rows, servers, global_findings, STATUS_WARNING)
+    overall = status_of(global_findings + [f for s in servers for f in s["findings"]]
+                        + [f for r in rows for f in r["findings"]])
+    return {
+        "status": overall,
+        "compliant": overall != STATUS_VIOLATION,
+        "generated_at": format_time(now_time),
+        "window": {"start": format_time(start), "end": format_time(now_time),
+                   "lookback_days": policy["lookback_days"], "days": days},
+        "policy": _public_policy(policy),
+        "summary": _summary(rows, servers, violations, warnings, backups, replicas, in_window, scoped,
+                            ignored_backups + ignored_replicas, no_data, jobs),
+        "vms": rows,
+        "servers": servers,
+        "jobs": jobs,
+        "violations": violations,
+        "warnings": warnings,
+    }
+
+
+def _public_policy(policy):
+    return {key: (list(value) if isinstance(value, list) else value) for key, value in policy.items()}
+
+
+def _summary(rows, servers, violations, warnings, backups, replicas, in_window, scoped, ignored, no_data, jobs=()):
+    reasons = {}
+    for item in violations + warnings:
+        reasons[item["code"]] = reasons.get(item["code"], 0) + 1
+    return {
+        "vms_total": len(rows),
+        "vms_compliant": sum(1 for row in rows if row["status"] == STATUS_COMPLIANT),
+        "vms_warning": sum(1 for row in rows if row["status"] == STATUS_WARNING),
+        "vms_violation": sum(1 for row in rows if row["status"] == STATUS_VIOLATION),
+        "servers_total": len(servers),
+        "servers_silent": sum(1 for server in servers if server["status"] == STATUS_VIOLATION),
+        "violations_total": len(violations),
+        "warnings_total": len(warnings),
+        "reasons": reasons,
+        "no_data": no_data,
+        "sessions_read": len(backups) + len(replicas) + ignored,
+        "backup_sessions": sum(1 for s in scoped if s["_kind"] == KIND_BACKUP),
+        "replica_sessions": sum(1 for s in scoped if s["_kind"] == KIND_REPLICA),
+        "sessions_outside_window": len(backups) + len(replicas) - len(in_window),
+        "sessions_excluded": len(in_window) - len(scoped),
+        "sessions_ignored": ignored,
+        "jobs_total": len(jobs),
+        "jobs_failed": sum(1 for job in jobs if job["status"] == STATUS_VIOLATION),
+        "jobs_retried": sum(1 for job in jobs if job["retries"]),
+    }

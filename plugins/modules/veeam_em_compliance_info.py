@@ -1,0 +1,205 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, backupops engineering
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: veeam_em_compliance_info
+short_description: Read the lookback window from Veeam Backup Enterprise Manager and return compliance verdicts
+version_added: 1.0.0
+description:
+  - Logs on to Veeam Backup Enterprise Manager (EM) once (or uses O(session_id)), reads the backup and
+    replica task sessions, the backup and replica job sessions created in the lookback window and the
+    backup servers EM knows, logs off, and evaluates them with the rules of the
+    P(backupops.veeam_em.veeam_em_compliance#filter) filter, whose documentation describes every rule and
+    reason code.
+  - Only the verdicts are returned, never the sessions; the sessions are read with only the keys the rules
+    use. This is what makes the nightly run fast at thousands of VMs - the info modules plus the filter
+    give the same verdicts, with every session passing through Ansible's result and templating layers.
+  - Each resource is one EM query (C(GET /api/query), creation time at or after O(now) minus
+    O(lookback_days), and before O(now) when O(now) is given), walked page by page with the pages fetched
+    in parallel once their count is known. Requests per run - one logon, one GET per page of each resource,
+    one logoff.
+  - A read that fails stops the reading; the module then fails, and its result still carries RV(compliance),
+    evaluated on what was read with a C(no_data) violation naming the error, so that reports can be written.
+  - The C(backupops.veeam_em.veeam_em_compliance) role is built on this module.
+author:
+  - backupops engineering (@backupops)
+extends_documentation_fragment:
+  - backupops.veeam_em.connection
+  - backupops.veeam_em.compliance_policy
+options:
+  now:
+    description:
+      - The evaluation time, an ISO 8601 string (C(Z) or an offset; no zone means UTC).
+      - Omitted, the current UTC time is used and the window has no upper bound (a backup server whose clock
+        runs ahead must not lose its newest sessions). Given, it replays an evaluation - sessions created
+        after it are not read.
+    type: str
+  check_replicas:
+    description: Read replica task sessions (and replica job sessions) too.
+    type: bool
+    default: true
+  check_jobs:
+    description:
+      - Read backup (and replica) job sessions for the per-job rows of RV(compliance.jobs) (last run, result,
+        retries). They do not change any verdict.
+    type: bool
+    default: true
+  known_servers_from_em:
+    description:
+      - Read the backup servers EM knows and add them to O(known_backup_servers), so that a server with no
+        session in the window is a C(server_silent) violation.
+    type: bool
+    default: true
+  page_size:
+    description:
+      - Entities per page (EM C(pageSize)). 1000 was measured to be where larger pages stop paying off.
+    type: int
+    default: 1000
+  concurrency:
+    description:
+      - Pages fetched at the same time once the page count is known (1 to 32).
+    type: int
+    default: 4
+  media_type:
+    description:
+      - Response format asked from EM. JSON was measured 4.5 to 5 times cheaper to parse than XML.
+    type: str
+    choices: [json, xml]
+    default: json
+attributes:
+  check_mode:
+    support: full
+    description: Read-only; runs normally in check mode.
+  diff_mode:
+    support: none
+    description: Nothing to compare.
+notes:
+  - The EM account needs a role that sees sessions (Portal Administrator sees all; Portal User sees its own
+    scope, which reads as fewer VMs, not as an error; a Restore Operator sees none and gets C(no_data)).
+seealso:
+  - plugin: backupops.veeam_em.veeam_em_compliance
+    plugin_type: filter
+  - module: backupops.veeam_em.veeam_em_backup_task_session_info
+"""
+
+EXAMPLES = r"""
+- name: Nightly verdicts for the last 7 days
+  backupops.veeam_em.veeam_em_compliance_info:
+    server: em01.example.com
+    username: CORP\svc-veeam-report
+    password: "{{ vault_em_password }}"
+    ca_path: /etc/pki/em-ca.pem
+    backup_rpo_hours: 24
+    exclude_vms: ["tmp-*", "template*"]
+    expected_vms: "{{ lookup('ansible.builtin.file', 'cmdb_vms.json') | from_json }}"
+  register: nightly
+
+- name: List the VMs in violation
+  ansible.builtin.debug:
+    msg: "{{ nightly.compliance.vms | selectattr('status', 'equalto', 'violation') | map(attribute='vm_display_name') }}"
+
+- name: Replay last night's evaluation, backups only
+  backupops.veeam_em.veeam_em_compliance_info:
+    now: "2026-11-23T06:00:00Z"
+    check_replicas: false
+    check_jobs: false
+  register: replay
+"""
+
+RETURN = r"""
+compliance:
+  description:
+    - The evaluation, exactly as the P(backupops.veeam_em.veeam_em_compliance#filter) filter returns it; its
+      documentation describes every key.
+  returned: always, also when a read failed
+  type: dict
+  contains:
+    status:
+      description: Worst status overall, C(compliant), C(warning) or C(violation).
+      type: str
+      sample: violation
+    compliant:
+      description: False when any violation exists.
+      type: bool
+      sample: false
+    generated_at:
+      description: O(now) as a UTC C(Z) string.
+      type: str
+      sample: "2026-11-23T06:00:00Z"
+    window:
+      description: C(start), C(end), C(lookback_days) and C(days) (the UTC dates of the day grid).
+      type: dict
+      sample: {"start": "2026-11-16T06:00:00Z", "end": "2026-11-23T06:00:00Z", "lookback_days": 7.0,
+               "days": ["2026-11-16", "2026-11-17"]}
+    policy:
+      description: The policy in effect, including the backup servers read from EM.
+      type: dict
+      sample: {"backup_rpo_hours": 24.0, "known_backup_servers": ["vbr01.example.com"]}
+    summary:
+      description: Counts of VMs, servers, jobs, findings and sessions (see the filter).
+      type: dict
+      sample: {"vms_total": 300, "vms_violation": 4, "violations_total": 5, "no_data": false}
+    vms:
+      description: One row per backup server and VM, violations first, with findings and the daily cells.
+      type: list
+      elements: dict
+      sample: [{"vm_display_name": "sql01", "backup_server_name": "vbr01.example.com", "status": "violation",
+                "reasons": ["rpo_exceeded"]}]
+    servers:
+      description: One row per backup server.
+      type: list
+      elements: dict
+      sample: [{"backup_server_name": "vbr01.example.com", "status": "compliant", "vms": 150}]
+    jobs:
+      description: One row per job with job sessions in the window, failed first (empty when O(check_jobs=false)).
+      type: list
+      elements: dict
+      sample: [{"job_name": "Backup SQL", "status": "violation", "last_result": "Failed", "retries": 1}]
+    violations:
+      description: Every violation, flattened, each with a readable C(text).
+      type: list
+      elements: dict
+      sample: [{"code": "rpo_exceeded", "text": "vbr01.example.com / sql01: rpo_exceeded - ..."}]
+    warnings:
+      description: Every warning finding, same shape as RV(compliance.violations).
+      type: list
+      elements: dict
+      sample: []
+queries:
+  description:
+    - One entry per resource read (C(backup_task_sessions), C(replica_task_sessions), C(backup_servers),
+      C(backup_job_sessions), C(replica_job_sessions)) - the EM query type, filter, sort, page size, pages,
+      requests and items read; C(error) instead for the read that failed.
+  returned: always
+  type: dict
+  sample:
+    backup_task_sessions:
+      type: BackupTaskSession
+      filter: CreationTime>="2026-11-16T06:00:00Z"
+      sort: sortAsc=CreationTime
+      page_size: 1000
+      pages: 32
+      requests: 32
+      items: 31044
+requests:
+  description: HTTP requests sent to EM, logon and logoff included.
+  returned: always
+  type: int
+  sample: 47
+"""
+
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance_read import run_compliance_info_module
+
+
+def main():
+    run_compliance_info_module()
+
+
+if __name__ == "__main__":
+    main()

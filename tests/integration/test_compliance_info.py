@@ -1,0 +1,41 @@
+"""veeam_em_compliance_info by real ansible-playbook against the emulator.
+
+The one-step module and the two-step path (info modules with every key, then the filter) must
+give the same evaluation of the same night; the module must send the minimum of requests: one
+logon, one GET per page of each resource, one logoff.
+"""
+import math
+
+import pytest
+
+from emulator.harness import Emulator
+from integration.test_modules_integration import run_playbook
+
+pytestmark = pytest.mark.slow
+
+NOW = "2026-11-01T06:00:00Z"
+PAGE_SIZE = 50
+
+
+@pytest.fixture(scope="module")
+def em():
+    with Emulator(vms=80, days=10, seed=23, tls=True, now=NOW) as emulator:
+        yield emulator
+
+
+def test_one_step_equals_two_step_with_minimum_requests(em, tmp_path):
+    em.reset_stats()
+    proc, results = run_playbook(em, tmp_path, "compliance_info", {"now": NOW})
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    one_step, two_step = results["one_step"], results["two_step"]
+    assert one_step["compliance"] == two_step
+    assert two_step["summary"]["backup_sessions"] > PAGE_SIZE and two_step["summary"]["vms_total"] >= 80
+    assert "never-seen-vm" in {v["vm_display_name"] for v in two_step["violations"]}
+
+    queries = one_step["queries"]
+    assert set(queries) == {"backup_task_sessions", "replica_task_sessions", "backup_servers",
+                            "backup_job_sessions", "replica_job_sessions"}
+    pages = sum(max(1, math.ceil(query["items"] / PAGE_SIZE)) for query in queries.values())
+    assert sum(query["requests"] for query in queries.values()) == pages
+    assert one_step["requests"] == pages + 2  # + logon and logoff
+    assert em.stats()["open_sessions"] == 0

@@ -1,0 +1,136 @@
+"""veeam_em_compliance_info: what it sends, what it returns, and how it fails.
+
+The fake EM serves different items per query type, so the tests see which queries were sent
+(filters, sort, projection does not matter on the wire) and that the verdicts are those of the
+shared evaluation over exactly those items.
+"""
+import pytest
+
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_compliance
+from ansible_collections.backupops.veeam_em.plugins.modules import veeam_em_compliance_info as module
+from unit.plugins.module_utils.em_fake import FakeEM, Reply, error_body, paged_handler, synthetic_task_session
+from unit.plugins.modules.module_runner import CONNECTION, install_fake, run_module
+
+NOW = "2025-06-29T06:00:00Z"
+BACKUPS = [synthetic_task_session(i) for i in range(25)]
+REPLICAS = [synthetic_task_session(i, kind="Replica") for i in range(6)]
+SERVERS = [{"Name": "vbr-known.example.com", "UID": "urn:veeam:BackupServer:7445e6ce-86f5-4171-b909-dac209c66563",
+            "Href": "https://em:9398/api/backupServers/7445e6ce-86f5-4171-b909-dac209c66563", "Type": "BackupServer",
+            "Port": 9392, "Version": "12.3.1.1139", "Links": []}]
+SERVED = {
+    "BackupTaskSession": (BACKUPS, "BackupTaskSessions", "BackupTaskSession"),
+    "ReplicaTaskSession": (REPLICAS, "ReplicaTaskSessions", "ReplicaTaskSession"),
+    "BackupServer": (SERVERS, "BackupServers", "BackupServer"),
+    "BackupJobSession": ([], "BackupJobSessions", "BackupJobSession"),
+    "ReplicaJobSession": ([], "ReplicaJobSessions", "ReplicaJobSession"),
+}
+
+
+def by_type(fail_type=None):
+    def handler(call):
+        if call.path != "/api/query":
+            return None
+        query_type = call.query["type"]
+        if query_type == fail_type:
+            return Reply(500, error_body("json", 500, "The database is not available"))
+        items, list_tag, item_tag = SERVED[query_type]
+        return paged_handler(items, "json", list_tag, item_tag)(call)
+    return handler
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    fake = FakeEM("json", by_type())
+    install_fake(monkeypatch, fake)
+    return fake
+
+
+def run(args, capsys):
+    return run_module(module, dict(dict(CONNECTION, now=NOW), **args), capsys)
+
+
+def query_types(fake):
+    return [call.query["type"] for call in fake.api_calls()]
+
+
+def test_one_logon_one_query_per_resource_one_logoff(fake, capsys):
+    result = run({"page_size": 10}, capsys)
+    assert "failed" not in result and result["changed"] is False
+    assert fake.logons == 1 and fake.logoffs == 1
+    assert query_types(fake) == ["BackupTaskSession"] * 3 + ["ReplicaTaskSession", "BackupServer",
+                                                              "BackupJobSession", "ReplicaJobSession"]
+    assert result["requests"] == len(fake.calls) == 9
+    backup_query = fake.api_calls()[0].query
+    assert backup_query["filter"] == 'CreationTime>="2025-06-22T06:00:00Z";CreationTime<"2025-06-29T06:00:00Z"'
+    assert backup_query["sortAsc"] == "CreationTime"
+    assert result["queries"]["backup_task_sessions"]["items"] == 25
+    assert result["queries"]["backup_task_sessions"]["pages"] == 3
+    assert "backup_task_sessions" not in result  # only verdicts leave the module
+
+
+def test_verdicts_are_the_shared_evaluation_of_what_was_read(fake, capsys):
+    result = run({"backup_rpo_hours": 48, "exclude_vms": ["vm0000[0-4]"]}, capsys)
+    compliance = result["compliance"]
+    assert compliance["generated_at"] == NOW
+    assert compliance["policy"]["backup_rpo_hours"] == 48.0
+    assert compliance["policy"]["known_backup_servers"] == ["vbr-known.example.com"]
+    names = {row["vm_display_name"] for row in compliance["vms"]}
+    assert not names & {"vm00000", "vm00001", "vm00002", "vm00003", "vm00004"}
+    in_window = [s for s in BACKUPS if s["CreationTimeUTC"] >= "2025-06-22T06:00:00Z"]
+    assert compliance["summary"]["sessions_read"] == len(BACKUPS) + len(REPLICAS)  # the fake ignores the filter
+    assert {row["vm_display_name"] for row in compliance["vms"]} >= {
+        s["VmDisplayName"] for s in in_window if s["VmDisplayName"] > "vm00004"}
+    silent = [s for s in compliance["servers"] if s["backup_server_name"] == "vbr-known.example.com"]
+    assert silent and silent[0]["reasons"] == ["server_silent"]
+
+
+def test_switches_leave_reads_out(fake, capsys):
+    run({"check_replicas": False, "check_jobs": False, "known_servers_from_em": False}, capsys)
+    assert query_types(fake) == ["BackupTaskSession"]
+
+
+def test_without_now_the_window_has_no_upper_bound(fake, capsys):
+    result = run_module(module, dict(CONNECTION, check_replicas=False, check_jobs=False,
+                                     known_servers_from_em=False), capsys)
+    assert "failed" not in result
+    assert "CreationTime<" not in fake.api_calls()[0].query["filter"]
+    assert result["compliance"]["generated_at"].endswith("Z")
+
+
+@pytest.mark.parametrize("args, words", [
+    ({"backup_rpo_hours": -1}, ["backup_rpo_hours", "-1"]),
+    ({"now": "yesterday-ish"}, ["now", "yesterday-ish"]),
+    ({"page_size": 0}, ["page_size", "0"]),
+    ({"concurrency": 99}, ["concurrency", "99"]),
+    ({"expected_vms": [{"backup_server": "vbr01"}]}, ["expected_vms"]),
+])
+def test_bad_input_is_refused_before_any_request(fake, capsys, args, words):
+    result = run(args, capsys)
+    assert result["failed"] is True
+    for word in words:
+        assert word in result["msg"], result["msg"]
+    assert fake.calls == []
+
+
+def test_a_failed_read_fails_with_no_data_verdicts_and_logs_off(monkeypatch, capsys):
+    fake = FakeEM("json", by_type(fail_type="ReplicaTaskSession"))
+    install_fake(monkeypatch, fake)
+    result = run({}, capsys)
+    assert result["failed"] is True and "HTTP 500" in result["msg"] and "database is not available" in result["msg"]
+    assert fake.logons == 1 and fake.logoffs == 1
+    assert query_types(fake) == ["BackupTaskSession", "ReplicaTaskSession"]  # the reading stops there
+    compliance = result["compliance"]
+    assert compliance["compliant"] is False and compliance["summary"]["no_data"] is True
+    assert any(v["code"] == em_compliance.NO_DATA for v in compliance["violations"])
+    assert result["queries"]["replica_task_sessions"] == {"type": "ReplicaTaskSession", "failed": True}
+    assert CONNECTION["password"] not in str(result)
+
+
+def test_a_failed_logon_still_returns_no_data_verdicts(monkeypatch, capsys):
+    fake = FakeEM("json", by_type(), logon=lambda call: Reply(401, error_body("json", 401, "Unauthorized")))
+    install_fake(monkeypatch, fake)
+    result = run({}, capsys)
+    assert result["failed"] is True and "401" in result["msg"]
+    assert fake.api_calls() == [] and fake.logoffs == 0
+    assert result["compliance"]["status"] == "violation" and result["compliance"]["vms"] == []
+    assert result["compliance"]["policy"]["read_errors"] == [result["msg"]]
