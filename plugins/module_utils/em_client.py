@@ -156,13 +156,18 @@ class QueryInfo:
 
 
 class _Collector:
-    """Items in page order, deduplicated by key (pages can shift while EM adds sessions)."""
+    """Items in page order, deduplicated by key (pages can shift while EM adds sessions).
 
-    def __init__(self, key_field, limit):
+    ``compact``: keep the items as ``em_parse.Rows`` (tuples, handed out as dicts) instead of a
+    list of dicts, for callers that only read them. Strings are shared either way (Interner).
+    """
+
+    def __init__(self, key_field, limit, compact=False):
         self.key_field = key_field
         self.limit = limit
-        self.items = []
+        self.items = em_parse.Rows() if compact else []
         self.seen = set()
+        self.interner = em_parse.Interner()
 
     @property
     def full(self):
@@ -176,7 +181,7 @@ class _Collector:
             if key is not None and key in self.seen:
                 continue
             self.seen.add(key)
-            self.items.append(item)
+            self.items.append(self.interner.share_item(item))
 
 
 class EMClient:
@@ -198,6 +203,9 @@ class EMClient:
         self.warnings = []
         self.requests_sent = 0
         self._lock = threading.Lock()
+        # Page bodies are parsed and normalised one at a time (it holds the GIL anyway): at most
+        # one page's parsed tree is alive, however many pages are being downloaded.
+        self._parse_lock = threading.Lock()
         self.http = session or self._new_session()
         self.http.cookies.set_policy(_NoCookies())
         self.http.trust_env = True  # proxies from the environment are fine; verify= is explicit
@@ -448,17 +456,19 @@ class EMClient:
     # ---- queries -------------------------------------------------------------------------------
 
     def query(self, resource, filter_expr, sort_field, sort_order, page_size, limit=None, concurrency=4,
-              normalise=None):
+              normalise=None, compact=False):
         """All items of ``GET /api/query?type=...``, every page, deduplicated, up to ``limit``.
 
         Page 1 is fetched alone; once its ``PagesCount`` is known the other pages are fetched
         by up to ``concurrency`` threads, consumed in page order and normalised as they arrive.
         On a 401 with an owned session the client logs on again once and restarts from page 1
         (deduplication makes the restart safe).
+        ``compact=True`` returns the items as a read-only ``em_parse.Rows`` sequence (equal dicts,
+        a third of the memory) instead of a list.
         """
         sort_param = "sortAsc" if sort_order == "asc" else "sortDesc"
         info = QueryInfo(resource.query_type, filter_expr, "%s=%s" % (sort_param, sort_field), page_size)
-        collector = _Collector(resource.key_field, limit)
+        collector = _Collector(resource.key_field, limit, compact)
         normalise = normalise or (lambda document: em_parse.normalise_document(document, resource))
 
         def params(page):
@@ -497,9 +507,13 @@ class EMClient:
             return call()
 
     def _fetch_page(self, params, page, describe, normalise):
-        document = self.get("/api/query", params(page), describe)
-        page_num, pages_count, has_next = em_parse.paging(document)
-        items = normalise(document)
+        response = self._request("GET", "/api/query", params(page), describe=describe, retry=True)
+        with self._parse_lock:
+            document = _decode(response, describe)
+            response = None  # the body goes as soon as it is parsed, the tree once normalised
+            _page_num, pages_count, has_next = em_parse.paging(document)
+            items = normalise(document)
+            document = None
         return items, pages_count, has_next
 
     def _walk(self, params, describe, page_size, concurrency, collector, normalise, info):

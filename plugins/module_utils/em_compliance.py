@@ -130,6 +130,9 @@ def parse_time(value):
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
+    fast = _fast_parse(value)
+    if fast is not None:
+        return fast
     match = _ISO_RE.match(str(value))
     if not match:
         raise ValueError("not an ISO 8601 time: %r" % (value,))
@@ -138,6 +141,21 @@ def parse_time(value):
     parsed = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0),
                       int(second or 0), micro, tzinfo=timezone.utc)
     return parsed - _zone_offset(zone)
+
+
+def _fast_parse(value):
+    """EM's usual 'YYYY-MM-DDTHH:MM:SS[.ffffff]Z' with the C parser: parse_time runs ~100,000 times a night.
+
+    Only the exact shape is taken (the regex decides everything else, so both accept the same
+    strings): 20 characters, or 22-27 with 1-6 fractional digits, 'T' and 'Z' in place.
+    """
+    if not isinstance(value, str) or not 20 <= len(value) <= 27 or value[10] != "T" or value[-1] != "Z" \
+            or (len(value) > 20 and value[19] != "."):
+        return None
+    try:
+        return datetime.fromisoformat(value[:-1]).replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
 
 
 def _zone_offset(zone):
@@ -1050,3 +1068,19 @@ def _summary(rows, servers, violations, warnings, backups, replicas, in_window, 
         "jobs_failed": sum(1 for job in jobs if job["status"] == STATUS_VIOLATION),
         "jobs_retried": sum(1 for job in jobs if job["retries"]),
     }
+
+
+# The keys a compact VM row keeps: who it is and the verdict. Everything else (findings with
+# messages, per-kind detail, the day grid) stays in the full evaluation and its JSON report.
+COMPACT_VM_KEYS = ("vm_display_name", "vm_uid", "backup_server_name", "backup_server_uid", "status", "reasons")
+
+
+def compact(result):
+    """The evaluation with one small row per VM, for callers that keep it in Ansible variables.
+
+    At 5,000 VMs the full rows are ~7 MB and ~600,000 values, and ansible-core's result and
+    templating layers cost about a second per megabyte of them; compact rows are ~6%% of that.
+    """
+    slim = dict(result)
+    slim["vms"] = [dict((key, row.get(key)) for key in COMPACT_VM_KEYS) for row in result["vms"]]
+    return slim

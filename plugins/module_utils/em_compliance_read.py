@@ -21,7 +21,7 @@ __metaclass__ = type
 from datetime import datetime, timezone
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils import (
-    em_client, em_compliance, em_module, em_query, em_resources)
+    em_client, em_compliance, em_compliance_report, em_module, em_query, em_resources)
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMError
 
 
@@ -130,6 +130,9 @@ def argument_spec():
         page_size=dict(type="int", default=em_query.DEFAULT_PAGE_SIZE),
         concurrency=dict(type="int", default=em_query.DEFAULT_CONCURRENCY),
         media_type=dict(type="str", default=em_query.DEFAULT_MEDIA_TYPE, choices=["json", "xml"]),
+        detail=dict(type="str", default="full", choices=["full", "compact"]),
+        report_formats=dict(type="list", elements="str", default=[], choices=sorted(em_compliance_report.RENDERERS)),
+        report_title=dict(type="str", default="Veeam backup compliance"),
     )
     for key, default in em_compliance.DEFAULT_POLICY.items():
         if key == "read_errors":
@@ -144,41 +147,46 @@ def argument_spec():
 
 
 def _prepare(module):
-    """Everything checked before any request: paging, the policy, ``now`` and the connection."""
+    """The policy, paging and ``now``, checked before any request; a bad value fails the module outright."""
     params = module.params
     em_query.check_paging(params)
     now, bounded = evaluation_time(params)
     em_compliance.build_policy(policy_options(params))
     start = em_compliance.window_start(now, params["lookback_days"])
-    return now, bounded, start, em_module.connection_options(module)
+    return now, bounded, start
 
 
-def _read(module, client, now, bounded, start):
-    """Log on, read, log off; returns (items, queries, error). Logon and logoff failures are errors too."""
+def _read(module, now, bounded, start):
+    """Log on, read, log off; returns (client or None, items, queries, error).
+
+    Connection options that cannot work (no credentials, a malformed session id) are an error of
+    the read, like a refused logon: nothing is sent, and the verdicts say ``no_data`` with the
+    reason, so that the role's reports name it.
+    """
     params = module.params
-    items, queries, error = {}, {}, None
+    items, queries, error, client = {}, {}, None, None
     try:
+        client = em_client.EMClient(em_module.connection_options(module), media_type=params["media_type"])
         with client:
             items, queries, error = run_reads(client, planned_reads(params), now, start, bounded,
                                               params["page_size"], params["concurrency"])
     except EMError as failure:
         error = error or failure
-    return items, queries, error
+    return client, items, queries, error
 
 
 def run_compliance_info_module():
     """The whole of veeam_em_compliance_info: validate, read, evaluate, return only the verdicts."""
     module = em_module.create_module(argument_spec())
     try:
-        now, bounded, start, connection = _prepare(module)
+        now, bounded, start = _prepare(module)
     except (EMError, em_compliance.ComplianceInputError) as error:
         em_module.fail(module, error)
         return
-    client = em_client.EMClient(connection, media_type=module.params["media_type"])
-    items, queries, error = _read(module, client, now, bounded, start)
+    client, items, queries, error = _read(module, now, bounded, start)
     read_errors = [_secret_free(module, client, error)] if error else []
-    result = dict(compliance=evaluate(module.params, now, items, read_errors), queries=queries,
-                  requests=client.requests_sent)
+    result = outputs(module.params, evaluate(module.params, now, items, read_errors))
+    result.update(queries=queries, requests=client.requests_sent if client else 0)
     if error:
         em_module.fail(module, error, client, **result)
         return
@@ -187,6 +195,14 @@ def run_compliance_info_module():
     module.exit_json(changed=False, **result)
 
 
+def outputs(params, compliance):
+    """``compliance`` (full or compact) and ``reports`` (the asked documents, rendered from the full one)."""
+    reports = em_compliance_report.render(compliance, params["report_formats"], title=params["report_title"])
+    if params["detail"] == "compact":
+        compliance = em_compliance.compact(compliance)
+    return dict(compliance=compliance, reports=reports)
+
+
 def _secret_free(module, client, error):
     text = em_module.scrub(error, module)
-    return text.replace(client.token, "********") if client.token else text
+    return text.replace(client.token, "********") if client is not None and client.token else text

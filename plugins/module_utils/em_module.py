@@ -11,9 +11,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import io
+import json
 import re
+import sys
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.common.parameters import remove_values
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils import em_client, em_parse, em_query
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMError, EMValidationError
@@ -23,6 +27,7 @@ API_VERSIONS = ["latest", "v1_7", "v1_6", "v1_5"]
 # What an X-RestSvcSessionId value can be: printable ASCII, no spaces (EM sends base64).
 TOKEN_RE = re.compile(r"^[\x21-\x7e]+$")
 CONTROL_RE = re.compile(u"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+STREAM_BATCH = 500  # items encoded per write when the item list is streamed
 
 
 def connection_argument_spec():
@@ -157,8 +162,10 @@ def run_resource_info_module(resource, extra_options=None, after_read=None):
             query = {"type": resource.query_type, "filter": None, "sort": None, "page_size": None,
                      "pages": 0, "requests": client.requests_sent - before, "id": guid}
         else:
+            # Without after_read nobody edits the items: keep them compact until they are written.
             items, info = client.query(resource, filter_expr, sort, params["sort_order"], params["page_size"],
-                                       limit=params.get("limit"), concurrency=params["concurrency"])
+                                       limit=params.get("limit"), concurrency=params["concurrency"],
+                                       compact=after_read is None)
             query = info.as_dict()
         result = {resource.return_key: items, "query": query}
         if after_read is not None:
@@ -166,4 +173,79 @@ def run_resource_info_module(resource, extra_options=None, after_read=None):
         return result
 
     result = run(module, action, media_type=params["media_type"])
-    module.exit_json(changed=False, **result)
+    exit_with_items(module, result, resource.return_key)
+
+
+def exit_with_items(module, result, items_key):
+    """``module.exit_json(changed=False, **result)``, with ``result[items_key]`` written item by item.
+
+    Same output, same no_log guarantee, a fraction of the memory: exit_json deep-copies the
+    whole result (remove_values) and then builds its JSON text as one string, copied twice more
+    on the way to stdout; for 100,000 items that is several times the items themselves.
+    Here exit_json runs as usual on the result with an empty list in place of the items (its
+    output is captured: warnings, deprecations, invocation, no_log scrubbing all stay its own),
+    and each item goes through ansible's own ``remove_values`` with the module's no_log values
+    before it is encoded, so no value of a no_log option can appear in an item either.
+    Falls back to plain exit_json whenever the capture is not possible or not understood.
+    """
+    items = result.get(items_key)
+    if not items or not _exit_prints_to_stdout(module):
+        module.exit_json(changed=False, **result)
+    small = dict(result)
+    small[items_key] = []
+    stdout, captured, code = sys.stdout, io.StringIO(), 0
+    sys.stdout = captured
+    try:
+        module.exit_json(changed=False, **small)
+    except SystemExit as exc:
+        code = exc.code
+    finally:
+        sys.stdout = stdout
+    text = captured.getvalue()
+    captured = None
+    document = _json_object(text)
+    if code not in (0, None):  # exit_json itself failed (fail_json): pass its answer on
+        stdout.write(text)
+        stdout.flush()
+        sys.exit(code)
+    if document is None or document.get(items_key) != []:
+        module.exit_json(changed=False, **result)
+    stdout.write("\n{")
+    for index, (key, value) in enumerate(document.items()):
+        stdout.write("%s%s: " % (", " if index else "", json.dumps(key)))
+        if key == items_key:
+            _write_items(stdout, items, module.no_log_values)
+        else:
+            stdout.write(json.dumps(value))
+    stdout.write("}\n")
+    stdout.flush()
+    sys.exit(0)
+
+
+def _exit_prints_to_stdout(module):
+    """exit_json prints its JSON (ansible-core <= 2.18 always; 2.19 unless the result hook is replaced)."""
+    hook = getattr(type(module), "_record_module_result", None)
+    return hook is None or getattr(hook, "__module__", None) == "ansible.module_utils.basic"
+
+
+def _json_object(text):
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return None
+    return document if isinstance(document, dict) else None
+
+
+def _write_items(stream, items, no_log_values):
+    """``[item, ...]`` as JSON, each item scrubbed by ansible's remove_values, in batches."""
+    encode = json.JSONEncoder().encode
+    stream.write("[")
+    batch, first = [], True
+    for item in items:
+        batch.append(encode(remove_values(item, no_log_values) if no_log_values else item))
+        if len(batch) >= STREAM_BATCH:
+            stream.write(("" if first else ", ") + ", ".join(batch))
+            batch, first = [], False
+    if batch:
+        stream.write(("" if first else ", ") + ", ".join(batch))
+    stream.write("]")

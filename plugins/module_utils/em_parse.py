@@ -25,6 +25,11 @@ import json
 import re
 
 try:
+    from collections.abc import Sequence
+except ImportError:  # pragma: no cover - Python 2
+    from collections import Sequence  # pylint: disable=deprecated-class
+
+try:
     import xmltodict
     HAS_XMLTODICT = True
     XMLTODICT_IMPORT_ERROR = None
@@ -379,3 +384,114 @@ def normalise_document(document, resource):
     with_links = resource.uses_links
     return [normalise(entity, resource, with_links) for entity in extract_items(document, resource)
             if isinstance(entity, dict)]
+
+
+# ---- memory: shared strings and compact item storage -----------------------------------------
+
+class Interner:
+    """One string object per distinct value of an output key (state, result, job, server, VM...).
+
+    A page of 1000 sessions carries the same few states, job and server names a thousand times,
+    each a separate string after parsing; sharing them saves most of the items' memory. The
+    pool of a key whose values turn out (nearly) all different - names, times, UIDs - is dropped
+    after a sample, so unique values cost nothing extra. Values and equality are unchanged.
+    """
+
+    CHECK_EVERY = 4096   # values seen between two looks at a key's pool
+    MAX_DISTINCT = 0.9   # a pool holding more than this share of the values seen is given up
+
+    def __init__(self):
+        self._pools = {}
+        self._seen = {}
+
+    def share(self, key, value):
+        """``value`` itself, or the equal string seen before under ``key``."""
+        if type(value) is not str:  # pylint: disable=unidiomatic-typecheck
+            return value
+        pool = self._pools.get(key)
+        if pool is None:
+            if key in self._pools:  # given up
+                return value
+            pool = self._pools[key] = {}
+            self._seen[key] = 0
+        shared = pool.setdefault(value, value)
+        seen = self._seen[key] = self._seen[key] + 1
+        if seen % self.CHECK_EVERY == 0 and len(pool) > self.MAX_DISTINCT * seen:
+            self._pools[key] = None
+        return shared
+
+    def share_item(self, item):
+        """The item with its string values (and those of its lists of dicts) shared, in place."""
+        for key, value in item.items():
+            if isinstance(value, list):
+                for entry in value:
+                    if isinstance(entry, dict):
+                        for name, inner in entry.items():
+                            entry[name] = self.share((key, name), inner)
+            else:
+                item[key] = self.share(key, value)
+        return item
+
+
+class Rows(Sequence):
+    """Normalised items kept as tuples, handed out as fresh dicts (a read-only sequence).
+
+    A dict of 13-19 keys costs ~460 bytes, the tuple of its values ~150-200; a list of link dicts
+    becomes ``(keys, values, values, ...)``. Items whose keys differ from the first item's are
+    kept as they are. Iterating or indexing rebuilds equal dicts in the original key order.
+    """
+
+    def __init__(self):
+        self._keys = None
+        self._rows = []
+        self._key_tuples = {}
+
+    def __len__(self):
+        return len(self._rows)
+
+    def __bool__(self):
+        return bool(self._rows)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self._expand(row) for row in self._rows[index]]
+        return self._expand(self._rows[index])
+
+    def __iter__(self):
+        for row in self._rows:
+            yield self._expand(row)
+
+    def __eq__(self, other):
+        return list(self) == list(other) if isinstance(other, (list, Rows)) else NotImplemented
+
+    __hash__ = None
+
+    def append(self, item):
+        if self._keys is None:
+            self._keys = tuple(item)
+        if not isinstance(item, dict) or tuple(item) != self._keys:
+            self._rows.append(item)
+            return
+        self._rows.append(tuple(self._pack(value) for value in item.values()))
+
+    def _pack(self, value):
+        if not isinstance(value, list) or not value or not all(isinstance(entry, dict) for entry in value):
+            return value
+        keys = tuple(value[0])
+        if any(tuple(entry) != keys for entry in value):
+            return value
+        keys = self._key_tuples.setdefault(keys, keys)
+        return (keys,) + tuple(tuple(entry.values()) for entry in value)
+
+    def _expand(self, row):
+        if not isinstance(row, tuple):
+            return row
+        item = {}
+        for key, value in zip(self._keys, row):
+            if isinstance(value, tuple):
+                keys = value[0]
+                value = [dict(zip(keys, entry)) for entry in value[1:]]
+            elif isinstance(value, list):
+                value = list(value)
+            item[key] = value
+        return item

@@ -72,6 +72,32 @@ options:
     type: str
     choices: [json, xml]
     default: json
+  detail:
+    description:
+      - V(full) returns RV(compliance) exactly as the filter does.
+      - V(compact) keeps one small row per VM in RV(compliance.vms) (C(vm_display_name), C(vm_uid),
+        C(backup_server_name), C(backup_server_uid), C(status), C(reasons)); the findings, the per-kind
+        detail and the day grid are then only in the reports. At 5,000 VMs the full rows are about 7 MB,
+        and ansible-core spends about a second per megabyte of result in its result and templating layers.
+    type: str
+    choices: [full, compact]
+    default: full
+  report_formats:
+    description:
+      - Reports to render from the full evaluation and return as text in RV(reports) - V(json) (the whole
+        evaluation), V(junit) (one test case per VM) and V(html) (a self-contained page, violations first,
+        with the VM x day grid); the same documents as the C(to_nice_json),
+        P(backupops.veeam_em.veeam_em_compliance_junit#filter) and P(backupops.veeam_em.veeam_em_compliance_html#filter)
+        filters make.
+      - The module writes no file; write them with M(ansible.builtin.copy) (as the role does).
+    type: list
+    elements: str
+    choices: [html, json, junit]
+    default: []
+  report_title:
+    description: Title of the HTML report.
+    type: str
+    default: Veeam backup compliance
 attributes:
   check_mode:
     support: full
@@ -104,6 +130,18 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ nightly.compliance.vms | selectattr('status', 'equalto', 'violation') | map(attribute='vm_display_name') }}"
 
+- name: Compact verdicts and the three reports
+  backupops.veeam_em.veeam_em_compliance_info:
+    detail: compact
+    report_formats: [json, junit, html]
+  register: nightly
+
+- name: Write the HTML report
+  ansible.builtin.copy:
+    content: "{{ nightly.reports.html }}"
+    dest: /var/reports/veeam/compliance.html
+    mode: "0644"
+
 - name: Replay last night's evaluation, backups only
   backupops.veeam_em.veeam_em_compliance_info:
     now: "2026-11-23T06:00:00Z"
@@ -116,7 +154,7 @@ RETURN = r"""
 compliance:
   description:
     - The evaluation, exactly as the P(backupops.veeam_em.veeam_em_compliance#filter) filter returns it; its
-      documentation describes every key.
+      documentation describes every key. With O(detail=compact) the rows of RV(compliance.vms) are reduced.
   returned: always, also when a read failed
   type: dict
   contains:
@@ -146,7 +184,10 @@ compliance:
       type: dict
       sample: {"vms_total": 300, "vms_violation": 4, "violations_total": 5, "no_data": false}
     vms:
-      description: One row per backup server and VM, violations first, with findings and the daily cells.
+      description:
+        - One row per backup server and VM, violations first, with findings and the daily cells.
+        - With O(detail=compact) only C(vm_display_name), C(vm_uid), C(backup_server_name), C(backup_server_uid),
+          C(status) and C(reasons).
       type: list
       elements: dict
       sample: [{"vm_display_name": "sql01", "backup_server_name": "vbr01.example.com", "status": "violation",
@@ -171,6 +212,13 @@ compliance:
       type: list
       elements: dict
       sample: []
+reports:
+  description:
+    - The documents asked with O(report_formats), keyed by format, as text (empty without O(report_formats)).
+  returned: always
+  type: dict
+  sample:
+    junit: "<?xml version='1.0' encoding='utf-8'?>\n<testsuites name=\"veeam_em_compliance\" tests=\"300\" ..."
 queries:
   description:
     - One entry per resource read (C(backup_task_sessions), C(replica_task_sessions), C(backup_servers),

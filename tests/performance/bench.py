@@ -6,9 +6,10 @@
 For each fleet size it starts the emulator (a real HTTPS server with an injected per-request
 latency), then runs, alternating within one invocation so that machine noise hits all three
 alike:
-  ours      playbooks/nightly_compliance.yml (the compliance role over the info modules)
+  ours      playbooks/nightly_compliance.yml (the compliance role: veeam_em_compliance_info reads and
+            evaluates in one process; no report files, like the baseline)
   baseline  tests/performance/baseline_uri.yml (log on, one uri task per page, Jinja RPO, log off)
-  floor     the bare client in one Python process: log on, read both windows, log off
+  floor     the bare client in one Python process: log on, send the role's queries, log off
 and prints wall time (median), requests (from the emulator's stats), bytes received, and peak
 RSS of the module processes (measured by a wrapper interpreter). Figures are written to
 tests/performance/results/latest.json. Nothing here asserts a speed: it measures.
@@ -124,9 +125,13 @@ class Bench:
         return self._measure(command)
 
 
-def minimum_requests(backup, replica, page_size):
-    """One logon, one GET per page of each window (at least one each), one logoff."""
-    return 2 + max(1, math.ceil(backup / page_size)) + max(1, math.ceil(replica / page_size))
+READ_KEYS = ("backup_task_sessions", "replica_task_sessions", "backup_servers", "backup_job_sessions",
+             "replica_job_sessions")
+
+
+def minimum_requests(items_by_key, page_size):
+    """One logon, one GET per page of each resource the role needs (at least one each), one logoff."""
+    return 2 + sum(max(1, math.ceil(items_by_key[key] / page_size)) for key in READ_KEYS)
 
 
 def run_size(vms, days, repeat, latency_ms, page_size):
@@ -142,14 +147,16 @@ def run_size(vms, days, repeat, latency_ms, page_size):
         dataset_sessions = len(em.dataset().get("task_sessions", []))
         row = {
             "vms": vms, "days": days, "sessions": dataset_sessions,
-            "window_backup_sessions": floor["backup"], "window_replica_sessions": floor["replica"],
+            "window_backup_sessions": floor["backup_task_sessions"],
+            "window_replica_sessions": floor["replica_task_sessions"],
+            "window_items": {key: floor[key] for key in READ_KEYS},
             "wall_s_ours": statistics.median(r["wall_s"] for r in runs["ours"]),
             "wall_s_baseline": statistics.median(r["wall_s"] for r in runs["baseline"]),
             "wall_s_floor": statistics.median(r["wall_s"] for r in runs["floor"]),
             "requests_ours": runs["ours"][-1]["requests"],
             "requests_baseline": runs["baseline"][-1]["requests"],
             "requests_floor": floor["requests"],
-            "requests_minimum": minimum_requests(floor["backup"], floor["replica"], page_size),
+            "requests_minimum": minimum_requests(floor, page_size),
             "bytes_ours": runs["ours"][-1]["bytes"],
             "bytes_baseline": runs["baseline"][-1]["bytes"],
             "peak_rss_mb": max(r["peak_rss_mb"] for r in runs["ours"]),

@@ -1,8 +1,10 @@
 """The floor: the bare client in one Python process, no Ansible at all.
 
-Logs on, reads the backup and replica task sessions of the window (same server-side filter,
-page size and sort as the role), logs off, and prints one JSON line with the counts and the
-peak RSS. The connection comes from the VEEAM_EM_* environment variables, as for the modules.
+Logs on, sends exactly the queries of veeam_em_compliance_info (em_compliance_read.planned_reads:
+the same resources, window filter, projection, page size and sort as the role), logs off, and
+prints one JSON line with the items read per resource and the peak RSS. It does not evaluate:
+what it measures is the cost of the network and of parsing the bytes. The connection comes from
+the VEEAM_EM_* environment variables, as for the modules.
 """
 import argparse
 import json
@@ -15,7 +17,9 @@ from collection_layout import link_collection  # noqa: E402
 
 sys.path.insert(0, link_collection())
 
-from ansible_collections.backupops.veeam_em.plugins.module_utils import em_client, em_resources  # noqa: E402
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_client, em_compliance_read  # noqa: E402
+
+ALL_READS = {"check_replicas": True, "check_jobs": True, "known_servers_from_em": True}
 
 
 def main():
@@ -29,14 +33,13 @@ def main():
         server=os.environ["VEEAM_EM_SERVER"], port=int(os.environ["VEEAM_EM_PORT"]),
         username=os.environ["VEEAM_EM_USERNAME"], password=os.environ["VEEAM_EM_PASSWORD"],
         ca_path=os.environ["VEEAM_EM_CA_PATH"])
-    window = 'CreationTime>="%s";CreationTime<="%s"' % (args.created_after, args.created_before)
-    counts = {}
     with em_client.EMClient(options) as client:
-        for key, resource_table in (("backup", em_resources.BACKUP_TASK_SESSION),
-                                    ("replica", em_resources.REPLICA_TASK_SESSION)):
-            items, _info = client.query(resource_table, window, "CreationTime", "desc", args.page_size,
-                                        concurrency=args.concurrency)
-            counts[key] = len(items)
+        items, _queries, error = em_compliance_read.run_reads(
+            client, em_compliance_read.planned_reads(ALL_READS), args.created_before, args.created_after, True,
+            args.page_size, args.concurrency)
+    if error is not None:
+        raise SystemExit("floor: %s" % error)
+    counts = {key: len(found) for key, found in items.items()}
     counts["floor_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     print(json.dumps(counts))
 

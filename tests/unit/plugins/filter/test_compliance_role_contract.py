@@ -71,7 +71,8 @@ def module_call():
 def test_the_role_passes_every_policy_option_to_the_module():
     call = module_call()
     policy = set(DEFAULT_POLICY) - INTERNAL_OPTIONS
-    assert set(call) == policy | READ_SWITCHES | CONNECTION | {"now"}
+    assert set(call) == policy | READ_SWITCHES | CONNECTION | {"now", "detail", "report_formats", "report_title"}
+    assert call["detail"] == "compact"
     for option in policy | READ_SWITCHES:
         assert call[option] == "{{ %s%s }}" % (PREFIX, option), option
 

@@ -134,3 +134,32 @@ def test_a_failed_logon_still_returns_no_data_verdicts(monkeypatch, capsys):
     assert fake.api_calls() == [] and fake.logoffs == 0
     assert result["compliance"]["status"] == "violation" and result["compliance"]["vms"] == []
     assert result["compliance"]["policy"]["read_errors"] == [result["msg"]]
+
+
+def test_missing_credentials_are_a_read_error_with_no_request(fake, capsys):
+    args = dict(CONNECTION, now=NOW)
+    del args["password"]
+    result = run_module(module, args, capsys)
+    assert result["failed"] is True and "username and password are required" in result["msg"]
+    assert fake.calls == [] and result["requests"] == 0
+    assert result["compliance"]["summary"]["no_data"] is True
+
+
+def test_compact_rows_and_rendered_reports(fake, capsys):
+    """Reports are rendered from the full evaluation, even when the returned rows are compact."""
+    from ansible_collections.backupops.veeam_em.plugins.filter.veeam_em_compliance_report import to_html, to_junit
+    import json
+
+    full = run({}, capsys)["compliance"]
+    slim = run({"detail": "compact", "report_formats": ["json", "junit", "html"], "report_title": "Night <1>"},
+               capsys)
+    assert set(slim["reports"]) == {"json", "junit", "html"}
+    assert json.loads(slim["reports"]["json"]) == full
+    assert slim["reports"]["junit"] == to_junit(full)
+    assert slim["reports"]["html"] == to_html(full, title="Night <1>")
+    assert "<title>Night &lt;1&gt;</title>" in slim["reports"]["html"]
+    rows = slim["compliance"]["vms"]
+    assert rows == [{key: row[key] for key in em_compliance.COMPACT_VM_KEYS} for row in full["vms"]]
+    without_vms = dict(slim["compliance"], vms=None)
+    assert without_vms == dict(full, vms=None)  # everything else is the full evaluation
+    assert run({}, capsys)["reports"] == {}
