@@ -330,3 +330,21 @@ def test_html_report_renders_in_headless_chromium_with_the_violations_visible(ru
     assert VIOLATION_BANNER_RGB in colours, "the violation banner is not visible at the top of the page"
     all_colours = {colour for _count, colour in image.getcolors(maxcolors=1 << 20)}
     assert FAILED_CELL_RGB in all_colours, "no failed day cell is visible in the grid"
+
+
+def test_short_role_name_passes_role_vars_through(rules_emulator, tmp_path):
+    """backupops.veeam_em.compliance includes backupops.veeam_em.veeam_em_compliance with the same vars."""
+    playbook = os.path.join(REPO_ROOT, "tests", "integration", "playbooks", "roles", "short_name.yml")
+    command = [ANSIBLE_PLAYBOOK, playbook, "-i", "localhost,", "-e", "ansible_python_interpreter=" + sys.executable,
+               "-e", json.dumps({"report_dir": str(tmp_path), "veeam_em_compliance_now": NOW})]
+    run = subprocess.run(command, env=em_env(rules_emulator), capture_output=True, text=True, timeout=600,
+                         cwd=REPO_ROOT, check=False)
+    assert run.returncode == 0, run.stdout[-4000:]
+    assert sorted(os.listdir(tmp_path)) == ["compliance.json", "fact_summary.json"]
+    with open(os.path.join(tmp_path, "compliance.json"), encoding="utf-8") as handle:
+        result = json.load(handle)
+    names = {row["vm_display_name"] for row in result["vms"]}
+    assert names and not any(name.startswith(("evil", "stuck")) for name in names), names
+    assert result["policy"]["exclude_vms"] == ["evil*", "stuck*"]
+    with open(os.path.join(tmp_path, "fact_summary.json"), encoding="utf-8") as handle:
+        assert json.load(handle) == result["summary"]
