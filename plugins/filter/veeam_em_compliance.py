@@ -15,12 +15,7 @@ __metaclass__ = type
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils import em_compliance
-from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance import (  # noqa: F401 (re-exported)
-    DEFAULT_POLICY,
-    ComplianceInputError,
-    evaluate,
-    window_start,
-)
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance import ComplianceInputError
 
 
 class ComplianceFilterError(AnsibleFilterError, ComplianceInputError):

@@ -14,14 +14,7 @@ __metaclass__ = type
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils import em_compliance_report
-from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance_report import (  # noqa: F401
-    GLOBAL_SUITE,
-    SERVER_SUITE,
-    ReportInputError,
-    to_html,
-    to_junit,
-    xml_text,
-)
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance_report import ReportInputError
 
 
 class ReportFilterError(AnsibleFilterError, ReportInputError):

@@ -7,7 +7,6 @@ values than the documentation says. The keys the module reads from EM are the ke
 evaluation touches, no more and no fewer.
 """
 import os
-import re
 
 import yaml
 

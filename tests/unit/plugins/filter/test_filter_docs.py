@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from ansible_collections.backupops.veeam_em.plugins.filter import veeam_em_compliance, veeam_em_compliance_report
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_compliance
 
 FILTER_DIR = os.path.dirname(veeam_em_compliance.__file__)
 FILTERS = {}
@@ -48,8 +49,8 @@ def documented_options():
 def test_documented_options_of_the_evaluation_match_the_code():
     options = documented_options()
     documented = set(options) - {"_input", "replica_sessions", "now", "job_sessions"}
-    assert documented == set(veeam_em_compliance.DEFAULT_POLICY)
-    for name, value in veeam_em_compliance.DEFAULT_POLICY.items():
+    assert documented == set(em_compliance.DEFAULT_POLICY)
+    for name, value in em_compliance.DEFAULT_POLICY.items():
         assert options[name].get("default") == value, name
 
 
@@ -61,6 +62,6 @@ def test_the_module_documents_and_accepts_the_same_policy():
     fragment = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"]
     spec = argument_spec()
     for name, option in fragment.items():
-        assert spec[name]["default"] == option["default"] == veeam_em_compliance.DEFAULT_POLICY[name], name
+        assert spec[name]["default"] == option["default"] == em_compliance.DEFAULT_POLICY[name], name
         assert spec[name]["type"] == option["type"], name
         assert spec[name].get("elements") == option.get("elements"), name

@@ -7,8 +7,9 @@ from html.parser import HTMLParser
 import pytest
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance import evaluate
-from ansible_collections.backupops.veeam_em.plugins.filter.veeam_em_compliance_report import (
-    FilterModule, ReportInputError, to_html, to_junit, xml_text)
+from ansible_collections.backupops.veeam_em.plugins.filter.veeam_em_compliance_report import FilterModule
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance_report import (
+    ReportInputError, to_html, to_junit, xml_text)
 
 NOW = "2025-06-05T06:00:00Z"
 HOSTILE = u'evil"<script>alert(1)</script>&\'vm \u00e9\u00e8\u4e2d\x01'
@@ -169,3 +170,13 @@ def test_html_title_is_escaped(session):
 
 def test_result_is_json_serialisable(mixed_result):
     assert json.loads(json.dumps(mixed_result)) == mixed_result
+
+
+def test_report_filters_raise_ansible_filter_errors():
+    from ansible.errors import AnsibleFilterError
+
+    filters = FilterModule().filters()
+    with pytest.raises(AnsibleFilterError, match="veeam_em_compliance filter"):
+        filters["veeam_em_compliance_junit"]({"foo": 1})
+    with pytest.raises(AnsibleFilterError):
+        filters["veeam_em_compliance_html"]([], title="x")

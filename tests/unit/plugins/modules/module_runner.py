@@ -3,7 +3,24 @@ import json
 
 import pytest
 import requests
-from ansible.module_utils.testing import patch_module_args
+
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core < 2.19 (tools/compat.sh): set the args where AnsibleModule reads them there
+    import contextlib
+
+    from ansible.module_utils import basic
+    from ansible.module_utils.common.text.converters import to_bytes
+
+    @contextlib.contextmanager
+    def patch_module_args(args=None):
+        args = dict(args or {}, _ansible_remote_tmp="/tmp", _ansible_keep_remote_files=False)
+        saved = basic._ANSIBLE_ARGS
+        basic._ANSIBLE_ARGS = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+        try:
+            yield
+        finally:
+            basic._ANSIBLE_ARGS = saved
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils import em_client, em_module
 

@@ -57,8 +57,8 @@ def test_one_logon_one_query_per_resource_one_logoff(fake, capsys):
     result = run({"page_size": 10}, capsys)
     assert "failed" not in result and result["changed"] is False
     assert fake.logons == 1 and fake.logoffs == 1
-    assert query_types(fake) == ["BackupTaskSession"] * 3 + ["ReplicaTaskSession", "BackupServer",
-                                                              "BackupJobSession", "ReplicaJobSession"]
+    assert query_types(fake) == (["BackupTaskSession"] * 3
+                                 + ["ReplicaTaskSession", "BackupServer", "BackupJobSession", "ReplicaJobSession"])
     assert result["requests"] == len(fake.calls) == 9
     backup_query = fake.api_calls()[0].query
     assert backup_query["filter"] == 'CreationTime>="2025-06-22T06:00:00Z";CreationTime<"2025-06-29T06:00:00Z"'
@@ -147,8 +147,9 @@ def test_missing_credentials_are_a_read_error_with_no_request(fake, capsys):
 
 def test_compact_rows_and_rendered_reports(fake, capsys):
     """Reports are rendered from the full evaluation, even when the returned rows are compact."""
-    from ansible_collections.backupops.veeam_em.plugins.filter.veeam_em_compliance_report import to_html, to_junit
     import json
+
+    from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance_report import to_html, to_junit
 
     full = run({}, capsys)["compliance"]
     slim = run({"detail": "compact", "report_formats": ["json", "junit", "html"], "report_title": "Night <1>"},
