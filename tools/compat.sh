@@ -35,6 +35,7 @@ extra_packages=("pytest>=8,<10" "pytest-xdist>=3.5" "pytest-mock" "mock"
 integration_selection=(tests/integration/test_modules_integration.py
                        tests/integration/test_resources_modules.py
                        tests/integration/test_compliance_role.py
+                       tests/integration/test_compliance_info.py
                        tests/integration/test_awx_runner.py
                        -k "not test_faults_are_survived and not test_bad_responses_fail_cleanly and not chromium")
 

@@ -158,8 +158,9 @@ class QueryInfo:
 class _Collector:
     """Items in page order, deduplicated by key (pages can shift while EM adds sessions).
 
-    ``compact``: keep the items as ``em_parse.Rows`` (tuples, handed out as dicts) instead of a
-    list of dicts, for callers that only read them. Strings are shared either way (Interner).
+    ``compact``: keep the items as ``em_parse.Rows`` (packed and compressed, handed out as dicts)
+    instead of a list of dicts, for callers that only read them. A list shares its items' equal
+    strings (Interner); compressed rows need not, and a pool would only keep strings alive.
     """
 
     def __init__(self, key_field, limit, compact=False):
@@ -167,7 +168,7 @@ class _Collector:
         self.limit = limit
         self.items = em_parse.Rows() if compact else []
         self.seen = set()
-        self.interner = em_parse.Interner()
+        self.share = _as_is if compact else em_parse.Interner().share_item
 
     @property
     def full(self):
@@ -181,7 +182,11 @@ class _Collector:
             if key is not None and key in self.seen:
                 continue
             self.seen.add(key)
-            self.items.append(self.interner.share_item(item))
+            self.items.append(self.share(item))
+
+
+def _as_is(item):
+    return item
 
 
 class EMClient:
