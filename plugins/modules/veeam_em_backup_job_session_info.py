@@ -26,6 +26,7 @@ extends_documentation_fragment:
   - backupops.veeam_em.connection
   - backupops.veeam_em.job_session_query
   - backupops.veeam_em.query_paging
+  - backupops.veeam_em.attributes.info_module
 options:
   fields:
     choices: [uid, id, name, job_uid, job_id, job_name, job_type, backup_server_uid, backup_server_name,
@@ -36,13 +37,6 @@ options:
         C(AgentManagement), C(NasBackup) (case-insensitive).
     type: list
     elements: str
-attributes:
-  check_mode:
-    support: full
-    description: Read-only; runs normally in check mode.
-  diff_mode:
-    support: none
-    description: Nothing to compare.
 notes:
   - Retries are separate job sessions with RV(backup_job_sessions[].is_retry) true; a job whose last retry succeeded has recovered.
   - Portal Users see only the backup servers their role covers; an empty result is not proof of health.

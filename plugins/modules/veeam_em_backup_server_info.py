@@ -21,6 +21,7 @@ author:
 extends_documentation_fragment:
   - backupops.veeam_em.connection
   - backupops.veeam_em.query_paging
+  - backupops.veeam_em.attributes.info_module
 options:
   fields:
     choices: [uid, id, name, description, port, version, wcf_port, vbr_certificate_thumbprint, links]
@@ -70,13 +71,6 @@ options:
     type: str
     default: asc
     choices: [asc, desc]
-attributes:
-  check_mode:
-    support: full
-    description: Read-only; runs normally in check mode.
-  diff_mode:
-    support: none
-    description: Nothing to compare.
 notes:
   - Portal Users may see fewer servers than exist (their role scope); compare with an inventory before
     concluding that a server is gone.

@@ -32,6 +32,7 @@ author:
 extends_documentation_fragment:
   - backupops.veeam_em.connection
   - backupops.veeam_em.compliance_policy
+  - backupops.veeam_em.attributes.info_module
 options:
   now:
     description:
@@ -98,13 +99,6 @@ options:
     description: Title of the HTML report.
     type: str
     default: Veeam backup compliance
-attributes:
-  check_mode:
-    support: full
-    description: Read-only; runs normally in check mode.
-  diff_mode:
-    support: none
-    description: Nothing to compare.
 notes:
   - The EM account needs a role that sees sessions (Portal Administrator sees all; Portal User sees its own
     scope, which reads as fewer VMs, not as an error; a Restore Operator sees none and gets C(no_data)).

@@ -22,6 +22,7 @@ author:
 extends_documentation_fragment:
   - backupops.veeam_em.connection
   - backupops.veeam_em.query_paging
+  - backupops.veeam_em.attributes.info_module
 options:
   fields:
     choices: [uid, id, name, job_type, platform, description, schedule_configured, schedule_enabled, next_run,
@@ -96,13 +97,6 @@ options:
     type: str
     default: asc
     choices: [asc, desc]
-attributes:
-  check_mode:
-    support: full
-    description: Read-only; runs normally in check mode.
-  diff_mode:
-    support: none
-    description: Nothing to compare.
 notes:
   - EM lists only backup, backup copy and replication jobs here (no agent, NAS or CDP jobs).
 seealso:

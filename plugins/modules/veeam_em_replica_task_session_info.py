@@ -24,18 +24,12 @@ extends_documentation_fragment:
   - backupops.veeam_em.connection
   - backupops.veeam_em.task_session_query
   - backupops.veeam_em.query_paging
+  - backupops.veeam_em.attributes.info_module
 options:
   fields:
     choices: [uid, id, name, vm_display_name, vm_uid, job_session_uid, job_session_id, job_session_name, job_name,
               backup_server_uid, backup_server_name, creation_time, end_time, state, result, reason,
               total_size, replica_point_uid, links]
-attributes:
-  check_mode:
-    support: full
-    description: Read-only; runs normally in check mode.
-  diff_mode:
-    support: none
-    description: Nothing to compare.
 notes:
   - Portal Users see only the backup servers their role covers; an empty result is not proof of health.
 seealso:

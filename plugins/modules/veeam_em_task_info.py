@@ -24,6 +24,7 @@ author:
   - backupops engineering (@backupops)
 extends_documentation_fragment:
   - backupops.veeam_em.connection
+  - backupops.veeam_em.attributes.info_module
 options:
   task_id:
     description:
@@ -62,13 +63,6 @@ options:
     type: str
     default: json
     choices: [json, xml]
-attributes:
-  check_mode:
-    support: full
-    description: Read-only; runs normally in check mode.
-  diff_mode:
-    support: none
-    description: Nothing to compare.
 seealso:
   - module: backupops.veeam_em.veeam_em_session
 """

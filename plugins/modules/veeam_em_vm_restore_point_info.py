@@ -21,6 +21,7 @@ author:
 extends_documentation_fragment:
   - backupops.veeam_em.connection
   - backupops.veeam_em.query_paging
+  - backupops.veeam_em.attributes.info_module
 options:
   fields:
     choices: [uid, id, name, vm_display_name, vm_uid, creation_time, point_type, algorithm, restore_point_uid,
@@ -98,13 +99,6 @@ options:
     type: str
     default: desc
     choices: [asc, desc]
-attributes:
-  check_mode:
-    support: full
-    description: Read-only; runs normally in check mode.
-  diff_mode:
-    support: none
-    description: Nothing to compare.
 seealso:
   - module: backupops.veeam_em.veeam_em_backup_task_session_info
 """

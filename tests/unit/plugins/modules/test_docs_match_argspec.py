@@ -5,7 +5,7 @@ import pytest
 import yaml
 
 from ansible_collections.backupops.veeam_em.plugins.doc_fragments import (
-    compliance_policy, connection, job_session_query, query_paging, task_session_query)
+    attributes, compliance_policy, connection, job_session_query, query_paging, task_session_query)
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_resources import (
     BACKUP_JOB_SESSION, BACKUP_SERVER, BACKUP_TASK_SESSION, JOB, REPLICA_JOB_SESSION, REPLICA_TASK_SESSION, TASK,
     VM_RESTORE_POINT)
@@ -22,6 +22,7 @@ FRAGMENTS = {
     "backupops.veeam_em.job_session_query": job_session_query.ModuleDocFragment.DOCUMENTATION,
     "backupops.veeam_em.query_paging": query_paging.ModuleDocFragment.DOCUMENTATION,
     "backupops.veeam_em.compliance_policy": compliance_policy.ModuleDocFragment.DOCUMENTATION,
+    "backupops.veeam_em.attributes.info_module": attributes.ModuleDocFragment.INFO_MODULE,
 }
 MODULES = [veeam_em_backup_task_session_info, veeam_em_replica_task_session_info, veeam_em_task_info,
            veeam_em_session, veeam_em_backup_job_session_info, veeam_em_replica_job_session_info, veeam_em_job_info,
@@ -42,7 +43,9 @@ def documented_options(module):
     doc = yaml.safe_load(module.DOCUMENTATION)
     options = {}
     for fragment in doc.get("extends_documentation_fragment", []):
-        options.update(yaml.safe_load(FRAGMENTS[fragment])["options"])
+        loaded = yaml.safe_load(FRAGMENTS[fragment])
+        options.update(loaded["options"])
+        doc.setdefault("attributes", {}).update(loaded.get("attributes", {}))
     # As ansible-core's plugin_docs.merge_fragment: a module entry for an option a fragment also
     # documents extends it key by key (``fields`` takes its per-resource choices this way).
     for name, entry in (doc.get("options") or {}).items():
