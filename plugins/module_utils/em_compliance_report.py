@@ -137,8 +137,9 @@ h1{font-size:1.5em;margin:0 0 .3em}h2{font-size:1.15em;margin:1.6em 0 .5em;borde
 .banner{padding:.7em 1em;border-radius:6px;font-weight:600;margin:.6em 0 1em}
 .banner.violation{background:#fde2e1;color:#8a1c14}.banner.warning{background:#fff3cd;color:#6b4e00}
 .banner.compliant{background:#dcf5e3;color:#145a2a}
-table{border-collapse:collapse;margin:.3em 0 1em;font-size:.9em}
+table{border-collapse:collapse;margin:.3em 0 1em;font-size:.9em;max-width:100%}
 th,td{border:1px solid #d0d0d0;padding:.25em .5em;text-align:left;vertical-align:top}
+td.text{overflow-wrap:anywhere;min-width:16em}
 th{background:#f3f3f3}td.num{text-align:right}
 .cards{display:flex;flex-wrap:wrap;gap:.6em}
 .card{border:1px solid #d0d0d0;border-radius:6px;padding:.5em .9em;min-width:7em}
@@ -186,7 +187,7 @@ def _finding_rows(items):
             _td(item.get("backup_server_name") or ("(all)" if item.get("scope") == "global" else "")),
             _td(item.get("vm_display_name") or ""),
             _td(item.get("code")), _td(item.get("kind") or ""),
-            _td(item.get("message")), _td(item.get("job_name") or ""), _td(item.get("time") or ""),
+            _td(item.get("message"), "text"), _td(item.get("job_name") or ""), _td(item.get("time") or ""),
         ])
     return rows
 
