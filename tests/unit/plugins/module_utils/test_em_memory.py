@@ -11,7 +11,7 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils.em_parse import
 from ansible_collections.backupops.veeam_em.plugins.modules import veeam_em_backup_task_session_info as backup_module
 from unit.plugins.module_utils.em_fake import FakeEM, paged_handler, synthetic_task_session
 from unit.plugins.module_utils.test_em_client import make_client, run_query
-from unit.plugins.modules.module_runner import CONNECTION, install_fake, run_module
+from unit.plugins.modules.module_runner import CONNECTION, install_fake, patch_module_args, run_module
 
 ITEMS = [synthetic_task_session(i) for i in range(250)]
 
@@ -149,7 +149,6 @@ def test_streamed_exit_scrubs_the_session_id_and_exact_values(monkeypatch, capsy
 def test_streamed_exit_output_is_one_json_document(monkeypatch, capsys):
     fake = FakeEM("json", paged_handler(SECRET_ITEMS, "json"))
     install_fake(monkeypatch, fake)
-    from ansible.module_utils.testing import patch_module_args
     with patch_module_args(dict(CONNECTION)):
         with pytest.raises(SystemExit) as exit_info:
             backup_module.main()
