@@ -50,6 +50,11 @@ def connection_argument_spec():
 CONNECTION_OPTIONS = tuple(connection_argument_spec())
 
 
+def wait_argument_spec():
+    """``wait_timeout`` and ``wait_interval`` of the modules that poll EM tasks (doc fragment task_wait)."""
+    return dict(wait_timeout=dict(type="int", default=300), wait_interval=dict(type="float", default=3))
+
+
 def create_module(argument_spec, **kwargs):
     """AnsibleModule with the connection options, check mode, and the library checks done."""
     spec = connection_argument_spec()

@@ -28,6 +28,7 @@ author:
   - backupops engineering (@backupops)
 extends_documentation_fragment:
   - backupops.veeam_em.connection
+  - backupops.veeam_em.task_wait
 options:
   id:
     description:
@@ -67,16 +68,6 @@ options:
         session with M(backupops.veeam_em.veeam_em_backup_job_session_info).
     type: bool
     default: false
-  wait_timeout:
-    description:
-      - Seconds to wait with O(wait).
-    type: int
-    default: 300
-  wait_interval:
-    description:
-      - Seconds between two polls with O(wait).
-    type: float
-    default: 3
   media_type:
     description:
       - Representation requested from EM. Both give identical results.
@@ -291,10 +282,9 @@ def main():
         action=dict(type="str", required=True, choices=list(em_actions.JOB_ACTIONS)),
         force=dict(type="bool", default=False),
         wait=dict(type="bool", default=False),
-        wait_timeout=dict(type="int", default=300),
-        wait_interval=dict(type="float", default=3),
         media_type=dict(type="str", default="json", choices=["json", "xml"]),
     )
+    spec.update(em_module.wait_argument_spec())
     module = em_module.create_module(spec, mutually_exclusive=[("id", "name"), ("id", "backup_server_name")],
                                      required_one_of=[("id", "name")])
     params = module.params

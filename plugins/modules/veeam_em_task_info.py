@@ -25,6 +25,7 @@ author:
 extends_documentation_fragment:
   - backupops.veeam_em.connection
   - backupops.veeam_em.attributes.info_module
+  - backupops.veeam_em.task_wait
 options:
   task_id:
     description:
@@ -47,16 +48,6 @@ options:
       - Fails with the last seen tasks when O(wait_timeout) is reached.
     type: bool
     default: false
-  wait_timeout:
-    description:
-      - Seconds to wait with O(wait).
-    type: int
-    default: 300
-  wait_interval:
-    description:
-      - Seconds between two polls with O(wait).
-    type: float
-    default: 3
   media_type:
     description:
       - Representation requested from EM. Both give identical results.
@@ -188,10 +179,9 @@ def main():
     spec = em_query.filter_argument_spec(TASK)
     spec.update(
         wait=dict(type="bool", default=False),
-        wait_timeout=dict(type="int", default=300),
-        wait_interval=dict(type="float", default=3),
         media_type=dict(type="str", default="json", choices=["json", "xml"]),
     )
+    spec.update(em_module.wait_argument_spec())
     module = em_module.create_module(spec)
     try:
         if module.params["wait_timeout"] < 0 or module.params["wait_interval"] <= 0:

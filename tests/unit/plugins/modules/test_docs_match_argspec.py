@@ -5,7 +5,7 @@ import pytest
 import yaml
 
 from ansible_collections.backupops.veeam_em.plugins.doc_fragments import (
-    attributes, compliance_policy, connection, job_session_query, query_paging, task_session_query)
+    attributes, compliance_policy, connection, job_session_query, query_paging, task_session_query, task_wait)
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_resources import (
     BACKUP_JOB_SESSION, BACKUP_SERVER, BACKUP_TASK_SESSION, JOB, REPLICA_JOB_SESSION, REPLICA_TASK_SESSION, TASK,
     VM_RESTORE_POINT)
@@ -23,6 +23,7 @@ FRAGMENTS = {
     "backupops.veeam_em.query_paging": query_paging.ModuleDocFragment.DOCUMENTATION,
     "backupops.veeam_em.compliance_policy": compliance_policy.ModuleDocFragment.DOCUMENTATION,
     "backupops.veeam_em.attributes.info_module": attributes.ModuleDocFragment.INFO_MODULE,
+    "backupops.veeam_em.task_wait": task_wait.ModuleDocFragment.DOCUMENTATION,
 }
 MODULES = [veeam_em_backup_task_session_info, veeam_em_replica_task_session_info, veeam_em_task_info,
            veeam_em_session, veeam_em_backup_job_session_info, veeam_em_replica_job_session_info, veeam_em_job_info,
