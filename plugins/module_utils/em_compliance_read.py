@@ -184,14 +184,13 @@ def run_compliance_info_module():
         em_module.fail(module, error)
         return
     client, items, queries, error = _read(module, now, bounded, start)
-    read_errors = [_secret_free(module, client, error)] if error else []
+    read_errors = [em_module.error_message(module, error, client)] if error else []
     result = outputs(module.params, evaluate(module.params, now, items, read_errors))
     result.update(queries=queries, requests=client.requests_sent if client else 0)
     if error:
         em_module.fail(module, error, client, **result)
         return
-    for warning in client.warnings:
-        module.warn(em_module.scrub(warning, module))
+    em_module.warn_client(module, client)
     module.exit_json(changed=False, **result)
 
 
@@ -201,8 +200,3 @@ def outputs(params, compliance):
     if params["detail"] == "compact":
         compliance = em_compliance.compact(compliance)
     return dict(compliance=compliance, reports=reports)
-
-
-def _secret_free(module, client, error):
-    text = em_module.scrub(error, module)
-    return text.replace(client.token, "********") if client is not None and client.token else text

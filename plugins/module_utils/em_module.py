@@ -109,14 +109,25 @@ def scrub(text, module):
     return text
 
 
-def fail(module, error, client=None, **result):
-    """One ``fail_json`` naming the request and EM's message; never the password or token."""
+def error_message(module, error, client=None):
+    """The error's text without the password, the given session id or the client's own token."""
     message = scrub(error, module)
+    if client is not None and client.token:
+        message = message.replace(client.token, "********")
+    return message
+
+
+def warn_client(module, client):
+    """Pass the client's warnings (retries, logoff trouble) on to the module, scrubbed."""
     if client is not None:
-        if client.token:
-            message = message.replace(client.token, "********")
         for warning in client.warnings:
             module.warn(scrub(warning, module))
+
+
+def fail(module, error, client=None, **result):
+    """One ``fail_json`` naming the request and EM's message; never the password or token."""
+    message = error_message(module, error, client)
+    warn_client(module, client)
     details = {"status": getattr(error, "status", None), "request": getattr(error, "request", None)}
     module.fail_json(msg=message, error=details, **result)
 
@@ -129,8 +140,7 @@ def run(module, action, media_type="json"):
         client = em_client.EMClient(options, media_type=media_type)
         with client:
             result = action(client)
-        for warning in client.warnings:
-            module.warn(scrub(warning, module))
+        warn_client(module, client)
         return result
     except EMError as error:
         fail(module, error, client)
