@@ -348,3 +348,19 @@ def test_short_role_name_passes_role_vars_through(rules_emulator, tmp_path):
     assert result["policy"]["exclude_vms"] == ["evil*", "stuck*"]
     with open(os.path.join(tmp_path, "fact_summary.json"), encoding="utf-8") as handle:
         assert json.load(handle) == result["summary"]
+
+
+def test_policy_refused_by_the_module_still_writes_parseable_no_data_reports(rules_emulator, tmp_path):
+    """A value the module refuses (nothing is read): the fallback evaluation's reports, a clear failure."""
+    rules_emulator.reset_stats()
+    run = run_playbook(em_env(rules_emulator), tmp_path, veeam_em_compliance_now=NOW,
+                       veeam_em_compliance_backup_rpo_hours=-1)
+    assert run.returncode != 0
+    assert "Reading Enterprise Manager failed: backup_rpo_hours must not be negative, got -1.0" in run.stdout
+    result, junit, page = read_reports(tmp_path)
+    assert result["status"] == "violation" and result["summary"]["no_data"] is True
+    assert result["policy"]["read_errors"] == ["backup_rpo_hours must not be negative, got -1.0"]
+    assert result["generated_at"] == NOW
+    assert_junit_matches(result, junit)
+    assert "no_data" in page
+    assert rules_emulator.stats()["requests_total"] == 0
