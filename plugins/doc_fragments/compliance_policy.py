@@ -17,7 +17,11 @@ class ModuleDocFragment(object):
     DOCUMENTATION = r"""
 options:
   backup_rpo_hours:
-    description: Maximum age of the newest successful backup point, in hours.
+    description:
+      - Maximum age, in hours, of the data of the newest successful backup point. The age is
+        counted from the time of the data - the task session's creation time (the snapshot is taken
+        near the start of the task), or a restore point's own creation time when the session carries
+        it as C(restore_point_time) - not from the end of the session.
     type: float
     default: 24
   replica_rpo_hours:
@@ -30,8 +34,9 @@ options:
     default: 7
   recent_hours:
     description:
-      - Recovered failures and long-running sessions are reported only when the session was
-        created within this many hours (set it to the interval between runs).
+      - Recovered failures are reported when the failed session ended within this many hours, and
+        finished long-running sessions when they ended within it, whenever they started (running
+        ones every night). Set it to the interval between runs, so that each is reported once.
     type: float
     default: 24
   accept_warnings:
@@ -43,9 +48,42 @@ options:
     type: float
     default: 480
   stuck_hours:
-    description: A session InProgress or Pending for longer than this is stuck.
+    description: A session InProgress or Pending for longer than this since its creation is stuck.
     type: float
     default: 12
+  copy_rpo_hours:
+    description:
+      - Maximum age, in hours, of the data of the newest successful backup-copy point (C(copy_rpo_exceeded));
+        V(0) turns it off.
+      - A backup task session is classified by the C(JobType) of its job session (read with the job
+        sessions). Only C(Backup), C(AgentBackup) and C(NasBackup) take a new backup from the source;
+        the others (C(BackupCopy), C(ImmediateBackupCopy), C(ImmediateBackupCopyWorker),
+        C(AgentManagement), unknown types) form a copy time line of their own (C(copy) in the VM row,
+        C(last_copy_failed)) and never satisfy the backup RPO nor recover a failed backup.
+      - Without job sessions the job type is unknown and every session counts as a backup, as
+        before job types were read; C(summary.backup_sessions_job_type_unknown) counts them.
+    type: float
+    default: 0
+  failed_job_severity:
+    description:
+      - Severity of C(job_failed) - a job whose newest finished job session failed (or ended with
+        Warning while warnings are not accepted) and was not followed by a successful run or retry.
+        A job session can fail after all its VMs succeeded (merge, synthetic full, transform).
+    type: str
+    choices: [warning, violation]
+    default: warning
+  expected_vm_match:
+    description:
+      - How O(expected_vms) names match EM's VM names; case is always ignored.
+      - V(exact) - whole names.
+      - V(fqdn) - whole names, or a bare host name and an FQDN whose first DNS label it is
+        (C(sql-prod-026) = C(sql-prod-026.corp.example.com)); two FQDNs must be equal, so different
+        domains never stand for each other.
+      - V(short) - first DNS labels only, whatever the domains.
+      - An entry that matches nothing gets a "did you mean" with close EM names in its message.
+    type: str
+    choices: [exact, fqdn, short]
+    default: fqdn
   include_vms:
     description: Globs of VM display names to evaluate (empty = all).
     type: list

@@ -18,6 +18,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import difflib
 import fnmatch
 import re
 from datetime import datetime, timedelta, timezone
@@ -37,9 +38,10 @@ class ComplianceInputError(ValueError):
 # these lists drift from them.
 TASK_SESSION_FIELDS = ("name", "vm_display_name", "vm_uid", "job_name", "backup_server_uid",
                        "backup_server_name", "creation_time", "end_time", "state", "result", "reason")
-BACKUP_TASK_SESSION_FIELDS = TASK_SESSION_FIELDS + ("restore_point_uid",)
+# job_session_uid: the job type of a backup task session is on its job session (classify_backups).
+BACKUP_TASK_SESSION_FIELDS = TASK_SESSION_FIELDS + ("restore_point_uid", "job_session_uid")
 REPLICA_TASK_SESSION_FIELDS = TASK_SESSION_FIELDS + ("replica_point_uid",)
-JOB_SESSION_FIELDS = ("job_uid", "job_id", "job_name", "job_type", "backup_server_name", "creation_time",
+JOB_SESSION_FIELDS = ("name", "job_uid", "job_id", "job_name", "job_type", "backup_server_name", "creation_time",
                       "end_time", "state", "result", "is_retry")
 BACKUP_SERVER_FIELDS = ("name",)
 
@@ -51,6 +53,17 @@ SEVERITY_RANK = {STATUS_COMPLIANT: 0, STATUS_WARNING: 1, STATUS_VIOLATION: 2}
 
 KIND_BACKUP = "backup"
 KIND_REPLICA = "replica"
+# Task sessions of backup-copy runs: their own time line, never the backup's (see job_kind).
+KIND_COPY = "copy"
+KIND_JOB = "job"
+
+# Job types (on the job session, FACTS 5.4/6) whose task sessions take a new backup of the VM from its
+# source [DOC: the JobType enum; INF: which of them read the source]. Every other job type of a backup
+# task session (BackupCopy, ImmediateBackupCopy, ImmediateBackupCopyWorker, AgentManagement and any
+# type this collection does not know) copies or manages existing points: it goes to the copy time line
+# and can neither satisfy the backup RPO nor "recover" a failed backup. An unknown type is put there
+# too, because counting a copy as a fresh backup is a false pass while the reverse is a visible alarm.
+SOURCE_BACKUP_JOB_TYPES = ("backup", "agentbackup", "nasbackup")
 
 # Reason codes.  Severity is fixed per code except the *_warning codes, whose severity follows
 # the accept_warnings policy (see _latest_result_findings).
@@ -66,12 +79,28 @@ LONG_RUNNING = "long_running"
 NEVER_BACKED_UP = "never_backed_up"
 NO_DATA = "no_data"
 SERVER_SILENT = "server_silent"
+COPY_RPO_EXCEEDED = "copy_rpo_exceeded"
+LAST_COPY_FAILED = "last_copy_failed"
+LAST_COPY_WARNING = "last_copy_warning"
+JOB_FAILED = "job_failed"
+UNREADABLE_SESSIONS = "unreadable_sessions"
 
 REASON_CODES = (
     RPO_EXCEEDED, REPLICA_RPO_EXCEEDED, LAST_BACKUP_FAILED, LAST_REPLICA_FAILED,
     LAST_BACKUP_WARNING, LAST_REPLICA_WARNING, RECOVERED_FAILURE, STUCK_SESSION, LONG_RUNNING,
-    NEVER_BACKED_UP, NO_DATA, SERVER_SILENT,
+    NEVER_BACKED_UP, NO_DATA, SERVER_SILENT, COPY_RPO_EXCEEDED, LAST_COPY_FAILED, LAST_COPY_WARNING,
+    JOB_FAILED, UNREADABLE_SESSIONS,
 )
+
+# Per kind: (RPO code, open-failure code, open-warning code).
+KIND_CODES = {
+    KIND_BACKUP: (RPO_EXCEEDED, LAST_BACKUP_FAILED, LAST_BACKUP_WARNING),
+    KIND_REPLICA: (REPLICA_RPO_EXCEEDED, LAST_REPLICA_FAILED, LAST_REPLICA_WARNING),
+    KIND_COPY: (COPY_RPO_EXCEEDED, LAST_COPY_FAILED, LAST_COPY_WARNING),
+}
+
+EXPECTED_VM_MATCHES = ("exact", "fqdn", "short")
+FAILED_JOB_SEVERITIES = (STATUS_WARNING, STATUS_VIOLATION)
 
 STATE_COMPLETED = "Completed"
 RUNNING_STATES = ("InProgress", "Pending")
@@ -95,6 +124,9 @@ DEFAULT_POLICY = {
     "accept_warnings": True,
     "max_duration_minutes": 480.0,
     "stuck_hours": 12.0,
+    "copy_rpo_hours": 0.0,
+    "failed_job_severity": STATUS_WARNING,
+    "expected_vm_match": "fqdn",
     "include_vms": [],
     "exclude_vms": [],
     "include_jobs": [],
@@ -269,53 +301,116 @@ def is_unsuccessful(session, accept_warnings):
     return is_finished(session) and not is_success(session, accept_warnings)
 
 
+# Which time each rule uses (the policy docs repeat it):
+# * data_time - the moment the VM's data in the point is from: RPO age, last_success_time, which success
+#   is the newest. A restore point holds the VM as of its snapshot, which the task takes near its start
+#   [INF from how VBR processes a VM: snapshot first, then transfer]; so the task session's
+#   CreationTimeUTC [DOC] is the best time EM's task session offers. A restore point's own
+#   CreationTimeUTC [DOC: VmRestorePoint, FACTS 5.6; INF: that it is the snapshot time] is preferred
+#   when the caller joined it in as ``restore_point_time`` (the module does not read restore points).
+# * point_time - when the outcome was known (end, else creation): open failures, recoveries, and
+#   whether a finished long run was already seen by an earlier night.
+# * _created - when the run started: stuck (running since), window membership (EM filters on
+#   CreationTime), day grids (the day a run belongs to), job rows.
+
+def data_time(session):
+    """Time of the data a successful session protects: the restore point's own time, else the start."""
+    return session.get("_point_created") or session["_created"]
+
+
 def point_time(session):
-    """When the point became available: end_time, else creation_time (EM may omit EndTime)."""
+    """When the outcome became known: end_time, else creation_time (EM may omit EndTime)."""
     return session["_end"] or session["_created"]
 
 
 def session_duration_hours(session, now):
-    """Duration so far (running) or total (finished), in hours."""
-    end = session["_end"] if session["_end"] is not None else (now if is_running(session) else None)
+    """Duration so far (running) or total (finished), in hours.
+
+    A running session's end time is ignored: EM may send a placeholder (1900-01-01, 0001-01-01; FACTS 6)
+    or nothing, and in both cases it has been running from its creation until now.
+    """
+    end = now if is_running(session) else session["_end"]
     if end is None:
         return None
     return max(0.0, (end - session["_created"]).total_seconds() / 3600.0)
 
 
-def prepare_sessions(sessions, kind):
-    """Copy the items, parse their times once and drop the unusable ones.
+def _readable_time(value):
+    """A parsed time, or None when it is empty or cannot be read."""
+    try:
+        return parse_time(value)
+    except (TypeError, ValueError):
+        return None
 
-    Returns (prepared, ignored_count). A session without a creation time or without any VM
-    identity cannot be placed on the time line or attached to a VM, so it is counted as
-    ignored (and reported in the summary) rather than guessed about. Duplicate UIDs (the same
-    session read twice across pages) are kept once.
+
+def prepare_sessions(sessions, kind, unreadable=None):
+    """Copy the items, parse their times once and set the unusable ones aside.
+
+    Returns (prepared, ignored_count). A session without a readable creation time or without any
+    VM identity cannot be placed on the time line or attached to a VM; it is counted as ignored and,
+    when ``unreadable`` (a list) is given, appended to it so that the evaluation names it in an
+    ``unreadable_sessions`` finding (issue 13: never a silent drop). An end time before the creation
+    (a placeholder the parser did not catch) is no end time. Duplicate UIDs (the same session read
+    twice across pages) are kept once.
     """
     prepared, ignored, seen = [], 0, set()
     for item in sessions or []:
-        if not isinstance(item, dict):
-            ignored += 1
-            continue
-        uid = item.get("uid")
+        uid = item.get("uid") if isinstance(item, dict) else None
         if uid and uid in seen:
             continue
-        try:
-            created = parse_time(item.get("creation_time"))
-            ended = parse_time(item.get("end_time"))
-        except ValueError:
-            ignored += 1
-            continue
+        created = _readable_time(item.get("creation_time")) if isinstance(item, dict) else None
         if created is None or not (item.get("vm_uid") or item.get("vm_display_name")):
             ignored += 1
+            if unreadable is not None:
+                unreadable.append(dict(item, _kind=kind) if isinstance(item, dict) else {"_kind": kind})
             continue
         if uid:
             seen.add(uid)
         session = dict(item)
         session["_created"] = created
-        session["_end"] = ended
+        ended = _readable_time(item.get("end_time"))
+        session["_end"] = ended if ended is not None and ended >= created else None
+        session["_point_created"] = _readable_time(item.get("restore_point_time") or item.get("replica_point_time"))
         session["_kind"] = kind
         prepared.append(session)
     prepared.sort(key=lambda s: (s["_created"], s.get("uid") or ""))
     return prepared, ignored
+
+
+def job_type_index(job_sessions):
+    """Job types of the job sessions read: by job session UID, and by (server, job name) for task
+    sessions whose job session was created before the window (a job's type does not change)."""
+    by_uid, by_job = {}, {}
+    for item in job_sessions or []:
+        if not isinstance(item, dict) or not item.get("job_type"):
+            continue
+        if item.get("uid"):
+            by_uid[str(item["uid"]).lower()] = item["job_type"]
+        by_job[(str(item.get("backup_server_name") or "").lower(), str(item.get("job_name") or "").lower())] = \
+            item["job_type"]
+    return by_uid, by_job
+
+
+def classify_backups(sessions, index):
+    """Give each backup task session the JobType of its job session and move copies to KIND_COPY.
+
+    FACTS 6 [INF from the schema]: a BackupTaskSession has JobSessionUid but no job type, and copy jobs'
+    task sessions come from the same query as the backups'. Returns the number of sessions whose
+    job type is unknown (no job sessions read, or none of this job): they stay on the backup time
+    line as before job types were read, which can count a copy as a backup - the summary's
+    ``backup_sessions_job_type_unknown`` says how many (and check_jobs=false makes it all of them).
+    """
+    by_uid, by_job = index
+    unknown = 0
+    for session in sessions:
+        job_type = by_uid.get(str(session.get("job_session_uid") or "").lower()) or by_job.get(
+            (str(session.get("backup_server_name") or "").lower(), str(session.get("job_name") or "").lower()))
+        session["_job_type"] = job_type
+        if job_type is None:
+            unknown += 1
+        elif str(job_type).lower() not in SOURCE_BACKUP_JOB_TYPES:
+            session["_kind"] = KIND_COPY
+    return unknown
 
 
 # ---------------------------------------------------------------------------------------------
@@ -384,29 +479,32 @@ def finding(code, severity, kind, message, session=None, time=None):
 
 
 def last_success(sessions, accept_warnings):
-    """The successful session with the newest point time, or None."""
+    """The successful session with the newest data (see data_time), or None."""
     successes = [s for s in sessions if is_success(s, accept_warnings)]
-    return max(successes, key=point_time) if successes else None
+    return max(successes, key=lambda s: (data_time(s), point_time(s))) if successes else None
 
 
 def rpo_findings(sessions, kind, rpo_hours, now, accept_warnings):
-    """RPO rule: the newest successful point must be at most rpo_hours old.
+    """RPO rule: the data of the newest successful point must be at most rpo_hours old.
 
+    The age is counted from data_time (the start of the run, or the restore point's own creation
+    time), not from the end: a 28 h run that ended 2 h ago holds data that is 30 h old (issue 22).
     An age exactly equal to the RPO is still inside it (Veeam ONE alarms on 'older than').
     No successful point in the window at all is an RPO violation as well.
     """
     if not rpo_hours:
         return []
-    code = RPO_EXCEEDED if kind == KIND_BACKUP else REPLICA_RPO_EXCEEDED
+    code = KIND_CODES[kind][0]
     best = last_success(sessions, accept_warnings)
     if best is None:
         return [finding(code, STATUS_VIOLATION, kind,
                         "no successful %s in the lookback window (RPO %sh)" % (kind, _num(rpo_hours)))]
-    age = (now - point_time(best)).total_seconds() / 3600.0
+    age = (now - data_time(best)).total_seconds() / 3600.0
     if age > rpo_hours:
         return [finding(code, STATUS_VIOLATION, kind,
-                        "last successful %s is %sh old (RPO %sh)" % (kind, _num(round(age, 2)), _num(rpo_hours)),
-                        best, point_time(best))]
+                        "data of the last successful %s is %sh old (RPO %sh)" % (
+                            kind, _num(round(age, 2)), _num(rpo_hours)),
+                        best, data_time(best))]
     return []
 
 
@@ -422,8 +520,7 @@ def latest_result_findings(sessions, kind, accept_warnings):
     if not finished:
         return []
     latest = max(finished, key=lambda s: (s["_created"], point_time(s)))
-    failed_code = LAST_BACKUP_FAILED if kind == KIND_BACKUP else LAST_REPLICA_FAILED
-    warning_code = LAST_BACKUP_WARNING if kind == KIND_BACKUP else LAST_REPLICA_WARNING
+    failed_code, warning_code = KIND_CODES[kind][1:]
     result = latest.get("result")
     reason = (latest.get("reason") or "").strip()
     detail = (": " + reason) if reason else ""
@@ -443,13 +540,14 @@ def recovered_findings(sessions, kind, now, accept_warnings, recent_hours):
     """Failures of the recent period that a later success made good (retry or next run).
 
     Reported as warnings so that the morning reader sees what went wrong overnight, but not as
-    violations: the data is there. Only failures created within recent_hours are listed, so a
-    failure is reported on the nightly run after it and not for the whole lookback window.
+    violations: the data is there. Only failures that ended (point_time) within recent_hours are
+    listed, so a failure is reported on the nightly run after it ended, whenever it started, and not
+    for the whole lookback window.
     """
     horizon = now - timedelta(hours=recent_hours)
     findings = []
     for index, session in enumerate(sessions):
-        if session["_created"] < horizon or not is_unsuccessful(session, accept_warnings):
+        if point_time(session) < horizon or not is_unsuccessful(session, accept_warnings):
             continue
         later = [s for s in sessions[index + 1:] if is_success(s, accept_warnings)]
         if later:
@@ -481,10 +579,17 @@ def stuck_findings(sessions, kind, now, stuck_hours):
 
 
 def long_running_findings(sessions, kind, now, max_duration_minutes, recent_hours, stuck_hours):
-    """Sessions of the recent period that ran (or still run) longer than the maximum duration.
+    """Sessions of the lookback window that ran (or still run) longer than the maximum duration.
 
-    A warning: the point may exist, but the backup window is overrun. Running sessions count
-    with their duration so far; a running session already reported as stuck is not repeated.
+    A warning: the point may exist, but the backup window is overrun. The rule's horizon is the
+    whole window, not recent_hours (issue 22: a 28 h run lasted 6 h the night it was running and
+    was created outside recent_hours the next night, so a creation-time horizon never saw it):
+    * a running session counts with its duration so far, every night it is over the limit (it is
+      still overrunning); once past stuck_hours it is reported as stuck instead;
+    * a finished session is reported by the night that first sees it finished, i.e. when it ended
+      within recent_hours, whenever it started. With recent_hours set to the interval between
+      runs each long run is reported once after it ends (and maybe while it ran), never every
+      night for the rest of the window.
     """
     if not max_duration_minutes:
         return []
@@ -492,7 +597,7 @@ def long_running_findings(sessions, kind, now, max_duration_minutes, recent_hour
     findings = []
     for session in sessions:
         duration = session_duration_hours(session, now)
-        recent = session["_created"] >= horizon or is_running(session)
+        recent = is_running(session) or (session["_end"] is not None and session["_end"] >= horizon)
         stuck = is_running(session) and duration is not None and duration > stuck_hours
         if duration is None or not recent or stuck or duration * 60.0 <= max_duration_minutes:
             continue
@@ -565,8 +670,9 @@ def kind_summary(sessions, now, rpo_hours, accept_warnings, days):
                       if is_finished(s) and s.get("result") not in (RESULT_SUCCESS, RESULT_WARNING)),
         "running": sum(1 for s in sessions if is_running(s)),
         "rpo_hours": rpo_hours or None,
-        "last_success_time": format_time(point_time(best)) if best else None,
-        "last_success_age_hours": max(0.0, hours_between(point_time(best), now)) if best else None,
+        "last_success_time": format_time(data_time(best)) if best else None,
+        "last_success_age_hours": max(0.0, hours_between(data_time(best), now)) if best else None,
+        "last_success_end_time": format_time(best["_end"]) if best else None,
         "last_restore_point_uid": (best.get("restore_point_uid") or best.get("replica_point_uid")) if best else None,
         "last_session_time": format_time(latest["_created"]),
         "last_state": latest.get("state"),
@@ -630,11 +736,65 @@ def server_matches(row_or_session, wanted):
                       str(row_or_session.get("backup_server_uid") or "").lower())
 
 
-def expected_matches(row, expected):
+def _dns_labels(name):
+    """The DNS labels of a name that looks like a host name with a domain, else None.
+
+    Dotted numbers (an IP address used as a VM name) are not DNS names: '10.0.0.5' is not '10'.
+    """
+    labels = name.split(".")
+    if len(labels) < 2 or not all(labels) or all(label.isdigit() for label in labels):
+        return None
+    return labels
+
+
+def _short_name(name):
+    labels = _dns_labels(name)
+    return labels[0] if labels else name
+
+
+def names_match(vm_name, wanted, mode):
+    """Does an EM VM name stand for a CMDB name under expected_vm_match (case is always ignored)?
+
+    * ``exact`` - the whole names are equal.
+    * ``fqdn`` (default) - equal, or one is a bare host name and the other an FQDN whose first DNS
+      label is that name (``sql-prod-026`` = ``sql-prod-026.corp.example.com``). Two FQDNs must be
+      equal, so ``db01.dmz.example.com`` never stands for ``db01.corp.example.com``: no false alarm for
+      the usual short-vs-FQDN naming, no false pass between domains.
+    * ``short`` - the first DNS labels are equal, whatever the domains (CMDBs and hypervisors that use
+      different domains for the same hosts; two hosts of the same short name then stand for each other).
+    """
+    vm_name, wanted = str(vm_name or "").strip().lower(), str(wanted or "").strip().lower()
+    if vm_name == wanted:
+        return True
+    if mode == "exact":
+        return False
+    if mode == "fqdn" and _dns_labels(vm_name) and _dns_labels(wanted):
+        return False
+    return _short_name(vm_name) == _short_name(wanted)
+
+
+def expected_matches(row, expected, mode="fqdn"):
     """Does a VM row satisfy a CMDB entry (same name, and same server when one is given)?"""
-    if str(row.get("vm_display_name") or "").lower() != expected["name"].lower():
+    if not names_match(row.get("vm_display_name"), expected["name"], mode):
         return False
     return expected["backup_server"] is None or server_matches(row, expected["backup_server"])
+
+
+def near_misses(name, rows):
+    """Up to three VM names of the rows close to a CMDB name (difflib), for a 'did you mean'."""
+    names = sorted(set(str(row["vm_display_name"]) for row in rows if row.get("vm_display_name")))
+    by_lower = {}
+    for candidate in names:
+        by_lower.setdefault(candidate.lower(), candidate)
+        by_lower.setdefault(_short_name(candidate.lower()), candidate)
+    wanted = str(name).lower()
+    close = difflib.get_close_matches(wanted, list(by_lower), n=6, cutoff=0.8)
+    close += difflib.get_close_matches(_short_name(wanted), list(by_lower), n=6, cutoff=0.8)
+    result = []
+    for key in close:
+        if by_lower[key] not in result:
+            result.append(by_lower[key])
+    return result[:3]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -644,12 +804,15 @@ def expected_matches(row, expected):
 def build_row(group, now, policy, days):
     """One VM on one backup server: its facts, findings and status."""
     backups = [s for s in group if s["_kind"] == KIND_BACKUP]
+    copies = [s for s in group if s["_kind"] == KIND_COPY]
     replicas = [s for s in group if s["_kind"] == KIND_REPLICA]
     newest = group[-1]
     named = [s for s in group if s.get("vm_uid")]
     findings = []
-    if backups:
+    if backups or copies:  # a VM that is copied owes a backup of its own (issue 14: a copy is not one)
         findings += evaluate_kind(backups, KIND_BACKUP, now, policy, policy["backup_rpo_hours"])
+    if copies:
+        findings += evaluate_kind(copies, KIND_COPY, now, policy, policy["copy_rpo_hours"])
     if replicas:
         findings += evaluate_kind(replicas, KIND_REPLICA, now, policy, policy["replica_rpo_hours"])
     jobs = []
@@ -668,6 +831,7 @@ def build_row(group, now, policy, days):
         "findings": findings,
         "backup": kind_summary(backups, now, policy["backup_rpo_hours"], policy["accept_warnings"], days),
         "replica": kind_summary(replicas, now, policy["replica_rpo_hours"], policy["accept_warnings"], days),
+        "copy": kind_summary(copies, now, policy["copy_rpo_hours"], policy["accept_warnings"], days),
     }
 
 
@@ -681,12 +845,17 @@ def require_backup(row, policy):
         row["reasons"] = unique_codes(row["findings"])
 
 
-def missing_row(expected, policy):
-    """Row for a CMDB VM that no session mentions at all."""
+def missing_row(expected, policy, candidates=()):
+    """Row for a CMDB VM that no session mentions at all; names close to it are suggested."""
+    hint = ""
+    if candidates:
+        hint = "; did you mean %s? (expected_vm_match=%s)" % (
+            " or ".join('"%s"' % name for name in candidates), policy["expected_vm_match"])
     item = finding(NEVER_BACKED_UP, STATUS_VIOLATION, KIND_BACKUP,
-                   "expected VM has no backup or replica session in the %s-day window%s" % (
+                   "expected VM has no backup or replica session in the %s-day window%s%s" % (
                        _num(policy["lookback_days"]),
-                       (" on backup server %s" % expected["backup_server"]) if expected["backup_server"] else ""))
+                       (" on backup server %s" % expected["backup_server"]) if expected["backup_server"] else "",
+                       hint))
     return {
         "vm_display_name": expected["name"],
         "vm_uid": None,
@@ -699,24 +868,90 @@ def missing_row(expected, policy):
         "findings": [item],
         "backup": None,
         "replica": None,
+        "copy": None,
     }
 
 
 def apply_expected(rows, expected_entries, policy):
     """Mark expected rows and add rows for expected VMs never seen. Excluded VMs stay out."""
+    seen = list(rows)  # the VMs EM reported: the candidates of a 'did you mean'
     for expected in expected_entries:
         if not in_scope(expected["name"], policy["include_vms"], policy["exclude_vms"]):
             continue
         if expected["backup_server"] and not in_scope(expected["backup_server"], policy["include_servers"],
                                                       policy["exclude_servers"]):
             continue
-        matching = [row for row in rows if expected_matches(row, expected)]
+        matching = [row for row in rows if expected_matches(row, expected, policy["expected_vm_match"])]
         if not matching:
-            rows.append(missing_row(expected, policy))
+            rows.append(missing_row(expected, policy, near_misses(expected["name"], seen)))
             continue
         for row in matching:
             row["expected"] = True
             require_backup(row, policy)
+
+
+def _unreadable_label(session):
+    return "%s (creation_time %r)" % (session.get("uid") or "(no uid)", session.get("creation_time"))
+
+
+def _row_key(row):
+    return (server_key(row), str(row["vm_uid"]).lower() if row.get("vm_uid") else _name_key(row.get("vm_display_name")))
+
+
+def apply_unreadable(rows, unreadable, scoped, policy):
+    """Name the task sessions that could not be placed on a time line (issue 13: never a silent drop).
+
+    Returns the global findings. A session with a VM identity but no readable creation time is a
+    finding on that VM's row: a warning when other sessions of the VM were read (the unreadable one
+    may be newer than them), a violation on a row of its own when it is all that was read of the VM.
+    Sessions without any VM identity cannot be attached: one global violation with their count and
+    the first UID. Include/exclude patterns apply (they use names, not times).
+    """
+    global_findings = []
+    anonymous = [s for s in unreadable if not (s.get("vm_uid") or s.get("vm_display_name"))]
+    if anonymous:
+        global_findings.append(finding(
+            UNREADABLE_SESSIONS, STATUS_VIOLATION, None,
+            "%d task session(s) without a readable VM identity could not be judged; first: %s" % (
+                len(anonymous), _unreadable_label(anonymous[0]))))
+    table = uids_by_name(scoped)
+    by_vm = {}
+    for session in unreadable:
+        if not (session.get("vm_uid") or session.get("vm_display_name")) or not session_in_scope(session, policy):
+            continue
+        by_vm.setdefault((server_key(session), vm_key(session, table)), []).append(session)
+    row_by_key = dict((_row_key(row), row) for row in rows)
+    for key, sessions in by_vm.items():
+        row = row_by_key.get(key)
+        text = "%d task session(s) of this VM have no readable creation time; first: %s" % (
+            len(sessions), _unreadable_label(sessions[0]))
+        if row is None:
+            row = unreadable_row(sessions[0])
+            rows.append(row)
+            text += "; nothing else of this VM was read"
+        severity = STATUS_WARNING if row["backup"] or row["replica"] or row["copy"] else STATUS_VIOLATION
+        row["findings"].append(finding(UNREADABLE_SESSIONS, severity, sessions[0]["_kind"], text, sessions[0]))
+        row["status"] = status_of(row["findings"])
+        row["reasons"] = unique_codes(row["findings"])
+    return global_findings
+
+
+def unreadable_row(session):
+    """Row of a VM known only from sessions whose times could not be read."""
+    return {
+        "vm_display_name": session.get("vm_display_name"),
+        "vm_uid": session.get("vm_uid"),
+        "backup_server_name": session.get("backup_server_name"),
+        "backup_server_uid": session.get("backup_server_uid"),
+        "jobs": [session["job_name"]] if session.get("job_name") else [],
+        "expected": False,
+        "status": STATUS_COMPLIANT,
+        "reasons": [],
+        "findings": [],
+        "backup": None,
+        "replica": None,
+        "copy": None,
+    }
 
 
 def server_rows(sessions, vm_rows, now, policy):
@@ -814,14 +1049,20 @@ def read_error_findings(errors):
 
 def finding_text(item):
     """One line a person can read in a job log: 'server / vm: code - message'."""
-    where = " / ".join(str(part) for part in (item.get("backup_server_name"), item.get("vm_display_name"))
-                       if part) or "(all)"
+    parts = (item.get("backup_server_name"), item.get("vm_display_name")
+             or (("job " + str(item.get("job_name"))) if item.get("scope") == "job" else None))
+    where = " / ".join(str(part) for part in parts if part) or "(all)"
     return "%s: %s - %s" % (where, item["code"], item["message"])
 
 
-def flatten(rows, servers, global_findings, severity):
-    """List of findings of one severity with their VM/server, for the violations list."""
+def flatten(rows, servers, global_findings, severity, jobs=()):
+    """List of findings of one severity with their VM/server/job, for the violations list."""
     items = _flatten(rows, servers, global_findings, severity)
+    for job in jobs:
+        for item in job["findings"]:
+            if item["severity"] == severity:
+                items.append(dict(item, scope="job", vm_display_name=None, vm_uid=None,
+                                  backup_server_name=job["backup_server_name"], backup_server_uid=None))
     for item in items:
         item["text"] = finding_text(item)
     return items
@@ -865,14 +1106,24 @@ def build_policy(overrides):
         if value is not None:
             policy[key] = value
     for key in ("backup_rpo_hours", "replica_rpo_hours", "lookback_days", "recent_hours",
-                "max_duration_minutes", "stuck_hours"):
+                "max_duration_minutes", "stuck_hours", "copy_rpo_hours"):
         policy[key] = _non_negative(policy[key], key)
+    policy["failed_job_severity"] = _choice(policy["failed_job_severity"], "failed_job_severity",
+                                            FAILED_JOB_SEVERITIES)
+    policy["expected_vm_match"] = _choice(policy["expected_vm_match"], "expected_vm_match", EXPECTED_VM_MATCHES)
     policy["accept_warnings"] = _as_bool(policy["accept_warnings"], "accept_warnings")
     for key in ("include_vms", "exclude_vms", "include_jobs", "exclude_jobs", "include_servers",
                 "exclude_servers", "known_backup_servers", "read_errors"):
         policy[key] = _as_list(policy[key], key)
     policy["expected_vms"] = normalise_expected(_as_list(policy["expected_vms"], "expected_vms"))
     return policy
+
+
+def _choice(value, name, choices):
+    text = str(value).strip().lower()
+    if text not in choices:
+        raise ComplianceInputError("%s must be one of %s, got %r" % (name, ", ".join(choices), value))
+    return text
 
 
 def _as_bool(value, name):
@@ -929,18 +1180,61 @@ def prepare_job_sessions(job_sessions):
             continue
         item = dict(session)
         item["_created"] = created
+        item["_end"] = _readable_time(session.get("end_time"))
         prepared.append(item)
     return prepared
 
 
-def job_rows(job_sessions, start, policy):
-    """One row per job with sessions in the window: last run, retries, failed runs.
+def job_findings(finished, now, policy):
+    """The verdict's part of a job's runs (issue 22: a failed job session is never silent).
+
+    * ``job_failed`` (severity ``failed_job_severity``, warning by default): the job's newest
+      finished session failed, or ended with Warning while warnings are not accepted, and no later
+      run or retry of the same job has succeeded yet. A job session can fail after all its task
+      sessions succeeded (a merge, synthetic full or transform step), so the VM rows may not show it.
+    * ``recovered_failure`` (warning): a failed run that ended within recent_hours and a later run
+      or retry of the same job succeeded, like the VM rule of that name.
+    A job that failed days ago and succeeded since has no finding. Informational only, with the
+    reason: ``running`` (a run in progress has no outcome yet; stuck and long task sessions are
+    judged per VM) and the retry counts (a retry that succeeded is either recovered_failure or
+    old news).
+    """
+    if not finished:
+        return []
+    accept = policy["accept_warnings"]
+    last = finished[-1]
+    result = last.get("result")
+    if result == RESULT_FAILED or result not in (RESULT_SUCCESS, RESULT_WARNING) \
+            or (result == RESULT_WARNING and not accept):
+        suffix = " (warnings are not accepted)" if result == RESULT_WARNING else ""
+        return [finding(JOB_FAILED, policy["failed_job_severity"], KIND_JOB,
+                        "last run of job %s ended with %s%s" % (last.get("job_name"), result or "no result", suffix),
+                        last, last.get("_end") or last["_created"])]
+    horizon = now - timedelta(hours=policy["recent_hours"])
+    findings = []
+    for index, session in enumerate(finished[:-1]):
+        failed = session.get("result") == RESULT_FAILED or (session.get("result") == RESULT_WARNING and not accept)
+        ended = session.get("_end") or session["_created"]
+        if failed and ended >= horizon:
+            # The newest finished run succeeded (else job_failed above), so a fixer exists.
+            fixer = next(s for s in finished[index + 1:] if s.get("result") == RESULT_SUCCESS
+                         or (accept and s.get("result") == RESULT_WARNING))
+            findings.append(finding(
+                RECOVERED_FAILURE, STATUS_WARNING, KIND_JOB,
+                "job session %s ended with %s, recovered by %s%s" % (
+                    session.get("name") or session.get("uid"), session.get("result"),
+                    "retry " if fixer.get("is_retry") else "", fixer.get("name") or fixer.get("uid")),
+                session, ended))
+    return findings
+
+
+def job_rows(job_sessions, start, policy, now):
+    """One row per job with sessions in the window: last run, retries, failed runs, findings.
 
     A job's chain of runs is its sessions in time order; retries are the sessions EM marks
     ``is_retry``. ``recovered_by_retry`` means the last run is a retry that succeeded after a failed
-    run. Status: violation when the last finished run failed, warning when it ended with a
-    warning (unless warnings are accepted) or succeeded only by a retry, compliant otherwise.
-    Job rows do not change the verdict (that is per VM); they say which job to look at or retry.
+    run. ``failed`` means the newest finished run failed (what the remediation retries). The
+    status is the worst severity of the row's findings (job_findings), which are part of the verdict.
     """
     groups = {}
     for session in job_sessions:
@@ -964,12 +1258,8 @@ def job_rows(job_sessions, start, policy):
                          and last_finished.get("result") in (RESULT_SUCCESS, RESULT_WARNING)
                          and any(s.get("result") == RESULT_FAILED for s in finished[:-1]))
         last_result = last_finished.get("result") if last_finished else None
-        if last_result == RESULT_FAILED:
-            status = STATUS_VIOLATION
-        elif recovered or (last_result == RESULT_WARNING and not policy["accept_warnings"]):
-            status = STATUS_WARNING
-        else:
-            status = STATUS_COMPLIANT
+        findings = job_findings(finished, now, policy)
+        status = status_of(findings)
         rows.append({
             "job_name": last.get("job_name"),
             "job_uid": last.get("job_uid"),
@@ -986,6 +1276,9 @@ def job_rows(job_sessions, start, policy):
             "last_end_time": last_finished.get("end_time") if last_finished else None,
             "last_is_retry": bool(last_finished.get("is_retry")) if last_finished else False,
             "recovered_by_retry": recovered,
+            "failed": any(f["code"] == JOB_FAILED for f in findings),
+            "reasons": unique_codes(findings),
+            "findings": findings,
         })
     return sorted(rows, key=lambda row: (-SEVERITY_RANK[row["status"]], str(row["backup_server_name"] or "").lower(),
                                          str(row["job_name"] or "").lower()))
@@ -998,30 +1291,34 @@ def evaluate(backup_sessions, replica_sessions=None, now=None, job_sessions=None
     start = now_time - timedelta(days=policy["lookback_days"])
     days = window_days(start, now_time)
 
-    backups, ignored_backups = prepare_sessions(backup_sessions, KIND_BACKUP)
-    replicas, ignored_replicas = prepare_sessions(replica_sessions, KIND_REPLICA)
+    unreadable = []
+    backups, ignored_backups = prepare_sessions(backup_sessions, KIND_BACKUP, unreadable)
+    replicas, ignored_replicas = prepare_sessions(replica_sessions, KIND_REPLICA, unreadable)
+    prepared_jobs = prepare_job_sessions(job_sessions)
+    type_unknown = classify_backups(backups, job_type_index(job_sessions))
     read = backups + replicas
     in_window = [s for s in read if s["_created"] >= start]
     scoped = sorted((s for s in in_window if session_in_scope(s, policy)),
                     key=lambda s: (s["_created"], s.get("uid") or ""))
 
     rows = [build_row(group, now_time, policy, days) for group in group_sessions(scoped).values()]
+    unreadable_findings = apply_unreadable(rows, unreadable, scoped, policy)
     apply_expected(rows, policy["expected_vms"], policy)
     rows = sort_rows(rows)
     servers = server_rows(scoped, rows, now_time, policy)
 
-    global_findings = read_error_findings(policy["read_errors"])
+    global_findings = read_error_findings(policy["read_errors"]) + unreadable_findings
     missing = no_data_finding(len(read) + ignored_backups + ignored_replicas, len(in_window), len(scoped),
                               policy["lookback_days"])
     if missing:
         global_findings.append(missing)
     no_data = bool(global_findings)
 
-    jobs = job_rows(prepare_job_sessions(job_sessions), start, policy)
-    violations = flatten(rows, servers, global_findings, STATUS_VIOLATION)
-    warnings = flatten(rows, servers, global_findings, STATUS_WARNING)
+    jobs = job_rows(prepared_jobs, start, policy, now_time)
+    violations = flatten(rows, servers, global_findings, STATUS_VIOLATION, jobs)
+    warnings = flatten(rows, servers, global_findings, STATUS_WARNING, jobs)
     overall = status_of(global_findings + [f for s in servers for f in s["findings"]]
-                        + [f for r in rows for f in r["findings"]])
+                        + [f for r in rows for f in r["findings"]] + [f for j in jobs for f in j["findings"]])
     return {
         "status": overall,
         "compliant": overall != STATUS_VIOLATION,
@@ -1029,8 +1326,10 @@ def evaluate(backup_sessions, replica_sessions=None, now=None, job_sessions=None
         "window": {"start": format_time(start), "end": format_time(now_time),
                    "lookback_days": policy["lookback_days"], "days": days},
         "policy": _public_policy(policy),
-        "summary": _summary(rows, servers, violations, warnings, backups, replicas, in_window, scoped,
-                            ignored_backups + ignored_replicas, no_data, jobs),
+        "summary": dict(_summary(rows, servers, violations, warnings, backups, replicas, in_window, scoped,
+                                 ignored_backups + ignored_replicas, no_data, jobs),
+                        copy_sessions=sum(1 for s in scoped if s["_kind"] == KIND_COPY),
+                        backup_sessions_job_type_unknown=type_unknown),
         "vms": rows,
         "servers": servers,
         "jobs": jobs,
@@ -1065,7 +1364,7 @@ def _summary(rows, servers, violations, warnings, backups, replicas, in_window, 
         "sessions_excluded": len(in_window) - len(scoped),
         "sessions_ignored": ignored,
         "jobs_total": len(jobs),
-        "jobs_failed": sum(1 for job in jobs if job["status"] == STATUS_VIOLATION),
+        "jobs_failed": sum(1 for job in jobs if job["failed"]),
         "jobs_retried": sum(1 for job in jobs if job["retries"]),
     }
 

@@ -25,6 +25,11 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils import (
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMError
 
 
+# The policy options that are one word of a fixed set (validated again by em_compliance.build_policy).
+CHOICES = {"failed_job_severity": em_compliance.FAILED_JOB_SEVERITIES,
+           "expected_vm_match": em_compliance.EXPECTED_VM_MATCHES}
+
+
 class Read(object):
     """One query of the window: what it is for, what it asks, and whether the policy wants it."""
 
@@ -141,6 +146,8 @@ def argument_spec():
             spec[key] = dict(type="bool", default=default)
         elif isinstance(default, float):
             spec[key] = dict(type="float", default=default)
+        elif key in CHOICES:
+            spec[key] = dict(type="str", default=default, choices=list(CHOICES[key]))
         else:
             spec[key] = dict(type="list", elements="raw" if key == "expected_vms" else "str", default=[])
     return spec

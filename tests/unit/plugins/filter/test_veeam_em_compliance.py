@@ -104,20 +104,25 @@ def test_recent_success_is_compliant(session):
     row = only_row(result)
     assert row["status"] == "compliant"
     assert row["reasons"] == []
-    assert row["backup"]["last_success_time"] == "2025-06-05T01:10:00Z"
-    assert row["backup"]["last_success_age_hours"] == 4.83
+    # Issue 22: the age of a backup is the age of its data, counted from the run's start (was the end,
+    # 01:10 and 4.83 h); the end is kept as last_success_end_time.
+    assert row["backup"]["last_success_time"] == "2025-06-05T01:00:00Z"
+    assert row["backup"]["last_success_age_hours"] == 5.0
+    assert row["backup"]["last_success_end_time"] == "2025-06-05T01:10:00Z"
     assert result["compliant"] is True
     assert result["status"] == "compliant"
     assert result["violations"] == []
 
 
+# Issue 22: the RPO boundary is on the start of the run (the data's time), not on its end; these two
+# tests moved their creation times from 05:50 (with the end at the boundary) to the boundary itself.
 def test_point_exactly_at_the_rpo_is_still_compliant(session):
-    item = session(created="2025-06-04T05:50:00Z", end="2025-06-04T06:00:00Z")
+    item = session(created="2025-06-04T06:00:00Z", end="2025-06-04T06:10:00Z")
     assert only_row(evaluate([item], now=NOW))["status"] == "compliant"
 
 
 def test_point_one_second_older_than_the_rpo_violates(session):
-    item = session(created="2025-06-04T05:50:00Z", end="2025-06-04T05:59:59Z")
+    item = session(created="2025-06-04T05:59:59Z", end="2025-06-04T06:10:00Z")
     row = only_row(evaluate([item], now=NOW))
     assert row["status"] == "violation"
     assert row["reasons"] == ["rpo_exceeded"]
@@ -198,7 +203,7 @@ def test_accepted_warning_protects_but_is_reported(session):
     assert row["status"] == "warning"
     assert row["reasons"] == ["last_backup_warning"]
     assert row["findings"][0]["severity"] == "warning"
-    assert row["backup"]["last_success_time"] == "2025-06-05T01:10:00Z"
+    assert row["backup"]["last_success_time"] == "2025-06-05T01:00:00Z"  # issue 22: the start, was the end
     assert result["compliant"] is True
 
 
@@ -332,8 +337,9 @@ def test_sessions_older_than_the_lookback_window_are_ignored(session):
 # --- time zones ----------------------------------------------------------------------------------
 
 def test_offsets_are_normalised_to_utc(session):
-    # 03:00+02:00 is 01:00Z; now given with an offset as well.
-    item = session(created="2025-06-04T08:00:00+02:00", end="2025-06-04T08:10:00+02:00")
+    # 08:10+02:00 is 06:10Z; now given with an offset as well. Issue 22: the RPO counts from the
+    # start (08:10+02:00), so the session was moved 10 min later than it was (it used to be the end).
+    item = session(created="2025-06-04T08:10:00+02:00", end="2025-06-04T08:20:00+02:00")
     row = only_row(evaluate([item], now="2025-06-05T08:10:00+02:00"))
     assert row["status"] == "compliant"  # exactly 24 h
     assert row["backup"]["last_success_time"] == "2025-06-04T06:10:00Z"
@@ -342,7 +348,8 @@ def test_offsets_are_normalised_to_utc(session):
 
 
 def test_fractional_seconds_matter_at_the_boundary(session):
-    item = session(created="2025-06-04T05:50:00Z", end="2025-06-04T06:00:00.5Z")
+    # Issue 22: the boundary is on the creation time (was the end time).
+    item = session(created="2025-06-04T06:00:00.5Z", end="2025-06-04T06:10:00Z")
     assert only_row(evaluate([item], now="2025-06-05T06:00:00.5Z"))["status"] == "compliant"
     assert only_row(evaluate([item], now="2025-06-05T06:00:00.500001Z"))["status"] == "violation"
 

@@ -56,26 +56,37 @@ def test_job_rows_carry_retry_information():
     nightly = jobs["Nightly"]
     assert (nightly["status"], nightly["retries"], nightly["failed_sessions"], nightly["recovered_by_retry"],
             nightly["last_result"], nightly["last_is_retry"]) == ("warning", 1, 1, True, "Success", True)
+    assert nightly["reasons"] == ["recovered_failure"] and nightly["failed"] is False
+    # Issue 22: a job row's status is now its findings' (part of the verdict); a failed last run is
+    # job_failed with failed_job_severity, a warning by default (was an informational "violation").
     broken = jobs["Broken"]
     assert (broken["status"], broken["retries"], broken["failed_sessions"], broken["recovered_by_retry"]) == (
-        "violation", 1, 2, False)
+        "warning", 1, 2, False)
+    assert broken["reasons"] == ["job_failed"] and broken["failed"] is True
     assert jobs["Fine"]["status"] == "compliant" and jobs["Fine"]["sessions"] == 2
     busy = jobs["Busy"]
-    assert busy["running"] is True and busy["last_result"] == "Failed" and busy["status"] == "violation"
+    assert busy["running"] is True and busy["last_result"] == "Failed" and busy["status"] == "warning"
+    assert busy["reasons"] == ["job_failed"] and busy["failed"] is True
     assert busy["last_session_time"] == "2025-06-05T05:00:00Z"
     assert jobs["DR"]["job_type"] == "Replica" and jobs["DR"]["backup_server_name"] == "vbr02"
-    assert [row["status"] for row in result["jobs"]][:2] == ["violation", "violation"]
+    assert jobs["DR"]["status"] == "compliant" and jobs["DR"]["findings"] == []
     summary = result["summary"]
     assert (summary["jobs_total"], summary["jobs_failed"], summary["jobs_retried"]) == (5, 2, 2)
 
 
-def test_job_rows_never_change_the_verdict():
+def test_failed_jobs_are_part_of_the_verdict():
+    # Issue 22 reverses the old test "job rows never change the verdict": a failed job is never silent.
     with_jobs = evaluate([task()], now=NOW, job_sessions=SESSIONS)
     without = evaluate([task()], now=NOW)
-    assert with_jobs["status"] == without["status"] == "compliant"
-    assert with_jobs["vms"] == without["vms"] and with_jobs["violations"] == without["violations"]
-    assert without["jobs"] == [] and without["summary"]["jobs_total"] == 0
-    assert to_junit(with_jobs) == to_junit(without)  # JUnit counts stay VMs + servers + 1
+    assert without["status"] == "compliant" and without["jobs"] == [] and without["summary"]["jobs_total"] == 0
+    assert with_jobs["status"] == "warning" and with_jobs["compliant"] is True
+    assert with_jobs["vms"] == without["vms"]
+    assert sorted((w["code"], w["job_name"], w["scope"]) for w in with_jobs["warnings"]) == [
+        ("job_failed", "Broken", "job"), ("job_failed", "Busy", "job"), ("recovered_failure", "Nightly", "job")]
+    strict = evaluate([task()], now=NOW, job_sessions=SESSIONS, failed_job_severity="violation")
+    assert strict["status"] == "violation" and strict["compliant"] is False
+    assert sorted(v["job_name"] for v in strict["violations"]) == ["Broken", "Busy"]
+    assert strict["summary"]["violations_total"] == 2
 
 
 def test_warnings_not_accepted_and_scope_apply_to_jobs():
