@@ -33,6 +33,7 @@ _XML_INVALID = re.compile(u"[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U0001
 
 GLOBAL_SUITE = "veeam_em_compliance"
 SERVER_SUITE = "backup servers"
+JOB_SUITE = "jobs"
 
 
 def xml_text(value):
@@ -89,9 +90,11 @@ def _suite(parent, name, cases, timestamp):
 def junit_cases(result):
     """(suite name, [(classname, case name, findings)]) in report order.
 
-    One global case (data present), one case per backup server (reporting), and one case per
-    VM grouped in a suite per backup server, so CI counts equal the JSON summary:
-    tests = vms_total + servers_total + 1, failures = vms_violation + servers_silent + no_data.
+    One global case (data present), one case per backup server (reporting), one case per job with
+    job sessions in the window (its last run; issue 22: a failed job is never silent), and one
+    case per VM grouped in a suite per backup server, so CI counts equal the JSON summary:
+    tests = vms_total + servers_total + jobs_total + 1,
+    failures = vms_violation + servers_silent + jobs with a violation + no_data.
     """
     global_findings = [v for v in result.get("violations", []) if v.get("scope") == "global"]
     global_findings += [w for w in result.get("warnings", []) if w.get("scope") == "global"]
@@ -99,6 +102,11 @@ def junit_cases(result):
     suites.append((SERVER_SUITE, [
         (SERVER_SUITE, _server_label(server.get("backup_server_name")), server.get("findings", []))
         for server in result.get("servers", [])]))
+    if result.get("jobs"):
+        suites.append((JOB_SUITE, [
+            (JOB_SUITE, "%s / %s" % (_server_label(job.get("backup_server_name")), job.get("job_name") or "(unnamed job)"),
+             job.get("findings", []))
+            for job in result["jobs"]]))
     per_server = {}
     for row in result["vms"]:
         label = _server_label(row.get("backup_server_name"))
@@ -206,7 +214,7 @@ def _grid(result):
     headers = ["status", "backup server", "VM", "kind"] + [d[5:] for d in days]
     rows = []
     for row in result["vms"]:
-        for kind in ("backup", "replica"):
+        for kind in ("backup", "copy", "replica"):
             block = row.get(kind)
             if block is None and not (kind == "backup" and row.get("replica") is None):
                 continue
@@ -260,6 +268,7 @@ def _job_rows(result):
             note.append("last run was a retry")
         rows.append([
             _status_td(job["status"]), _td(job.get("backup_server_name") or ""), _td(job.get("job_name") or ""),
+            _td(", ".join(job.get("reasons", []))),
             _td(job.get("job_type") or ""), _td(job.get("last_session_time") or ""),
             _td(job.get("last_result") or ""), _td(job.get("sessions"), "num"), _td(job.get("retries"), "num"),
             _td(job.get("failed_sessions"), "num"), _td(", ".join(note)),
@@ -274,7 +283,7 @@ def _jobs_section(result):
     title = u"<h2>Jobs (%d)</h2>" % len(result["jobs"])
     if not result["jobs"]:
         return title + u"<p>No job sessions were read.</p>"
-    return title + _table(["status", "backup server", "job", "type", "last run", "last result", "runs", "retries",
+    return title + _table(["status", "backup server", "job", "reasons", "type", "last run", "last result", "runs", "retries",
                            "failed runs", "note"], _job_rows(result))
 
 

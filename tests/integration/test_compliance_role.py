@@ -150,9 +150,13 @@ def assert_junit_matches(result, junit):
     summary = result["summary"]
     cases = junit.findall(".//testcase")
     failed = [case for case in cases if case.find("failure") is not None]
-    assert len(cases) == int(junit.get("tests")) == summary["vms_total"] + summary["servers_total"] + 1
+    # Issue 22: one case per job as well (a failed job is never silent); a job fails its case when its
+    # job_failed is a violation (failed_job_severity).
+    jobs_violation = sum(1 for job in result["jobs"] if job["status"] == "violation")
+    assert len(cases) == int(junit.get("tests")) == (
+        summary["vms_total"] + summary["servers_total"] + summary["jobs_total"] + 1)
     assert len(failed) == int(junit.get("failures")) == (
-        summary["vms_violation"] + summary["servers_silent"] + int(summary["no_data"]))
+        summary["vms_violation"] + summary["servers_silent"] + jobs_violation + int(summary["no_data"]))
 
 
 def assert_html_names_violations(result, page):
