@@ -975,8 +975,9 @@ def server_rows(sessions, vm_rows, now, policy):
         })
         entry["sessions"] += 1
         entry["backup_server_name"] = session.get("backup_server_name") or entry["backup_server_name"]
-        if entry["_last"] is None or session["_created"] > entry["_last"]:
-            entry["_last"] = session["_created"]
+        seen = point_time(session)  # a finished session's end is the server's latest sign of life
+        if entry["_last"] is None or seen > entry["_last"]:
+            entry["_last"] = seen
     for known in policy["known_backup_servers"]:
         if not in_scope(known, policy["include_servers"], policy["exclude_servers"]):
             continue

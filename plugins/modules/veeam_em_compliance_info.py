@@ -48,7 +48,9 @@ options:
   check_jobs:
     description:
       - Read backup (and replica) job sessions for the per-job rows of RV(compliance.jobs) (last run, result,
-        retries). They do not change any verdict.
+        retries, C(job_failed) findings, which are part of the verdict) and for the job type of every backup
+        task session (O(copy_rpo_hours)). With V(false) failed jobs are not seen and every task session
+        counts as a backup (C(summary.backup_sessions_job_type_unknown)).
     type: bool
     default: true
   known_servers_from_em:
@@ -86,7 +88,7 @@ options:
   report_formats:
     description:
       - Reports to render from the full evaluation and return as text in RV(reports) - V(json) (the whole
-        evaluation), V(junit) (one test case per VM) and V(html) (a self-contained page, violations first,
+        evaluation), V(junit) (one test case per VM, backup server and job) and V(html) (a self-contained page, violations first,
         with the VM x day grid); the same documents as the C(to_nice_json),
         P(backupops.veeam_em.veeam_em_compliance_junit#filter) and P(backupops.veeam_em.veeam_em_compliance_html#filter)
         filters make.
@@ -192,10 +194,14 @@ compliance:
       elements: dict
       sample: [{"backup_server_name": "vbr01.example.com", "status": "compliant", "vms": 150}]
     jobs:
-      description: One row per job with job sessions in the window, failed first (empty when O(check_jobs=false)).
+      description:
+        - One row per job with job sessions in the window, failed first (empty when O(check_jobs=false)).
+        - C(status) is the worst severity of its C(findings) (C(job_failed) with O(failed_job_severity),
+          C(recovered_failure)); C(failed) is true when the newest finished run failed and was not made good.
       type: list
       elements: dict
-      sample: [{"job_name": "Backup SQL", "status": "violation", "last_result": "Failed", "retries": 1}]
+      sample: [{"job_name": "Backup SQL", "status": "warning", "reasons": ["job_failed"], "failed": true,
+                "last_result": "Failed", "retries": 1}]
     violations:
       description: Every violation, flattened, each with a readable C(text).
       type: list

@@ -67,7 +67,8 @@ def fleet_emulator():
 def failed_jobs(report_dir):
     with open(str(report_dir / "compliance.json"), encoding="utf-8") as handle:
         result = json.load(handle)
-    return [job for job in result["jobs"] if job["status"] == "violation" and not job["running"]]
+    # Issue 22: a job row's status follows failed_job_severity now; ``failed`` is what the remediation retries.
+    return [job for job in result["jobs"] if job["failed"] and not job["running"]]
 
 
 def test_retry_failed_jobs_remediation(fleet_emulator, tmp_path):
