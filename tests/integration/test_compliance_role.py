@@ -203,7 +203,9 @@ def test_every_rule_against_the_emulator(rules_emulator, tmp_path):
     assert summary["backup_sessions"] == 16 and summary["replica_sessions"] == 2
     ok01 = [row for row in result["vms"] if row["vm_display_name"] == "ok01"][0]
     assert ok01["expected"] is True and ok01["vm_uid"] == "urn:VMware:Vm:vc-a.vm-1"
-    assert ok01["replica"]["last_success_time"] == "2025-06-05T02:10:00Z"
+    # Issue 22: the time of the data (the run's start), no longer the end (02:10).
+    assert ok01["replica"]["last_success_time"] == "2025-06-05T02:00:00Z"
+    assert ok01["replica"]["last_success_end_time"] == "2025-06-05T02:10:00Z"
 
     assert_junit_matches(result, junit)
     assert_html_names_violations(result, page)
