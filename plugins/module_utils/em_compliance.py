@@ -1195,7 +1195,9 @@ def job_findings(finished, now, policy):
       sessions succeeded (a merge, synthetic full or transform step), so the VM rows may not show it.
     * ``recovered_failure`` (warning): a failed run that ended within recent_hours and a later run
       or retry of the same job succeeded, like the VM rule of that name.
-    A job that failed days ago and succeeded since has no finding. Informational only, with the
+    A job that failed days ago and succeeded since has no finding, nor has a newest run that ended
+    with Warning while warnings are accepted (the VMs' Warning results are findings per VM; the
+    job's own Warning then means "usable points", as accept_warnings says). Informational only, with the
     reason: ``running`` (a run in progress has no outcome yet; stuck and long task sessions are
     judged per VM) and the retry counts (a retry that succeeded is either recovered_failure or
     old news).

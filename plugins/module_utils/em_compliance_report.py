@@ -56,6 +56,10 @@ def _vm_label(row):
     return row.get("vm_display_name") or row.get("vm_uid") or "(unnamed VM)"
 
 
+def _job_label(job):
+    return "%s / %s" % (_server_label(job.get("backup_server_name")), job.get("job_name") or "(unnamed job)")
+
+
 def _findings_text(findings):
     return "\n".join("[%s] %s: %s" % (f["severity"], f["code"], f["message"]) for f in findings)
 
@@ -103,10 +107,7 @@ def junit_cases(result):
         (SERVER_SUITE, _server_label(server.get("backup_server_name")), server.get("findings", []))
         for server in result.get("servers", [])]))
     if result.get("jobs"):
-        suites.append((JOB_SUITE, [
-            (JOB_SUITE, "%s / %s" % (_server_label(job.get("backup_server_name")), job.get("job_name") or "(unnamed job)"),
-             job.get("findings", []))
-            for job in result["jobs"]]))
+        suites.append((JOB_SUITE, [(JOB_SUITE, _job_label(job), job.get("findings", [])) for job in result["jobs"]]))
     per_server = {}
     for row in result["vms"]:
         label = _server_label(row.get("backup_server_name"))
@@ -283,8 +284,8 @@ def _jobs_section(result):
     title = u"<h2>Jobs (%d)</h2>" % len(result["jobs"])
     if not result["jobs"]:
         return title + u"<p>No job sessions were read.</p>"
-    return title + _table(["status", "backup server", "job", "reasons", "type", "last run", "last result", "runs", "retries",
-                           "failed runs", "note"], _job_rows(result))
+    return title + _table(["status", "backup server", "job", "reasons", "type", "last run", "last result", "runs",
+                           "retries", "failed runs", "note"], _job_rows(result))
 
 
 def to_html(result, title="Veeam backup compliance"):
