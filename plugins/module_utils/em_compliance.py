@@ -53,7 +53,7 @@ SEVERITY_RANK = {STATUS_COMPLIANT: 0, STATUS_WARNING: 1, STATUS_VIOLATION: 2}
 
 KIND_BACKUP = "backup"
 KIND_REPLICA = "replica"
-# Task sessions of backup-copy runs: their own time line, never the backup's (see job_kind).
+# Task sessions of backup-copy runs: their own time line, never the backup's (see classify_backups).
 KIND_COPY = "copy"
 KIND_JOB = "job"
 
@@ -61,8 +61,10 @@ KIND_JOB = "job"
 # source [DOC: the JobType enum; INF: which of them read the source]. Every other job type of a backup
 # task session (BackupCopy, ImmediateBackupCopy, ImmediateBackupCopyWorker, AgentManagement and any
 # type this collection does not know) copies or manages existing points: it goes to the copy time line
-# and can neither satisfy the backup RPO nor "recover" a failed backup. An unknown type is put there
-# too, because counting a copy as a fresh backup is a false pass while the reverse is a visible alarm.
+# and can neither satisfy the backup RPO nor "recover" a failed backup. A type EM sends that is not in
+# this list is put there too, because counting a copy as a fresh backup is a false pass while the reverse
+# is a visible alarm. (A session whose job type could not be found at all is another case: see
+# classify_backups.)
 SOURCE_BACKUP_JOB_TYPES = ("backup", "agentbackup", "nasbackup")
 
 # Reason codes.  Severity is fixed per code except the *_warning codes, whose severity follows
@@ -1279,7 +1281,9 @@ def job_rows(job_sessions, start, policy, now):
             "last_end_time": last_finished.get("end_time") if last_finished else None,
             "last_is_retry": bool(last_finished.get("is_retry")) if last_finished else False,
             "recovered_by_retry": recovered,
-            "failed": any(f["code"] == JOB_FAILED for f in findings),
+            # What the retry remediation picks: the newest finished run failed (not a refused Warning,
+            # which veeam_em_job would not retry).
+            "failed": any(f["code"] == JOB_FAILED for f in findings) and last_result != RESULT_WARNING,
             "reasons": unique_codes(findings),
             "findings": findings,
         })
