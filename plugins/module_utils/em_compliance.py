@@ -1165,8 +1165,22 @@ def _job_key(session):
     return "name:%s|%s" % (str(session.get("backup_server_name") or "").lower(), str(session.get("job_name") or "").lower())
 
 
+def unreadable_job_sessions_finding(job_sessions):
+    """Job sessions without a readable creation time cannot be placed in a job's chain of runs: a
+    warning naming their count and the first UID, never a silent drop (such a run may be a failure)."""
+    bad = [item for item in job_sessions or [] if not (isinstance(item, dict) and _readable_time(
+        item.get("creation_time")) is not None)]
+    if not bad:
+        return []
+    first = next((item.get("uid") for item in bad if isinstance(item, dict) and item.get("uid")), None)
+    return [finding(UNREADABLE_SESSIONS, STATUS_WARNING, KIND_JOB,
+                    "%d job session(s) without a readable creation time were not judged; first: %s" % (
+                        len(bad), first or "(no uid)"))]
+
+
 def prepare_job_sessions(job_sessions):
-    """Job sessions (veeam_em_*_job_session_info items) with a parsed creation time; bad ones dropped."""
+    """Job sessions (veeam_em_*_job_session_info items) with a parsed creation time; the others are
+    named by unreadable_job_sessions_finding."""
     if job_sessions is None:
         return []
     if not isinstance(job_sessions, (list, tuple)):
@@ -1314,12 +1328,14 @@ def evaluate(backup_sessions, replica_sessions=None, now=None, job_sessions=None
     rows = sort_rows(rows)
     servers = server_rows(scoped, rows, now_time, policy)
 
-    global_findings = read_error_findings(policy["read_errors"]) + unreadable_findings
+    global_findings = read_error_findings(policy["read_errors"])
     missing = no_data_finding(len(read) + ignored_backups + ignored_replicas, len(in_window), len(scoped),
                               policy["lookback_days"])
     if missing:
         global_findings.append(missing)
     no_data = bool(global_findings)
+    # Named, not counted only (issue 13); they are not "no data": what was readable is judged.
+    global_findings += unreadable_findings + unreadable_job_sessions_finding(job_sessions)
 
     jobs = job_rows(prepared_jobs, start, policy, now_time)
     violations = flatten(rows, servers, global_findings, STATUS_VIOLATION, jobs)

@@ -159,3 +159,21 @@ def test_excluded_vms_unreadable_sessions_stay_out(session):
     bad = session(vm="lab01", created="garbage", end=None, result="Failed")
     result = evaluate([good, bad], now=NOW, exclude_vms=["lab*"])
     assert result["status"] == "compliant" and [r["vm_display_name"] for r in result["vms"]] == ["vm01"]
+
+
+def test_unreadable_sessions_are_not_no_data(session):
+    good = session(vm="vm01", created=at(4))
+    result = evaluate([good, session(vm=None, created=at(3))], now=NOW)
+    assert result["summary"]["no_data"] is False
+    assert [v["code"] for v in result["violations"]] == ["unreadable_sessions"]
+
+
+def test_job_sessions_without_a_readable_creation_time_are_named(session):
+    bad = {"uid": "urn:veeam:BackupJobSession:bad1", "job_name": "Nightly", "creation_time": "garbage",
+           "result": "Failed", "state": "Stopped"}
+    result = evaluate([session(vm="vm01", created=at(4))], now=NOW, job_sessions=[bad, None])
+    found = [w for w in result["warnings"] if w["code"] == "unreadable_sessions"]
+    assert len(found) == 1 and found[0]["scope"] == "global"
+    assert found[0]["message"] == ("2 job session(s) without a readable creation time were not judged; "
+                                   "first: urn:veeam:BackupJobSession:bad1")
+    assert result["status"] == "warning" and result["summary"]["no_data"] is False
