@@ -4,7 +4,7 @@ import itertools
 import pytest
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance import evaluate
-from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance_report import to_html, to_junit
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance_report import to_html
 
 NOW = "2025-06-05T06:00:00Z"
 _COUNTER = itertools.count(1)
