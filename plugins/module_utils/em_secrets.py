@@ -39,10 +39,11 @@ _SINKS = []
 
 def _encodings(value):
     """The forms ``value`` can take in a URL, a JSON or XML body, or a header."""
+    text_escaped = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")  # XML/HTML text
     forms = {value, quote(value, safe=""), quote_plus(value, safe=""), quote(value, safe="/:@"),
-             json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1],
-             value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;"),
-             value.replace("/", "\\/")}
+             json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1], text_escaped,
+             text_escaped.replace('"', "&quot;"), text_escaped.replace('"', "&quot;").replace("'", "&#x27;"),
+             text_escaped.replace('"', "&quot;").replace("'", "&apos;"), value.replace("/", "\\/")}
     return forms
 
 
@@ -74,7 +75,11 @@ def register(value):
 
 
 def register_credentials(username, password):
-    """The password and ``base64(user:password)`` (the Basic header value); returns the header."""
+    """The password and ``base64(user:password)`` (the Basic header value); returns the header.
+
+    UTF-8 credentials (em-api-facts.md 1.2): requests' own ``auth=(user, password)`` encodes text
+    as Latin-1 and raises UnicodeEncodeError (a traceback, not a module failure) for other characters.
+    """
     register(password)
     raw = u"%s:%s" % (username, password)
     basic = _base64(raw)
