@@ -516,6 +516,7 @@ class EMClient:
             self.requests_sent += 1
         self.http.cookies.clear()
         timeout = self._request_timeout(describe)
+        response = None
         try:
             response = self.http.request(
                 method, url, headers=headers, data=b"" if logon else None,
@@ -536,6 +537,10 @@ class EMClient:
                                    request=describe,
                                    hint="set ca_path to the CA bundle that signed EM's certificate "
                                         "(EM's default certificate is self-signed), or validate_certs: false")
+        except requests.exceptions.ContentDecodingError as exc:
+            encoding = response.headers.get("Content-Encoding") if response is not None else None
+            raise EMResponseError("the response body cannot be decompressed (Content-Encoding %s): %s"
+                                  % (encoding, _short(exc)), request=describe)
         except requests.exceptions.Timeout:
             self._remaining(describe)  # the deadline, not the per-read timeout, if that is what ran out
             raise EMTransportError("no answer from %s within %s seconds" % (self.base, timeout),
