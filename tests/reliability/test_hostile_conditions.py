@@ -263,12 +263,14 @@ def test_playbook_http_ca_path_and_ambient_identity(tmp_path, ledger):
         for name in ("http-allowed", "http-allowed-from-env"):
             assert not results[name].get("failed"), results[name].get("msg")
             assert len(results[name]["backup_task_sessions"]) == 5
-            assert any("allow_http is true" in w and "unencrypted" in w for w in results[name]["warnings"])
         missing = results["missing-ca_path"]
         assert missing.get("failed") and "option ca_path: '/nonexistent/em-ca.pem' does not exist" in missing["msg"]
         mixed = results["env-session-vs-task-credentials"]
         assert not mixed.get("failed"), mixed.get("msg")
-        assert any("VEEAM_EM_SESSION_ID from the environment is ignored" in w for w in mixed["warnings"])
+        # warnings are printed, not registered, in a loop (ansible-core 2.19); a repeated one is shown once
+        assert "[WARNING]: allow_http is true and server is %s: the password" % plain.base_url in run.output
+        assert "cross the network unencrypted" in run.output
+        assert "[WARNING]: VEEAM_EM_SESSION_ID from the environment is ignored" in run.output
         alone = results["env-session-alone"]  # no credentials in the task: the environment's session is used
         assert alone.get("failed") and "HTTP 401" in alone["msg"] and "session_id is no longer valid" in alone["msg"]
         assert plain.created == 2 and tls_em.created == 1  # only the allowed runs and the task credentials logged on
@@ -338,7 +340,17 @@ def test_sigterm_to_the_module_logs_off(tmp_path, ledger):
 # ---- 10. decompression bombs: bounded by urllib3 >= 2.6.3 -------------------------------------------
 
 PROBE = r"""
-import json, resource, sys, time
+import json, sys, time
+
+
+def peak_kb():
+    # VmHWM: this process image's peak RSS (ru_maxrss would carry the forking parent's peak across exec)
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+
+
 sys.path[:0] = sys.argv[2].split("|")
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_client import ConnectionOptions, EMClient
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMError
@@ -346,7 +358,7 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils.em_resources im
 settings = json.loads(sys.argv[1])
 max_body = settings.pop("max_body")
 media = settings.pop("media", "json")
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = peak_kb()
 started = time.monotonic()
 outcome = {}
 try:
@@ -356,7 +368,7 @@ try:
 except EMError as error:
     outcome["error"] = str(error)
 outcome["seconds"] = time.monotonic() - started
-outcome["peak_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+outcome["peak_kb"] = peak_kb()
 outcome["baseline_kb"] = before
 print(json.dumps(outcome))
 """
