@@ -79,6 +79,7 @@ class StandIn:
         self.user_name = user_name or "EM\\%s" % username
         self.hooks = {"logon": logon, "logoff": logoff, "query": query or default_query}
         self.sessions = {}  # SessionId -> token, open ones
+        self.all_sessions = {}  # SessionId -> token, every one ever issued
         self.created = 0
         self.deletes = []  # SessionIds a DELETE arrived for
         self.requests = []  # (method, path, headers) of every request
@@ -135,6 +136,7 @@ class StandIn:
         token = base64.b64encode(session_id.encode("ascii")).decode("ascii")  # em-api-facts.md 1.2
         with self.lock:
             self.sessions[session_id] = token
+            self.all_sessions[session_id] = token
             self.created += 1
         return session_id, token
 
