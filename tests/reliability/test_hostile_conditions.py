@@ -475,3 +475,26 @@ def test_logon_body_that_trickles_keeps_the_token_and_logs_off(ledger):
         ledger("logon body trickles past the deadline", "token kept from the header, session logged off",
                "failed_cleanly")
         assert closed(em)
+
+
+def test_task_timeout_leaves_the_module_to_log_off_by_itself(tmp_path, ledger):
+    """What a task's ``timeout:`` does to a module (ansible-core 2.19, connection local): the task fails at once,
+    but the module process is not signalled; it runs on, unobserved, and logs off when its own limits end
+    (here the 5 s read timeout; in general ``deadline``). docs/reliability.md § Ansible's timeout and async."""
+    def stall_then_fail(standin, request):
+        time.sleep(8)
+        return error_reply(503, "late")
+
+    playbook = [{"name": "task timeout", "hosts": "localhost", "gather_facts": False, "tasks": [
+        {"name": "slow EM", "backupops.veeam_em.veeam_em_backup_task_session_info": {"timeout": 5, "retries": 0},
+         "timeout": 2, "ignore_errors": True, "register": "slow"},
+        {"name": "write", "ansible.builtin.copy": {"dest": "{{ out }}", "content": "{{ slow | to_json }}"}}]}]
+    path = tmp_path / "task_timeout.yml"
+    path.write_text(json.dumps(playbook), encoding="utf-8")
+    with StandIn(query=stall_then_fail) as em:
+        run = run_playbook(em, tmp_path, "task_timeout", playbook_path=str(path))
+        assert run.results is not None, run.proc.stdout[-3000:]
+        ledger("task `timeout: 2` while EM stalls", "task fails; the module is not killed and logs off by itself",
+               "failed_cleanly")
+        assert run.results["failed"] and "Timed out after 2 second" in run.results["msg"]
+        assert closed(em) and len(em.deletes) == 1
