@@ -24,7 +24,6 @@ MAX_DEPTH = 64  # ~8x the deepest EM document
 BOM = b"\xef\xbb\xbf"
 
 _JSON_ESCAPE_RE = re.compile(br"\\.", re.DOTALL)
-_JSON_STRING_RE = re.compile(br'"[^"]*"')
 _XML_MARKUP_RE = re.compile(br"<!--.*?-->|<\?.*?\?>|<!\[CDATA\[.*?\]\]>|<![^>]*>", re.DOTALL)
 _XML_EMPTY_TAG_RE = re.compile(br"<[^<>]*/>")
 
@@ -72,6 +71,7 @@ def _skeleton(body):
         text = text.replace(b"</", _CLOSE).translate(None, _XML_DELETE)
         return text.replace(b"<", _OPEN)
     if start.startswith((b"{", b"[")):
-        text = _JSON_STRING_RE.sub(b"", _JSON_ESCAPE_RE.sub(b"", body) if b"\\" in body else body)
-        return text.translate(_JSON_TABLE, _JSON_DELETE)
+        text = _JSON_ESCAPE_RE.sub(b"", body) if b"\\" in body else body
+        # Without escapes, quotes alternate open/close: every other piece between them is a string.
+        return b"".join(text.split(b'"')[0::2]).translate(_JSON_TABLE, _JSON_DELETE)
     return None

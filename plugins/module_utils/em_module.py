@@ -330,11 +330,18 @@ def _write_items(stream, items, no_log_values):
 
 
 def _any_of(values):
-    """A search function for any of ``values`` (case-insensitive, as em_secrets.scrub), or None."""
-    values = sorted((str(value) for value in values or () if value), key=len, reverse=True)
-    if not values:
+    """A test for any of ``values`` in a text (case-insensitive, as em_secrets.scrub), or None.
+
+    Substring tests, not one regex alternation: ``in`` is a C memory search (11 MB x 20 values in
+    about 0.1 s), an alternation of 20 literals with IGNORECASE took 3 s on the same text."""
+    lowered = sorted(set(str(value).lower() for value in values or () if value))
+    if not lowered:
         return None
-    return re.compile("|".join(re.escape(value) for value in values), re.IGNORECASE).search
+
+    def found(text):
+        text = text.lower()
+        return any(value in text for value in lowered)
+    return found
 
 
 def _encode_batch(batch, encode, found, no_log_values):
