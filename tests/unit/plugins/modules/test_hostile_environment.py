@@ -12,9 +12,18 @@ from unit.plugins.modules.module_runner import CONNECTION, install_fake, run_mod
 ENV_TOKEN = "ZW52aXJvbm1lbnQtc2Vzc2lvbi10b2tlbi14eXo="
 
 
-def warnings_of(result):
-    """The warnings as text (ansible-core 2.19 returns them as structured summaries)."""
-    return json.dumps(result.get("warnings", []))
+@pytest.fixture
+def warned(monkeypatch):
+    """ansible-core keeps warnings once per process (deduplicated): record the calls instead
+    (as test_task_session_info.record_warnings does)."""
+    from ansible.module_utils.basic import AnsibleModule
+    calls = []
+    monkeypatch.setattr(AnsibleModule, "warn", lambda self, message, **kwargs: calls.append(message))
+    return calls
+
+
+def warnings_of(calls):
+    return json.dumps(calls)
 
 
 @pytest.fixture
@@ -31,11 +40,11 @@ def test_http_is_refused_before_any_request(fake, capsys):
     assert "allow_http" in result["msg"] and fake.calls == []
 
 
-def test_http_with_allow_http_works_and_warns(fake, capsys):
+def test_http_with_allow_http_works_and_warns(fake, capsys, warned):
     result = run_module(veeam_em_backup_task_session_info,
                         dict(CONNECTION, server="http://em.example.com", allow_http=True), capsys)
     assert not result.get("failed") and len(result["backup_task_sessions"]) == 3
-    assert "allow_http is true" in warnings_of(result) and "unencrypted" in warnings_of(result)
+    assert "allow_http is true" in warnings_of(warned) and "unencrypted" in warnings_of(warned)
 
 
 @pytest.mark.parametrize("deadline", [0, -5])
@@ -60,11 +69,11 @@ def test_missing_ca_path_is_named(fake, capsys, tmp_path):
     assert fake.calls == []
 
 
-def test_task_credentials_beat_the_environment_session(fake, capsys, monkeypatch):
+def test_task_credentials_beat_the_environment_session(fake, capsys, monkeypatch, warned):
     monkeypatch.setenv("VEEAM_EM_SESSION_ID", ENV_TOKEN)
     result = run_module(veeam_em_backup_task_session_info, dict(CONNECTION), capsys)
     assert not result.get("failed")
-    assert "VEEAM_EM_SESSION_ID from the environment is ignored" in warnings_of(result)
+    assert "VEEAM_EM_SESSION_ID from the environment is ignored" in warnings_of(warned)
     assert fake.calls[0].method == "POST"  # logged on with the task's account
     assert all(call.headers.get("X-RestSvcSessionId") != ENV_TOKEN for call in fake.calls)
 
@@ -76,10 +85,10 @@ def test_environment_session_is_used_without_task_credentials(fake, capsys, monk
     assert all(call.method == "GET" for call in fake.calls)
 
 
-def test_a_session_id_in_the_task_still_wins(fake, capsys, monkeypatch):
+def test_a_session_id_in_the_task_still_wins(fake, capsys, monkeypatch, warned):
     monkeypatch.setenv("VEEAM_EM_SESSION_ID", ENV_TOKEN)
     result = run_module(veeam_em_backup_task_session_info, dict(CONNECTION, session_id=TOKEN), capsys)
-    assert not result.get("failed") and "VEEAM_EM_SESSION_ID" not in warnings_of(result)
+    assert not result.get("failed") and "VEEAM_EM_SESSION_ID" not in warnings_of(warned)
     assert all(call.headers.get("X-RestSvcSessionId") == TOKEN for call in fake.calls)
 
 
