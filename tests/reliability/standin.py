@@ -48,8 +48,8 @@ class Request:
 
 
 def json_reply(document, status=200, headers=None, **kwargs):
-    return Reply(status, json.dumps(document).encode("utf-8"), dict({"Content-Type": "application/json"},
-                                                                   **(headers or {})), **kwargs)
+    all_headers = dict({"Content-Type": "application/json"}, **(headers or {}))
+    return Reply(status, json.dumps(document).encode("utf-8"), all_headers, **kwargs)
 
 
 def error_reply(status, message):

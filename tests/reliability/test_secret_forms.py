@@ -20,7 +20,7 @@ import json
 from urllib.parse import quote, quote_plus, unquote
 
 from reliability.standin import Reply, StandIn, error_reply, json_reply
-from reliability.support import USERNAME, assert_no_traceback, run_playbook, secret_hits
+from reliability.support import assert_no_traceback, run_playbook, secret_hits
 from unit.plugins.module_utils.em_fake import paging_info, query_result_json, synthetic_task_session
 
 WRONG_PASSWORD = u"Wr0ng-\u0394&x=\"1\"/+"
@@ -92,8 +92,8 @@ def hostile_em(echo):
         if page_size == 3:
             return error_reply(500, echo.text("query error", token))
         if page_size == 4:
-            return Reply(302, b"", {"Location": "https://elsewhere.example/?%s" % echo.text("redirect", token,
-                                                                                          header=True)})
+            location = "https://elsewhere.example/?%s" % echo.text("redirect", token, header=True)
+            return Reply(302, b"", {"Location": location})
         items = []
         if kind in ("BackupTaskSession", "ReplicaTaskSession"):
             for index in range(3):
@@ -182,9 +182,10 @@ def test_every_secret_form_planted_everywhere_is_found_nowhere(em, tmp_path, led
         results = run.results
         # the plants did reach every channel they aim at (else this test would prove nothing)
         assert len(results["items"]["backup_task_sessions"]) == 3 and "********" in json.dumps(results["items"])
-        assert results["error"]["failed"] and "HTTP 500" in results["error"]["msg"] and "********" in results["error"]["msg"]
+        error, wrong = results["error"], results["wrong"]
+        assert error["failed"] and "HTTP 500" in error["msg"] and "********" in error["msg"]
         assert results["redirect"]["failed"] and "redirect" in results["redirect"]["msg"]
-        assert results["wrong"]["failed"] and "HTTP 401" in results["wrong"]["msg"] and "********" in results["wrong"]["msg"]
+        assert wrong["failed"] and "HTTP 401" in wrong["msg"] and "********" in wrong["msg"]
         assert results["logoff"]["failed"] and "HTTP 500" in results["logoff"]["msg"]
         assert "logoff of the EM session failed" in run.output
         assert set(reports) == {"compliance.html", "compliance.json", "compliance.junit"}
