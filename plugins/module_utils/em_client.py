@@ -750,7 +750,7 @@ def _chunks(response):
     (urllib3's ``read1``), so that a body trickling one byte at a time still reaches the deadline
     check; urllib3's errors become requests' (as ``iter_content`` does) for the callers."""
     raw = response.raw
-    if urllib3 is None or not isinstance(raw, urllib3.response.BaseHTTPResponse) or not hasattr(raw, "read1"):
+    if not (hasattr(raw, "read1") and hasattr(raw, "decode_content")):  # urllib3 >= 2.3 responses only
         # a test double (BytesIO) or an urllib3 without read1: the plain iterator
         for chunk in response.iter_content(READ_CHUNK):
             yield chunk
