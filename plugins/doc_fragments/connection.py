@@ -66,7 +66,7 @@ options:
       - The default, 30 minutes, is more than ten times the longest legitimate call measured (the nightly compliance
         read of 5,000 VMs) and shorter than EM's own patience with a stuck client; set it below a task's C(timeout:)
         or C(async) limit so that the module, not Ansible, ends the call (Ansible kills without a logoff).
-      - Must be greater than O(wait_timeout) for the modules that have that option.
+      - Must be greater than C(wait_timeout) for the modules that have that option.
     type: float
     default: 1800
   api_version:

@@ -752,8 +752,7 @@ def _chunks(response):
     raw = response.raw
     if not (hasattr(raw, "read1") and hasattr(raw, "decode_content")):  # urllib3 >= 2.3 responses only
         # a test double (BytesIO) or an urllib3 without read1: the plain iterator
-        for chunk in response.iter_content(READ_CHUNK):
-            yield chunk
+        yield from response.iter_content(READ_CHUNK)
         return
     while True:
         try:

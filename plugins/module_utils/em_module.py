@@ -13,6 +13,7 @@ __metaclass__ = type
 
 import io
 import json
+import math
 import os
 import re
 import sys
@@ -125,7 +126,7 @@ def connection_options(module, mask_results=True):
 
 def _check_deadline(params):
     deadline = params["deadline"]
-    if not deadline > 0 or deadline != deadline or deadline == float("inf"):
+    if not (deadline > 0 and math.isfinite(deadline)):
         raise EMValidationError("option deadline: %r must be a number of seconds greater than 0" % deadline)
     wait = params.get("wait_timeout")
     if wait is not None and deadline <= wait:

@@ -277,7 +277,7 @@ def _checked_int(value):
         number = float(text)
     except (TypeError, ValueError):
         return None
-    if number != number or number in (float("inf"), float("-inf")):
+    if not float("-inf") < number < float("inf"):  # also False for NaN
         raise EMResponseError("a numeric field holds %r, not a finite number" % (text,))
     return _in_range(int(number), value)
 
