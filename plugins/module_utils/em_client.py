@@ -18,19 +18,25 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
+import contextlib
 import email.utils
+import signal
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 try:
     import requests
+    import urllib3
     from requests.adapters import HTTPAdapter
+    from requests.auth import AuthBase
     HAS_REQUESTS = True
     REQUESTS_IMPORT_ERROR = None
 except ImportError as exc:  # pragma: no cover - reported by the module base
     requests = None
+    urllib3 = None
     HTTPAdapter = object
+    AuthBase = object
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = exc
 
@@ -39,9 +45,10 @@ try:
 except ImportError:  # pragma: no cover
     CookiePolicy = object
 
-from ansible_collections.backupops.veeam_em.plugins.module_utils import em_parse
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_bounds, em_parse, em_secrets
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import (
-    EMAuthError, EMError, EMNotFoundError, EMResponseError, EMTransportError, error_class_for_status)
+    EMAuthError, EMDeadlineError, EMError, EMNotFoundError, EMResponseError, EMTerminated, EMTransportError,
+    EMValidationError, error_class_for_status)
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_filter import encode_query
 
 MEDIA_TYPES = {"json": "application/json", "xml": "application/xml"}
@@ -50,8 +57,24 @@ RETRY_STATUSES = (502, 503, 504)
 MAX_BACKOFF = 30.0          # seconds, cap of one exponential back-off step
 MAX_RETRY_AFTER = 120.0     # seconds, cap of a server-requested Retry-After
 MAX_BODY_BYTES = 64 * 1024 * 1024  # refuse larger bodies: a page of 1000 sessions is ~3 MB
-MAX_SEQUENTIAL_PAGES = 100000
+MAX_PAGES = 100000          # hard ceiling of one walk (PagesCount or Next links): 10^8 items at 1000 a page
+MAX_EMPTY_TAIL = 3          # pages at the end that may come back empty (sessions deleted while paging)
+MAX_STALE_PAGES = 3         # Next-link pages in a row without one new item: a loop, not data
+DEFAULT_DEADLINE = 1800.0   # seconds for a whole module call (doc fragment connection: deadline)
+LOGOFF_BUDGET = 15.0        # seconds the logoff gets of its own, even after the deadline passed
+LOGOFF_TIMEOUT = 10.0       # per-read timeout of the logoff (capped by the timeout option)
+READ_CHUNK = 65536
 VBR_REST_PORT = 9419
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+class _KeepHeaders(AuthBase):
+    """Session-level auth that changes nothing: with ``trust_env`` requests would otherwise read
+    ``~/.netrc`` and replace our Authorization header (and add one to every token request) when the
+    EM host has an entry there. Proxies from the environment stay honoured (trust_env)."""
+
+    def __call__(self, request):
+        return request
 
 
 class _NoCookies(CookiePolicy):
@@ -80,7 +103,7 @@ class ConnectionOptions:
 
     def __init__(self, server, port=9398, username=None, password=None, validate_certs=True,
                  ca_path=None, timeout=30, api_version="latest", session_id=None, retries=3,
-                 retry_backoff=1.0):
+                 retry_backoff=1.0, allow_http=False, deadline=DEFAULT_DEADLINE):
         self.server = server
         self.port = port
         self.username = username
@@ -92,6 +115,8 @@ class ConnectionOptions:
         self.session_id = session_id
         self.retries = retries
         self.retry_backoff = retry_backoff
+        self.allow_http = allow_http
+        self.deadline = deadline
 
     @property
     def verify(self):
@@ -199,6 +224,14 @@ class EMClient:
         self.media_type = media_type
         self.accept = MEDIA_TYPES[media_type]
         self.base = base_url(options.server, options.port)
+        _check_transport(self.base, options)
+        # Every secret is registered for scrubbing the moment the client holds it.
+        self._authorization = None
+        if options.username and options.password is not None:
+            self._authorization = em_secrets.register_credentials(options.username, options.password)
+        em_secrets.register_token(options.session_id)
+        # One deadline for the whole call: logon, every page, every retry and back-off.
+        self.deadline_at = time.monotonic() + float(options.deadline) if options.deadline else None
         self.sleep = sleep
         self.max_body = max_body
         self.token = options.session_id
@@ -213,7 +246,12 @@ class EMClient:
         self._parse_lock = threading.Lock()
         self.http = session or self._new_session()
         self.http.cookies.set_policy(_NoCookies())
-        self.http.trust_env = True  # proxies from the environment are fine; verify= is explicit
+        # Proxies (HTTPS_PROXY, NO_PROXY) from the environment are fine and often needed; verify= is
+        # explicit on every call; credentials from ~/.netrc are not: _KeepHeaders blocks them.
+        self.http.trust_env = True
+        self.http.auth = _KeepHeaders()
+        self._stopped_by = None
+        self._previous_handlers = {}
 
     @staticmethod
     def _new_session():
@@ -227,20 +265,93 @@ class EMClient:
     # ---- context manager: logon once, logoff always -------------------------------------------
 
     def __enter__(self):
-        if not self.token:
-            self.logon()
+        self._catch_stop_signals()
+        try:
+            if not self.token:
+                self.logon()
+        except BaseException:
+            self._restore_signals()
+            raise
         return self
+
+    @contextlib.contextmanager
+    def guarded(self):
+        """The SIGTERM/SIGHUP handler without the logon/logoff of ``with client`` (veeam_em_session)."""
+        self._catch_stop_signals()
+        try:
+            yield self
+        finally:
+            self._restore_signals()
 
     def __exit__(self, exc_type, exc, tb):
         try:
             if self.owns_session:
-                try:
-                    self.logoff()
-                except EMError as error:  # never hide the real failure behind a logoff failure
-                    self.warnings.append("logoff of the EM session failed: %s" % error)
+                self.close_session()
         finally:
             self.http.close()
+            self._restore_signals()
         return False
+
+    def close_session(self):
+        """Log off, best effort, with a budget of its own (the deadline may be what ended the call)."""
+        self.deadline_at = time.monotonic() + LOGOFF_BUDGET
+        try:
+            self.logoff()
+        except EMError as error:  # never hide the real failure behind a logoff failure
+            self.warn("logoff of the EM session failed: %s" % error)
+
+    def warn(self, text):
+        """A warning for the module to pass on; scrubbed here already (and again by the module)."""
+        self.warnings.append(em_secrets.scrub(text))
+
+    # ---- SIGTERM / SIGHUP: log off, then fail ----------------------------------------------------
+
+    def _catch_stop_signals(self):
+        """While the session is ours, SIGTERM/SIGHUP raise ``EMTerminated`` in the main thread, so that
+        ``__exit__`` logs off before the module fails (a SIGKILL cannot be caught: docs/reliability.md)."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for number in STOP_SIGNALS:
+            try:
+                self._previous_handlers[number] = signal.signal(number, self._on_stop_signal)
+            except (ValueError, OSError):  # pragma: no cover - not settable here
+                pass
+
+    def _on_stop_signal(self, number, _frame):
+        if self._stopped_by is not None:  # a second signal while logging off: finish the logoff
+            return
+        self._stopped_by = number
+        raise EMTerminated("the module was stopped by signal %d (%s) and logged off its EM session"
+                           % (number, _signal_name(number)),
+                           hint="a task timeout or the controller ended the run; see deadline")
+
+    def _restore_signals(self):
+        for number, handler in self._previous_handlers.items():
+            try:
+                signal.signal(number, handler if handler is not None else signal.SIG_DFL)
+            except (ValueError, OSError):  # pragma: no cover
+                pass
+        self._previous_handlers = {}
+
+    # ---- the overall deadline ----------------------------------------------------------------
+
+    def _remaining(self, describe):
+        """Seconds left for this call; ``EMDeadlineError`` once none are."""
+        if self.deadline_at is None:
+            return None
+        left = self.deadline_at - time.monotonic()
+        if left <= 0:
+            raise EMDeadlineError("the module call exceeded its deadline of %s seconds" % self.options.deadline,
+                                  request=describe)
+        return left
+
+    def _wait(self, seconds, describe):
+        """Back-off sleep, never past the deadline."""
+        left = self._remaining(describe)
+        if left is not None and seconds >= left:
+            self.sleep(max(0.0, left))
+            self._remaining(describe)
+        self.sleep(seconds)
 
     # ---- authentication ------------------------------------------------------------------------
 
@@ -252,6 +363,7 @@ class EMClient:
         response = self._request("POST", "/api/sessionMngr/", [("v", self.options.api_version)],
                                  describe="POST /api/sessionMngr/ (logon)", logon=True)
         token = response.headers.get(TOKEN_HEADER)
+        em_secrets.register_token(token)
         if not token:
             raise EMResponseError("EM answered the logon without an %s header" % TOKEN_HEADER,
                                   request="POST /api/sessionMngr/ (logon)")
@@ -264,8 +376,9 @@ class EMClient:
             try:
                 session_id, user_name, delete_href = em_parse.logon_fields(em_parse.decode(response.content))
             except EMResponseError as error:
-                self.warnings.append("the logon response body could not be read: %s" % error)
+                self.warn("the logon response body could not be read: %s" % error)
         self.logon_session_id = session_id or em_parse.guid_of(delete_href) or _guid_from_token(token)
+        em_secrets.register_session_id(self.logon_session_id)
         self.user_name = user_name
         return token
 
@@ -320,12 +433,15 @@ class EMClient:
         sessions = [s for s in em_parse.logon_sessions(document) if isinstance(s, dict) and s.get("SessionId")]
         for session in sessions:
             if _token_of(session["SessionId"]) == self.token:
+                em_secrets.register_session_id(session["SessionId"])
                 return session["SessionId"], session.get("UserName")
         if len(sessions) == 1:
+            em_secrets.register_session_id(sessions[0]["SessionId"])
             return sessions[0]["SessionId"], sessions[0].get("UserName")
         guid = _guid_from_token(self.token)
         for session in sessions:
             if guid and session["SessionId"].lower() == guid:
+                em_secrets.register_session_id(session["SessionId"])
                 return session["SessionId"], session.get("UserName")
         raise EMResponseError("cannot tell which of %d logon sessions belongs to this token" % len(sessions),
                               request="GET /api/logonSessions")
@@ -368,10 +484,10 @@ class EMClient:
             except EMTransportError:
                 if last or not retry:
                     raise
-                self.sleep(self._backoff(attempt, None))
+                self._wait(self._backoff(attempt, None), describe)
                 continue
             if response.status_code in RETRY_STATUSES and retry and not last:
-                self.sleep(self._backoff(attempt, response.headers.get("Retry-After")))
+                self._wait(self._backoff(attempt, response.headers.get("Retry-After")), describe)
                 continue
             if response.status_code >= 400:
                 raise self._http_error(response, describe)
@@ -392,52 +508,73 @@ class EMClient:
         url = self.base + path + ("?" + encode_query(params) if params else "")
         headers = {"Accept": self.accept}
         if logon:
-            headers["Authorization"] = _basic_authorization(self.options.username, self.options.password)
+            headers["Authorization"] = self._authorization
             headers["Content-Length"] = "0"
         elif not anonymous:
             headers[TOKEN_HEADER] = self.token
         with self._lock:
             self.requests_sent += 1
         self.http.cookies.clear()
+        timeout = self._request_timeout(describe)
+        response = None
         try:
             response = self.http.request(
                 method, url, headers=headers, data=b"" if logon else None,
-                timeout=self.options.timeout, verify=self.options.verify, stream=True,
+                timeout=timeout, verify=self.options.verify, stream=True,
                 allow_redirects=False)
             try:
                 response._content = self._read_capped(response, describe)
-            except (requests.exceptions.RequestException, EMResponseError) as exc:
+            except (requests.exceptions.RequestException, EMResponseError, EMDeadlineError) as exc:
                 if not (logon and response.status_code == 201 and response.headers.get(TOKEN_HEADER)):
                     raise
                 # EM created the session and sent its token in the headers; only the (optional)
                 # body was lost. Keep the token, or the session would be orphaned on EM.
-                self.warnings.append("the logon response body could not be read: %s" % _short(exc))
+                em_secrets.register_token(response.headers.get(TOKEN_HEADER))
+                self.warn("the logon response body could not be read: %s" % _short(exc))
                 response._content = b""
         except requests.exceptions.SSLError as exc:
             raise EMTransportError("TLS/certificate error talking to %s: %s" % (self.base, _short(exc)),
                                    request=describe,
                                    hint="set ca_path to the CA bundle that signed EM's certificate "
                                         "(EM's default certificate is self-signed), or validate_certs: false")
+        except requests.exceptions.ContentDecodingError as exc:
+            encoding = response.headers.get("Content-Encoding") if response is not None else None
+            raise EMResponseError("the response body cannot be decompressed (Content-Encoding %s): %s"
+                                  % (encoding, _short(exc)), request=describe)
         except requests.exceptions.Timeout:
-            raise EMTransportError("no answer from %s within %s seconds" % (self.base, self.options.timeout),
+            self._remaining(describe)  # the deadline, not the per-read timeout, if that is what ran out
+            raise EMTransportError("no answer from %s within %s seconds" % (self.base, timeout),
                                    request=describe, hint="raise timeout, or check that EM is up")
         except requests.exceptions.RequestException as exc:
             raise EMTransportError("cannot reach %s: %s" % (self.base, _short(exc)), request=describe,
                                    hint=self._port_hint() or "check server and port (EM listens on 9398)")
         return response
 
+    def _request_timeout(self, describe):
+        """Per-read timeout: the option, the logoff's own cap, and never beyond the deadline."""
+        timeout = float(self.options.timeout)
+        if describe.endswith("(logoff)"):
+            timeout = min(timeout, LOGOFF_TIMEOUT)
+        left = self._remaining(describe)
+        return timeout if left is None else max(0.001, min(timeout, left))
+
     def _read_capped(self, response, describe):
+        """The body, decompressed at most ``max_body`` bytes (urllib3 >= 2.6 inflates in bounded steps,
+        requirements.txt), read in short reads so that the deadline is checked however slowly it trickles."""
         chunks, size = [], 0
         try:
-            for chunk in response.iter_content(65536):
+            for chunk in _chunks(response):
                 size += len(chunk)
                 if size > self.max_body:
                     raise EMResponseError("the response body exceeds %d bytes; refused" % self.max_body,
                                           request=describe, hint="lower page_size")
                 chunks.append(chunk)
+                self._remaining(describe)
         finally:
             response.close()
-        return b"".join(chunks)
+        body = b"".join(chunks)
+        chunks = None
+        return body
 
     def _port_hint(self):
         if self.base.endswith(":%d" % VBR_REST_PORT):
@@ -446,7 +583,11 @@ class EMClient:
 
     def _http_error(self, response, describe):
         status = response.status_code
-        em_message, _code = em_parse.error_fields(response.content or b"")
+        try:
+            em_bounds.check_depth(response.content or b"")
+            em_message, _code = em_parse.error_fields(response.content or b"")
+        except (EMResponseError, RecursionError):
+            em_message = None
         error_class = error_class_for_status(status)
         message = "HTTP %d %s" % (status, response.reason or "")
         hint = None
@@ -516,10 +657,14 @@ class EMClient:
         with self._parse_lock:
             document = _decode(response, describe)
             response = None  # the body goes as soon as it is parsed, the tree once normalised
-            _page_num, pages_count, has_next = em_parse.paging(document)
-            items = normalise(document)
+            try:
+                _page_num, pages_count, has_next = em_parse.paging(document)
+                items = normalise(document)
+            except EMResponseError as error:
+                error.request = error.request or "%s page %d" % (describe, page)
+                raise
             document = None
-        return items, pages_count, has_next
+        return items, _plausible_pages(pages_count, describe), has_next
 
     def _walk(self, params, describe, page_size, concurrency, collector, normalise, info):
         items, pages_count, has_next = self._fetch_page(params, 1, describe, normalise)
@@ -534,13 +679,25 @@ class EMClient:
                                 normalise, info)
 
     def _walk_sequential(self, params, describe, has_next, collector, normalise, info):
-        """No PagesCount: follow the Next link (rebuilding page=N+1 ourselves, not the Href)."""
-        page = 1
-        while has_next and not collector.full and page < MAX_SEQUENTIAL_PAGES:
+        """No PagesCount: follow the Next link (rebuilding page=N+1 ourselves, not the Href).
+
+        Bounded: at most ``MAX_PAGES`` pages, and a Next link that keeps bringing back only items
+        already seen is a loop; both are errors, never a silent stop with part of the data.
+        """
+        page, stale = 1, 0
+        while has_next and not collector.full:
+            if page >= MAX_PAGES:
+                raise EMResponseError("EM still links a Next page after %d pages; refused (hard ceiling)" % page,
+                                      request=describe, hint="narrow the query or raise page_size")
             page += 1
             items, _count, has_next = self._fetch_page(params, page, describe, normalise)
             info.pages += 1
+            before = len(collector.items)
             collector.add(items)
+            stale = stale + 1 if items and len(collector.items) == before and not collector.full else 0
+            if stale >= MAX_STALE_PAGES:
+                raise EMResponseError("EM's Next links loop: %d pages in a row (up to page %d) brought only items "
+                                      "already read" % (stale, page), request=describe)
             has_next = has_next and bool(items)
 
     def _walk_parallel(self, params, describe, page_size, pages_count, concurrency, collector, normalise, info):
@@ -564,6 +721,10 @@ class EMClient:
                     items, count, _has_next = in_flight.pop(consumed + 1).result()
                     consumed += 1
                     info.pages += 1
+                    if not items and consumed < pages_count - MAX_EMPTY_TAIL + 1:
+                        raise EMResponseError(
+                            "EM reported %d pages but page %d is empty; refused (an implausible PagesCount)"
+                            % (pages_count, consumed), request=describe)
                     collector.add(items)
                     if count and count > pages_count:  # sessions were added while paging
                         pages_count = count
@@ -573,22 +734,66 @@ class EMClient:
 
 
 def _decode(response, describe):
-    """Decode a body; a parse failure names the request like every other error."""
+    """Decode a body, depth-checked first; a parse failure names the request like every other error."""
     try:
+        em_bounds.check_depth(response.content)
         return em_parse.decode(response.content)
     except EMResponseError as error:
         error.request = error.request or describe
         raise
+    except RecursionError:  # belt and braces behind check_depth: never a traceback
+        raise EMResponseError("the response nests too deeply to be parsed; refused", request=describe)
 
 
-def _basic_authorization(username, password):
-    """``Basic base64(user:password)`` with UTF-8 credentials (em-api-facts.md 1.2).
+def _chunks(response):
+    """The decoded body in reads of at most READ_CHUNK bytes, each returning as soon as data arrived
+    (urllib3's ``read1``), so that a body trickling one byte at a time still reaches the deadline
+    check; urllib3's errors become requests' (as ``iter_content`` does) for the callers."""
+    raw = response.raw
+    if not (hasattr(raw, "read1") and hasattr(raw, "decode_content")):  # urllib3 >= 2.3 responses only
+        # a test double (BytesIO) or an urllib3 without read1: the plain iterator
+        yield from response.iter_content(READ_CHUNK)
+        return
+    while True:
+        try:
+            chunk = raw.read1(READ_CHUNK, decode_content=True)
+        except urllib3.exceptions.ReadTimeoutError as exc:
+            raise requests.exceptions.ReadTimeout(exc)
+        except urllib3.exceptions.DecodeError as exc:
+            raise requests.exceptions.ContentDecodingError(exc)
+        except urllib3.exceptions.SSLError as exc:
+            raise requests.exceptions.SSLError(exc)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise requests.exceptions.ChunkedEncodingError(exc)
+        if not chunk:
+            return
+        yield chunk
 
-    requests' own ``auth=(user, password)`` encodes text as Latin-1 and raises
-    UnicodeEncodeError (a traceback, not a module failure) for any other character.
-    """
-    raw = ("%s:%s" % (username, password)).encode("utf-8")
-    return "Basic " + base64.b64encode(raw).decode("ascii")
+
+def _plausible_pages(pages_count, describe):
+    """PagesCount as sent, or an error when no query of this collection can have that many pages."""
+    if pages_count is None:
+        return None
+    if pages_count < 0 or pages_count > MAX_PAGES:
+        raise EMResponseError("EM reported PagesCount %d; refused (at most %d pages are read)"
+                              % (pages_count, MAX_PAGES), request=describe, hint="raise page_size")
+    return pages_count
+
+
+def _check_transport(base, options):
+    """Plain HTTP only when asked for by name (the module checks ca_path, em_module.connection_options)."""
+    if base.startswith("http://") and not options.allow_http:
+        raise EMValidationError(
+            "option server: %s is plain http://: the password and every session token would cross the network "
+            "unencrypted (and reach any HTTP proxy); use https:// (EM listens on HTTPS 9398) or set allow_http: true"
+            % base)
+
+
+def _signal_name(number):
+    try:
+        return signal.Signals(number).name
+    except (ValueError, AttributeError):  # pragma: no cover
+        return str(number)
 
 
 def _token_of(session_id):

@@ -49,6 +49,16 @@ class EMTransportError(EMError):
     """No usable HTTP answer: connection refused, DNS, TLS, timeout, body too large."""
 
 
+class EMDeadlineError(EMError):
+    """The module call's overall ``deadline`` passed; deliberately not a transport error, so never retried."""
+
+    hint = "raise deadline (seconds for the whole module call), or find out why EM is this slow"
+
+
+class EMTerminated(EMError):
+    """The module process was told to stop (SIGTERM/SIGHUP); raised after the handler ran, to log off."""
+
+
 class EMResponseError(EMError):
     """EM answered, but the body cannot be parsed or lacks what the protocol promises."""
 

@@ -243,16 +243,49 @@ def to_text(value):
     return str(value) if not isinstance(value, str) else value
 
 
+MAX_INT_MAGNITUDE = 2 ** 63  # EM's numbers are .NET Int64 at most (sizes in bytes, counts)
+MAX_NUMBER_TEXT = 40         # characters: an Int64 or a double in exponent form fits easily
+NUMBER_TEXT_RE = re.compile(r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$")
+
+
 def to_int(value):
+    """An integer field; None when absent or not a number at all.
+
+    A number that cannot be one of EM's (``Infinity``, ``1e999999``, 5,000 digits, beyond Int64)
+    is not guessed at and not dropped: it is an ``EMResponseError`` naming the value. Long texts are
+    refused before ``int()`` (whose digit limit raises since Python 3.11) and ``float()`` run.
+    """
     if value is None or value == "" or isinstance(value, bool):
         return None
+    if isinstance(value, float) or (isinstance(value, str) and len(value.strip()) > MAX_NUMBER_TEXT):
+        return _checked_int(value)
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
-        try:
-            return int(float(value))
-        except (TypeError, ValueError):
-            return None
+        return _checked_int(value)
+    return _in_range(number, value)
+
+
+def _checked_int(value):
+    text = value if isinstance(value, float) else str(value).strip()
+    if isinstance(text, str) and len(text) > MAX_NUMBER_TEXT:
+        if NUMBER_TEXT_RE.match(text):
+            raise EMResponseError("a numeric field holds %s... (%d characters), not a number EM can send"
+                                  % (text[:20], len(text)))
+        return None
+    try:
+        number = float(text)
+    except (TypeError, ValueError):
+        return None
+    if not float("-inf") < number < float("inf"):  # also False for NaN
+        raise EMResponseError("a numeric field holds %r, not a finite number" % (text,))
+    return _in_range(int(number), value)
+
+
+def _in_range(number, value):
+    if abs(number) > MAX_INT_MAGNITUDE:
+        raise EMResponseError("a numeric field holds %s, beyond what EM can send" % (str(value)[:40],))
+    return number
 
 
 def to_bool(value):

@@ -97,41 +97,51 @@ user_name:
   sample: EXAMPLE\svc-ansible
 """
 
-from ansible_collections.backupops.veeam_em.plugins.module_utils import em_module
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_module, em_secrets
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_client import EMClient
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import (
     EMAuthError, EMError, EMValidationError)
 
 
 def log_on(module, options):
+    """The result IS the token (and its SessionId): not masked in the result (the user's task needs
+    ``no_log``, as documented); every message and warning is scrubbed, and the logon stays on the
+    deadline and the SIGTERM handler until the token is handed over."""
     client = EMClient(options)
     try:
-        client.logon()
+        with client.guarded():
+            client.logon()
     except EMError as error:
+        if client.owns_session:  # stopped between logon and return: the token would be lost
+            client.close_session()
         em_module.fail(module, error, client)
     finally:
         client.http.close()
-    for warning in client.warnings:
-        module.warn(em_module.scrub(warning, module))
+    em_module.warn_client(module, client)
     return {"changed": True, "session_id": client.token, "logon_session_id": client.logon_session_id,
-            "api_version": options.api_version, "user_name": client.user_name}
+            "api_version": options.api_version, "user_name": em_secrets.scrub(client.user_name)}
 
 
 def log_off(module, options):
     client = EMClient(options)
     try:
-        if module.check_mode:
-            try:
-                session_id, user_name = client.current_logon_session()
-            except EMAuthError:
-                return {"changed": False, "logon_session_id": None}
-            return {"changed": True, "logon_session_id": session_id, "user_name": user_name}
-        closed, session_id = client.logoff_token()
-        return {"changed": closed, "logon_session_id": session_id}
+        with client.guarded():
+            return _log_off(module, client)
     except EMError as error:
         em_module.fail(module, error, client)
     finally:
         client.http.close()
+
+
+def _log_off(module, client):
+    if module.check_mode:
+        try:
+            session_id, user_name = client.current_logon_session()
+        except EMAuthError:
+            return {"changed": False, "logon_session_id": None}
+        return {"changed": True, "logon_session_id": session_id, "user_name": em_secrets.scrub(user_name)}
+    closed, session_id = client.logoff_token()
+    return {"changed": closed, "logon_session_id": session_id}
 
 
 def main():
@@ -144,7 +154,8 @@ def main():
         if params["state"] == "present":
             params = dict(params, session_id=None)  # a given session_id is not reused to log on
             module.params["session_id"] = None
-        options = em_module.connection_options(module)
+        # The token and SessionId are this module's result: do not let ansible-core mask them.
+        options = em_module.connection_options(module, mask_results=False)
     except EMValidationError as error:
         em_module.fail(module, error)
         return

@@ -1,0 +1,161 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, backupops engineering
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one scrubber: every secret the collection holds, in every form it can come back in.
+
+A secret is registered once, where it is created (the password and the Basic header value when
+the client is built, the token when EM hands it out, the SessionId when it is read), together
+with every encoding it was sent in or could be echoed in: raw, Base64 (a token is base64 of the
+SessionId, em-api-facts.md 1.2, so each is registered with the other), URL-encoded, JSON- and
+XML-escaped. Registered values are also handed to the Ansible ``no_log`` sets attached with
+``attach`` (``module.no_log_values``), so ansible-core masks them in everything the module returns.
+
+Every string that leaves the collection (messages, warnings, report text) goes through ``scrub``.
+The registry is per process: an Ansible module process serves one task.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import json
+import re
+import threading
+
+try:
+    from urllib.parse import quote, quote_plus
+except ImportError:  # pragma: no cover - Python 2
+    from urllib import quote, quote_plus
+
+MASK = "********"
+MIN_LENGTH = 4  # shorter values would mask ordinary words; no secret of ours is that short
+
+_LOCK = threading.Lock()
+_FORMS = set()
+_PATTERN = [None]
+_LOWERED = []
+_SINKS = []
+
+
+def _encodings(value):
+    """The forms ``value`` can take in a URL, a JSON or XML body, or a header."""
+    text_escaped = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")  # XML/HTML text
+    forms = {value, quote(value, safe=""), quote_plus(value, safe=""), quote(value, safe="/:@"),
+             json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1], text_escaped,
+             text_escaped.replace('"', "&quot;"), text_escaped.replace('"', "&quot;").replace("'", "&#x27;"),
+             text_escaped.replace('"', "&quot;").replace("'", "&apos;"), value.replace("/", "\\/")}
+    return forms
+
+
+def _base64(text):
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+def _register_forms(forms):
+    forms = set(form for form in forms if form and len(form) >= MIN_LENGTH)
+    with _LOCK:
+        new = forms - _FORMS
+        if not new:
+            return
+        _FORMS.update(new)
+        # Longest first: a form that contains another must be masked whole.
+        ordered = sorted(_FORMS, key=len, reverse=True)
+        _PATTERN[0] = re.compile("|".join(re.escape(form) for form in ordered), re.IGNORECASE)
+        _LOWERED[:] = sorted(set(form.lower() for form in ordered))
+        sinks = list(_SINKS)
+    for sink in sinks:
+        sink.update(new)
+
+
+def register(value):
+    """A secret of no particular shape (a password): it and its encodings."""
+    if value is None:
+        return
+    value = str(value)
+    _register_forms(_encodings(value))
+
+
+def register_credentials(username, password):
+    """The password and ``base64(user:password)`` (the Basic header value); returns the header.
+
+    UTF-8 credentials (em-api-facts.md 1.2): requests' own ``auth=(user, password)`` encodes text
+    as Latin-1 and raises UnicodeEncodeError (a traceback, not a module failure) for other characters.
+    """
+    register(password)
+    raw = u"%s:%s" % (username, password)
+    basic = _base64(raw)
+    _register_forms(_encodings(basic) | _encodings(raw))
+    return "Basic " + basic
+
+
+def register_token(token):
+    """An ``X-RestSvcSessionId`` value, and the SessionId it is the Base64 of (when it is)."""
+    if not token:
+        return
+    forms = _encodings(str(token))
+    try:
+        decoded = base64.b64decode(str(token), validate=True).decode("ascii")
+    except (ValueError, TypeError, UnicodeDecodeError):
+        decoded = None
+    _register_forms(forms)
+    if decoded and len(decoded) >= MIN_LENGTH and decoded.isprintable():
+        register_session_id(decoded)
+
+
+def register_session_id(session_id):
+    """A logon SessionId (GUID): its Base64 IS the token, so both are secrets while it lives."""
+    if not session_id:
+        return
+    text = str(session_id)
+    forms = set()
+    for variant in (text, text.lower(), text.upper(), text.strip("{}")):
+        forms |= _encodings(variant) | _encodings(_base64(variant))
+    _register_forms(forms)
+
+
+def attach(no_log_values):
+    """Keep the set ``no_log_values`` (an AnsibleModule's) filled with every form, now and later."""
+    with _LOCK:
+        if any(sink is no_log_values for sink in _SINKS):
+            return
+        _SINKS.append(no_log_values)
+        current = set(_FORMS)
+    no_log_values.update(current)
+
+
+def detach(no_log_values):
+    with _LOCK:
+        _SINKS[:] = [sink for sink in _SINKS if sink is not no_log_values]
+
+
+def scrub(text):
+    """``text`` with every registered secret form replaced by ``********`` (case-insensitive)."""
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        text = str(text)
+    pattern = _PATTERN[0]
+    if pattern is None:
+        return text
+    # Fast path for long texts (report documents): C substring searches, the regex only on a hit.
+    lowered = text.lower()
+    if not any(form in lowered for form in _LOWERED):
+        return text
+    return pattern.sub(MASK, text)
+
+
+def scrub_data(value):
+    """``scrub`` applied to every string in nested dicts/lists (report documents, results)."""
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return dict((scrub_data(key), scrub_data(item)) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return [scrub_data(item) for item in value]
+    return value
+
+
+def registered_count():
+    with _LOCK:
+        return len(_FORMS)
