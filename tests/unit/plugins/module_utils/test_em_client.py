@@ -213,6 +213,22 @@ def test_walks_every_page_with_explicit_page_size_and_sort(media, concurrency):
                               "sort": "sortDesc=CreationTime", "page_size": 100, "pages": 3, "requests": 3}
 
 
+@pytest.mark.parametrize("media", ["json", "xml"])
+def test_a_utf8_bom_before_either_media_is_skipped(media):
+    # The fake really sends the BOM (asserted), so "type detection ignores the BOM" cannot pass.
+    served = []
+    handler = paged_handler(ITEMS[:5], media, bom=True)
+
+    def recording(call):
+        reply = handler(call)
+        served.append(reply.body)
+        return reply
+    items, _info = run_query(make_client(FakeEM(media, recording), media))
+    assert served and all(body.startswith(b"\xef\xbb\xbf") for body in served)
+    assert served[0][3:].lstrip().startswith(b"<" if media == "xml" else b"{")
+    assert [item["uid"] for item in items] == [item["UID"] for item in ITEMS[:5]]
+
+
 def test_sort_ascending():
     fake = FakeEM("json", paged_handler(ITEMS[:1], "json"))
     run_query(make_client(fake), sort_order="asc", sort_field="Name")
