@@ -363,12 +363,14 @@ def test_get_is_retried_with_exponential_backoff(failure):
 
     def handler(call):
         attempts["n"] += 1
-        return failure if attempts["n"] <= 2 else inner(call)
+        return failure if attempts["n"] <= 3 else inner(call)
     sleeps = []
     fake = FakeEM("json", handler)
     items, info = run_query(make_client(fake, sleeps=sleeps, retries=3, retry_backoff=0.5))
-    assert len(items) == 3 and sleeps == [0.5, 1.0]
-    assert info.requests == 3
+    # Three failures, so the third wait tells doubling (2.0) from linear growth (1.5).
+    assert [item["uid"] for item in items] == [item["UID"] for item in ITEMS[:3]]
+    assert sleeps == [0.5, 1.0, 2.0]
+    assert attempts["n"] == 4 and info.requests == 4
 
 
 def test_retry_after_is_honoured():
