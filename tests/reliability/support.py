@@ -108,6 +108,19 @@ def assert_every_fault_fired(state):
     return fired
 
 
+def expected_backoffs(faults):
+    """How many back-off waits the client must make: one per fired transient failure (502/503/504,
+    reset, truncated body, a delay longer than the client's timeout) of a retried request; the logon
+    POST is never retried. ``faults`` as ``em.faults_state()["faults"]``."""
+    waits = 0
+    for fault in faults:
+        transient = fault["kind"] in ("reset", "truncate", "delay") or (
+            fault["kind"] == "status" and int(fault.get("status", 503)) in (502, 504, 503))
+        if transient and not (fault.get("path") or "/api/").lower().startswith("/api/sessionmngr"):
+            waits += fault["fired"]
+    return waits
+
+
 def assert_exactly_once(expected_uids, got_items, allowed_extra=()):
     """The multiset of returned UIDs is the expected set, each once (plus optional ``allowed_extra``, once)."""
     counts = {}

@@ -12,7 +12,7 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors impor
     EMAuthError, EMError, EMResponseError, EMServerError, EMTransportError)
 from emulator.harness import Emulator
 from reliability.support import (
-    PASSWORD, USERNAME, assert_every_fault_fired, compare, dataset_uids, query, secret_hits)
+    PASSWORD, USERNAME, assert_every_fault_fired, compare, dataset_uids, expected_backoffs, query, secret_hits)
 
 Q = "/api/query"
 LOGON = "/api/sessionMngr"
@@ -97,18 +97,6 @@ FAILS = [
 
 def _assert(condition):
     assert condition
-
-
-def expected_backoffs(faults):
-    """How many back-off waits the client must make: one per fired transient failure (502/503/504,
-    reset, truncated body, timeout) of a retried request; the logon POST is never retried."""
-    waits = 0
-    for fault in faults:
-        transient = fault["kind"] in ("reset", "truncate", "delay") or (
-            fault["kind"] == "status" and int(fault.get("status", 503)) in (502, 504, 503))
-        if transient and not (fault.get("path") or "/api/").lower().startswith(LOGON.lower()):
-            waits += fault["fired"]
-    return waits
 
 
 def _fault_kinds(spec):
