@@ -139,8 +139,11 @@ MUTANTS = [
     Mutant("no-dedupe-pages", MU + "em_client.py", "            if key is not None and key in self.seen:",
            "            if False:", CLIENT_TESTS, "items read twice across pages are kept twice"),
     # ---- the parser's media sniffing (em_parse.py) --------------------------------------------
-    Mutant("xml-bom-ignored", MU + "em_parse.py", "    text = body[len(BOM):] if body.startswith(BOM) else body",
+    Mutant("bom-ignored", MU + "em_parse.py", "    text = body[len(BOM):] if body.startswith(BOM) else body",
            "    text = body", PARSE_TESTS, "XML/JSON type detection ignores the BOM"),
+    Mutant("xml-bom-ignored", MU + "em_parse.py", '    if stripped.startswith(b"<"):\n        return "xml"',
+           '    if body.lstrip().startswith(b"<"):\n        return "xml"', PARSE_TESTS,
+           "XML type detection ignores the BOM (JSON detection still skips it)"),
     # ---- the role's remediation (slow: ansible-playbook against the emulator) ------------------
     Mutant("role-ignores-cap", "roles/veeam_em_compliance/tasks/remediate.yml",
            "| list)[:veeam_em_compliance_retry_max_jobs | int] }}", "| list) }}", ROLE_CAP_TEST,
