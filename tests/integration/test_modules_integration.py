@@ -361,8 +361,11 @@ def test_faults_are_survived(em, tmp_path, fault, media, check):
 def test_bad_responses_fail_cleanly(em, tmp_path, fault, message):
     em.set_faults(fault)
     proc, result = run_playbook(em, tmp_path, "faults", {"media_type": "xml"})
+    (state,) = em.faults_state()["faults"]
     assert result["failed"] and message in result["msg"], result.get("msg")
     assert "GET /api/query (type=BackupTaskSession) failed" in result["msg"]
+    # the fault fired, on page 1, once: a refused, unparsable or HTTP 500 answer is not retried
+    assert state["fired"] == 1, state
 
 
 def test_module_defaults_group(em, tmp_path):
