@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """A small, explicit mutation check: does each test fail on the fault it is named after?
 
 Every mutant is one deliberate fault: a file, a source snippet that must occur in it exactly once,
@@ -11,7 +10,7 @@ on): it is reported as "BROKEN" and makes the run fail, never silently skipped. 
 survival is understood and accepted carry an ``explained`` text and do not lower the score's
 verdict (they are still counted and printed).
 
-Usage: tools/mutate.py [--slow] [--only ID[,ID...]] [--list] [--keep]
+Usage: python tools/mutate.py [--slow] [--only ID[,ID...]] [--list] [--keep]
   --slow  also run the mutants whose tests are integration tests (ansible-playbook against the
           emulator; minutes each). ``make mutate`` runs the fast set only.
 Exit status: 0 when every mutant is killed or explained, 1 when one survived, 2 on a broken
