@@ -162,8 +162,8 @@ def apply(tree, mutant):
         original = handle.read()
     count = original.count(mutant.snippet)
     if count != 1:
-        return None, "snippet %s in %s (%r)" % ("not found" if count == 0 else "found %d times" % count,
-                                                 mutant.path, mutant.snippet[:60])
+        problem = "not found" if count == 0 else "found %d times" % count
+        return None, "snippet %s in %s (%r)" % (problem, mutant.path, mutant.snippet[:60])
     with open(path, "w", encoding="utf-8") as handle:
         handle.write(original.replace(mutant.snippet, mutant.replacement))
     return original, None
@@ -179,7 +179,7 @@ def run_tests(tree, tests):
     env.pop("ANSIBLE_COLLECTIONS_PATH", None)  # the copy links itself (tests/collection_layout.py)
     command = [PYTHON, "-m", "pytest", "-q", "-x", "-n", "0", "-p", "no:cacheprovider", "-p", "no:randomly"] + tests
     proc = subprocess.run(command, cwd=tree, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          universal_newlines=True)
+                          universal_newlines=True, check=False)
     return proc.returncode, proc.stdout
 
 
@@ -189,7 +189,7 @@ def last_line(output):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--slow", action="store_true", help="also run the integration-level mutants")
     parser.add_argument("--only", help="comma-separated mutant ids")
     parser.add_argument("--list", action="store_true", help="list the mutants and exit")
