@@ -28,7 +28,6 @@ NOW = "2025-06-05T06:00:00Z"
 HOSTILE = u'evil "<b>" & \u00fc\u65e5'
 
 
-
 # --- a dataset with one VM per rule ----------------------------------------------------------------
 
 def _guid(number):
