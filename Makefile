@@ -54,7 +54,7 @@ integration: venv
 
 # Mutation check (tools/mutate.py): ~35 deliberate faults in the rules, the filter builder, the
 # scrubber, the client's retry/logoff paths and the parser, each against its fast unit tests in
-# a temporary copy of the tree (under a minute). MUTATE_ARGS=--slow adds the role's remediation
+# a temporary copy of the tree (~30 s idle, ~2 min on a busy machine). MUTATE_ARGS=--slow adds the role's remediation
 # mutants (integration tests, minutes). Not part of `make test`; score in docs/CONTRACTS.md.
 mutate: venv
 	$(BIN)/python tools/mutate.py $(MUTATE_ARGS)
