@@ -10,12 +10,14 @@ XDIST  ?= -n 2
 QUICK  ?=
 TEST_PATHS := tests/unit tests/emulator/tests tests/integration tests/reliability
 
-.PHONY: help venv demo test unit units emulator-test integration sanity lint docs changelog-lint bench compat clean
+.PHONY: help venv demo test unit units emulator-test integration sanity lint docs changelog-lint bench compat clean mutate shuffle
 
 help:
 	@echo "make demo   - run the nightly compliance playbook against the bundled EM emulator"
 	@echo "make test   - run every test (unit, emulator, integration, quality gates)"
 	@echo "make bench  - benchmark (QUICK=1 for the small CI variant)"
+	@echo "make mutate - mutation check: do the unit tests fail on the faults they are named after?"
+	@echo "make shuffle - every pytest suite in a random order (SEED=n to repeat one)"
 
 venv: $(STAMP)
 
@@ -49,6 +51,19 @@ emulator-test: venv
 
 integration: venv
 	$(PYTEST) $(XDIST) tests/integration
+
+# Mutation check (tools/mutate.py): ~35 deliberate faults in the rules, the filter builder, the
+# scrubber, the client's retry/logoff paths and the parser, each against its fast unit tests in
+# a temporary copy of the tree (~30 s idle, ~2 min on a busy machine). MUTATE_ARGS=--slow adds the role's remediation
+# mutants (integration tests, minutes). Not part of `make test`; score in docs/CONTRACTS.md.
+mutate: venv
+	$(BIN)/python tools/mutate.py $(MUTATE_ARGS)
+
+# Every pytest suite in a shuffled order (pytest-random-order; tests shuffled within each module
+# and the modules among themselves). SEED=<n> repeats a run; the seed is printed at the start.
+SEED ?= $(shell date +%s)
+shuffle: venv
+	$(PYTEST) $(XDIST) -p no:cacheprovider --random-order-bucket=module --random-order-seed=$(SEED) $(TEST_PATHS)
 
 bench: venv
 	$(BIN)/python tests/performance/bench.py $(if $(QUICK),--quick,)

@@ -88,6 +88,52 @@ def compare(expected_items, got_items):
     return lost, duplicated, changed
 
 
+def assert_every_fault_fired(state):
+    """Each injected fault fired: a counted fault exactly ``count`` times, a forever fault at least once.
+
+    ``state`` is ``em.faults_state()`` read BEFORE ``clear_faults()``. A fault mix whose faults did
+    not all fire proves nothing about the faults that did not; returns {kind: fired} (kinds summed).
+    """
+    faults = state["faults"]
+    assert faults, "no faults were set"
+    fired = {}
+    for fault in faults:
+        if fault["remaining"] is None:  # a forever fault (count null/-1, or bom by default)
+            assert fault["fired"] > 0, "fault never fired: %r" % (fault,)
+        else:
+            count = int(fault.get("count", 1))
+            assert fault["fired"] == count and fault["remaining"] == 0, "fault fired %d of %d times: %r" % (
+                fault["fired"], count, fault)
+        fired[fault["kind"]] = fired.get(fault["kind"], 0) + fault["fired"]
+    return fired
+
+
+def expected_backoffs(faults):
+    """How many back-off waits the client must make: one per fired transient failure (502/503/504,
+    reset, truncated body, a delay longer than the client's timeout) of a retried request; the logon
+    POST is never retried. ``faults`` as ``em.faults_state()["faults"]``."""
+    waits = 0
+    for fault in faults:
+        transient = fault["kind"] in ("reset", "truncate", "delay") or (
+            fault["kind"] == "status" and int(fault.get("status", 503)) in (502, 504, 503))
+        if transient and not (fault.get("path") or "/api/").lower().startswith("/api/sessionmngr"):
+            waits += fault["fired"]
+    return waits
+
+
+def assert_exactly_once(expected_uids, got_items, allowed_extra=()):
+    """The multiset of returned UIDs is the expected set, each once (plus optional ``allowed_extra``, once)."""
+    counts = {}
+    for item in got_items:
+        counts[item["uid"]] = counts.get(item["uid"], 0) + 1
+    expected = set(expected_uids)
+    lost = sorted(expected - set(counts))
+    duplicated = sorted(uid for uid, count in counts.items() if count != 1)
+    foreign = sorted(set(counts) - expected - set(allowed_extra))
+    assert not lost and not duplicated and not foreign, "lost %s, duplicated %s, foreign %s" % (
+        lost[:5], duplicated[:5], foreign[:5])
+
+
 # ---- ansible-playbook ------------------------------------------------------------------------
 
 def em_environment(em, tmp_path, **extra):

@@ -9,7 +9,7 @@ Every item that existed when the query started must come back exactly once; new 
 import pytest
 
 from emulator.harness import Emulator
-from reliability.support import PASSWORD, USERNAME, dataset_uids, query
+from reliability.support import PASSWORD, USERNAME, assert_every_fault_fired, dataset_uids, query
 
 CASES = [
     # id, position, sort order, concurrency, media, extra faults
@@ -38,10 +38,13 @@ def test_every_item_that_existed_comes_back_exactly_once(paging_em, ledger, name
     em.reset_stats()
     em.set_faults([{"kind": "insert_during_paging", "items": 9, "position": position,
                     "type": "BackupTaskSession"}] + extra)
+    sleeps = []
     try:
-        items, info, warnings = query(em, media=media, page_size=8, concurrency=concurrency, sort_order=order)
+        items, info, warnings = query(em, media=media, page_size=8, concurrency=concurrency, sort_order=order,
+                                      sleeps=sleeps)
     finally:
         stats = em.stats()
+        state = em.faults_state()
         em.clear_faults()
     after = set(dataset_uids(em.dataset()))
     inserted = after - before
@@ -52,7 +55,12 @@ def test_every_item_that_existed_comes_back_exactly_once(paging_em, ledger, name
         position, order.capitalize(), concurrency, " + expiry + 503" if extra else ""),
         "every pre-existing item exactly once", "recovered", faults_injected=stats["faults_injected"],
         items_expected=len(before), items_lost=len(lost), items_duplicated=duplicated)
-    assert len(inserted) == 9, "the insert fault did not fire"
+    fired = assert_every_fault_fired(state)  # every fault of the mix, not only the insert
+    assert len(inserted) == 9, "the insert fault did not insert"
+    # what the client did about each: one back-off per 503, one logon again per expired session
+    assert len(sleeps) == fired.get("status", 0)
+    assert info["relogons"] == fired.get("expire_session", 0)
+    assert stats["sessions_created"] == 1 + fired.get("expire_session", 0)
     assert not lost, "lost %d item(s): %s" % (len(lost), sorted(lost)[:5])
     assert duplicated == 0
     assert set(returned) <= before | inserted

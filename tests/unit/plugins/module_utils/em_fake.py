@@ -6,7 +6,7 @@ headers, verify, timeout) so tests can assert on what went over the wire.
 
 Bodies follow docs/em-api-facts.md 3: XML with the default namespace, attributes for Href/Type/
 Name/UID/VmDisplayName, ``<Reason />`` for empty strings, omitted nulls; JSON with nulls present,
-``Links`` arrays, doubled ``Entities`` keys and (optionally) a UTF-8 BOM.
+``Links`` arrays, doubled ``Entities`` keys and (optionally, in both media) a UTF-8 BOM.
 """
 import base64
 import io
@@ -97,13 +97,16 @@ def query_result_json(list_tag, items, paging, container="Entities", bom=False):
     return (b"\xef\xbb\xbf" + body) if bom else body
 
 
-def query_result_xml(list_tag, item_tag, items, paging, container="Entities"):
+def query_result_xml(list_tag, item_tag, items, paging, container="Entities", bom=False):
+    """XML QueryResult; ``bom`` prefixes a UTF-8 BOM. EM is only seen to send one before JSON
+    (docs/em-api-facts.md), but a proxy or a later EM may: the client must detect XML after it."""
     inner = "".join(element_xml(item_tag, item) for item in items)
     box = "<%s><%s>%s</%s></%s>" % (container, list_tag, inner, list_tag, container) if items else \
         "<%s><%s /></%s>" % (container, list_tag, container)
     paging_xml = element_xml("PagingInfo", paging) if paging else ""
-    return ('<?xml version="1.0" encoding="utf-8"?>\n<QueryResult xmlns="%s">%s%s</QueryResult>'
+    body = ('<?xml version="1.0" encoding="utf-8"?>\n<QueryResult xmlns="%s">%s%s</QueryResult>'
             % (NS, box, paging_xml)).encode("utf-8")
+    return (b"\xef\xbb\xbf" + body) if bom else body
 
 
 def synthetic_task_session(index, kind="Backup", reason=None):
@@ -253,7 +256,7 @@ def paged_handler(items, media, list_tag="BackupTaskSessions", item_tag="BackupT
         paging = paging_info(page, pages_count, size)
         if media == "json":
             return Reply(200, query_result_json(list_tag, chunk, paging, container, bom=bom))
-        return Reply(200, query_result_xml(list_tag, item_tag, chunk, paging, container))
+        return Reply(200, query_result_xml(list_tag, item_tag, chunk, paging, container, bom=bom))
     return handler
 
 

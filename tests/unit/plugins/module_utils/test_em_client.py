@@ -213,6 +213,22 @@ def test_walks_every_page_with_explicit_page_size_and_sort(media, concurrency):
                               "sort": "sortDesc=CreationTime", "page_size": 100, "pages": 3, "requests": 3}
 
 
+@pytest.mark.parametrize("media", ["json", "xml"])
+def test_a_utf8_bom_before_either_media_is_skipped(media):
+    # The fake really sends the BOM (asserted), so "type detection ignores the BOM" cannot pass.
+    served = []
+    handler = paged_handler(ITEMS[:5], media, bom=True)
+
+    def recording(call):
+        reply = handler(call)
+        served.append(reply.body)
+        return reply
+    items, _info = run_query(make_client(FakeEM(media, recording), media))
+    assert served and all(body.startswith(b"\xef\xbb\xbf") for body in served)
+    assert served[0][3:].lstrip().startswith(b"<" if media == "xml" else b"{")
+    assert [item["uid"] for item in items] == [item["UID"] for item in ITEMS[:5]]
+
+
 def test_sort_ascending():
     fake = FakeEM("json", paged_handler(ITEMS[:1], "json"))
     run_query(make_client(fake), sort_order="asc", sort_field="Name")
@@ -347,12 +363,14 @@ def test_get_is_retried_with_exponential_backoff(failure):
 
     def handler(call):
         attempts["n"] += 1
-        return failure if attempts["n"] <= 2 else inner(call)
+        return failure if attempts["n"] <= 3 else inner(call)
     sleeps = []
     fake = FakeEM("json", handler)
     items, info = run_query(make_client(fake, sleeps=sleeps, retries=3, retry_backoff=0.5))
-    assert len(items) == 3 and sleeps == [0.5, 1.0]
-    assert info.requests == 3
+    # Three failures, so the third wait tells doubling (2.0) from linear growth (1.5).
+    assert [item["uid"] for item in items] == [item["UID"] for item in ITEMS[:3]]
+    assert sleeps == [0.5, 1.0, 2.0]
+    assert attempts["n"] == 4 and info.requests == 4
 
 
 def test_retry_after_is_honoured():

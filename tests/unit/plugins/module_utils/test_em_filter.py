@@ -195,6 +195,14 @@ def test_datetime_objects_are_accepted():
     assert f.format_filter_datetime(f.parse_datetime(naive, "x")) == "2025-06-05T01:02:03Z"
 
 
+def test_format_filter_datetime_itself_converts_to_utc():
+    # Callers pass datetimes from other places too (em_info: the earliest session minus a margin);
+    # EM "accepts only UTC" (em-api-facts.md 2.4), so the formatter must not trust its input's zone.
+    plus_two = datetime.timezone(datetime.timedelta(hours=2))
+    moment = datetime.datetime(2025, 6, 5, 3, 2, 3, 999999, tzinfo=plus_two)
+    assert f.format_filter_datetime(moment) == "2025-06-05T01:02:03Z"
+
+
 @pytest.mark.parametrize("value", ["yesterday", "24", "h24", "-5d", "5y", "2025-13-01", "2025-02-30T00:00:00Z",
                                    "2025-06-05T25:00:00Z", "2025/06/05", "2025-06-05T01:04:29+25:00x", "",
                                    "2025-06-05T01:04:29Z;Result==Failed"])

@@ -121,8 +121,9 @@ def test_xml_sample_and_its_json_twin_normalise_identically(name, resource, coun
     from_xml = em_parse.normalise_document(em_parse.decode(body), resource)
     from_json = em_parse.normalise_document(em_parse.decode(json_twin(body)), resource)
     bom_json = em_parse.normalise_document(em_parse.decode(b"\xef\xbb\xbf" + json_twin(body)), resource)
+    bom_xml = em_parse.normalise_document(em_parse.decode(b"\xef\xbb\xbf" + body), resource)
     assert len(from_xml) == count
-    assert from_xml == from_json == bom_json
+    assert from_xml == from_json == bom_json == bom_xml
     for item in from_xml:
         assert [output.key for output in resource.outputs] == list(item)
 

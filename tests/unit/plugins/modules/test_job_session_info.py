@@ -104,7 +104,8 @@ def test_without_include_task_sessions_the_key_is_null(monkeypatch, capsys):
     fake = FakeEM("json", handler_for(sessions, tasks))
     install_fake(monkeypatch, fake)
     result = run({"is_retry": False, "job_type": "backup", "state": ["stopped", "WORKING"]}, capsys)
-    assert all(item["task_sessions"] is None for item in result["backup_job_sessions"])
+    sessions = result["backup_job_sessions"]
+    assert sessions and all(item["task_sessions"] is None for item in sessions)
     assert result["task_session_query"] is None
     assert result["query"]["filter"] == 'JobType=="Backup";(State=="Stopped",State=="Working");IsRetry=="false"'
     assert len(fake.api_calls()) == 1

@@ -34,9 +34,22 @@ def task_pages(states_per_poll):
     return handler
 
 
+class FakeClock:
+    """time.monotonic/time.sleep for the module: sleeping advances the clock, nothing else does."""
+
+    def __init__(self, monkeypatch, module):
+        self.now = 1000.0
+        monkeypatch.setattr(module.time, "monotonic", lambda: self.now)
+        monkeypatch.setattr(module.time, "sleep", self.sleep)
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
 def test_task_info_filters_and_returns_tasks(monkeypatch, capsys):
     fake = FakeEM("json", task_pages([["Finished", "Running"]]))
     install_fake(monkeypatch, fake)
+    FakeClock(monkeypatch, veeam_em_task_info)
     result = run_module(veeam_em_task_info, dict(CONNECTION, session_id=TOKEN, task_id=["task-1", "task-2"],
                                                  state=["finished", "RUNNING"], operation="StartJob"), capsys)
     assert [t["task_id"] for t in result["tasks"]] == ["task-1", "task-2"]
@@ -45,27 +58,26 @@ def test_task_info_filters_and_returns_tasks(monkeypatch, capsys):
     assert call.query["type"] == "Task" and call.query["sortAsc"] == "TaskId"
     assert call.query["filter"] == ('(TaskId=="task-1",TaskId=="task-2");(State=="Finished",State=="Running");'
                                     'Operation=="StartJob"')
-    assert fake.logons == 0 and fake.logoffs == 0 and result["waited"] >= 0
+    assert fake.logons == 0 and fake.logoffs == 0 and result["waited"] == 0  # no wait: one query, no sleep
 
 
 def test_task_info_wait_polls_until_finished(monkeypatch, capsys):
     fake = FakeEM("xml", task_pages([["Running"], ["OperationFinished"], ["Finished"]]))
     install_fake(monkeypatch, fake)
-    monkeypatch.setattr(veeam_em_task_info.time, "sleep", lambda seconds: None)
+    FakeClock(monkeypatch, veeam_em_task_info)
     result = run_module(veeam_em_task_info, dict(CONNECTION, session_id=TOKEN, task_id="task-1", wait=True,
-                                                 wait_interval=0.01, media_type="xml"), capsys)
+                                                 wait_interval=5, media_type="xml"), capsys)
     assert result["tasks"][0]["state"] == "Finished" and result["tasks"][0]["result_success"] is True
-    assert len(fake.api_calls()) == 3
+    assert len(fake.api_calls()) == 3 and result["waited"] == 10  # two intervals between three polls
 
 
 def test_task_info_wait_timeout_fails_with_tasks(monkeypatch, capsys):
     fake = FakeEM("json", task_pages([["Running"]]))
     install_fake(monkeypatch, fake)
-    clock = {"now": 0.0}
-    monkeypatch.setattr(veeam_em_task_info.time, "monotonic", lambda: clock["now"])
-    monkeypatch.setattr(veeam_em_task_info.time, "sleep", lambda seconds: clock.__setitem__("now", clock["now"] + seconds))
+    FakeClock(monkeypatch, veeam_em_task_info)
     result = run_module(veeam_em_task_info, dict(CONNECTION, wait=True, wait_timeout=10, wait_interval=3), capsys)
     assert result["failed"] and "task-1 not Finished" in result["msg"]
+    assert len(fake.api_calls()) == 4 and result["waited"] == 9  # polls at 0, 3, 6, 9 s; 12 s is past 10
     assert result["tasks"][0]["state"] == "Running"
     assert fake.logons == 1 and fake.logoffs == 1  # logoff also on the wait failure
 

@@ -1,0 +1,262 @@
+"""A small, explicit mutation check: does each test fail on the fault it is named after?
+
+Every mutant is one deliberate fault: a file, a source snippet that must occur in it exactly once,
+its replacement, and the (fast) tests that must catch it. The tool copies the checkout to a
+temporary directory (the working tree is never modified), applies one mutant at a time, runs its
+tests, restores the file, and prints killed/survived and a score.
+
+A snippet that is missing or not unique is an error of the mutant's *definition* (the code moved
+on): it is reported as "BROKEN" and makes the run fail, never silently skipped. Mutants whose
+survival is understood and accepted carry an ``explained`` text and do not lower the score's
+verdict (they are still counted and printed).
+
+Usage: python tools/mutate.py [--slow] [--only ID[,ID...]] [--list] [--keep]
+  --slow  also run the mutants whose tests are integration tests (ansible-playbook against the
+          emulator; minutes each). ``make mutate`` runs the fast set only.
+Exit status: 0 when every mutant is killed or explained, 1 when one survived, 2 on a broken
+definition or when a test set fails without any mutant (the baseline must be green).
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PYTHON = os.path.join(ROOT, ".venv", "bin", "python")
+COPY_IGNORE = shutil.ignore_patterns(".git", ".venv", ".build", "reports", ".pytest_cache", "__pycache__",
+                                     "output", "results", "*.pyc")
+
+MU = "plugins/module_utils/"
+FILTER_TESTS = ["tests/unit/plugins/filter"]
+RULE_TESTS = FILTER_TESTS + ["tests/unit/plugins/modules/test_compliance_info.py"]
+BUILDER_TESTS = ["tests/unit/plugins/module_utils/test_em_filter.py", "tests/unit/plugins/modules"]
+SCRUB_TESTS = ["tests/unit/plugins/module_utils/test_em_scrub.py", "tests/unit/plugins/modules"]
+CLIENT_TESTS = ["tests/unit/plugins/module_utils/test_em_client.py"]
+PARSE_TESTS = ["tests/unit/plugins/module_utils/test_em_parse.py"] + CLIENT_TESTS
+ROLE_CAP_TEST = ["tests/integration/test_resources_compliance.py::test_retry_remediation_respects_the_cap"]
+
+
+class Mutant:
+    def __init__(self, ident, path, snippet, replacement, tests, what, slow=False, explained=None):
+        self.ident = ident
+        self.path = path
+        self.snippet = snippet
+        self.replacement = replacement
+        self.tests = tests
+        self.what = what
+        self.slow = slow
+        self.explained = explained
+
+
+MUTANTS = [
+    # ---- the rules (em_compliance.py) -------------------------------------------------------
+    Mutant("rpo-ge", MU + "em_compliance.py", "    if age > rpo_hours:", "    if age >= rpo_hours:",
+           RULE_TESTS, "RPO: an age exactly at rpo_hours violates"),
+    Mutant("stuck-ge", MU + "em_compliance.py", "        if age > stuck_hours:", "        if age >= stuck_hours:",
+           RULE_TESTS, "stuck: exactly stuck_hours is already stuck"),
+    Mutant("long-lt", MU + "em_compliance.py", "duration * 60.0 <= max_duration_minutes",
+           "duration * 60.0 < max_duration_minutes", RULE_TESTS, "long_running: exactly the maximum is long"),
+    Mutant("recovered-horizon", MU + "em_compliance.py", 'if session["_created"] < horizon or not is_unsuccessful',
+           'if session["_created"] <= horizon or not is_unsuccessful', RULE_TESTS,
+           "recovered_failure: a failure exactly at now - recent_hours is dropped"),
+    Mutant("long-horizon", MU + "em_compliance.py", 'recent = session["_created"] >= horizon or',
+           'recent = session["_created"] > horizon or', RULE_TESTS,
+           "long_running: a session exactly at now - recent_hours is not recent"),
+    Mutant("window-start", MU + "em_compliance.py", 'in_window = [s for s in read if s["_created"] >= start]',
+           'in_window = [s for s in read if s["_created"] > start]', RULE_TESTS,
+           "lookback: a session exactly at the window start is outside"),
+    Mutant("oldest-success", MU + "em_compliance.py", "return max(successes, key=point_time) if successes",
+           "return min(successes, key=point_time) if successes", RULE_TESTS,
+           "RPO measured from the oldest success, not the newest"),
+    Mutant("warnings-always-accepted", MU + "em_compliance.py",
+           "return result == RESULT_SUCCESS or (accept_warnings and result == RESULT_WARNING)",
+           "return result == RESULT_SUCCESS or result == RESULT_WARNING", RULE_TESTS,
+           "accept_warnings=false ignored"),
+    Mutant("failure-not-open", MU + "em_compliance.py", "    if result != RESULT_SUCCESS:\n        return [finding(failed_code",
+           "    if False:\n        return [finding(failed_code", RULE_TESTS,
+           "the newest session failing is not reported"),
+    Mutant("no-dedupe-rules", MU + "em_compliance.py", "        if uid and uid in seen:\n            continue",
+           "        if False:\n            continue", RULE_TESTS,
+           "a session read twice counts twice"),
+    Mutant("stuck-also-long", MU + "em_compliance.py",
+           "stuck = is_running(session) and duration is not None and duration > stuck_hours",
+           "stuck = False", RULE_TESTS, "a stuck session is reported as long_running too"),
+    Mutant("best-severity", MU + "em_compliance.py",
+           'if SEVERITY_RANK[item["severity"]] > SEVERITY_RANK[worst]:',
+           'if SEVERITY_RANK[item["severity"]] < SEVERITY_RANK[worst]:', RULE_TESTS,
+           "a row's status is not its worst finding"),
+    # ---- the filter builder (em_filter.py) --------------------------------------------------
+    Mutant("unquoted-values", MU + "em_filter.py", """    return '"%s"' % text.replace('"', '""')""",
+           "    return text", BUILDER_TESTS, "filter values not quoted"),
+    Mutant("quotes-not-doubled", MU + "em_filter.py", """    return '"%s"' % text.replace('"', '""')""",
+           """    return '"%s"' % text""", BUILDER_TESTS, "inner double quotes not doubled"),
+    Mutant("controls-accepted", MU + "em_filter.py", "        if _is_control(char):\n            raise",
+           "        if False:\n            raise", BUILDER_TESTS, "control characters pass into filters"),
+    Mutant("unbalanced-close-accepted", MU + "em_filter.py", "            if depth < 0:", "            if False:",
+           BUILDER_TESTS, "a raw filter closing a parenthesis it never opened is accepted"),
+    Mutant("open-quote-accepted", MU + "em_filter.py", "    if in_quotes:\n        raise EMValidationError",
+           "    if False:\n        raise EMValidationError", BUILDER_TESTS,
+           "a raw filter with an unterminated quote is accepted"),
+    Mutant("raw-not-grouped", MU + "em_filter.py", 'parts.append("(%s)" % check_raw_filter(raw_filter))',
+           "parts.append(check_raw_filter(raw_filter))", BUILDER_TESTS,
+           "the raw filter is not put in its own parentheses"),
+    Mutant("separators-not-encoded", MU + "em_filter.py", 'quote(str(value), safe="")',
+           'quote(str(value), safe=";,()=")', BUILDER_TESTS, "; , ( ) = left bare in the URL"),
+    Mutant("filter-time-not-utc", MU + "em_filter.py",
+           'return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")',
+           'return moment.strftime("%Y-%m-%dT%H:%M:%SZ")', BUILDER_TESTS,
+           "filter date/times not converted to UTC"),
+    # ---- the scrubber (em_module.py) ---------------------------------------------------------
+    Mutant("scrub-noop", MU + "em_module.py", '            text = text.replace(str(secret), "********")',
+           "            pass", SCRUB_TESTS, "em_module.scrub does nothing"),
+    Mutant("token-not-scrubbed", MU + "em_module.py", 'message = message.replace(client.token, "********")',
+           "message = message", SCRUB_TESTS, "error messages keep the client's token"),
+    Mutant("warnings-not-scrubbed", MU + "em_module.py", "module.warn(scrub(warning, module))",
+           "module.warn(warning)", SCRUB_TESTS, "client warnings passed on unscrubbed"),
+    # ---- the client's retry and logoff paths (em_client.py) ---------------------------------
+    Mutant("no-503-retry", MU + "em_client.py", "RETRY_STATUSES = (502, 503, 504)", "RETRY_STATUSES = (502, 504)",
+           CLIENT_TESTS, "503 is not retried"),
+    Mutant("no-transport-retry", MU + "em_client.py", "                if last or not retry:\n                    raise",
+           "                if True:\n                    raise", CLIENT_TESTS, "transport errors are not retried"),
+    Mutant("linear-backoff", MU + "em_client.py", "float(self.options.retry_backoff) * (2 ** attempt)",
+           "float(self.options.retry_backoff) * (attempt + 1)", CLIENT_TESTS, "backoff not exponential"),
+    Mutant("retry-after-ignored", MU + "em_client.py", "        if wait is not None:\n            return min(wait",
+           "        if False:\n            return min(wait", CLIENT_TESTS, "Retry-After ignored"),
+    Mutant("logon-retried", MU + "em_client.py", 'describe="POST /api/sessionMngr/ (logon)", logon=True)',
+           'describe="POST /api/sessionMngr/ (logon)", logon=True, retry=True)', CLIENT_TESTS,
+           "the logon POST is retried (could lock the account)"),
+    Mutant("no-logoff", MU + "em_client.py", "                try:\n                    self.logoff()\n",
+           "                try:\n                    pass\n", CLIENT_TESTS, "the session is never logged off"),
+    Mutant("no-relogon", MU + "em_client.py", "            self._relogon()\n            if info is not None:",
+           "            raise\n            if info is not None:", CLIENT_TESTS, "no logon again after a 401"),
+    Mutant("relogon-leaks-session", MU + "em_client.py",
+           "        try:\n            self.logoff()\n        except EMError:\n            pass\n        self.token = None",
+           "        self.token = None", CLIENT_TESTS, "the old session is not logged off before a re-logon"),
+    Mutant("no-dedupe-pages", MU + "em_client.py", "            if key is not None and key in self.seen:",
+           "            if False:", CLIENT_TESTS, "items read twice across pages are kept twice"),
+    # ---- the parser's media sniffing (em_parse.py) --------------------------------------------
+    Mutant("bom-ignored", MU + "em_parse.py", "    text = body[len(BOM):] if body.startswith(BOM) else body",
+           "    text = body", PARSE_TESTS, "XML/JSON type detection ignores the BOM"),
+    Mutant("xml-bom-ignored", MU + "em_parse.py", '    if stripped.startswith(b"<"):\n        return "xml"',
+           '    if body.lstrip().startswith(b"<"):\n        return "xml"', PARSE_TESTS,
+           "XML type detection ignores the BOM (JSON detection still skips it)"),
+    # ---- the role's remediation (slow: ansible-playbook against the emulator) ------------------
+    Mutant("role-ignores-cap", "roles/veeam_em_compliance/tasks/remediate.yml",
+           "| list)[:veeam_em_compliance_retry_max_jobs | int] }}", "| list) }}", ROLE_CAP_TEST,
+           "the role ignores retry_max_jobs", slow=True),
+    Mutant("role-never-retries", "roles/veeam_em_compliance/tasks/main.yml",
+           "    - veeam_em_compliance_retry_failed_jobs | bool\n", "    - false\n", ROLE_CAP_TEST,
+           "the role never retries", slow=True),
+]
+
+
+def apply(tree, mutant):
+    """Mutate the copy; return (original_text, error). error names a broken definition."""
+    path = os.path.join(tree, mutant.path)
+    if not os.path.isfile(path):
+        return None, "file %s not found" % mutant.path
+    with open(path, encoding="utf-8") as handle:
+        original = handle.read()
+    count = original.count(mutant.snippet)
+    if count != 1:
+        problem = "not found" if count == 0 else "found %d times" % count
+        return None, "snippet %s in %s (%r)" % (problem, mutant.path, mutant.snippet[:60])
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(original.replace(mutant.snippet, mutant.replacement))
+    return original, None
+
+
+def restore(tree, mutant, original):
+    with open(os.path.join(tree, mutant.path), "w", encoding="utf-8") as handle:
+        handle.write(original)
+
+
+def run_tests(tree, tests):
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    env.pop("ANSIBLE_COLLECTIONS_PATH", None)  # the copy links itself (tests/collection_layout.py)
+    command = [PYTHON, "-m", "pytest", "-q", "-x", "-n", "0", "-p", "no:cacheprovider", "-p", "no:randomly"] + tests
+    proc = subprocess.run(command, cwd=tree, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True, check=False)
+    return proc.returncode, proc.stdout
+
+
+def last_line(output):
+    lines = [line for line in output.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
+    parser.add_argument("--slow", action="store_true", help="also run the integration-level mutants")
+    parser.add_argument("--only", help="comma-separated mutant ids")
+    parser.add_argument("--list", action="store_true", help="list the mutants and exit")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary copy")
+    args = parser.parse_args(argv)
+
+    mutants = [m for m in MUTANTS if args.slow or not m.slow]
+    if args.only:
+        wanted = set(args.only.split(","))
+        unknown = wanted - {m.ident for m in MUTANTS}
+        if unknown:
+            parser.error("unknown mutant id(s): %s" % ", ".join(sorted(unknown)))
+        mutants = [m for m in MUTANTS if m.ident in wanted]
+    if args.list:
+        for m in MUTANTS:
+            print("%-26s %-40s %s%s" % (m.ident, m.path, m.what, " [slow]" if m.slow else ""))
+        return 0
+
+    base = tempfile.mkdtemp(prefix="veeam_em-mutate-")
+    tree = os.path.join(base, "src")
+    started = time.time()
+    try:
+        shutil.copytree(ROOT, tree, ignore=COPY_IGNORE, symlinks=True)
+        return run_all(tree, mutants, started)
+    finally:
+        if args.keep:
+            print("copy kept in %s" % tree)
+        else:
+            shutil.rmtree(base, ignore_errors=True)
+
+
+def run_all(tree, mutants, started):
+    # The baseline: every test set must pass on the unmutated copy, or a "kill" means nothing.
+    for tests in sorted({tuple(m.tests) for m in mutants}):
+        code, output = run_tests(tree, list(tests))
+        if code != 0:
+            print("BASELINE FAILS for %s:\n%s" % (" ".join(tests), output[-3000:]))
+            return 2
+    killed, survived, explained, broken = [], [], [], []
+    for mutant in mutants:
+        original, error = apply(tree, mutant)
+        if error:
+            broken.append(mutant)
+            print("BROKEN    %-26s definition error: %s" % (mutant.ident, error))
+            continue
+        try:
+            code, output = run_tests(tree, mutant.tests)
+        finally:
+            restore(tree, mutant, original)
+        if code != 0:
+            killed.append(mutant)
+            print("killed    %-26s %s" % (mutant.ident, mutant.what))
+        elif mutant.explained:
+            explained.append(mutant)
+            print("explained %-26s %s: %s" % (mutant.ident, mutant.what, mutant.explained))
+        else:
+            survived.append(mutant)
+            print("SURVIVED  %-26s %s (%s; tests: %s)" % (mutant.ident, mutant.what, last_line(output),
+                                                          " ".join(mutant.tests)))
+    valid = len(mutants) - len(broken)
+    score = 100.0 * len(killed) / valid if valid else 0.0
+    print("\nmutation score: %d/%d killed (%.0f%%), %d explained, %d survived, %d broken definitions; %.0fs"
+          % (len(killed), valid, score, len(explained), len(survived), len(broken), time.time() - started))
+    if broken:
+        return 2
+    return 1 if survived else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
