@@ -116,9 +116,11 @@ def test_recovered_failure_one_second_before_the_recent_horizon_is_not(session):
 
 
 def test_long_finished_session_at_the_recent_horizon_is_reported_before_it_is_not(session):
-    # 9 h long sessions (over the 8 h maximum) created at / just before now - recent_hours.
-    at = session(created=ago(hours=24), end=ago(hours=15))
-    before = session(vm="vm02", created=ago(hours=24, seconds=1), end=ago(hours=15, seconds=1))
+    # 9 h long sessions (over the 8 h maximum) that ENDED at / just before now - recent_hours: the
+    # horizon of a finished long run is its end (issue 22: a run is reported the night that first
+    # sees it finished, whenever it started).
+    at = session(created=ago(hours=33), end=ago(hours=24))
+    before = session(vm="vm02", created=ago(hours=33, seconds=1), end=ago(hours=24, seconds=1))
     result = evaluate([at, before, fresh_success(session), fresh_success(session, "vm02")], now=NOW)
     reasons = {row["vm_display_name"]: row["reasons"] for row in result["vms"]}
     assert reasons == {"vm01": ["long_running"], "vm02": []}
