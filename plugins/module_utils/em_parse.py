@@ -560,6 +560,29 @@ def normalise_document(document, resource):
     return [normalise(entity, resource, with_links) for entity in entities]
 
 
+# ---- items that lack what a consumer needs ------------------------------------------------------
+
+def incomplete_items_warning(items, resource):
+    """A warning naming how many items lack their key (UID, TaskId) or creation time; None if none.
+
+    Such items are still returned (with ``None`` there): an info module never drops an item, but
+    it says so, with the count and the first offending item's UID (or name when it has no UID).
+    Only the keys the (possibly projected) items carry are checked; ``items`` may be ``Rows``.
+    """
+    needed = [key for key in (resource.key_field, "creation_time") if key in resource.output_keys()]
+    count, first = 0, None
+    for item in items:
+        missing = [key for key in needed if item.get(key) in (None, "")]
+        if missing:
+            count += 1
+            if first is None:
+                first = (item.get(resource.key_field) or item.get("name") or "(no UID, no name)", missing)
+    if not count:
+        return None
+    return ("%d %s item(s) lack %s (placeholder or unreadable in EM's answer; returned with null there); "
+            "first: %s" % (count, resource.item_tag, " or ".join(needed), first[0]))
+
+
 # ---- memory: shared strings and compact item storage -----------------------------------------
 
 class Interner:

@@ -393,3 +393,51 @@ def test_replica_sessions_in_camel_case_keep_their_point_link():
 def test_xml_single_entity_document_with_placeholder():
     body = xml_doc("BackupTaskSession", _session(State="InProgress", EndTimeUTC="1900-01-01T00:00:00Z"))
     assert items_of(body)[0]["end_time"] is None
+
+
+# ---- items lacking UID or creation time: kept, and warned about --------------------------------
+
+def test_incomplete_items_are_kept_and_counted_with_the_first_uid():
+    placeholder_start = _session(UID="urn:veeam:BackupTaskSession:00000000-0000-4000-8000-000000000007",
+                                 CreationTimeUTC="0001-01-01T00:00:00")
+    no_uid = _session(Name="db02@2026-06-16 06:00:00")
+    del no_uid["UID"]
+    items = items_of(pascal_query([PASCAL_ENTITY, placeholder_start, no_uid]))
+    assert len(items) == 3
+    warning = em_parse.incomplete_items_warning(items, BACKUP_TASK_SESSION)
+    assert warning.startswith("2 BackupTaskSession item(s) lack uid or creation_time")
+    assert warning.endswith("first: urn:veeam:BackupTaskSession:00000000-0000-4000-8000-000000000007")
+    assert em_parse.incomplete_items_warning(items[:1], BACKUP_TASK_SESSION) is None
+    assert em_parse.incomplete_items_warning([], BACKUP_TASK_SESSION) is None
+    rows = em_parse.Rows()
+    for item in items:
+        rows.append(item)
+    assert em_parse.incomplete_items_warning(rows, BACKUP_TASK_SESSION) == warning
+
+
+def test_incomplete_item_without_uid_is_named_by_its_name():
+    no_uid = _session(Name="db02@2026-06-16 06:00:00")
+    del no_uid["UID"]
+    warning = em_parse.incomplete_items_warning(items_of(pascal_query([no_uid])), BACKUP_TASK_SESSION)
+    assert warning.startswith("1 BackupTaskSession item(s)") and warning.endswith("first: db02@2026-06-16 06:00:00")
+
+
+def test_projected_items_are_checked_only_for_the_keys_they_carry():
+    projected = BACKUP_TASK_SESSION.project(["result"])
+    items = items_of(pascal_query([_session(CreationTimeUTC="1900-01-01T00:00:00")]), projected)
+    assert em_parse.incomplete_items_warning(items, projected) is None
+
+
+def test_job_session_info_warns_through_the_client():
+    from ansible_collections.backupops.veeam_em.plugins.module_utils import em_info
+
+    class Client:
+        warnings = []
+
+    entity = {"JobName": "J", "CreationTimeUTC": "1900-01-01T00:00:00Z", "State": "Stopped",
+              "UID": "urn:veeam:BackupJobSession:" + JOB_SESSION_GUID, "Type": "BackupJobSession"}
+    items = items_of(query_result_json("BackupJobSessions", [entity], paging_info(1, 1, 100)), BACKUP_JOB_SESSION)
+    em_info.warn_incomplete(Client, items, BACKUP_JOB_SESSION)
+    assert Client.warnings == ["1 BackupJobSession item(s) lack uid or creation_time (placeholder or unreadable "
+                               "in EM's answer; returned with null there); first: urn:veeam:BackupJobSession:"
+                               + JOB_SESSION_GUID]
