@@ -90,6 +90,10 @@ def _known_names():
 
 
 _CANONICAL = _known_names()
+# Keys already in EM's spelling: a JSON object whose keys are all here is kept as decoded (EM 12
+# bodies cost one set look-up per key; an object_pairs_hook rebuilding every object doubled the
+# decode time of a 1000-item page).
+_CANONICAL_SPELLINGS = set(_CANONICAL.values())
 
 
 def canonical_key(key):
@@ -100,12 +104,17 @@ def canonical_key(key):
         if name is None:
             name = key[:1].upper() + key[1:]
         _CANONICAL[key] = name  # unknown spellings are few (one per EM version): remember them
+        if name == key:
+            _CANONICAL_SPELLINGS.add(key)
     return name
 
 
-def _canonical_object(pairs):
-    """``json.loads`` object hook: an object with every key in EM's spelling."""
-    return dict((canonical_key(key), value) for key, value in pairs)
+def _canonical_object(obj):
+    """``json.loads`` object hook: the object with every key in EM's spelling."""
+    for key in obj:
+        if key not in _CANONICAL_SPELLINGS:
+            return dict((canonical_key(key), value) for key, value in obj.items())
+    return obj
 
 
 class Document:
@@ -141,7 +150,7 @@ def decode(body):
 
 def _decode_json(body):
     try:
-        return json.loads(body.decode("utf-8-sig"), object_pairs_hook=_canonical_object)
+        return json.loads(body.decode("utf-8-sig"), object_hook=_canonical_object)
     except (ValueError, UnicodeDecodeError) as exc:
         raise EMResponseError("the JSON response cannot be parsed: %s" % exc)
 
@@ -501,7 +510,7 @@ def normalise(entity, resource, with_links=True):
             if output.convert == "datetime":
                 item[output.key] = _real_time(item[output.key])
     if "end_time" in item and item["end_time"] is not None:
-        item["end_time"] = _real_end(entity, item["end_time"])
+        item["end_time"] = _real_end(entity, item["end_time"], item.get("creation_time", _UNSET))
     return item
 
 
@@ -511,19 +520,19 @@ def normalise(entity, resource, with_links=True):
 # time is a placeholder. An end on a running session, or before the creation, is no end either.
 RUNNING_STATES = frozenset(TASK_SESSION_RUNNING_STATES + JOB_SESSION_RUNNING_STATES + ("Running",))
 EPOCH_YEAR = 1970
+_UNSET = object()
 
 
-def _moment(text):
-    """A normalised ``to_datetime`` string -> naive UTC datetime; None when it is not one."""
-    match = EM_DATETIME_RE.match(text) if isinstance(text, str) else None
-    if not match:
+def _time_key(text):
+    """A ``to_datetime`` string (``YYYY-MM-DDTHH:MM:SS[.f]Z``) as text that sorts like the time.
+
+    String slicing, not strptime: this runs for every session of every page (strptime tripled
+    the per-item cost). None for anything that is not in that form.
+    """
+    if not isinstance(text, str) or len(text) < 20 or text[10] != "T" or text[-1] != "Z":
         return None
-    day, clock, fraction, _zone = match.groups()
-    try:
-        moment = datetime.datetime.strptime("%sT%s" % (day, clock), "%Y-%m-%dT%H:%M:%S")
-    except ValueError:
-        return None
-    return moment + datetime.timedelta(microseconds=int((fraction or "0")[:6].ljust(6, "0")))
+    head, _dot, fraction = text[:-1].partition(".")
+    return head + "." + fraction.ljust(6, "0")
 
 
 def _real_time(text):
@@ -533,12 +542,12 @@ def _real_time(text):
     return text
 
 
-def _real_end(entity, end_time):
+def _real_end(entity, end_time, item_created):
     """The normalised end time, or None when the session is running or it ends before it began."""
     if to_text(entity.get("State")) in RUNNING_STATES:
         return None
-    created = _moment(_real_time(to_datetime(entity.get("CreationTimeUTC"))))
-    ended = _moment(end_time)
+    created = item_created if item_created is not _UNSET else _real_time(to_datetime(entity.get("CreationTimeUTC")))
+    created, ended = _time_key(created), _time_key(end_time)
     if created is not None and ended is not None and ended < created:
         return None
     return end_time
