@@ -115,3 +115,48 @@ def test_the_role_gives_the_same_verdicts_in_every_version(emulators, version, t
     assert verdicts(result) == EXPECTED
     assert result["summary"]["backup_sessions"] == 16 and result["summary"]["replica_sessions"] == 2
     assert em.stats()["open_sessions"] == 0
+
+
+# ---- the client alone against both versions (cheap: no playbook) -------------------------------
+
+def _client_items(em, media, resource, **query):
+    from ansible_collections.backupops.veeam_em.plugins.module_utils.em_client import ConnectionOptions, EMClient
+    client = EMClient(ConnectionOptions(server=em.base_url, username=em.username, password=em.password,
+                                        ca_path=em.ca_file), media_type=media)
+    params = dict(filter_expr=None, sort_field="CreationTime", sort_order="asc", page_size=3)
+    params.update(query)
+    with client:
+        items, info = client.query(resource, **params)
+    return json.loads(json.dumps(list(items)).replace(em.base_url, "BASE")), info
+
+
+@pytest.mark.parametrize("fault", [None, {"kind": "bom"}])
+def test_client_reads_both_versions_alike_with_and_without_bom(emulators, fault):
+    """Paging (3 per page), BOM on JSON, camelCase: the same items from each version and media type."""
+    from ansible_collections.backupops.veeam_em.plugins.module_utils.em_resources import (
+        BACKUP_JOB_SESSION, BACKUP_TASK_SESSION)
+    for resource, count in ((BACKUP_TASK_SESSION, 16), (BACKUP_JOB_SESSION, 16)):
+        seen = {}
+        for version in VERSIONS:
+            for media in MEDIA:
+                em = emulators[version]
+                em.clear_faults()
+                if fault:
+                    em.set_faults(fault)
+                try:
+                    seen[(version, media)], info = _client_items(em, media, resource)
+                finally:
+                    em.clear_faults()
+                assert info.pages == 6, (version, media)
+        reference = seen[("12", "xml")]
+        assert len(reference) == count
+        assert all(items == reference for items in seen.values()), resource.name
+
+
+def test_an_empty_result_is_empty_in_every_version(emulators):
+    from ansible_collections.backupops.veeam_em.plugins.module_utils.em_resources import BACKUP_TASK_SESSION
+    for version in VERSIONS:
+        for media in MEDIA:
+            items, info = _client_items(emulators[version], media, BACKUP_TASK_SESSION,
+                                        filter_expr='VmDisplayName=="no-such-vm"')
+            assert items == [] and info.pages == 1, (version, media)
