@@ -397,7 +397,8 @@ class Handler(BaseHTTPRequestHandler):
     def _send_error(self, status, message, headers=None):
         try:
             if self.want_json:
-                self._send_raw(status, JSON_CT, render.json_bytes(render.error_json(status, message), self.st.camel_json), headers)
+                body = render.json_bytes(render.error_json(status, message), self.st.camel_json)
+                self._send_raw(status, JSON_CT, body, headers)
             else:
                 self._send_raw(status, XML_CT, render.error_xml(status, message).encode("utf-8"), headers)
         except _Done:
