@@ -9,7 +9,6 @@ import pytest
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import (
     EMBadRequestError, EMResponseError)
-from ansible_collections.backupops.veeam_em.plugins.module_utils.em_resources import BACKUP_TASK_SESSION
 from unit.plugins.module_utils.em_fake import (
     SESSION_ID, TOKEN, FakeEM, Reply, error_body, paged_handler, paging_info, query_result_json,
     synthetic_task_session)

@@ -381,9 +381,10 @@ def test_refs_instead_of_entities(spell):
 
 
 def test_replica_sessions_in_camel_case_keep_their_point_link():
+    point = {"Rel": "Related", "Type": "VmReplicaPoint", "Name": "p",
+             "Href": "https://em/api/vmReplicaPoints/%s" % SERVER_GUID}
     entity = _session(Type="ReplicaTaskSession", UID="urn:veeam:ReplicaTaskSession:" + SESSION_GUID,
-                      Links=PASCAL_ENTITY["Links"] + [{"Rel": "Related", "Type": "VmReplicaPoint", "Name": "p",
-                                                        "Href": "https://em/api/vmReplicaPoints/%s" % SERVER_GUID}])
+                      Links=PASCAL_ENTITY["Links"] + [point])
     body = query_result_json("ReplicaTaskSessions", [entity], paging_info(1, 1, 100))
     camel_items = items_of(json.dumps(camel(json.loads(body))).encode(), REPLICA_TASK_SESSION)
     assert camel_items == items_of(body, REPLICA_TASK_SESSION)
