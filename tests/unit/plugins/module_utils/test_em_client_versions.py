@@ -7,14 +7,29 @@ import json
 
 import pytest
 
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_client import ConnectionOptions, EMClient
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import (
     EMBadRequestError, EMResponseError)
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_resources import BACKUP_TASK_SESSION
 from unit.plugins.module_utils.em_fake import (
-    SESSION_ID, TOKEN, FakeEM, Reply, error_body, paged_handler, paging_info, query_result_json,
+    SESSION_ID, TOKEN, FakeEM, Reply, error_body, mount, paged_handler, paging_info, query_result_json,
     synthetic_task_session)
-from unit.plugins.module_utils.test_em_client import make_client, run_query
 
 ITEMS = [synthetic_task_session(i) for i in range(7)]
+
+
+def make_client(fake):
+    client = EMClient(ConnectionOptions(server="em.example.com", username="EM\\svc", password="S3cret-Pa55!"),
+                      media_type="json", sleep=lambda seconds: None)
+    mount(client, fake)
+    return client
+
+
+def run_query(client, **kwargs):
+    params = dict(filter_expr=None, sort_field="CreationTime", sort_order="desc", page_size=100)
+    params.update(kwargs)
+    with client:
+        return client.query(BACKUP_TASK_SESSION, **params)
 
 
 def camel(node):
