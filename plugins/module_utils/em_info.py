@@ -26,7 +26,7 @@ __metaclass__ = type
 
 import datetime
 
-from ansible_collections.backupops.veeam_em.plugins.module_utils import em_filter, em_module
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_filter, em_module, em_parse
 
 TASK_SESSION_BATCH = 40
 START_MARGIN = datetime.timedelta(minutes=1)
@@ -73,14 +73,23 @@ def attach_task_sessions(client, job_sessions, task_resource, page_size, concurr
     return summary
 
 
+def warn_incomplete(client, items, resource):
+    """Items without UID or creation time are kept, and said (the client's warnings reach the module)."""
+    warning = em_parse.incomplete_items_warning(items, resource)
+    if warning:
+        client.warnings.append(warning)
+
+
 def run_job_session_info_module(resource, task_resource):
     """A job-session info module: the shared info runner plus ``include_task_sessions``."""
 
     def attach(client, items, params):
         task_query = None
+        warn_incomplete(client, items, resource)
         if params["include_task_sessions"]:
             task_query = attach_task_sessions(client, items, task_resource, params["page_size"],
                                               params["concurrency"])
+            warn_incomplete(client, [task for item in items for task in item["task_sessions"]], task_resource)
         else:
             for item in items:
                 item["task_sessions"] = None

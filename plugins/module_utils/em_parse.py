@@ -39,13 +39,82 @@ except ImportError as exc:  # pragma: no cover - reported by the module base
     XMLTODICT_IMPORT_ERROR = exc
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMResponseError
-from ansible_collections.backupops.veeam_em.plugins.module_utils.em_resources import XML_LIST_TAGS
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_resources import (
+    JOB_SESSION_RUNNING_STATES, RESOURCES, TASK_SESSION_RUNNING_STATES, XML_LIST_TAGS)
 
 BOM = b"\xef\xbb\xbf"
 EM_DATETIME_RE = re.compile(
     r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:[.,](\d+))?\s*(Z|[+-]\d{2}:?\d{2})?$", re.IGNORECASE)
 GUID_IN_TEXT_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 HREF_KIND_RE = re.compile(r"/api/([A-Za-z]+)/([^/?#]+)")
+
+# ---- one spelling for every key (em-api-facts.md 3.3) ------------------------------------------
+# EM up to 12.x writes PascalCase keys; EM 13.0.1 writes its JSON keys in camelCase at every level
+# (``uid``, ``creationTimeUTC``, ``pagingInfo.pagesCount``) [OBS]; XML backup files spell
+# ``CreationTimeUtc`` [OBS]. Every key is rewritten to EM's own PascalCase spelling while the body
+# is decoded, so nothing after ``decode`` ever sees another spelling. Names whose spelling is not
+# "first letter upper-cased" (UID, ...UTC, NASJobs, the EnterpiseRoles typo) come from this table,
+# keyed by lower case; any other key gets its first letter upper-cased.
+STRUCTURE_NAMES = (
+    "QueryResult", "Refs", "Ref", "Entities", "Resources", "Links", "Link", "Rel", "Href", "Name", "Type",
+    "UID", "PagingInfo", "PageNum", "PageSize", "PagesCount", "EntityRef", "EntityReferences",
+    "LogonSession", "LogonSessions", "SessionId", "UserName", "EnterpriseManager", "SupportedVersions",
+    "SupportedVersion", "Error", "Message", "StatusCode", "Status", "FirstChanceExceptionMessage",
+    "StackTrace", "Success", "CredentialsNeeded", "ConfirmationNeeded", "TaskId", "CreationTimeUTC",
+    "EndTimeUTC", "VmUid", "VmDisplayName", "JobSessionUid", "JobUid", "HierarchyObjRef", "IsRetry",
+    "VbrCertificateThumbprint", "WcfPort", "IpOrDnsName", "#text",
+    # JSON QueryResult.Entities / Resources keys (em-api-facts.md 3.3, typos kept)
+    "Jobs", "FailoverPlans", "Backups", "Replicas", "Repositories", "RestorePoints", "VmRestorePoints",
+    "VAppRestorePoints", "VmReplicaPoints", "BackupJobSessions", "ReplicaJobSessions", "ReplicaTaskSessions",
+    "RestoreSessions", "HierarchyRoots", "BackupTaskSessions", "BackupServers", "ManagedServers",
+    "EnterpiseRoles", "EnterpiseAccounts", "WanAccelerators", "CloudGateways", "CloudTenants", "CloudReplicas",
+    "VCloudOrganizationConfigs", "BackupFiles", "VSphereSelfServiceConfigs", "CloudPublicIps",
+    "CloudHardwarePlans", "CloudVmReplicaPoints", "AgentRestorePoints", "AgentBackupJob", "CloudGatewayPools",
+    "CloudFailoverPlans", "ExternalRepositories", "VlanConfigurations", "CloudFailoverSessions",
+    "AgentProtectionGroups", "DiscoveredComputers", "FileServers", "NASJobs", "CdpReplicas", "CdpReplicaVms",
+    "CdpPolicies", "CdpReplicaSessions", "CdpReplicaTaskSessions", "VAppReplicaPoints", "VmCdpReplicas",
+    "VAppCdpReplicas", "VAppCdpReplicaVms", "SystemSessions",
+    "Files", "Directories", "Tasks", "CredentialsList", "PasswordKeyInfoList",
+)
+
+
+def _known_names():
+    names = list(STRUCTURE_NAMES)
+    for resource in RESOURCES:
+        names.extend((resource.list_tag, resource.item_tag))
+        names.extend(field.em_name for field in resource.fields)
+        for output in resource.outputs:
+            names.extend(output.source or ())
+            names.extend(output.fallback or ())
+    return dict((name.lower(), name) for name in names)
+
+
+_CANONICAL = _known_names()
+# Keys already in EM's spelling: a JSON object whose keys are all here is kept as decoded (EM 12
+# bodies cost one set look-up per key; an object_pairs_hook rebuilding every object doubled the
+# decode time of a 1000-item page).
+_CANONICAL_SPELLINGS = set(_CANONICAL.values())
+
+
+def canonical_key(key):
+    """EM's spelling of a key in any case (``uid``, ``creationTimeUtc`` -> ``UID``, ``CreationTimeUTC``)."""
+    name = _CANONICAL.get(key)
+    if name is None:
+        name = _CANONICAL.get(key.lower())
+        if name is None:
+            name = key[:1].upper() + key[1:]
+        _CANONICAL[key] = name  # unknown spellings are few (one per EM version): remember them
+        if name == key:
+            _CANONICAL_SPELLINGS.add(key)
+    return name
+
+
+def _canonical_object(obj):
+    """``json.loads`` object hook: the object with every key in EM's spelling."""
+    for key in obj:
+        if key not in _CANONICAL_SPELLINGS:
+            return dict((canonical_key(key), value) for key, value in obj.items())
+    return obj
 
 
 class Document:
@@ -81,14 +150,14 @@ def decode(body):
 
 def _decode_json(body):
     try:
-        return json.loads(body.decode("utf-8-sig"))
+        return json.loads(body.decode("utf-8-sig"), object_hook=_canonical_object)
     except (ValueError, UnicodeDecodeError) as exc:
         raise EMResponseError("the JSON response cannot be parsed: %s" % exc)
 
 
 def _force_list(path, key, value):
     """Listed tags become lists everywhere except at the root (a single entity document)."""
-    return bool(path) and key in XML_LIST_TAGS
+    return bool(path) and canonical_key(_local_name(key)) in XML_LIST_TAGS
 
 
 def _decode_xml(body):
@@ -106,15 +175,24 @@ def _decode_xml(body):
     if not isinstance(parsed, dict) or len(parsed) != 1:
         raise EMResponseError("the XML response has no single root element")
     root, data = next(iter(parsed.items()))
-    return _local_name(root), _neutral_xml(data)
+    return canonical_key(_local_name(root)), _neutral_xml(data)
 
 
 def _local_name(tag):
     return tag.rsplit(":", 1)[-1]
 
 
+def _blank(value):
+    """Nothing in it: None, "", whitespace between tags, an element without attributes or children."""
+    return value is None or value == {} or (isinstance(value, str) and not value.strip())
+
+
 def _neutral_xml(node):
-    """xmltodict tree -> EM JSON-like tree (drop xmlns, unwrap Links/Link, empty element = "")."""
+    """xmltodict tree -> EM JSON-like tree (drop xmlns, unwrap Links/Link, empty element = "").
+
+    Keys are canonicalised here (element and attribute names alike), so ``Links``/``Link`` in any
+    spelling unwrap the same way.
+    """
     if node is None:
         return ""
     if isinstance(node, list):
@@ -127,11 +205,12 @@ def _neutral_xml(node):
             continue
         if key == "#text" and isinstance(value, str) and not value.strip():
             continue  # indentation between child elements
-        if key == "Links" and isinstance(value, dict):
-            value = value.get("Link") or []
-        elif key == "Links" and value is None:
+        name = canonical_key(_local_name(key))
+        if name == "Links" and isinstance(value, dict):
+            value = _neutral_xml(value).get("Link") or []
+        elif name == "Links" and _blank(value):
             value = []
-        result[_local_name(key)] = _neutral_xml(value)
+        result[name] = _neutral_xml(value)
     return result
 
 
@@ -144,33 +223,85 @@ def as_list(value):
     return [value]
 
 
-def _unwrap(container, list_tag, item_tag):
-    """Items of ``container[list_tag]`` in XML (``{item_tag: [...]}``), JSON (doubled) or plain form."""
-    if not isinstance(container, dict):
+QUERY_RESULT_KEYS = ("Entities", "Resources", "Refs", "PagingInfo")
+
+
+def _keys_of(node):
+    """A short description of what an unreadable answer held instead (for error messages)."""
+    if isinstance(node, dict):
+        keys = sorted(node)
+        return "keys: %s%s" % (", ".join(keys[:8]), ", ..." if len(keys) > 8 else "") if keys else "no keys"
+    return "a %s" % type(node).__name__
+
+
+def _list_items(node, list_tag, item_tag, what):
+    """The entities of one collection node: XML ``{item_tag: [...]}``, JSON doubled or plain list.
+
+    A blank node (JSON null, ``[]``, XML self-closed element) is an empty collection; a node that
+    holds something else, or items that are not objects, cannot be read and raise.
+    """
+    if _blank(node):
         return []
-    node = container.get(list_tag)
     if isinstance(node, dict):
         for key in (item_tag, list_tag):
             if key in node:
-                return as_list(node[key])
+                return _list_items(as_list(node[key]), list_tag, item_tag, what)
+        raise EMResponseError("%s: the %s collection holds no %s items (%s)" % (what, list_tag, item_tag,
+                                                                                _keys_of(node)))
+    items = as_list(node)
+    unreadable = [item for item in items if not isinstance(item, dict)]
+    if unreadable:
+        raise EMResponseError("%s: %d of %d %s items are not objects (first: %r)"
+                              % (what, len(unreadable), len(items), item_tag, str(unreadable[0])[:80]))
+    return items
+
+
+def _query_items(document, resource, what):
+    """Entities of a ``QueryResult``: ``<container>.<list_tag>``, else ``Refs``; never a guess.
+
+    Real EM 12 JSON lists every ``Entities`` key with the unrequested ones null, so the requested
+    key is there even when the result is empty; a container that lacks it is an answer we do not
+    understand (e.g. another key spelling), not an empty result (em-api-facts.md 3.3).
+    """
+    data = document.data
+    container = data.get(resource.container)
+    if isinstance(container, dict) and resource.list_tag in container:
+        return _list_items(container[resource.list_tag], resource.list_tag, resource.item_tag, what)
+    if not _blank(container):
+        raise EMResponseError("%s: %s holds no %s collection (%s)"
+                              % (what, resource.container, resource.list_tag, _keys_of(container)))
+    if not _blank(data.get("Refs")):  # format=References: reference representations
+        return _list_items(data["Refs"], "Refs", "Ref", what)
+    # [INF] an empty container element/object, or (XML, format=References) an empty <Refs />
+    if resource.container in data or (document.media == "xml" and "Refs" in data):
         return []
-    return as_list(node)
+    raise EMResponseError("%s: the answer has no %s.%s collection (%s)"
+                          % (what, resource.container, resource.list_tag, _keys_of(data)))
 
 
 def extract_items(document, resource):
-    """Raw entities of a query result, a collection or a single entity document."""
+    """Raw entities of a query result, a collection or a single entity document.
+
+    Raises ``EMResponseError`` naming the resource when the expected collection is not in the
+    answer: an unrecognised answer is never read as "no items".
+    """
+    what = "%s answer" % resource.query_type
     data = document.data
+    if document.root in (resource.list_tag, "EntityReferences") and _blank(data):
+        return []  # XML resource collection without items: <BackupTaskSessions ... />
     if not isinstance(data, dict):
-        raise EMResponseError("the response is not an object/element")
+        raise EMResponseError("%s: the response is not an object/element (%s)" % (what, _keys_of(data)))
     if document.root == resource.item_tag or _looks_like_entity(data, resource):
         return [data]
-    if document.root == "QueryResult" or any(key in data for key in ("Entities", "Resources", "Refs", "PagingInfo")):
-        items = _unwrap(data.get(resource.container), resource.list_tag, resource.item_tag)
-        if not items and data.get("Refs"):  # format=References: reference representations
-            items = _unwrap(data, "Refs", "Ref")
-        return items
-    # resource collection: XML <Tasks><Task/>...</Tasks>, JSON {"Tasks": [...]}
-    return as_list(data.get(resource.item_tag, data.get(resource.list_tag)))
+    if document.root == "QueryResult" or any(key in data for key in QUERY_RESULT_KEYS):
+        return _query_items(document, resource, what)
+    # resource collection: XML <Tasks><Task/>...</Tasks>, <EntityReferences><Ref/>...; JSON {"Tasks": [...]}
+    for key, item_tag in ((resource.item_tag, resource.item_tag), (resource.list_tag, resource.item_tag),
+                          ("Ref", "Ref")):
+        if key in data:
+            return _list_items(data[key], resource.list_tag, item_tag, what)
+    raise EMResponseError("%s: no %s or %s in the answer (%s)" % (what, resource.list_tag, resource.item_tag,
+                                                                  _keys_of(data)))
 
 
 def _looks_like_entity(data, resource):
@@ -409,14 +540,89 @@ def normalise(entity, resource, with_links=True):
             if value is None and output.fallback is not None:
                 value = _dig(entity, output.fallback)
             item[output.key] = CONVERTERS[output.convert](value)
+            if output.convert == "datetime":
+                item[output.key] = _real_time(item[output.key])
+    if "end_time" in item and item["end_time"] is not None:
+        item["end_time"] = _real_end(entity, item["end_time"], item.get("creation_time", _UNSET))
     return item
 
 
+# ---- placeholder and impossible times (em-api-facts.md 5, 6) -----------------------------------
+# A running session may carry 1900-01-01T00:00:00 or .NET's 0001-01-01T00:00:00 as its end time,
+# unset dates appear as 1753-01-01 (SQL minimum) [OBS]. EM did not exist before 1970: any earlier
+# time is a placeholder. An end on a running session, or before the creation, is no end either.
+RUNNING_STATES = frozenset(TASK_SESSION_RUNNING_STATES + JOB_SESSION_RUNNING_STATES + ("Running",))
+EPOCH_YEAR = 1970
+_UNSET = object()
+
+
+def _time_key(text):
+    """A ``to_datetime`` string (``YYYY-MM-DDTHH:MM:SS[.f]Z``) as text that sorts like the time.
+
+    String slicing, not strptime: this runs for every session of every page (strptime tripled
+    the per-item cost). None for anything that is not in that form.
+    """
+    if not isinstance(text, str) or len(text) < 20 or text[10] != "T" or text[-1] != "Z":
+        return None
+    head, _dot, fraction = text[:-1].partition(".")
+    return head + "." + fraction.ljust(6, "0")
+
+
+def _real_time(text):
+    """None for a placeholder time (before 1970); anything else unchanged."""
+    if isinstance(text, str) and text[:4].isdigit() and int(text[:4]) < EPOCH_YEAR:
+        return None
+    return text
+
+
+def _real_end(entity, end_time, item_created):
+    """The normalised end time, or None when the session is running or it ends before it began."""
+    if to_text(entity.get("State")) in RUNNING_STATES:
+        return None
+    created = item_created if item_created is not _UNSET else _real_time(to_datetime(entity.get("CreationTimeUTC")))
+    created, ended = _time_key(created), _time_key(end_time)
+    if created is not None and ended is not None and ended < created:
+        return None
+    return end_time
+
+
 def normalise_document(document, resource):
-    """All items of one decoded page, normalised (the raw tree can then be dropped)."""
+    """All items of one decoded page, normalised (the raw tree can then be dropped).
+
+    A page that ``PagingInfo`` says is not the last (a ``Next`` link, or ``PageNum`` below
+    ``PagesCount``) holds items; reading none from it is an error, not an empty page.
+    """
     with_links = resource.uses_links
-    return [normalise(entity, resource, with_links) for entity in extract_items(document, resource)
-            if isinstance(entity, dict)]
+    entities = extract_items(document, resource)
+    if not entities:
+        page_num, pages_count, has_next = paging(document)
+        if has_next or (page_num is not None and pages_count is not None and page_num < pages_count):
+            raise EMResponseError("%s answer: PagingInfo says page %s of %s, but no %s could be read from it"
+                                  % (resource.query_type, page_num, pages_count, resource.item_tag))
+    return [normalise(entity, resource, with_links) for entity in entities]
+
+
+# ---- items that lack what a consumer needs ------------------------------------------------------
+
+def incomplete_items_warning(items, resource):
+    """A warning naming how many items lack their key (UID, TaskId) or creation time; None if none.
+
+    Such items are still returned (with ``None`` there): an info module never drops an item, but
+    it says so, with the count and the first offending item's UID (or name when it has no UID).
+    Only the keys the (possibly projected) items carry are checked; ``items`` may be ``Rows``.
+    """
+    needed = [key for key in (resource.key_field, "creation_time") if key in resource.output_keys()]
+    count, first = 0, None
+    for item in items:
+        missing = [key for key in needed if item.get(key) in (None, "")]
+        if missing:
+            count += 1
+            if first is None:
+                first = (item.get(resource.key_field) or item.get("name") or "(no UID, no name)", missing)
+    if not count:
+        return None
+    return ("%d %s item(s) lack %s (placeholder or unreadable in EM's answer; returned with null there); "
+            "first: %s" % (count, resource.item_tag, " or ".join(needed), first[0]))
 
 
 # ---- memory: shared strings and compact item storage -----------------------------------------

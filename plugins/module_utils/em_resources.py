@@ -130,6 +130,8 @@ class Resource:
 
 
 TASK_SESSION_STATES = ("InProgress", "Pending", "Completed")
+# A task session InProgress or Pending has not ended: an end time it carries is a placeholder.
+TASK_SESSION_RUNNING_STATES = ("InProgress", "Pending")
 SESSION_RESULTS = ("Success", "Warning", "Failed")
 TASK_STATES = ("Running", "OperationFinished", "Finished")
 

@@ -16,6 +16,9 @@ description:
     (C(GET /api/query?type=Job&format=Entities)), walking every page, or one job by O(id).
   - Every typed option becomes a quoted, percent-encoded EM filter clause; options are ANDed, list values ORed.
   - Items are normalised to flat snake_case dictionaries, identical for XML and JSON responses.
+  - EM's keys are matched in any case (EM 13.0.1 writes its JSON keys in camelCase, older versions in
+    PascalCase). An answer whose collection cannot be found, or a page that EM's paging information
+    says holds items but from which none can be read, fails the module; it never reads as an empty list.
   - B(Needs the Portal Administrator role); EM answers 403 to Portal Users.
 author:
   - backupops engineering (@backupops)

@@ -20,6 +20,13 @@ description:
   - With O(include_task_sessions) the task sessions (one per VM) of every returned job session are read too,
     without one request per job session (see the option).
   - Items are normalised to flat snake_case dictionaries, identical for XML and JSON responses.
+  - EM's keys are matched in any case (EM 13.0.1 writes its JSON keys in camelCase, older versions in
+    PascalCase). An answer whose collection cannot be found, or a page that EM's paging information
+    says holds items but from which none can be read, fails the module; it never reads as an empty list.
+  - Placeholder times (C(1900-01-01T00:00:00), C(0001-01-01T00:00:00), anything before 1970) are returned
+    as null, and so is an end time on a running session or one earlier than the creation time.
+  - Job sessions or task sessions that lack a UID or a creation time are returned (with null there) and a
+    warning gives their count and the first one's UID.
 author:
   - backupops engineering (@backupops)
 extends_documentation_fragment:
@@ -121,11 +128,14 @@ replica_job_sessions:
       type: str
       sample: enterprisevbr01.tech.local
     creation_time:
-      description: Creation time, ISO 8601 UTC ending in C(Z).
+      description: Creation time, ISO 8601 UTC ending in C(Z); null when EM sent a placeholder (before 1970).
       type: str
       sample: "2025-08-15T20:00:24.003406Z"
     end_time:
-      description: End time, ISO 8601 UTC, or null while running.
+      description:
+        - End time, ISO 8601 UTC, or null while running (any state but C(Stopped)).
+        - Also null when EM sent a placeholder (C(1900-01-01T00:00:00), C(0001-01-01T00:00:00), any time
+          before 1970) or an end before the creation time.
       type: str
       sample: "2025-08-15T20:04:13.487602Z"
     state:

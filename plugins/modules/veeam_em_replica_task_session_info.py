@@ -18,6 +18,11 @@ description:
   - Every typed option becomes a quoted, percent-encoded EM filter clause; options are ANDed, list values ORed.
     Values can never change the meaning of the query.
   - Items are normalised to flat snake_case dictionaries, identical for XML and JSON responses.
+  - EM's keys are matched in any case (EM 13.0.1 writes its JSON keys in camelCase, older versions in
+    PascalCase). An answer whose collection cannot be found, or a page that EM's paging information
+    says holds items but from which none can be read, fails the module; it never reads as an empty list.
+  - Placeholder times (C(1900-01-01T00:00:00), C(0001-01-01T00:00:00), anything before 1970) are returned
+    as null, and so is an end time on a running session or one earlier than the creation time.
 author:
   - backupops engineering (@backupops)
 extends_documentation_fragment:
@@ -121,11 +126,14 @@ replica_task_sessions:
       type: str
       sample: enterprise06.tech.local
     creation_time:
-      description: Creation time, ISO 8601 UTC ending in C(Z).
+      description: Creation time, ISO 8601 UTC ending in C(Z); null when EM sent a placeholder (before 1970).
       type: str
       sample: "2025-06-05T01:04:29.56Z"
     end_time:
-      description: End time, ISO 8601 UTC, or null.
+      description:
+        - End time, ISO 8601 UTC, or null while the session is C(InProgress) or C(Pending).
+        - Also null when EM sent a placeholder (C(1900-01-01T00:00:00), C(0001-01-01T00:00:00), any time
+          before 1970) or an end before the creation time.
       type: str
       sample: "2025-06-05T01:04:44.53Z"
     state:

@@ -16,6 +16,9 @@ description:
     (C(GET /api/query?type=VmRestorePoint&format=Entities)), walking every page, or one point by O(id).
   - Every typed option becomes a quoted, percent-encoded EM filter clause; options are ANDed, list values ORed.
   - Items are normalised to flat snake_case dictionaries, identical for XML and JSON responses.
+  - EM's keys are matched in any case (EM 13.0.1 writes its JSON keys in camelCase, older versions in
+    PascalCase). An answer whose collection cannot be found, or a page that EM's paging information
+    says holds items but from which none can be read, fails the module; it never reads as an empty list.
 author:
   - backupops engineering (@backupops)
 extends_documentation_fragment:
@@ -149,7 +152,7 @@ vm_restore_points:
       type: str
       sample: urn:HyperV:Vm:757baa80-d19b-4607-a592-98e15d45d9b2.e3e47ce3-ace6-4f06-9aaf-f52cf2e11234
     creation_time:
-      description: Creation time, ISO 8601 UTC ending in C(Z).
+      description: Creation time, ISO 8601 UTC ending in C(Z); null when EM sent a placeholder (before 1970).
       type: str
       sample: "2016-10-06T13:59:50.783Z"
     point_type:

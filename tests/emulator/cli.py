@@ -16,7 +16,7 @@ import time
 from .auth import default_accounts
 from .generator import generate
 from .model import Dataset
-from .server import EmulatorState, Server, start_ticker
+from .server import DEFAULT_EM_VERSION, EM_VERSIONS, EmulatorState, Server, start_ticker
 from .tasks import Clock
 from .timeutil import parse_dt
 
@@ -46,6 +46,14 @@ def build_parser():
     a.add_argument("--session-idle-seconds", type=float, default=900, help="logon session idle expiry (default 900)")
     a.add_argument("--task-seconds", type=float, default=2.0, help="Task lifecycle duration (default 2)")
     a.add_argument("--faults", metavar="JSON", help="start-up fault spec (JSON text or @file)")
+    a.add_argument("--em-version", choices=EM_VERSIONS, default=DEFAULT_EM_VERSION,
+                   help="Enterprise Manager version to answer as (default %s): 13 writes JSON keys in "
+                        "camelCase and a 1900-01-01 placeholder end time on running sessions; 12 writes "
+                        "PascalCase JSON and omits the end time of running sessions. XML is the same in both."
+                        % DEFAULT_EM_VERSION)
+    a.add_argument("--running-end-time", metavar="ISO",
+                   help="end time written on running sessions ('' = none; default: per --em-version), "
+                        "e.g. 0001-01-01T00:00:00")
     return p
 
 
@@ -102,7 +110,8 @@ def main(argv=None):
             sys.stderr.write("EM emulator CA certificate: %s\n" % ca_path)
     state = EmulatorState(ds, clock, default_accounts(args.username, args.password),
                           idle_seconds=args.session_idle_seconds, task_seconds=args.task_seconds,
-                          latency_ms=args.latency_ms, scheme=scheme)
+                          latency_ms=args.latency_ms, scheme=scheme, em_version=args.em_version,
+                          running_end_time=args.running_end_time)
     if args.faults:
         spec = args.faults
         try:
@@ -126,8 +135,9 @@ def main(argv=None):
     serve = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, name="serve", daemon=True)
     serve.start()
     start_ticker(state)
-    sys.stderr.write("EM emulator: %d servers, %d jobs, %d backup / %d replica task sessions (built in %.2fs)\n"
-                     % (len(ds.servers), len(ds.jobs), len(ds.backup_ts), len(ds.replica_ts), build_s))
+    sys.stderr.write("EM emulator (EM %s): %d servers, %d jobs, %d backup / %d replica task sessions"
+                     " (built in %.2fs)\n" % (args.em_version, len(ds.servers), len(ds.jobs), len(ds.backup_ts),
+                                              len(ds.replica_ts), build_s))
     sys.stderr.flush()
     sys.stdout.write("EM emulator listening on %s://%s:%d\n" % (scheme, host, port))
     sys.stdout.flush()

@@ -37,13 +37,17 @@ class Emulator:
     dict written to a temp file); ``tls`` (default True; False = plain HTTP); ``latency_ms``;
     ``session_idle_seconds``; ``now`` (ISO string, fixed clock); ``task_seconds``; ``faults``
     (start-up fault spec, dict/list); ``username``/``password``; ``extra_args`` (list);
-    ``startup_timeout`` (seconds, default 60).
+    ``startup_timeout`` (seconds, default 60); ``em_version`` (``"12"`` or ``"13"``; None = the
+    emulator's default, 13); ``running_end_time`` (placeholder end time of running sessions, ``""``
+    for none; None = per version).
     """
 
     def __init__(self, vms=50, days=7, seed=1, dataset=None, tls=True, latency_ms=None,
                  session_idle_seconds=None, now=None, task_seconds=None, faults=None,
                  username="emadmin", password="emadmin-Pass1", extra_args=None, startup_timeout=60,
-                 host="127.0.0.1"):
+                 host="127.0.0.1", em_version=None, running_end_time=None):
+        self.em_version = em_version
+        self.running_end_time = running_end_time
         self.vms, self.days, self.seed = vms, days, seed
         self.dataset_arg = dataset
         self.tls = tls
@@ -91,6 +95,10 @@ class Emulator:
             cmd += ["--task-seconds", str(self.task_seconds)]
         if self.faults is not None:
             cmd += ["--faults", json.dumps(self.faults)]
+        if self.em_version is not None:
+            cmd += ["--em-version", str(self.em_version)]
+        if self.running_end_time is not None:
+            cmd += ["--running-end-time", str(self.running_end_time)]
         return cmd + self.extra_args
 
     def start(self):

@@ -122,8 +122,38 @@ def xml_doc(inner_root_xml):
     return XML_DECL + inner_root_xml
 
 
-def json_bytes(doc):
+def json_bytes(doc, camel=False):
+    if camel:
+        doc = camel_keys(doc)
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def camel_name(name):
+    """EM 13.0.1's JSON key spelling: the leading capitals lower-cased (``UID`` -> ``uid``,
+    ``VmDisplayName`` -> ``vmDisplayName``, ``NASJobs`` -> ``nasJobs``), the rest unchanged
+    (``CreationTimeUTC`` -> ``creationTimeUTC``).
+
+    [OBS] for the keys the capture shows (docs/em-api-facts.md 3.3); [INF] for the others: the rule
+    of the .NET camel-case serialiser EM evidently switched to (a capital run keeps its last
+    capital when a lower-case letter follows it).
+    """
+    chars = list(name)
+    for i, char in enumerate(chars):
+        if i == 1 and not char.isupper():
+            break
+        if i > 0 and i + 1 < len(chars) and not chars[i + 1].isupper():
+            break
+        chars[i] = char.lower()
+    return "".join(chars)
+
+
+def camel_keys(node):
+    """Every key of a JSON document camel-cased, at every level; values unchanged."""
+    if isinstance(node, dict):
+        return {camel_name(k): camel_keys(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [camel_keys(v) for v in node]
+    return node
 
 
 def wrap_xml(tag, inner, attrs=""):

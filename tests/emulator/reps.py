@@ -21,6 +21,19 @@ def _paths(kind):
     return "backupTaskSessions", "backupSessions", "BackupJobSession", "taskSessions"
 
 
+def with_end_placeholder(obj, placeholder):
+    """A session entity whose absent ``EndTimeUTC`` is written as ``placeholder`` (em-api-facts.md 6).
+
+    Running sessions have no end; some EM installations write ``1900-01-01T00:00:00`` (or .NET's
+    ``0001-01-01T00:00:00``) instead [OBS]. Other objects, and ended sessions, are unchanged.
+    """
+    if not placeholder or not any(name == "EndTimeUTC" and value is None for name, value in obj.children):
+        return obj
+    children = [(name, placeholder if name == "EndTimeUTC" and value is None else value)
+                for name, value in obj.children]
+    return Obj(obj.tag, obj.attrs, obj.links, children, obj.json_first, obj.json_extra)
+
+
 # ------------------------------------------------------------------ task sessions
 def task_session_links(base, t, entity):
     kind = t.kind

@@ -60,11 +60,29 @@ class Stats:
             self.statuses[str(status)] = self.statuses.get(str(status), 0) + 1
 
 
+EM_VERSIONS = ("12", "13")
+DEFAULT_EM_VERSION = "13"
+PLACEHOLDER_END = "1900-01-01T00:00:00Z"
+
+
+def em_version_number(version):
+    return int(str(version).split(".", 1)[0])
+
+
 class EmulatorState:
     """Everything the request handlers share."""
 
-    def __init__(self, dataset, clock, accounts, idle_seconds=900, task_seconds=2.0, latency_ms=0, scheme="https"):
+    def __init__(self, dataset, clock, accounts, idle_seconds=900, task_seconds=2.0, latency_ms=0, scheme="https",
+                 em_version=DEFAULT_EM_VERSION, running_end_time=None):
         self.ds = dataset
+        # EM version behaviours (docs/em-api-facts.md 3.3, 6, 7): 13 writes camelCase JSON keys
+        # [OBS]; running sessions carry a placeholder end time [OBS, version not known: the
+        # emulator sends it by default as EM 13 only, so the default run exercises it].
+        self.em_version = em_version
+        self.camel_json = em_version_number(em_version) >= 13
+        if running_end_time is None:
+            running_end_time = PLACEHOLDER_END if self.camel_json else ""
+        self.running_end_time = running_end_time or None
         self.clock = clock
         self.sessions = SessionStore(accounts, idle_seconds)
         self.tasks = TaskManager(dataset, clock, task_seconds)
@@ -366,7 +384,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _send_doc(self, status, xml_text, json_doc, headers=None):
         if self.want_json:
-            self._send_raw(status, JSON_CT, render.json_bytes(json_doc), headers)
+            self._send_raw(status, JSON_CT, render.json_bytes(json_doc, self.st.camel_json), headers)
         else:
             self._send_raw(status, XML_CT, xml_text.encode("utf-8"), headers)
 
@@ -379,7 +397,8 @@ class Handler(BaseHTTPRequestHandler):
     def _send_error(self, status, message, headers=None):
         try:
             if self.want_json:
-                self._send_raw(status, JSON_CT, render.json_bytes(render.error_json(status, message)), headers)
+                body = render.json_bytes(render.error_json(status, message), self.st.camel_json)
+                self._send_raw(status, JSON_CT, body, headers)
             else:
                 self._send_raw(status, XML_CT, render.error_xml(status, message).encode("utf-8"), headers)
         except _Done:
@@ -583,13 +602,13 @@ class Handler(BaseHTTPRequestHandler):
             objs = [reps.task_obj(self.base, t) for t in chunk]
             kind = "resources"
         elif fmt == "entities":
-            objs = [qt.entity(self.base, x) for x in chunk]
+            objs = [self._entity(qt, x) for x in chunk]
             kind = "entities"
         else:
             objs = [qt.ref(self.base, x) for x in chunk]
             kind = "refs"
         if self.want_json:
-            body = render.json_bytes(render.query_result_json(kind, objs, qt.plural, pinfo))
+            body = render.json_bytes(render.query_result_json(kind, objs, qt.plural, pinfo), self.st.camel_json)
             ctype = JSON_CT
         else:
             body = render.query_result_xml(kind, objs, qt.plural, pinfo).encode("utf-8")
@@ -600,6 +619,10 @@ class Handler(BaseHTTPRequestHandler):
                                          qtype=qt.name.lower()):
                 self.st.insert_task_sessions(f)
         self._send_raw(200, ctype, body)
+
+    def _entity(self, qt, item):
+        """The entity representation, with the version's placeholder end time on running sessions."""
+        return reps.with_end_placeholder(qt.entity(self.base, item), self.st.running_end_time)
 
     # ------------------------------------------------------------ resource endpoints
     def _format_entity(self):
@@ -633,7 +656,7 @@ class Handler(BaseHTTPRequestHandler):
         if obj is None or (visible is not None and not visible(obj)):
             raise HttpError(404, "%s '%s' was not found." % (qt.name, oid))
         if entity:
-            return self._send_obj(200, qt.entity(self.base, obj))
+            return self._send_obj(200, self._entity(qt, obj))
         return self._send_obj(200, qt.ref(self.base, obj, "EntityRef"))
 
     def _find(self, qt, oid, sess):
@@ -669,7 +692,7 @@ class Handler(BaseHTTPRequestHandler):
     def _send_list(self, qt, items, entity):
         """Resource collection: ``<Plural>`` of entities or ``EntityReferences`` of ``Ref``."""
         if entity:
-            objs = [qt.entity(self.base, x) for x in items]
+            objs = [self._entity(qt, x) for x in items]
             tag, key = qt.plural, qt.plural
         else:
             objs = [qt.ref(self.base, x) for x in items]

@@ -298,7 +298,9 @@ def test_session_reuse_and_task_lifecycle(em, tmp_path):
     session = results["em"]
     assert session["changed"] is True and session["api_version"] == "latest"
     assert session["user_name"].lower().endswith(em.username.lower())
-    task_id = results["started"]["TaskId"]
+    started = results["started"]  # raw EM JSON: TaskId up to EM 12, taskId as EM 13 (the default)
+    task_id = started.get("TaskId", started.get("taskId"))
+    assert task_id
     assert [task["task_id"] for task in results["tasks_now"]["tasks"]] == [task_id]
     assert results["tasks_other_session"]["tasks"] == []
     assert "current logon session" in proc.stdout + proc.stderr

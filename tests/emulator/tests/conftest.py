@@ -3,11 +3,14 @@
 Every request passes ``verify=`` explicitly and ``trust_env`` is off, because
 REQUESTS_CA_BUNDLE (set in CI images) would otherwise override the emulator's CA.
 """
+import json
 import os
 import xml.etree.ElementTree as ET
 
 import pytest
 import requests
+
+from emulator.render import ENTITIES_KEYS, RESOURCES_KEYS, camel_name
 
 NS = {"v": "http://www.veeam.com/ent/v1.0"}
 V = "{http://www.veeam.com/ent/v1.0}"
@@ -16,8 +19,35 @@ SAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.a
 NOW = "2025-06-05T12:00:00Z"
 
 
+# EM 13 (the emulator's default) writes JSON keys in camelCase, EM 12 in PascalCase
+# (docs/em-api-facts.md 3.3). The shape tests below are written in EM's PascalCase names: every
+# JSON answer read through ``EM`` (or ``pascal_json``) has its keys turned back, so the same
+# assertions hold for both versions. test_em_versions.py checks the camelCase form itself.
+_PASCAL = {camel_name(name): name for name in list(ENTITIES_KEYS) + list(RESOURCES_KEYS) + ["UID"]}
+
+
+def pascal_name(key):
+    return _PASCAL.get(key) or key[:1].upper() + key[1:]
+
+
+def pascal_keys(node):
+    if isinstance(node, dict):
+        return {pascal_name(k): pascal_keys(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [pascal_keys(v) for v in node]
+    return node
+
+
+def pascal_json(r):
+    """``r.json()`` (BOM tolerated) with EM's PascalCase keys, whichever version answered."""
+    return pascal_keys(json.loads(r.content.decode("utf-8-sig")))
+
+
 class EM:
-    """A logged-on client: ``get``/``post``/``delete`` relative to ``/api``."""
+    """A logged-on client: ``get``/``post``/``delete`` relative to ``/api``.
+
+    JSON answers' ``.json()`` gives PascalCase keys for every EM version (see ``pascal_keys``).
+    """
 
     def __init__(self, em, user=None, password=None, json_mode=False):
         self.em = em
@@ -49,8 +79,10 @@ class EM:
 
     def request(self, method, path, params=None, headers=None, **kw):
         url = path if path.startswith("http") else self.em.api_url + path
-        return self.http.request(method, url, params=params, headers=self.headers(headers), verify=self.verify,
-                                 timeout=kw.pop("timeout", 30), **kw)
+        r = self.http.request(method, url, params=params, headers=self.headers(headers), verify=self.verify,
+                              timeout=kw.pop("timeout", 30), **kw)
+        r.json = lambda **kwargs: pascal_json(r)
+        return r
 
     def get(self, path, params=None, **kw):
         return self.request("GET", path, params, **kw)

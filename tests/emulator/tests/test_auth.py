@@ -7,7 +7,7 @@ import requests
 
 from emulator.harness import Emulator
 
-from .conftest import EM, NOW, NS, V, xml
+from .conftest import EM, NOW, NS, V, pascal_json, xml
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ def test_root_needs_no_auth_and_lists_versions(em):
     assert names == ["v1_5", "v1_6", "v1_7"]
     rels = {(lk.get("Rel"), lk.get("Type")) for lk in root.find("v:Links", NS)}
     assert ("Create", "LogonSession") in rels and ("Down", "LogonSessionList") in rels
-    j = raw(em).get(em.api_url, headers={"Accept": "application/json"}, verify=em.ca_file).json()
+    j = pascal_json(raw(em).get(em.api_url, headers={"Accept": "application/json"}, verify=em.ca_file))
     assert j["Links"][0]["Rel"] == "Down"
 
 
@@ -56,7 +56,7 @@ def test_logon_versions(em, v):
 def test_logon_json(em):
     r = raw(em).post(em.api_url + "/sessionMngr/?v=latest", auth=(em.username, em.password),
                      headers={"Accept": "application/json"}, verify=em.ca_file)
-    d = r.json()
+    d = pascal_json(r)
     assert r.status_code == 201 and list(d)[-5:] == ["UserName", "SessionId", "Links", "Href", "Type"]
     assert base64.b64encode(d["SessionId"].encode()).decode() == r.headers["X-RestSvcSessionId"]
 
@@ -86,7 +86,7 @@ def test_token_required(em, path):
     assert r.status_code == 401 and xml(r).get("StatusCode") == "401"
     r = raw(em).get(em.api_url + path, headers={"X-RestSvcSessionId": "bm9wZQ==", "Accept": "application/json"},
                     verify=em.ca_file)
-    assert r.status_code == 401 and r.json()["StatusCode"] == 401
+    assert r.status_code == 401 and pascal_json(r)["StatusCode"] == 401
 
 
 def test_cookie_beats_header(em):

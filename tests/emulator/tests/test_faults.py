@@ -7,7 +7,7 @@ import requests
 
 from emulator.harness import Emulator, EmulatorError
 
-from .conftest import EM, NOW, NS, query_items, xml
+from .conftest import EM, NOW, NS, pascal_json, query_items, xml
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +100,7 @@ def test_bom_on_json(em):
     for dummy in range(2):
         r = cj.get("/query", params=Q)
         assert r.content.startswith(b"\xef\xbb\xbf")
-        assert json.loads(r.content.decode("utf-8-sig"))["PagingInfo"]["PageSize"] == 5
+        assert pascal_json(r)["PagingInfo"]["PageSize"] == 5
     assert not c.get("/query", params=Q).content.startswith(b"\xef\xbb\xbf")   # XML untouched
     c.close()
     cj.close()
