@@ -85,7 +85,6 @@ def run_job_session_info_module(resource, task_resource):
 
     def attach(client, items, params):
         task_query = None
-        warn_incomplete(client, items, resource)
         if params["include_task_sessions"]:
             task_query = attach_task_sessions(client, items, task_resource, params["page_size"],
                                               params["concurrency"])

@@ -242,6 +242,10 @@ def run_resource_info_module(resource, extra_options=None, after_read=None):
                                        limit=params.get("limit"), concurrency=params["concurrency"],
                                        compact=after_read is None)
             query = info.as_dict()
+        # An item without UID or creation time is returned (never dropped) and said (issue 13).
+        warning = em_parse.incomplete_items_warning(items, resource)
+        if warning:
+            client.warnings.append(warning)
         result = {resource.return_key: items, "query": query}
         if after_read is not None:
             result.update(after_read(client, items, params))

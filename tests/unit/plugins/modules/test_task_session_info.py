@@ -252,3 +252,24 @@ def test_unknown_field_fails_before_any_request(fake, capsys, module, fields, ba
     assert result["failed"] is True
     assert "fields" in result["msg"] and bad in result["msg"]
     assert fake.calls == []
+
+
+def test_items_without_creation_time_are_returned_and_warned_about(monkeypatch, capsys):
+    # Issue 13: an item EM sent with a placeholder/unreadable creation time is never dropped, and
+    # the module says so with the count and the first offending UID.
+    broken = [synthetic_task_session(i) for i in range(3)]
+    for item in broken[1:]:
+        item["CreationTimeUTC"] = "0001-01-01T00:00:00"
+    install_fake(monkeypatch, FakeEM("json", paged_handler(broken, "json")))
+    result = run({}, capsys)
+    assert len(result["backup_task_sessions"]) == 3
+    assert [item["creation_time"] is None for item in result["backup_task_sessions"]] == [False, True, True]
+    warnings = [w for w in map(warning_text, result.get("warnings", [])) if "lack" in w]
+    assert len(warnings) == 1
+    assert warnings[0].startswith("2 BackupTaskSession item(s) lack uid or creation_time")
+    assert warnings[0].endswith(broken[1]["UID"])
+
+
+def warning_text(warning):
+    """A result warning as text: a string up to ansible-core 2.18, a WarningSummary dict from 2.19."""
+    return warning["event"]["msg"] if isinstance(warning, dict) else warning
