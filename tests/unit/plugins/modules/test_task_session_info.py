@@ -261,15 +261,12 @@ def test_items_without_creation_time_are_returned_and_warned_about(monkeypatch, 
     for item in broken[1:]:
         item["CreationTimeUTC"] = "0001-01-01T00:00:00"
     install_fake(monkeypatch, FakeEM("json", paged_handler(broken, "json")))
+    recorded = record_warnings(monkeypatch)
     result = run({}, capsys)
     assert len(result["backup_task_sessions"]) == 3
     assert [item["creation_time"] is None for item in result["backup_task_sessions"]] == [False, True, True]
-    warnings = [w for w in map(warning_text, result.get("warnings", [])) if "lack" in w]
+    warnings = [w for w in recorded if "lack" in w]
     assert len(warnings) == 1
     assert warnings[0].startswith("2 BackupTaskSession item(s) lack uid or creation_time")
     assert warnings[0].endswith(broken[1]["UID"])
 
-
-def warning_text(warning):
-    """A result warning as text: a string up to ansible-core 2.18, a WarningSummary dict from 2.19."""
-    return warning["event"]["msg"] if isinstance(warning, dict) else warning
