@@ -1,6 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, backupops engineering
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the backupops.veeam_em collection
+# and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+# (the same convention as community.hashi_vault's module_utils; see docs/CONTRACTS.md)
 """Job actions (``POST /api/jobs/{id}?action=start|stop|retry``) and waiting for their Task.
 
 EM answers an action with ``202 Accepted`` and a ``Task`` (em-api-facts.md 4/5.1); the task
@@ -19,16 +23,12 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.backupops.veeam_em.plugins.module_utils import em_client, em_filter, em_parse
-from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMError, EMResponseError
-from ansible_collections.backupops.veeam_em.plugins.module_utils.em_resources import TASK
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_filter, em_parse, em_waiter
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import (
+    EMError, EMResponseError, EMTaskTimeout)
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_resources import TASK, TASK_FINISHED
 
 JOB_ACTIONS = ("start", "stop", "retry")
-TASK_FINISHED = "Finished"
-
-
-class EMTaskTimeout(EMError):
-    """The task did not reach Finished within the wait timeout."""
 
 
 def post_job_action(client, job_guid, action):
@@ -36,14 +36,8 @@ def post_job_action(client, job_guid, action):
     if action not in JOB_ACTIONS:
         raise EMError("internal: unknown job action %r" % action)
     describe = "POST /api/jobs/{id}?action=%s" % action
-    path = "/api/jobs/%s" % job_guid
-
-    def send():
-        # retry=False: never repeat a non-idempotent POST after a transport error or a 5xx.
-        response = client._request("POST", path, [("action", action)], describe=describe, retry=False)
-        return em_client._decode(response, describe) if response.content else None
-
-    document = client._with_relogon(send, None)
+    # client.post: never repeated after a transport error or a 5xx (a non-idempotent POST).
+    document = client.post("/api/jobs/%s" % job_guid, [("action", action)], describe=describe)
     tasks = em_parse.normalise_document(document, TASK) if document is not None else []
     if not tasks:
         raise EMResponseError("EM accepted the action but returned no Task", request=describe)
@@ -60,21 +54,24 @@ def read_task(client, task_id):
     return items[0] if items else None
 
 
-def wait_for_task(client, task, timeout, interval, sleep=time.sleep, clock=time.monotonic):
-    """Poll until the task is Finished; returns (task, waited seconds). Raises EMTaskTimeout."""
-    started = clock()
-    while task["state"] != TASK_FINISHED:
-        waited = clock() - started
-        if waited + interval > timeout:
-            error = EMTaskTimeout("task %s is still %s after %.1f seconds" % (task["task_id"], task["state"], waited),
-                                  hint="raise wait_timeout, or poll later with veeam_em_task_info and the same "
-                                       "session_id")
-            error.task = task
-            raise error
-        sleep(interval)
+def task_finished(task):
+    return task["state"] == TASK_FINISHED
+
+
+def wait_for_task(client, task, timeout, interval, sleep=None, clock=None):
+    """Poll until the task is Finished; returns (task, waited seconds). Raises ``EMTaskTimeout``
+    whose ``result["task"]`` is the task as last seen."""
+    def read():
         latest = read_task(client, task["task_id"])
         if latest is None:
             raise EMResponseError("task %s is no longer listed in this logon session" % task["task_id"],
                                   request="GET /api/query (type=Task)")
-        task = latest
-    return task, round(clock() - started, 3)
+        return latest
+
+    finished, last, waited = em_waiter.wait_until(read, task_finished, timeout, interval, value=task,
+                                                  sleep=sleep or time.sleep, clock=clock or time.monotonic)
+    if not finished:
+        raise EMTaskTimeout("task %s is still %s after %.1f seconds" % (last["task_id"], last["state"], waited),
+                            result={"task": last},
+                            hint="raise wait_timeout, or poll later with veeam_em_task_info and the same session_id")
+    return last, round(waited, 3)

@@ -1,7 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, backupops engineering
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The one door to Enterprise Manager: logon/logoff, requests, retries, paging.
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the backupops.veeam_em collection
+# and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+# (the same convention as community.hashi_vault's module_utils; see docs/CONTRACTS.md)
+"""The one door to Enterprise Manager: ``EMClient``, its HTTP transport, and the rooms behind it.
 
 Used as a context manager so the logon session is deleted on every path, failures included
 (EM sessions otherwise linger for 15 minutes idle; em-api-facts.md 1.3/6):
@@ -11,19 +15,21 @@ Used as a context manager so the logon session is deleted on every path, failure
 
 With ``options.session_id`` (a token from ``veeam_em_session``) the client reuses that session
 and never logs it off.
+
+The shape of kubernetes.core ``k8s/client.py`` vs ``k8s/service.py``: this file is the transport
+(``request``/``get``/``post``/``close``: retries, back-off, deadline, body caps, typed errors) and
+the public facade; the logon session lives in ``em_logon`` and the pager in ``em_pager``, both
+working through the transport's public methods. Callers use only ``EMClient``'s public names.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import base64
 import contextlib
 import email.utils
-import signal
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 try:
     import requests
@@ -46,26 +52,23 @@ except ImportError:  # pragma: no cover
     CookiePolicy = object
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils import em_bounds, em_parse, em_secrets
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_connection import (  # noqa: F401 (public here)
+    DEFAULT_DEADLINE, ConnectionOptions, base_url, check_transport)
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import (
-    EMAuthError, EMDeadlineError, EMError, EMNotFoundError, EMResponseError, EMTerminated, EMTransportError,
-    EMValidationError, error_class_for_status)
+    EMDeadlineError, EMError, EMResponseError, EMTransportError, error_class_for_status)
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_filter import encode_query
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_logon import TOKEN_HEADER, LogonSession, StopGuard
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_pager import (  # noqa: F401 (public here)
+    MAX_PAGES, Pager, QueryInfo)
 
 MEDIA_TYPES = {"json": "application/json", "xml": "application/xml"}
-TOKEN_HEADER = "X-RestSvcSessionId"
 RETRY_STATUSES = (502, 503, 504)
 MAX_BACKOFF = 30.0          # seconds, cap of one exponential back-off step
 MAX_RETRY_AFTER = 120.0     # seconds, cap of a server-requested Retry-After
 MAX_BODY_BYTES = 64 * 1024 * 1024  # refuse larger bodies: a page of 1000 sessions is ~3 MB
-MAX_PAGES = 100000          # hard ceiling of one walk (PagesCount or Next links): 10^8 items at 1000 a page
-MAX_EMPTY_TAIL = 3          # pages at the end that may come back empty (sessions deleted while paging)
-MAX_STALE_PAGES = 3         # Next-link pages in a row without one new item: a loop, not data
-DEFAULT_DEADLINE = 1800.0   # seconds for a whole module call (doc fragment connection: deadline)
-LOGOFF_BUDGET = 15.0        # seconds the logoff gets of its own, even after the deadline passed
 LOGOFF_TIMEOUT = 10.0       # per-read timeout of the logoff (capped by the timeout option)
 READ_CHUNK = 65536
 VBR_REST_PORT = 9419
-STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
 class _KeepHeaders(AuthBase):
@@ -98,55 +101,6 @@ class _NoCookies(CookiePolicy):
         return False
 
 
-class ConnectionOptions:
-    """The connection options of every module (see doc fragment ``backupops.veeam_em.connection``)."""
-
-    def __init__(self, server, port=9398, username=None, password=None, validate_certs=True,
-                 ca_path=None, timeout=30, api_version="latest", session_id=None, retries=3,
-                 retry_backoff=1.0, allow_http=False, deadline=DEFAULT_DEADLINE):
-        self.server = server
-        self.port = port
-        self.username = username
-        self.password = password
-        self.validate_certs = validate_certs
-        self.ca_path = ca_path
-        self.timeout = timeout
-        self.api_version = api_version
-        self.session_id = session_id
-        self.retries = retries
-        self.retry_backoff = retry_backoff
-        self.allow_http = allow_http
-        self.deadline = deadline
-
-    @property
-    def verify(self):
-        """What requests gets as ``verify=`` on every call: the CA file, else True/False."""
-        return self.ca_path if self.ca_path else bool(self.validate_certs)
-
-
-def base_url(server, port):
-    """``https://host:port`` from a host name or an ``http(s)://host[:port][/...]`` URL.
-
-    A port written in the URL wins over the ``port`` option; a path (``/api``) is ignored.
-    """
-    text = server.strip().rstrip("/")
-    scheme = "https"
-    if "://" in text:
-        scheme, text = text.split("://", 1)
-        scheme = scheme.lower()
-    host_port = text.split("/", 1)[0]
-    host, url_port = host_port, None
-    if host_port.startswith("["):  # [::1]:9398
-        host, _sep, rest = host_port[1:].partition("]")
-        url_port = rest[1:] if rest.startswith(":") else None
-        host = "[%s]" % host
-    elif host_port.count(":") == 1:
-        host, url_port = host_port.split(":")
-    elif host_port.count(":") > 1:  # bare IPv6 address
-        host = "[%s]" % host_port
-    return "%s://%s:%s" % (scheme, host, url_port or port)
-
-
 def retry_after_seconds(value):
     """``Retry-After`` as seconds (delta-seconds or an HTTP date); None if absent/unreadable."""
     if not value:
@@ -163,59 +117,14 @@ def retry_after_seconds(value):
     return max(0.0, moment.timestamp() - time.time())
 
 
-class QueryInfo:
-    """What was sent, for the module's ``query`` return value (troubleshooting)."""
-
-    def __init__(self, query_type, filter_expr, sort, page_size):
-        self.query_type = query_type
-        self.filter = filter_expr
-        self.sort = sort
-        self.page_size = page_size
-        self.pages = 0
-        self.requests = 0
-        self.relogons = 0
-
-    def as_dict(self):
-        return {"type": self.query_type, "filter": self.filter, "sort": self.sort,
-                "page_size": self.page_size, "pages": self.pages, "requests": self.requests}
-
-
-class _Collector:
-    """Items in page order, deduplicated by key (pages can shift while EM adds sessions).
-
-    ``compact``: keep the items as ``em_parse.Rows`` (packed and compressed, handed out as dicts)
-    instead of a list of dicts, for callers that only read them. A list shares its items' equal
-    strings (Interner); compressed rows need not, and a pool would only keep strings alive.
-    """
-
-    def __init__(self, key_field, limit, compact=False):
-        self.key_field = key_field
-        self.limit = limit
-        self.items = em_parse.Rows() if compact else []
-        self.seen = set()
-        self.share = _as_is if compact else em_parse.Interner().share_item
-
-    @property
-    def full(self):
-        return self.limit is not None and len(self.items) >= self.limit
-
-    def add(self, items):
-        for item in items:
-            if self.full:
-                return
-            key = item.get(self.key_field)
-            if key is not None and key in self.seen:
-                continue
-            self.seen.add(key)
-            self.items.append(self.share(item))
-
-
-def _as_is(item):
-    return item
-
-
 class EMClient:
-    """HTTP client for the EM REST API (``/api/``, port 9398), XML or JSON."""
+    """HTTP client for the EM REST API (``/api/``, port 9398), XML or JSON: the one public door.
+
+    Transport verbs: ``request``, ``get``, ``post``, ``close``. Logon session (``em_logon``):
+    ``logon``, ``logoff``, ``logoff_token``, ``current_logon_session``, ``close_session``,
+    ``with_relogon``, ``logon_session_id``, ``user_name``. Pager (``em_pager``): ``query``,
+    ``get_entity``. State a module reads: ``token``, ``owns_session``, ``warnings``, ``requests_sent``.
+    """
 
     def __init__(self, options, media_type="json", sleep=time.sleep, session=None, max_body=MAX_BODY_BYTES):
         if not HAS_REQUESTS:
@@ -224,7 +133,7 @@ class EMClient:
         self.media_type = media_type
         self.accept = MEDIA_TYPES[media_type]
         self.base = base_url(options.server, options.port)
-        _check_transport(self.base, options)
+        check_transport(self.base, options)
         # Every secret is registered for scrubbing the moment the client holds it.
         self._authorization = None
         if options.username and options.password is not None:
@@ -235,23 +144,20 @@ class EMClient:
         self.sleep = sleep
         self.max_body = max_body
         self.token = options.session_id
-        self.logon_session_id = None
-        self.user_name = None
         self.owns_session = False
         self.warnings = []
         self.requests_sent = 0
         self._lock = threading.Lock()
-        # Page bodies are parsed and normalised one at a time (it holds the GIL anyway): at most
-        # one page's parsed tree is alive, however many pages are being downloaded.
-        self._parse_lock = threading.Lock()
         self.http = session or self._new_session()
         self.http.cookies.set_policy(_NoCookies())
         # Proxies (HTTPS_PROXY, NO_PROXY) from the environment are fine and often needed; verify= is
         # explicit on every call; credentials from ~/.netrc are not: _KeepHeaders blocks them.
         self.http.trust_env = True
         self.http.auth = _KeepHeaders()
-        self._stopped_by = None
-        self._previous_handlers = {}
+        self._session = LogonSession(self)
+        # MAX_PAGES is read here, from this module, so that it is tuned in one place (tests lower it).
+        self._pager = Pager(self, max_pages=MAX_PAGES)
+        self._stop_guard = StopGuard()
 
     @staticmethod
     def _new_session():
@@ -265,73 +171,80 @@ class EMClient:
     # ---- context manager: logon once, logoff always -------------------------------------------
 
     def __enter__(self):
-        self._catch_stop_signals()
+        self._stop_guard.catch()
         try:
             if not self.token:
                 self.logon()
         except BaseException:
-            self._restore_signals()
+            self._stop_guard.restore()
             raise
         return self
 
     @contextlib.contextmanager
     def guarded(self):
         """The SIGTERM/SIGHUP handler without the logon/logoff of ``with client`` (veeam_em_session)."""
-        self._catch_stop_signals()
+        self._stop_guard.catch()
         try:
             yield self
         finally:
-            self._restore_signals()
+            self._stop_guard.restore()
 
     def __exit__(self, exc_type, exc, tb):
         try:
             if self.owns_session:
                 self.close_session()
         finally:
-            self.http.close()
-            self._restore_signals()
+            self.close()
+            self._stop_guard.restore()
         return False
 
-    def close_session(self):
-        """Log off, best effort, with a budget of its own (the deadline may be what ended the call)."""
-        self.deadline_at = time.monotonic() + LOGOFF_BUDGET
-        try:
-            self.logoff()
-        except EMError as error:  # never hide the real failure behind a logoff failure
-            self.warn("logoff of the EM session failed: %s" % error)
+    def close(self):
+        """Release the HTTP connections (the logon session is ``close_session``'s, or ``__exit__``'s)."""
+        self.http.close()
 
     def warn(self, text):
         """A warning for the module to pass on; scrubbed here already (and again by the module)."""
         self.warnings.append(em_secrets.scrub(text))
 
-    # ---- SIGTERM / SIGHUP: log off, then fail ----------------------------------------------------
+    # ---- the logon session (em_logon) ------------------------------------------------------------
 
-    def _catch_stop_signals(self):
-        """While the session is ours, SIGTERM/SIGHUP raise ``EMTerminated`` in the main thread, so that
-        ``__exit__`` logs off before the module fails (a SIGKILL cannot be caught: docs/reliability.md)."""
-        if threading.current_thread() is not threading.main_thread():
-            return
-        for number in STOP_SIGNALS:
-            try:
-                self._previous_handlers[number] = signal.signal(number, self._on_stop_signal)
-            except (ValueError, OSError):  # pragma: no cover - not settable here
-                pass
+    def logon(self):
+        return self._session.logon()
 
-    def _on_stop_signal(self, number, _frame):
-        if self._stopped_by is not None:  # a second signal while logging off: finish the logoff
-            return
-        self._stopped_by = number
-        raise EMTerminated("the module was stopped by signal %d (%s) and logged off its EM session"
-                           % (number, _signal_name(number)),
-                           hint="a task timeout or the controller ended the run; see deadline")
+    def logoff(self, logon_session_id=None):
+        return self._session.logoff(logon_session_id)
 
-    def _restore_signals(self):
-        for number, handler in self._previous_handlers.items():
-            try:
-                signal.signal(number, handler if handler is not None else signal.SIG_DFL)
-            except (ValueError, OSError):  # pragma: no cover
-                pass
-        self._previous_handlers = {}
+    def logoff_token(self):
+        return self._session.logoff_token()
+
+    def current_logon_session(self):
+        return self._session.current_logon_session()
+
+    def close_session(self):
+        self._session.close()
+
+    def with_relogon(self, call, info=None):
+        return self._session.with_relogon(call, info)
+
+    @property
+    def logon_session_id(self):
+        return self._session.logon_session_id
+
+    @property
+    def user_name(self):
+        return self._session.user_name
+
+    # ---- queries (em_pager) ----------------------------------------------------------------------
+
+    def query(self, resource, filter_expr, sort_field, sort_order, page_size, limit=None, concurrency=4,
+              normalise=None, compact=False):
+        """All items of ``GET /api/query?type=...`` (see ``em_pager.Pager.query``) -> (items, QueryInfo)."""
+        return self._pager.query(resource, filter_expr, sort_field, sort_order, page_size, limit=limit,
+                                 concurrency=concurrency, normalise=normalise, compact=compact)
+
+    def get_entity(self, resource, guid, normalise=None):
+        """``GET /api/<entity_path>/{guid}?format=Entity`` -> [item], or [] when EM says 404."""
+        return self._pager.get_entity(resource, guid, normalise)
 
     # ---- the overall deadline ----------------------------------------------------------------
 
@@ -353,134 +266,41 @@ class EMClient:
             self._remaining(describe)
         self.sleep(seconds)
 
-    # ---- authentication ------------------------------------------------------------------------
-
-    def logon(self):
-        """``POST /api/sessionMngr/?v=<version>`` with Basic auth and an empty body -> 201 + token."""
-        if not self.options.username or self.options.password is None:
-            raise EMAuthError("username and password are required to log on (or pass session_id)",
-                              request="POST /api/sessionMngr/", hint=None)
-        response = self._request("POST", "/api/sessionMngr/", [("v", self.options.api_version)],
-                                 describe="POST /api/sessionMngr/ (logon)", logon=True)
-        token = response.headers.get(TOKEN_HEADER)
-        em_secrets.register_token(token)
-        if not token:
-            raise EMResponseError("EM answered the logon without an %s header" % TOKEN_HEADER,
-                                  request="POST /api/sessionMngr/ (logon)")
-        # From here on EM holds a session: own it first, so that logoff happens even if the
-        # body turns out unreadable (the SessionId can then come from GET /logonSessions).
-        self.token = token
-        self.owns_session = True
-        session_id, user_name, delete_href = None, None, None
-        if response.content:
-            try:
-                session_id, user_name, delete_href = em_parse.logon_fields(em_parse.decode(response.content))
-            except EMResponseError as error:
-                self.warn("the logon response body could not be read: %s" % error)
-        self.logon_session_id = session_id or em_parse.guid_of(delete_href) or _guid_from_token(token)
-        em_secrets.register_session_id(self.logon_session_id)
-        self.user_name = user_name
-        return token
-
-    def logoff(self, logon_session_id=None):
-        """``DELETE /api/logonSessions/{SessionId}`` -> 204. Returns False if already gone."""
-        session_id = logon_session_id or self.logon_session_id
-        if not session_id:
-            session_id, _user = self.current_logon_session()
-            self.logon_session_id = session_id
-        try:
-            self._request("DELETE", "/api/logonSessions/%s" % session_id, None,
-                          describe="DELETE /api/logonSessions/{id} (logoff)", retry=True)
-        except (EMAuthError, EMNotFoundError):
-            return False
-        finally:
-            if session_id == self.logon_session_id:
-                self.owns_session = False
-        return True
-
-    def logoff_token(self):
-        """Close the logon session of a token we were handed (``veeam_em_session`` state=absent).
-
-        One request in the common case: the token is base64 of the SessionId in practice
-        (em-api-facts.md 1.2, observed, not documented), so try ``DELETE`` on that id first. Only
-        when that id is unknown to EM (404) ask ``GET /api/logonSessions`` which one is ours.
-        Returns ``(closed, session_id)``; ``closed`` is False when the session was already gone.
-        """
-        guid = _guid_from_token(self.token)
-        if guid:
-            try:
-                self._request("DELETE", "/api/logonSessions/%s" % guid, None,
-                              describe="DELETE /api/logonSessions/{id} (logoff)", retry=True)
-                return True, guid
-            except EMAuthError:
-                return False, guid
-            except EMNotFoundError:
-                pass  # this EM's tokens do not encode the SessionId: look it up
-        try:
-            session_id, _user = self.current_logon_session()
-        except EMAuthError:
-            return False, None
-        return self.logoff(session_id), session_id
-
-    def current_logon_session(self):
-        """SessionId of this token's logon session via ``GET /api/logonSessions``.
-
-        EM lists ``LogonSession`` elements; whether other users' sessions appear is not
-        documented [UNCONFIRMED], so prefer the one whose base64 text equals the token
-        (the observed token format, em-api-facts.md 1.2), else the only one listed.
-        """
-        document = self.get("/api/logonSessions", None, describe="GET /api/logonSessions")
-        sessions = [s for s in em_parse.logon_sessions(document) if isinstance(s, dict) and s.get("SessionId")]
-        for session in sessions:
-            if _token_of(session["SessionId"]) == self.token:
-                em_secrets.register_session_id(session["SessionId"])
-                return session["SessionId"], session.get("UserName")
-        if len(sessions) == 1:
-            em_secrets.register_session_id(sessions[0]["SessionId"])
-            return sessions[0]["SessionId"], sessions[0].get("UserName")
-        guid = _guid_from_token(self.token)
-        for session in sessions:
-            if guid and session["SessionId"].lower() == guid:
-                em_secrets.register_session_id(session["SessionId"])
-                return session["SessionId"], session.get("UserName")
-        raise EMResponseError("cannot tell which of %d logon sessions belongs to this token" % len(sessions),
-                              request="GET /api/logonSessions")
-
-    def _relogon(self):
-        """The owned session answered 401: log on again (once per request, see _with_relogon).
-
-        The old session is logged off first, best effort: a 401 usually means it expired
-        (the DELETE then gets 401/404, harmless), but a 401 from a proxy or a hiccup would
-        otherwise leave it open on EM for 15 minutes.
-        """
-        try:
-            self.logoff()
-        except EMError:
-            pass
-        self.token = None
-        self.owns_session = False
-        self.logon_session_id = None
-        self.logon()
-
-    # ---- requests ------------------------------------------------------------------------------
+    # ---- transport -----------------------------------------------------------------------------
 
     def get(self, path, params, describe=None):
         """GET and decode, retried on transport errors and 502/503/504."""
         describe = describe or "GET %s" % path
-        response = self._request("GET", path, params, describe=describe, retry=True)
-        return _decode(response, describe)
+        response = self.request("GET", path, params, describe=describe, retry=True)
+        return decode_response(response, describe)
 
-    def get_root(self):
-        """``GET /api/`` (no authentication): the EnterpriseManager document."""
-        response = self._request("GET", "/api/", None, describe="GET /api/", retry=True, anonymous=True)
-        return _decode(response, "GET /api/")
+    def post(self, path, params, describe=None):
+        """POST with an empty body, decoded (None for an empty answer). Never retried on a transport
+        error or 5xx (a POST that timed out may have acted); a 401 of an owned session is repeated
+        once after a re-logon, since EM refused it before acting."""
+        describe = describe or "POST %s" % path
 
-    def _request(self, method, path, params, describe, retry=False, logon=False, anonymous=False):
+        def send():
+            response = self.request("POST", path, params, describe=describe, retry=False)
+            return decode_response(response, describe) if response.content else None
+        return self.with_relogon(send)
+
+    @staticmethod
+    def decode(response, describe):
+        """A response body decoded (depth-checked first); errors name ``describe``."""
+        return decode_response(response, describe)
+
+    def request(self, method, path, params, describe, retry=False, logon=False):
+        """One request -> the response with its body read; typed ``EMError`` on failure.
+
+        ``retry``: repeat after transport errors and 502/503/504 (idempotent requests only).
+        ``logon``: send the Basic credentials instead of the token (``em_logon`` only).
+        """
         attempts = 1 + (max(0, int(self.options.retries)) if retry else 0)
         for attempt in range(attempts):
             last = attempt == attempts - 1
             try:
-                response = self._send(method, path, params, describe, logon, anonymous)
+                response = self._send(method, path, params, describe, logon)
             except EMTransportError:
                 if last or not retry:
                     raise
@@ -504,13 +324,13 @@ class EMClient:
             return min(wait, MAX_RETRY_AFTER)
         return min(float(self.options.retry_backoff) * (2 ** attempt), MAX_BACKOFF)
 
-    def _send(self, method, path, params, describe, logon, anonymous):
+    def _send(self, method, path, params, describe, logon):
         url = self.base + path + ("?" + encode_query(params) if params else "")
         headers = {"Accept": self.accept}
         if logon:
             headers["Authorization"] = self._authorization
             headers["Content-Length"] = "0"
-        elif not anonymous:
+        else:
             headers[TOKEN_HEADER] = self.token
         with self._lock:
             self.requests_sent += 1
@@ -522,16 +342,7 @@ class EMClient:
                 method, url, headers=headers, data=b"" if logon else None,
                 timeout=timeout, verify=self.options.verify, stream=True,
                 allow_redirects=False)
-            try:
-                response._content = self._read_capped(response, describe)
-            except (requests.exceptions.RequestException, EMResponseError, EMDeadlineError) as exc:
-                if not (logon and response.status_code == 201 and response.headers.get(TOKEN_HEADER)):
-                    raise
-                # EM created the session and sent its token in the headers; only the (optional)
-                # body was lost. Keep the token, or the session would be orphaned on EM.
-                em_secrets.register_token(response.headers.get(TOKEN_HEADER))
-                self.warn("the logon response body could not be read: %s" % _short(exc))
-                response._content = b""
+            self._read_body(response, describe, logon)
         except requests.exceptions.SSLError as exc:
             raise EMTransportError("TLS/certificate error talking to %s: %s" % (self.base, _short(exc)),
                                    request=describe,
@@ -549,6 +360,18 @@ class EMClient:
             raise EMTransportError("cannot reach %s: %s" % (self.base, _short(exc)), request=describe,
                                    hint=self._port_hint() or "check server and port (EM listens on 9398)")
         return response
+
+    def _read_body(self, response, describe, logon):
+        try:
+            response._content = self._read_capped(response, describe)
+        except (requests.exceptions.RequestException, EMResponseError, EMDeadlineError) as exc:
+            if not (logon and response.status_code == 201 and response.headers.get(TOKEN_HEADER)):
+                raise
+            # EM created the session and sent its token in the headers; only the (optional)
+            # body was lost. Keep the token, or the session would be orphaned on EM.
+            em_secrets.register_token(response.headers.get(TOKEN_HEADER))
+            self.warn("the logon response body could not be read: %s" % _short(exc))
+            response._content = b""
 
     def _request_timeout(self, describe):
         """Per-read timeout: the option, the logoff's own cap, and never beyond the deadline."""
@@ -599,141 +422,8 @@ class EMClient:
             hint = "the session_id is no longer valid (logged off, or expired after 15 minutes idle)"
         return error_class(message.strip(), request=describe, status=status, em_message=em_message, hint=hint)
 
-    # ---- queries -------------------------------------------------------------------------------
 
-    def query(self, resource, filter_expr, sort_field, sort_order, page_size, limit=None, concurrency=4,
-              normalise=None, compact=False):
-        """All items of ``GET /api/query?type=...``, every page, deduplicated, up to ``limit``.
-
-        Page 1 is fetched alone; once its ``PagesCount`` is known the other pages are fetched
-        by up to ``concurrency`` threads, consumed in page order and normalised as they arrive.
-        On a 401 with an owned session the client logs on again once and restarts from page 1
-        (deduplication makes the restart safe).
-        ``compact=True`` returns the items as a read-only ``em_parse.Rows`` sequence (equal dicts,
-        a third of the memory) instead of a list.
-        """
-        sort_param = "sortAsc" if sort_order == "asc" else "sortDesc"
-        info = QueryInfo(resource.query_type, filter_expr, "%s=%s" % (sort_param, sort_field), page_size)
-        collector = _Collector(resource.key_field, limit, compact)
-        normalise = normalise or (lambda document: em_parse.normalise_document(document, resource))
-
-        def params(page):
-            return [("type", resource.query_type), ("format", resource.format_param), (sort_param, sort_field),
-                    ("pageSize", page_size), ("page", page), ("filter", filter_expr)]
-
-        describe = "GET /api/query (type=%s)" % resource.query_type
-        before = self.requests_sent
-        try:
-            self._with_relogon(lambda: self._walk(params, describe, page_size, concurrency, collector, normalise,
-                                                  info), info)
-        finally:
-            info.requests = self.requests_sent - before
-        return collector.items, info
-
-    def get_entity(self, resource, guid, normalise=None):
-        """``GET /api/<entity_path>/{guid}?format=Entity`` -> [item], or [] when EM says 404."""
-        describe = "GET /api/%s/{id}" % resource.entity_path
-        path = "/api/%s/%s" % (resource.entity_path, guid)
-        normalise = normalise or (lambda document: em_parse.normalise_document(document, resource))
-        try:
-            document = self._with_relogon(lambda: self.get(path, [("format", "Entity")], describe), None)
-        except EMNotFoundError:
-            return []
-        return normalise(document)
-
-    def _with_relogon(self, call, info):
-        try:
-            return call()
-        except EMAuthError:
-            if not self.owns_session:
-                raise
-            self._relogon()
-            if info is not None:
-                info.relogons += 1
-            return call()
-
-    def _fetch_page(self, params, page, describe, normalise):
-        response = self._request("GET", "/api/query", params(page), describe=describe, retry=True)
-        with self._parse_lock:
-            document = _decode(response, describe)
-            response = None  # the body goes as soon as it is parsed, the tree once normalised
-            try:
-                _page_num, pages_count, has_next = em_parse.paging(document)
-                items = normalise(document)
-            except EMResponseError as error:
-                error.request = error.request or "%s page %d" % (describe, page)
-                raise
-            document = None
-        return items, _plausible_pages(pages_count, describe), has_next
-
-    def _walk(self, params, describe, page_size, concurrency, collector, normalise, info):
-        items, pages_count, has_next = self._fetch_page(params, 1, describe, normalise)
-        info.pages = 1
-        collector.add(items)
-        if collector.full:
-            return
-        if pages_count is None:
-            self._walk_sequential(params, describe, has_next and bool(items), collector, normalise, info)
-        else:
-            self._walk_parallel(params, describe, page_size, pages_count, max(1, concurrency), collector,
-                                normalise, info)
-
-    def _walk_sequential(self, params, describe, has_next, collector, normalise, info):
-        """No PagesCount: follow the Next link (rebuilding page=N+1 ourselves, not the Href).
-
-        Bounded: at most ``MAX_PAGES`` pages, and a Next link that keeps bringing back only items
-        already seen is a loop; both are errors, never a silent stop with part of the data.
-        """
-        page, stale = 1, 0
-        while has_next and not collector.full:
-            if page >= MAX_PAGES:
-                raise EMResponseError("EM still links a Next page after %d pages; refused (hard ceiling)" % page,
-                                      request=describe, hint="narrow the query or raise page_size")
-            page += 1
-            items, _count, has_next = self._fetch_page(params, page, describe, normalise)
-            info.pages += 1
-            before = len(collector.items)
-            collector.add(items)
-            stale = stale + 1 if items and len(collector.items) == before and not collector.full else 0
-            if stale >= MAX_STALE_PAGES:
-                raise EMResponseError("EM's Next links loop: %d pages in a row (up to page %d) brought only items "
-                                      "already read" % (stale, page), request=describe)
-            has_next = has_next and bool(items)
-
-    def _walk_parallel(self, params, describe, page_size, pages_count, concurrency, collector, normalise, info):
-        """Pages 2..PagesCount, at most ``concurrency`` in flight, consumed in order."""
-        def last_wanted(consumed):
-            if collector.limit is None:
-                return pages_count
-            missing = collector.limit - len(collector.items)
-            return min(pages_count, consumed + max(1, -(-missing // page_size)))
-
-        in_flight = {}
-        next_page, consumed = 2, 1
-        with ThreadPoolExecutor(max_workers=concurrency) as pool:
-            try:
-                while consumed < pages_count and not collector.full:
-                    while next_page <= last_wanted(consumed) and len(in_flight) < concurrency:
-                        in_flight[next_page] = pool.submit(self._fetch_page, params, next_page, describe, normalise)
-                        next_page += 1
-                    if consumed + 1 not in in_flight:
-                        break
-                    items, count, _has_next = in_flight.pop(consumed + 1).result()
-                    consumed += 1
-                    info.pages += 1
-                    if not items and consumed < pages_count - MAX_EMPTY_TAIL + 1:
-                        raise EMResponseError(
-                            "EM reported %d pages but page %d is empty; refused (an implausible PagesCount)"
-                            % (pages_count, consumed), request=describe)
-                    collector.add(items)
-                    if count and count > pages_count:  # sessions were added while paging
-                        pages_count = count
-            finally:
-                for future in in_flight.values():
-                    future.cancel()
-
-
-def _decode(response, describe):
+def decode_response(response, describe):
     """Decode a body, depth-checked first; a parse failure names the request like every other error."""
     try:
         em_bounds.check_depth(response.content)
@@ -768,45 +458,6 @@ def _chunks(response):
         if not chunk:
             return
         yield chunk
-
-
-def _plausible_pages(pages_count, describe):
-    """PagesCount as sent, or an error when no query of this collection can have that many pages."""
-    if pages_count is None:
-        return None
-    if pages_count < 0 or pages_count > MAX_PAGES:
-        raise EMResponseError("EM reported PagesCount %d; refused (at most %d pages are read)"
-                              % (pages_count, MAX_PAGES), request=describe, hint="raise page_size")
-    return pages_count
-
-
-def _check_transport(base, options):
-    """Plain HTTP only when asked for by name (the module checks ca_path, em_module.connection_options)."""
-    if base.startswith("http://") and not options.allow_http:
-        raise EMValidationError(
-            "option server: %s is plain http://: the password and every session token would cross the network "
-            "unencrypted (and reach any HTTP proxy); use https:// (EM listens on HTTPS 9398) or set allow_http: true"
-            % base)
-
-
-def _signal_name(number):
-    try:
-        return signal.Signals(number).name
-    except (ValueError, AttributeError):  # pragma: no cover
-        return str(number)
-
-
-def _token_of(session_id):
-    return base64.b64encode(session_id.encode("ascii", "replace")).decode("ascii")
-
-
-def _guid_from_token(token):
-    """[INF] In practice the token is base64(SessionId text) (em-api-facts.md 1.2); best effort."""
-    try:
-        text = base64.b64decode(token, validate=True).decode("ascii")
-    except (ValueError, TypeError, UnicodeDecodeError):
-        return None
-    return em_parse.guid_of(text)
 
 
 def _short(exc):

@@ -1,10 +1,15 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, backupops engineering
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Typed errors of the EM client.
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the backupops.veeam_em collection
+# and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+# (the same convention as community.hashi_vault's module_utils; see docs/CONTRACTS.md)
+"""Typed errors of the collection (the one exceptions file; it imports nothing).
 
 Each failure the client can meet has its own class so that callers (the module base, the
-retry loop, the re-logon logic) decide by type instead of by parsing messages. Every error
+retry loop, the re-logon logic) decide by type instead of by parsing messages. They become
+``fail_json`` in one place, ``em_module.fail`` (an error carrying a ``result`` hands it over there). Every error
 knows the request it belongs to (method, path, query type, never the token or password) and
 EM's own ``Message``; ``str(error)`` is the one line a playbook user reads.
 """
@@ -61,6 +66,23 @@ class EMTerminated(EMError):
 
 class EMResponseError(EMError):
     """EM answered, but the body cannot be parsed or lacks what the protocol promises."""
+
+
+class EMResultError(EMError):
+    """An error that carries the partial result of the call (as kubernetes.core's ``ResourceTimeout``):
+    ``em_module.fail`` returns ``result`` with the failure."""
+
+    def __init__(self, message, result=None, **kwargs):
+        super(EMResultError, self).__init__(message, **kwargs)
+        self.result = dict(result or {})
+
+
+class EMTaskTimeout(EMResultError):
+    """A task did not reach Finished within ``wait_timeout``; ``result`` holds what was last seen."""
+
+
+class EMTaskFailed(EMResultError):
+    """A task finished without success; ``result`` holds the task and what was read after it."""
 
 
 class EMHTTPError(EMError):

@@ -1,6 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, backupops engineering
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the backupops.veeam_em collection
+# and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+# (the same convention as community.hashi_vault's module_utils; see docs/CONTRACTS.md)
 """Shared module base: connection options, AnsibleModule creation, error to ``fail_json``.
 
 Modules stay thin: they declare their options (mostly derived from a resource table) and a
@@ -13,50 +17,36 @@ __metaclass__ = type
 
 import io
 import json
-import math
 import os
-import re
 import sys
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.parameters import remove_values
 
-from ansible_collections.backupops.veeam_em.plugins.module_utils import em_client, em_parse, em_query, em_secrets
+from ansible_collections.backupops.veeam_em.plugins.module_utils import (
+    em_client, em_connection, em_parse, em_query, em_secrets)
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMError, EMValidationError
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_filter import bare_guid
 
-API_VERSIONS = ["latest", "v1_7", "v1_6", "v1_5"]
-# What an X-RestSvcSessionId value can be: printable ASCII, no spaces (EM sends base64).
-TOKEN_RE = re.compile(r"^[\x21-\x7e]+$")
-CONTROL_RE = re.compile(u"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 STREAM_BATCH = 500  # items encoded per write when the item list is streamed
 
 
 def connection_argument_spec():
-    """The options of doc fragment ``backupops.veeam_em.connection``, with env fallbacks."""
-    return dict(
-        server=dict(type="str", required=True, fallback=(env_fallback, ["VEEAM_EM_SERVER"])),
-        port=dict(type="int", default=9398, fallback=(env_fallback, ["VEEAM_EM_PORT"])),
-        username=dict(type="str", fallback=(env_fallback, ["VEEAM_EM_USERNAME"])),
-        password=dict(type="str", no_log=True, fallback=(env_fallback, ["VEEAM_EM_PASSWORD"])),
-        validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["VEEAM_EM_VALIDATE_CERTS"])),
-        ca_path=dict(type="path", fallback=(env_fallback, ["VEEAM_EM_CA_PATH"])),
-        timeout=dict(type="float", default=30),
-        api_version=dict(type="str", default="latest", choices=API_VERSIONS),
-        session_id=dict(type="str", no_log=True, fallback=(env_fallback, ["VEEAM_EM_SESSION_ID"])),
-        retries=dict(type="int", default=3),
-        retry_backoff=dict(type="float", default=1.0),
-        deadline=dict(type="float", default=em_client.DEFAULT_DEADLINE),
-        allow_http=dict(type="bool", default=False, fallback=(env_fallback, ["VEEAM_EM_ALLOW_HTTP"])),
-    )
-
-
-CONNECTION_OPTIONS = tuple(connection_argument_spec())
+    """The options of doc fragment ``backupops.veeam_em.connection`` (declared on ConnectionOptions)."""
+    return em_connection.ConnectionOptions.argument_spec()
 
 
 def wait_argument_spec():
     """``wait_timeout`` and ``wait_interval`` of the modules that poll EM tasks (doc fragment task_wait)."""
     return dict(wait_timeout=dict(type="int", default=300), wait_interval=dict(type="float", default=3))
+
+
+def check_wait(params):
+    """The values of ``wait_argument_spec``, before any request (as ``em_query.check_paging``)."""
+    if params["wait_timeout"] < 0:
+        raise EMValidationError("option wait_timeout: %r must be 0 or more" % params["wait_timeout"])
+    if params["wait_interval"] <= 0:
+        raise EMValidationError("option wait_interval: %r must be greater than 0" % params["wait_interval"])
 
 
 def create_module(argument_spec, **kwargs):
@@ -84,31 +74,8 @@ def connection_options(module, mask_results=True):
     if mask_results:
         em_secrets.attach(module.no_log_values)
     _prefer_task_credentials(module)
-    if not params.get("session_id") and (not params.get("username") or params.get("password") is None):
-        raise EMValidationError("username and password are required unless session_id is given "
-                                "(or set VEEAM_EM_USERNAME / VEEAM_EM_PASSWORD)")
-    if params["timeout"] <= 0:
-        raise EMValidationError("option timeout: %r must be greater than 0" % params["timeout"])
-    if params["retries"] < 0:
-        raise EMValidationError("option retries: %r must be 0 or more" % params["retries"])
-    if params["retry_backoff"] < 0:
-        raise EMValidationError("option retry_backoff: %r must be 0 or more" % params["retry_backoff"])
-    _check_deadline(params)
-    if params.get("ca_path") and not os.path.exists(params["ca_path"]):
-        raise EMValidationError("option ca_path: %r does not exist (a PEM file with the CA that signed EM's "
-                                "certificate)" % params["ca_path"])
-    # Refused before any request, and without echoing the value (it is a secret): a newline
-    # here would otherwise reach requests' header check, whose error message quotes it.
-    if params.get("session_id") and not TOKEN_RE.match(params["session_id"]):
-        raise EMValidationError("option session_id: not a session token (it contains spaces, control or "
-                                "non-ASCII characters); pass the session_id returned by veeam_em_session")
-    username = params.get("username")
-    if username and (":" in username or CONTROL_RE.search(username)):
-        raise EMValidationError("option username: %r cannot be sent with HTTP Basic authentication "
-                                "(no ':' and no control characters)" % username)
-    if not params["server"] or not params["server"].strip():
-        raise EMValidationError("option server: must not be empty")
-    base = em_client.base_url(params["server"], params["port"])
+    options = em_connection.ConnectionOptions.from_params(params)
+    base = em_connection.base_url(params["server"], params["port"])
     if base.startswith("http://") and params["allow_http"]:
         module.warn("allow_http is true and server is %s: the password (Basic authentication) and every EM "
                     "session token cross the network unencrypted and readable by anyone on the path or any "
@@ -116,22 +83,7 @@ def connection_options(module, mask_results=True):
     elif not params["validate_certs"] and not params.get("ca_path"):
         module.warn("validate_certs is false: the EM server certificate is not verified; "
                     "prefer ca_path with the CA that signed it")
-    return em_client.ConnectionOptions(
-        server=params["server"], port=params["port"], username=params.get("username"),
-        password=params.get("password"), validate_certs=params["validate_certs"], ca_path=params.get("ca_path"),
-        timeout=params["timeout"], api_version=params["api_version"], session_id=params.get("session_id"),
-        retries=params["retries"], retry_backoff=params["retry_backoff"], allow_http=params["allow_http"],
-        deadline=params["deadline"])
-
-
-def _check_deadline(params):
-    deadline = params["deadline"]
-    if not (deadline > 0 and math.isfinite(deadline)):
-        raise EMValidationError("option deadline: %r must be a number of seconds greater than 0" % deadline)
-    wait = params.get("wait_timeout")
-    if wait is not None and deadline <= wait:
-        raise EMValidationError("option deadline: %r must be greater than wait_timeout (%r): the deadline covers "
-                                "the whole module call, waiting included" % (deadline, wait))
+    return options
 
 
 def _task_args():
@@ -185,11 +137,18 @@ def warn_client(module, client):
 
 
 def fail(module, error, client=None, **result):
-    """One ``fail_json`` naming the request and EM's message; never the password or token."""
+    """One ``fail_json`` naming the request and EM's message; never the password or token.
+
+    The one edge where an ``EMError`` becomes a module failure: the partial result an error
+    carries (``em_errors.EMResultError.result``, e.g. the task a wait last saw) goes with it.
+    """
     message = error_message(module, error, client)
     warn_client(module, client)
     details = {"status": getattr(error, "status", None), "request": getattr(error, "request", None)}
-    module.fail_json(msg=message, error=details, **result)
+    carried = dict(getattr(error, "result", None) or {})
+    carried.update(result)
+    carried.pop("msg", None)  # the error's own (scrubbed) text is the message
+    module.fail_json(msg=message, error=details, **carried)
 
 
 def run(module, action, media_type="json"):

@@ -1,6 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, backupops engineering
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the backupops.veeam_em collection
+# and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+# (the same convention as community.hashi_vault's module_utils; see docs/CONTRACTS.md)
 """From a resource table to module options, and from module options to an EM query.
 
 Everything here is derived from ``em_resources``: the argument spec of the filter options, the
@@ -35,7 +39,11 @@ DEFAULT_CONCURRENCY = 4
 MAX_CONCURRENCY = 32  # = the connection pool size of em_client; EM documents no concurrency limit
 DEFAULT_MEDIA_TYPE = "json"
 
-PAGING_OPTIONS = ("filter", "sort_by", "sort_order", "limit", "page_size", "concurrency", "media_type")
+
+
+def media_type_argument_spec():
+    """Option ``media_type``, declared here once for every module that has it."""
+    return {"type": "str", "default": DEFAULT_MEDIA_TYPE, "choices": ["json", "xml"]}
 
 
 def filter_argument_spec(resource):
@@ -70,7 +78,7 @@ def query_argument_spec(resource):
         limit={"type": "int"},
         page_size={"type": "int", "default": DEFAULT_PAGE_SIZE},
         concurrency={"type": "int", "default": DEFAULT_CONCURRENCY},
-        media_type={"type": "str", "default": DEFAULT_MEDIA_TYPE, "choices": ["json", "xml"]},
+        media_type=media_type_argument_spec(),
     )
     return spec
 

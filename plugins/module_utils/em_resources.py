@@ -134,6 +134,7 @@ TASK_SESSION_STATES = ("InProgress", "Pending", "Completed")
 TASK_SESSION_RUNNING_STATES = ("InProgress", "Pending")
 SESSION_RESULTS = ("Success", "Warning", "Failed")
 TASK_STATES = ("Running", "OperationFinished", "Finished")
+TASK_FINISHED = "Finished"  # the data are in the EM database; the Result is final (em-api-facts.md 5)
 
 
 def task_session_fields(kind, job_session_kind):
@@ -247,6 +248,18 @@ TASK = Resource(
 JOB_SESSION_STATES = ("Starting", "Stopping", "Working", "Pausing", "Resuming", "Stopped")
 # A job session in any state but Stopped is running (Stopping included: it has not ended yet).
 JOB_SESSION_RUNNING_STATES = ("Starting", "Stopping", "Working", "Pausing", "Resuming")
+
+
+def job_session_running(session):
+    """Whether a normalised job session (None: no session) is running: in any state but Stopped.
+
+    The one definition for job control (veeam_em_job): a state EM adds later has not said that the
+    session ended, so it counts as running (no second start); for the known states this equals
+    ``state in JOB_SESSION_RUNNING_STATES``.
+    """
+    return session is not None and session["state"] != "Stopped"
+
+
 BACKUP_JOB_SESSION_TYPES = ("Backup", "BackupCopy", "ImmediateBackupCopy", "ImmediateBackupCopyWorker",
                             "AgentBackup", "AgentManagement", "NasBackup")
 REPLICA_JOB_SESSION_TYPES = ("Replica",)

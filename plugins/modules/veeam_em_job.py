@@ -177,10 +177,11 @@ waited:
   sample: 4.2
 """
 
-from ansible_collections.backupops.veeam_em.plugins.module_utils import em_actions, em_filter, em_module
-from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMError, EMValidationError
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_actions, em_filter, em_module, em_query
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import (
+    EMError, EMTaskFailed, EMTaskTimeout, EMValidationError)
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_resources import (
-    BACKUP_JOB_SESSION, JOB, REPLICA_JOB_SESSION)
+    BACKUP_JOB_SESSION, JOB, REPLICA_JOB_SESSION, job_session_running)
 
 
 def find_job(client, params):
@@ -220,7 +221,7 @@ def latest_session(client, job):
 
 def decide(action, latest, force):
     """(send?, reason) by the state-style semantics documented in DOCUMENTATION."""
-    running = latest is not None and latest["state"] != "Stopped"
+    running = job_session_running(latest)
     if action == "start" and running:
         reason = "job is already running (session %s is %s)" % (latest["name"], latest["state"])
     elif action == "stop" and not running:
@@ -238,7 +239,7 @@ def run_action(client, module):
     params = module.params
     job = find_job(client, params)
     latest = latest_session(client, job)
-    running = latest is not None and latest["state"] != "Stopped"
+    running = job_session_running(latest)
     send, reason = decide(params["action"], latest, params["force"])
     result = {"action": params["action"], "job": job, "latest_session": latest, "running": running,
               "task": None, "job_session": None, "waited": 0.0, "sent": False}
@@ -257,9 +258,10 @@ def run_action(client, module):
         return result
     try:
         task, waited = em_actions.wait_for_task(client, task, params["wait_timeout"], params["wait_interval"])
-    except em_actions.EMTaskTimeout as error:
-        result.update(task=error.task, waited=float(params["wait_timeout"]), _failed=str(error))
-        return result
+    except EMTaskTimeout as error:
+        result.update(error.result, waited=float(params["wait_timeout"]))
+        error.result = result
+        raise
     result.update(task=task, waited=waited)
     result["msg"] = "%s sent%s; task %s %s: %s" % (label, forced, task["task_id"], task["state"],
                                                    task["result_message"])
@@ -270,7 +272,8 @@ def run_action(client, module):
             session["task_sessions"] = None
         result["job_session"] = sessions[0] if sessions else None
     if task["result_success"] is not True:
-        result["_failed"] = "task %s finished without success: %s" % (task["task_id"], task["result_message"])
+        raise EMTaskFailed("task %s finished without success: %s" % (task["task_id"], task["result_message"]),
+                           result=result)
     return result
 
 
@@ -282,17 +285,14 @@ def main():
         action=dict(type="str", required=True, choices=list(em_actions.JOB_ACTIONS)),
         force=dict(type="bool", default=False),
         wait=dict(type="bool", default=False),
-        media_type=dict(type="str", default="json", choices=["json", "xml"]),
+        media_type=em_query.media_type_argument_spec(),
     )
     spec.update(em_module.wait_argument_spec())
     module = em_module.create_module(spec, mutually_exclusive=[("id", "name"), ("id", "backup_server_name")],
                                      required_one_of=[("id", "name")])
     params = module.params
     try:
-        if params["wait_timeout"] < 0:
-            raise EMValidationError("option wait_timeout: %r must be 0 or more" % params["wait_timeout"])
-        if params["wait_interval"] <= 0:
-            raise EMValidationError("option wait_interval: %r must be greater than 0" % params["wait_interval"])
+        em_module.check_wait(params)
         if params.get("id"):
             em_filter.bare_guid(params["id"], "Job", "id")
         if params.get("name") is not None:
@@ -305,10 +305,6 @@ def main():
         em_module.fail(module, error)
         return
     result = em_module.run(module, lambda client: run_action(client, module), media_type=params["media_type"])
-    failure = result.pop("_failed", None)
-    if failure:
-        result["msg"] = em_module.scrub(failure, module)
-        module.fail_json(**result)
     module.exit_json(**result)
 
 

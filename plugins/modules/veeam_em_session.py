@@ -116,7 +116,7 @@ def log_on(module, options):
             client.close_session()
         em_module.fail(module, error, client)
     finally:
-        client.http.close()
+        client.close()
     em_module.warn_client(module, client)
     return {"changed": True, "session_id": client.token, "logon_session_id": client.logon_session_id,
             "api_version": options.api_version, "user_name": em_secrets.scrub(client.user_name)}
@@ -130,7 +130,7 @@ def log_off(module, options):
     except EMError as error:
         em_module.fail(module, error, client)
     finally:
-        client.http.close()
+        client.close()
 
 
 def _log_off(module, client):

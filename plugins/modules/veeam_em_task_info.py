@@ -151,41 +151,42 @@ waited:
 
 import time
 
-from ansible_collections.backupops.veeam_em.plugins.module_utils import em_module, em_query
-from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMError
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_actions, em_module, em_query, em_waiter
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMError, EMTaskTimeout
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_resources import TASK
-
-FINISHED = "Finished"
 
 
 def wait_for_tasks(client, module, filter_expr):
-    """Poll the query until every task is Finished or the timeout passes; returns the result."""
+    """Poll the query until every task is Finished or the timeout passes; returns the result.
+    On timeout raises ``EMTaskTimeout`` carrying the tasks last seen (em_module.fail returns them)."""
     params = module.params
-    started = time.monotonic()
-    while True:
-        items, info = client.query(TASK, filter_expr, "TaskId", "asc", em_query.DEFAULT_PAGE_SIZE)
-        waited = round(time.monotonic() - started, 3)
-        done = all(task["state"] == FINISHED for task in items)
-        if not params["wait"] or done:
-            return {"tasks": items, "query": info.as_dict(), "waited": waited}
-        if waited + params["wait_interval"] > params["wait_timeout"]:
-            unfinished = [task["task_id"] for task in items if task["state"] != FINISHED]
-            module.fail_json(msg="tasks %s not Finished after %s seconds" % (", ".join(unfinished), waited),
-                             tasks=items, query=info.as_dict(), waited=waited)
-        time.sleep(params["wait_interval"])
+
+    def read():
+        return client.query(TASK, filter_expr, "TaskId", "asc", em_query.DEFAULT_PAGE_SIZE)
+
+    def done(answer):
+        return not params["wait"] or all(em_actions.task_finished(task) for task in answer[0])
+
+    finished, (items, info), waited = em_waiter.wait_until(
+        read, done, params["wait_timeout"], params["wait_interval"], sleep=time.sleep, clock=time.monotonic)
+    result = {"tasks": items, "query": info.as_dict(), "waited": round(waited, 3)}
+    if not finished:
+        unfinished = [task["task_id"] for task in items if not em_actions.task_finished(task)]
+        raise EMTaskTimeout("tasks %s not Finished after %s seconds" % (", ".join(unfinished), result["waited"]),
+                            result=result)
+    return result
 
 
 def main():
     spec = em_query.filter_argument_spec(TASK)
     spec.update(
         wait=dict(type="bool", default=False),
-        media_type=dict(type="str", default="json", choices=["json", "xml"]),
+        media_type=em_query.media_type_argument_spec(),
     )
     spec.update(em_module.wait_argument_spec())
     module = em_module.create_module(spec)
     try:
-        if module.params["wait_timeout"] < 0 or module.params["wait_interval"] <= 0:
-            raise em_module.EMValidationError("wait_timeout must be 0 or more and wait_interval greater than 0")
+        em_module.check_wait(module.params)
         filter_expr = em_query.build_filter(TASK, module.params)
     except EMError as error:
         em_module.fail(module, error)

@@ -1,0 +1,156 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, backupops engineering
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the backupops.veeam_em collection
+# and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+# (the same convention as community.hashi_vault's module_utils; see docs/CONTRACTS.md)
+"""The connection options, declared once on the class that uses them.
+
+``ConnectionOptions.ARGSPEC`` is the only place an option name, type, default or environment
+variable is written (the shape of community.hashi_vault's ``_connection_options.py``): the module
+argspec (``em_module.create_module``) and the constructor's defaults are derived from it, and
+``ConnectionOptions.from_params`` holds every check of the values. The doc fragment
+``plugins/doc_fragments/connection.py`` stays a static YAML string (ansible-doc reads it without
+importing module_utils); tests/unit/plugins/module_utils/test_em_connection.py keeps the two equal.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import math
+import os
+import re
+
+from ansible.module_utils.basic import env_fallback
+
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMValidationError
+
+API_VERSIONS = ["latest", "v1_7", "v1_6", "v1_5"]
+DEFAULT_DEADLINE = 1800.0   # seconds for a whole module call (doc fragment connection: deadline)
+# What an X-RestSvcSessionId value can be: printable ASCII, no spaces (EM sends base64).
+TOKEN_RE = re.compile(r"^[\x21-\x7e]+$")
+CONTROL_RE = re.compile(u"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _env(name):
+    return (env_fallback, [name])
+
+
+class ConnectionOptions:
+    """The connection options of every module (see doc fragment ``backupops.veeam_em.connection``)."""
+
+    ARGSPEC = dict(
+        server=dict(type="str", required=True, fallback=_env("VEEAM_EM_SERVER")),
+        port=dict(type="int", default=9398, fallback=_env("VEEAM_EM_PORT")),
+        username=dict(type="str", fallback=_env("VEEAM_EM_USERNAME")),
+        password=dict(type="str", no_log=True, fallback=_env("VEEAM_EM_PASSWORD")),
+        validate_certs=dict(type="bool", default=True, fallback=_env("VEEAM_EM_VALIDATE_CERTS")),
+        ca_path=dict(type="path", fallback=_env("VEEAM_EM_CA_PATH")),
+        timeout=dict(type="float", default=30),
+        api_version=dict(type="str", default="latest", choices=API_VERSIONS),
+        session_id=dict(type="str", no_log=True, fallback=_env("VEEAM_EM_SESSION_ID")),
+        retries=dict(type="int", default=3),
+        retry_backoff=dict(type="float", default=1.0),
+        deadline=dict(type="float", default=DEFAULT_DEADLINE),
+        allow_http=dict(type="bool", default=False, fallback=_env("VEEAM_EM_ALLOW_HTTP")),
+    )
+
+    def __init__(self, server, **options):
+        unknown = sorted(set(options) - set(self.ARGSPEC))
+        if unknown:
+            raise TypeError("unknown connection options: %s" % ", ".join(unknown))
+        self.server = server
+        for name, spec in self.ARGSPEC.items():
+            if name != "server":
+                setattr(self, name, options.get(name, spec.get("default")))
+
+    @classmethod
+    def argument_spec(cls):
+        """A fresh copy of ``ARGSPEC`` for an AnsibleModule (callers may update it)."""
+        return dict((name, dict(spec)) for name, spec in cls.ARGSPEC.items())
+
+    @classmethod
+    def from_params(cls, params):
+        """The options from module parameters, each value checked (``EMValidationError`` naming it)."""
+        _check_credentials(params)
+        _check_numbers(params)
+        _check_strings(params)
+        return cls(**dict((name, params.get(name)) for name in cls.ARGSPEC))
+
+    @property
+    def verify(self):
+        """What requests gets as ``verify=`` on every call: the CA file, else True/False."""
+        return self.ca_path if self.ca_path else bool(self.validate_certs)
+
+
+def _check_credentials(params):
+    if not params.get("session_id") and (not params.get("username") or params.get("password") is None):
+        raise EMValidationError("username and password are required unless session_id is given "
+                                "(or set VEEAM_EM_USERNAME / VEEAM_EM_PASSWORD)")
+
+
+def _check_numbers(params):
+    if params["timeout"] <= 0:
+        raise EMValidationError("option timeout: %r must be greater than 0" % params["timeout"])
+    if params["retries"] < 0:
+        raise EMValidationError("option retries: %r must be 0 or more" % params["retries"])
+    if params["retry_backoff"] < 0:
+        raise EMValidationError("option retry_backoff: %r must be 0 or more" % params["retry_backoff"])
+    deadline = params["deadline"]
+    if not (deadline > 0 and math.isfinite(deadline)):
+        raise EMValidationError("option deadline: %r must be a number of seconds greater than 0" % deadline)
+    wait = params.get("wait_timeout")
+    if wait is not None and deadline <= wait:
+        raise EMValidationError("option deadline: %r must be greater than wait_timeout (%r): the deadline covers "
+                                "the whole module call, waiting included" % (deadline, wait))
+
+
+def _check_strings(params):
+    if params.get("ca_path") and not os.path.exists(params["ca_path"]):
+        raise EMValidationError("option ca_path: %r does not exist (a PEM file with the CA that signed EM's "
+                                "certificate)" % params["ca_path"])
+    # Refused before any request, and without echoing the value (it is a secret): a newline
+    # here would otherwise reach requests' header check, whose error message quotes it.
+    if params.get("session_id") and not TOKEN_RE.match(params["session_id"]):
+        raise EMValidationError("option session_id: not a session token (it contains spaces, control or "
+                                "non-ASCII characters); pass the session_id returned by veeam_em_session")
+    username = params.get("username")
+    if username and (":" in username or CONTROL_RE.search(username)):
+        raise EMValidationError("option username: %r cannot be sent with HTTP Basic authentication "
+                                "(no ':' and no control characters)" % username)
+    if not params["server"] or not params["server"].strip():
+        raise EMValidationError("option server: must not be empty")
+
+
+def base_url(server, port):
+    """``https://host:port`` from a host name or an ``http(s)://host[:port][/...]`` URL.
+
+    A port written in the URL wins over the ``port`` option; a path (``/api``) is ignored.
+    """
+    text = server.strip().rstrip("/")
+    scheme = "https"
+    if "://" in text:
+        scheme, text = text.split("://", 1)
+        scheme = scheme.lower()
+    host_port = text.split("/", 1)[0]
+    host, url_port = host_port, None
+    if host_port.startswith("["):  # [::1]:9398
+        host, _sep, rest = host_port[1:].partition("]")
+        url_port = rest[1:] if rest.startswith(":") else None
+        host = "[%s]" % host
+    elif host_port.count(":") == 1:
+        host, url_port = host_port.split(":")
+    elif host_port.count(":") > 1:  # bare IPv6 address
+        host = "[%s]" % host_port
+    return "%s://%s:%s" % (scheme, host, url_port or port)
+
+
+def check_transport(base, options):
+    """Plain HTTP only when asked for by name (``from_params`` checks ca_path)."""
+    if base.startswith("http://") and not options.allow_http:
+        raise EMValidationError(
+            "option server: %s is plain http://: the password and every session token would cross the network "
+            "unencrypted (and reach any HTTP proxy); use https:// (EM listens on HTTPS 9398) or set allow_http: true"
+            % base)

@@ -1,0 +1,232 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, backupops engineering
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the backupops.veeam_em collection
+# and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+# (the same convention as community.hashi_vault's module_utils; see docs/CONTRACTS.md)
+"""The pager behind ``EMClient``: every page of ``GET /api/query``, and single entities.
+
+``Pager(client)`` works through the client's public door (``client.request``, ``client.decode``,
+``client.with_relogon``); only ``EMClient`` creates one, and callers use ``client.query`` /
+``client.get_entity``. Every walk is bounded and says what stopped it: never a silent stop with
+part of the data.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_parse
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMNotFoundError, EMResponseError
+
+MAX_PAGES = 100000          # hard ceiling of one walk (PagesCount or Next links): 10^8 items at 1000 a page
+MAX_EMPTY_TAIL = 3          # pages at the end that may come back empty (sessions deleted while paging)
+MAX_STALE_PAGES = 3         # Next-link pages in a row without one new item: a loop, not data
+
+
+class QueryInfo:
+    """What was sent, for the module's ``query`` return value (troubleshooting)."""
+
+    def __init__(self, query_type, filter_expr, sort, page_size):
+        self.query_type = query_type
+        self.filter = filter_expr
+        self.sort = sort
+        self.page_size = page_size
+        self.pages = 0
+        self.requests = 0
+        self.relogons = 0
+
+    def as_dict(self):
+        return {"type": self.query_type, "filter": self.filter, "sort": self.sort,
+                "page_size": self.page_size, "pages": self.pages, "requests": self.requests}
+
+
+class _Collector:
+    """Items in page order, deduplicated by key (pages can shift while EM adds sessions).
+
+    ``compact``: keep the items as ``em_parse.Rows`` (packed and compressed, handed out as dicts)
+    instead of a list of dicts, for callers that only read them. A list shares its items' equal
+    strings (Interner); compressed rows need not, and a pool would only keep strings alive.
+    """
+
+    def __init__(self, key_field, limit, compact=False):
+        self.key_field = key_field
+        self.limit = limit
+        self.items = em_parse.Rows() if compact else []
+        self.seen = set()
+        self.share = _as_is if compact else em_parse.Interner().share_item
+
+    @property
+    def full(self):
+        return self.limit is not None and len(self.items) >= self.limit
+
+    def add(self, items):
+        for item in items:
+            if self.full:
+                return
+            key = item.get(self.key_field)
+            if key is not None and key in self.seen:
+                continue
+            self.seen.add(key)
+            self.items.append(self.share(item))
+
+
+def _as_is(item):
+    return item
+
+
+class _Walk:
+    """One query's walk: its parameters, where the items go, and what was sent."""
+
+    def __init__(self, resource, filter_expr, sort_field, sort_order, page_size, limit, normalise, compact):
+        self.sort_param = "sortAsc" if sort_order == "asc" else "sortDesc"
+        self.resource = resource
+        self.filter_expr = filter_expr
+        self.sort_field = sort_field
+        self.page_size = page_size
+        self.describe = "GET /api/query (type=%s)" % resource.query_type
+        self.info = QueryInfo(resource.query_type, filter_expr, "%s=%s" % (self.sort_param, sort_field), page_size)
+        self.collector = _Collector(resource.key_field, limit, compact)
+        self.normalise = normalise or (lambda document: em_parse.normalise_document(document, resource))
+
+    def params(self, page):
+        return [("type", self.resource.query_type), ("format", self.resource.format_param),
+                (self.sort_param, self.sort_field), ("pageSize", self.page_size), ("page", page),
+                ("filter", self.filter_expr)]
+
+
+class Pager:
+    """Reads queries page by page through ``client``; ``max_pages`` is the hard ceiling of one walk."""
+
+    def __init__(self, client, max_pages=MAX_PAGES):
+        self.client = client
+        self.max_pages = max_pages
+        # Page bodies are parsed and normalised one at a time (it holds the GIL anyway): at most
+        # one page's parsed tree is alive, however many pages are being downloaded.
+        self._parse_lock = threading.Lock()
+
+    def query(self, resource, filter_expr, sort_field, sort_order, page_size, limit=None, concurrency=4,
+              normalise=None, compact=False):
+        """All items of ``GET /api/query?type=...``, every page, deduplicated, up to ``limit``.
+
+        Page 1 is fetched alone; once its ``PagesCount`` is known the other pages are fetched
+        by up to ``concurrency`` threads, consumed in page order and normalised as they arrive.
+        On a 401 with an owned session the client logs on again once and restarts from page 1
+        (deduplication makes the restart safe).
+        ``compact=True`` returns the items as a read-only ``em_parse.Rows`` sequence (equal dicts,
+        a third of the memory) instead of a list.
+        """
+        walk = _Walk(resource, filter_expr, sort_field, sort_order, page_size, limit, normalise, compact)
+        before = self.client.requests_sent
+        try:
+            self.client.with_relogon(lambda: self._walk(walk, concurrency), walk.info)
+        finally:
+            walk.info.requests = self.client.requests_sent - before
+        return walk.collector.items, walk.info
+
+    def get_entity(self, resource, guid, normalise=None):
+        """``GET /api/<entity_path>/{guid}?format=Entity`` -> [item], or [] when EM says 404."""
+        describe = "GET /api/%s/{id}" % resource.entity_path
+        path = "/api/%s/%s" % (resource.entity_path, guid)
+        normalise = normalise or (lambda document: em_parse.normalise_document(document, resource))
+        try:
+            document = self.client.with_relogon(lambda: self.client.get(path, [("format", "Entity")], describe))
+        except EMNotFoundError:
+            return []
+        return normalise(document)
+
+    def _fetch_page(self, walk, page):
+        describe = walk.describe
+        response = self.client.request("GET", "/api/query", walk.params(page), describe=describe, retry=True)
+        with self._parse_lock:
+            document = self.client.decode(response, describe)
+            response = None  # the body goes as soon as it is parsed, the tree once normalised
+            try:
+                _page_num, pages_count, has_next = em_parse.paging(document)
+                items = walk.normalise(document)
+            except EMResponseError as error:
+                error.request = error.request or "%s page %d" % (describe, page)
+                raise
+            document = None
+        return items, self._plausible_pages(pages_count, describe), has_next
+
+    def _walk(self, walk, concurrency):
+        items, pages_count, has_next = self._fetch_page(walk, 1)
+        walk.info.pages = 1
+        walk.collector.add(items)
+        if walk.collector.full:
+            return
+        if pages_count is None:
+            self._walk_sequential(walk, has_next and bool(items))
+        else:
+            self._walk_parallel(walk, pages_count, max(1, concurrency))
+
+    def _walk_sequential(self, walk, has_next):
+        """No PagesCount: follow the Next link (rebuilding page=N+1 ourselves, not the Href).
+
+        Bounded: at most ``max_pages`` pages, and a Next link that keeps bringing back only items
+        already seen is a loop; both are errors, never a silent stop with part of the data.
+        """
+        collector = walk.collector
+        page, stale = 1, 0
+        while has_next and not collector.full:
+            if page >= self.max_pages:
+                raise EMResponseError("EM still links a Next page after %d pages; refused (hard ceiling)" % page,
+                                      request=walk.describe, hint="narrow the query or raise page_size")
+            page += 1
+            items, _count, has_next = self._fetch_page(walk, page)
+            walk.info.pages += 1
+            before = len(collector.items)
+            collector.add(items)
+            stale = stale + 1 if items and len(collector.items) == before and not collector.full else 0
+            if stale >= MAX_STALE_PAGES:
+                raise EMResponseError("EM's Next links loop: %d pages in a row (up to page %d) brought only items "
+                                      "already read" % (stale, page), request=walk.describe)
+            has_next = has_next and bool(items)
+
+    def _walk_parallel(self, walk, pages_count, concurrency):
+        """Pages 2..PagesCount, at most ``concurrency`` in flight, consumed in order."""
+        collector = walk.collector
+
+        def last_wanted(consumed):
+            if collector.limit is None:
+                return pages_count
+            missing = collector.limit - len(collector.items)
+            return min(pages_count, consumed + max(1, -(-missing // walk.page_size)))
+
+        in_flight = {}
+        next_page, consumed = 2, 1
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            try:
+                while consumed < pages_count and not collector.full:
+                    while next_page <= last_wanted(consumed) and len(in_flight) < concurrency:
+                        in_flight[next_page] = pool.submit(self._fetch_page, walk, next_page)
+                        next_page += 1
+                    if consumed + 1 not in in_flight:
+                        break
+                    items, count, _has_next = in_flight.pop(consumed + 1).result()
+                    consumed += 1
+                    walk.info.pages += 1
+                    if not items and consumed < pages_count - MAX_EMPTY_TAIL + 1:
+                        raise EMResponseError(
+                            "EM reported %d pages but page %d is empty; refused (an implausible PagesCount)"
+                            % (pages_count, consumed), request=walk.describe)
+                    collector.add(items)
+                    if count and count > pages_count:  # sessions were added while paging
+                        pages_count = count
+            finally:
+                for future in in_flight.values():
+                    future.cancel()
+
+    def _plausible_pages(self, pages_count, describe):
+        """PagesCount as sent, or an error when no query of this collection can have that many pages."""
+        if pages_count is None:
+            return None
+        if pages_count < 0 or pages_count > self.max_pages:
+            raise EMResponseError("EM reported PagesCount %d; refused (at most %d pages are read)"
+                                  % (pages_count, self.max_pages), request=describe, hint="raise page_size")
+        return pages_count
