@@ -27,20 +27,17 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import contextlib
-import email.utils
 import threading
 import time
 
 try:
     import requests
-    import urllib3
     from requests.adapters import HTTPAdapter
     from requests.auth import AuthBase
     HAS_REQUESTS = True
     REQUESTS_IMPORT_ERROR = None
 except ImportError as exc:  # pragma: no cover - reported by the module base
     requests = None
-    urllib3 = None
     HTTPAdapter = object
     AuthBase = object
     HAS_REQUESTS = False
@@ -52,8 +49,10 @@ except ImportError:  # pragma: no cover
     CookiePolicy = object
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils import em_bounds, em_parse, em_secrets
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_http import (  # noqa: F401 (public here)
+    decode_response, read_chunks, retry_after_seconds, short_error)
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_connection import (  # noqa: F401 (public here)
-    DEFAULT_DEADLINE, ConnectionOptions, base_url, check_transport)
+    ConnectionOptions, base_url, check_transport)
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import (
     EMDeadlineError, EMError, EMResponseError, EMTransportError, error_class_for_status)
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_filter import encode_query
@@ -67,7 +66,6 @@ MAX_BACKOFF = 30.0          # seconds, cap of one exponential back-off step
 MAX_RETRY_AFTER = 120.0     # seconds, cap of a server-requested Retry-After
 MAX_BODY_BYTES = 64 * 1024 * 1024  # refuse larger bodies: a page of 1000 sessions is ~3 MB
 LOGOFF_TIMEOUT = 10.0       # per-read timeout of the logoff (capped by the timeout option)
-READ_CHUNK = 65536
 VBR_REST_PORT = 9419
 
 
@@ -99,22 +97,6 @@ class _NoCookies(CookiePolicy):
 
     def path_return_ok(self, path, request):
         return False
-
-
-def retry_after_seconds(value):
-    """``Retry-After`` as seconds (delta-seconds or an HTTP date); None if absent/unreadable."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if moment is None:
-        return None
-    return max(0.0, moment.timestamp() - time.time())
 
 
 class EMClient:
@@ -344,20 +326,20 @@ class EMClient:
                 allow_redirects=False)
             self._read_body(response, describe, logon)
         except requests.exceptions.SSLError as exc:
-            raise EMTransportError("TLS/certificate error talking to %s: %s" % (self.base, _short(exc)),
+            raise EMTransportError("TLS/certificate error talking to %s: %s" % (self.base, short_error(exc)),
                                    request=describe,
                                    hint="set ca_path to the CA bundle that signed EM's certificate "
                                         "(EM's default certificate is self-signed), or validate_certs: false")
         except requests.exceptions.ContentDecodingError as exc:
             encoding = response.headers.get("Content-Encoding") if response is not None else None
             raise EMResponseError("the response body cannot be decompressed (Content-Encoding %s): %s"
-                                  % (encoding, _short(exc)), request=describe)
+                                  % (encoding, short_error(exc)), request=describe)
         except requests.exceptions.Timeout:
             self._remaining(describe)  # the deadline, not the per-read timeout, if that is what ran out
             raise EMTransportError("no answer from %s within %s seconds" % (self.base, timeout),
                                    request=describe, hint="raise timeout, or check that EM is up")
         except requests.exceptions.RequestException as exc:
-            raise EMTransportError("cannot reach %s: %s" % (self.base, _short(exc)), request=describe,
+            raise EMTransportError("cannot reach %s: %s" % (self.base, short_error(exc)), request=describe,
                                    hint=self._port_hint() or "check server and port (EM listens on 9398)")
         return response
 
@@ -370,7 +352,7 @@ class EMClient:
             # EM created the session and sent its token in the headers; only the (optional)
             # body was lost. Keep the token, or the session would be orphaned on EM.
             em_secrets.register_token(response.headers.get(TOKEN_HEADER))
-            self.warn("the logon response body could not be read: %s" % _short(exc))
+            self.warn("the logon response body could not be read: %s" % short_error(exc))
             response._content = b""
 
     def _request_timeout(self, describe):
@@ -386,7 +368,7 @@ class EMClient:
         requirements.txt), read in short reads so that the deadline is checked however slowly it trickles."""
         chunks, size = [], 0
         try:
-            for chunk in _chunks(response):
+            for chunk in read_chunks(response):
                 size += len(chunk)
                 if size > self.max_body:
                     raise EMResponseError("the response body exceeds %d bytes; refused" % self.max_body,
@@ -421,46 +403,3 @@ class EMClient:
         if status == 401 and self.options.session_id and not self.owns_session:
             hint = "the session_id is no longer valid (logged off, or expired after 15 minutes idle)"
         return error_class(message.strip(), request=describe, status=status, em_message=em_message, hint=hint)
-
-
-def decode_response(response, describe):
-    """Decode a body, depth-checked first; a parse failure names the request like every other error."""
-    try:
-        em_bounds.check_depth(response.content)
-        return em_parse.decode(response.content)
-    except EMResponseError as error:
-        error.request = error.request or describe
-        raise
-    except RecursionError:  # belt and braces behind check_depth: never a traceback
-        raise EMResponseError("the response nests too deeply to be parsed; refused", request=describe)
-
-
-def _chunks(response):
-    """The decoded body in reads of at most READ_CHUNK bytes, each returning as soon as data arrived
-    (urllib3's ``read1``), so that a body trickling one byte at a time still reaches the deadline
-    check; urllib3's errors become requests' (as ``iter_content`` does) for the callers."""
-    raw = response.raw
-    if not (hasattr(raw, "read1") and hasattr(raw, "decode_content")):  # urllib3 >= 2.3 responses only
-        # a test double (BytesIO) or an urllib3 without read1: the plain iterator
-        yield from response.iter_content(READ_CHUNK)
-        return
-    while True:
-        try:
-            chunk = raw.read1(READ_CHUNK, decode_content=True)
-        except urllib3.exceptions.ReadTimeoutError as exc:
-            raise requests.exceptions.ReadTimeout(exc)
-        except urllib3.exceptions.DecodeError as exc:
-            raise requests.exceptions.ContentDecodingError(exc)
-        except urllib3.exceptions.SSLError as exc:
-            raise requests.exceptions.SSLError(exc)
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise requests.exceptions.ChunkedEncodingError(exc)
-        if not chunk:
-            return
-        yield chunk
-
-
-def _short(exc):
-    """First line of an exception, without urllib3's noisy object reprs."""
-    text = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
-    return text[:300]

@@ -40,7 +40,6 @@ MAX_CONCURRENCY = 32  # = the connection pool size of em_client; EM documents no
 DEFAULT_MEDIA_TYPE = "json"
 
 
-
 def media_type_argument_spec():
     """Option ``media_type``, declared here once for every module that has it."""
     return {"type": "str", "default": DEFAULT_MEDIA_TYPE, "choices": ["json", "xml"]}
