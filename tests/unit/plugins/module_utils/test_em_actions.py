@@ -23,7 +23,7 @@ def task_node(state, task_id="task-7"):
 
 
 def client_for(handler, **options):
-    settings = dict(server="em.example.com", username="EM\\svc", password="Pa55!", retry_backoff=0, retries=3)
+    settings = dict(server="em.example.com", username="EM\\svc", password="S3cret-Pa55!", retry_backoff=0, retries=3)
     settings.update(options)
     client = EMClient(ConnectionOptions(**settings), sleep=lambda seconds: None)
     fake = mount(client, FakeEM("json", handler))
