@@ -8,7 +8,8 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    """Connection options shared by every module (argspec: em_module.connection_argument_spec)."""
+    """Connection options shared by every module. Declared once in em_connection.ConnectionOptions.ARGSPEC;
+    this stays static YAML for ansible-doc, and test_em_connection.py keeps the two equal."""
 
     DOCUMENTATION = r"""
 options:

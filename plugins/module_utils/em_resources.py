@@ -1,10 +1,14 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, backupops engineering
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the backupops.veeam_em collection
+# and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+# (the same convention as community.hashi_vault's module_utils; see docs/CONTRACTS.md)
 """Resource tables: what EM calls things, and what the modules call them.
 
-DESIGN.md principle 2 (declarations over code): one ``Resource`` per EM resource. The modules'
-filter options, ``sort_by`` choices, the argument spec, the documentation check in the unit
+Declarations over code (docs/CONTRACTS.md, "Where does X live"): one ``Resource`` per EM
+resource. The modules' filter options, ``sort_by`` choices, the argument spec, the documentation check in the unit
 tests and the output normalisation all derive from these tables. Adding a resource means adding
 an entry here plus a thin module.
 
