@@ -31,7 +31,7 @@ replica), uid, name, state, result, reason (task sessions: EM's Reason; job sess
 FailureMessage), vm_name and vm_uid (task sessions), job_name, job_uid, job_type, is_retry
 (job sessions; for a Failed task session from its job session), job_session_uid (task sessions),
 backup_server, backup_server_uid, creation_time, end_time (UTC ISO 8601). Events are put on the
-queue in order of end time, oldest first.
+queue in order of end time, oldest first (a task session before its job session at the same second).
 
 How it reads: one logon kept for the life of the source (logged off when it stops); each poll is
 one query per resource with the server-side filter ``EndTime>=<last poll - overlap>`` (a running
@@ -263,7 +263,7 @@ class Poller(object):
         for event in events:
             self._add_job_session(event["veeam_em"], job_sessions)
         self.last_request = time.monotonic()
-        events.sort(key=lambda event: (_sort_time(event["veeam_em"]["end_time"]), event["veeam_em"]["uid"] or ""))
+        events.sort(key=_event_order)
         return events, started
 
     def _add_job_session(self, body, job_sessions):
@@ -311,6 +311,12 @@ class Poller(object):
             LOGGER.warning("veeam_em_sessions: logoff failed: %s", self.scrub(error))
         finally:
             self.client.http.close()
+
+
+def _event_order(event):
+    """Oldest end first; at the same second a task session before the job session it belongs to."""
+    body = event["veeam_em"]
+    return _sort_time(body["end_time"]), body["type"] != TASK_SESSION, body["uid"] or ""
 
 
 def _sort_time(text):
