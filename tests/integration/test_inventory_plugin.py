@@ -250,6 +250,7 @@ def test_nothing_in_scope_is_an_error_not_an_empty_inventory(em, tmp_path):
     run = inventory(em_env(em), write_source(tmp_path, include_vms=["no-such-vm*"]), "--list")
     assert run.returncode != 0
     assert "no_data" in run.stderr and "excluded by the include/exclude patterns" in run.stderr
+    assert em.stats()["open_sessions"] == 0  # logged off before failing
 
 
 def test_bad_option_fails_before_any_request(em, tmp_path):

@@ -300,6 +300,11 @@ def test_bad_arguments_are_refused_before_any_request(monkeypatch, args, message
         source.Poller(full)
 
 
+def test_arguments_ansible_rulebook_adds_are_accepted():
+    poller = source.Poller({"server": "em.test", "username": "u", "password": "p", "eda_feedback_queue": object()})
+    assert poller.options["interval"] == 60
+
+
 def test_an_unreadable_state_file_is_refused(tmp_path):
     path = tmp_path / "state.json"
     path.write_text("{not json", encoding="utf-8")

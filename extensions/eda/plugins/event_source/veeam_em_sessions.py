@@ -133,7 +133,9 @@ def _convert(key, value, kind):
 
 def check_args(args):
     """The source's own arguments with defaults, checked before any request."""
-    unknown = sorted(set(args) - set(DEFAULTS) - set(em_module.CONNECTION_OPTIONS))
+    # ansible-rulebook adds arguments of its own (eda_feedback_queue): not the user's typos.
+    unknown = sorted(key for key in set(args) - set(DEFAULTS) - set(em_module.CONNECTION_OPTIONS)
+                     if not key.startswith("eda_"))
     if unknown:
         raise EMValidationError("unknown argument(s): %s" % ", ".join(unknown))
     options = dict(DEFAULTS)
