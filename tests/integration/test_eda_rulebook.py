@@ -20,7 +20,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from collection_layout import REPO_ROOT, ansible_env
+from collection_layout import ansible_env
 from emulator.harness import Emulator
 
 RULEBOOK = "backupops.veeam_em.retry_failed_backups"
@@ -36,9 +36,9 @@ def rulebook_command():
 
 
 COMMAND, BIN_DIR = rulebook_command()
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(
     COMMAND is None, reason="ansible-rulebook is not installed (pip install ansible-rulebook; needs a Java 17 "
-                            "runtime) and VEEAM_EM_TEST_ANSIBLE_RULEBOOK does not name one")
+                            "runtime) and VEEAM_EM_TEST_ANSIBLE_RULEBOOK does not name one")]
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 

@@ -18,6 +18,7 @@ import yaml
 from collection_layout import REPO_ROOT, ansible_env
 from emulator.harness import Emulator
 
+pytestmark = pytest.mark.slow
 BIN = os.path.dirname(sys.executable)
 NOW = "2025-06-05T06:00:00Z"
 SERVERS = {"A": "vbr01.test", "B": "vbr02.test", "C": "vbr-old.test"}

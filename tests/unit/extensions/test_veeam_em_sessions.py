@@ -250,7 +250,7 @@ def test_main_is_the_rulebook_entry_point(em, monkeypatch):
     async def scenario():
         queue = asyncio.Queue()
         task = asyncio.ensure_future(source.main(queue, args_for(em, interval=30)))
-        events = [await asyncio.wait_for(queue.get(), 30) for _ in FIRST]
+        events = [await asyncio.wait_for(queue.get(), 30) for _expected in FIRST]
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
