@@ -81,6 +81,9 @@ options:
   session_id:
     env:
       - name: VEEAM_EM_SESSION_ID
+  allow_http:
+    env:
+      - name: VEEAM_EM_ALLOW_HTTP
   hostnames:
     description:
       - How hosts are named.

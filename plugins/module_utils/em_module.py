@@ -81,8 +81,11 @@ def connection_options(module, mask_results=True):
     params = module.params
     em_secrets.register(params.get("password"))
     em_secrets.register_token(params.get("session_id"))
-    if mask_results:
-        em_secrets.attach(module.no_log_values)
+    # The inventory plugin and the event source pass an adapter with no result for Ansible to mask:
+    # they rely on the scrubbed messages alone.
+    no_log_values = getattr(module, "no_log_values", None)
+    if mask_results and no_log_values is not None:
+        em_secrets.attach(no_log_values)
     _prefer_task_credentials(module)
     if not params.get("session_id") and (not params.get("username") or params.get("password") is None):
         raise EMValidationError("username and password are required unless session_id is given "

@@ -271,16 +271,18 @@ def test_poll_errors_are_logged_without_secrets(em, caplog):
     assert secret not in text
 
 
-def test_connection_defaults_come_from_the_modules_environment(monkeypatch):
+def test_connection_defaults_come_from_the_modules_environment(monkeypatch, tmp_path):
+    ca_file = tmp_path / "ca.pem"  # ca_path must exist (checked before any request)
+    ca_file.write_text("-----BEGIN CERTIFICATE-----\n")
     for name, value in (("VEEAM_EM_SERVER", "em-env.test"), ("VEEAM_EM_PORT", "9555"),
                         ("VEEAM_EM_USERNAME", "env-user"), ("VEEAM_EM_PASSWORD", "pw"),
-                        ("VEEAM_EM_VALIDATE_CERTS", "false"), ("VEEAM_EM_CA_PATH", "/etc/ca.pem")):
+                        ("VEEAM_EM_VALIDATE_CERTS", "false"), ("VEEAM_EM_CA_PATH", str(ca_file))):
         monkeypatch.setenv(name, value)
     poller = source.Poller({})
     connection = poller.connection
     assert (connection.server, connection.port, connection.username, connection.password) == \
         ("em-env.test", 9555, "env-user", "pw")
-    assert (connection.validate_certs, connection.ca_path) == (False, "/etc/ca.pem")
+    assert (connection.validate_certs, connection.ca_path) == (False, str(ca_file))
 
 
 @pytest.mark.parametrize("args, message", [
