@@ -71,8 +71,11 @@ def connection_options(module, mask_results=True):
     params = module.params
     em_secrets.register(params.get("password"))
     em_secrets.register_token(params.get("session_id"))
-    if mask_results:
-        em_secrets.attach(module.no_log_values)
+    # The inventory plugin and the event source pass an adapter with no result for Ansible to mask:
+    # they rely on the scrubbed messages alone.
+    no_log_values = getattr(module, "no_log_values", None)
+    if mask_results and no_log_values is not None:
+        em_secrets.attach(no_log_values)
     _prefer_task_credentials(module)
     options = em_connection.ConnectionOptions.from_params(params)
     base = em_connection.base_url(params["server"], params["port"])

@@ -269,4 +269,3 @@ def test_items_without_creation_time_are_returned_and_warned_about(monkeypatch, 
     assert len(warnings) == 1
     assert warnings[0].startswith("2 BackupTaskSession item(s) lack uid or creation_time")
     assert warnings[0].endswith(broken[1]["UID"])
-

@@ -1,0 +1,382 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, backupops engineering
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""veeam_em_sessions - an ansible-rulebook event source: one event per finished Veeam session.
+
+Polls Veeam Backup Enterprise Manager (EM) and puts one event on the queue for every backup or
+replica task session (one VM in one job run) and every backup or replica job session that
+finished since the last poll.
+
+Arguments (connection arguments default to the VEEAM_EM_* environment variables the modules use):
+    server, port (9398), username, password, validate_certs (true), ca_path, timeout (30),
+    api_version (latest), retries (3), retry_backoff (1.0) - as the modules' connection options.
+    interval: seconds between polls (default 60).
+    lookback_minutes: on the first poll without a state file, report sessions that ended this many
+        minutes ago or later (default 60).
+    overlap_minutes: each poll asks again for sessions that ended this many minutes before the last
+        successful poll (default 60), so that a session EM learns about late (EM collects from the
+        backup servers periodically [INF]) or whose backup server's clock lags is not missed;
+        sessions already reported are recognised by UID and not reported again.
+    state_file: path of a JSON file with the last successful poll and the UIDs reported since;
+        with it a restart neither repeats nor skips events. Without it a restart starts over with
+        lookback_minutes.
+    kinds: which of task_session and job_session to report (default both).
+    include_replicas: also replica task and job sessions (default true).
+    keepalive_seconds: when interval is longer, a request that keeps the logon session alive is
+        sent this often (default 600; EM ends a logon session after 15 minutes without requests).
+    page_size: items per query page (default 1000).
+
+Each event is ``{"veeam_em": {...}}`` with: type (task_session or job_session), kind (backup or
+replica), uid, name, state, result, reason (task sessions: EM's Reason; job sessions:
+FailureMessage), vm_name and vm_uid (task sessions), job_name, job_uid, job_type, is_retry
+(job sessions; for a Failed task session from its job session), job_session_uid (task sessions),
+backup_server, backup_server_uid, creation_time, end_time (UTC ISO 8601). Events are put on the
+queue in order of end time, oldest first (a task session before its job session at the same second).
+
+How it reads: one logon kept for the life of the source (logged off when it stops); each poll is
+one query per resource with the server-side filter ``EndTime>=<last poll - overlap>`` (a running
+session's end time is not documented [UNCONFIRMED]: only sessions EM reports as finished -
+State Completed for task sessions, Stopped for job sessions - become events, a running one is
+reported once it finishes). An expired logon (401) is logged on again by the client. A poll that
+fails is logged (without password or token) and retried after ``interval``; the window start only
+moves after every event of a poll is on the queue, so nothing is lost. The state file is written
+(atomically) after every event put on the queue, so a restart does not repeat events that were
+delivered; a crash between putting an event and writing the file (one write) repeats that one.
+
+Example:
+    sources:
+      - backupops.veeam_em.veeam_em_sessions:
+          interval: 120
+          state_file: /var/lib/eda/veeam_em_sessions.json
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import asyncio
+import json
+import logging
+import os
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+
+try:
+    from ansible_collections.backupops.veeam_em.plugins.module_utils import (  # noqa: F401
+        em_client)
+except ImportError:  # ansible-rulebook loads this file by path: make its collection importable
+    sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), *([os.pardir] * 7))))
+
+from ansible_collections.backupops.veeam_em.plugins.module_utils import (  # noqa: E402
+    em_client, em_compliance, em_filter, em_module, em_query, em_resources)
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import (  # noqa: E402
+    EMError, EMValidationError)
+
+LOGGER = logging.getLogger(__name__)
+
+TASK_SESSION = "task_session"
+JOB_SESSION = "job_session"
+# (event type, kind, resource, the state EM gives a finished session)
+SOURCES = (
+    (TASK_SESSION, "backup", em_resources.BACKUP_TASK_SESSION, em_compliance.STATE_COMPLETED),
+    (TASK_SESSION, "replica", em_resources.REPLICA_TASK_SESSION, em_compliance.STATE_COMPLETED),
+    (JOB_SESSION, "backup", em_resources.BACKUP_JOB_SESSION, "Stopped"),
+    (JOB_SESSION, "replica", em_resources.REPLICA_JOB_SESSION, "Stopped"),
+)
+JOB_SESSION_OF = {"backup": em_resources.BACKUP_JOB_SESSION, "replica": em_resources.REPLICA_JOB_SESSION}
+DEFAULTS = {"interval": 60, "lookback_minutes": 60, "overlap_minutes": 60, "state_file": None,
+            "kinds": [TASK_SESSION, JOB_SESSION], "include_replicas": True, "keepalive_seconds": 600,
+            "page_size": 1000}
+STATE_FORMAT = "backupops.veeam_em.veeam_em_sessions/1"
+
+
+def utc_text(moment):
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class _Params(object):
+    """What em_module.connection_options needs (``params``, ``warn``): one validation of the
+    connection options and one set of VEEAM_EM_* defaults for modules, inventory and this source."""
+
+    def __init__(self, args):
+        self.params = {}
+        for key, spec in em_module.connection_argument_spec().items():
+            value = args.get(key)
+            if value is None and spec.get("fallback"):
+                value = next((os.environ[name] for name in spec["fallback"][1] if name in os.environ), None)
+            if value is None:
+                value = spec.get("default")
+            self.params[key] = _convert(key, value, spec.get("type"))
+
+    @staticmethod
+    def warn(message):
+        LOGGER.warning(message)
+
+
+def _convert(key, value, kind):
+    if value is None:
+        return None
+    try:
+        if kind == "bool" and not isinstance(value, bool):
+            text = str(value).strip().lower()
+            if text not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+                raise ValueError(value)
+            return text in ("1", "true", "yes", "on")
+        if kind == "int":
+            return int(value)
+        if kind == "float":
+            return float(value)
+    except (TypeError, ValueError):
+        raise EMValidationError("argument %s: %r is not a valid %s" % (key, value, kind))
+    return value
+
+
+def check_args(args):
+    """The source's own arguments with defaults, checked before any request."""
+    # ansible-rulebook adds arguments of its own (eda_feedback_queue): not the user's typos.
+    unknown = sorted(key for key in set(args) - set(DEFAULTS) - set(em_module.CONNECTION_OPTIONS)
+                     if not key.startswith("eda_"))
+    if unknown:
+        raise EMValidationError("unknown argument(s): %s" % ", ".join(unknown))
+    options = dict(DEFAULTS)
+    options.update(dict((key, value) for key, value in args.items() if key in DEFAULTS and value is not None))
+    for key in ("interval", "lookback_minutes", "overlap_minutes", "keepalive_seconds", "page_size"):
+        options[key] = _convert(key, options[key], "float" if key != "page_size" else "int")
+        if options[key] < 0 or (key in ("interval", "keepalive_seconds", "page_size") and options[key] <= 0):
+            raise EMValidationError("argument %s: %r must be greater than 0" % (key, options[key]))
+    if options["keepalive_seconds"] >= 900:
+        raise EMValidationError("argument keepalive_seconds: %r must be under 900 (EM's idle limit)"
+                                % options["keepalive_seconds"])
+    kinds = options["kinds"] if isinstance(options["kinds"], list) else [options["kinds"]]
+    if not kinds or any(kind not in (TASK_SESSION, JOB_SESSION) for kind in kinds):
+        raise EMValidationError("argument kinds: %r must be a list of task_session and job_session" % kinds)
+    options["kinds"] = kinds
+    options["include_replicas"] = _convert("include_replicas", options["include_replicas"], "bool")
+    return options
+
+
+class State(object):
+    """The last successful poll and the UIDs reported since, kept in a JSON file when one is given."""
+
+    def __init__(self, path):
+        self.path = path
+        self.since = None
+        self.reported = {}  # uid -> end time text (to drop it once it cannot match the window any more)
+        if path and os.path.exists(path):
+            self._load()
+
+    def _load(self):
+        try:
+            with open(self.path, encoding="utf-8") as handle:
+                doc = json.load(handle)
+            if doc.get("format") != STATE_FORMAT:
+                raise ValueError("format is %r, not %r" % (doc.get("format"), STATE_FORMAT))
+            self.since = em_compliance.parse_time(doc["since"]) if doc.get("since") else None
+            self.reported = dict(doc.get("reported") or {})
+        except (OSError, ValueError, KeyError, TypeError, em_compliance.ComplianceInputError) as error:
+            # Refuse to start rather than start over: starting over would repeat or skip events.
+            raise EMValidationError("argument state_file: %s cannot be read (%s); fix or remove it" % (self.path, error))
+
+    def save(self):
+        if not self.path:
+            return
+        doc = {"format": STATE_FORMAT, "since": utc_text(self.since) if self.since else None,
+               "reported": self.reported}
+        directory = os.path.dirname(os.path.abspath(self.path))
+        handle, temporary = tempfile.mkstemp(prefix=".veeam_em_sessions.", dir=directory)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                json.dump(doc, stream, sort_keys=True)
+            os.replace(temporary, self.path)  # readers see the old file or the new one, never a part
+        except BaseException:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+            raise
+
+    def prune(self, window_start):
+        """Forget UIDs whose end time is before the window: EM's filter cannot return them again."""
+        for uid, end in list(self.reported.items()):
+            try:
+                ended = em_compliance.parse_time(end)
+            except (ValueError, em_compliance.ComplianceInputError):
+                ended = None
+            if ended is not None and ended < window_start:
+                del self.reported[uid]
+
+
+def event_of(event_type, kind, item):
+    """One event of one finished session (the keys of the module docstring)."""
+    body = {
+        "type": event_type, "kind": kind, "uid": item.get("uid"), "name": item.get("name"),
+        "state": item.get("state"), "result": item.get("result"),
+        "job_name": item.get("job_name"), "backup_server": item.get("backup_server_name"),
+        "backup_server_uid": item.get("backup_server_uid"),
+        "creation_time": item.get("creation_time"), "end_time": item.get("end_time"),
+    }
+    if event_type == TASK_SESSION:
+        body.update(reason=item.get("reason"), vm_name=item.get("vm_display_name"), vm_uid=item.get("vm_uid"),
+                    job_session_uid=item.get("job_session_uid"), job_uid=None, job_type=None, is_retry=None)
+    else:
+        body.update(reason=item.get("failure_message"), vm_name=None, vm_uid=None, job_session_uid=item.get("uid"),
+                    job_uid=item.get("job_uid"), job_type=item.get("job_type"), is_retry=item.get("is_retry"))
+    return {"veeam_em": body}
+
+
+class Poller(object):
+    """The synchronous part (EM client, state): run in a worker thread by main()."""
+
+    def __init__(self, args, session=None, clock=None):
+        self.options = check_args(args)
+        self.params = _Params(args)
+        self.connection = em_module.connection_options(self.params)
+        self.state = State(self.options["state_file"])
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.client = em_client.EMClient(self.connection, session=session)
+        self.last_request = None
+
+    def scrub(self, error):
+        return em_module.error_message(self.params, error, self.client)
+
+    def sources(self):
+        return [source for source in SOURCES if source[0] in self.options["kinds"]
+                and (self.options["include_replicas"] or source[1] != "replica")]
+
+    def window_start(self):
+        if self.state.since is None:
+            return self.clock() - timedelta(minutes=self.options["lookback_minutes"])
+        return self.state.since - timedelta(minutes=self.options["overlap_minutes"])
+
+    def poll(self):
+        """One poll: (events not reported yet, oldest end first; the time the poll started)."""
+        started = self.clock()
+        start = self.window_start()
+        if not self.client.token:
+            self.client.logon()
+        events, job_sessions = [], {}
+        for event_type, kind, resource, finished_state in self.sources():
+            query_filter = em_query.build_filter(resource, {"ended_after": utc_text(start)})
+            items, _info = self.client.query(resource, query_filter, em_query.sort_field(resource, "creation_time"),
+                                             "asc", self.options["page_size"], concurrency=1)
+            for item in items:
+                if event_type == JOB_SESSION and item.get("uid"):
+                    job_sessions[str(item["uid"]).lower()] = item
+                if item.get("state") == finished_state and item.get("uid") not in self.state.reported:
+                    events.append(event_of(event_type, kind, item))
+        for event in events:
+            self._add_job_session(event["veeam_em"], job_sessions)
+        self.last_request = time.monotonic()
+        events.sort(key=_event_order)
+        return events, started
+
+    def _add_job_session(self, body, job_sessions):
+        """A task session's job type and retry flag, from its job session: read in this poll, else
+        (only for a Failed one, which rules act on) one GET of that job session."""
+        if body["type"] != TASK_SESSION or not body["job_session_uid"]:
+            return
+        job = job_sessions.get(str(body["job_session_uid"]).lower())
+        if job is None and body["result"] == em_compliance.RESULT_FAILED:
+            resource = JOB_SESSION_OF[body["kind"]]
+            found = self.client.get_entity(resource, em_filter.bare_guid(
+                body["job_session_uid"], resource.query_type, "job_session_uid"))
+            job = found[0] if found else None
+            if job is not None:
+                job_sessions[str(body["job_session_uid"]).lower()] = job
+        if job is not None:
+            body.update(job_uid=job.get("job_uid"), job_type=job.get("job_type"), is_retry=job.get("is_retry"))
+
+    def reported(self, event):
+        """An event is on the queue: remember it (and write the state file) before the next one."""
+        body = event["veeam_em"]
+        self.state.reported[body["uid"]] = body["end_time"]
+        self.state.save()
+
+    def advance(self, started):
+        """Every event of the poll that started at ``started`` is on the queue: move the window."""
+        self.state.since = started
+        self.state.prune(self.window_start())
+        self.state.save()
+
+    def keepalive(self):
+        """One cheap authenticated request so that EM does not end the logon session while idle."""
+        if self.client.token and self.client.owns_session:
+            try:
+                self.client.get("/api/logonSessions", None, describe="GET /api/logonSessions (keep-alive)")
+            except EMError as error:  # an expired session is logged on again by the next poll
+                LOGGER.info("veeam_em_sessions: keep-alive failed: %s", self.scrub(error))
+            self.last_request = time.monotonic()
+
+    def close(self):
+        try:
+            if self.client.owns_session:
+                self.client.logoff()
+        except EMError as error:
+            LOGGER.warning("veeam_em_sessions: logoff failed: %s", self.scrub(error))
+        finally:
+            self.client.http.close()
+
+
+def _event_order(event):
+    """Oldest end first; at the same second a task session before the job session it belongs to."""
+    body = event["veeam_em"]
+    return _sort_time(body["end_time"]), body["type"] != TASK_SESSION, body["uid"] or ""
+
+
+def _sort_time(text):
+    try:
+        moment = em_compliance.parse_time(text)
+    except (ValueError, em_compliance.ComplianceInputError):
+        moment = None
+    return moment or datetime.max.replace(tzinfo=timezone.utc)
+
+
+async def _wait(poller, seconds):
+    """Sleep until the next poll, keeping the logon session alive meanwhile."""
+    deadline = time.monotonic() + seconds
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        keepalive = poller.options["keepalive_seconds"]
+        since_request = time.monotonic() - (poller.last_request or time.monotonic())
+        if since_request >= keepalive:
+            await asyncio.to_thread(poller.keepalive)
+            continue
+        await asyncio.sleep(min(left, keepalive - since_request))
+
+
+async def run(queue, poller, polls=None):
+    """The poll loop (``polls``: stop after that many polls, for tests)."""
+    done = 0
+    try:
+        while polls is None or done < polls:
+            done += 1
+            try:
+                events, started = await asyncio.to_thread(poller.poll)
+            except EMError as error:
+                # Nothing is lost: the window does not move, the next poll asks for it again.
+                LOGGER.warning("veeam_em_sessions: poll failed, retrying in %ss: %s",
+                               poller.options["interval"], poller.scrub(error))
+            else:
+                for event in events:
+                    await queue.put(event)
+                    poller.reported(event)
+                poller.advance(started)
+            if polls is None or done < polls:
+                await _wait(poller, poller.options["interval"])
+    finally:
+        await asyncio.to_thread(poller.close)
+
+
+async def main(queue, args):
+    """ansible-rulebook's entry point: poll EM until cancelled."""
+    poller = Poller(args or {})
+    await run(queue, poller)
+
+
+if __name__ == "__main__":
+
+    class _PrintQueue(object):
+        async def put(self, event):
+            print(json.dumps(event))
+
+    asyncio.run(main(_PrintQueue(), {}))

@@ -1,0 +1,321 @@
+"""The veeam_em_sessions event source's poller, against the emulator over HTTPS (real time clock).
+
+A hand-made dataset: sessions that ended inside and outside the first poll's window, a running
+one, a failed backup task session; then a retry through EM's REST API adds new finished sessions.
+Each test names what it guards: no event twice (in one run and across restarts with a state
+file), none lost when a poll fails, an expired logon session logged on again, one logon kept and
+logged off at the end, errors without secrets.
+"""
+import asyncio
+import json
+import logging
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from emulator.harness import Emulator
+
+from ansible_collections.backupops.veeam_em.extensions.eda.plugins.event_source import veeam_em_sessions as source
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMValidationError
+
+REAL_NOW = datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def _guid(number):
+    return str(uuid.UUID(int=number))
+
+
+def _at(minutes_before):
+    return (REAL_NOW - timedelta(minutes=minutes_before)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+SERVER = "vbr01.test"
+# (vm, minutes before start, duration minutes or None while running, state, result, reason)
+SESSIONS = [
+    ("old01", 300, 10, "Completed", "Success", ""),          # ended 290 min ago: before the first window
+    ("ok01", 40, 10, "Completed", "Success", ""),            # ended 30 min ago
+    ("fail01", 30, 5, "Completed", "Failed", "Error: There is not enough space on the disk."),  # ended 25 min ago
+    ("run01", 20, None, "InProgress", None, ""),             # still running: no event
+]
+
+
+def build_dataset():
+    server_id = _guid(1)
+    vms, job_sessions, task_sessions = [], [], []
+    job = {"id": _guid(1000), "name": "Backup Job A", "type": "Backup", "backup_server_id": server_id, "vms": []}
+    for number, (vm, before, minutes, state, result, reason) in enumerate(SESSIONS, start=100):
+        vm_id = "urn:VMware:Vm:vc.vm-%d" % number
+        vms.append({"id": vm_id, "name": vm, "backup_server_id": server_id, "size_bytes": 10 ** 9})
+        job["vms"].append(vm_id)
+        ended = _at(before - minutes) if minutes is not None else None
+        job_sessions.append({"id": _guid(number), "job_id": job["id"], "creation_time": _at(before), "end_time": ended,
+                             "state": "Stopped" if ended else "Working", "result": result,
+                             "progress": 100 if ended else 40, "is_retry": False})
+        task_sessions.append({"id": _guid(5000 + number), "job_session_id": _guid(number), "vm_id": vm_id,
+                              "vm_display_name": vm, "creation_time": _at(before), "end_time": ended, "state": state,
+                              "result": result, "reason": reason, "total_size": 10 ** 9 if result else 0})
+    return {"format": "veeam-em-emulator-dataset/1", "generated_now": _at(0),
+            "backup_servers": [{"id": server_id, "name": SERVER}], "vms": vms, "jobs": [job],
+            "job_sessions": job_sessions, "task_sessions": task_sessions}
+
+
+@pytest.fixture()
+def em():
+    with Emulator(dataset=build_dataset(), tls=True) as emulator:
+        yield emulator
+
+
+def args_for(em, **extra):
+    args = {"server": em.host, "port": em.port, "username": em.username, "password": em.password,
+            "ca_path": em.ca_file, "retries": 0, "lookback_minutes": 60}
+    args.update(extra)
+    return args
+
+
+def bodies(events):
+    return [(e["veeam_em"]["type"], e["veeam_em"]["name"] if e["veeam_em"]["type"] == "job_session"
+             else e["veeam_em"]["vm_name"], e["veeam_em"]["result"]) for e in events]
+
+
+def retry_job(em, poller):
+    """EM's retry of the failed job, through the REST API the veeam_em_job module uses: the emulator
+    adds a finished retry job session (is_retry) with a task session for fail01."""
+    response = poller.client._request("POST", "/api/jobs/%s" % _guid(1000), [("action", "retry")],
+                                      describe="POST /api/jobs/{id}?action=retry")
+    assert response.status_code == 202
+
+
+FIRST = [("task_session", "ok01", "Success"), ("job_session", "Backup Job A", "Success"),
+         ("task_session", "fail01", "Failed"), ("job_session", "Backup Job A", "Failed")]
+
+
+def names(events):
+    return [(e["veeam_em"]["type"], e["veeam_em"]["vm_name"] or e["veeam_em"]["job_name"], e["veeam_em"]["result"])
+            for e in events]
+
+
+def test_first_poll_reports_what_finished_in_the_lookback(em):
+    poller = source.Poller(args_for(em))
+    try:
+        events, started = poller.poll()
+    finally:
+        poller.close()
+    # old01 ended before the window, run01 is running: neither is an event; oldest end first
+    assert names(events) == FIRST
+    failed = events[2]["veeam_em"]
+    assert failed == {
+        "type": "task_session", "kind": "backup", "uid": "urn:veeam:BackupTaskSession:" + _guid(5102),
+        "name": failed["name"], "state": "Completed", "result": "Failed",
+        "reason": "Error: There is not enough space on the disk.", "vm_name": "fail01",
+        "vm_uid": "urn:VMware:Vm:vc.vm-102", "job_name": "Backup Job A", "job_uid": "urn:veeam:Job:" + _guid(1000),
+        "job_type": "Backup", "is_retry": False, "job_session_uid": "urn:veeam:BackupJobSession:" + _guid(102),
+        "backup_server": SERVER, "backup_server_uid": "urn:veeam:BackupServer:" + _guid(1),
+        "creation_time": _at(30), "end_time": _at(25)}
+    assert events[3]["veeam_em"]["uid"] == "urn:veeam:BackupJobSession:" + _guid(102)
+    assert abs((started - datetime.now(timezone.utc)).total_seconds()) < 600
+    stats = em.stats()
+    assert stats["sessions_created"] == 1 and stats["open_sessions"] == 0, stats
+
+
+def test_window_is_filtered_by_em_on_end_time(em):
+    """One query per resource, with EM's EndTime>= filter at (last poll - overlap), or the lookback first."""
+    poller = source.Poller(args_for(em, lookback_minutes=45, overlap_minutes=7))
+    sent = []
+    query = poller.client.query
+
+    def spy(resource, filter_expr, *args, **kwargs):
+        sent.append((resource.query_type, filter_expr))
+        return query(resource, filter_expr, *args, **kwargs)
+
+    poller.client.query = spy
+    clock = [datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)]
+    poller.clock = lambda: clock[0]
+    try:
+        _events, started = poller.poll()
+        poller.advance(started)
+        clock[0] += timedelta(minutes=5)
+        poller.poll()
+    finally:
+        poller.close()
+    types = ["BackupTaskSession", "ReplicaTaskSession", "BackupJobSession", "ReplicaJobSession"]
+    assert sent == [(kind, "EndTime>=\"2026-03-01T11:15:00Z\"") for kind in types] + \
+        [(kind, "EndTime>=\"2026-03-01T11:53:00Z\"") for kind in types]
+
+
+def test_no_event_twice_and_new_sessions_reported(em):
+    poller = source.Poller(args_for(em))
+    try:
+        events, started = poller.poll()
+        for event in events:
+            poller.reported(event)
+        poller.advance(started)
+        again, started = poller.poll()
+        assert again == []  # the overlap asks EM again; the UIDs already reported are skipped
+        poller.advance(started)
+        retry_job(em, poller)
+        new = []
+        for _attempt in range(100):  # the emulator's EM task finishes after task_seconds
+            found, started = poller.poll()
+            for event in found:
+                poller.reported(event)
+            poller.advance(started)
+            new += found
+            if len(new) >= 2:
+                break
+            time.sleep(0.1)
+        # The retry's sessions may land between two of a poll's queries: then they come in two polls.
+        assert poller.poll()[0] == []
+    finally:
+        poller.close()
+    assert sorted(names(new)) == [("job_session", "Backup Job A", "Success"), ("task_session", "fail01", "Success")]
+    assert new[0]["veeam_em"]["is_retry"] is True and new[1]["veeam_em"]["is_retry"] is True
+
+
+def test_state_file_no_repeat_across_restarts(em, tmp_path):
+    state_file = str(tmp_path / "state.json")
+    first = source.Poller(args_for(em, state_file=state_file))
+    try:
+        events, started = first.poll()
+        for event in events[:2]:  # stopped after two events were delivered
+            first.reported(event)
+    finally:
+        first.close()
+    second = source.Poller(args_for(em, state_file=state_file))
+    try:
+        rest, started = second.poll()
+        assert names(rest) == FIRST[2:]  # the undelivered ones, not the delivered ones
+        for event in rest:
+            second.reported(event)
+        second.advance(started)
+    finally:
+        second.close()
+    with open(state_file, encoding="utf-8") as handle:
+        saved = json.load(handle)
+    assert saved["format"] == source.STATE_FORMAT and saved["since"] == source.utc_text(started)
+    assert sorted(saved["reported"]) == sorted(e["veeam_em"]["uid"] for e in events)
+    third = source.Poller(args_for(em, state_file=state_file))
+    try:
+        assert third.poll()[0] == []
+    finally:
+        third.close()
+
+
+def test_a_failed_poll_loses_nothing(em):
+    poller = source.Poller(args_for(em))
+    try:
+        poller.client.logon()
+        em.set_faults({"kind": "status", "status": 503, "path": "/api/query", "count": 1})
+        with pytest.raises(source.EMError):
+            poller.poll()
+        em.clear_faults()
+        events, _started = poller.poll()  # the window did not move: everything is still there
+    finally:
+        poller.close()
+    assert names(events) == FIRST
+
+
+def test_an_expired_logon_session_is_logged_on_again(em):
+    poller = source.Poller(args_for(em))
+    try:
+        poller.poll()
+        em.set_faults({"kind": "expire_session", "path": "/api/query", "count": 1})
+        events, _started = poller.poll()
+    finally:
+        poller.close()
+    assert names(events) == FIRST
+    stats = em.stats()
+    assert stats["sessions_created"] == 2 and stats["open_sessions"] == 0, stats
+
+
+def test_run_puts_events_on_the_queue_keeps_one_logon_and_logs_off(em, tmp_path):
+    state_file = str(tmp_path / "state.json")
+    poller = source.Poller(args_for(em, state_file=state_file, interval=0.2, keepalive_seconds=0.05))
+    queue = asyncio.Queue()
+    em.reset_stats()
+    asyncio.run(source.run(queue, poller, polls=3))
+    events = []
+    while not queue.empty():
+        events.append(queue.get_nowait())
+    assert names(events) == FIRST
+    stats = em.stats()
+    assert stats["sessions_created"] == 1 and stats["open_sessions"] == 0, stats
+    keepalives = sum(count for key, count in stats["requests"].items() if "logonSessions" in key and "GET" in key)
+    assert keepalives >= 1, stats["requests"]  # interval (0.2 s) longer than keepalive_seconds
+
+
+def test_main_is_the_rulebook_entry_point(em, monkeypatch):
+    """main(queue, args) polls until cancelled, and logs off when it is."""
+    async def scenario():
+        queue = asyncio.Queue()
+        task = asyncio.ensure_future(source.main(queue, args_for(em, interval=30)))
+        events = [await asyncio.wait_for(queue.get(), 30) for _expected in FIRST]
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return events
+
+    events = asyncio.run(scenario())
+    assert names(events) == FIRST
+    assert em.stats()["open_sessions"] == 0
+
+
+def test_poll_errors_are_logged_without_secrets(em, caplog):
+    secret = "Wr0ng-Secret-77"
+    poller = source.Poller(args_for(em, password=secret, interval=0.01))
+    with caplog.at_level(logging.WARNING):
+        asyncio.run(source.run(asyncio.Queue(), poller, polls=1))
+    text = caplog.text
+    assert "poll failed" in text and "401" in text
+    assert secret not in text
+
+
+def test_connection_defaults_come_from_the_modules_environment(monkeypatch, tmp_path):
+    ca_file = tmp_path / "ca.pem"  # ca_path must exist (checked before any request)
+    ca_file.write_text("-----BEGIN CERTIFICATE-----\n")
+    for name, value in (("VEEAM_EM_SERVER", "em-env.test"), ("VEEAM_EM_PORT", "9555"),
+                        ("VEEAM_EM_USERNAME", "env-user"), ("VEEAM_EM_PASSWORD", "pw"),
+                        ("VEEAM_EM_VALIDATE_CERTS", "false"), ("VEEAM_EM_CA_PATH", str(ca_file))):
+        monkeypatch.setenv(name, value)
+    poller = source.Poller({})
+    connection = poller.connection
+    assert (connection.server, connection.port, connection.username, connection.password) == \
+        ("em-env.test", 9555, "env-user", "pw")
+    assert (connection.validate_certs, connection.ca_path) == (False, str(ca_file))
+
+
+@pytest.mark.parametrize("args, message", [
+    ({"intervall": 5}, "unknown argument"),
+    ({"interval": 0}, "interval"),
+    ({"keepalive_seconds": 900}, "keepalive_seconds"),
+    ({"kinds": ["vm"]}, "kinds"),
+    ({"port": "many"}, "port"),
+    ({"username": None, "password": None}, "username and password are required"),
+])
+def test_bad_arguments_are_refused_before_any_request(monkeypatch, args, message):
+    for name in ("VEEAM_EM_USERNAME", "VEEAM_EM_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    full = {"server": "em.test", "username": "u", "password": "p"}
+    full.update(args)
+    with pytest.raises(EMValidationError, match=message):
+        source.Poller(full)
+
+
+def test_arguments_ansible_rulebook_adds_are_accepted():
+    poller = source.Poller({"server": "em.test", "username": "u", "password": "p", "eda_feedback_queue": object()})
+    assert poller.options["interval"] == 60
+
+
+def test_an_unreadable_state_file_is_refused(tmp_path):
+    path = tmp_path / "state.json"
+    path.write_text("{not json", encoding="utf-8")
+    with pytest.raises(EMValidationError, match="state_file"):
+        source.Poller({"server": "em.test", "username": "u", "password": "p", "state_file": str(path)})
+
+
+def test_reported_uids_are_forgotten_once_outside_the_window():
+    state = source.State(None)
+    state.reported = {"a": "2026-01-01T10:00:00Z", "b": "2026-01-01T12:00:00Z"}
+    state.prune(datetime(2026, 1, 1, 11, 0, tzinfo=timezone.utc))
+    assert state.reported == {"b": "2026-01-01T12:00:00Z"}
