@@ -36,6 +36,10 @@ def connection_argument_spec():
     return em_connection.ConnectionOptions.argument_spec()
 
 
+# The option names, for callers that refuse unknown keys (the EDA event source).
+CONNECTION_OPTIONS = tuple(em_connection.ConnectionOptions.ARGSPEC)
+
+
 def wait_argument_spec():
     """``wait_timeout`` and ``wait_interval`` of the modules that poll EM tasks (doc fragment task_wait)."""
     return dict(wait_timeout=dict(type="int", default=300), wait_interval=dict(type="float", default=3))

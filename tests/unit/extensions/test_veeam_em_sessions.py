@@ -82,8 +82,8 @@ def bodies(events):
 def retry_job(em, poller):
     """EM's retry of the failed job, through the REST API the veeam_em_job module uses: the emulator
     adds a finished retry job session (is_retry) with a task session for fail01."""
-    response = poller.client._request("POST", "/api/jobs/%s" % _guid(1000), [("action", "retry")],
-                                      describe="POST /api/jobs/{id}?action=retry")
+    response = poller.client.request("POST", "/api/jobs/%s" % _guid(1000), [("action", "retry")],
+                                     describe="POST /api/jobs/{id}?action=retry")
     assert response.status_code == 202
 
 

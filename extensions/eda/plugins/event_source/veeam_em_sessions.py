@@ -312,7 +312,7 @@ class Poller(object):
         except EMError as error:
             LOGGER.warning("veeam_em_sessions: logoff failed: %s", self.scrub(error))
         finally:
-            self.client.http.close()
+            self.client.close()
 
 
 def _event_order(event):
