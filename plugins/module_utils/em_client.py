@@ -49,13 +49,13 @@ except ImportError:  # pragma: no cover
     CookiePolicy = object
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils import em_bounds, em_parse, em_secrets
-from ansible_collections.backupops.veeam_em.plugins.module_utils.em_http import (  # noqa: F401 (public here)
-    decode_response, read_chunks, retry_after_seconds, short_error)
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_connection import (  # noqa: F401 (public here)
     ConnectionOptions, base_url, check_transport)
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import (
     EMDeadlineError, EMError, EMResponseError, EMTransportError, error_class_for_status)
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_filter import encode_query
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_http import (
+    decode_response, read_chunks, retry_after_seconds, short_error)
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_logon import TOKEN_HEADER, LogonSession, StopGuard
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_pager import (  # noqa: F401 (public here)
     MAX_PAGES, Pager, QueryInfo)
