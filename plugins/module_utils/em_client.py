@@ -49,16 +49,21 @@ except ImportError:  # pragma: no cover
     CookiePolicy = object
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils import em_bounds, em_parse, em_secrets
-from ansible_collections.backupops.veeam_em.plugins.module_utils.em_connection import (  # noqa: F401 (public here)
+# ConnectionOptions and QueryInfo are imported for the callers: they are part of this facade's public API.
+# pylint: disable=unused-import
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_connection import (  # noqa: F401
     ConnectionOptions, base_url, check_transport)
+# pylint: enable=unused-import
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import (
     EMDeadlineError, EMError, EMResponseError, EMTransportError, error_class_for_status)
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_filter import encode_query
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_http import (
     decode_response, read_chunks, retry_after_seconds, short_error)
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_logon import TOKEN_HEADER, LogonSession, StopGuard
-from ansible_collections.backupops.veeam_em.plugins.module_utils.em_pager import (  # noqa: F401 (public here)
+# pylint: disable=unused-import
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_pager import (  # noqa: F401
     MAX_PAGES, Pager, QueryInfo)
+# pylint: enable=unused-import
 
 MEDIA_TYPES = {"json": "application/json", "xml": "application/xml"}
 RETRY_STATUSES = (502, 503, 504)
