@@ -21,7 +21,7 @@ PREFIX = "veeam_em_compliance_"
 CONNECTION = {"server", "port", "username", "password", "validate_certs", "ca_path", "timeout", "page_size",
               "concurrency"}
 READ_SWITCHES = {"check_replicas", "check_jobs", "known_servers_from_em"}
-INTERNAL_OPTIONS = {"read_errors"}  # set by the role itself
+INTERNAL_OPTIONS = {"read_errors", "view_limits"}  # set by the reader itself
 
 
 def load(*parts):
