@@ -122,10 +122,13 @@ INTERNAL_OPTIONS = ("read_errors", "view_limits")
 # not only those of the lookback window: a VM whose backups stopped must not drop out of sight.
 HISTORY_DAYS = 30
 
-# The keys the history (the sessions before the window) is read with: identity, scope and the
-# time line of successes; enough for the VM to be judged, nothing the rules of the window need.
-HISTORY_FIELDS = ("vm_display_name", "vm_uid", "job_name", "backup_server_uid", "backup_server_name",
+# The keys the history (the sessions before the window) is read with: identity, scope, the time
+# line of successes and the point a finding names; enough for the VM to be judged, not the reason
+# texts and sizes the rules of the window read.
+HISTORY_FIELDS = ("name", "vm_display_name", "vm_uid", "job_name", "backup_server_uid", "backup_server_name",
                   "creation_time", "end_time", "state", "result")
+BACKUP_HISTORY_FIELDS = HISTORY_FIELDS + ("restore_point_uid",)
+REPLICA_HISTORY_FIELDS = HISTORY_FIELDS + ("replica_point_uid",)
 
 # ---------------------------------------------------------------------------------------------
 # Time handling

@@ -18,7 +18,7 @@ The history. The VMs to judge are every VM EM remembers, not only those of the l
 a VM removed from its job, or whose job was deleted, has no session in the window after a week,
 and must be reported (``rpo_exceeded`` with its real age), not vanish. So the task sessions of
 the history EM keeps before the window (30 days, FACTS 6) are read too, with the identity keys
-only (em_compliance.HISTORY_FIELDS), held compressed and reduced at once to the newest session
+only (em_compliance.BACKUP_HISTORY_FIELDS), held compressed and reduced at once to the newest session
 per VM, job and result (em_compliance.digest_history). Measured against the emulator (30 days,
 page size 1000, no latency), the choices were:
 
@@ -85,10 +85,10 @@ def planned_reads(params):
                           em_compliance.REPLICA_TASK_SESSION_FIELDS, WINDOW))
     if wants_history(params):
         reads.append(Read("backup_task_history", em_resources.BACKUP_TASK_SESSION,
-                          em_compliance.HISTORY_FIELDS, HISTORY))
+                          em_compliance.BACKUP_HISTORY_FIELDS, HISTORY))
         if params["check_replicas"]:
             reads.append(Read("replica_task_history", em_resources.REPLICA_TASK_SESSION,
-                              em_compliance.HISTORY_FIELDS, HISTORY))
+                              em_compliance.REPLICA_HISTORY_FIELDS, HISTORY))
     if params["known_servers_from_em"]:
         reads.append(Read("backup_servers", em_resources.BACKUP_SERVER, em_compliance.BACKUP_SERVER_FIELDS, None))
     if params["check_jobs"]:

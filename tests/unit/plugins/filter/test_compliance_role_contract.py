@@ -92,8 +92,8 @@ READ_FIELDS = {  # what the module reads -> (its resource, the keys it asks for)
     "replica_job_sessions": (REPLICA_JOB_SESSION, em_compliance.JOB_SESSION_FIELDS),
     "backup_servers": (BACKUP_SERVER, em_compliance.BACKUP_SERVER_FIELDS),
     # issue 14: the history before the window, identity keys only
-    "backup_task_history": (BACKUP_TASK_SESSION, em_compliance.HISTORY_FIELDS),
-    "replica_task_history": (REPLICA_TASK_SESSION, em_compliance.HISTORY_FIELDS),
+    "backup_task_history": (BACKUP_TASK_SESSION, em_compliance.BACKUP_HISTORY_FIELDS),
+    "replica_task_history": (REPLICA_TASK_SESSION, em_compliance.REPLICA_HISTORY_FIELDS),
 }
 
 
