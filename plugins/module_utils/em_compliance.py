@@ -757,6 +757,14 @@ def digest_history(sessions):
     counted by prepare_sessions of the window as usual.
     """
     newest = {}
+    fold_history(newest, sessions)
+    return [item for _created, item in newest.values()]
+
+
+def fold_history(newest, sessions):
+    """Fold sessions into ``newest`` ({key: (creation time, item)}); return the items that became
+    the newest of their key. The reader folds page by page, so a month of sessions is never held."""
+    improved = []
     for item in sessions or []:
         if not isinstance(item, dict):
             continue
@@ -770,7 +778,8 @@ def digest_history(sessions):
                str(item.get("job_name") or "").lower(), item.get("result"), is_running(item))
         if key not in newest or created > newest[key][0]:
             newest[key] = (created, item)
-    return [item for _created, item in newest.values()]
+            improved.append(item)
+    return improved
 
 
 def stale_kind(sessions, kind, now, policy, days):

@@ -76,7 +76,9 @@ def test_one_logon_one_query_per_resource_one_logoff(fake, capsys):
     assert backup_query["sortAsc"] == "CreationTime"
     history_query = fake.api_calls()[5].query
     assert history_query["filter"] == 'CreationTime>="2025-05-30T06:00:00Z";CreationTime<"2025-06-22T06:00:00Z"'
+    assert history_query["sortDesc"] == "CreationTime"  # newest first: folded page by page
     assert result["queries"]["backup_task_history"]["items"] == 25
+    assert result["queries"]["backup_task_history"]["kept"] == 25  # every synthetic session is its own VM
     assert result["queries"]["account_reach"]["administrator"] is True
     assert result["queries"]["backup_task_sessions"]["items"] == 25
     assert result["queries"]["backup_task_sessions"]["pages"] == 3
