@@ -762,9 +762,8 @@ def digest_history(sessions):
 
 
 def fold_history(newest, sessions):
-    """Fold sessions into ``newest`` ({key: (creation time, item)}); return the items that became
-    the newest of their key. The reader folds page by page, so a month of sessions is never held."""
-    improved = []
+    """Fold sessions into ``newest`` ({key: (creation time, item)}), the digest_history of every
+    session folded so far. The reader folds page by page, so a month of sessions is never held."""
     for item in sessions or []:
         if not isinstance(item, dict):
             continue
@@ -778,8 +777,6 @@ def fold_history(newest, sessions):
                str(item.get("job_name") or "").lower(), item.get("result"), is_running(item))
         if key not in newest or created > newest[key][0]:
             newest[key] = (created, item)
-            improved.append(item)
-    return improved
 
 
 def stale_kind(sessions, kind, now, policy, days):

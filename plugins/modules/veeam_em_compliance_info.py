@@ -74,7 +74,7 @@ options:
         identity keys only, so that every VM EM keeps sessions of is judged (see the description).
       - Cost measured against the emulator at 5,000 VMs and 30 days (7-day window) - 140 more requests of 1,000
         sessions (51 to 191 for the whole run), about 3.5 times the read time, and about 35 MB more peak memory
-        (155 to 190 MB): the pages are folded as they arrive, only the newest session per VM, job and result is kept.
+        (155 to 190 MB) - the pages are folded as they arrive, only the newest session per VM, job and result is kept.
         Not read when O(lookback_days) is 30 or more (the window is the history).
     type: bool
     default: true
