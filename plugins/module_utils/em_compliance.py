@@ -845,9 +845,40 @@ def vm_rows(scoped, start, now, policy, days):
         row = build_row(in_window, now, policy, days)
         row.setdefault("in_window", True)
         if len(in_window) < len(group):
-            add_stale_kinds(row, [s for s in group if s["_created"] < start], now, policy, days)
+            history = [s for s in group if s["_created"] < start]
+            add_history_successes(row, history, now, policy)
+            add_stale_kinds(row, history, now, policy, days)
         rows.append(row)
     return rows
+
+
+def add_history_successes(row, history, now, policy):
+    """A kind with sessions in the window but no success there (a chronic failure): its last
+    success and real age come from the history. The RPO finding then names them; it goes when
+    that success is still inside an RPO longer than the window."""
+    for kind, code, rpo_hours in ((KIND_BACKUP, RPO_EXCEEDED, policy["backup_rpo_hours"]),
+                                  (KIND_REPLICA, REPLICA_RPO_EXCEEDED, policy["replica_rpo_hours"])):
+        summary = row[kind]
+        if summary is None or summary["last_success_time"] is not None:
+            continue
+        best = last_success([s for s in history if s["_kind"] == kind], policy["accept_warnings"])
+        if best is None:
+            continue
+        age = max(0.0, hours_between(point_time(best), now))
+        summary.update(last_success_time=format_time(point_time(best)), last_success_age_hours=age,
+                       last_restore_point_uid=best.get("restore_point_uid") or best.get("replica_point_uid"))
+        kept = []
+        for item in row["findings"]:
+            if item["code"] == code and item["session_uid"] is None:
+                if rpo_hours and age <= rpo_hours:
+                    continue
+                item["message"] += "; the last successful %s, before the window, is %sh old (%s)" % (
+                    kind, _num(age), format_time(point_time(best)))
+                item["time"] = format_time(point_time(best))
+            kept.append(item)
+        row["findings"] = kept
+    row["status"] = status_of(row["findings"])
+    row["reasons"] = unique_codes(row["findings"])
 
 
 def scope_filtered(policy):

@@ -64,6 +64,27 @@ def test_backups_that_stopped_while_replicas_go_on_are_stopped_backups():
     assert row["replica"]["sessions"] == 1
 
 
+def test_a_chronic_failure_gets_the_real_age_of_its_last_success_from_the_history():
+    sessions = daily("chronic01", 20, 27) + daily("chronic01", 28, 31, result="Failed") + [
+        session(vm="chronic01", created="2025-06-0%dT01:00:00Z" % day, result="Failed") for day in range(1, 6)]
+    row = rows_by_vm(evaluate(sessions, now=NOW))["chronic01"]
+    assert row["reasons"] == ["rpo_exceeded", "last_backup_failed"]
+    assert row["backup"]["last_success_time"] == "2025-05-27T01:10:00Z"
+    assert row["backup"]["last_success_age_hours"] == 220.83
+    assert row["findings"][0]["message"].endswith(
+        "; the last successful backup, before the window, is 220.83h old (2025-05-27T01:10:00Z)")
+    assert row["findings"][0]["time"] == "2025-05-27T01:10:00Z"
+
+
+def test_a_success_before_the_window_inside_a_long_rpo_is_no_rpo_violation():
+    """RPO 240 h, 7-day window, last success 220.83 h ago: inside the RPO, only the open failure."""
+    sessions = daily("chronic01", 20, 27) + [
+        session(vm="chronic01", created="2025-06-0%dT01:00:00Z" % day, result="Failed") for day in range(1, 6)]
+    row = rows_by_vm(evaluate(sessions, now=NOW, backup_rpo_hours=240))["chronic01"]
+    assert row["reasons"] == ["last_backup_failed"]
+    assert row["backup"]["last_success_age_hours"] == 220.83
+
+
 def test_digest_keeps_the_newest_session_per_vm_job_and_result():
     sessions = (daily("vm01", 1, 20) + daily("vm01", 1, 5, result="Failed", hour=3)
                 + daily("vm01", 1, 3, job="Backup Job 2", result="Warning", hour=5))
