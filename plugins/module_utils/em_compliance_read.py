@@ -143,7 +143,7 @@ def run_reads(client, reads, now, start, bounded, page_size, concurrency):
     """
     items, queries = {}, {}
     try:
-        items["administrator"], queries["account_reach"] = probe_reach(client)
+        queries["account_reach"] = probe_reach(client)
     except EMError as error:
         queries["account_reach"] = {"type": em_resources.JOB.query_type, "failed": True}
         return items, queries, error
@@ -195,7 +195,7 @@ class HistoryFold(object):
 
 
 def probe_reach(client):
-    """(is the account a Portal Administrator, query summary): one ``type=Job`` request of one item.
+    """The query summary of one ``type=Job`` request of one item, with ``administrator``.
 
     EM refuses the jobs query with 403 to every role but Portal Administrator (FACTS 1.3); the
     other roles see part of EM without being told. Any other error is a failed read.
@@ -206,16 +206,16 @@ def probe_reach(client):
         found, info = client.query(resource, None, em_query.sort_field(resource, "name"), "asc", 1, limit=1,
                                    concurrency=1)
     except EMForbiddenError:
-        return False, {"type": resource.query_type, "page_size": 1, "pages": 0,
-                       "requests": client.requests_sent - before, "items": 0, "administrator": False}
+        return {"type": resource.query_type, "page_size": 1, "pages": 0,
+                "requests": client.requests_sent - before, "items": 0, "administrator": False}
     summary = info.as_dict()
     summary.update(items=len(found), administrator=True)
-    return True, summary
+    return summary
 
 
-def view_limits(client, params, items):
+def view_limits(client, params, items, queries):
     """What an account that is not a Portal Administrator cannot see, as partial_view messages."""
-    if items.get("administrator", True):
+    if queries.get("account_reach", {}).get("administrator", True):
         return []
     account = getattr(client, "user_name", None) or params.get("username") or "(the account in use)"
     servers = sorted(server.get("name") for server in items.get("backup_servers", []) if server.get("name"))
@@ -316,7 +316,7 @@ def run_compliance_info_module():
         return
     client, items, queries, error = _read(module, now, bounded, start)
     read_errors = [em_module.error_message(module, error, client)] if error else []
-    limits = view_limits(client, module.params, items)
+    limits = view_limits(client, module.params, items, queries)
     result = outputs(module.params, evaluate(module.params, now, items, read_errors, limits))
     result.update(queries=queries, requests=client.requests_sent if client else 0)
     if error:
