@@ -77,8 +77,8 @@ class Read(object):
 def wants_history(params):
     """The history is read unless switched off or the window already covers what EM keeps."""
     lookback = params.get("lookback_days")
-    return params.get("read_history", True) and (lookback is None
-                                                   or float(lookback) < em_compliance.HISTORY_DAYS)
+    covered = lookback is not None and float(lookback) >= em_compliance.HISTORY_DAYS
+    return params.get("read_history", True) and not covered
 
 
 def planned_reads(params):
