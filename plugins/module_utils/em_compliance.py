@@ -861,8 +861,13 @@ def add_history_successes(row, history, now, policy):
         summary = row[kind]
         if summary is None or summary["last_success_time"] is not None:
             continue
-        best = last_success([s for s in history if s["_kind"] == kind], policy["accept_warnings"])
+        earlier = [s for s in history if s["_kind"] == kind]
+        best = last_success(earlier, policy["accept_warnings"])
         if best is None:
+            # (not "since when": the reader keeps only the newest history session per result)
+            for item in row["findings"] if earlier else []:
+                if item["code"] == code and item["session_uid"] is None:
+                    item["message"] += "; none in the history before the window either"
             continue
         age = max(0.0, hours_between(point_time(best), now))
         summary.update(last_success_time=format_time(point_time(best)), last_success_age_hours=age,

@@ -76,6 +76,15 @@ def test_a_chronic_failure_gets_the_real_age_of_its_last_success_from_the_histor
     assert row["findings"][0]["time"] == "2025-05-27T01:10:00Z"
 
 
+def test_a_vm_that_never_succeeded_in_all_of_the_history_says_so():
+    sessions = daily("chronic02", 10, 31, result="Failed") + [session(vm="chronic02", created="2025-06-05T01:00:00Z",
+                                                                      result="Failed")]
+    row = rows_by_vm(evaluate(sessions, now=NOW))["chronic02"]
+    assert row["reasons"] == ["rpo_exceeded", "last_backup_failed"]
+    assert row["backup"]["last_success_time"] is None
+    assert row["findings"][0]["message"].endswith("; none in the history before the window either")
+
+
 def test_a_success_before_the_window_inside_a_long_rpo_is_no_rpo_violation():
     """RPO 240 h, 7-day window, last success 220.83 h ago: inside the RPO, only the open failure."""
     sessions = daily("chronic01", 20, 27) + [
