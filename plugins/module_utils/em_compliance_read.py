@@ -57,7 +57,7 @@ __metaclass__ = type
 from datetime import datetime, timezone
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils import (
-    em_client, em_compliance, em_compliance_report, em_module, em_parse, em_query, em_resources)
+    em_client, em_compliance, em_compliance_report, em_module, em_parse, em_query, em_resources, em_secrets)
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMError, EMForbiddenError
 
 
@@ -334,8 +334,14 @@ def run_compliance_info_module():
 
 
 def outputs(params, compliance):
-    """``compliance`` (full or compact) and ``reports`` (the asked documents, rendered from the full one)."""
+    """``compliance`` (full or compact) and ``reports`` (the asked documents, rendered from the full one).
+
+    Report texts carry EM's words (a session's reason, a read error's message) and are written to
+    files and mailed outside Ansible's no_log masking, so each passes through the one scrubber
+    (em_secrets.scrub): a password or token EM echoes in a reason is masked in every format.
+    """
     reports = em_compliance_report.render(compliance, params["report_formats"], title=params["report_title"])
+    reports = dict((name, em_secrets.scrub(text)) for name, text in reports.items())
     if params["detail"] == "compact":
         compliance = em_compliance.compact(compliance)
     return dict(compliance=compliance, reports=reports)
