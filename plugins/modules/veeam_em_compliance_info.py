@@ -74,6 +74,9 @@ options:
     description:
       - Read the backup (and replica) task sessions from 30 days before O(now) up to the window start, with
         identity keys only, so that every VM EM keeps sessions of is judged (see the description).
+      - Job sessions are read for the window only; a history session takes the job type of its job by job
+        name and server from them (a copy stays a copy), and counts as a backup when its job has no job
+        session in the window.
       - Cost measured against the emulator at 5,000 VMs and 30 days (7-day window) - 140 more requests of 1,000
         sessions (51 to 191 for the whole run), about 3.5 times the read time, and about 35 MB more peak memory
         (155 to 190 MB) - the pages are folded as they arrive, only the newest session per VM, job and result is kept.
