@@ -50,6 +50,7 @@ def _rulebook_present():
     if COMMAND is None:
         pytest.fail("CI: " + MISSING)
 
+
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 
 
