@@ -126,4 +126,12 @@ options:
     type: list
     elements: str
     default: []
+  allow_partial_view:
+    description:
+      - Whether a view of only part of EM is acceptable. When the account is not a Portal Administrator
+        (found by M(backupops.veeam_em.veeam_em_compliance_info) with one probe; the filter's C(view_limits)),
+        each limit is a C(partial_view) finding with severity C(error) and the run is not compliant; V(true)
+        makes it a warning.
+    type: bool
+    default: false
 """

@@ -112,6 +112,13 @@ options:
         so that backup copy sessions are judged as copies and not as fresh backups; do not turn this off lightly.
     type: bool
     default: true
+  read_history:
+    description:
+      - Read the task sessions EM keeps from before the window too (identity keys only, see
+        M(backupops.veeam_em.veeam_em_compliance_info)), so that a VM whose backups stopped is a host (in
+        C(veeam_status_violation), C(rpo_exceeded) with the real age) instead of vanishing after O(lookback_days).
+    type: bool
+    default: true
   known_servers_from_em:
     description: Read EM's list of backup servers and treat every one as known (a silent one is a violation).
     type: bool

@@ -8,10 +8,46 @@ Why a reader of its own: the info modules hand every session back to Ansible, an
 and ansible-core's templating of that list, not into EM or the evaluation. Here the sessions
 stay in this process, are read with only the keys the rules use, and only the verdicts leave.
 
-One logon (or the caller's session), then one query per resource, each walked page by page
-(pages in parallel once the page count is known), sorted by creation time ascending so that
-sessions created while the walk runs land after the pages already read. A read that fails stops
-the reading; what was read is still evaluated, with a ``no_data`` finding that names the error.
+One logon (or the caller's session), one probe of the account's reach, then one query per
+resource, each walked page by page (pages in parallel once the page count is known), sorted by
+creation time ascending so that sessions created while the walk runs land after the pages
+already read. A read that fails stops the reading; what was read is still evaluated, with a
+``read_error`` finding (status ``error``) that names the error.
+
+The history. The VMs to judge are every VM EM remembers, not only those of the lookback window:
+a VM removed from its job, or whose job was deleted, has no session in the window after a week,
+and must be reported (``rpo_exceeded`` with its real age), not vanish. So the task sessions of
+the history EM keeps before the window (30 days, FACTS 6) are read too, with the identity keys
+only (em_compliance.BACKUP_HISTORY_FIELDS), newest first, and folded page by page into the newest
+session per VM, job and result (history_reader), so a month of sessions is never held: at 5,000
+VMs 116,000 sessions become ~11,000. Measured against the emulator (30 days, page size 1000, no
+latency), the choices were:
+
+  ====================================  ===========================  ============================
+  what is read for the history          300 VMs                      5,000 VMs
+  ====================================  ===========================  ============================
+  task sessions before the window       7 + 2 (replica) requests     117 + 23 requests, 4.9 + 0.9 s
+  (identity keys)                       0.5 s                        (the window: 36 + 8, 2.2 s)
+  VmRestorePoint (all points)           9 requests, 0.4 s            146 requests, 7.6 s
+  ====================================  ===========================  ============================
+
+  The whole module run at 5,000 VMs: 51 requests without the history, 191 with it; peak RSS
+  155 MB -> about 190 MB (folded page by page; holding the month compressed was about the same,
+  a list of dicts several times more).
+
+Restore points are more requests (every kept point, also older than 30 days), carry no job name
+(the include/exclude job patterns could not apply) and miss a VM that only ever failed; job
+objects (``type=Job``) list the VMs a job has *now*, so a VM removed from its job is exactly the
+one they miss, and only a Portal Administrator may read them. Task sessions keep one identity, one
+scope and one time line for the window and the history.
+
+The account's reach. EM has no "who am I" for roles (FACTS 1.3): a Portal User's view is the
+part of EM in its scope, with no error and no marker. The probe is ``type=Job`` with page size 1
+(one request of one small entity), which EM refuses with 403 to every role but Portal
+Administrator [DOC: security_roles_concept]. Refused, the account's view is partial: a
+``partial_view`` finding names the account and what it cannot see (view_limits). [UNCONFIRMED]
+What exactly a real Portal User misses (whole backup servers, or VMs of a server) is not
+documented; the emulator hides one whole backup server.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -21,8 +57,12 @@ __metaclass__ = type
 from datetime import datetime, timezone
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils import (
-    em_client, em_compliance, em_compliance_report, em_module, em_query, em_resources)
-from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMError
+    em_client, em_compliance, em_compliance_report, em_module, em_parse, em_query, em_resources, em_secrets)
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMError, EMForbiddenError
+
+
+WINDOW = "window"
+HISTORY = "history"
 
 
 # The policy options that are one word of a fixed set (validated again by em_compliance.build_policy).
@@ -31,7 +71,7 @@ CHOICES = {"failed_job_severity": em_compliance.FAILED_JOB_SEVERITIES,
 
 
 class Read(object):
-    """One query of the window: what it is for, what it asks, and whether the policy wants it."""
+    """One query: what it is for, what it asks, and its time span (WINDOW, HISTORY or None)."""
 
     def __init__(self, key, resource, fields, windowed):
         self.key = key
@@ -39,21 +79,34 @@ class Read(object):
         self.windowed = windowed
 
 
+def wants_history(params):
+    """The history is read unless switched off or the window already covers what EM keeps."""
+    lookback = params.get("lookback_days")
+    covered = lookback is not None and float(lookback) >= em_compliance.HISTORY_DAYS
+    return params.get("read_history", True) and not covered
+
+
 def planned_reads(params):
     """The queries the options call for, in the order they are sent."""
     reads = [Read("backup_task_sessions", em_resources.BACKUP_TASK_SESSION,
-                  em_compliance.BACKUP_TASK_SESSION_FIELDS, True)]
+                  em_compliance.BACKUP_TASK_SESSION_FIELDS, WINDOW)]
     if params["check_replicas"]:
         reads.append(Read("replica_task_sessions", em_resources.REPLICA_TASK_SESSION,
-                          em_compliance.REPLICA_TASK_SESSION_FIELDS, True))
+                          em_compliance.REPLICA_TASK_SESSION_FIELDS, WINDOW))
+    if wants_history(params):
+        reads.append(Read("backup_task_history", em_resources.BACKUP_TASK_SESSION,
+                          em_compliance.BACKUP_HISTORY_FIELDS, HISTORY))
+        if params["check_replicas"]:
+            reads.append(Read("replica_task_history", em_resources.REPLICA_TASK_SESSION,
+                              em_compliance.REPLICA_HISTORY_FIELDS, HISTORY))
     if params["known_servers_from_em"]:
-        reads.append(Read("backup_servers", em_resources.BACKUP_SERVER, em_compliance.BACKUP_SERVER_FIELDS, False))
+        reads.append(Read("backup_servers", em_resources.BACKUP_SERVER, em_compliance.BACKUP_SERVER_FIELDS, None))
     if params["check_jobs"]:
         reads.append(Read("backup_job_sessions", em_resources.BACKUP_JOB_SESSION,
-                          em_compliance.JOB_SESSION_FIELDS, True))
+                          em_compliance.JOB_SESSION_FIELDS, WINDOW))
         if params["check_replicas"]:
             reads.append(Read("replica_job_sessions", em_resources.REPLICA_JOB_SESSION,
-                              em_compliance.JOB_SESSION_FIELDS, True))
+                              em_compliance.JOB_SESSION_FIELDS, WINDOW))
     return reads
 
 
@@ -70,16 +123,21 @@ def evaluation_time(params):
 
 
 def window_filters(read, now, start, bounded):
-    """The EM filter of one read: the creation-time window, or nothing for the server list."""
+    """The EM filter of one read: the creation-time window, the history before it (as far back
+    as EM keeps sessions), or nothing for the server list."""
     if not read.windowed:
         return None
-    params = {"created_after": start, "created_before": now if bounded else None}
+    if read.windowed == HISTORY:
+        params = {"created_after": em_compliance.window_start(now, em_compliance.HISTORY_DAYS), "created_before": start}
+    else:
+        params = {"created_after": start, "created_before": now if bounded else None}
     return em_query.build_filter(read.resource, params)
 
 
 def policy_options(params):
     """The evaluation options of the module's parameters (the keys of DEFAULT_POLICY)."""
-    return {key: params[key] for key in em_compliance.DEFAULT_POLICY if key in params and key != "read_errors"}
+    return {key: params[key] for key in em_compliance.DEFAULT_POLICY
+            if key in params and key not in em_compliance.INTERNAL_OPTIONS}
 
 
 def run_reads(client, reads, now, start, bounded, page_size, concurrency):
@@ -89,20 +147,88 @@ def run_reads(client, reads, now, start, bounded, page_size, concurrency):
     the later reads would fail the same way and only add requests.
     """
     items, queries = {}, {}
+    try:
+        queries["account_reach"] = probe_reach(client)
+    except EMError as error:
+        queries["account_reach"] = {"type": em_resources.JOB.query_type, "failed": True}
+        return items, queries, error
     for read in reads:
         resource = read.resource
         sort = em_query.sort_field(resource, resource.default_sort)
+        history = HistoryFold(resource) if read.windowed == HISTORY else None
         try:
-            found, info = client.query(resource, window_filters(read, now, start, bounded), sort, "asc", page_size,
-                                       concurrency=concurrency)
+            found, info = client.query(resource, window_filters(read, now, start, bounded), sort,
+                                       "desc" if history else "asc", page_size, concurrency=concurrency,
+                                       normalise=history.normalise if history else None)
         except EMError as error:
             queries[read.key] = {"type": resource.query_type, "failed": True}
             return items, queries, error
-        items[read.key] = found
         summary = info.as_dict()
         summary["items"] = len(found)
+        if history:
+            found = history.kept()
+            summary.update(items=history.read, kept=len(found))
+        items[read.key] = found
         queries[read.key] = summary
     return items, queries, None
+
+
+class HistoryFold(object):
+    """The history read as a fold: each page is normalised and folded into the newest session per
+    VM, job and result as it arrives (the client calls ``normalise`` under its parse lock).
+
+    The client's collector gets only the last item of each page (a walk without a page count stops
+    at an empty page), so the month is never held, only the fold. The result is ``kept()``, not
+    what the client collected. The pages come newest first, so a relogon that restarts the walk
+    folds the same sessions again, which changes nothing. The history cannot shift while it is
+    read: it ends at the window start, and EM adds sessions at the other end.
+    """
+
+    def __init__(self, resource):
+        self.resource = resource
+        self.newest = {}
+        self.read = 0
+
+    def normalise(self, document):
+        page = em_parse.normalise_document(document, self.resource)
+        self.read += len(page)
+        em_compliance.fold_history(self.newest, page)
+        return page[-1:]
+
+    def kept(self):
+        return [item for _created, item in self.newest.values()]
+
+
+def probe_reach(client):
+    """The query summary of one ``type=Job`` request of one item, with ``administrator``.
+
+    EM refuses the jobs query with 403 to every role but Portal Administrator (FACTS 1.3); the
+    other roles see part of EM without being told. Any other error is a failed read.
+    """
+    resource = em_resources.JOB.project(["name"])
+    before = client.requests_sent
+    try:
+        found, info = client.query(resource, None, em_query.sort_field(resource, "name"), "asc", 1, limit=1,
+                                   concurrency=1)
+    except EMForbiddenError:
+        return {"type": resource.query_type, "page_size": 1, "pages": 0,
+                "requests": client.requests_sent - before, "items": 0, "administrator": False}
+    summary = info.as_dict()
+    summary.update(items=len(found), administrator=True)
+    return summary
+
+
+def view_limits(client, params, items, queries):
+    """What an account that is not a Portal Administrator cannot see, as partial_view messages."""
+    if queries.get("account_reach", {}).get("administrator", True):
+        return []
+    account = getattr(client, "user_name", None) or params.get("username") or "(the account in use)"
+    servers = sorted(server.get("name") for server in items.get("backup_servers", []) if server.get("name"))
+    seen = ("it sees %d backup server(s): %s" % (len(servers), ", ".join(servers))) if servers else \
+        "the backup servers it sees were not read (known_servers_from_em is false)"
+    return ["the EM account %s is not a Portal Administrator (EM refused the jobs query with 403): EM shows it only "
+            "the backup servers, VMs and sessions of its scope, so backup servers and VMs outside that scope are "
+            "absent and not judged; %s" % (account, seen)]
 
 
 def known_servers(params, items):
@@ -114,14 +240,18 @@ def known_servers(params, items):
     return names
 
 
-def evaluate(params, now, items, read_errors):
-    """The compliance verdicts of what was read (the same rules as the filter)."""
+def evaluate(params, now, items, read_errors, limits=()):
+    """The compliance verdicts of what was read (the same rules as the filter); the history is
+    handed over with the window, as the sessions before the window start."""
     options = policy_options(params)
     options["known_backup_servers"] = known_servers(params, items)
     options["read_errors"] = read_errors
+    options["view_limits"] = list(limits)
     job_sessions = items.get("backup_job_sessions", []) + items.get("replica_job_sessions", [])
-    return em_compliance.evaluate(items.get("backup_task_sessions", []),
-                                  replica_sessions=items.get("replica_task_sessions", []), now=now,
+    # The window first: a session read twice keeps its full keys (the history has identity keys only).
+    return em_compliance.evaluate(list(items.get("backup_task_sessions", [])) + items.get("backup_task_history", []),
+                                  replica_sessions=list(items.get("replica_task_sessions", []))
+                                  + items.get("replica_task_history", []), now=now,
                                   job_sessions=job_sessions, **options)
 
 
@@ -132,6 +262,7 @@ def argument_spec():
         check_replicas=dict(type="bool", default=True),
         check_jobs=dict(type="bool", default=True),
         known_servers_from_em=dict(type="bool", default=True),
+        read_history=dict(type="bool", default=True),
         page_size=dict(type="int", default=em_query.DEFAULT_PAGE_SIZE),
         concurrency=dict(type="int", default=em_query.DEFAULT_CONCURRENCY),
         media_type=dict(type="str", default=em_query.DEFAULT_MEDIA_TYPE, choices=["json", "xml"]),
@@ -140,7 +271,7 @@ def argument_spec():
         report_title=dict(type="str", default="Veeam backup compliance"),
     )
     for key, default in em_compliance.DEFAULT_POLICY.items():
-        if key == "read_errors":
+        if key in em_compliance.INTERNAL_OPTIONS:
             continue
         if isinstance(default, bool):
             spec[key] = dict(type="bool", default=default)
@@ -167,7 +298,7 @@ def _read(module, now, bounded, start):
     """Log on, read, log off; returns (client or None, items, queries, error).
 
     Connection options that cannot work (no credentials, a malformed session id) are an error of
-    the read, like a refused logon: nothing is sent, and the verdicts say ``no_data`` with the
+    the read, like a refused logon: nothing is sent, and the verdicts say ``read_error`` with the
     reason, so that the role's reports name it.
     """
     params = module.params
@@ -192,7 +323,8 @@ def run_compliance_info_module():
         return
     client, items, queries, error = _read(module, now, bounded, start)
     read_errors = [em_module.error_message(module, error, client)] if error else []
-    result = outputs(module.params, evaluate(module.params, now, items, read_errors))
+    limits = view_limits(client, module.params, items, queries)
+    result = outputs(module.params, evaluate(module.params, now, items, read_errors, limits))
     result.update(queries=queries, requests=client.requests_sent if client else 0)
     if error:
         em_module.fail(module, error, client, **result)
@@ -202,8 +334,14 @@ def run_compliance_info_module():
 
 
 def outputs(params, compliance):
-    """``compliance`` (full or compact) and ``reports`` (the asked documents, rendered from the full one)."""
+    """``compliance`` (full or compact) and ``reports`` (the asked documents, rendered from the full one).
+
+    Report texts carry EM's words (a session's reason, a read error's message) and are written to
+    files and mailed outside Ansible's no_log masking, so each passes through the one scrubber
+    (em_secrets.scrub): a password or token EM echoes in a reason is masked in every format.
+    """
     reports = em_compliance_report.render(compliance, params["report_formats"], title=params["report_title"])
+    reports = dict((name, em_secrets.scrub(text)) for name, text in reports.items())
     if params["detail"] == "compact":
         compliance = em_compliance.compact(compliance)
     return dict(compliance=compliance, reports=reports)

@@ -65,6 +65,15 @@ def _findings_text(findings):
 
 
 def _failure(case, findings):
+    """``<error>`` for findings of severity error (EM not read, or only in part: the test could
+    not run), ``<failure>`` for violations (it ran and failed), warnings as ``system-out``."""
+    errors = [f for f in findings if f["severity"] == "error"]
+    if errors:
+        error = ET.SubElement(case, "error", {
+            "message": xml_text("; ".join(sorted(set(f["code"] for f in errors)))),
+            "type": xml_text(errors[0]["code"]),
+        })
+        error.text = xml_text(_findings_text(errors))
     violations = [f for f in findings if f["severity"] == "violation"]
     if violations:
         failure = ET.SubElement(case, "failure", {
@@ -78,31 +87,35 @@ def _failure(case, findings):
 
 
 def _suite(parent, name, cases, timestamp):
-    """cases: list of (classname, name, findings)."""
+    """cases: list of (classname, name, findings); returns (failures, errors)."""
     failures = sum(1 for _c, _n, findings in cases if any(f["severity"] == "violation" for f in findings))
+    errors = sum(1 for _c, _n, findings in cases if any(f["severity"] == "error" for f in findings))
     suite = ET.SubElement(parent, "testsuite", {
         "name": xml_text(name), "tests": str(len(cases)), "failures": str(failures),
-        "errors": "0", "skipped": "0", "timestamp": xml_text(timestamp),
+        "errors": str(errors), "skipped": "0", "timestamp": xml_text(timestamp),
     })
     for classname, case_name, findings in cases:
         case = ET.SubElement(suite, "testcase", {"classname": xml_text(classname), "name": xml_text(case_name),
                                                  "time": "0"})
         _failure(case, findings)
-    return failures
+    return failures, errors
 
 
 def junit_cases(result):
     """(suite name, [(classname, case name, findings)]) in report order.
 
-    One global case (data present), one case per backup server (reporting), one case per job with
-    job sessions in the window (its last run; issue 22: a failed job is never silent), and one
-    case per VM grouped in a suite per backup server, so CI counts equal the JSON summary:
-    tests = vms_total + servers_total + jobs_total + 1,
-    failures = vms_violation + servers_silent + jobs with a violation + no_data.
+    One global case (EM read in full, data present), one case per backup server (reporting), one
+    case per job with job sessions in the window (its last run; issue 22: a failed job is never
+    silent), and one case per VM grouped in a suite per backup server, so CI counts equal the JSON
+    summary: tests = vms_total + servers_total + jobs_total + 1,
+    failures = vms_violation + servers_silent + jobs with a violation + (1 when a global violation
+    such as no_data exists), errors = 1 when EM could not be read in full (read_error, partial_view:
+    the global case is an ``<error>``).
     """
-    global_findings = [v for v in result.get("violations", []) if v.get("scope") == "global"]
+    global_findings = [e for e in result.get("errors", []) if e.get("scope") == "global"]
+    global_findings += [v for v in result.get("violations", []) if v.get("scope") == "global"]
     global_findings += [w for w in result.get("warnings", []) if w.get("scope") == "global"]
-    suites = [(GLOBAL_SUITE, [(GLOBAL_SUITE, "task sessions were returned", global_findings)])]
+    suites = [(GLOBAL_SUITE, [(GLOBAL_SUITE, "Enterprise Manager was read in full", global_findings)])]
     suites.append((SERVER_SUITE, [
         (SERVER_SUITE, _server_label(server.get("backup_server_name")), server.get("findings", []))
         for server in result.get("servers", [])]))
@@ -123,13 +136,15 @@ def to_junit(result):
     _check_result(result)
     timestamp = result.get("generated_at") or ""
     root = ET.Element("testsuites", {"name": "Veeam EM backup compliance"})
-    tests = failures = 0
+    tests = failures = errors = 0
     for name, cases in junit_cases(result):
-        failures += _suite(root, name, cases, timestamp)
+        suite_failures, suite_errors = _suite(root, name, cases, timestamp)
+        failures += suite_failures
+        errors += suite_errors
         tests += len(cases)
     root.set("tests", str(tests))
     root.set("failures", str(failures))
-    root.set("errors", "0")
+    root.set("errors", str(errors))
     if hasattr(ET, "indent"):  # Python 3.9+: one element per line, readable and diff-friendly
         ET.indent(root)
     body = ET.tostring(root, encoding="unicode")
@@ -146,6 +161,7 @@ h1{font-size:1.5em;margin:0 0 .3em}h2{font-size:1.15em;margin:1.6em 0 .5em;borde
 .banner{padding:.7em 1em;border-radius:6px;font-weight:600;margin:.6em 0 1em}
 .banner.violation{background:#fde2e1;color:#8a1c14}.banner.warning{background:#fff3cd;color:#6b4e00}
 .banner.compliant{background:#dcf5e3;color:#145a2a}
+.banner.error{background:#3b3b52;color:#fff}.banner small{display:block;font-weight:400;margin-top:.3em}
 table{border-collapse:collapse;margin:.3em 0 1em;font-size:.9em;max-width:100%}
 th,td{border:1px solid #d0d0d0;padding:.25em .5em;text-align:left;vertical-align:top}
 td.text{overflow-wrap:anywhere;min-width:16em}
@@ -153,7 +169,7 @@ th{background:#f3f3f3}td.num{text-align:right}
 .cards{display:flex;flex-wrap:wrap;gap:.6em}
 .card{border:1px solid #d0d0d0;border-radius:6px;padding:.5em .9em;min-width:7em}
 .card b{display:block;font-size:1.5em}
-.status{font-weight:600}.status.violation{color:#b3261e}.status.warning{color:#8a6100}.status.compliant{color:#1e7b3a}
+.status{font-weight:600}.status.error{color:#3b3b52}.status.violation{color:#b3261e}.status.warning{color:#8a6100}.status.compliant{color:#1e7b3a}
 td.cell{width:2.2em;text-align:center;font-size:.8em;padding:.2em}
 td.success{background:#bfe8c9}td.warning{background:#ffe08a}td.recovered{background:#cde3ff}
 td.failed{background:#f4a29c}td.running{background:#e3d4ff}td.none{background:#fafafa;color:#999}
@@ -202,10 +218,16 @@ def _finding_rows(items):
 
 
 def _summary_cards(summary):
-    cards = [("VMs", summary.get("vms_total")), ("compliant", summary.get("vms_compliant")),
-             ("warning", summary.get("vms_warning")), ("violation", summary.get("vms_violation")),
+    """Tiles that say what they count: VMs by status, then servers, findings and sessions."""
+    cards = [("VMs judged", summary.get("vms_total")), ("VMs compliant", summary.get("vms_compliant")),
+             ("VMs with warnings", summary.get("vms_warning")), ("VMs in violation", summary.get("vms_violation")),
+             ("VMs seen only before the window", summary.get("vms_from_history", 0)),
              ("backup servers", summary.get("servers_total")), ("silent servers", summary.get("servers_silent")),
-             ("backup sessions", summary.get("backup_sessions")), ("replica sessions", summary.get("replica_sessions"))]
+             ("jobs", summary.get("jobs_total", 0)), ("jobs whose last run failed", summary.get("jobs_failed", 0)),
+             ("violation findings", summary.get("violations_total")), ("warning findings", summary.get("warnings_total")),
+             ("read errors", summary.get("errors_total", 0)),
+             ("backup sessions", summary.get("backup_sessions")), ("copy sessions", summary.get("copy_sessions", 0)),
+             ("replica sessions", summary.get("replica_sessions"))]
     return u'<div class="cards">%s</div>' % u"".join(
         u'<div class="card"><b>%s</b>%s</div>' % (h(value), h(label)) for label, value in cards)
 
@@ -288,13 +310,44 @@ def _jobs_section(result):
                            "retries", "failed runs", "note"], _job_rows(result))
 
 
+BANNER_WORDS = {
+    "error": u"ERROR: Enterprise Manager could not be read in full - the verdicts below cover only what was read",
+    "violation": u"VIOLATION: VMs, backup servers or jobs are out of policy",
+    "warning": u"WARNING: every VM is protected, with warnings",
+    "compliant": u"COMPLIANT: every VM judged is protected",
+}
+
+
+def _banner(result):
+    """The status in its own colour and words, and counts that say what they count."""
+    summary = result["summary"]
+    status = result.get("status", "violation")
+    jobs_violation = sum(1 for job in result.get("jobs", []) if job.get("status") == "violation")
+    counts = u"%d error finding(s), %d violation finding(s) on %d VM(s), %d backup server(s) and %d job(s), " \
+             u"%d warning finding(s); %d VM(s) judged" % (
+                 summary.get("errors_total", 0), summary.get("violations_total", 0), summary.get("vms_violation", 0),
+                 summary.get("servers_silent", 0), jobs_violation, summary.get("warnings_total", 0),
+                 summary.get("vms_total", 0))
+    errors = u"".join(u"<small>%s</small>" % h(item.get("message")) for item in result.get("errors", []))
+    return u'<div class="banner %s">%s<small>%s</small>%s</div>' % (
+        h(status), h(BANNER_WORDS.get(status, status.upper())), h(counts), errors)
+
+
+def _errors_section(result):
+    """Errors (EM not read, or only in part) first: they limit every verdict below them."""
+    if not result.get("errors"):
+        return u""
+    return (u"<h2>Errors (%d)</h2>" % len(result["errors"])
+            + _table(["backup server", "VM", "reason", "kind", "detail", "job", "time"],
+                     _finding_rows(result["errors"])))
+
+
 def to_html(result, title="Veeam backup compliance"):
     """A self-contained HTML page (inline CSS, no scripts, no external assets)."""
     _check_result(result)
     summary = result["summary"]
     window = result.get("window", {})
     policy = result.get("policy", {})
-    status = result.get("status", "violation")
     finding_headers = ["backup server", "VM", "reason", "kind", "detail", "job", "time"]
     parts = [
         u"<!DOCTYPE html>",
@@ -309,9 +362,9 @@ def to_html(result, title="Veeam backup compliance"):
             h(("%sh" % policy.get("replica_rpo_hours")) if policy.get("replica_rpo_hours") else "off"),
             h("accepted" if policy.get("accept_warnings") else "not accepted"),
             h(policy.get("max_duration_minutes")), h(policy.get("stuck_hours"))),
-        u'<div class="banner %s">%s: %d violation(s), %d warning(s)</div>' % (
-            h(status), h(status.upper()), summary.get("violations_total", 0), summary.get("warnings_total", 0)),
+        _banner(result),
         _summary_cards(summary),
+        _errors_section(result),
         u"<h2>Violations (%d)</h2>" % len(result.get("violations", [])),
         _table(finding_headers, _finding_rows(result.get("violations", [])))
         if result.get("violations") else u"<p>None.</p>",

@@ -24,8 +24,19 @@ description:
     O(lookback_days), and before O(now) when O(now) is given), walked page by page with the pages fetched
     in parallel once their count is known. Requests per run - one logon, one GET per page of each resource,
     one logoff.
+  - Before the reads, one request probes the account's reach - C(GET /api/query?type=Job&pageSize=1), which EM
+    refuses with 403 to every role but Portal Administrator (EM has no "who am I" for roles). A refused account
+    sees only the part of EM in its scope, without any error; the result then carries a C(partial_view) finding
+    naming the account and the backup servers it sees, with severity C(error) (not compliant) unless
+    O(allow_partial_view=true). How much a real Portal User misses is not documented (the emulator hides one
+    whole backup server).
+  - With O(read_history) the task sessions EM keeps from before the window (EM keeps 30 days) are read too, with
+    the identity keys only, and reduced at once to the newest session per VM, job and result. Every VM of that
+    history is judged - a VM whose backups stopped (removed from its job, job deleted) is C(rpo_exceeded) with
+    the real age of its last success instead of vanishing from the report after O(lookback_days).
   - A read that fails stops the reading; the module then fails, and its result still carries RV(compliance),
-    evaluated on what was read with a C(no_data) violation naming the error, so that reports can be written.
+    evaluated on what was read with a C(read_error) finding (status C(error), not C(violation)) naming the error,
+    so that reports can be written.
   - The C(backupops.veeam_em.veeam_em_compliance) role is built on this module.
 author:
   - backupops engineering (@backupops)
@@ -57,6 +68,19 @@ options:
     description:
       - Read the backup servers EM knows and add them to O(known_backup_servers), so that a server with no
         session in the window is a C(server_silent) violation.
+    type: bool
+    default: true
+  read_history:
+    description:
+      - Read the backup (and replica) task sessions from 30 days before O(now) up to the window start, with
+        identity keys only, so that every VM EM keeps sessions of is judged (see the description).
+      - Job sessions are read for the window only; a history session takes the job type of its job by job
+        name and server from them (a copy stays a copy), and counts as a backup when its job has no job
+        session in the window.
+      - Cost measured against the emulator at 5,000 VMs and 30 days (7-day window) - 140 more requests of 1,000
+        sessions (51 to 191 for the whole run), about 3.5 times the read time, and about 35 MB more peak memory
+        (155 to 190 MB) - the pages are folded as they arrive, only the newest session per VM, job and result is kept.
+        Not read when O(lookback_days) is 30 or more (the window is the history).
     type: bool
     default: true
   page_size:
@@ -102,8 +126,9 @@ options:
     type: str
     default: Veeam backup compliance
 notes:
-  - The EM account needs a role that sees sessions (Portal Administrator sees all; Portal User sees its own
-    scope, which reads as fewer VMs, not as an error; a Restore Operator sees none and gets C(no_data)).
+  - The EM account needs a role that sees sessions. Portal Administrator sees all; a Portal User sees its own
+    scope, which EM does not mark - the probe of the account's reach makes it a C(partial_view) finding; a
+    Restore Operator cannot read task sessions (a C(read_error)).
 seealso:
   - plugin: backupops.veeam_em.veeam_em_compliance
     plugin_type: filter
@@ -155,11 +180,14 @@ compliance:
   type: dict
   contains:
     status:
-      description: Worst status overall, C(compliant), C(warning) or C(violation).
+      description:
+        - Worst status overall, C(compliant), C(warning), C(violation) or C(error).
+        - C(error) - EM could not be read, or only in part (a failed read, an account that is not a Portal
+          Administrator); the verdicts cover only what was read. An outage is not a breach.
       type: str
       sample: violation
     compliant:
-      description: False when any violation exists.
+      description: True only for C(compliant) and C(warning) - false when any violation or error exists.
       type: bool
       sample: false
     generated_at:
@@ -212,6 +240,13 @@ compliance:
       type: list
       elements: dict
       sample: []
+    errors:
+      description:
+        - Every finding of severity C(error) - C(read_error) (EM could not be read) and C(partial_view) (the
+          account sees only part of EM) - same shape as RV(compliance.violations).
+      type: list
+      elements: dict
+      sample: [{"code": "read_error", "scope": "global", "text": "(all): read_error - Enterprise Manager could not be read: HTTP 401"}]
 reports:
   description:
     - The documents asked with O(report_formats), keyed by format, as text (empty without O(report_formats)).
@@ -221,9 +256,11 @@ reports:
     junit: "<?xml version='1.0' encoding='utf-8'?>\n<testsuites name=\"veeam_em_compliance\" tests=\"300\" ..."
 queries:
   description:
-    - One entry per resource read (C(backup_task_sessions), C(replica_task_sessions), C(backup_servers),
-      C(backup_job_sessions), C(replica_job_sessions)) - the EM query type, filter, sort, page size, pages,
-      requests and items read; C(error) instead for the read that failed.
+    - One entry per resource read (C(account_reach), C(backup_task_sessions), C(replica_task_sessions),
+      C(backup_task_history), C(replica_task_history), C(backup_servers), C(backup_job_sessions),
+      C(replica_job_sessions)) - the EM query type, filter, sort, page size, pages, requests and items read;
+      C(failed) instead for the read that failed. C(account_reach) has C(administrator) (false when EM refused
+      the probe); the history entries have C(kept), the sessions kept after the reduction.
   returned: always
   type: dict
   sample:

@@ -147,13 +147,18 @@ def assert_junit_matches(result, junit):
     summary = result["summary"]
     cases = junit.findall(".//testcase")
     failed = [case for case in cases if case.find("failure") is not None]
+    errored = [case for case in cases if case.find("error") is not None]
     # Issue 22: one case per job as well (a failed job is never silent); a job fails its case when its
     # job_failed is a violation (failed_job_severity).
     jobs_violation = sum(1 for job in result["jobs"] if job["status"] == "violation")
+    # Issue 14: the global case fails only on a global violation (no_data after an empty answer); a
+    # read that failed is an <error> of the global case (EM could not be read), not a <failure>.
+    global_violation = any(v["scope"] == "global" for v in result["violations"])
     assert len(cases) == int(junit.get("tests")) == (
         summary["vms_total"] + summary["servers_total"] + summary["jobs_total"] + 1)
     assert len(failed) == int(junit.get("failures")) == (
-        summary["vms_violation"] + summary["servers_silent"] + jobs_violation + int(summary["no_data"]))
+        summary["vms_violation"] + summary["servers_silent"] + jobs_violation + int(global_violation))
+    assert len(errored) == int(junit.get("errors")) == int(any(e["scope"] == "global" for e in result["errors"]))
 
 
 def assert_html_names_violations(result, page):
@@ -273,22 +278,26 @@ def test_portal_user_scope_shows_up_as_silent_servers(fleet_emulator, tmp_path):
     all_servers = [s["name"] for s in fleet_emulator.dataset()["backup_servers"]]
     run = run_playbook(em_env(fleet_emulator, username="emuser", password="emuser-Pass1"), tmp_path,
                        veeam_em_compliance_now=NOW, veeam_em_compliance_known_backup_servers=all_servers)
-    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    # issue 14: a Portal User is a partial view (status error), so the play fails now (it passed)
+    assert run.returncode != 0
     result, junit, _page = read_reports(tmp_path)
     silent = {s["backup_server_name"] for s in result["servers"] if "server_silent" in s["reasons"]}
     assert any("restricted" in name for name in silent)
+    assert result["status"] == "error" and [e["code"] for e in result["errors"]] == ["partial_view"]
     assert_junit_matches(result, junit)
 
 
 def test_unreachable_em_writes_no_data_reports_and_fails(fleet_emulator, tmp_path):
     run = run_playbook(em_env(fleet_emulator, port=free_port()), tmp_path, veeam_em_compliance_now=NOW)
     assert run.returncode != 0
-    assert "Reading Enterprise Manager failed" in run.stdout
+    # issue 14: an outage is status error with a read_error (it was a no_data violation)
+    assert "Enterprise Manager could not be read (status error" in run.stdout
     result, junit, page = read_reports(tmp_path)
     assert result["summary"]["no_data"] is True and result["compliant"] is False
-    assert {v["code"] for v in result["violations"]} == {"no_data"}
+    assert result["status"] == "error" and result["violations"] == []
+    assert {e["code"] for e in result["errors"]} == {"read_error"}
     assert_junit_matches(result, junit)
-    assert "no_data" in page
+    assert "read_error" in page
 
 
 # --- the HTML page as a person sees it -------------------------------------------------------------
@@ -368,11 +377,13 @@ def test_policy_refused_by_the_module_still_writes_parseable_no_data_reports(rul
     run = run_playbook(em_env(rules_emulator), tmp_path, veeam_em_compliance_now=NOW,
                        veeam_em_compliance_backup_rpo_hours=-1)
     assert run.returncode != 0
-    assert "Reading Enterprise Manager failed: backup_rpo_hours must not be negative, got -1.0" in run.stdout
+    assert "Enterprise Manager could not be read (status error, not a compliance verdict): " \
+        "backup_rpo_hours must not be negative, got -1.0" in run.stdout
     result, junit, page = read_reports(tmp_path)
-    assert result["status"] == "violation" and result["summary"]["no_data"] is True
+    # issue 14: status error (was violation): nothing was read
+    assert result["status"] == "error" and result["summary"]["no_data"] is True
     assert result["policy"]["read_errors"] == ["backup_rpo_hours must not be negative, got -1.0"]
     assert result["generated_at"] == NOW
     assert_junit_matches(result, junit)
-    assert "no_data" in page
+    assert "read_error" in page
     assert rules_emulator.stats()["requests_total"] == 0

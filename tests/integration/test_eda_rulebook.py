@@ -50,6 +50,7 @@ def _rulebook_present():
     if COMMAND is None:
         pytest.fail("CI: " + MISSING)
 
+
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 
 
@@ -135,6 +136,9 @@ def test_one_failure_is_retried_exactly_once_then_ticketed(tmp_path):
     assert text.count("TICKET: backup of fail01") == 1, text[-6000:]
     assert 'retry: action retry for job \\"Backup Job A\\" sent' in text, text[-6000:]
     assert "TICKET: backup of ok" not in text
+    # the source's compliance check (first poll): fail01 has no successful backup at all, once
+    assert text.count("RPO: backup of fail01 on ") == 1, text[-6000:]
+    assert "RPO: backup of ok" not in text
     assert "There is not enough space on the disk." in text
     assert em.password not in text
     assert stats["open_sessions"] == 0, text[-5000:]  # the source logged off when ansible-rulebook stopped

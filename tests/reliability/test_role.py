@@ -5,8 +5,9 @@ leaked secret or an orphaned session. Real ansible-playbook at -vvv with playboo
 * transient faults (503/502 bursts, a reset, a truncated page, a BOM): the same evaluation, to the row;
 * the session expires in the middle of paging (EM restart): veeam_em_compliance_info owns its session,
   logs on again once, closes both sessions and returns the same evaluation;
-* EM keeps answering 500 after two pages: the read fails, the reports say ``no_data`` and hold no
-  partial rows, the play fails after writing them; never 'compliant'.
+* EM keeps answering 500 after two pages: the read fails, the reports say ``read_error`` (status
+  ``error``, issue 14: an outage is not a breach) and hold no partial rows, the play fails after
+  writing them; never 'compliant'.
 Every run is also grepped for the password and tokens (output, ansible.log, reports).
 """
 import json
@@ -81,7 +82,7 @@ def check_scenario(em, ledger, scenario, run, stats, texts, baseline, expected_i
     report = evaluation(texts) if texts else None
     if scenario == "query-keeps-failing":
         ledger("role: HTTP 500 on every query after two pages",
-               "read fails; reports say no_data; play fails; never compliant", "failed_cleanly",
+               "read fails; reports say read_error (status error); play fails; never compliant", "failed_cleanly",
                faults_injected=stats["faults_injected"], secrets_leaked=sum(hits.values()))
     else:
         returned = (report["summary"]["backup_sessions"] + report["summary"]["replica_sessions"]) if report else 0
@@ -100,11 +101,13 @@ def check_scenario(em, ledger, scenario, run, stats, texts, baseline, expected_i
     expect(stats["sessions_created"] == logons and stats["open_sessions"] == 0, "sessions: %s" % stats)
     if scenario == "query-keeps-failing":
         expect(run.proc.returncode != 0, "the play did not fail")
-        expect("Reading Enterprise Manager failed" in run.proc.stdout and "HTTP 500" in run.proc.stdout,
+        expect("Enterprise Manager could not be read" in run.proc.stdout and "HTTP 500" in run.proc.stdout,
                "no clear read error")
+        # issue 14: status error with a read_error finding (it was a no_data violation)
         expect(report["compliant"] is False and report["summary"]["no_data"] is True
-               and report["status"] != "compliant", "reported as compliant / with data")
-        expect({violation["code"] for violation in report["violations"]} == {"no_data"}, "violations")
+               and report["status"] == "error", "reported as compliant / with data / as a breach")
+        expect(report["violations"] == [] and {error["code"] for error in report["errors"]} == {"read_error"},
+               "errors")
         expect(report["vms"] == [], "partial data evaluated as if complete")
     else:
         expect(run.proc.returncode == 0, "the play failed")

@@ -291,6 +291,10 @@ def test_connection_defaults_come_from_the_modules_environment(monkeypatch, tmp_
     ({"keepalive_seconds": 900}, "keepalive_seconds"),
     ({"kinds": ["vm"]}, "kinds"),
     ({"port": "many"}, "port"),
+    ({"compliance_interval": -1}, "compliance_interval"),
+    ({"compliance_policy": {"backup_rpo_hours": -1}}, "backup_rpo_hours"),
+    ({"compliance_policy": {"backup_rpo_hourz": 4}}, "unknown option.*backup_rpo_hourz"),
+    ({"compliance_policy": ["backup_rpo_hours"]}, "compliance_policy"),
     ({"username": None, "password": None}, "username and password are required"),
 ])
 def test_bad_arguments_are_refused_before_any_request(monkeypatch, args, message):
@@ -319,3 +323,96 @@ def test_reported_uids_are_forgotten_once_outside_the_window():
     state.reported = {"a": "2026-01-01T10:00:00Z", "b": "2026-01-01T12:00:00Z"}
     state.prune(datetime(2026, 1, 1, 11, 0, tzinfo=timezone.utc))
     assert state.reported == {"b": "2026-01-01T12:00:00Z"}
+
+
+# --- compliance events: a VM crossing its RPO (issue 20) -------------------------------------------
+# With a 4 h backup RPO: old01 (last success 290 min ago) is over it, ok01 (30 min) within it,
+# fail01 (only a failure) and run01 (only a running session) have no success at all. Replicas off.
+POLICY = {"backup_rpo_hours": 4, "check_replicas": False}
+
+
+def compliance_poller(em, tmp_path, **extra):
+    return source.Poller(args_for(em, kinds=["job_session"], compliance_interval=3600, compliance_policy=POLICY,
+                                  state_file=str(tmp_path / "state.json"), **extra))
+
+
+def crossings(events):
+    return sorted((e["veeam_em"]["code"], e["veeam_em"]["vm_name"]) for e in events
+                  if e["veeam_em"]["type"] == "compliance")
+
+
+def run_once(poller, failures_expected=False):
+    """One poll and check (run() logs off at the end: a poller is used once, as by one source run).
+
+    Unless told otherwise, a failed poll or check fails the test: "no crossing" must come from a
+    check that ran."""
+    queue = asyncio.Queue()
+    handler = _Recorder()
+    logging.getLogger(source.__name__).addHandler(handler)
+    try:
+        asyncio.run(source.run(queue, poller, polls=1))
+    finally:
+        logging.getLogger(source.__name__).removeHandler(handler)
+    if not failures_expected:
+        assert not [text for text in handler.texts if "failed" in text], handler.texts
+    events = []
+    while not queue.empty():
+        events.append(queue.get_nowait())
+    return events
+
+
+class _Recorder(logging.Handler):
+    def __init__(self):
+        logging.Handler.__init__(self, logging.WARNING)
+        self.texts = []
+
+    def emit(self, record):
+        self.texts.append(record.getMessage())
+
+
+def test_a_vm_over_its_rpo_is_one_compliance_event_with_its_age(em, tmp_path):
+    events = run_once(compliance_poller(em, tmp_path))
+    assert crossings(events) == [("rpo_exceeded", "fail01"), ("rpo_exceeded", "old01"), ("rpo_exceeded", "run01")]
+    old01 = [e["veeam_em"] for e in events if e["veeam_em"].get("vm_name") == "old01"][0]
+    # the age of the data: created 300 min before the dataset's now (issue 22), never the end
+    assert old01["last_success_age_hours"] == pytest.approx(5.0, abs=0.1)
+    assert (old01["kind"], old01["status"], old01["rpo_hours"], old01["backup_server"]) == \
+        ("backup", "violation", 4, SERVER)
+    assert em.stats()["open_sessions"] == 0
+
+
+def test_a_crossing_is_announced_once_across_checks_and_restarts(em, tmp_path):
+    assert len(crossings(run_once(compliance_poller(em, tmp_path)))) == 3
+    em.reset_stats()
+    # a restart with the same state file: the check runs (it reads EM) and announces nothing again
+    assert crossings(run_once(compliance_poller(em, tmp_path))) == []
+    assert em.stats()["requests"].get("GET /api/query", 0) > 2
+
+
+def test_a_vm_back_within_its_rpo_is_announced(em, tmp_path):
+    run_once(compliance_poller(em, tmp_path))
+    wider = source.Poller(args_for(em, kinds=["job_session"], compliance_interval=3600,
+                                   compliance_policy=dict(POLICY, backup_rpo_hours=6),
+                                   state_file=str(tmp_path / "state.json")))
+    assert crossings(run_once(wider)) == [("rpo_met", "old01")]
+
+
+def test_a_failed_compliance_check_changes_nothing_and_is_tried_again(em, tmp_path, caplog):
+    poller = compliance_poller(em, tmp_path)
+    # the poll's two job-session queries pass, the check's first query fails (retries: 0)
+    em.set_faults({"kind": "status", "status": 500, "path": "/api/query", "skip": 2, "count": 1})
+    with caplog.at_level(logging.WARNING):
+        assert crossings(run_once(poller, failures_expected=True)) == []
+    assert "compliance check failed" in caplog.text and em.password not in caplog.text
+    assert poller.state.rpo_exceeded == {} and poller.compliance_due()
+    assert [fault["fired"] for fault in em.faults_state()["faults"]] == [1]
+    em.clear_faults()
+    assert len(crossings(run_once(compliance_poller(em, tmp_path)))) == 3
+
+
+def test_no_compliance_check_unless_asked(em):
+    poller = source.Poller(args_for(em))
+    em.reset_stats()
+    events = run_once(poller)
+    assert crossings(events) == []
+    assert not any("BackupServer" in key for key in em.stats()["requests"])

@@ -25,12 +25,22 @@ Arguments (connection arguments default to the VEEAM_EM_* environment variables 
     keepalive_seconds: when interval is longer, a request that keeps the logon session alive is
         sent this often (default 600; EM ends a logon session after 15 minutes without requests).
     page_size: items per query page (default 1000).
+    compliance_interval: seconds between two compliance checks (default 0: none). A check reads
+        and evaluates what the veeam_em_compliance_info module does (window and history, same
+        rules) with the logon session the source keeps, and puts one ``compliance`` event on the
+        queue for each VM that crossed its RPO since the last check (code rpo_exceeded or
+        replica_rpo_exceeded), and one when it is back within it (code rpo_met). A VM whose
+        backups stopped produces no session event at all: this is the event that catches it.
+    compliance_policy: the policy of the checks, as the module's options (backup_rpo_hours,
+        replica_rpo_hours, lookback_days, include_vms, ...); checked before any request.
 
 Each event is ``{"veeam_em": {...}}`` with: type (task_session or job_session), kind (backup or
 replica), uid, name, state, result, reason (task sessions: EM's Reason; job sessions:
 FailureMessage), vm_name and vm_uid (task sessions), job_name, job_uid, job_type, is_retry
 (job sessions; for a Failed task session from its job session), job_session_uid (task sessions),
-backup_server, backup_server_uid, creation_time, end_time (UTC ISO 8601). Events are put on the
+backup_server, backup_server_uid, creation_time, end_time (UTC ISO 8601). A ``compliance`` event has type compliance, code, kind (backup or replica), vm_name, vm_uid,
+backup_server, backup_server_uid, status (the VM's status), message, last_success_time,
+last_success_age_hours (hours) and rpo_hours. Events are put on the
 queue in order of end time, oldest first (a task session before its job session at the same second).
 
 How it reads: one logon kept for the life of the source (logged off when it stops); each poll is
@@ -68,7 +78,7 @@ except ImportError:  # ansible-rulebook loads this file by path: make its collec
     sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), *([os.pardir] * 7))))
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils import (  # noqa: E402
-    em_client, em_compliance, em_filter, em_module, em_query, em_resources)
+    em_client, em_compliance, em_compliance_read, em_filter, em_inventory, em_module, em_query, em_resources)
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import (  # noqa: E402
     EMError, EMValidationError)
 
@@ -86,7 +96,11 @@ SOURCES = (
 JOB_SESSION_OF = {"backup": em_resources.BACKUP_JOB_SESSION, "replica": em_resources.REPLICA_JOB_SESSION}
 DEFAULTS = {"interval": 60, "lookback_minutes": 60, "overlap_minutes": 60, "state_file": None,
             "kinds": [TASK_SESSION, JOB_SESSION], "include_replicas": True, "keepalive_seconds": 600,
-            "page_size": 1000}
+            "page_size": 1000, "compliance_interval": 0, "compliance_policy": None}
+COMPLIANCE = "compliance"
+RPO_MET = "rpo_met"
+# The RPO reason code of each kind a compliance event is about.
+RPO_CODES = {em_compliance.RPO_EXCEEDED: "backup", em_compliance.REPLICA_RPO_EXCEEDED: "replica"}
 STATE_FORMAT = "backupops.veeam_em.veeam_em_sessions/1"
 
 
@@ -152,7 +166,30 @@ def check_args(args):
         raise EMValidationError("argument kinds: %r must be a list of task_session and job_session" % kinds)
     options["kinds"] = kinds
     options["include_replicas"] = _convert("include_replicas", options["include_replicas"], "bool")
+    options["compliance_interval"] = _convert("compliance_interval", options["compliance_interval"], "float")
+    if options["compliance_interval"] < 0:
+        raise EMValidationError("argument compliance_interval: %r must be 0 (no checks) or more"
+                                % options["compliance_interval"])
+    options["compliance_params"] = compliance_params(options["compliance_policy"], options["page_size"])
     return options
+
+
+def compliance_params(policy, page_size):
+    """The compliance reader's parameters for ``compliance_policy``, checked before any request."""
+    if policy is None:
+        policy = {}
+    if not isinstance(policy, dict):
+        raise EMValidationError("argument compliance_policy: %r must be a mapping of the compliance options" % (policy,))
+    known = set(em_compliance_read.argument_spec())
+    unknown = sorted(key for key in policy if key not in known or key == "now")
+    if unknown:
+        raise EMValidationError("argument compliance_policy: unknown option(s) %s" % ", ".join(unknown))
+    params = em_inventory.read_params(dict(policy, page_size=page_size))
+    try:
+        em_inventory.validate(params)
+    except em_compliance.ComplianceInputError as error:
+        raise EMValidationError("argument compliance_policy: %s" % error)
+    return params
 
 
 class State(object):
@@ -162,6 +199,7 @@ class State(object):
         self.path = path
         self.since = None
         self.reported = {}  # uid -> end time text (to drop it once it cannot match the window any more)
+        self.rpo_exceeded = {}  # "server|vm|code" -> the compliance event body that said so
         if path and os.path.exists(path):
             self._load()
 
@@ -173,6 +211,7 @@ class State(object):
                 raise ValueError("format is %r, not %r" % (doc.get("format"), STATE_FORMAT))
             self.since = em_compliance.parse_time(doc["since"]) if doc.get("since") else None
             self.reported = dict(doc.get("reported") or {})
+            self.rpo_exceeded = dict(doc.get("rpo_exceeded") or {})  # absent in files of earlier releases
         except (OSError, ValueError, KeyError, TypeError, em_compliance.ComplianceInputError) as error:
             # Refuse to start rather than start over: starting over would repeat or skip events.
             raise EMValidationError("argument state_file: %s cannot be read (%s); fix or remove it" % (self.path, error))
@@ -181,7 +220,7 @@ class State(object):
         if not self.path:
             return
         doc = {"format": STATE_FORMAT, "since": utc_text(self.since) if self.since else None,
-               "reported": self.reported}
+               "reported": self.reported, "rpo_exceeded": self.rpo_exceeded}
         directory = os.path.dirname(os.path.abspath(self.path))
         handle, temporary = tempfile.mkstemp(prefix=".veeam_em_sessions.", dir=directory)
         try:
@@ -233,6 +272,7 @@ class Poller(object):
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.client = em_client.EMClient(self.connection, session=session)
         self.last_request = None
+        self.last_check = None  # time.monotonic() of the last compliance check
 
     def scrub(self, error):
         return em_module.error_message(self.params, error, self.client)
@@ -284,6 +324,40 @@ class Poller(object):
         if job is not None:
             body.update(job_uid=job.get("job_uid"), job_type=job.get("job_type"), is_retry=job.get("is_retry"))
 
+    def compliance_due(self):
+        interval = self.options["compliance_interval"]
+        return bool(interval) and (self.last_check is None or time.monotonic() - self.last_check >= interval)
+
+    def check_compliance(self):
+        """One compliance check: (events of the VMs that crossed their RPO or came back within it).
+
+        A failed read raises (EMError): an RPO verdict from part of EM would announce false
+        crossings. The state is only changed by compliance_reported, once the events are queued.
+        """
+        params = self.options["compliance_params"]
+        now = self.clock().replace(microsecond=0)
+        if not self.client.token:
+            self.client.logon()
+        start = em_compliance.window_start(now, params["lookback_days"])
+        items, _queries, error = em_compliance_read.run_reads(
+            self.client, em_compliance_read.planned_reads(params), now, start, False,
+            params["page_size"], params["concurrency"])
+        self.last_request = time.monotonic()
+        if error is not None:
+            raise error
+        evaluation = em_compliance_read.evaluate(params, now, items, [])
+        self.last_check = time.monotonic()
+        return rpo_events(evaluation, self.state.rpo_exceeded)
+
+    def compliance_reported(self, event):
+        body = event["veeam_em"]
+        key = rpo_key(body)
+        if body["code"] == RPO_MET:
+            self.state.rpo_exceeded.pop(key, None)
+        else:
+            self.state.rpo_exceeded[key] = body
+        self.state.save()
+
     def reported(self, event):
         """An event is on the queue: remember it (and write the state file) before the next one."""
         body = event["veeam_em"]
@@ -315,6 +389,39 @@ class Poller(object):
             self.client.close()
 
 
+def rpo_key(body):
+    """One VM and kind: backup server, VM (UID, else name) and kind, case-insensitive."""
+    return "|".join(str(part or "").lower() for part in (
+        body.get("backup_server_uid") or body.get("backup_server"), body.get("vm_uid") or body.get("vm_name"),
+        body.get("kind")))
+
+
+def rpo_events(evaluation, known):
+    """Compliance events: each VM and kind over its RPO that ``known`` does not hold yet, and
+    each one ``known`` holds that is within it again (rpo_met)."""
+    events, current = [], set()
+    for row in evaluation["vms"]:
+        for item in row["findings"]:
+            kind = RPO_CODES.get(item["code"])
+            if kind is None:
+                continue
+            summary = row.get(kind) or {}
+            body = {"type": COMPLIANCE, "code": item["code"], "kind": kind, "vm_name": row.get("vm_display_name"),
+                    "vm_uid": row.get("vm_uid"), "backup_server": row.get("backup_server_name"),
+                    "backup_server_uid": row.get("backup_server_uid"), "status": row["status"],
+                    "message": item["message"], "last_success_time": summary.get("last_success_time"),
+                    "last_success_age_hours": summary.get("last_success_age_hours"),
+                    "rpo_hours": evaluation["policy"]["%s_rpo_hours" % kind]}
+            current.add(rpo_key(body))
+            if rpo_key(body) not in known:
+                events.append({"veeam_em": body})
+    for key, body in sorted(known.items()):
+        if key not in current:
+            events.append({"veeam_em": dict(body, code=RPO_MET, status=None,
+                                            message="%s of %s is within its RPO again" % (body["kind"], body["vm_name"]))})
+    return events
+
+
 def _event_order(event):
     """Oldest end first; at the same second a task session before the job session it belongs to."""
     body = event["veeam_em"]
@@ -344,6 +451,21 @@ async def _wait(poller, seconds):
         await asyncio.sleep(min(left, keepalive - since_request))
 
 
+async def _check_compliance(queue, poller):
+    """A compliance check when one is due; a failed one is logged and tried again at the next poll."""
+    if not poller.compliance_due():
+        return
+    try:
+        events = await asyncio.to_thread(poller.check_compliance)
+    except EMError as error:
+        LOGGER.warning("veeam_em_sessions: compliance check failed, retrying at the next poll: %s",
+                       poller.scrub(error))
+        return
+    for event in events:
+        await queue.put(event)
+        poller.compliance_reported(event)
+
+
 async def run(queue, poller, polls=None):
     """The poll loop (``polls``: stop after that many polls, for tests)."""
     done = 0
@@ -361,6 +483,7 @@ async def run(queue, poller, polls=None):
                     await queue.put(event)
                     poller.reported(event)
                 poller.advance(started)
+            await _check_compliance(queue, poller)
             if polls is None or done < polls:
                 await _wait(poller, poller.options["interval"])
     finally:

@@ -132,13 +132,19 @@ def test_session_exactly_at_the_window_start_is_inside(session):
     at = session(created=ago(hours=7 * 24), end=ago(hours=7 * 24))
     result = evaluate([at], now=NOW, lookback_days=7, backup_rpo_hours=0)
     assert result["window"]["start"] == ago(hours=7 * 24)
-    assert [row["vm_display_name"] for row in result["vms"]] == ["vm01"]
+    assert [(row["vm_display_name"], row["in_window"]) for row in result["vms"]] == [("vm01", True)]
     assert result["summary"]["sessions_outside_window"] == 0
 
 
 def test_session_one_second_before_the_window_start_is_outside(session):
+    # Outside the window means history (issue 14): the VM is still judged, on a row of its own
+    # (in_window false) with the real age of its last success, not dropped.
     before = session(created=ago(hours=7 * 24, seconds=1), end=ago(hours=7 * 24, seconds=1))
     inside = session(vm="vm02", created=ago(hours=1), end=ago(hours=1))
     result = evaluate([before, inside], now=NOW, lookback_days=7)
-    assert [row["vm_display_name"] for row in result["vms"]] == ["vm02"]
+    rows = {row["vm_display_name"]: row for row in result["vms"]}
+    assert (rows["vm01"]["in_window"], rows["vm01"]["reasons"]) == (False, ["rpo_exceeded"])
+    assert rows["vm01"]["backup"]["last_success_age_hours"] == 168.0
+    assert (rows["vm02"]["in_window"], rows["vm02"]["reasons"]) == (True, [])
     assert result["summary"]["sessions_outside_window"] == 1
+    assert result["summary"]["vms_from_history"] == 1

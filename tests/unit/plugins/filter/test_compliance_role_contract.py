@@ -21,7 +21,7 @@ PREFIX = "veeam_em_compliance_"
 CONNECTION = {"server", "port", "username", "password", "validate_certs", "ca_path", "timeout", "page_size",
               "concurrency"}
 READ_SWITCHES = {"check_replicas", "check_jobs", "known_servers_from_em"}
-INTERNAL_OPTIONS = {"read_errors"}  # set by the role itself
+INTERNAL_OPTIONS = {"read_errors", "view_limits"}  # set by the reader itself
 
 
 def load(*parts):
@@ -91,6 +91,9 @@ READ_FIELDS = {  # what the module reads -> (its resource, the keys it asks for)
     "backup_job_sessions": (BACKUP_JOB_SESSION, em_compliance.JOB_SESSION_FIELDS),
     "replica_job_sessions": (REPLICA_JOB_SESSION, em_compliance.JOB_SESSION_FIELDS),
     "backup_servers": (BACKUP_SERVER, em_compliance.BACKUP_SERVER_FIELDS),
+    # issue 14: the history before the window, identity keys only
+    "backup_task_history": (BACKUP_TASK_SESSION, em_compliance.BACKUP_HISTORY_FIELDS),
+    "replica_task_history": (REPLICA_TASK_SESSION, em_compliance.REPLICA_HISTORY_FIELDS),
 }
 
 
@@ -131,8 +134,9 @@ def test_the_module_asks_for_valid_fields_of_every_read():
     from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance_read import planned_reads
 
     reads = planned_reads({"check_replicas": True, "check_jobs": True, "known_servers_from_em": True})
-    assert [read.key for read in reads] == ["backup_task_sessions", "replica_task_sessions", "backup_servers",
-                                            "backup_job_sessions", "replica_job_sessions"]
+    assert [read.key for read in reads] == ["backup_task_sessions", "replica_task_sessions", "backup_task_history",
+                                            "replica_task_history", "backup_servers", "backup_job_sessions",
+                                            "replica_job_sessions"]
     for read in reads:
         resource, asked = READ_FIELDS[read.key]
         assert set(asked) <= set(resource.output_keys()), read.key

@@ -557,13 +557,17 @@ def test_summary_counts_match_the_rows(session):
     assert result["policy"]["backup_rpo_hours"] == 24
 
 
-def test_read_errors_are_no_data_violations_even_with_sessions(session):
+def test_read_errors_are_read_error_errors_even_with_sessions(session):
+    # Issue 14 item 6: a failed read was a no_data *violation*; an outage is not a breach, so it is
+    # now a read_error finding with severity error, status error, and still not compliant.
     result = evaluate([session(created="2025-06-05T01:00:00Z")], now=NOW,
                       read_errors=["Read replica task sessions: HTTP 503", ""])
     assert result["summary"]["no_data"] is True
     assert result["compliant"] is False
-    assert [v["code"] for v in result["violations"]] == ["no_data"]
-    assert "HTTP 503" in result["violations"][0]["message"]
+    assert result["status"] == "error"
+    assert result["violations"] == []
+    assert [e["code"] for e in result["errors"]] == ["read_error"]
+    assert "HTTP 503" in result["errors"][0]["message"]
     assert only_row(result)["status"] == "compliant"
 
 

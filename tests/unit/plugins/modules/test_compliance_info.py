@@ -23,16 +23,25 @@ SERVED = {
     "BackupServer": (SERVERS, "BackupServers", "BackupServer"),
     "BackupJobSession": ([], "BackupJobSessions", "BackupJobSession"),
     "ReplicaJobSession": ([], "ReplicaJobSessions", "ReplicaJobSession"),
+    # the account-reach probe (type=Job, page size 1): served means Portal Administrator
+    "Job": ([{"Name": "Backup Job 1", "UID": "urn:veeam:Job:0b5b5d2e-1b1e-4a36-9d0e-5f0b7c1d2a01", "Links": []}],
+            "Jobs", "Job"),
 }
+# The queries of one default run: the probe, the window, the history before it (the fake ignores
+# the filter, so it serves the same items again), the servers and the job sessions.
+DEFAULT_QUERIES = (["Job"] + ["BackupTaskSession"] * 3 + ["ReplicaTaskSession"] + ["BackupTaskSession"] * 3
+                   + ["ReplicaTaskSession", "BackupServer", "BackupJobSession", "ReplicaJobSession"])
 
 
-def by_type(fail_type=None):
+def by_type(fail_type=None, deny_type=None):
     def handler(call):
         if call.path != "/api/query":
             return None
         query_type = call.query["type"]
         if query_type == fail_type:
             return Reply(500, error_body("json", 500, "The database is not available"))
+        if query_type == deny_type:
+            return Reply(403, error_body("json", 403, "Access denied."))
         items, list_tag, item_tag = SERVED[query_type]
         return paged_handler(items, "json", list_tag, item_tag)(call)
     return handler
@@ -57,12 +66,20 @@ def test_one_logon_one_query_per_resource_one_logoff(fake, capsys):
     result = run({"page_size": 10}, capsys)
     assert "failed" not in result and result["changed"] is False
     assert fake.logons == 1 and fake.logoffs == 1
-    assert query_types(fake) == (["BackupTaskSession"] * 3
-                                 + ["ReplicaTaskSession", "BackupServer", "BackupJobSession", "ReplicaJobSession"])
-    assert result["requests"] == len(fake.calls) == 9
-    backup_query = fake.api_calls()[0].query
+    # issue 14: + the account-reach probe and the history before the window (4 requests)
+    assert query_types(fake) == DEFAULT_QUERIES
+    assert result["requests"] == len(fake.calls) == 14
+    probe = fake.api_calls()[0].query
+    assert (probe["type"], probe["pageSize"], probe["page"]) == ("Job", "1", "1")
+    backup_query = fake.api_calls()[1].query
     assert backup_query["filter"] == 'CreationTime>="2025-06-22T06:00:00Z";CreationTime<"2025-06-29T06:00:00Z"'
     assert backup_query["sortAsc"] == "CreationTime"
+    history_query = fake.api_calls()[5].query
+    assert history_query["filter"] == 'CreationTime>="2025-05-30T06:00:00Z";CreationTime<"2025-06-22T06:00:00Z"'
+    assert history_query["sortDesc"] == "CreationTime"  # newest first: folded page by page
+    assert result["queries"]["backup_task_history"]["items"] == 25
+    assert result["queries"]["backup_task_history"]["kept"] == 25  # every synthetic session is its own VM
+    assert result["queries"]["account_reach"]["administrator"] is True
     assert result["queries"]["backup_task_sessions"]["items"] == 25
     assert result["queries"]["backup_task_sessions"]["pages"] == 3
     assert "backup_task_sessions" not in result  # only verdicts leave the module
@@ -80,20 +97,27 @@ def test_verdicts_are_the_shared_evaluation_of_what_was_read(fake, capsys):
     assert compliance["summary"]["sessions_read"] == len(BACKUPS) + len(REPLICAS)  # the fake ignores the filter
     assert {row["vm_display_name"] for row in compliance["vms"]} >= {
         s["VmDisplayName"] for s in in_window if s["VmDisplayName"] > "vm00004"}
+    # issue 14 item 3: with VM patterns a known server without in-scope sessions is out of scope
+    # (it was a server_silent violation)
+    assert [s for s in compliance["servers"] if s["backup_server_name"] == "vbr-known.example.com"] == []
+
+
+def test_a_known_server_without_sessions_is_silent_when_the_scope_is_whole_servers(fake, capsys):
+    compliance = run({"backup_rpo_hours": 48}, capsys)["compliance"]
     silent = [s for s in compliance["servers"] if s["backup_server_name"] == "vbr-known.example.com"]
     assert silent and silent[0]["reasons"] == ["server_silent"]
 
 
 def test_switches_leave_reads_out(fake, capsys):
-    run({"check_replicas": False, "check_jobs": False, "known_servers_from_em": False}, capsys)
-    assert query_types(fake) == ["BackupTaskSession"]
+    run({"check_replicas": False, "check_jobs": False, "known_servers_from_em": False, "read_history": False}, capsys)
+    assert query_types(fake) == ["Job", "BackupTaskSession"]  # the probe of the account's reach stays
 
 
 def test_without_now_the_window_has_no_upper_bound(fake, capsys):
     result = run_module(module, dict(CONNECTION, check_replicas=False, check_jobs=False,
                                      known_servers_from_em=False), capsys)
     assert "failed" not in result
-    assert "CreationTime<" not in fake.api_calls()[0].query["filter"]
+    assert "CreationTime<" not in fake.api_calls()[1].query["filter"]
     assert result["compliance"]["generated_at"].endswith("Z")
 
 
@@ -112,27 +136,30 @@ def test_bad_input_is_refused_before_any_request(fake, capsys, args, words):
     assert fake.calls == []
 
 
-def test_a_failed_read_fails_with_no_data_verdicts_and_logs_off(monkeypatch, capsys):
+def test_a_failed_read_fails_with_read_error_verdicts_and_logs_off(monkeypatch, capsys):
     fake = FakeEM("json", by_type(fail_type="ReplicaTaskSession"))
     install_fake(monkeypatch, fake)
     result = run({}, capsys)
     assert result["failed"] is True and "HTTP 500" in result["msg"] and "database is not available" in result["msg"]
     assert fake.logons == 1 and fake.logoffs == 1
-    assert query_types(fake) == ["BackupTaskSession", "ReplicaTaskSession"]  # the reading stops there
+    assert query_types(fake) == ["Job", "BackupTaskSession", "ReplicaTaskSession"]  # the reading stops there
     compliance = result["compliance"]
+    # issue 14: an outage is status error with a read_error finding (was a no_data violation)
     assert compliance["compliant"] is False and compliance["summary"]["no_data"] is True
-    assert any(v["code"] == em_compliance.NO_DATA for v in compliance["violations"])
+    assert compliance["status"] == "error"
+    assert [e["code"] for e in compliance["errors"]] == [em_compliance.READ_ERROR]
     assert result["queries"]["replica_task_sessions"] == {"type": "ReplicaTaskSession", "failed": True}
     assert CONNECTION["password"] not in str(result)
 
 
-def test_a_failed_logon_still_returns_no_data_verdicts(monkeypatch, capsys):
+def test_a_failed_logon_still_returns_error_verdicts(monkeypatch, capsys):
     fake = FakeEM("json", by_type(), logon=lambda call: Reply(401, error_body("json", 401, "Unauthorized")))
     install_fake(monkeypatch, fake)
     result = run({}, capsys)
     assert result["failed"] is True and "401" in result["msg"]
     assert fake.api_calls() == [] and fake.logoffs == 0
-    assert result["compliance"]["status"] == "violation" and result["compliance"]["vms"] == []
+    # issue 14: status error (was violation): EM could not be read
+    assert result["compliance"]["status"] == "error" and result["compliance"]["vms"] == []
     assert result["compliance"]["policy"]["read_errors"] == [result["msg"]]
 
 
@@ -164,3 +191,25 @@ def test_compact_rows_and_rendered_reports(fake, capsys):
     without_vms = dict(slim["compliance"], vms=None)
     assert without_vms == dict(full, vms=None)  # everything else is the full evaluation
     assert run({}, capsys)["reports"] == {}
+
+
+def test_a_portal_user_is_named_as_a_partial_view_and_not_compliant(monkeypatch, capsys):
+    """The probe (type=Job) refused with 403: the account sees only part of EM (FACTS 1.3)."""
+    fake = FakeEM("json", by_type(deny_type="Job"))
+    install_fake(monkeypatch, fake)
+    result = run({}, capsys)
+    assert "failed" not in result  # everything it may see was read
+    compliance = result["compliance"]
+    assert compliance["status"] == "error" and compliance["compliant"] is False
+    assert [e["code"] for e in compliance["errors"]] == [em_compliance.PARTIAL_VIEW]
+    message = compliance["errors"][0]["message"]
+    assert "not a Portal Administrator" in message and "vbr-known.example.com" in message
+    assert result["queries"]["account_reach"]["administrator"] is False
+
+
+def test_an_allowed_partial_view_is_a_warning(monkeypatch, capsys):
+    fake = FakeEM("json", by_type(deny_type="Job"))
+    install_fake(monkeypatch, fake)
+    compliance = run({"allow_partial_view": True}, capsys)["compliance"]
+    assert compliance["errors"] == []
+    assert [w["code"] for w in compliance["warnings"] if w["scope"] == "global"] == [em_compliance.PARTIAL_VIEW]

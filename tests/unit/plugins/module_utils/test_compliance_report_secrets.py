@@ -1,0 +1,42 @@
+"""Compliance reports pass through the one scrubber (em_secrets.scrub).
+
+Report texts are written to files and mailed, outside Ansible's no_log masking of the module
+result, so em_compliance_read.outputs() must mask every registered secret in each of them. The
+password is planted where EM's own words go: a failed session's reason. It has characters that
+each format escapes differently (& < > "), so the masking must catch the escaped forms too.
+"""
+import json
+
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_compliance, em_compliance_read, em_secrets
+from unit.plugins.filter.conftest import build_session
+
+NOW = "2025-06-05T06:00:00Z"
+PASSWORD = u'Rep0rt-&<pw>"s3cret"'
+FORMATS = ["json", "junit", "html"]
+
+
+def planted():
+    """An evaluation whose failed session's reason echoes the password (and its HTML-escaped form)."""
+    em_secrets.register_credentials("report-user", PASSWORD)
+    failed = build_session(vm="leaky01", result="Failed",
+                           reason="Logon failed for report-user with password %s" % PASSWORD)
+    result = em_compliance.evaluate([failed], now=NOW)
+    assert PASSWORD in result["vms"][0]["findings"][1]["message"]  # the plant is really in the verdicts
+    return result
+
+
+def test_the_password_in_a_reason_is_masked_in_all_three_reports():
+    params = {"report_formats": FORMATS, "report_title": "Night", "detail": "full"}
+    reports = em_compliance_read.outputs(params, planted())["reports"]
+    assert sorted(reports) == sorted(FORMATS)
+    for name in FORMATS:
+        text = reports[name]
+        for form in (PASSWORD, json.dumps(PASSWORD)[1:-1], "Rep0rt-&amp;&lt;pw&gt;", "s3cret"):
+            assert form not in text, (name, form)
+        assert "with password %s" % em_secrets.MASK in text, name
+
+
+def test_compact_detail_reports_are_masked_too():
+    params = {"report_formats": FORMATS, "report_title": "Night", "detail": "compact"}
+    reports = em_compliance_read.outputs(params, planted())["reports"]
+    assert all("s3cret" not in reports[name] and em_secrets.MASK in reports[name] for name in FORMATS)
