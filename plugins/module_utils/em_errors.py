@@ -5,12 +5,12 @@
 # The interfaces in this file are meant for use within the backupops.veeam_em collection
 # and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
 # (the same convention as community.hashi_vault's module_utils; see docs/CONTRACTS.md)
-"""Typed errors of the collection (the one exceptions file; it imports nothing).
+"""Typed errors of the EM client and the modules (this file imports nothing).
 
 Each failure the client can meet has its own class so that callers (the module base, the
 retry loop, the re-logon logic) decide by type instead of by parsing messages. They become
-``fail_json`` in one place, ``em_module.fail`` (an error carrying a ``result`` hands it over there). Every error
-knows the request it belongs to (method, path, query type, never the token or password) and
+``fail_json`` in one place, ``em_module.fail``; an ``EMResultError`` hands its partial result
+over there. Every error knows the request it belongs to (method, path, query type, never the token or password) and
 EM's own ``Message``; ``str(error)`` is the one line a playbook user reads.
 """
 
