@@ -10,8 +10,8 @@
 Each failure the client can meet has its own class so that callers (the module base, the
 retry loop, the re-logon logic) decide by type instead of by parsing messages. They become
 ``fail_json`` in one place, ``em_module.fail``; an ``EMResultError`` hands its partial result
-over there. Every error knows the request it belongs to (method, path, query type, never the token or password) and
-EM's own ``Message``; ``str(error)`` is the one line a playbook user reads.
+over there. Every error knows the request it belongs to (method, path, query type, never the
+token or password) and EM's own ``Message``; ``str(error)`` is the one line a playbook user reads.
 """
 
 from __future__ import absolute_import, division, print_function
