@@ -15,6 +15,11 @@ def _server_up(base, s):
     return ("Up", "BackupServerReference", "%s/backupServers/%s" % (base, s.guid), s.name)
 
 
+def _ref(tag, href, kind, obj, links):
+    """A reference (``Ref``/``EntityRef``): Href, ``<kind>Reference``, Name, UID and the links."""
+    return Obj(tag, [("Href", href), ("Type", kind + "Reference"), ("Name", obj.name), ("UID", obj.uid)], links)
+
+
 def _paths(kind):
     if kind in ("ReplicaTaskSession", "ReplicaJobSession"):
         return "replicaTaskSessions", "replicaSessions", "ReplicaJobSession", "replicaTaskSessions"
@@ -79,8 +84,7 @@ def task_session_entity(base, t):
 def task_session_ref(base, t, tag="Ref"):
     kind = t.kind
     tpath = _paths(kind)[0]
-    return Obj(tag, [("Href", "%s/%s/%s" % (base, tpath, t.guid)), ("Type", kind + "Reference"),
-                     ("Name", t.name), ("UID", t.uid)], task_session_links(base, t, False))
+    return _ref(tag, "%s/%s/%s" % (base, tpath, t.guid), kind, t, task_session_links(base, t, False))
 
 
 # ------------------------------------------------------------------ job sessions
@@ -118,8 +122,7 @@ def job_session_entity(base, s):
 def job_session_ref(base, s, tag="Ref"):
     kind = s.kind
     jpath = _paths(kind)[1]
-    return Obj(tag, [("Href", "%s/%s/%s" % (base, jpath, s.guid)), ("Type", kind + "Reference"),
-                     ("Name", s.name), ("UID", s.uid)], job_session_links(base, s, False))
+    return _ref(tag, "%s/%s/%s" % (base, jpath, s.guid), kind, s, job_session_links(base, s, False))
 
 
 # ------------------------------------------------------------------ jobs
@@ -172,8 +175,7 @@ def job_entity(base, j):
 
 
 def job_ref(base, j, tag="Ref"):
-    return Obj(tag, [("Href", "%s/jobs/%s" % (base, j.guid)), ("Type", "JobReference"), ("Name", j.name),
-                     ("UID", j.uid)], job_links(base, j, False))
+    return _ref(tag, "%s/jobs/%s" % (base, j.guid), "Job", j, job_links(base, j, False))
 
 
 # ------------------------------------------------------------------ backup servers
@@ -210,7 +212,7 @@ def server_ref(base, s, tag="Ref"):
         ("Alternate", "BackupServer", h + "?format=Entity", s.name),
         ("Down", "ManagedServerReferenceList", h + "/managedServers", None),
     ]
-    return Obj(tag, [("Href", h), ("Type", "BackupServerReference"), ("Name", s.name), ("UID", s.uid)], links)
+    return _ref(tag, h, "BackupServer", s, links)
 
 
 # ------------------------------------------------------------------ VM restore points (derived)
@@ -250,7 +252,7 @@ def restore_point_ref(base, rp, tag="Ref"):
     h = "%s/vmRestorePoints/%s" % (base, rp.guid)
     links = [_server_up(base, rp.ts.js.job.server),
              ("Alternate", "VmRestorePoint", h + "?format=Entity", rp.name)]
-    return Obj(tag, [("Href", h), ("Type", "VmRestorePointReference"), ("Name", rp.name), ("UID", rp.uid)], links)
+    return _ref(tag, h, "VmRestorePoint", rp, links)
 
 
 # ------------------------------------------------------------------ tasks
