@@ -1,9 +1,11 @@
 """The ``/api/`` route table, built once at import.
 
 A route is a path pattern below ``/api`` (case-insensitive literals, ``{id}`` for one segment),
-its handler per HTTP method and the roles it refuses (403, checked before the method: 405 with
-``Allow``). Every route but the API root and ``sessionMngr`` needs a logon session, and an
-unknown path under ``/api/`` answers 401 before 404 without one, as the if-chain this replaces did.
+its handler per HTTP method (else 405 with ``Allow``) and the roles it refuses (then 403: the
+method is chosen before authorisation, as in ASP.NET Web API [INF]). Every route but the API
+root and ``sessionMngr`` needs a logon session, and an unknown path under ``/api/`` answers 401
+before 404 without one, as the if-chain this replaces did. A path no route matches is 404
+whatever the method or role.
 """
 from .errors import HttpError
 from .handlers import query, resources, sessions, tasks
@@ -29,12 +31,12 @@ class Route:
         return [s for p, s in zip(self.segments, segs) if p is None]
 
     def handler(self, method, sess, path):
-        """The handler for ``method``, after the role check (403) and the method check (405)."""
-        if sess is not None and sess.role in self.denied:
-            raise HttpError(403, "Access denied.")
+        """The handler for ``method``, after the method check (405) and the role check (403)."""
         if method not in self.methods:
             raise HttpError(405, "Method %s is not allowed for %s" % (method, path),
                             {"Allow": ", ".join(self.methods)})
+        if sess is not None and sess.role in self.denied:
+            raise HttpError(403, "Access denied.")
         return self.methods[method]
 
 
