@@ -9,7 +9,6 @@ cases are listed in tests/emulator/README.md.
 """
 import socket
 import ssl
-import struct
 import sys
 import threading
 import time
@@ -18,12 +17,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from . import routes
+from .auth import request_token
 from .control import control
 from .errors import Abort, Done, HttpError
 from .faults import billion_laughs_body, huge_body_chunks
 from .filterexpr import FilterError
 from .query import QueryError
-from .writers import JSON_CT, XML_CT, send_error, send_json, send_raw, send_stream
+from .writers import JSON_CT, XML_CT, reset_connection, send_error, send_json, send_raw, send_stream
 
 _INJECTED_STATUS = {500: "Internal Server Error (injected fault)", 502: "Bad Gateway (injected fault)",
                     503: "Service Unavailable (injected fault)"}
@@ -120,6 +120,7 @@ class Handler(BaseHTTPRequestHandler):
         self.raw_params = parse_qsl(split.query, keep_blank_values=True)
         self.params = {k.lower(): v for k, v in self.raw_params}
         self.want_json = "application/json" in (self.headers.get("Accept") or "").lower()
+        self.token = request_token(self.headers)
         host = self.headers.get("Host") or "%s:%d" % self.server.server_address[:2]
         self.base = "%s://%s/api" % (self.st.scheme, host)
 
@@ -142,7 +143,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _api(self):
         try:
-            self.pending_faults = self.st.faults.fire(self.method, self.req_path, has_token=self.token() is not None)
+            self.pending_faults = self.st.faults.fire(self.method, self.req_path, has_token=self.token is not None)
             self._pre_faults()
             self.st.tasks.advance()
             self._route()
@@ -173,18 +174,8 @@ class Handler(BaseHTTPRequestHandler):
         route.handler(self.method, sess, self.req_path)(self, sess, ids)
 
     # ------------------------------------------------------------ logon session of the request
-    def token(self):
-        cookie = self.headers.get("Cookie")
-        if cookie:
-            for part in cookie.split(";"):
-                if "=" in part:
-                    k, v = part.split("=", 1)
-                    if k.strip().lower() == "x-restsvcsessionid":
-                        return v.strip().strip('"')  # the cookie wins over the header
-        return (self.headers.get("X-RestSvcSessionId") or "").strip() or None
-
     def _session(self):
-        sess = self.st.sessions.lookup(self.token())
+        sess = self.st.sessions.lookup(self.token)
         if sess is None:
             raise HttpError(401, "Authorization header expected but not found, or found but expired.")
         return sess
@@ -199,13 +190,13 @@ class Handler(BaseHTTPRequestHandler):
 
     def _pre_faults(self):
         """The faults that act before routing: expire, delay, reset, status, and whole-body replacements."""
-        if self.fault("expire_session") is not None and self.token():
-            self.st.sessions.expire(self.token())
+        if self.fault("expire_session") is not None and self.token:
+            self.st.sessions.expire(self.token)
         f = self.fault("delay")
         if f is not None:
             time.sleep(f.seconds)
         if self.fault("reset") is not None:
-            self._reset_connection()
+            reset_connection(self)
             raise Abort()
         f = self.fault("status")
         if f is not None:
@@ -222,17 +213,6 @@ class Handler(BaseHTTPRequestHandler):
             total, chunks = huge_body_chunks(self.want_json, int(f.size_mb * 1024 * 1024), self.base)
             send_stream(self, 200, JSON_CT if self.want_json else XML_CT, total, chunks)
             raise Done()
-
-    def _reset_connection(self):
-        try:
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        except OSError:
-            pass
-        try:
-            self.connection.close()
-        except OSError:
-            pass
-        self.close_connection = True
 
 
 def start_ticker(state, interval=0.1):

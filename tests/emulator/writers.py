@@ -6,6 +6,7 @@ truncate), the latency and the request statistics apply; the control plane write
 """
 import json
 import socket
+import struct
 import time
 
 from . import render
@@ -45,6 +46,19 @@ def _write_truncated(req, status, body):
     except OSError:
         pass
     raise Done()
+
+
+def reset_connection(req):
+    """Close with a TCP RST (SO_LINGER 0): the reset fault."""
+    try:
+        req.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    except OSError:
+        pass
+    try:
+        req.connection.close()
+    except OSError:
+        pass
+    req.close_connection = True
 
 
 def send_raw(req, status, ctype, body, headers=None):
