@@ -14,8 +14,8 @@ export ANSIBLE_COLLECTIONS_PATH="$repo/.build/collections"
 
 step() { printf '\n== %s\n' "$*"; }
 
-step "ansible-lint --profile production"
-ansible-lint --offline --nocolor --profile production roles playbooks
+step "ansible-lint --profile production (the whole tree, as galaxy-importer sees it)"
+ansible-lint --offline --nocolor --profile production
 
 step "antsibull-docs lint-collection-docs"
 (cd "$ANSIBLE_COLLECTIONS_PATH/ansible_collections/backupops/veeam_em" && antsibull-docs lint-collection-docs --plugin-docs .)

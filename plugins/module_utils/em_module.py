@@ -122,24 +122,33 @@ def _prefer_task_credentials(module):
                     "which take precedence (pass session_id in the task to reuse a session)")
 
 
-def scrub(text, module=None):
-    """``text`` without any secret the collection holds, in any form (em_secrets: the one scrubber)."""
+def scrub(text, module=None, client=None):
+    """``text`` without any secret the collection holds, in any form (em_secrets: the one scrubber).
+
+    What the module's options and the client hold is registered here too, so that the result does
+    not depend on whether a logon already registered it (the registry is per process).
+    """
     if module is not None:
-        em_secrets.register(module.params.get("password"))
-        em_secrets.register_token(module.params.get("session_id"))
+        params = module.params
+        if params.get("username") and params.get("password") is not None:
+            em_secrets.register_credentials(params["username"], params["password"])
+        em_secrets.register(params.get("password"))
+        em_secrets.register_token(params.get("session_id"))
+    if client is not None:
+        em_secrets.register_token(getattr(client, "token", None))
     return em_secrets.scrub(text)
 
 
 def error_message(module, error, client=None):
     """The error's text without the password, any session id/token or the Basic header value."""
-    return scrub(error, module)
+    return scrub(error, module, client)
 
 
 def warn_client(module, client):
     """Pass the client's warnings (retries, logoff trouble) on to the module, scrubbed."""
     if client is not None:
         for warning in client.warnings:
-            module.warn(scrub(warning, module))
+            module.warn(scrub(warning, module, client))
         del client.warnings[:]  # each once, whichever path passes them on
 
 

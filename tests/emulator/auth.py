@@ -63,6 +63,18 @@ def _norm_user(name):
     return n.lower()
 
 
+def request_token(headers):
+    """The session token of a request: the ``X-RestSvcSessionId`` cookie wins over the header."""
+    cookie = headers.get("Cookie")
+    if cookie:
+        for part in cookie.split(";"):
+            if "=" in part:
+                k, v = part.split("=", 1)
+                if k.strip().lower() == "x-restsvcsessionid":
+                    return v.strip().strip('"')
+    return (headers.get("X-RestSvcSessionId") or "").strip() or None
+
+
 class SessionStore:
     def __init__(self, accounts, idle_seconds=900.0):
         self.accounts = {_norm_user(a.username): a for a in accounts}

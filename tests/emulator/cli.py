@@ -16,7 +16,8 @@ import time
 from .auth import default_accounts
 from .generator import generate
 from .model import Dataset
-from .server import DEFAULT_EM_VERSION, EM_VERSIONS, EmulatorState, Server, start_ticker
+from .server import Server, start_ticker
+from .state import DEFAULT_EM_VERSION, EM_VERSIONS, EmulatorState
 from .tasks import Clock
 from .timeutil import parse_dt
 

@@ -15,6 +15,17 @@ def _server_up(base, s):
     return ("Up", "BackupServerReference", "%s/backupServers/%s" % (base, s.guid), s.name)
 
 
+def _ref(tag, href, kind, obj, links):
+    """A reference (``Ref``/``EntityRef``): Href, ``<kind>Reference``, Name, UID and the links."""
+    return Obj(tag, [("Href", href), ("Type", kind + "Reference"), ("Name", obj.name), ("UID", obj.uid)], links)
+
+
+def _entity(kind, href, obj, links, children, extra=(), **json_hints):
+    """An entity (``?format=Entity``): Href, Type, Name, UID, any ``extra`` attributes, links, children."""
+    attrs = [("Href", href + "?format=Entity"), ("Type", kind), ("Name", obj.name), ("UID", obj.uid)] + list(extra)
+    return Obj(kind, attrs, links, children, **json_hints)
+
+
 def _paths(kind):
     if kind in ("ReplicaTaskSession", "ReplicaJobSession"):
         return "replicaTaskSessions", "replicaSessions", "ReplicaJobSession", "replicaTaskSessions"
@@ -71,16 +82,14 @@ def task_session_entity(base, t):
     ]
     if kind == "BackupTaskSession":
         children.append(("VmUid", t.vm.uid or None))
-    return Obj(kind, [("Href", "%s/%s/%s?format=Entity" % (base, tpath, t.guid)), ("Type", kind),
-                      ("Name", t.name), ("UID", t.uid), ("VmDisplayName", t.vm_name)],
-               task_session_links(base, t, True), children, json_extra=("VmDisplayName",))
+    return _entity(kind, "%s/%s/%s" % (base, tpath, t.guid), t, task_session_links(base, t, True), children,
+                   extra=[("VmDisplayName", t.vm_name)], json_extra=("VmDisplayName",))
 
 
 def task_session_ref(base, t, tag="Ref"):
     kind = t.kind
     tpath = _paths(kind)[0]
-    return Obj(tag, [("Href", "%s/%s/%s" % (base, tpath, t.guid)), ("Type", kind + "Reference"),
-                     ("Name", t.name), ("UID", t.uid)], task_session_links(base, t, False))
+    return _ref(tag, "%s/%s/%s" % (base, tpath, t.guid), kind, t, task_session_links(base, t, False))
 
 
 # ------------------------------------------------------------------ job sessions
@@ -110,16 +119,14 @@ def job_session_entity(base, s):
         ("CreationTimeUTC", s.ct_s), ("EndTimeUTC", s.et_s), ("State", s.state), ("Result", s.result),
         ("Progress", s.progress), ("FailureMessage", s.failure_message), ("IsRetry", bool(s.is_retry)),
     ]
-    return Obj(kind, [("Href", "%s/%s/%s?format=Entity" % (base, jpath, s.guid)), ("Type", kind),
-                      ("Name", s.name), ("UID", s.uid)],
-               job_session_links(base, s, True), children, json_first=("IsRetry",))
+    return _entity(kind, "%s/%s/%s" % (base, jpath, s.guid), s, job_session_links(base, s, True), children,
+                   json_first=("IsRetry",))
 
 
 def job_session_ref(base, s, tag="Ref"):
     kind = s.kind
     jpath = _paths(kind)[1]
-    return Obj(tag, [("Href", "%s/%s/%s" % (base, jpath, s.guid)), ("Type", kind + "Reference"),
-                     ("Name", s.name), ("UID", s.uid)], job_session_links(base, s, False))
+    return _ref(tag, "%s/%s/%s" % (base, jpath, s.guid), kind, s, job_session_links(base, s, False))
 
 
 # ------------------------------------------------------------------ jobs
@@ -167,13 +174,11 @@ def job_entity(base, j):
         ("ScheduleConfigured", bool(j.schedule_configured)), ("ScheduleEnabled", bool(j.schedule_enabled)),
         ("NextRun", fmt_dt(j.next_run)), ("JobInfo", _job_info(base, j)),
     ]
-    return Obj("Job", [("Href", "%s/jobs/%s?format=Entity" % (base, j.guid)), ("Type", "Job"), ("Name", j.name),
-                       ("UID", j.uid)], job_links(base, j, True), children)
+    return _entity("Job", "%s/jobs/%s" % (base, j.guid), j, job_links(base, j, True), children)
 
 
 def job_ref(base, j, tag="Ref"):
-    return Obj(tag, [("Href", "%s/jobs/%s" % (base, j.guid)), ("Type", "JobReference"), ("Name", j.name),
-                     ("UID", j.uid)], job_links(base, j, False))
+    return _ref(tag, "%s/jobs/%s" % (base, j.guid), "Job", j, job_links(base, j, False))
 
 
 # ------------------------------------------------------------------ backup servers
@@ -196,8 +201,7 @@ def server_entity(base, s):
     ]
     children = [("Description", s.description or ""), ("Port", s.port), ("Version", s.version),
                 ("WcfPort", s.wcf_port)]
-    return Obj("BackupServer", [("Href", h + "?format=Entity"), ("Type", "BackupServer"), ("Name", s.name),
-                                ("UID", s.uid)], links, children)
+    return _entity("BackupServer", h, s, links, children)
 
 
 def server_ref(base, s, tag="Ref"):
@@ -210,7 +214,7 @@ def server_ref(base, s, tag="Ref"):
         ("Alternate", "BackupServer", h + "?format=Entity", s.name),
         ("Down", "ManagedServerReferenceList", h + "/managedServers", None),
     ]
-    return Obj(tag, [("Href", h), ("Type", "BackupServerReference"), ("Name", s.name), ("UID", s.uid)], links)
+    return _ref(tag, h, "BackupServer", s, links)
 
 
 # ------------------------------------------------------------------ VM restore points (derived)
@@ -242,15 +246,14 @@ def restore_point_entity(base, rp):
     ]
     children = [("CreationTimeUTC", fmt_dt(rp.ct)), ("VmName", ts.vm_name), ("Algorithm", rp.algorithm),
                 ("PointType", rp.point_type), ("HierarchyObjRef", ts.vm.uid or None)]
-    return Obj("VmRestorePoint", [("Href", h + "?format=Entity"), ("Type", "VmRestorePoint"), ("Name", rp.name),
-                                  ("UID", rp.uid)], links, children)
+    return _entity("VmRestorePoint", h, rp, links, children)
 
 
 def restore_point_ref(base, rp, tag="Ref"):
     h = "%s/vmRestorePoints/%s" % (base, rp.guid)
     links = [_server_up(base, rp.ts.js.job.server),
              ("Alternate", "VmRestorePoint", h + "?format=Entity", rp.name)]
-    return Obj(tag, [("Href", h), ("Type", "VmRestorePointReference"), ("Name", rp.name), ("UID", rp.uid)], links)
+    return _ref(tag, h, "VmRestorePoint", rp, links)
 
 
 # ------------------------------------------------------------------ tasks

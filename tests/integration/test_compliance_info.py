@@ -25,7 +25,7 @@ def em():
 
 def test_one_step_equals_two_step_with_minimum_requests(em, tmp_path):
     em.reset_stats()
-    proc, results = run_playbook(em, tmp_path, "compliance_info", {"now": NOW})
+    proc, results = run_playbook(em, tmp_path, "compliance_info", {"em_now": NOW})
     assert proc.returncode == 0, proc.stdout[-4000:]
     one_step, two_step = results["one_step"], results["two_step"]
     # The module reduces the history before the window to the newest session per VM, job and

@@ -42,7 +42,7 @@ def module_runs(emulators, tmp_path_factory):
             em = emulators[version]
             tmp = tmp_path_factory.mktemp("em%s-%s" % (version, media))
             proc, results = run_playbook(em, tmp, "em_versions", {
-                "media_type": media, "now": NOW, "window_start": WINDOW_START, "running_id": RUNNING_ID})
+                "media_type": media, "em_now": NOW, "window_start": WINDOW_START, "running_id": RUNNING_ID})
             assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
             assert em.stats()["open_sessions"] == 0
             runs[(version, media)] = json.loads(json.dumps(results).replace(em.base_url, "BASE"))

@@ -149,6 +149,29 @@ def paging_info(r, json_mode=False):
     return int(p.get("PageNum")), int(p.get("PageSize")), int(p.get("PagesCount")), links
 
 
+# Module-scoped clients over the ``em`` fixture each test module defines (its own dataset).
+@pytest.fixture(scope="module")
+def c(em):
+    """An XML client, logged on for the module."""
+    cl = EM(em)
+    yield cl
+    cl.close()
+
+
+@pytest.fixture(scope="module")
+def cj(em):
+    """A JSON client, logged on for the module."""
+    cl = EM(em, json_mode=True)
+    yield cl
+    cl.close()
+
+
+@pytest.fixture(scope="module")
+def data(em):
+    """The module's dataset as the control plane exports it."""
+    return em.dataset()
+
+
 @pytest.fixture
 def samples_dir():
     return SAMPLES

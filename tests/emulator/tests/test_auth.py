@@ -125,7 +125,9 @@ def test_logon_sessions_and_logoff(em):
     r = c.delete("/logonSessions/" + c.session_id)
     assert r.status_code == 204 and r.content == b""
     assert c.get("/tasks").status_code == 401  # token dead afterwards
-    assert em.stats()["open_sessions"] == before - 1
+    # At least this one fewer: this module's emulator expires other tests' idle sessions after
+    # 2 s, which on a busy machine can also happen between the two reads of the count.
+    assert em.stats()["open_sessions"] <= before - 1
 
 
 def test_idle_expiry(em):

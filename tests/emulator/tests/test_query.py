@@ -17,25 +17,6 @@ def em():
         yield e
 
 
-@pytest.fixture(scope="module")
-def c(em):
-    cl = EM(em)
-    yield cl
-    cl.close()
-
-
-@pytest.fixture(scope="module")
-def cj(em):
-    cl = EM(em, json_mode=True)
-    yield cl
-    cl.close()
-
-
-@pytest.fixture(scope="module")
-def data(em):
-    return em.dataset()
-
-
 def all_items(cl, json_mode=False, **params):
     params.setdefault("pageSize", 1000)
     params.setdefault("format", "Entities")

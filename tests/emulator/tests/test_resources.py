@@ -6,7 +6,7 @@ import pytest
 from emulator.harness import Emulator
 from emulator.timeutil import DAY_US, parse_dt
 
-from .conftest import EM, NOW, NS, SAMPLES, V, xml
+from .conftest import NOW, NS, SAMPLES, V, xml
 
 
 @pytest.fixture(scope="module")
@@ -14,25 +14,6 @@ def em():
     # 35 days of history so the 30-day window of the collections is visible
     with Emulator(vms=15, days=35, seed=11, now=NOW) as e:
         yield e
-
-
-@pytest.fixture(scope="module")
-def c(em):
-    cl = EM(em)
-    yield cl
-    cl.close()
-
-
-@pytest.fixture(scope="module")
-def cj(em):
-    cl = EM(em, json_mode=True)
-    yield cl
-    cl.close()
-
-
-@pytest.fixture(scope="module")
-def data(em):
-    return em.dataset()
 
 
 def kinds(data):

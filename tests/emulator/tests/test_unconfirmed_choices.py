@@ -19,13 +19,6 @@ def em():
         yield e
 
 
-@pytest.fixture(scope="module")
-def c(em):
-    cl = EM(em)
-    yield cl
-    cl.close()
-
-
 def test_unconfirmed_unknown_logon_version_is_400(em, c):
     r = c.http.post(em.api_url + "/sessionMngr/?v=v2_0", auth=(em.username, em.password), verify=c.verify)
     assert r.status_code == 400

@@ -13,8 +13,8 @@ TOKEN = "MTVhM2ZjOTctMDMyNS00MTE5LWI3ODktNWMwMzY3YzZjNTY1"
 class StandIn:
     """Just what the scrubber reads: ``params``; ``warn`` records what would be shown."""
 
-    def __init__(self, password=PASSWORD, session_id=None):
-        self.params = {"password": password, "session_id": session_id}
+    def __init__(self, password=PASSWORD, session_id=None, username="EM\\svc"):
+        self.params = {"username": username, "password": password, "session_id": session_id}
         self.warnings = []
 
     def warn(self, text):
