@@ -38,9 +38,10 @@ Each event is ``{"veeam_em": {...}}`` with: type (task_session or job_session), 
 replica), uid, name, state, result, reason (task sessions: EM's Reason; job sessions:
 FailureMessage), vm_name and vm_uid (task sessions), job_name, job_uid, job_type, is_retry
 (job sessions; for a Failed task session from its job session), job_session_uid (task sessions),
-backup_server, backup_server_uid, creation_time, end_time (UTC ISO 8601). A ``compliance`` event has type compliance, code, kind (backup or replica), vm_name, vm_uid,
-backup_server, backup_server_uid, status (the VM's status), message, last_success_time,
-last_success_age_hours (hours) and rpo_hours. Events are put on the
+backup_server, backup_server_uid, creation_time, end_time (UTC ISO 8601). A ``compliance``
+event has type compliance, code, kind (backup or replica), vm_name, vm_uid, backup_server,
+backup_server_uid, status (the VM's status), message, last_success_time, last_success_age_hours
+(hours) and rpo_hours. Events are put on the
 queue in order of end time, oldest first (a task session before its job session at the same second).
 
 How it reads: one logon kept for the life of the source (logged off when it stops); each poll is
