@@ -582,7 +582,7 @@ def test_fast_time_parser_agrees_with_the_general_one():
     """parse_time's C fast path must accept nothing the regex would read differently."""
     import itertools
 
-    from ansible_collections.backupops.veeam_em.plugins.module_utils import em_compliance
+    from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import sessions as em_compliance
 
     def general(text):
         saved = em_compliance._fast_parse
