@@ -149,8 +149,8 @@ def test_the_module_asks_for_valid_fields_of_every_read():
 
 def test_the_module_asks_for_every_key_the_evaluation_reads(monkeypatch):
     """Run the filter over sessions of every shape, record the item keys it reads."""
-    from unit.plugins.filter.conftest import build_session
-    from unit.plugins.filter.test_veeam_em_compliance_jobs import SESSIONS as JOB_SESSIONS
+    from unit.plugins.module_utils.compliance.conftest import build_session
+    from unit.plugins.module_utils.compliance.test_veeam_em_compliance_jobs import SESSIONS as JOB_SESSIONS
 
     # the copies (dict(item)) are made in the private package behind the em_compliance front
     for module in (em_compliance, _sessions, _jobs):
