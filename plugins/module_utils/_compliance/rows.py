@@ -16,8 +16,8 @@ from datetime import timedelta
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.policy import (
     session_in_scope)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.rules import (
-    evaluate_kind, last_success, _num, rpo_exceeded, status_of, unique_codes, unreadable_sessions,
-    unreadable_vm_sessions)
+    evaluate_kind, last_success, _num, rpo_exceeded, rpo_exceeded_with_history, status_of, unique_codes,
+    unreadable_sessions, unreadable_vm_sessions)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
     data_time, format_time, group_sessions, hours_between, is_finished, is_running, is_success,
     is_unsuccessful, _name_key, server_key, uids_by_name, vm_key)
@@ -261,35 +261,22 @@ def vm_rows(scoped, start, now, policy, days):
 
 def add_history_successes(row, history, now, policy):
     """A kind with sessions in the window but no success there (a chronic failure): its last
-    success and real age come from the history. The RPO finding then names them; it goes when
-    that success is still inside an RPO longer than the window."""
+    success and real age come from the history, and rules.rpo_exceeded_with_history decides what
+    becomes of the window's RPO finding."""
     for kind in (KIND_BACKUP, KIND_COPY, KIND_REPLICA):
-        code, rpo_hours = KIND_CODES[kind][0], policy[KIND_RPO_OPTIONS[kind]]
         summary = row[kind]
         if summary is None or summary["last_success_time"] is not None:
             continue
         earlier = [s for s in history if s["_kind"] == kind]
         best = last_success(earlier, policy["accept_warnings"])
-        if best is None:
-            # (not "since when": the reader keeps only the newest history session per result)
-            for item in row["findings"] if earlier else []:
-                if item["code"] == code and item["session_uid"] is None:
-                    item["message"] += "; none in the history before the window either"
-            continue
-        # The age of the data, from the start of the run, as rpo_findings counts it (issue 22).
-        age = max(0.0, hours_between(data_time(best), now))
-        summary.update(last_success_time=format_time(data_time(best)), last_success_age_hours=age,
-                       last_success_end_time=format_time(best["_end"]),
-                       last_restore_point_uid=best.get("restore_point_uid") or best.get("replica_point_uid"))
-        kept = []
-        for item in row["findings"]:
-            if item["code"] == code and item["session_uid"] is None:
-                if rpo_hours and age <= rpo_hours:
-                    continue
-                item["message"] += "; the data of the last successful %s, before the window, is %sh old (%s)" % (
-                    kind, _num(age), format_time(data_time(best)))
-                item["time"] = format_time(data_time(best))
-            kept.append(item)
-        row["findings"] = kept
+        age = None
+        if best is not None:
+            # The age of the data, from the start of the run, as rpo_exceeded counts it (issue 22).
+            age = max(0.0, hours_between(data_time(best), now))
+            summary.update(last_success_time=format_time(data_time(best)), last_success_age_hours=age,
+                           last_success_end_time=format_time(best["_end"]),
+                           last_restore_point_uid=best.get("restore_point_uid") or best.get("replica_point_uid"))
+        row["findings"] = rpo_exceeded_with_history(row["findings"], kind, policy[KIND_RPO_OPTIONS[kind]],
+                                                    best, age, bool(earlier))
     row["status"] = status_of(row["findings"])
     row["reasons"] = unique_codes(row["findings"])

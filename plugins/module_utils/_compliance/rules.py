@@ -67,6 +67,32 @@ def rpo_exceeded(sessions, kind, rpo_hours, now, accept_warnings, where="in the 
     return []
 
 
+def rpo_exceeded_with_history(findings, kind, rpo_hours, best, age, searched):
+    """The window's rpo_exceeded finding of a kind with sessions in the window but no success there,
+    told the history: ``best`` is the last success before the window (None: none was found while
+    ``searched`` says the history had sessions of the kind) and ``age`` the age of its data.
+
+    The finding names that success and its real age, and goes when it is still inside an RPO longer
+    than the window. Returns the findings kept.
+    """
+    code = KIND_CODES[kind][0]
+    kept = []
+    for item in findings:
+        if item["code"] == code and item["session_uid"] is None:
+            if best is None:
+                # (not "since when": the reader keeps only the newest history session per result)
+                if searched:
+                    item["message"] += "; none in the history before the window either"
+            elif rpo_hours and age <= rpo_hours:
+                continue
+            else:
+                item["message"] += "; the data of the last successful %s, before the window, is %sh old (%s)" % (
+                    kind, _num(age), format_time(data_time(best)))
+                item["time"] = format_time(data_time(best))
+        kept.append(item)
+    return kept
+
+
 def last_failed(sessions, kind, accept_warnings):
     """last_backup_failed / last_replica_failed / last_copy_failed, and their *_warning twins: the
     newest finished session decides.
