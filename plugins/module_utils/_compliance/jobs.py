@@ -42,7 +42,7 @@ def _job_key(session):
 
 def prepare_job_sessions(job_sessions):
     """Job sessions (veeam_em_*_job_session_info items) with a parsed creation time; the others are
-    named by unreadable_job_sessions_finding."""
+    named by rules.unreadable_job_sessions."""
     if job_sessions is None:
         return []
     if not isinstance(job_sessions, (list, tuple)):

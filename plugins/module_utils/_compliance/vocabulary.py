@@ -80,7 +80,7 @@ SOURCE_BACKUP_JOB_TYPES = ("backup", "agentbackup", "nasbackup")
 
 
 # Reason codes.  Severity is fixed per code except the *_warning codes, whose severity follows
-# the accept_warnings policy (see _latest_result_findings).
+# the accept_warnings policy (see rules.last_failed).
 RPO_EXCEEDED = "rpo_exceeded"
 
 
