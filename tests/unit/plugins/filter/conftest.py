@@ -1,2 +1,10 @@
 """The filter tests share the hand-made task sessions of the compliance tests."""
-from unit.plugins.module_utils.compliance.conftest import session  # noqa: F401  (a pytest fixture)
+import pytest
+
+from unit.plugins.module_utils.compliance.conftest import build_session
+
+
+@pytest.fixture
+def session():
+    """Factory fixture: session(vm=..., created=..., result=...)."""
+    return build_session
