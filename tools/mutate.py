@@ -31,7 +31,8 @@ COPY_IGNORE = shutil.ignore_patterns(".git", ".venv", ".build", "reports", ".pyt
 
 MU = "plugins/module_utils/"
 FILTER_TESTS = ["tests/unit/plugins/filter"]
-RULE_TESTS = FILTER_TESTS + ["tests/unit/plugins/modules/test_compliance_info.py"]
+COMPLIANCE_TESTS = ["tests/unit/plugins/module_utils/compliance"]
+RULE_TESTS = COMPLIANCE_TESTS + FILTER_TESTS + ["tests/unit/plugins/modules/test_compliance_info.py"]
 BUILDER_TESTS = ["tests/unit/plugins/module_utils/test_em_filter.py", "tests/unit/plugins/modules"]
 SCRUB_TESTS = ["tests/unit/plugins/module_utils/test_em_scrub.py", "tests/unit/plugins/modules"]
 CLIENT_TESTS = ["tests/unit/plugins/module_utils/test_em_client.py"]
@@ -52,42 +53,54 @@ class Mutant:
 
 
 MUTANTS = [
-    # ---- the rules (em_compliance.py) -------------------------------------------------------
-    Mutant("rpo-ge", MU + "em_compliance.py", "    if age > rpo_hours:", "    if age >= rpo_hours:",
+    # ---- the rules (em_compliance.py over _compliance/: rules.py, sessions.py) ----------------
+    Mutant("rpo-ge", MU + "_compliance/rules.py", "    if age > rpo_hours:", "    if age >= rpo_hours:",
            RULE_TESTS, "RPO: an age exactly at rpo_hours violates"),
-    Mutant("stuck-ge", MU + "em_compliance.py", "        if age > stuck_hours:", "        if age >= stuck_hours:",
+    Mutant("stuck-ge", MU + "_compliance/rules.py", "        if age > stuck_hours:", "        if age >= stuck_hours:",
            RULE_TESTS, "stuck: exactly stuck_hours is already stuck"),
-    Mutant("long-lt", MU + "em_compliance.py", "duration * 60.0 <= max_duration_minutes",
+    Mutant("long-lt", MU + "_compliance/rules.py", "duration * 60.0 <= max_duration_minutes",
            "duration * 60.0 < max_duration_minutes", RULE_TESTS, "long_running: exactly the maximum is long"),
-    Mutant("recovered-horizon", MU + "em_compliance.py", 'if session["_created"] < horizon or not is_unsuccessful',
-           'if session["_created"] <= horizon or not is_unsuccessful', RULE_TESTS,
+    Mutant("recovered-horizon", MU + "_compliance/rules.py", "if point_time(session) < horizon or not is_unsuccessful",
+           "if point_time(session) <= horizon or not is_unsuccessful", RULE_TESTS,
            "recovered_failure: a failure exactly at now - recent_hours is dropped"),
-    Mutant("long-horizon", MU + "em_compliance.py", 'recent = session["_created"] >= horizon or',
-           'recent = session["_created"] > horizon or', RULE_TESTS,
-           "long_running: a session exactly at now - recent_hours is not recent"),
+    Mutant("long-horizon", MU + "_compliance/rules.py", 'session["_end"] is not None and session["_end"] >= horizon',
+           'session["_end"] is not None and session["_end"] > horizon', RULE_TESTS,
+           "long_running: a session that ended exactly at now - recent_hours is not recent"),
     Mutant("window-start", MU + "em_compliance.py", 'in_window = [s for s in read if s["_created"] >= start]',
            'in_window = [s for s in read if s["_created"] > start]', RULE_TESTS,
            "lookback: a session exactly at the window start is outside"),
-    Mutant("oldest-success", MU + "em_compliance.py", "return max(successes, key=point_time) if successes",
-           "return min(successes, key=point_time) if successes", RULE_TESTS,
+    Mutant("oldest-success", MU + "_compliance/rules.py",
+           "return max(successes, key=lambda s: (data_time(s), point_time(s))) if successes",
+           "return min(successes, key=lambda s: (data_time(s), point_time(s))) if successes", RULE_TESTS,
            "RPO measured from the oldest success, not the newest"),
-    Mutant("warnings-always-accepted", MU + "em_compliance.py",
+    Mutant("warnings-always-accepted", MU + "_compliance/sessions.py",
            "return result == RESULT_SUCCESS or (accept_warnings and result == RESULT_WARNING)",
            "return result == RESULT_SUCCESS or result == RESULT_WARNING", RULE_TESTS,
            "accept_warnings=false ignored"),
-    Mutant("failure-not-open", MU + "em_compliance.py", "    if result != RESULT_SUCCESS:\n        return [finding(failed_code",
+    Mutant("failure-not-open", MU + "_compliance/rules.py", "    if result != RESULT_SUCCESS:\n        return [finding(failed_code",
            "    if False:\n        return [finding(failed_code", RULE_TESTS,
            "the newest session failing is not reported"),
-    Mutant("no-dedupe-rules", MU + "em_compliance.py", "        if uid and uid in seen:\n            continue",
+    Mutant("no-dedupe-rules", MU + "_compliance/sessions.py", "        if uid and uid in seen:\n            continue",
            "        if False:\n            continue", RULE_TESTS,
            "a session read twice counts twice"),
-    Mutant("stuck-also-long", MU + "em_compliance.py",
+    Mutant("stuck-also-long", MU + "_compliance/rules.py",
            "stuck = is_running(session) and duration is not None and duration > stuck_hours",
            "stuck = False", RULE_TESTS, "a stuck session is reported as long_running too"),
-    Mutant("best-severity", MU + "em_compliance.py",
+    Mutant("best-severity", MU + "_compliance/rules.py",
            'if SEVERITY_RANK[item["severity"]] > SEVERITY_RANK[worst]:',
            'if SEVERITY_RANK[item["severity"]] < SEVERITY_RANK[worst]:', RULE_TESTS,
            "a row's status is not its worst finding"),
+    # the rules that issue 16 moved out of the row builders into rules.py
+    Mutant("server-silent-ge", MU + "_compliance/rules.py", "    if last < horizon:", "    if last <= horizon:",
+           RULE_TESTS, "server_silent: a last sign of life exactly at the horizon is silent"),
+    Mutant("replicated-only-owes-nothing", MU + "_compliance/expected.py", '    if row["backup"] is None:',
+           "    if False:", RULE_TESTS, "never_backed_up: an expected VM that is only replicated passes"),
+    Mutant("empty-is-data", MU + "_compliance/rules.py", "    if in_scope_count:\n        return []",
+           "    if True:\n        return []", RULE_TESTS, "no_data: nothing to evaluate reads as compliant"),
+    Mutant("job-failure-silent", MU + "_compliance/rules.py",
+           "    if result == RESULT_FAILED or result not in (RESULT_SUCCESS, RESULT_WARNING)",
+           "    if False and result not in (RESULT_SUCCESS, RESULT_WARNING)", RULE_TESTS,
+           "job_failed: a job whose newest run failed has no finding"),
     # ---- the filter builder (em_filter.py) --------------------------------------------------
     Mutant("unquoted-values", MU + "em_filter.py", """    return '"%s"' % text.replace('"', '""')""",
            "    return text", BUILDER_TESTS, "filter values not quoted"),

@@ -12,6 +12,8 @@ import yaml
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils import em_compliance
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance import DEFAULT_POLICY
+from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import jobs as _jobs
+from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import sessions as _sessions
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_resources import (
     BACKUP_JOB_SESSION, BACKUP_SERVER, BACKUP_TASK_SESSION, REPLICA_JOB_SESSION, REPLICA_TASK_SESSION)
 
@@ -147,10 +149,12 @@ def test_the_module_asks_for_valid_fields_of_every_read():
 
 def test_the_module_asks_for_every_key_the_evaluation_reads(monkeypatch):
     """Run the filter over sessions of every shape, record the item keys it reads."""
-    from unit.plugins.filter.conftest import build_session
-    from unit.plugins.filter.test_veeam_em_compliance_jobs import SESSIONS as JOB_SESSIONS
+    from unit.plugins.module_utils.compliance.conftest import build_session
+    from unit.plugins.module_utils.compliance.test_veeam_em_compliance_jobs import SESSIONS as JOB_SESSIONS
 
-    monkeypatch.setattr(em_compliance, "dict", RecordingDict, raising=False)
+    # the copies (dict(item)) are made in the private package behind the em_compliance front
+    for module in (em_compliance, _sessions, _jobs):
+        monkeypatch.setattr(module, "dict", RecordingDict, raising=False)
     now = "2025-06-05T06:00:00Z"
     backups = [build_session(vm="vm%d" % n, created="2025-06-0%dT0%d:00:00Z" % (1 + n % 4, n % 6),
                              result=result, state=state, vm_uid=vm_uid)

@@ -8,7 +8,7 @@ each format escapes differently (& < > "), so the masking must catch the escaped
 import json
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils import em_compliance, em_compliance_read, em_secrets
-from unit.plugins.filter.conftest import build_session
+from unit.plugins.module_utils.compliance.conftest import build_session
 
 NOW = "2025-06-05T06:00:00Z"
 PASSWORD = u'Rep0rt-&<pw>"s3cret"'

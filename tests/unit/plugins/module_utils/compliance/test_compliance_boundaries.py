@@ -148,3 +148,18 @@ def test_session_one_second_before_the_window_start_is_outside(session):
     assert (rows["vm02"]["in_window"], rows["vm02"]["reasons"]) == (True, [])
     assert result["summary"]["sessions_outside_window"] == 1
     assert result["summary"]["vms_from_history"] == 1
+
+
+# --- server_silent: the newest sign of life OLDER than the backup RPO ---------------------------
+
+def test_server_last_seen_exactly_backup_rpo_ago_is_not_silent(session):
+    """The docs: silent when the newest start or end of a session is *older than* the backup RPO."""
+    last = session(created=ago(hours=24, seconds=600), end=ago(hours=24))
+    servers = evaluate([last], now=NOW, backup_rpo_hours=24)["servers"]
+    assert [(s["backup_server_name"], s["reasons"]) for s in servers] == [("vbr01.example.com", [])]
+
+
+def test_server_last_seen_one_second_past_the_backup_rpo_is_silent(session):
+    last = session(created=ago(hours=24, seconds=601), end=ago(hours=24, seconds=1))
+    servers = evaluate([last], now=NOW, backup_rpo_hours=24)["servers"]
+    assert [(s["backup_server_name"], s["reasons"]) for s in servers] == [("vbr01.example.com", ["server_silent"])]

@@ -1,4 +1,4 @@
-"""Unit tests of the compliance evaluation rules (plugins/filter/veeam_em_compliance.py).
+"""Unit tests of the compliance evaluation rules (module_utils/em_compliance.py and its _compliance/ package).
 
 Every test builds a handful of sessions around a fixed NOW, so each rule is checked at its
 boundary without a clock or an EM.
@@ -7,10 +7,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from ansible_collections.backupops.veeam_em.plugins.filter import veeam_em_compliance as compliance
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance import (
     ComplianceInputError, evaluate, parse_time, window_start)
-from ansible_collections.backupops.veeam_em.plugins.filter.veeam_em_compliance import FilterModule
 
 NOW = "2025-06-05T06:00:00Z"
 
@@ -74,27 +72,6 @@ def test_unknown_or_negative_options_are_rejected(session):
         evaluate([session()], now=NOW, backup_rpo_hours=-1)
     with pytest.raises(ComplianceInputError, match="boolean"):
         evaluate([session()], now=NOW, accept_warnings="maybe")
-
-
-def test_filter_module_exposes_the_documented_names():
-    assert set(FilterModule().filters()) == {"veeam_em_compliance", "veeam_em_compliance_window_start"}
-
-
-def test_filter_entry_point_rejects_a_non_list():
-    from ansible.errors import AnsibleFilterError
-
-    with pytest.raises(AnsibleFilterError):
-        compliance.veeam_em_compliance({"backup_task_sessions": []}, now=NOW)
-
-
-def test_filter_errors_are_ansible_filter_errors():
-    """Ansible shows filter errors by type; the evaluation raises a plain ValueError subclass."""
-    from ansible.errors import AnsibleFilterError
-
-    with pytest.raises(AnsibleFilterError, match="backup_rpo_hours"):
-        compliance.veeam_em_compliance([], now=NOW, backup_rpo_hours=-1)
-    with pytest.raises(AnsibleFilterError, match="now"):
-        compliance.veeam_em_compliance_window_start("not a time", 7)
 
 
 # --- RPO -----------------------------------------------------------------------------------------
@@ -582,7 +559,7 @@ def test_fast_time_parser_agrees_with_the_general_one():
     """parse_time's C fast path must accept nothing the regex would read differently."""
     import itertools
 
-    from ansible_collections.backupops.veeam_em.plugins.module_utils import em_compliance
+    from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import sessions as em_compliance
 
     def general(text):
         saved = em_compliance._fast_parse

@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils import em_compliance_report as report
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance import evaluate
-from unit.plugins.filter.conftest import build_session as session
+from unit.plugins.module_utils.compliance.conftest import build_session as session
 
 NOW = "2025-06-05T06:00:00Z"          # window of 7 days: from 2025-05-29T06:00:00Z
 IN_WINDOW = "2025-06-05T01:00:00Z"    # 5 h before NOW: a fresh point

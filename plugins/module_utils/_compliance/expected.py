@@ -1,0 +1,132 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, backupops engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Expected VMs (the CMDB list): name matching, "did you mean" and the rows of VMs never seen.
+
+FOR INTERNAL COLLECTION USE ONLY: the public front is module_utils/em_compliance.py; names here may
+change without notice.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import difflib
+
+from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.policy import (
+    in_scope)
+from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.rules import (
+    never_backed_up, status_of, unique_codes)
+
+
+def server_matches(row_or_session, wanted):
+    """A backup server given by a person matches by name or UID, ignoring case."""
+    wanted = str(wanted).lower()
+    return wanted in (str(row_or_session.get("backup_server_name") or "").lower(),
+                      str(row_or_session.get("backup_server_uid") or "").lower())
+
+
+def _dns_labels(name):
+    """The DNS labels of a name that looks like a host name with a domain, else None.
+
+    Dotted numbers (an IP address used as a VM name) are not DNS names: '10.0.0.5' is not '10'.
+    """
+    labels = name.split(".")
+    if len(labels) < 2 or not all(labels) or all(label.isdigit() for label in labels):
+        return None
+    return labels
+
+
+def _short_name(name):
+    labels = _dns_labels(name)
+    return labels[0] if labels else name
+
+
+def names_match(vm_name, wanted, mode):
+    """Does an EM VM name stand for a CMDB name under expected_vm_match (case is always ignored)?
+
+    * ``exact`` - the whole names are equal.
+    * ``fqdn`` (default) - equal, or one is a bare host name and the other an FQDN whose first DNS
+      label is that name (``sql-prod-026`` = ``sql-prod-026.corp.example.com``). Two FQDNs must be
+      equal, so ``db01.dmz.example.com`` never stands for ``db01.corp.example.com``: no false alarm for
+      the usual short-vs-FQDN naming, no false pass between domains.
+    * ``short`` - the first DNS labels are equal, whatever the domains (CMDBs and hypervisors that use
+      different domains for the same hosts; two hosts of the same short name then stand for each other).
+    """
+    vm_name, wanted = str(vm_name or "").strip().lower(), str(wanted or "").strip().lower()
+    if vm_name == wanted:
+        return True
+    if mode == "exact":
+        return False
+    if mode == "fqdn" and _dns_labels(vm_name) and _dns_labels(wanted):
+        return False
+    return _short_name(vm_name) == _short_name(wanted)
+
+
+def expected_matches(row, expected, mode="fqdn"):
+    """Does a VM row satisfy a CMDB entry (same name, and same server when one is given)?"""
+    if not names_match(row.get("vm_display_name"), expected["name"], mode):
+        return False
+    return expected["backup_server"] is None or server_matches(row, expected["backup_server"])
+
+
+def near_misses(name, rows):
+    """Up to three VM names of the rows close to a CMDB name (difflib), for a 'did you mean'."""
+    names = sorted(set(str(row["vm_display_name"]) for row in rows if row.get("vm_display_name")))
+    by_lower = {}
+    for candidate in names:
+        by_lower.setdefault(candidate.lower(), candidate)
+        by_lower.setdefault(_short_name(candidate.lower()), candidate)
+    wanted = str(name).lower()
+    close = difflib.get_close_matches(wanted, list(by_lower), n=6, cutoff=0.8)
+    close += difflib.get_close_matches(_short_name(wanted), list(by_lower), n=6, cutoff=0.8)
+    result = []
+    for key in close:
+        if by_lower[key] not in result:
+            result.append(by_lower[key])
+    return result[:3]
+
+
+def require_backup(row, policy):
+    """An expected VM that was only replicated still owes a backup: add never_backed_up."""
+    if row["backup"] is None:
+        row["findings"][:0] = never_backed_up(policy)
+        row["status"] = status_of(row["findings"])
+        row["reasons"] = unique_codes(row["findings"])
+
+
+def missing_row(expected, policy, candidates=()):
+    """Row for a CMDB VM that no session mentions at all; names close to it are suggested."""
+    findings = never_backed_up(policy, expected, candidates)
+    return {
+        "vm_display_name": expected["name"],
+        "vm_uid": None,
+        "backup_server_name": expected["backup_server"],
+        "backup_server_uid": None,
+        "jobs": [],
+        "expected": True,
+        "status": status_of(findings),
+        "reasons": unique_codes(findings),
+        "findings": findings,
+        "backup": None,
+        "replica": None,
+        "copy": None,
+    }
+
+
+def apply_expected(rows, expected_entries, policy):
+    """Mark expected rows and add rows for expected VMs never seen. Excluded VMs stay out."""
+    seen = list(rows)  # the VMs EM reported: the candidates of a 'did you mean'
+    for expected in expected_entries:
+        if not in_scope(expected["name"], policy["include_vms"], policy["exclude_vms"]):
+            continue
+        if expected["backup_server"] and not in_scope(expected["backup_server"], policy["include_servers"],
+                                                      policy["exclude_servers"]):
+            continue
+        matching = [row for row in rows if expected_matches(row, expected, policy["expected_vm_match"])]
+        if not matching:
+            rows.append(missing_row(expected, policy, near_misses(expected["name"], seen)))
+            continue
+        for row in matching:
+            row["expected"] = True
+            require_backup(row, policy)

@@ -1,0 +1,156 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, backupops engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Compliance policy: defaults, validation (build_policy) and the include/exclude scope.
+
+FOR INTERNAL COLLECTION USE ONLY: the public front is module_utils/em_compliance.py; names here may
+change without notice.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import fnmatch
+
+from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.vocabulary import (
+    ComplianceInputError, EXPECTED_VM_MATCHES, FAILED_JOB_SEVERITIES, STATUS_WARNING)
+
+
+DEFAULT_POLICY = {
+    "backup_rpo_hours": 24.0,
+    "replica_rpo_hours": 24.0,
+    "lookback_days": 7.0,
+    "recent_hours": 24.0,
+    "accept_warnings": True,
+    "max_duration_minutes": 480.0,
+    "stuck_hours": 12.0,
+    "copy_rpo_hours": 0.0,
+    "failed_job_severity": STATUS_WARNING,
+    "expected_vm_match": "fqdn",
+    "include_vms": [],
+    "exclude_vms": [],
+    "include_jobs": [],
+    "exclude_jobs": [],
+    "include_servers": [],
+    "exclude_servers": [],
+    "expected_vms": [],
+    "known_backup_servers": [],
+    "allow_partial_view": False,
+    "read_errors": [],
+    "view_limits": [],
+}
+
+
+# Options set by the reader, not by the user: what could not be read, and what the account
+# cannot see (veeam_em_compliance_info fills them; the filter takes them from its caller).
+INTERNAL_OPTIONS = ("read_errors", "view_limits")
+
+
+def _non_negative(value, name):
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ComplianceInputError("%s must be a number, got %r" % (name, value))
+    if number < 0:
+        raise ComplianceInputError("%s must not be negative, got %r" % (name, value))
+    return int(number) if number.is_integer() else number
+
+
+def matches_any(value, patterns):
+    """True when value matches one of the shell-style globs, ignoring case.
+
+    Case is ignored because VM and server names are typed by people (CMDB, vars files) who do
+    not reliably preserve the hypervisor's capitalisation.
+    """
+    if value is None:
+        return False
+    text = str(value).lower()
+    return any(fnmatch.fnmatchcase(text, str(pattern).lower()) for pattern in patterns)
+
+
+def in_scope(value, include, exclude):
+    """Include wins only when it matches; an empty include list means 'everything'."""
+    if include and not matches_any(value, include):
+        return False
+    return not matches_any(value, exclude)
+
+
+def session_in_scope(session, policy):
+    """Apply the VM, job and backup-server include/exclude globs to one session."""
+    return (in_scope(session.get("vm_display_name"), policy["include_vms"], policy["exclude_vms"])
+            and in_scope(session.get("job_name"), policy["include_jobs"], policy["exclude_jobs"])
+            and in_scope(session.get("backup_server_name"), policy["include_servers"],
+                         policy["exclude_servers"]))
+
+
+def normalise_expected(entries):
+    """CMDB entries are names or {'name', 'backup_server'} dicts; return dicts."""
+    result = []
+    for entry in entries or []:
+        if isinstance(entry, dict):
+            name = entry.get("name") or entry.get("vm") or entry.get("vm_display_name")
+            server = entry.get("backup_server") or entry.get("backup_server_name")
+        else:
+            name, server = entry, None
+        if name is None or str(name).strip() == "":
+            raise ComplianceInputError("expected_vms entry without a name: %r" % (entry,))
+        result.append({"name": str(name), "backup_server": str(server) if server else None})
+    return result
+
+
+def scope_filtered(policy):
+    """Whether the VM or job patterns narrow the scope below whole backup servers."""
+    return bool(policy["include_vms"] or policy["exclude_vms"] or policy["include_jobs"] or policy["exclude_jobs"])
+
+
+def build_policy(overrides):
+    """Merge the caller's options over the defaults and validate them."""
+    policy = dict(DEFAULT_POLICY)
+    for key, value in overrides.items():
+        if key not in DEFAULT_POLICY:
+            raise ComplianceInputError("unknown option %r (known: %s)" % (key, ", ".join(sorted(DEFAULT_POLICY))))
+        if value is not None:
+            policy[key] = value
+    for key in ("backup_rpo_hours", "replica_rpo_hours", "lookback_days", "recent_hours",
+                "max_duration_minutes", "stuck_hours", "copy_rpo_hours"):
+        policy[key] = _non_negative(policy[key], key)
+    policy["failed_job_severity"] = _choice(policy["failed_job_severity"], "failed_job_severity",
+                                            FAILED_JOB_SEVERITIES)
+    policy["expected_vm_match"] = _choice(policy["expected_vm_match"], "expected_vm_match", EXPECTED_VM_MATCHES)
+    policy["accept_warnings"] = _as_bool(policy["accept_warnings"], "accept_warnings")
+    policy["allow_partial_view"] = _as_bool(policy["allow_partial_view"], "allow_partial_view")
+    for key in ("include_vms", "exclude_vms", "include_jobs", "exclude_jobs", "include_servers",
+                "exclude_servers", "known_backup_servers", "read_errors", "view_limits"):
+        policy[key] = _as_list(policy[key], key)
+    policy["expected_vms"] = normalise_expected(_as_list(policy["expected_vms"], "expected_vms"))
+    return policy
+
+
+def _choice(value, name, choices):
+    text = str(value).strip().lower()
+    if text not in choices:
+        raise ComplianceInputError("%s must be one of %s, got %r" % (name, ", ".join(choices), value))
+    return text
+
+
+def _as_bool(value, name):
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "on", "1"):
+        return True
+    if text in ("false", "no", "off", "0"):
+        return False
+    raise ComplianceInputError("%s must be a boolean, got %r" % (name, value))
+
+
+def _as_list(value, name):
+    if value is None or value == "":
+        return []
+    if isinstance(value, (str, dict)):
+        return [value]
+    try:
+        return list(value)
+    except TypeError:
+        raise ComplianceInputError("%s must be a list, got %r" % (name, value))

@@ -1,0 +1,109 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, backupops engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Backup server rows: activity, VM status counts and the server_silent rule (rules.server_silent).
+
+FOR INTERNAL COLLECTION USE ONLY: the public front is module_utils/em_compliance.py; names here may
+change without notice.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.expected import (
+    server_matches)
+from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.policy import (
+    in_scope, scope_filtered)
+from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.rules import (
+    server_silent, status_of, unique_codes)
+from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
+    format_time, point_time, server_key)
+from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.vocabulary import (
+    STATUS_COMPLIANT, STATUS_VIOLATION, STATUS_WARNING)
+
+
+def server_rows(sessions, vm_rows, now, policy, activity=None, start=None):
+    """Per backup server: activity, VM status counts and the server_silent rule.
+
+    ``sessions`` are the in-scope sessions (window and history): a server is a row when it ran
+    an in-scope session, or, when no VM or job pattern narrows the scope, when it is known
+    (known_backup_servers, or every server EM knows). A team scoped to one VM is not told that
+    the other servers are silent. ``sessions`` counts the in-scope sessions of the window.
+
+    A server is silent when its latest sign of life - the newest end (else start) of a session
+    of any VM and job (``activity``: the sessions in the server scope, window and history; a 28 h
+    run that ended an hour ago is a sign of life, issue 22) - is older than the backup RPO (or recent_hours when
+    the backup RPO is off), or when it is known but EM has no session of it at all: EM probably
+    lost that server, and every VM on it is stale. One VM that stopped is that VM's finding,
+    not the server's. The rule needs no configuration, so a server that drops out is caught on
+    the first night even without a list.
+    """
+    servers = _server_entries(sessions, policy, start)
+    _mark_activity(servers, sessions if activity is None else activity)
+    result = []
+    for key in sorted(servers, key=lambda k: str(servers[k]["backup_server_name"] or k).lower()):
+        entry = servers[key]
+        findings = server_silent(entry["_last"], now, policy)
+        rows_here = [row for row in vm_rows if _row_on_server(row, key, entry)]
+        result.append(_server_row(entry, rows_here, findings))
+    return result
+
+
+def _server_entries(sessions, policy, start):
+    """The servers of the in-scope sessions and the known ones, by server_key."""
+    servers = {}
+    for session in sessions:
+        entry = servers.setdefault(server_key(session), _server_entry(session.get("backup_server_name"),
+                                                                      session.get("backup_server_uid"), False))
+        if start is None or session["_created"] >= start:
+            entry["sessions"] += 1
+        entry["backup_server_name"] = session.get("backup_server_name") or entry["backup_server_name"]
+    for known in policy["known_backup_servers"]:
+        if not in_scope(known, policy["include_servers"], policy["exclude_servers"]):
+            continue
+        hits = [entry for entry in servers.values() if server_matches(entry, known)]
+        for entry in hits:
+            entry["known"] = True
+        if not hits and not scope_filtered(policy):
+            servers["known:" + str(known).lower()] = _server_entry(str(known), None, True)
+    return servers
+
+
+def _mark_activity(servers, activity):
+    """Each server's latest sign of life (``_last``) from the sessions in the server scope."""
+    for session in activity:
+        seen = point_time(session)  # a finished session's end is the server's latest sign of life (issue 22)
+        for key in (server_key(session), "known:" + str(session.get("backup_server_name") or "").lower()):
+            entry = servers.get(key)
+            if entry is not None and (entry["_last"] is None or seen > entry["_last"]):
+                entry["_last"] = seen
+
+
+def _server_row(entry, rows_here, findings):
+    return {
+        "backup_server_name": entry["backup_server_name"],
+        "backup_server_uid": entry["backup_server_uid"],
+        "known": entry["known"],
+        "sessions": entry["sessions"],
+        "last_session_time": format_time(entry["_last"]),
+        "vms": len(rows_here),
+        "vms_compliant": sum(1 for row in rows_here if row["status"] == STATUS_COMPLIANT),
+        "vms_warning": sum(1 for row in rows_here if row["status"] == STATUS_WARNING),
+        "vms_violation": sum(1 for row in rows_here if row["status"] == STATUS_VIOLATION),
+        "status": status_of(findings),
+        "reasons": unique_codes(findings),
+        "findings": findings,
+    }
+
+
+def _server_entry(name, uid, known):
+    return {"backup_server_name": name, "backup_server_uid": uid, "sessions": 0, "last_session_time": None,
+            "_last": None, "known": known}
+
+
+def _row_on_server(row, key, entry):
+    if row["backup_server_uid"] or row["backup_server_name"]:
+        return server_key(row) == key or (row["backup_server_uid"] is None and row["backup_server_name"] is not None
+                                          and server_matches(entry, row["backup_server_name"]))
+    return False

@@ -1,0 +1,99 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, backupops engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The flat finding lists, the row order and the summary counts of an evaluation.
+
+FOR INTERNAL COLLECTION USE ONLY: the public front is module_utils/em_compliance.py; names here may
+change without notice.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.vocabulary import (
+    KIND_BACKUP, KIND_REPLICA, SEVERITY_RANK, STATUS_COMPLIANT, STATUS_VIOLATION, STATUS_WARNING)
+
+
+def finding_text(item):
+    """One line a person can read in a job log: 'server / vm: code - message'."""
+    parts = (item.get("backup_server_name"), item.get("vm_display_name")
+             or (("job " + str(item.get("job_name"))) if item.get("scope") == "job" else None))
+    where = " / ".join(str(part) for part in parts if part) or "(all)"
+    return "%s: %s - %s" % (where, item["code"], item["message"])
+
+
+def flatten(rows, servers, global_findings, severity, jobs=()):
+    """List of findings of one severity with their VM/server/job, for the violations list."""
+    items = _flatten(rows, servers, global_findings, severity)
+    for job in jobs:
+        for item in job["findings"]:
+            if item["severity"] == severity:
+                items.append(dict(item, scope="job", vm_display_name=None, vm_uid=None,
+                                  backup_server_name=job["backup_server_name"], backup_server_uid=None))
+    for item in items:
+        item["text"] = finding_text(item)
+    return items
+
+
+def _flatten(rows, servers, global_findings, severity):
+    items = []
+    for item in global_findings:
+        if item["severity"] == severity:
+            items.append(dict(item, scope="global", vm_display_name=None, vm_uid=None,
+                              backup_server_name=None, backup_server_uid=None))
+    for server in servers:
+        for item in server["findings"]:
+            if item["severity"] == severity:
+                items.append(dict(item, scope="server", vm_display_name=None, vm_uid=None,
+                                  backup_server_name=server["backup_server_name"],
+                                  backup_server_uid=server["backup_server_uid"]))
+    for row in rows:
+        for item in row["findings"]:
+            if item["severity"] == severity:
+                items.append(dict(item, scope="vm", vm_display_name=row["vm_display_name"], vm_uid=row["vm_uid"],
+                                  backup_server_name=row["backup_server_name"],
+                                  backup_server_uid=row["backup_server_uid"]))
+    return items
+
+
+def sort_rows(rows):
+    """Violations first, then warnings, then by server and VM name."""
+    return sorted(rows, key=lambda row: (-SEVERITY_RANK[row["status"]],
+                                         str(row["backup_server_name"] or "").lower(),
+                                         str(row["vm_display_name"] or "").lower(),
+                                         str(row["vm_uid"] or "")))
+
+
+def public_policy(policy):
+    return {key: (list(value) if isinstance(value, list) else value) for key, value in policy.items()}
+
+
+def summary_counts(rows, servers, violations, warnings, backups, replicas, in_window, scoped, ignored, no_data, jobs=(),
+                   errors=()):
+    reasons = {}
+    for item in list(errors) + violations + warnings:
+        reasons[item["code"]] = reasons.get(item["code"], 0) + 1
+    return {
+        "vms_total": len(rows),
+        "vms_compliant": sum(1 for row in rows if row["status"] == STATUS_COMPLIANT),
+        "vms_warning": sum(1 for row in rows if row["status"] == STATUS_WARNING),
+        "vms_violation": sum(1 for row in rows if row["status"] == STATUS_VIOLATION),
+        "servers_total": len(servers),
+        "servers_silent": sum(1 for server in servers if server["status"] == STATUS_VIOLATION),
+        "vms_from_history": sum(1 for row in rows if row.get("in_window") is False),
+        "violations_total": len(violations),
+        "warnings_total": len(warnings),
+        "errors_total": len(errors),
+        "reasons": reasons,
+        "no_data": no_data,
+        "sessions_read": len(backups) + len(replicas) + ignored,
+        "backup_sessions": sum(1 for s in scoped if s["_kind"] == KIND_BACKUP),
+        "replica_sessions": sum(1 for s in scoped if s["_kind"] == KIND_REPLICA),
+        "sessions_outside_window": len(backups) + len(replicas) - len(in_window),
+        "sessions_excluded": len(in_window) - len(scoped),
+        "sessions_ignored": ignored,
+        "jobs_total": len(jobs),
+        "jobs_failed": sum(1 for job in jobs if job["failed"]),
+        "jobs_retried": sum(1 for job in jobs if job["retries"]),
+    }
