@@ -35,6 +35,7 @@ COMPLIANCE_TESTS = ["tests/unit/plugins/module_utils/compliance"]
 RULE_TESTS = COMPLIANCE_TESTS + FILTER_TESTS + ["tests/unit/plugins/modules/test_compliance_info.py"]
 BUILDER_TESTS = ["tests/unit/plugins/module_utils/test_em_filter.py", "tests/unit/plugins/modules"]
 SCRUB_TESTS = ["tests/unit/plugins/module_utils/test_em_scrub.py", "tests/unit/plugins/modules"]
+SECRETS_TESTS = ["tests/unit/plugins/module_utils/test_em_secrets.py"]
 CLIENT_TESTS = ["tests/unit/plugins/module_utils/test_em_client.py"]
 PARSE_TESTS = ["tests/unit/plugins/module_utils/test_em_parse.py"] + CLIENT_TESTS
 ROLE_CAP_TEST = ["tests/integration/test_resources_compliance.py::test_retry_remediation_respects_the_cap"]
@@ -122,14 +123,15 @@ MUTANTS = [
            'return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")',
            'return moment.strftime("%Y-%m-%dT%H:%M:%SZ")', BUILDER_TESTS,
            "filter date/times not converted to UTC"),
-    # ---- the scrubber (em_module.py) ---------------------------------------------------------
-    Mutant("scrub-noop", MU + "em_module.py", '            text = text.replace(str(secret), "********")',
-           "            pass", SCRUB_TESTS, "em_module.scrub does nothing"),
-    Mutant("token-not-scrubbed", MU + "em_module.py", 'message = message.replace(client.token, "********")',
-           "message = message", SCRUB_TESTS, "error messages keep the client's token"),
-    Mutant("warnings-not-scrubbed", MU + "em_module.py", "module.warn(scrub(warning, module))",
+    # ---- the scrubber (em_secrets.py: the one scrubber; em_module.py: what the module passes it) ----
+    Mutant("scrub-noop", MU + "em_secrets.py", "    return pattern.sub(MASK, text)",
+           "    return text", SECRETS_TESTS + SCRUB_TESTS, "the scrubber (em_secrets.scrub) does nothing"),
+    Mutant("token-not-scrubbed", MU + "em_module.py",
+           '        em_secrets.register_token(getattr(client, "token", None))', "        pass", SCRUB_TESTS,
+           "error messages keep the client's token (em_module.scrub does not register client.token)"),
+    Mutant("warnings-not-scrubbed", MU + "em_module.py", "module.warn(scrub(warning, module, client))",
            "module.warn(warning)", SCRUB_TESTS, "client warnings passed on unscrubbed"),
-    # ---- the client's retry and logoff paths (em_client.py) ---------------------------------
+    # ---- the client's retry paths (em_client.py: the transport) ------------------------------
     Mutant("no-503-retry", MU + "em_client.py", "RETRY_STATUSES = (502, 503, 504)", "RETRY_STATUSES = (502, 504)",
            CLIENT_TESTS, "503 is not retried"),
     Mutant("no-transport-retry", MU + "em_client.py", "                if last or not retry:\n                    raise",
@@ -138,17 +140,19 @@ MUTANTS = [
            "float(self.options.retry_backoff) * (attempt + 1)", CLIENT_TESTS, "backoff not exponential"),
     Mutant("retry-after-ignored", MU + "em_client.py", "        if wait is not None:\n            return min(wait",
            "        if False:\n            return min(wait", CLIENT_TESTS, "Retry-After ignored"),
-    Mutant("logon-retried", MU + "em_client.py", 'describe="POST /api/sessionMngr/ (logon)", logon=True)',
-           'describe="POST /api/sessionMngr/ (logon)", logon=True, retry=True)', CLIENT_TESTS,
+    # ---- the logon session (em_logon.py: LogonSession) --------------------------------------
+    Mutant("logon-retried", MU + "em_logon.py", "describe=LOGON_DESCRIBE, logon=True)",
+           "describe=LOGON_DESCRIBE, logon=True, retry=True)", CLIENT_TESTS,
            "the logon POST is retried (could lock the account)"),
-    Mutant("no-logoff", MU + "em_client.py", "                try:\n                    self.logoff()\n",
-           "                try:\n                    pass\n", CLIENT_TESTS, "the session is never logged off"),
-    Mutant("no-relogon", MU + "em_client.py", "            self._relogon()\n            if info is not None:",
+    Mutant("no-logoff", MU + "em_logon.py", "            self.logoff()\n        except EMError as error:",
+           "            pass\n        except EMError as error:", CLIENT_TESTS, "the session is never logged off"),
+    Mutant("no-relogon", MU + "em_logon.py", "            self.relogon()\n            if info is not None:",
            "            raise\n            if info is not None:", CLIENT_TESTS, "no logon again after a 401"),
-    Mutant("relogon-leaks-session", MU + "em_client.py",
-           "        try:\n            self.logoff()\n        except EMError:\n            pass\n        self.token = None",
-           "        self.token = None", CLIENT_TESTS, "the old session is not logged off before a re-logon"),
-    Mutant("no-dedupe-pages", MU + "em_client.py", "            if key is not None and key in self.seen:",
+    Mutant("relogon-leaks-session", MU + "em_logon.py",
+           "        try:\n            self.logoff()\n        except EMError:\n            pass\n        self.client.token = None",
+           "        self.client.token = None", CLIENT_TESTS, "the old session is not logged off before a re-logon"),
+    # ---- the pager (em_pager.py: Pager, _Collector) --------------------------------------------
+    Mutant("no-dedupe-pages", MU + "em_pager.py", "            if key is not None and key in self.seen:",
            "            if False:", CLIENT_TESTS, "items read twice across pages are kept twice"),
     # ---- the parser's media sniffing (em_parse.py) --------------------------------------------
     Mutant("bom-ignored", MU + "em_parse.py", "    text = body[len(BOM):] if body.startswith(BOM) else body",
