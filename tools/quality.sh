@@ -31,6 +31,7 @@ done
 for filter in plugins/filter/*.yml; do
   ansible-doc -t filter "backupops.veeam_em.$(basename "$filter" .yml)" > /dev/null
 done
+ansible-doc -t inventory backupops.veeam_em.veeam_em > /dev/null
 ansible-doc -t role backupops.veeam_em.veeam_em_compliance > /dev/null
 ansible-doc -t role backupops.veeam_em.compliance > /dev/null
 
