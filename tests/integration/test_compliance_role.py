@@ -349,8 +349,70 @@ def test_html_report_renders_in_headless_chromium_with_the_violations_visible(ru
     top = image.crop((0, 0, 1280, 400))
     colours = {colour for _count, colour in top.getcolors(maxcolors=1 << 20)}
     assert VIOLATION_BANNER_RGB in colours, "the violation banner is not visible at the top of the page"
-    all_colours = {colour for _count, colour in image.getcolors(maxcolors=1 << 20)}
+    # issue 17: the day grid moved below what is wrong (failing jobs, causes, VMs): a taller window shows it
+    grid = tmp_path / "grid.png"
+    chromium(tmp_path, "--screenshot=" + str(grid), "--window-size=1280,6000", url)
+    all_colours = {colour for _count, colour in Image.open(grid).convert("RGB").getcolors(maxcolors=1 << 20)}
     assert FAILED_CELL_RGB in all_colours, "no failed day cell is visible in the grid"
+
+
+# A probe appended to a copy of the page: what a person sees at a given width, written into the DOM
+# so that --dump-dom returns it (headless Chromium has no other way to hand back a measurement).
+PROBE = """<script>
+window.addEventListener('load', function () {
+  var jobs = document.getElementById('failing-jobs');
+  var row = document.querySelector('#failing-jobs + input + div tbody tr');
+  var out = {scroll_width: document.documentElement.scrollWidth, inner_width: window.innerWidth,
+             inner_height: window.innerHeight,
+             banner: document.querySelector('.banner').textContent,
+             cards: Array.prototype.map.call(document.querySelectorAll('.card'), function (c) { return c.textContent; }),
+             failing_jobs_top: jobs ? jobs.getBoundingClientRect().top : null,
+             first_failing_job: row ? row.textContent : null};
+  var pre = document.createElement('pre'); pre.id = 'probe'; pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+});
+</script>"""
+
+
+def probe(tmp_path, page, width):
+    probe_page = tmp_path / ("probe-%d.html" % width)
+    probe_page.write_text(page.replace("</body>", PROBE + "</body>"), encoding="utf-8")
+    dom = chromium(tmp_path, "--dump-dom", "--window-size=%d,1000" % width, "file://" + str(probe_page)).stdout
+    text = dom.split('<pre id="probe">', 1)[1].split("</pre>", 1)[0]
+    return json.loads(html.unescape(text))
+
+
+@pytest.mark.parametrize("width", [1280, 1920])
+def test_html_report_says_what_is_wrong_at_the_top_without_sideways_scroll(rules_emulator, tmp_path, width):
+    """Issue 17: at 1280 and 1920 px the banner, counts that name what they count and the worst failing job
+    are on the first screen, and the page does not scroll sideways."""
+    from PIL import Image
+    from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance_report import failing_jobs
+
+    require_chromium()
+    run = run_playbook(em_env(rules_emulator), tmp_path, veeam_em_compliance_now=NOW)
+    assert run.returncode == 0, run.stdout[-4000:]
+    result, _junit, page = read_reports(tmp_path)
+    summary = result["summary"]
+    seen = probe(tmp_path, page, width)
+    assert seen["inner_width"] == width
+    assert seen["scroll_width"] <= width, "the page scrolls sideways at %d px" % width
+    assert seen["banner"].startswith("VIOLATION")
+    assert "%d of %d VMs in violation" % (summary["vms_violation"], summary["vms_total"]) in seen["banner"]
+    assert "%dVMs in violation" % summary["vms_violation"] in seen["cards"]
+    worst = failing_jobs(result)
+    assert worst, "the emulator's rule fleet has a failing job"
+    assert worst[0]["job_name"] in seen["first_failing_job"]
+    assert "%d of %d" % (worst[0]["failed_sessions"], worst[0]["sessions"]) in seen["first_failing_job"]
+    assert 0 < seen["failing_jobs_top"] < seen["inner_height"], "the failing jobs are not on the first screen"
+
+    screenshot = tmp_path / ("compliance-%d.png" % width)
+    chromium(tmp_path, "--screenshot=" + str(screenshot), "--window-size=%d,1000" % width, "file://" + str(
+        tmp_path / "compliance.html"))
+    image = Image.open(screenshot).convert("RGB")
+    assert image.size == (width, 1000)
+    top = {colour for _count, colour in image.crop((0, 0, width, 400)).getcolors(maxcolors=1 << 20)}
+    assert VIOLATION_BANNER_RGB in top, "the violation banner is not visible at the top of the page"
 
 
 def test_short_role_name_passes_role_vars_through(rules_emulator, tmp_path):
