@@ -449,3 +449,29 @@ def test_policy_refused_by_the_module_still_writes_parseable_no_data_reports(rul
     assert_junit_matches(result, junit)
     assert "read_error" in page
     assert rules_emulator.stats()["requests_total"] == 0
+
+
+def custom_stats(stdout):
+    """The RUN custom stats the default callback prints with ANSIBLE_SHOW_CUSTOM_STATS (one JSON object)."""
+    text = stdout.split("CUSTOM STATS:", 1)[1]
+    start = text.index("{")
+    return json.JSONDecoder().raw_decode(text[start:])[0]
+
+
+def test_set_stats_are_small_counts_status_first_violations_and_report_paths(rules_emulator, tmp_path):
+    """Issue 17: AWX keeps the stats of every run; they hold the first N findings as texts, never the evaluation."""
+    env = em_env(rules_emulator)
+    env["ANSIBLE_SHOW_CUSTOM_STATS"] = "true"
+    run = run_playbook(env, tmp_path, veeam_em_compliance_now=NOW, veeam_em_compliance_stats_max_items=2)
+    assert run.returncode == 0, run.stdout[-4000:]
+    result, _junit, _page = read_reports(tmp_path)
+    stats = custom_stats(run.stdout)["veeam_em_compliance_stats"]
+    assert stats["status"] == result["status"] == "violation"
+    assert stats["summary"]["violations_total"] == len(result["violations"]) > 2
+    assert all(len(v["text"]) <= 300 for v in result["violations"][:2])  # so shown whole
+    assert stats["first_violations"] == [v["text"] for v in result["violations"][:2]]
+    assert int(stats["violations_omitted"]) == len(result["violations"]) - 2
+    assert stats["first_errors"] == [] and int(stats["errors_omitted"]) == 0
+    assert stats["reports"] == {"json": str(tmp_path / "compliance.json"), "junit": str(tmp_path / "compliance.xml"),
+                                "html": str(tmp_path / "compliance.html")}
+    assert "vms" not in stats and "violations" not in stats
