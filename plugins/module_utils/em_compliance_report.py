@@ -62,7 +62,14 @@ def _job_label(job):
 
 
 def _findings_text(findings):
-    return "\n".join("[%s] %s: %s" % (f["severity"], f["code"], f["message"]) for f in findings)
+    """One line per finding, then one 'what to do' line per reason code (CI shows this text as is)."""
+    lines = ["[%s] %s: %s" % (f["severity"], f["code"], f["message"]) for f in findings]
+    codes = []
+    for finding in findings:
+        if finding["code"] not in codes:
+            codes.append(finding["code"])
+    lines += ["what to do (%s): %s" % (code, REMEDIATION.get(code, GENERIC_REMEDIATION)) for code in codes]
+    return "\n".join(lines)
 
 
 def _failure(case, findings):
@@ -132,6 +139,20 @@ def junit_cases(result):
     return suites
 
 
+def _properties(suite, result):
+    """What was read, where and when, as JUnit properties of the global suite (CI shows them per run)."""
+    source = result.get("source") or {}
+    window = result.get("window") or {}
+    values = [("em_server", source.get("em_server")), ("username", source.get("username")),
+              ("status", result.get("status")), ("window_start", window.get("start")),
+              ("window_end", window.get("end")), ("generated_at", result.get("generated_at"))]
+    properties = ET.Element("properties")
+    for name, value in values:
+        if value is not None:
+            ET.SubElement(properties, "property", {"name": name, "value": xml_text(value)})
+    suite.insert(0, properties)  # the JUnit schema wants properties before the test cases
+
+
 def to_junit(result):
     """The JUnit XML document (str) of a compliance result."""
     _check_result(result)
@@ -140,6 +161,8 @@ def to_junit(result):
     tests = failures = errors = 0
     for name, cases in junit_cases(result):
         suite_failures, suite_errors = _suite(root, name, cases, timestamp)
+        if name == GLOBAL_SUITE:
+            _properties(root[-1], result)
         failures += suite_failures
         errors += suite_errors
         tests += len(cases)
