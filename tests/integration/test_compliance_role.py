@@ -361,7 +361,7 @@ def test_html_report_renders_in_headless_chromium_with_the_violations_visible(ru
 PROBE = """<script>
 window.addEventListener('load', function () {
   var jobs = document.getElementById('failing-jobs');
-  var row = document.querySelector('#failing-jobs + input + div tbody tr');
+  var row = document.querySelector('#failing-jobs + h2 + input + div tbody tr');
   var out = {scroll_width: document.documentElement.scrollWidth, inner_width: window.innerWidth,
              inner_height: window.innerHeight,
              banner: document.querySelector('.banner').textContent,

@@ -28,8 +28,9 @@ def fleet(session):
 
 
 def section(document, anchor):
-    start = document.index('id="%s"' % anchor)
-    end = document.find("<h2", start)
+    """The part of the page from the anchor ``#anchor`` to the next anchor."""
+    start = document.index('<a id="%s">' % anchor)
+    end = document.find('<a id="', start + 1)
     return document[start:end if end > 0 else len(document)]
 
 
