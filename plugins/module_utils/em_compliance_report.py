@@ -344,11 +344,13 @@ def _todo_td(codes):
 
 
 def _unique(values):
-    seen = []
+    """The values in their first order without repeats (a set beside the list: groups hold thousands)."""
+    seen, found = set(), []
     for value in values:
         if value not in seen:
-            seen.append(value)
-    return seen
+            seen.add(value)
+            found.append(value)
+    return found
 
 
 def _plural(count, word, plural=None):
