@@ -9,6 +9,7 @@ summary) and the HTML page (names every violation, escaped).
 import html
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -355,6 +356,12 @@ def test_html_report_renders_in_headless_chromium_with_the_violations_visible(ru
     chromium(tmp_path, "--screenshot=" + str(grid), "--window-size=1280,6000", url)
     all_colours = {colour for _count, colour in Image.open(grid).convert("RGB").getcolors(maxcolors=1 << 20)}
     assert FAILED_CELL_RGB in all_colours, "no failed day cell is visible in the grid"
+
+    # issue 17: it prints on A4 (@page size:A4; Chromium's default paper is Letter, 612 x 792 pt)
+    pdf = tmp_path / "compliance.pdf"
+    chromium(tmp_path, "--no-pdf-header-footer", "--print-to-pdf=" + str(pdf), url)
+    boxes = set(re.findall(rb"/MediaBox \[0 0 ([0-9.]+) ([0-9.]+)\]", pdf.read_bytes()))
+    assert boxes and all(abs(float(w) - 595) < 1.5 and abs(float(hh) - 842) < 1.5 for w, hh in boxes), boxes
 
 
 # A probe appended to a copy of the page: what a person sees at a given width, written into the DOM
