@@ -230,8 +230,7 @@ document.querySelectorAll('table.sortable').forEach(function(t){
 var b=t.tBodies[0],f=t.parentNode.previousElementSibling;
 t.querySelectorAll('th').forEach(function(th,i){var up=true;th.title='sort';th.onclick=function(){
 var rows=Array.prototype.slice.call(b.rows);rows.sort(function(x,y){
-var a=x.cells[i].textContent,c=y.cells[i].textContent,na=parseFloat(a),nc=parseFloat(c);
-var r=(!isNaN(na)&&!isNaN(nc))?na-nc:a.localeCompare(c);return up?r:-r;});
+var r=x.cells[i].textContent.localeCompare(y.cells[i].textContent,undefined,{numeric:true});return up?r:-r;});
 up=!up;rows.forEach(function(r){b.appendChild(r);});};});
 if(f&&f.classList.contains('filter')){f.oninput=function(){var q=f.value.toLowerCase();
 Array.prototype.forEach.call(b.rows,function(r){r.style.display=r.textContent.toLowerCase().indexOf(q)<0?'none':'';});};}

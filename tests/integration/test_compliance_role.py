@@ -376,6 +376,20 @@ window.addEventListener('load', function () {
              cards: Array.prototype.map.call(document.querySelectorAll('.card'), function (c) { return c.textContent; }),
              failing_jobs_top: jobs ? jobs.getBoundingClientRect().top : null,
              first_failing_job: row ? row.textContent : null};
+  // the inline script: filter the VMs table by one VM's name, then sort the failing jobs by their first column
+  var box = document.querySelector('#vms + h2 + input.filter');
+  var vms = document.querySelector('#vms + h2 + input + div tbody');
+  var name = vms.rows[vms.rows.length - 1].cells[2].textContent;
+  box.value = name; box.dispatchEvent(new Event('input'));
+  out.vm_filter = {name: name, shown: Array.prototype.filter.call(vms.rows, function (r) {
+    return r.style.display !== 'none'; }).length, total: vms.rows.length};
+  var sortable = document.querySelector('#vms + h2 + input + div table');
+  box.value = ''; box.dispatchEvent(new Event('input'));
+  out.vm_before_sort = Array.prototype.map.call(vms.rows, function (r) { return r.cells[2].textContent; });
+  sortable.querySelectorAll('th')[2].click();
+  out.vm_sorted = Array.prototype.map.call(vms.rows, function (r) { return r.cells[2].textContent; });
+  out.vm_sorted_in_order = out.vm_sorted.every(function (v, i, a) {
+    return i === 0 || a[i - 1].localeCompare(v, undefined, {numeric: true}) <= 0; });
   var pre = document.createElement('pre'); pre.id = 'probe'; pre.textContent = JSON.stringify(out);
   document.body.appendChild(pre);
 });
@@ -413,6 +427,14 @@ def test_html_report_says_what_is_wrong_at_the_top_without_sideways_scroll(rules
     assert worst[0]["job_name"] in seen["first_failing_job"]
     assert "%d of %d" % (worst[0]["failed_sessions"], worst[0]["sessions"]) in seen["first_failing_job"]
     assert 0 < seen["failing_jobs_top"] < seen["inner_height"], "the failing jobs are not on the first screen"
+    names = [row["vm_display_name"] or row["vm_uid"] for row in result["vms"]]
+    assert seen["vm_filter"]["total"] == len(names)
+    assert seen["vm_filter"]["shown"] == sum(1 for name in names if seen["vm_filter"]["name"].lower() in name.lower())
+    assert seen["vm_filter"]["shown"] < len(names)
+    # rows come violations first; a click on "VM" sorts them by name (the page's own collation)
+    assert seen["vm_before_sort"] == names
+    assert seen["vm_sorted_in_order"] and sorted(seen["vm_sorted"]) == sorted(names)
+    assert seen["vm_sorted"] != names
 
     screenshot = tmp_path / ("compliance-%d.png" % width)
     chromium(tmp_path, "--screenshot=" + str(screenshot), "--window-size=%d,1000" % width, "file://" + str(
