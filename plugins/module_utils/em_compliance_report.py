@@ -446,8 +446,8 @@ def server_display_status(server):
 
 
 def _server_rows(result):
-    servers = sorted(result.get("servers", []), key=lambda s: (_STATUS_RANK.get(server_display_status(s), 3),
-                                                              -(s.get("vms_violation") or 0)))
+    servers = sorted(result.get("servers", []),
+                     key=lambda s: (_STATUS_RANK.get(server_display_status(s), 3), -(s.get("vms_violation") or 0)))
     return [[_status_td(server_display_status(s)), _td(s.get("backup_server_name") or ""),
              _td(s.get("sessions"), "num"), _time_td(s.get("last_session_time")), _td(s.get("vms"), "num"),
              _td(s.get("vms_violation"), "num"), _td(s.get("vms_warning"), "num"),
@@ -644,8 +644,8 @@ def _header(result, title):
                        policy.get("max_duration_minutes"), policy.get("stuck_hours"),
                        policy.get("failed_job_severity") or "warnings"))
     rows = [("Enterprise Manager", servers), ("Account", account),
-            ("Window (UTC)", u"%s \u2192 %s (%s days)" % (show_time(window.get("start")), show_time(window.get("end")),
-                                                         window.get("lookback_days"))),
+            ("Window (UTC)", u"%s \u2192 %s (%s days)" % (
+                show_time(window.get("start")), show_time(window.get("end")), window.get("lookback_days"))),
             ("Policy", policy_text),
             ("Generated", u"%s UTC%s" % (show_time(generated), (" (%s on the controller)" % local) if local else ""))]
     return u'<h1>%s</h1><dl class="meta">%s</dl>' % (
