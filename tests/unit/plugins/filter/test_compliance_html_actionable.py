@@ -47,7 +47,7 @@ def test_header_names_em_server_account_window_policy_and_generation_time(sessio
 
 def test_header_says_when_the_source_is_not_known(session):
     """The filter's input has no connection: the header says so rather than leaving a blank."""
-    head = to_html(fleet(session)).split('class="banner')[0]
+    head = to_html(fleet(session)).split('class="banner', 1)[0]
     assert head.count("(not given to the report)") == 2
 
 
@@ -90,7 +90,7 @@ def test_same_cause_on_several_vms_is_one_group_with_its_vms(session):
     assert sorted(item["vm_display_name"] for item in groups[0]["items"]) == ["esx-vm0", "esx-vm1", "esx-vm2"]
     causes = section(to_html(result), "causes")
     assert "esx-vm0, esx-vm1, esx-vm2" in causes
-    assert REMEDIATION["last_backup_failed"].split(" (")[0] in causes.replace("&#x27;", "'")
+    assert REMEDIATION["last_backup_failed"].split(" (", 1)[0] in causes.replace("&#x27;", "'")
 
 
 def test_normalise_collapses_addresses_host_names_and_numbers():
