@@ -324,13 +324,22 @@ def run_compliance_info_module():
     client, items, queries, error = _read(module, now, bounded, start)
     read_errors = [em_module.error_message(module, error, client)] if error else []
     limits = view_limits(client, module.params, items, queries)
-    result = outputs(module.params, evaluate(module.params, now, items, read_errors, limits))
+    compliance = evaluate(module.params, now, items, read_errors, limits)
+    compliance["source"] = source(module.params, client)
+    result = outputs(module.params, compliance)
     result.update(queries=queries, requests=client.requests_sent if client else 0)
     if error:
         em_module.fail(module, error, client, **result)
         return
     em_module.warn_client(module, client)
     module.exit_json(changed=False, **result)
+
+
+def source(params, client):
+    """Which EM was read and as whom, for the report header (issue 17); never a secret."""
+    account = getattr(client, "user_name", None) if client else None
+    return {"em_server": (client.base if client else None) or params.get("server"),
+            "username": account or params.get("username")}
 
 
 def outputs(params, compliance):

@@ -199,6 +199,13 @@ compliance:
       type: dict
       sample: {"start": "2026-11-16T06:00:00Z", "end": "2026-11-23T06:00:00Z", "lookback_days": 7.0,
                "days": ["2026-11-16", "2026-11-17"]}
+    source:
+      description:
+        - Which Enterprise Manager was read and as whom, for the report header. Only in the module's result (the
+          filter has no connection); never carries a password or token.
+        - C(em_server) - the EM base URL; C(username) - the account that logged on (none with a session token).
+      type: dict
+      sample: {"em_server": "https://em01.example.com:9398", "username": "CORP\\svc-veeam-report"}
     policy:
       description: The policy in effect, including the backup servers read from EM.
       type: dict

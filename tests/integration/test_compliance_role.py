@@ -9,6 +9,7 @@ summary) and the HTML page (names every violation, escaped).
 import html
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -163,7 +164,8 @@ def assert_junit_matches(result, junit):
 
 def assert_html_names_violations(result, page):
     assert page.startswith("<!DOCTYPE html>")
-    assert "<script" not in page
+    # issue 17: the page has exactly one inline script of its own (sorting, filtering); names add none
+    assert page.count("<script") == 1 and "<script src" not in page
     for violation in result["violations"]:
         assert html.escape(violation["code"]) in page
         if violation["vm_display_name"]:
@@ -349,8 +351,98 @@ def test_html_report_renders_in_headless_chromium_with_the_violations_visible(ru
     top = image.crop((0, 0, 1280, 400))
     colours = {colour for _count, colour in top.getcolors(maxcolors=1 << 20)}
     assert VIOLATION_BANNER_RGB in colours, "the violation banner is not visible at the top of the page"
-    all_colours = {colour for _count, colour in image.getcolors(maxcolors=1 << 20)}
+    # issue 17: the day grid moved below what is wrong (failing jobs, causes, VMs): a taller window shows it
+    grid = tmp_path / "grid.png"
+    chromium(tmp_path, "--screenshot=" + str(grid), "--window-size=1280,6000", url)
+    all_colours = {colour for _count, colour in Image.open(grid).convert("RGB").getcolors(maxcolors=1 << 20)}
     assert FAILED_CELL_RGB in all_colours, "no failed day cell is visible in the grid"
+
+    # issue 17: it prints on A4 (@page size:A4; Chromium's default paper is Letter, 612 x 792 pt)
+    pdf = tmp_path / "compliance.pdf"
+    chromium(tmp_path, "--no-pdf-header-footer", "--print-to-pdf=" + str(pdf), url)
+    boxes = set(re.findall(rb"/MediaBox \[0 0 ([0-9.]+) ([0-9.]+)\]", pdf.read_bytes()))
+    assert boxes and all(abs(float(w) - 595) < 1.5 and abs(float(hh) - 842) < 1.5 for w, hh in boxes), boxes
+
+
+# A probe appended to a copy of the page: what a person sees at a given width, written into the DOM
+# so that --dump-dom returns it (headless Chromium has no other way to hand back a measurement).
+PROBE = """<script>
+window.addEventListener('load', function () {
+  var jobs = document.getElementById('failing-jobs');
+  var row = document.querySelector('#failing-jobs + h2 + input + div tbody tr');
+  var out = {scroll_width: document.documentElement.scrollWidth, inner_width: window.innerWidth,
+             inner_height: window.innerHeight,
+             banner: document.querySelector('.banner').textContent,
+             cards: Array.prototype.map.call(document.querySelectorAll('.card'), function (c) { return c.textContent; }),
+             failing_jobs_top: jobs ? jobs.getBoundingClientRect().top : null,
+             first_failing_job: row ? row.textContent : null};
+  // the inline script: filter the VMs table by one VM's name, then sort the failing jobs by their first column
+  var box = document.querySelector('#vms + h2 + input.filter');
+  var vms = document.querySelector('#vms + h2 + input + div tbody');
+  var name = vms.rows[vms.rows.length - 1].cells[2].textContent;
+  box.value = name; box.dispatchEvent(new Event('input'));
+  out.vm_filter = {name: name, shown: Array.prototype.filter.call(vms.rows, function (r) {
+    return r.style.display !== 'none'; }).length, total: vms.rows.length};
+  var sortable = document.querySelector('#vms + h2 + input + div table');
+  box.value = ''; box.dispatchEvent(new Event('input'));
+  out.vm_before_sort = Array.prototype.map.call(vms.rows, function (r) { return r.cells[2].textContent; });
+  sortable.querySelectorAll('th')[2].click();
+  out.vm_sorted = Array.prototype.map.call(vms.rows, function (r) { return r.cells[2].textContent; });
+  out.vm_sorted_in_order = out.vm_sorted.every(function (v, i, a) {
+    return i === 0 || a[i - 1].localeCompare(v, undefined, {numeric: true}) <= 0; });
+  var pre = document.createElement('pre'); pre.id = 'probe'; pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+});
+</script>"""
+
+
+def probe(tmp_path, page, width):
+    probe_page = tmp_path / ("probe-%d.html" % width)
+    probe_page.write_text(page.replace("</body>", PROBE + "</body>"), encoding="utf-8")
+    dom = chromium(tmp_path, "--dump-dom", "--window-size=%d,1000" % width, "file://" + str(probe_page)).stdout
+    text = dom.split('<pre id="probe">', 1)[1].split("</pre>", 1)[0]
+    return json.loads(html.unescape(text))
+
+
+@pytest.mark.parametrize("width", [1280, 1920])
+def test_html_report_says_what_is_wrong_at_the_top_without_sideways_scroll(rules_emulator, tmp_path, width):
+    """Issue 17: at 1280 and 1920 px the banner, counts that name what they count and the worst failing job
+    are on the first screen, and the page does not scroll sideways."""
+    from PIL import Image
+    from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance_report import failing_jobs
+
+    require_chromium()
+    run = run_playbook(em_env(rules_emulator), tmp_path, veeam_em_compliance_now=NOW)
+    assert run.returncode == 0, run.stdout[-4000:]
+    result, _junit, page = read_reports(tmp_path)
+    summary = result["summary"]
+    seen = probe(tmp_path, page, width)
+    assert seen["inner_width"] == width
+    assert seen["scroll_width"] <= width, "the page scrolls sideways at %d px" % width
+    assert seen["banner"].startswith("VIOLATION")
+    assert "%d of %d VMs in violation" % (summary["vms_violation"], summary["vms_total"]) in seen["banner"]
+    assert "%dVMs in violation" % summary["vms_violation"] in seen["cards"]
+    worst = failing_jobs(result)
+    assert worst, "the emulator's rule fleet has a failing job"
+    assert worst[0]["job_name"] in seen["first_failing_job"]
+    assert "%d of %d" % (worst[0]["failed_sessions"], worst[0]["sessions"]) in seen["first_failing_job"]
+    assert 0 < seen["failing_jobs_top"] < seen["inner_height"], "the failing jobs are not on the first screen"
+    names = [row["vm_display_name"] or row["vm_uid"] for row in result["vms"]]
+    assert seen["vm_filter"]["total"] == len(names)
+    assert seen["vm_filter"]["shown"] == sum(1 for name in names if seen["vm_filter"]["name"].lower() in name.lower())
+    assert seen["vm_filter"]["shown"] < len(names)
+    # rows come violations first; a click on "VM" sorts them by name (the page's own collation)
+    assert seen["vm_before_sort"] == names
+    assert seen["vm_sorted_in_order"] and sorted(seen["vm_sorted"]) == sorted(names)
+    assert seen["vm_sorted"] != names
+
+    screenshot = tmp_path / ("compliance-%d.png" % width)
+    chromium(tmp_path, "--screenshot=" + str(screenshot), "--window-size=%d,1000" % width, "file://" + str(
+        tmp_path / "compliance.html"))
+    image = Image.open(screenshot).convert("RGB")
+    assert image.size == (width, 1000)
+    top = {colour for _count, colour in image.crop((0, 0, width, 400)).getcolors(maxcolors=1 << 20)}
+    assert VIOLATION_BANNER_RGB in top, "the violation banner is not visible at the top of the page"
 
 
 def test_short_role_name_passes_role_vars_through(rules_emulator, tmp_path):
@@ -387,3 +479,29 @@ def test_policy_refused_by_the_module_still_writes_parseable_no_data_reports(rul
     assert_junit_matches(result, junit)
     assert "read_error" in page
     assert rules_emulator.stats()["requests_total"] == 0
+
+
+def custom_stats(stdout):
+    """The RUN custom stats the default callback prints with ANSIBLE_SHOW_CUSTOM_STATS (one JSON object)."""
+    text = stdout.split("CUSTOM STATS:", 1)[1]
+    start = text.index("{")
+    return json.JSONDecoder().raw_decode(text[start:])[0]
+
+
+def test_set_stats_are_small_counts_status_first_violations_and_report_paths(rules_emulator, tmp_path):
+    """Issue 17: AWX keeps the stats of every run; they hold the first N findings as texts, never the evaluation."""
+    env = em_env(rules_emulator)
+    env["ANSIBLE_SHOW_CUSTOM_STATS"] = "true"
+    run = run_playbook(env, tmp_path, veeam_em_compliance_now=NOW, veeam_em_compliance_stats_max_items=2)
+    assert run.returncode == 0, run.stdout[-4000:]
+    result, _junit, _page = read_reports(tmp_path)
+    stats = custom_stats(run.stdout)["veeam_em_compliance_stats"]
+    assert stats["status"] == result["status"] == "violation"
+    assert stats["summary"]["violations_total"] == len(result["violations"]) > 2
+    assert all(len(v["text"]) <= 300 for v in result["violations"][:2])  # so shown whole
+    assert stats["first_violations"] == [v["text"] for v in result["violations"][:2]]
+    assert int(stats["violations_omitted"]) == len(result["violations"]) - 2
+    assert stats["first_errors"] == [] and int(stats["errors_omitted"]) == 0
+    assert stats["reports"] == {"json": str(tmp_path / "compliance.json"), "junit": str(tmp_path / "compliance.xml"),
+                                "html": str(tmp_path / "compliance.html")}
+    assert "vms" not in stats and "violations" not in stats

@@ -219,7 +219,8 @@ def test_a_read_error_is_status_error_everywhere_in_the_reports():
 
     page = report.to_html(result)
     assert '<div class="banner error">ERROR: Enterprise Manager could not be read in full' in page
-    assert "0 violation finding(s) on 0 VM(s)" in page and "1 error finding(s)" in page
+    # issue 17: the banner's count line names what each number counts (VMs, servers, jobs, findings)
+    assert "0 of 0 VMs in violation" in page and "findings: 0 violations, 0 warnings, 1 read error" in page
     assert "<h2>Errors (1)</h2>" in page
     assert ".banner.error{" in page  # a colour of its own
 
@@ -229,5 +230,6 @@ def test_banner_and_tiles_say_what_they_count():
                 session(vm="bad01", created="2025-06-04T01:00:00Z", result="Failed")]
     page = report.to_html(evaluate(sessions, now=NOW))
     # two violation findings (rpo_exceeded, last_backup_failed) on one VM
-    assert "2 violation finding(s) on 1 VM(s)" in page
+    # issue 17: new wording of the same counts - VMs as "n of total", findings counted apart
+    assert "1 of 1 VMs in violation" in page and "findings: 2 violations, 0 warnings, 0 read errors" in page
     assert "<b>1</b>VMs in violation" in page and "<b>2</b>violation findings" in page
