@@ -10,14 +10,20 @@ XDIST  ?= -n 2
 QUICK  ?=
 TEST_PATHS := tests/unit tests/emulator/tests tests/integration tests/reliability
 
-.PHONY: help venv demo test unit units emulator-test integration sanity lint docs changelog-lint bench compat clean mutate shuffle
+.PHONY: help link venv demo test unit units emulator-test integration sanity lint docs changelog-lint bench compat clean mutate shuffle
 
 help:
 	@echo "make demo   - run the nightly compliance playbook against the bundled EM emulator"
 	@echo "make test   - run every test (unit, emulator, integration, quality gates)"
+	@echo "make link   - link the checkout under .build/collections (ansible.cfg): ansible-doc from the repo root"
 	@echo "make bench  - benchmark (QUICK=1 for the small CI variant)"
 	@echo "make mutate - mutation check: do the unit tests fail on the faults they are named after?"
 	@echo "make shuffle - every pytest suite in a random order (SEED=n to repeat one)"
+
+# Link the checkout where ansible.cfg's collections_path looks (.build/collections), so the
+# README's ansible-doc / ansible-playbook commands work from the repository root.
+link:
+	$(PYTHON) tests/collection_layout.py
 
 venv: $(STAMP)
 
