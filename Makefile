@@ -1,5 +1,6 @@
 # The README's two commands are `make demo` and `make test`; everything else is a helper.
-# Each target creates the virtualenv it needs from requirements-dev.txt (PyPI only).
+# Each target creates the virtualenv it needs from PyPI: .venv from requirements-dev.txt,
+# `make demo` only .venv-demo from requirements-demo.txt.
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -10,14 +11,20 @@ XDIST  ?= -n 2
 QUICK  ?=
 TEST_PATHS := tests/unit tests/emulator/tests tests/integration tests/reliability
 
-.PHONY: help venv demo test unit units emulator-test integration sanity lint docs changelog-lint bench compat clean mutate shuffle
+.PHONY: help link venv demo demo-venv test unit units emulator-test integration sanity lint docs changelog-lint bench compat clean mutate shuffle
 
 help:
 	@echo "make demo   - run the nightly compliance playbook against the bundled EM emulator"
 	@echo "make test   - run every test (unit, emulator, integration, quality gates)"
+	@echo "make link   - link the checkout under .build/collections (ansible.cfg): ansible-doc from the repo root"
 	@echo "make bench  - benchmark (QUICK=1 for the small CI variant)"
 	@echo "make mutate - mutation check: do the unit tests fail on the faults they are named after?"
 	@echo "make shuffle - every pytest suite in a random order (SEED=n to repeat one)"
+
+# Link the checkout where ansible.cfg's collections_path looks (.build/collections), so the
+# README's ansible-doc / ansible-playbook commands work from the repository root.
+link:
+	$(PYTHON) tests/collection_layout.py
 
 venv: $(STAMP)
 
@@ -28,8 +35,25 @@ $(STAMP): requirements-dev.txt
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-demo: venv
-	$(BIN)/python tools/demo.py
+# The demo has its own small virtualenv (requirements-demo.txt: ansible-core, requests, xmltodict,
+# trustme), so a cold `make demo` does not wait for the QA toolchain `make test` needs.
+DEMO_VENV  ?= .venv-demo
+DEMO_BIN   := $(DEMO_VENV)/bin
+DEMO_STAMP := $(DEMO_VENV)/.installed-$(shell cksum requirements-demo.txt | cut -d' ' -f1)
+
+demo-venv: $(DEMO_STAMP)
+
+$(DEMO_STAMP): requirements-demo.txt
+	@echo "demo: creating $(DEMO_VENV)/ with what the demo needs (requirements-demo.txt: ansible-core, requests, xmltodict, trustme)"
+	test -x $(DEMO_BIN)/python || $(PYTHON) -m venv $(DEMO_VENV)
+	$(DEMO_BIN)/python -m pip install --disable-pip-version-check --progress-bar off -r requirements-demo.txt \
+		| grep -E '^(Collecting|Successfully installed)' || true
+	test -x $(DEMO_BIN)/ansible-playbook
+	rm -f $(DEMO_VENV)/.installed-*
+	touch $@
+
+demo: $(DEMO_STAMP)
+	$(DEMO_BIN)/python tools/demo.py
 
 # Every test: the community quality gates (ansible-test sanity and units, ansible-lint,
 # antsibull-docs, galaxy-importer, ansible-builder), the same sanity, units and a playbook smoke
@@ -81,4 +105,4 @@ compat:
 	tools/compat.sh $(COMPAT_VERSIONS)
 
 clean:
-	rm -rf .build reports tests/output .pytest_cache
+	rm -rf .build reports tests/output .pytest_cache $(DEMO_VENV)

@@ -35,3 +35,8 @@ def ansible_env(base=None):
     env.setdefault("ANSIBLE_LOCALHOST_WARNING", "0")
     env.setdefault("ANSIBLE_INVENTORY_UNPARSED_WARNING", "0")
     return env
+
+
+if __name__ == "__main__":
+    # `make link`: what ansible.cfg's collections_path expects (the README's commands from a checkout)
+    print(os.path.join(link_collection(), "ansible_collections", "backupops", "veeam_em"))

@@ -23,6 +23,13 @@ REPORT_DIR = os.path.join(REPO_ROOT, "reports")
 PLAYBOOK = os.path.join(REPO_ROOT, "playbooks", "nightly_compliance.yml")
 
 
+TOP_N = 10  # failing VMs named at the end of the demo
+
+
+def say(text):
+    print("demo: " + text, flush=True)
+
+
 def run_playbook(em):
     env = ansible_env()
     env.update({
@@ -32,6 +39,8 @@ def run_playbook(em):
         "VEEAM_EM_PASSWORD": em.password,
         "VEEAM_EM_CA_PATH": em.ca_file,
         "VEEAM_EM_VALIDATE_CERTS": "true",
+        # the fail tasks are skipped on purpose (fail_on_violation: false below): do not list them
+        "ANSIBLE_DISPLAY_SKIPPED_HOSTS": "false",
     })
     extra_vars = {
         "veeam_em_compliance_fail_on_violation": False,
@@ -39,30 +48,69 @@ def run_playbook(em):
     }
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
                PLAYBOOK, "-e", json.dumps(extra_vars)]
+    say("running ansible-playbook {0} (as the AWX job template would; VEEAM_EM_* point at the emulator)".format(
+        os.path.relpath(PLAYBOOK, REPO_ROOT)))
     return subprocess.run(command, env=env, cwd=REPO_ROOT, check=False).returncode
 
 
+def _age(row):
+    """Hours since the VM's last successful backup; never backed up sorts first."""
+    age = (row.get("backup") or {}).get("last_success_age_hours")
+    return float("inf") if age is None else age
+
+
+def _shorten(text, width=110):
+    text = " ".join(str(text).split())
+    return text if len(text) <= width else text[:width - 1] + "\u2026"
+
+
 def print_summary():
-    """Print the summary; return the number of VMs judged."""
+    """Say what a person needs: the verdict, the failing VMs and jobs, the report to open.
+
+    Returns the number of VMs judged."""
     path = os.path.join(REPORT_DIR, "compliance.json")
     with open(path, encoding="utf-8") as handle:
         report = json.load(handle)
-    print("\nStatus: {0}; VMs judged: {1} of the fleet's {2}".format(
-        report.get("status"), report["summary"]["vms_total"], DEMO_FLEET["vms"]))
-    print("\nCompliance summary:")
-    for key, value in sorted(report.get("summary", {}).items()):
-        print("  {0:<28} {1}".format(key, value))
-    print("\nReports written to {0}/:".format(os.path.relpath(REPORT_DIR, REPO_ROOT)))
-    for name in sorted(os.listdir(REPORT_DIR)):
-        print("  " + name)
-    return report["summary"]["vms_total"]
+    summary = report["summary"]
+    print("\nResult: {0}. VMs judged: {1} of the fleet's {2} - {3} in violation, {4} with warnings, "
+          "{5} compliant.".format(report.get("status"), summary["vms_total"], DEMO_FLEET["vms"],
+                                  summary["vms_violation"], summary["vms_warning"], summary["vms_compliant"]))
+    for error in report.get("errors") or []:
+        print("  EM could not be read in full: " + _shorten(error.get("message") or error.get("text")))
+    failing = sorted((row for row in report.get("vms", []) if row.get("status") == "violation"),
+                     key=lambda row: (-_age(row), row.get("vm_display_name") or ""))
+    if failing:
+        print("\nFailing VMs ({0} of {1}, longest without a good backup first):".format(
+            min(TOP_N, len(failing)), len(failing)))
+        shown = failing[:TOP_N]
+        width = max(len("{0} ({1})".format(row.get("vm_display_name"), row.get("backup_server_name"))) for row in shown)
+        for row in shown:
+            worst = [f for f in row.get("findings", []) if f.get("severity") == "violation"] or row.get("findings", [])
+            print("  {0:<{width}}  {1}".format(
+                "{0} ({1})".format(row.get("vm_display_name"), row.get("backup_server_name")),
+                _shorten(worst[0].get("code") + ": " + worst[0].get("message"), 150 - width) if worst
+                else ", ".join(row.get("reasons") or []), width=width))
+    jobs = [job for job in report.get("jobs", []) if job.get("failed")]
+    if jobs:
+        print("\nJobs whose last run failed ({0}):".format(len(jobs)))
+        for job in sorted(jobs, key=lambda job: -(job.get("failed_sessions") or 0))[:TOP_N]:
+            print("  {0} ({1}): {2} of {3} runs failed".format(
+                job.get("job_name"), job.get("backup_server_name"), job.get("failed_sessions"), job.get("sessions")))
+    html_report = os.path.join(REPORT_DIR, "compliance.html")
+    print("\nOpen the report: {0}  (file://{1})".format(os.path.relpath(html_report, REPO_ROOT), html_report))
+    print("Also in {0}/: compliance.json (the full evaluation), compliance.xml (JUnit), dated copies of each run.".format(
+        os.path.relpath(REPORT_DIR, REPO_ROOT)))
+    print("Next: . {0}/bin/activate; ansible-doc -t role backupops.veeam_em.veeam_em_compliance".format(
+        os.path.relpath(os.path.dirname(os.path.dirname(sys.executable)), REPO_ROOT)))
+    return summary["vms_total"]
 
 
 def main():
     os.makedirs(REPORT_DIR, exist_ok=True)
-    print("Starting the EM emulator with {vms} VMs and {days} days of history...".format(**DEMO_FLEET))
+    say("starting the EM emulator over HTTPS with a generated fleet of {vms} VMs and {days} days of "
+        "history (violations on purpose)...".format(**DEMO_FLEET))
     with Emulator(tls=True, **DEMO_FLEET) as em:
-        print("Emulator at {0} (CA: {1})".format(em.base_url, em.ca_file))
+        say("emulator at {0} (its CA: {1}; certificate validation on)".format(em.base_url, em.ca_file))
         rc = run_playbook(em)
         open_sessions = em.stats().get("open_sessions")
     if rc != 0:

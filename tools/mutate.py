@@ -26,7 +26,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYTHON = os.path.join(ROOT, ".venv", "bin", "python")
-COPY_IGNORE = shutil.ignore_patterns(".git", ".venv", ".build", "reports", ".pytest_cache", "__pycache__",
+COPY_IGNORE = shutil.ignore_patterns(".git", ".venv", ".venv-demo", ".build", "reports", ".pytest_cache", "__pycache__",
                                      "output", "results", "*.pyc")
 
 MU = "plugins/module_utils/"

@@ -18,8 +18,8 @@ options:
       - Veeam Backup Enterprise Manager (EM) host name or IP address, or a URL C(https://host[:port]).
       - A port written in the URL wins over O(port). This is the EM REST API, not the VBR REST API on port 9419.
       - If not set, the environment variable E(VEEAM_EM_SERVER) is used.
+      - Required - as this option or E(VEEAM_EM_SERVER); the module fails naming both, before any request.
     type: str
-    required: true
   port:
     description:
       - HTTPS port of the EM REST API.

@@ -24,6 +24,7 @@ import os
 import re
 
 from ansible.module_utils.basic import env_fallback
+from ansible.module_utils.errors import AnsibleFallbackNotFound
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMValidationError
 
@@ -38,15 +39,35 @@ def _env(name):
     return (env_fallback, [name])
 
 
+# Environment variables found set but empty (a cleared AWX credential field) while their option
+# was not given: the option then takes its default, and from_params says so by name instead of
+# AnsibleModule's raw "unable to convert to int" (port) or a silent default (server: "required").
+EMPTY_ENVIRONMENT = set()
+
+
+def _env_not_empty(name):
+    value = os.environ.get(name)
+    if value is not None and not value.strip():
+        EMPTY_ENVIRONMENT.add(name)
+        raise AnsibleFallbackNotFound
+    return env_fallback(name)
+
+
+def _env_checked(name):
+    return (_env_not_empty, [name])
+
+
 class ConnectionOptions:
     """The connection options of every module (see doc fragment ``backupops.veeam_em.connection``)."""
 
     ARGSPEC = dict(
-        server=dict(type="str", required=True, fallback=_env("VEEAM_EM_SERVER")),
-        port=dict(type="int", default=9398, fallback=_env("VEEAM_EM_PORT")),
+        # not required=True: AnsibleModule's "missing required arguments: server" would not name
+        # VEEAM_EM_SERVER; _check_server does (before any request)
+        server=dict(type="str", fallback=_env_checked("VEEAM_EM_SERVER")),
+        port=dict(type="int", default=9398, fallback=_env_checked("VEEAM_EM_PORT")),
         username=dict(type="str", fallback=_env("VEEAM_EM_USERNAME")),
         password=dict(type="str", no_log=True, fallback=_env("VEEAM_EM_PASSWORD")),
-        validate_certs=dict(type="bool", default=True, fallback=_env("VEEAM_EM_VALIDATE_CERTS")),
+        validate_certs=dict(type="bool", default=True, fallback=_env_checked("VEEAM_EM_VALIDATE_CERTS")),
         ca_path=dict(type="path", fallback=_env("VEEAM_EM_CA_PATH")),
         timeout=dict(type="float", default=30),
         api_version=dict(type="str", default="latest", choices=API_VERSIONS),
@@ -74,6 +95,8 @@ class ConnectionOptions:
     @classmethod
     def from_params(cls, params):
         """The options from module parameters, each value checked (``EMValidationError`` naming it)."""
+        _check_environment(params)
+        _check_server(params)
         _check_credentials(params)
         _check_numbers(params)
         _check_strings(params)
@@ -83,6 +106,23 @@ class ConnectionOptions:
     def verify(self):
         """What requests gets as ``verify=`` on every call: the CA file, else True/False."""
         return self.ca_path if self.ca_path else bool(self.validate_certs)
+
+
+def _check_environment(params):
+    for name, spec in sorted(ConnectionOptions.ARGSPEC.items()):
+        variable = (spec.get("fallback") or (None, [None]))[1][0]
+        if variable in EMPTY_ENVIRONMENT and params.get(name) == spec.get("default"):
+            raise EMValidationError("option %s: the environment variable %s is set but empty (a cleared credential "
+                                    "field?): set %s, or unset %s%s" % (
+                                        name, variable, name, variable,
+                                        "" if spec.get("default") is None else " for the default %r" % spec["default"]))
+
+
+def _check_server(params):
+    if not params.get("server") or not params["server"].strip():
+        raise EMValidationError("option server: must not be empty: set it to the Enterprise Manager host name or "
+                                "https://host[:9398], or set the environment variable VEEAM_EM_SERVER (the AWX "
+                                "credential type of this collection does)")
 
 
 def _check_credentials(params):
@@ -108,9 +148,7 @@ def _check_numbers(params):
 
 
 def _check_strings(params):
-    if params.get("ca_path") and not os.path.exists(params["ca_path"]):
-        raise EMValidationError("option ca_path: %r does not exist (a PEM file with the CA that signed EM's "
-                                "certificate)" % params["ca_path"])
+    _check_ca_path(params.get("ca_path"))
     # Refused before any request, and without echoing the value (it is a secret): a newline
     # here would otherwise reach requests' header check, whose error message quotes it.
     if params.get("session_id") and not TOKEN_RE.match(params["session_id"]):
@@ -120,8 +158,27 @@ def _check_strings(params):
     if username and (":" in username or CONTROL_RE.search(username)):
         raise EMValidationError("option username: %r cannot be sent with HTTP Basic authentication "
                                 "(no ':' and no control characters)" % username)
-    if not params["server"] or not params["server"].strip():
-        raise EMValidationError("option server: must not be empty")
+
+
+def _check_ca_path(path):
+    """A CA file that is missing, unreadable or holds no PEM certificate is named here, before
+    requests' own "Could not find a suitable TLS CA certificate bundle" or OpenSSL's "PEM lib"."""
+    if not path:
+        return
+    where = "option ca_path: %r" % path
+    if not os.path.exists(path):
+        raise EMValidationError("%s does not exist (from ca_path or VEEAM_EM_CA_PATH: a PEM file with the CA that "
+                                "signed EM's certificate)" % where)
+    if os.path.isdir(path):
+        return  # an OpenSSL hashed certificate directory (c_rehash), which requests accepts
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read(4 * 1024 * 1024)
+    except (IOError, OSError) as exc:
+        raise EMValidationError("%s cannot be read: %s" % (where, exc.strerror or exc))
+    if b"-----BEGIN CERTIFICATE-----" not in text:
+        raise EMValidationError("%s holds no PEM certificate (-----BEGIN CERTIFICATE-----); export EM's CA "
+                                "certificate as Base-64 (PEM), not DER" % where)
 
 
 def base_url(server, port):

@@ -240,7 +240,8 @@ def test_scope_and_policy_variables_reach_the_evaluation(rules_emulator, tmp_pat
                        veeam_em_compliance_accept_warnings=False,
                        veeam_em_compliance_report_formats=["json"])
     assert run.returncode == 0, run.stdout[-4000:]
-    assert sorted(os.listdir(tmp_path)) == ["compliance.json"]
+    # the latest and its dated copy (veeam_em_compliance_report_history), nothing else
+    assert sorted(os.listdir(tmp_path)) == ["compliance-20250605T060000Z.json", "compliance.json"]
     with open(os.path.join(tmp_path, "compliance.json"), encoding="utf-8") as handle:
         result = json.load(handle)
     verdicts = {row["vm_display_name"]: row["reasons"] for row in result["vms"]}
@@ -453,7 +454,7 @@ def test_short_role_name_passes_role_vars_through(rules_emulator, tmp_path):
     run = subprocess.run(command, env=em_env(rules_emulator), capture_output=True, text=True, timeout=600,
                          cwd=REPO_ROOT, check=False)
     assert run.returncode == 0, run.stdout[-4000:]
-    assert sorted(os.listdir(tmp_path)) == ["compliance.json", "fact_summary.json"]
+    assert sorted(os.listdir(tmp_path)) == ["compliance-20250605T060000Z.json", "compliance.json", "fact_summary.json"]
     with open(os.path.join(tmp_path, "compliance.json"), encoding="utf-8") as handle:
         result = json.load(handle)
     names = {row["vm_display_name"] for row in result["vms"]}

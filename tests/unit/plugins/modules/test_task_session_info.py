@@ -152,7 +152,7 @@ def test_validate_certs_false_warns(fake, capsys, monkeypatch):
 
 def test_ca_path_is_used_as_verify(fake, capsys, tmp_path):
     ca = tmp_path / "ca.pem"
-    ca.write_text("x")
+    ca.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
     run({"ca_path": str(ca)}, capsys)
     assert fake.api_calls() and all(call.verify == str(ca) for call in fake.calls)  # a query was sent
 
