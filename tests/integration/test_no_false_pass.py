@@ -160,7 +160,8 @@ def test_wrong_password_is_an_error_everywhere_not_a_violation(fleet, tmp_path):
     assert junit.get("errors") == "1" and junit.get("failures") == "0"
     assert junit.find(".//error") is not None and junit.find(".//failure") is None
     assert 'class="banner error"' in page and "could not be read" in page
-    assert "0 violation finding(s) on 0 VM(s)" in page
+    # the banner's counts say what they count (issue 17 wording): VMs, then findings by kind
+    assert "0 of 0 VMs in violation" in page and "findings: 0 violations, 0 warnings, 1 read error" in page
     assert fleet.stats()["open_sessions"] == 0
     with open(os.path.join(tmp_path, "compliance.json"), encoding="utf-8") as handle:
         assert "not-the-password" not in handle.read()
