@@ -92,8 +92,6 @@ def build_row(group, now, policy, days):
     backups = [s for s in group if s["_kind"] == KIND_BACKUP]
     copies = [s for s in group if s["_kind"] == KIND_COPY]
     replicas = [s for s in group if s["_kind"] == KIND_REPLICA]
-    newest = group[-1]
-    named = [s for s in group if s.get("vm_uid")]
     findings = []
     if backups or copies:  # a VM that is copied owes a backup of its own (issue 14: a copy is not one)
         findings += evaluate_kind(backups, KIND_BACKUP, now, policy, policy["backup_rpo_hours"])
@@ -101,6 +99,23 @@ def build_row(group, now, policy, days):
         findings += evaluate_kind(copies, KIND_COPY, now, policy, policy["copy_rpo_hours"])
     if replicas:
         findings += evaluate_kind(replicas, KIND_REPLICA, now, policy, policy["replica_rpo_hours"])
+    row = _identity(group)
+    row.update(
+        status=status_of(findings),
+        reasons=unique_codes(findings),
+        findings=findings,
+        backup=kind_summary(backups, now, policy["backup_rpo_hours"], policy["accept_warnings"], days),
+        replica=kind_summary(replicas, now, policy["replica_rpo_hours"], policy["accept_warnings"], days),
+        copy=kind_summary(copies, now, policy["copy_rpo_hours"], policy["accept_warnings"], days),
+    )
+    return row
+
+
+def _identity(group):
+    """The VM of a group of sessions (oldest first): names from the newest, UID from the newest
+    that has one, its jobs in the order they first ran; not an expected-only row."""
+    newest = group[-1]
+    named = [s for s in group if s.get("vm_uid")]
     jobs = []
     for session in group:
         if session.get("job_name") and session["job_name"] not in jobs:
@@ -112,12 +127,6 @@ def build_row(group, now, policy, days):
         "backup_server_uid": newest.get("backup_server_uid"),
         "jobs": jobs,
         "expected": False,
-        "status": status_of(findings),
-        "reasons": unique_codes(findings),
-        "findings": findings,
-        "backup": kind_summary(backups, now, policy["backup_rpo_hours"], policy["accept_warnings"], days),
-        "replica": kind_summary(replicas, now, policy["replica_rpo_hours"], policy["accept_warnings"], days),
-        "copy": kind_summary(copies, now, policy["copy_rpo_hours"], policy["accept_warnings"], days),
     }
 
 
@@ -191,25 +200,8 @@ def stale_kind(sessions, kind, now, policy, days):
 
 def history_row(group, now, policy, days):
     """A VM EM remembers from before the window but with no session in it: its backups stopped."""
-    newest = group[-1]
-    named = [s for s in group if s.get("vm_uid")]
-    jobs = []
-    for session in group:
-        if session.get("job_name") and session["job_name"] not in jobs:
-            jobs.append(session["job_name"])
-    row = {
-        "vm_display_name": newest.get("vm_display_name"),
-        "vm_uid": named[-1].get("vm_uid") if named else None,
-        "backup_server_name": newest.get("backup_server_name"),
-        "backup_server_uid": newest.get("backup_server_uid"),
-        "jobs": jobs,
-        "expected": False,
-        "in_window": False,
-        "findings": [],
-        "backup": None,
-        "replica": None,
-        "copy": None,
-    }
+    row = _identity(group)
+    row.update(in_window=False, findings=[], backup=None, replica=None, copy=None)
     add_stale_kinds(row, group, now, policy, days)
     return row
 
