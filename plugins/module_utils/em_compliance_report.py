@@ -75,20 +75,14 @@ def _findings_text(findings):
 def _failure(case, findings):
     """``<error>`` for findings of severity error (EM not read, or only in part: the test could
     not run), ``<failure>`` for violations (it ran and failed), warnings as ``system-out``."""
-    errors = [f for f in findings if f["severity"] == "error"]
-    if errors:
-        error = ET.SubElement(case, "error", {
-            "message": xml_text("; ".join(sorted(set(f["code"] for f in errors)))),
-            "type": xml_text(errors[0]["code"]),
-        })
-        error.text = xml_text(_findings_text(errors))
-    violations = [f for f in findings if f["severity"] == "violation"]
-    if violations:
-        failure = ET.SubElement(case, "failure", {
-            "message": xml_text("; ".join(sorted(set(f["code"] for f in violations)))),
-            "type": xml_text(violations[0]["code"]),
-        })
-        failure.text = xml_text(_findings_text(violations))
+    for severity, tag in (("error", "error"), ("violation", "failure")):
+        matching = [f for f in findings if f["severity"] == severity]
+        if matching:
+            element = ET.SubElement(case, tag, {
+                "message": xml_text("; ".join(sorted(set(f["code"] for f in matching)))),
+                "type": xml_text(matching[0]["code"]),
+            })
+            element.text = xml_text(_findings_text(matching))
     warnings = [f for f in findings if f["severity"] == "warning"]
     if warnings:
         ET.SubElement(case, "system-out").text = xml_text(_findings_text(warnings))
