@@ -96,6 +96,7 @@ shuffle: venv
 
 bench: venv
 	$(BIN)/python tests/performance/bench.py $(if $(QUICK),--quick,)
+	$(BIN)/python tests/performance/fleet_bench.py $(if $(QUICK),--quick,)
 
 sanity: venv
 	tools/ansible-test.sh sanity
