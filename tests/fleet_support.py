@@ -61,10 +61,8 @@ def write_inventory(path, hosts, group="veeam_em", group_vars=None):
 
 def run_fleet(inventory, extra_vars, playbook=FLEET_PLAYBOOK, env=None, forks=None, timeout=900):
     """ansible-playbook over the inventory; no VEEAM_EM_* in the environment unless given."""
-    run_env = ansible_env(env)
-    for name in list(run_env):
-        if name.startswith("VEEAM_EM_") and not (env and name in env):
-            del run_env[name]
+    run_env = dict((k, v) for k, v in ansible_env().items() if not k.startswith("VEEAM_EM_"))
+    run_env.update(env or {})
     command = [ANSIBLE_PLAYBOOK, playbook, "-i", inventory, "-e", json.dumps(extra_vars)]
     if forks:
         command += ["--forks", str(forks)]

@@ -153,3 +153,23 @@ def test_an_em_that_is_down_is_an_error_and_the_fleet_is_never_compliant(fleet, 
     assert entries["em-a"]["status"] != "error"
     assert fleet_result["status"] == "error"
     assert fleet_result["compliant"] is False
+
+
+def test_one_shared_account_from_the_environment_but_never_the_environment_server(fleet, tmp_path):
+    """Username and password from VEEAM_EM_* (one AWX credential for every EM); the server from the host."""
+    em_a, em_b = fleet["em-a"], fleet["em-b"]
+    host = {"veeam_em_server": em_b.host, "veeam_em_port": em_b.port, "veeam_em_ca_path": em_b.ca_file,
+            "ansible_python_interpreter": em_host_vars(em_b)["ansible_python_interpreter"]}
+    inventory = write_inventory(tmp_path / "inventory.json", {"em-b": host})
+    env = {"VEEAM_EM_SERVER": em_a.base_url, "VEEAM_EM_PORT": str(em_a.port), "VEEAM_EM_CA_PATH": em_a.ca_file,
+           "VEEAM_EM_USERNAME": em_b.username, "VEEAM_EM_PASSWORD": em_b.password}
+    em_a.reset_stats()
+    em_b.reset_stats()
+    run = run_fleet(inventory, {"veeam_em_fleet_report_dir": str(tmp_path / "r"),
+                                "veeam_em_fleet_fail_on_violation": False}, env=env)
+    assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
+    assert em_a.stats()["requests_total"] == 0
+    assert em_b.stats()["requests_total"] > 0
+    fleet_result = json.loads(load(tmp_path / "r", "fleet_compliance.json"))
+    assert [entry["em"] for entry in fleet_result["ems"]] == ["em-b"]
+    assert fleet_result["ems"][0]["source"]["em_server"] == em_b.base_url
