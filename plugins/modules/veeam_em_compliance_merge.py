@@ -50,7 +50,7 @@ options:
     description:
       - Optional compact VM rows per EM - a dict from the EM's name (as in O(parts)) to the C(vms) list of its
         compliance result (C(vm_display_name), C(vm_uid), C(backup_server_name), C(status), C(reasons)). An EM given
-        here is listed VM by VM in the fleet JSON (RV(fleet.ems[].vms)), JUnit (a suite per EM) and HTML (its VMs
+        here is listed VM by VM in the fleet JSON (C(vms) of its entry in RV(fleet.ems)), JUnit (a suite per EM) and HTML (its VMs
         not compliant). The playbook passes them when the merge runs in the same run as the reads; AWX artifacts
         carry none (they stay small).
       - Naming an EM without a part is an error.
@@ -83,7 +83,7 @@ options:
         the HTML page. Nothing is written.
     type: path
   stats_max_items:
-    description: How many error lines RV(stats.first_errors) keeps (the rest is counted in C(errors_omitted)).
+    description: How many error lines C(first_errors) of RV(stats) keeps (the rest is counted in C(errors_omitted)).
     type: int
     default: 10
 notes:
