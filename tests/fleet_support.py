@@ -59,12 +59,14 @@ def write_inventory(path, hosts, group="veeam_em", group_vars=None):
     return str(path)
 
 
-def run_fleet(inventory, extra_vars, playbook=FLEET_PLAYBOOK, env=None, forks=None, timeout=900):
+def run_fleet(inventory, extra_vars, playbook=FLEET_PLAYBOOK, env=None, forks=None, limit=None, timeout=900):
     """ansible-playbook over the inventory; no VEEAM_EM_* in the environment unless given."""
     run_env = dict((k, v) for k, v in ansible_env().items() if not k.startswith("VEEAM_EM_"))
     run_env.update(env or {})
     command = [ANSIBLE_PLAYBOOK, playbook, "-i", inventory, "-e", json.dumps(extra_vars)]
     if forks:
         command += ["--forks", str(forks)]
+    if limit:
+        command += ["--limit", limit]
     return subprocess.run(command, env=run_env, capture_output=True, text=True, timeout=timeout, cwd=REPO_ROOT,
                           check=False)

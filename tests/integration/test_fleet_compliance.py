@@ -173,3 +173,17 @@ def test_one_shared_account_from_the_environment_but_never_the_environment_serve
     fleet_result = json.loads(load(tmp_path / "r", "fleet_compliance.json"))
     assert [entry["em"] for entry in fleet_result["ems"]] == ["em-b"]
     assert fleet_result["ems"][0]["source"]["em_server"] == em_b.base_url
+
+
+def test_a_limit_without_the_merge_host_is_refused_before_any_read(fleet, tmp_path):
+    """--limit em-a alone would skip the merge play (localhost): no fleet verdict, said by nobody."""
+    inventory = write_inventory(tmp_path / "inventory.json", {"em-a": em_host_vars(fleet["em-a"])})
+    fleet["em-a"].reset_stats()
+    refused = run_fleet(inventory, {"veeam_em_fleet_report_dir": str(tmp_path / "r")}, limit="em-a")
+    assert refused.returncode == 2
+    assert "leaves out localhost, where the fleet verdict is merged" in refused.stdout + refused.stderr
+    assert fleet["em-a"].stats()["requests_total"] == 0
+    run = run_fleet(inventory, {"veeam_em_fleet_report_dir": str(tmp_path / "r"),
+                                "veeam_em_fleet_fail_on_violation": False}, limit="em-a,localhost")
+    assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
+    assert [e["em"] for e in json.loads(load(tmp_path / "r", "fleet_compliance.json"))["ems"]] == ["em-a"]
