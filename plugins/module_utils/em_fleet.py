@@ -99,8 +99,8 @@ def normalise_part(part, index):
         raise FleetInputError("%s must be a dict (one EM's part), got %r" % (_where(index), type(part).__name__))
     unknown = sorted(set(part) - set(PART_KEYS))
     if unknown:
-        raise FleetInputError("%s has unknown keys %s (known: %s)" % (_where(index), ", ".join(unknown),
-                                                                     ", ".join(PART_KEYS)))
+        raise FleetInputError("%s has unknown keys %s (known: %s)" % (
+            _where(index), ", ".join(unknown), ", ".join(PART_KEYS)))
     em = part.get("em")
     if not isinstance(em, str) or not em.strip():
         raise FleetInputError("%s must name the EM (its inventory host), got %r" % (_where(index, "em"), em))

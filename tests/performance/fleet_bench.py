@@ -194,11 +194,11 @@ def print_figures(result):
     print("%-44s %10.2f %12.0f per EM %d..%d (one EM alone: %d)" % (
         "fleet: %d EMs x %d VMs, forks %d" % (fleet["ems"], fleet["vms_per_em"], fleet["ems"]), fleet["wall_s"],
         fleet["peak_rss_mb"], requests[0], requests[-1], fleet["requests_em00_alone"]))
-    print("%-44s %10.2f %12.0f %d" % ("single: 1 EM x %d VMs" % single["vms"], single["wall_s"],
-                                       single["peak_rss_mb"], single["requests"]))
-    print("%-44s %10.2f %12.0f %d" % ("one fleet EM alone: 1 x %d VMs" % fleet["vms_per_em"],
-                                       fleet["wall_s_em00_alone"], fleet["peak_rss_mb_em00_alone"],
-                                       fleet["requests_em00_alone"]))
+    print("%-44s %10.2f %12.0f %d" % (
+        "single: 1 EM x %d VMs" % single["vms"], single["wall_s"], single["peak_rss_mb"], single["requests"]))
+    print("%-44s %10.2f %12.0f %d" % (
+        "one fleet EM alone: 1 x %d VMs" % fleet["vms_per_em"], fleet["wall_s_em00_alone"],
+        fleet["peak_rss_mb_em00_alone"], fleet["requests_em00_alone"]))
     print("%-44s %10.2f %12.0f artifacts %d bytes; Python merge+render with 1,000 rows/EM %.2f s" % (
         "merge node: %d EMs (synthetic parts)" % merge["ems"], merge["wall_s"], merge["peak_rss_mb"],
         merge["artifacts_bytes"], merge["python_merge_render_s_with_1000_rows_per_em"]))
@@ -217,8 +217,8 @@ def main(argv=None):
         args.ems, args.vms, args.days, args.merge_ems = 2, 50, 8, 5
     link_collection()
     with tempfile.TemporaryDirectory() as workdir:
-        print("fleet: %d emulators x %d VMs, %d days, %s ms latency..." % (args.ems, args.vms, args.days,
-                                                                          args.latency_ms), flush=True)
+        print("fleet: %d emulators x %d VMs, %d days, %s ms latency..." % (
+            args.ems, args.vms, args.days, args.latency_ms), flush=True)
         fleet = fleet_run(args.ems, args.vms, args.days, args.latency_ms, workdir)
         print("single: 1 emulator x %d VMs..." % (args.ems * args.vms), flush=True)
         single = single_run(args.ems * args.vms, args.days, args.latency_ms)
