@@ -11,10 +11,11 @@ XDIST  ?= -n 2
 QUICK  ?=
 TEST_PATHS := tests/unit tests/emulator/tests tests/integration tests/reliability
 
-.PHONY: help link venv demo demo-venv test unit units emulator-test integration sanity lint docs changelog-lint bench compat clean mutate shuffle
+.PHONY: help link venv demo demo-fleet demo-venv test unit units emulator-test integration sanity lint docs changelog-lint bench compat clean mutate shuffle
 
 help:
 	@echo "make demo   - run the nightly compliance playbook against the bundled EM emulator"
+	@echo "make demo-fleet - three EM emulators in one run and one fleet report (DEMO_ARGS=--wrong-password: one EM refuses)"
 	@echo "make test   - run every test (unit, emulator, integration, quality gates)"
 	@echo "make link   - link the checkout under .build/collections (ansible.cfg): ansible-doc from the repo root"
 	@echo "make bench  - benchmark (QUICK=1 for the small CI variant)"
@@ -55,6 +56,10 @@ $(DEMO_STAMP): requirements-demo.txt
 demo: $(DEMO_STAMP)
 	$(DEMO_BIN)/python tools/demo.py
 
+# Many EMs (issue 19): playbooks/fleet_compliance.yml over three emulators, one fleet report.
+demo-fleet: $(DEMO_STAMP)
+	$(DEMO_BIN)/python tools/demo_fleet.py $(DEMO_ARGS)
+
 # Every test: the community quality gates (ansible-test sanity and units, ansible-lint,
 # antsibull-docs, galaxy-importer, ansible-builder), the same sanity, units and a playbook smoke
 # under ansible-core 2.16-2.18 (tools/compat.sh), the quick benchmark, then the pytest suites
@@ -91,6 +96,7 @@ shuffle: venv
 
 bench: venv
 	$(BIN)/python tests/performance/bench.py $(if $(QUICK),--quick,)
+	$(BIN)/python tests/performance/fleet_bench.py $(if $(QUICK),--quick,)
 
 sanity: venv
 	tools/ansible-test.sh sanity

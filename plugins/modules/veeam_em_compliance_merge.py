@@ -1,0 +1,204 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, backupops engineering
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: veeam_em_compliance_merge
+short_description: Merge the compliance results of many Enterprise Managers into one fleet verdict
+version_added: 1.1.0
+description:
+  - Takes one small I(part) per Veeam Backup Enterprise Manager (EM) - what the C(backupops.veeam_em.fleet_compliance)
+    playbook builds from each EM's C(veeam_em_compliance_result) and publishes with M(ansible.builtin.set_stats) - and
+    returns one merged result and its reports (JSON, JUnit XML, HTML) with the fleet summary first and a section per EM.
+  - The fleet status is the worst EM status. An EM that could not be read (status C(error), or a part carrying an
+    C(error)) is C(error) for its part and makes the fleet C(error) - never C(compliant) - while the verdicts of the
+    other EMs still appear. An EM named in O(expected) without a part is C(error) (C(no_result)). No EM at all is
+    C(error).
+  - A part never reads better than its own counts - errors listed make it C(error), violations counted make it
+    C(violation).
+  - VMs are counted per EM and never matched by name across EMs - the same VM name on two EMs is two VMs.
+  - Runs on the controller (C(localhost)); it reads and writes nothing. Write the reports with M(ansible.builtin.copy)
+    (as the playbook does).
+author:
+  - backupops engineering (@backupops)
+extends_documentation_fragment:
+  - backupops.veeam_em.attributes.info_module
+options:
+  parts:
+    description:
+      - One dict per EM. Keys (all but C(em) optional; unknown keys are an error).
+      - C(em) (str) - the EM's name, its inventory host.
+      - C(status) (str) - C(compliant), C(warning), C(violation) or C(error); missing means C(error).
+      - C(error) (str) - the EM's run failed before a verdict (the message); makes the part C(error).
+      - C(source) (dict) - C(em_server) and C(username) as the compliance result's C(source).
+      - C(generated_at) (str, UTC) and C(window) (dict with C(start) and C(end), UTC) of the EM's evaluation.
+      - C(summary) (dict) - the EM's compliance counts; C(vms_total), C(vms_compliant), C(vms_warning),
+        C(vms_violation), C(servers_total), C(servers_silent), C(jobs_total), C(jobs_failed), C(violations_total),
+        C(warnings_total) and C(errors_total) are summed (a missing count is 0).
+      - C(first_violations), C(first_errors) (lists of str) - the first findings as one-line texts;
+        C(violations_omitted), C(errors_omitted) (int) - how many more there are.
+      - C(reports) (dict) - the EM's own report files by format (C(json), C(junit), C(html)).
+    type: list
+    elements: dict
+    required: true
+  vm_rows:
+    description:
+      - Optional compact VM rows per EM - a dict from the EM's name (as in O(parts)) to the C(vms) list of its
+        compliance result (C(vm_display_name), C(vm_uid), C(backup_server_name), C(status), C(reasons)). An EM given
+        here is listed VM by VM in the fleet JSON (C(vms) of its entry in RV(fleet.ems)), JUnit (a suite per EM) and HTML (its VMs
+        not compliant). The playbook passes them when the merge runs in the same run as the reads; AWX artifacts
+        carry none (they stay small).
+      - Naming an EM without a part is an error.
+    type: dict
+  expected:
+    description:
+      - The EMs that must have a part (usually the hosts of the inventory group). Each one missing becomes an
+        C(error) entry (C(no_result)) - a job slice that failed must not drop its EMs from the fleet.
+      - Parts of EMs not listed are kept, with C(expected=false).
+    type: list
+    elements: str
+    default: []
+  now:
+    description:
+      - The merge time for RV(fleet.generated_at), a UTC C(Z) string; default the current UTC time.
+    type: str
+  report_formats:
+    description: Fleet reports to render and return as text in RV(reports).
+    type: list
+    elements: str
+    choices: [html, json, junit]
+    default: []
+  report_title:
+    description: Title of the HTML report.
+    type: str
+    default: Veeam backup compliance - fleet
+  report_dir:
+    description:
+      - The directory the fleet reports will be written to; only used to link each EM's own reports relatively in
+        the HTML page. Nothing is written.
+    type: path
+  stats_max_items:
+    description: How many error lines C(first_errors) of RV(stats) keeps (the rest is counted in C(errors_omitted)).
+    type: int
+    default: 10
+notes:
+  - With AWX job slicing every slice publishes one artifact key per EM (C(veeam_em_fleet_em_<host>_<hash>)); AWX hands
+    the combined artifacts to the next workflow node as extra vars, where C(playbooks/fleet_compliance_merge.yml)
+    collects them for this module. See the collection README, section "Many Enterprise Managers".
+seealso:
+  - module: backupops.veeam_em.veeam_em_compliance_info
+"""
+
+EXAMPLES = r"""
+- name: Merge the per-EM parts of this run into one fleet verdict
+  backupops.veeam_em.veeam_em_compliance_merge:
+    parts: "{{ groups['veeam_em'] | map('extract', hostvars) | selectattr('veeam_em_fleet_part', 'defined')
+               | map(attribute='veeam_em_fleet_part') | list }}"
+    expected: "{{ groups['veeam_em'] }}"
+    report_formats: [json, junit, html]
+  register: fleet
+
+- name: Write the fleet HTML report
+  ansible.builtin.copy:
+    content: "{{ fleet.reports.html }}"
+    dest: /var/reports/veeam/fleet_compliance.html
+    mode: "0644"
+"""
+
+RETURN = r"""
+fleet:
+  description: The merged result.
+  returned: success
+  type: dict
+  contains:
+    status:
+      description: Worst EM status - C(compliant), C(warning), C(violation) or C(error) (also with no EM at all).
+      type: str
+      sample: error
+    compliant:
+      description: True only for C(compliant) and C(warning).
+      type: bool
+      sample: false
+    generated_at:
+      description: When the merge ran (O(now)), UTC.
+      type: str
+      sample: "2026-11-29T06:00:00Z"
+    summary:
+      description:
+        - C(ems_total), C(ems_error), C(ems_violation), C(ems_warning), C(ems_compliant) (EMs per status),
+          C(fleet_errors) (entries of RV(fleet.errors)) and the per-EM counts summed (C(vms_total), C(vms_violation),
+          ...; see O(parts)).
+      type: dict
+      sample: {"ems_total": 3, "ems_error": 1, "ems_violation": 2, "vms_total": 80, "vms_violation": 9}
+    ems:
+      description:
+        - One entry per EM, worst status first - the validated part with its effective C(status), C(compliant),
+          C(expected), C(vms) (only for EMs in O(vm_rows)) and, for an expected EM without a part, C(missing=true).
+      type: list
+      elements: dict
+      sample: [{"em": "em-lon", "status": "error", "first_errors": ["(all): read_error - HTTP 401"]}]
+    errors:
+      description:
+        - One entry per EM in error (C(em), C(code) - C(em_error) or C(no_result) -, C(message)), and C(no_ems) when
+          the fleet is empty.
+      type: list
+      elements: dict
+      sample: [{"em": "em-lon", "code": "em_error", "message": "(all): read_error - HTTP 401"}]
+    expected:
+      description: O(expected) as given.
+      type: list
+      elements: str
+reports:
+  description: The documents asked with O(report_formats), keyed by format, as text.
+  returned: success
+  type: dict
+  sample: {"junit": "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites ..."}
+stats:
+  description:
+    - A small view for M(ansible.builtin.set_stats) - C(status), C(compliant), C(generated_at), C(summary),
+      C(ems) (EM name to status), C(first_errors) (at most O(stats_max_items) lines of 300 characters) and
+      C(errors_omitted).
+  returned: success
+  type: dict
+  sample: {"status": "error", "compliant": false, "ems": {"em-lon": "error", "em-par": "violation"}}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_fleet
+
+ARGUMENT_SPEC = dict(
+    parts=dict(type="list", elements="dict", required=True),
+    vm_rows=dict(type="dict"),
+    expected=dict(type="list", elements="str", default=[]),
+    now=dict(type="str"),
+    report_formats=dict(type="list", elements="str", choices=["html", "json", "junit"], default=[]),
+    report_title=dict(type="str", default="Veeam backup compliance - fleet"),
+    report_dir=dict(type="path"),
+    stats_max_items=dict(type="int", default=10),
+)
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    params = module.params
+    if params["stats_max_items"] < 0:
+        module.fail_json(msg="stats_max_items must be 0 or more, got %d" % params["stats_max_items"])
+    try:
+        fleet = em_fleet.merge(params["parts"], expected=params["expected"], now=params["now"],
+                               vm_rows=params["vm_rows"])
+        reports = em_fleet.render(fleet, params["report_formats"], title=params["report_title"],
+                                  report_dir=params["report_dir"])
+    except em_fleet.FleetInputError as error:
+        module.fail_json(msg=str(error))
+    module.exit_json(changed=False, fleet=fleet, reports=reports,
+                     stats=em_fleet.stats(fleet, params["stats_max_items"]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,189 @@
+"""Many Enterprise Managers in one run (issue 19): playbooks/fleet_compliance.yml over three emulators.
+
+em-a and em-b serve the same generated fleet (same seed: the same VM names), em-b with a stricter
+per-EM policy from its host variables; em-c refuses the password in the inventory. Checked: the
+merged fact and the three fleet reports (fleet first, a section per EM), the per-EM reports in their
+own folders, the same VM name on two EMs counted twice, em-c an error while the others' verdicts
+still appear, the fleet never compliant, no password anywhere, every logon session closed.
+"""
+import html
+import json
+import os
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from fleet_support import WRONG_PASSWORD, down_host_vars, em_host_vars, emulators, run_fleet, write_inventory
+
+FLEET = {"em-a": dict(vms=24, days=8, seed=11), "em-b": dict(vms=24, days=8, seed=11),
+         "em-c": dict(vms=12, days=8, seed=12)}
+SUMMED = ("vms_total", "vms_violation", "vms_warning", "vms_compliant", "servers_total", "servers_silent",
+          "jobs_total", "violations_total", "warnings_total", "errors_total")
+
+
+@pytest.fixture(scope="module")
+def fleet():
+    with emulators(FLEET) as ems:
+        yield ems
+
+
+@pytest.fixture(scope="module")
+def fleet_run(fleet, tmp_path_factory):
+    base = tmp_path_factory.mktemp("fleet")
+    for em in fleet.values():
+        em.reset_stats()
+    hosts = {"em-a": em_host_vars(fleet["em-a"]),
+             "em-b": em_host_vars(fleet["em-b"], veeam_em_compliance_backup_rpo_hours=1),
+             "em-c": em_host_vars(fleet["em-c"], password=WRONG_PASSWORD)}
+    inventory = write_inventory(base / "inventory.json", hosts)
+    report_dir = base / "reports"
+    run = run_fleet(inventory, {"veeam_em_fleet_report_dir": str(report_dir)}, forks=3)
+    return run, report_dir, fleet
+
+
+def load(report_dir, *path):
+    with open(os.path.join(str(report_dir), *path), encoding="utf-8") as handle:
+        return handle.read()
+
+
+def test_the_fleet_run_fails_on_the_unreadable_em_after_writing_every_report(fleet_run):
+    run, report_dir, _ems = fleet_run
+    output = run.stdout + run.stderr
+    assert run.returncode == 2, output[-4000:]
+    assert "Fleet status error: em-c could not be read in full" in output
+    for name in ("fleet_compliance.json", "fleet_compliance.xml", "fleet_compliance.html"):
+        assert os.path.isfile(os.path.join(str(report_dir), name)), name
+    for em in ("em-a", "em-b", "em-c"):
+        for name in ("compliance.json", "compliance.xml", "compliance.html"):
+            assert os.path.isfile(os.path.join(str(report_dir), em, name)), (em, name)
+
+
+def test_merged_result_keeps_every_em_and_is_error(fleet_run):
+    _run, report_dir, _ems = fleet_run
+    fleet = json.loads(load(report_dir, "fleet_compliance.json"))
+    per_em = dict((em, json.loads(load(report_dir, em, "compliance.json"))) for em in ("em-a", "em-b", "em-c"))
+    assert fleet["status"] == "error"
+    assert fleet["compliant"] is False
+    entries = dict((entry["em"], entry) for entry in fleet["ems"])
+    assert sorted(entries) == ["em-a", "em-b", "em-c"]
+    assert entries["em-c"]["status"] == "error"
+    assert any("401" in line for line in entries["em-c"]["first_errors"])
+    assert [(e["em"], e["code"]) for e in fleet["errors"]] == [("em-c", "em_error")]
+    # the readable EMs keep their own verdicts, identical to their own reports
+    for em in ("em-a", "em-b"):
+        assert entries[em]["status"] == per_em[em]["status"] != "error"
+        for key in SUMMED:
+            assert entries[em]["summary"][key] == per_em[em]["summary"][key], (em, key)
+        assert entries[em]["source"]["em_server"] == per_em[em]["source"]["em_server"]
+    assert per_em["em-c"]["status"] == "error"
+    for key in SUMMED:
+        assert fleet["summary"][key] == sum(per_em[em]["summary"][key] for em in per_em), key
+    assert (fleet["summary"]["ems_total"], fleet["summary"]["ems_error"]) == (3, 1)
+
+
+def test_the_same_vm_name_on_two_ems_stays_two_vms(fleet_run):
+    _run, report_dir, ems = fleet_run
+    fleet = json.loads(load(report_dir, "fleet_compliance.json"))
+    entries = dict((entry["em"], entry) for entry in fleet["ems"])
+    names_a = sorted(row["vm_display_name"] for row in entries["em-a"]["vms"])
+    names_b = sorted(row["vm_display_name"] for row in entries["em-b"]["vms"])
+    assert names_a == names_b and len(names_a) == entries["em-a"]["summary"]["vms_total"] > 0
+    assert fleet["summary"]["vms_total"] == 2 * len(names_a) + entries["em-c"]["summary"]["vms_total"]
+    # what the emulator holds, per EM: every VM of its dataset judged once on that EM
+    dataset_vms = sorted(set(vm["name"] for vm in ems["em-a"].dataset()["vms"]))
+    assert sorted(set(names_a)) == dataset_vms
+
+
+def test_per_em_policy_overrides_come_from_host_variables(fleet_run):
+    _run, report_dir, _ems = fleet_run
+    policy_a = json.loads(load(report_dir, "em-a", "compliance.json"))["policy"]
+    policy_b = json.loads(load(report_dir, "em-b", "compliance.json"))["policy"]
+    assert (policy_a["backup_rpo_hours"], policy_b["backup_rpo_hours"]) == (24, 1)
+    fleet = json.loads(load(report_dir, "fleet_compliance.json"))
+    entries = dict((entry["em"], entry) for entry in fleet["ems"])
+    # same data, stricter RPO: more VMs out of policy on em-b
+    assert entries["em-b"]["summary"]["vms_violation"] > entries["em-a"]["summary"]["vms_violation"]
+
+
+def test_junit_and_html_put_the_fleet_first_with_a_section_per_em(fleet_run):
+    _run, report_dir, _ems = fleet_run
+    fleet = json.loads(load(report_dir, "fleet_compliance.json"))
+    junit = ET.fromstring(load(report_dir, "fleet_compliance.xml"))
+    suites = junit.findall("testsuite")
+    assert suites[0].get("name") == "fleet"
+    fleet_cases = suites[0].findall("testcase")
+    assert len(fleet_cases) == 3
+    errored = [case.get("name") for case in fleet_cases if case.find("error") is not None]
+    assert len(errored) == 1 and errored[0].startswith("em-c")
+    vm_cases = sum(len(suite.findall("testcase")) for suite in suites[1:])
+    assert vm_cases == fleet["summary"]["vms_total"]
+    assert int(junit.get("tests")) == 3 + fleet["summary"]["vms_total"]
+    page = load(report_dir, "fleet_compliance.html")
+    assert page.index('class="banner error"') < page.index('<a id="em-0">')
+    for entry in fleet["ems"]:
+        assert html.escape(entry["em"]) in page
+    assert page.count('<a id="em-') == 3
+    assert 'href="em-a/compliance.html"' in page
+
+
+def test_no_password_in_reports_or_output_and_every_session_closed(fleet_run):
+    run, report_dir, ems = fleet_run
+    texts = [run.stdout, run.stderr]
+    for root, _dirs, files in os.walk(str(report_dir)):
+        texts += [load(root, name) for name in files]
+    everything = "\n".join(texts)
+    assert WRONG_PASSWORD not in everything
+    assert ems["em-a"].password not in everything
+    for em in ems.values():
+        assert em.stats()["open_sessions"] == 0
+
+
+def test_an_em_that_is_down_is_an_error_and_the_fleet_is_never_compliant(fleet, tmp_path):
+    hosts = {"em-a": em_host_vars(fleet["em-a"], veeam_em_compliance_backup_rpo_hours=10000,
+                                  veeam_em_compliance_max_duration_minutes=100000,
+                                  veeam_em_compliance_stuck_hours=100000),
+             "em-down": down_host_vars()}
+    inventory = write_inventory(tmp_path / "inventory.json", hosts)
+    run = run_fleet(inventory, {"veeam_em_fleet_report_dir": str(tmp_path / "r"), "veeam_em_compliance_timeout": 5,
+                                "veeam_em_fleet_fail_on_violation": False})
+    fleet_result = json.loads(load(tmp_path / "r", "fleet_compliance.json"))
+    entries = dict((entry["em"], entry) for entry in fleet_result["ems"])
+    assert run.returncode == 2, (run.stdout + run.stderr)[-3000:]
+    assert entries["em-down"]["status"] == "error"
+    assert entries["em-a"]["status"] != "error"
+    assert fleet_result["status"] == "error"
+    assert fleet_result["compliant"] is False
+
+
+def test_one_shared_account_from_the_environment_but_never_the_environment_server(fleet, tmp_path):
+    """Username and password from VEEAM_EM_* (one AWX credential for every EM); the server from the host."""
+    em_a, em_b = fleet["em-a"], fleet["em-b"]
+    host = {"veeam_em_server": em_b.host, "veeam_em_port": em_b.port, "veeam_em_ca_path": em_b.ca_file,
+            "ansible_python_interpreter": em_host_vars(em_b)["ansible_python_interpreter"]}
+    inventory = write_inventory(tmp_path / "inventory.json", {"em-b": host})
+    env = {"VEEAM_EM_SERVER": em_a.base_url, "VEEAM_EM_PORT": str(em_a.port), "VEEAM_EM_CA_PATH": em_a.ca_file,
+           "VEEAM_EM_USERNAME": em_b.username, "VEEAM_EM_PASSWORD": em_b.password}
+    em_a.reset_stats()
+    em_b.reset_stats()
+    run = run_fleet(inventory, {"veeam_em_fleet_report_dir": str(tmp_path / "r"),
+                                "veeam_em_fleet_fail_on_violation": False}, env=env)
+    assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
+    assert em_a.stats()["requests_total"] == 0
+    assert em_b.stats()["requests_total"] > 0
+    fleet_result = json.loads(load(tmp_path / "r", "fleet_compliance.json"))
+    assert [entry["em"] for entry in fleet_result["ems"]] == ["em-b"]
+    assert fleet_result["ems"][0]["source"]["em_server"] == em_b.base_url
+
+
+def test_a_limit_without_the_merge_host_is_refused_before_any_read(fleet, tmp_path):
+    """--limit em-a alone would skip the merge play (localhost): no fleet verdict, said by nobody."""
+    inventory = write_inventory(tmp_path / "inventory.json", {"em-a": em_host_vars(fleet["em-a"])})
+    fleet["em-a"].reset_stats()
+    refused = run_fleet(inventory, {"veeam_em_fleet_report_dir": str(tmp_path / "r")}, limit="em-a")
+    assert refused.returncode == 2
+    assert "leaves out localhost, where the fleet verdict is merged" in refused.stdout + refused.stderr
+    assert fleet["em-a"].stats()["requests_total"] == 0
+    run = run_fleet(inventory, {"veeam_em_fleet_report_dir": str(tmp_path / "r"),
+                                "veeam_em_fleet_fail_on_violation": False}, limit="em-a,localhost")
+    assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
+    assert [e["em"] for e in json.loads(load(tmp_path / "r", "fleet_compliance.json"))["ems"]] == ["em-a"]

@@ -1,0 +1,217 @@
+"""The fleet merge (module_utils/em_fleet.py, issue 19): one verdict from many EMs, never a false compliant."""
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_fleet
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_fleet import FleetInputError, merge
+
+NOW = "2026-11-29T06:00:00Z"
+
+
+def summary(vms=10, violation=0, warning=0, errors=0, silent=0, violations=None):
+    return {"vms_total": vms, "vms_compliant": vms - violation - warning, "vms_warning": warning,
+            "vms_violation": violation, "servers_total": 2, "servers_silent": silent, "jobs_total": 3,
+            "jobs_failed": 0, "violations_total": violation + silent if violations is None else violations,
+            "warnings_total": warning, "errors_total": errors, "reasons": {"rpo_exceeded": violation}, "no_data": False}
+
+
+def part(em, status="compliant", **counts):
+    texts = ["vbr01 / vm%d: rpo_exceeded" % i for i in range(counts.get("violation", 0))]
+    return {"em": em, "status": status, "summary": summary(**counts), "first_violations": texts,
+            "violations_omitted": 0, "first_errors": [], "errors_omitted": 0,
+            "source": {"em_server": "https://%s:9398" % em, "username": "svc"},
+            "generated_at": NOW, "window": {"start": "2026-11-22T06:00:00Z", "end": NOW},
+            "reports": {"html": "/r/%s/compliance.html" % em}}
+
+
+def unreadable(em):
+    return {"em": em, "status": "error", "summary": summary(vms=0, errors=1), "first_errors": [
+        "(all): read_error - Enterprise Manager could not be read: HTTP 401"], "errors_omitted": 0}
+
+
+def by_em(result):
+    return dict((entry["em"], entry) for entry in result["ems"])
+
+
+# --- statuses ------------------------------------------------------------------------------------
+
+def test_one_unreadable_em_makes_the_fleet_error_and_the_others_still_appear():
+    result = merge([part("em-a"), part("em-b", "violation", violation=2), unreadable("em-c")], now=NOW)
+    assert result["status"] == "error"
+    assert result["compliant"] is False
+    ems = by_em(result)
+    assert (ems["em-a"]["status"], ems["em-b"]["status"], ems["em-c"]["status"]) == ("compliant", "violation", "error")
+    assert result["summary"]["ems_total"] == 3
+    assert (result["summary"]["ems_error"], result["summary"]["ems_violation"], result["summary"]["ems_compliant"]) == (
+        1, 1, 1)
+    assert [e["em"] for e in result["errors"]] == ["em-c"]
+    assert result["errors"][0]["code"] == "em_error"
+    assert "HTTP 401" in result["errors"][0]["message"]
+    # worst first
+    assert [e["em"] for e in result["ems"]] == ["em-c", "em-b", "em-a"]
+
+
+def test_all_compliant_is_compliant_and_warning_stays_compliant():
+    assert merge([part("em-a"), part("em-b")], now=NOW)["status"] == "compliant"
+    result = merge([part("em-a"), part("em-b", "warning", warning=1)], now=NOW)
+    assert (result["status"], result["compliant"]) == ("warning", True)
+
+
+def test_violation_beats_warning_and_error_beats_violation():
+    assert merge([part("a", "warning", warning=1), part("b", "violation", violation=1)])["status"] == "violation"
+    assert merge([part("b", "violation", violation=1), unreadable("c")])["status"] == "error"
+
+
+def test_the_same_vm_name_on_two_ems_stays_two_vms():
+    rows = [{"vm_display_name": "sql01", "vm_uid": "urn:VMware:Vm:x.vm-1", "backup_server_name": "vbr01",
+             "status": "violation", "reasons": ["rpo_exceeded"]}]
+    result = merge([part("em-a", "violation", vms=1, violation=1), part("em-b", "violation", vms=1, violation=1)],
+                   now=NOW, vm_rows={"em-a": rows, "em-b": rows})
+    assert result["summary"]["vms_total"] == 2
+    assert result["summary"]["vms_violation"] == 2
+    names = [(entry["em"], row["vm_display_name"]) for entry in result["ems"] for row in entry["vms"]]
+    assert sorted(names) == [("em-a", "sql01"), ("em-b", "sql01")]
+    junit = ET.fromstring(em_fleet.to_junit(result))
+    vm_cases = [case for suite in junit.findall("testsuite") if suite.get("name") != "fleet"
+                for case in suite.findall("testcase")]
+    assert sorted(case.get("classname") for case in vm_cases) == ["em-a.vbr01", "em-b.vbr01"]
+
+
+def test_counts_are_summed_per_em():
+    result = merge([part("a", "violation", vms=10, violation=2), part("b", "warning", vms=7, warning=3)], now=NOW)
+    s = result["summary"]
+    assert (s["vms_total"], s["vms_violation"], s["vms_warning"], s["vms_compliant"]) == (17, 2, 3, 12)
+    assert s["servers_total"] == 4
+    assert s["jobs_total"] == 6
+
+
+# --- never better than the evidence --------------------------------------------------------------
+
+@pytest.mark.parametrize("override", [
+    {"first_errors": ["(all): partial_view - the account sees part of EM"]},
+    {"errors_omitted": 1},
+    {"error": "the role failed before a verdict"},
+    {"summary": summary(errors=1)},
+    {"status": None},
+])
+def test_a_part_claiming_compliant_with_errors_is_error(override):
+    claimed = dict(part("em-a"), **override)
+    if claimed.get("status") is None:
+        del claimed["status"]
+    result = merge([claimed, part("em-b")], now=NOW)
+    assert by_em(result)["em-a"]["status"] == "error"
+    assert result["status"] == "error"
+
+
+@pytest.mark.parametrize("override", [
+    {"first_violations": ["vbr01 / vm1: rpo_exceeded"]},
+    {"violations_omitted": 3},
+    {"summary": summary(violation=1)},
+    {"summary": summary(silent=1)},
+    {"summary": summary(violations=1)},
+])
+def test_a_part_claiming_compliant_with_violations_is_violation(override):
+    result = merge([dict(part("em-a"), **override)], now=NOW)
+    assert result["status"] == "violation"
+    assert result["compliant"] is False
+
+
+def test_an_expected_em_without_a_part_is_an_error_not_a_gap():
+    result = merge([part("em-a")], expected=["em-a", "em-b"], now=NOW)
+    assert result["status"] == "error"
+    missing = by_em(result)["em-b"]
+    assert missing["status"] == "error"
+    assert missing["missing"] is True
+    assert [(e["em"], e["code"]) for e in result["errors"]] == [("em-b", "no_result")]
+    assert result["summary"]["ems_total"] == 2
+
+
+def test_an_empty_fleet_is_an_error_never_compliant():
+    result = merge([], expected=[], now=NOW)
+    assert result["status"] == "error"
+    assert result["compliant"] is False
+    assert [e["code"] for e in result["errors"]] == ["no_ems"]
+    page = em_fleet.to_html(result)
+    assert "no Enterprise Manager in the fleet" in page
+    junit = ET.fromstring(em_fleet.to_junit(result))
+    assert junit.get("errors") == "1"
+
+
+def test_a_part_of_an_em_not_expected_is_kept_and_marked():
+    result = merge([part("em-a"), part("em-x")], expected=["em-a"], now=NOW)
+    assert by_em(result)["em-x"]["expected"] is False
+    assert by_em(result)["em-a"]["expected"] is True
+
+
+# --- bad input -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("parts, words", [
+    ("em-a", "parts must be a list"),
+    ([["em-a"]], "parts[0] must be a dict"),
+    ([{"status": "compliant"}], "parts[0].em must name the EM"),
+    ([{"em": "a", "status": "green"}], "parts[0].status must be one of"),
+    ([{"em": "a", "status": "compliant", "colour": "green"}], "parts[0] has unknown keys colour"),
+    ([{"em": "a", "status": "compliant", "summary": {"vms_total": -1}}], "parts[0].summary.vms_total must be a count"),
+    ([{"em": "a", "status": "compliant", "summary": {"vms_total": "many"}}], "parts[0].summary.vms_total"),
+    ([{"em": "a", "status": "compliant", "summary": {"vms_total": True}}], "parts[0].summary.vms_total"),
+    ([{"em": "a", "status": "compliant", "first_violations": "x"}], "parts[0].first_violations must be a list"),
+    ([{"em": "a", "status": "compliant"}, {"em": "a", "status": "compliant"}], "EM 'a' has two parts"),
+])
+def test_bad_parts_are_named(parts, words):
+    with pytest.raises(FleetInputError) as raised:
+        merge(parts, now=NOW)
+    assert words in str(raised.value)
+
+
+def test_bad_now_and_vm_rows_are_named():
+    with pytest.raises(FleetInputError, match="now must be a UTC time"):
+        merge([part("a")], now="yesterday")
+    with pytest.raises(FleetInputError, match="vm_rows names EMs without a part: b"):
+        merge([part("a")], now=NOW, vm_rows={"b": []})
+    with pytest.raises(FleetInputError, match="vm_rows\\['a'\\] must be a list"):
+        merge([part("a")], now=NOW, vm_rows={"a": "rows"})
+
+
+def test_counts_given_as_numeric_strings_are_read():
+    """set_stats and extra vars can turn numbers into strings; a count that is a number is read as one."""
+    claimed = part("a", "violation", violation=1)
+    claimed["summary"] = dict((k, str(v)) if isinstance(v, int) and not isinstance(v, bool) else (k, v)
+                              for k, v in claimed["summary"].items())
+    assert merge([claimed], now=NOW)["summary"]["vms_violation"] == 1
+
+
+# --- reports -------------------------------------------------------------------------------------
+
+def test_reports_put_the_fleet_first_and_a_section_per_em():
+    hostile = u'em "<b>" & \u00fc'
+    result = merge([part("em-a"), part(hostile, "violation", violation=1), unreadable("em-c")], now=NOW)
+    reports = em_fleet.render(result, ["json", "junit", "html"], report_dir="/r")
+    assert json.loads(reports["json"]) == json.loads(json.dumps(result))
+    junit = ET.fromstring(reports["junit"])
+    first = junit.findall("testsuite")[0]
+    assert first.get("name") == "fleet"
+    assert (first.get("tests"), first.get("failures"), first.get("errors")) == ("3", "1", "1")
+    assert (junit.get("tests"), junit.get("failures"), junit.get("errors")) == ("3", "1", "1")
+    page = reports["html"]
+    assert page.index('class="banner error"') < page.index('id="em-0"')
+    assert page.count('<a id="em-') == 3
+    assert hostile not in page
+    assert "em &quot;&lt;b&gt;&quot; &amp; \u00fc" in page
+    assert 'href="em-a/compliance.html"' in page  # per-EM reports linked relatively
+
+
+def test_stats_are_small_and_bounded():
+    parts = [unreadable("em-%02d" % i) for i in range(30)]
+    view = em_fleet.stats(merge(parts, now=NOW), max_items=5)
+    assert len(view["first_errors"]) == 5
+    assert view["errors_omitted"] == 25
+    assert view["status"] == "error"
+    assert len(view["ems"]) == 30
+    assert all(len(line) <= 310 for line in view["first_errors"])
+
+
+def test_unknown_report_format_is_named():
+    with pytest.raises(FleetInputError, match="report_formats: unknown format 'pdf'"):
+        em_fleet.render(merge([part("a")], now=NOW), ["pdf"])
