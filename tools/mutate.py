@@ -33,7 +33,7 @@ MU = "plugins/module_utils/"
 FILTER_TESTS = ["tests/unit/plugins/filter"]
 COMPLIANCE_TESTS = ["tests/unit/plugins/module_utils/compliance"]
 RULE_TESTS = COMPLIANCE_TESTS + FILTER_TESTS + ["tests/unit/plugins/modules/test_compliance_info.py"]
-BUILDER_TESTS = ["tests/unit/plugins/module_utils/test_em_filter.py", "tests/unit/plugins/modules"]
+BUILDER_TESTS = ["tests/unit/plugins/module_utils/test_em_filter_expr.py", "tests/unit/plugins/modules"]
 SCRUB_TESTS = ["tests/unit/plugins/module_utils/test_em_scrub.py", "tests/unit/plugins/modules"]
 SECRETS_TESTS = ["tests/unit/plugins/module_utils/test_em_secrets.py"]
 CLIENT_TESTS = ["tests/unit/plugins/module_utils/test_em_client.py"]
@@ -102,24 +102,24 @@ MUTANTS = [
            "    if result == RESULT_FAILED or result not in (RESULT_SUCCESS, RESULT_WARNING)",
            "    if False and result not in (RESULT_SUCCESS, RESULT_WARNING)", RULE_TESTS,
            "job_failed: a job whose newest run failed has no finding"),
-    # ---- the filter builder (em_filter.py) --------------------------------------------------
-    Mutant("unquoted-values", MU + "em_filter.py", """    return '"%s"' % text.replace('"', '""')""",
+    # ---- the filter builder (em_filter_expr.py) --------------------------------------------------
+    Mutant("unquoted-values", MU + "em_filter_expr.py", """    return '"%s"' % text.replace('"', '""')""",
            "    return text", BUILDER_TESTS, "filter values not quoted"),
-    Mutant("quotes-not-doubled", MU + "em_filter.py", """    return '"%s"' % text.replace('"', '""')""",
+    Mutant("quotes-not-doubled", MU + "em_filter_expr.py", """    return '"%s"' % text.replace('"', '""')""",
            """    return '"%s"' % text""", BUILDER_TESTS, "inner double quotes not doubled"),
-    Mutant("controls-accepted", MU + "em_filter.py", "        if _is_control(char):\n            raise",
+    Mutant("controls-accepted", MU + "em_filter_expr.py", "        if _is_control(char):\n            raise",
            "        if False:\n            raise", BUILDER_TESTS, "control characters pass into filters"),
-    Mutant("unbalanced-close-accepted", MU + "em_filter.py", "            if depth < 0:", "            if False:",
+    Mutant("unbalanced-close-accepted", MU + "em_filter_expr.py", "            if depth < 0:", "            if False:",
            BUILDER_TESTS, "a raw filter closing a parenthesis it never opened is accepted"),
-    Mutant("open-quote-accepted", MU + "em_filter.py", "    if in_quotes:\n        raise EMValidationError",
+    Mutant("open-quote-accepted", MU + "em_filter_expr.py", "    if in_quotes:\n        raise EMValidationError",
            "    if False:\n        raise EMValidationError", BUILDER_TESTS,
            "a raw filter with an unterminated quote is accepted"),
-    Mutant("raw-not-grouped", MU + "em_filter.py", 'parts.append("(%s)" % check_raw_filter(raw_filter))',
+    Mutant("raw-not-grouped", MU + "em_filter_expr.py", 'parts.append("(%s)" % check_raw_filter(raw_filter))',
            "parts.append(check_raw_filter(raw_filter))", BUILDER_TESTS,
            "the raw filter is not put in its own parentheses"),
-    Mutant("separators-not-encoded", MU + "em_filter.py", 'quote(str(value), safe="")',
+    Mutant("separators-not-encoded", MU + "em_filter_expr.py", 'quote(str(value), safe="")',
            'quote(str(value), safe=";,()=")', BUILDER_TESTS, "; , ( ) = left bare in the URL"),
-    Mutant("filter-time-not-utc", MU + "em_filter.py",
+    Mutant("filter-time-not-utc", MU + "em_filter_expr.py",
            'return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")',
            'return moment.strftime("%Y-%m-%dT%H:%M:%SZ")', BUILDER_TESTS,
            "filter date/times not converted to UTC"),

@@ -56,7 +56,7 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils.em_connection i
 # pylint: enable=unused-import
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import (
     EMDeadlineError, EMError, EMResponseError, EMTransportError, error_class_for_status)
-from ansible_collections.backupops.veeam_em.plugins.module_utils.em_filter import encode_query
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_filter_expr import encode_query
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_http import (
     decode_response, read_chunks, retry_after_seconds, short_error)
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_logon import LOGON_PATH, TOKEN_HEADER, LogonSession, StopGuard

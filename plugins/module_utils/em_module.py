@@ -26,7 +26,7 @@ from ansible.module_utils.common.parameters import remove_values
 from ansible_collections.backupops.veeam_em.plugins.module_utils import (
     em_client, em_connection, em_parse, em_query, em_secrets)
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMError, EMValidationError
-from ansible_collections.backupops.veeam_em.plugins.module_utils.em_filter import bare_guid
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_filter_expr import bare_guid
 
 STREAM_BATCH = 500  # items encoded per write when the item list is streamed
 

@@ -430,7 +430,7 @@ def test_projected_items_are_checked_only_for_the_keys_they_carry():
 
 
 def test_job_session_info_warns_through_the_client():
-    from ansible_collections.backupops.veeam_em.plugins.module_utils import em_info
+    from ansible_collections.backupops.veeam_em.plugins.module_utils import em_job_session_info
 
     class Client:
         warnings = []
@@ -438,7 +438,7 @@ def test_job_session_info_warns_through_the_client():
     entity = {"JobName": "J", "CreationTimeUTC": "1900-01-01T00:00:00Z", "State": "Stopped",
               "UID": "urn:veeam:BackupJobSession:" + JOB_SESSION_GUID, "Type": "BackupJobSession"}
     items = items_of(query_result_json("BackupJobSessions", [entity], paging_info(1, 1, 100)), BACKUP_JOB_SESSION)
-    em_info.warn_incomplete(Client, items, BACKUP_JOB_SESSION)
+    em_job_session_info.warn_incomplete(Client, items, BACKUP_JOB_SESSION)
     assert Client.warnings == ["1 BackupJobSession item(s) lack uid or creation_time (placeholder or unreadable "
                                "in EM's answer; returned with null there); first: urn:veeam:BackupJobSession:"
                                + JOB_SESSION_GUID]

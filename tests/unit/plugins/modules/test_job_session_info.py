@@ -5,7 +5,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from ansible_collections.backupops.veeam_em.plugins.module_utils import em_info
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_job_session_info
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_resources import (
     BACKUP_JOB_SESSION, BACKUP_TASK_SESSION)
 from ansible_collections.backupops.veeam_em.plugins.modules import (
@@ -172,7 +172,7 @@ def test_bad_input_fails_before_any_request(monkeypatch, capsys, args, message):
 
 def test_task_session_filter_without_creation_times_has_no_time_bound():
     sessions = [{"uid": "urn:veeam:BackupJobSession:" + GUID, "creation_time": None}]
-    assert em_info.task_session_filter(sessions, BACKUP_TASK_SESSION) == (
+    assert em_job_session_info.task_session_filter(sessions, BACKUP_TASK_SESSION) == (
         'JobSessionUid=="urn:veeam:BackupJobSession:%s"' % GUID)
 
 

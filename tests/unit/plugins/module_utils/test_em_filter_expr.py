@@ -5,7 +5,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from ansible_collections.backupops.veeam_em.plugins.module_utils import em_filter as f
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_filter_expr as f
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMValidationError
 
 UTC = datetime.timezone.utc
@@ -196,7 +196,7 @@ def test_datetime_objects_are_accepted():
 
 
 def test_format_filter_datetime_itself_converts_to_utc():
-    # Callers pass datetimes from other places too (em_info: the earliest session minus a margin);
+    # Callers pass datetimes from other places too (em_job_session_info: the earliest session minus a margin);
     # EM "accepts only UTC" (em-api-facts.md 2.4), so the formatter must not trust its input's zone.
     plus_two = datetime.timezone(datetime.timedelta(hours=2))
     moment = datetime.datetime(2025, 6, 5, 3, 2, 3, 999999, tzinfo=plus_two)
