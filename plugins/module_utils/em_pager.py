@@ -20,7 +20,7 @@ __metaclass__ = type
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.backupops.veeam_em.plugins.module_utils import em_parse
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_parse, em_rows
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMNotFoundError, EMResponseError
 
 MAX_PAGES = 100000          # hard ceiling of one walk (PagesCount or Next links): 10^8 items at 1000 a page
@@ -48,7 +48,7 @@ class QueryInfo:
 class _Collector:
     """Items in page order, deduplicated by key (pages can shift while EM adds sessions).
 
-    ``compact``: keep the items as ``em_parse.Rows`` (packed and compressed, handed out as dicts)
+    ``compact``: keep the items as ``em_rows.Rows`` (packed and compressed, handed out as dicts)
     instead of a list of dicts, for callers that only read them. A list shares its items' equal
     strings (Interner); compressed rows need not, and a pool would only keep strings alive.
     """
@@ -56,9 +56,9 @@ class _Collector:
     def __init__(self, key_field, limit, compact=False):
         self.key_field = key_field
         self.limit = limit
-        self.items = em_parse.Rows() if compact else []
+        self.items = em_rows.Rows() if compact else []
         self.seen = set()
-        self.share = _as_is if compact else em_parse.Interner().share_item
+        self.share = _as_is if compact else em_rows.Interner().share_item
 
     @property
     def full(self):
@@ -117,7 +117,7 @@ class Pager:
         by up to ``concurrency`` threads, consumed in page order and normalised as they arrive.
         On a 401 with an owned session the client logs on again once and restarts from page 1
         (deduplication makes the restart safe).
-        ``compact=True`` returns the items as a read-only ``em_parse.Rows`` sequence (equal dicts,
+        ``compact=True`` returns the items as a read-only ``em_rows.Rows`` sequence (equal dicts,
         a third of the memory) instead of a list.
         """
         walk = _Walk(resource, filter_expr, sort_field, sort_order, page_size, limit, normalise, compact)

@@ -15,7 +15,7 @@ import os
 
 import pytest
 
-from ansible_collections.backupops.veeam_em.plugins.module_utils import em_parse
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_parse, em_rows
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMResponseError
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_resources import (
     BACKUP_JOB_SESSION, BACKUP_TASK_SESSION, REPLICA_TASK_SESSION, TASK, VM_RESTORE_POINT)
@@ -410,7 +410,7 @@ def test_incomplete_items_are_kept_and_counted_with_the_first_uid():
     assert warning.endswith("first: urn:veeam:BackupTaskSession:00000000-0000-4000-8000-000000000007")
     assert em_parse.incomplete_items_warning(items[:1], BACKUP_TASK_SESSION) is None
     assert em_parse.incomplete_items_warning([], BACKUP_TASK_SESSION) is None
-    rows = em_parse.Rows()
+    rows = em_rows.Rows()
     for item in items:
         rows.append(item)
     assert em_parse.incomplete_items_warning(rows, BACKUP_TASK_SESSION) == warning
