@@ -38,6 +38,7 @@ SCRUB_TESTS = ["tests/unit/plugins/module_utils/test_em_scrub.py", "tests/unit/p
 SECRETS_TESTS = ["tests/unit/plugins/module_utils/test_em_secrets.py"]
 CLIENT_TESTS = ["tests/unit/plugins/module_utils/test_em_client.py"]
 PARSE_TESTS = ["tests/unit/plugins/module_utils/test_em_parse.py"] + CLIENT_TESTS
+TIME_TESTS = ["tests/unit/plugins/module_utils/test_em_time.py"]
 ROLE_CAP_TEST = ["tests/integration/test_resources_compliance.py::test_retry_remediation_respects_the_cap"]
 
 
@@ -119,10 +120,12 @@ MUTANTS = [
            "the raw filter is not put in its own parentheses"),
     Mutant("separators-not-encoded", MU + "em_filter_expr.py", 'quote(str(value), safe="")',
            'quote(str(value), safe=";,()=")', BUILDER_TESTS, "; , ( ) = left bare in the URL"),
-    Mutant("filter-time-not-utc", MU + "em_filter_expr.py",
-           'return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")',
-           'return moment.strftime("%Y-%m-%dT%H:%M:%SZ")', BUILDER_TESTS,
-           "filter date/times not converted to UTC"),
+    # ---- times (em_time.py: the one ISO 8601 parser and 'Z' formatter) ----------------------------
+    Mutant("filter-time-not-utc", MU + "em_time.py",
+           "    moment = moment.astimezone(UTC)\n    text = moment.strftime", "    text = moment.strftime",
+           TIME_TESTS + BUILDER_TESTS, "filter date/times not converted to UTC"),
+    Mutant("zone-sign-ignored", MU + "em_time.py", '    return -offset if zone[0] == "-" else offset',
+           "    return offset", TIME_TESTS + PARSE_TESTS, "a -04:30 offset is read as +04:30"),
     # ---- the scrubber (em_secrets.py: the one scrubber; em_module.py: what the module passes it) ----
     Mutant("scrub-noop", MU + "em_secrets.py", "    return pattern.sub(MASK, text)",
            "    return text", SECRETS_TESTS + SCRUB_TESTS, "the scrubber (em_secrets.scrub) does nothing"),

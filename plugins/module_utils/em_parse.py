@@ -24,7 +24,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import datetime
 import json
 import re
 
@@ -37,13 +36,12 @@ except ImportError as exc:  # pragma: no cover - reported by the module base
     HAS_XMLTODICT = False
     XMLTODICT_IMPORT_ERROR = exc
 
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_time
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMResponseError
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_resources import (
     JOB_SESSION_RUNNING_STATES, RESOURCES, TASK_SESSION_RUNNING_STATES, XML_LIST_TAGS)
 
 BOM = b"\xef\xbb\xbf"
-EM_DATETIME_RE = re.compile(
-    r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:[.,](\d+))?\s*(Z|[+-]\d{2}:?\d{2})?$", re.IGNORECASE)
 GUID_IN_TEXT_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 HREF_KIND_RE = re.compile(r"/api/([A-Za-z]+)/([^/?#]+)")
 
@@ -431,23 +429,24 @@ def to_datetime(value):
 
     EM sends 0-7 fraction digits with trailing zeros dropped; zone ``Z`` for session times, but
     schedule fields appear unzoned or with offsets (em-api-facts.md 5) - naive means UTC here.
+    The grammar is em_time's; EM always sends seconds, so a shorter time is not read as one.
     Anything unparsable is returned unchanged rather than lost.
     """
     text = to_text(value)
     if not text:
         return None
-    match = EM_DATETIME_RE.match(text.strip())
-    if not match:
+    parts = em_time.split_iso(text)
+    if parts is None or parts[5] is None:
         return text
-    day, clock, fraction, zone = match.groups()
-    fraction = (fraction or "")[:6].rstrip("0")
+    year, month, day, hour, minute, second, fraction, zone = parts
     if zone and zone.upper() != "Z":
-        sign = -1 if zone[0] == "-" else 1
-        digits = zone[1:].replace(":", "")
-        offset = datetime.timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0)) * sign
-        moment = datetime.datetime.strptime("%sT%s" % (day, clock), "%Y-%m-%dT%H:%M:%S") - offset
-        day, clock = moment.strftime("%Y-%m-%d"), moment.strftime("%H:%M:%S")
-    return "%sT%s%sZ" % (day, clock, "." + fraction if fraction else "")
+        try:
+            return em_time.format_z(em_time.from_parts(parts))
+        except ValueError:
+            return text
+    # UTC already: text slicing, no datetime (this runs for every time of every item)
+    fraction = (fraction or "")[:6].rstrip("0")
+    return "%s-%s-%sT%s:%s:%s%sZ" % (year, month, day, hour, minute, second, "." + fraction if fraction else "")
 
 
 def guid_of(text):
