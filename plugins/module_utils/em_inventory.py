@@ -18,16 +18,14 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils import (
-    em_client, em_compliance, em_compliance_read, em_query)
-from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMError
+    em_client, em_compliance, em_compliance_read, em_errors, em_query)
+
+# Its old home: the class lives in em_errors with every other exception of module_utils.
+InventoryReadError = em_errors.InventoryReadError
 
 HOSTNAME_CHOICES = ("vm_name", "vm_name_server")
 # Reading options of veeam_em_compliance_info that mean nothing to an inventory (no reports).
 NOT_FOR_INVENTORY = ("detail", "report_formats", "report_title")
-
-
-class InventoryReadError(EMError):
-    """EM answered, but what it holds cannot make an honest inventory (nothing in the window)."""
 
 
 def read_params(options):
