@@ -39,6 +39,7 @@ SECRETS_TESTS = ["tests/unit/plugins/module_utils/test_em_secrets.py"]
 CLIENT_TESTS = ["tests/unit/plugins/module_utils/test_em_client.py"]
 PARSE_TESTS = ["tests/unit/plugins/module_utils/test_em_parse.py"] + CLIENT_TESTS
 TIME_TESTS = ["tests/unit/plugins/module_utils/test_em_time.py"]
+PAGER_TESTS = ["tests/unit/plugins/module_utils/test_em_pager.py"] + CLIENT_TESTS
 ROLE_CAP_TEST = ["tests/integration/test_resources_compliance.py::test_retry_remediation_respects_the_cap"]
 
 
@@ -157,6 +158,11 @@ MUTANTS = [
     # ---- the pager (em_pager.py: Pager, _Collector) --------------------------------------------
     Mutant("no-dedupe-pages", MU + "em_pager.py", "            if key is not None and key in self.seen:",
            "            if False:", CLIENT_TESTS, "items read twice across pages are kept twice"),
+    Mutant("empty-page-accepted", MU + "em_pager.py", "    if items:\n        return\n    if has_next",
+           "    return\n    if has_next", PAGER_TESTS, "an empty page that its PagingInfo says is not the last is read as []"),
+    Mutant("empty-inner-page-accepted", MU + "em_pager.py", "    if not items and page < pages_count - MAX_EMPTY_TAIL + 1:",
+           "    if not items and page < pages_count - MAX_EMPTY_TAIL:", PAGER_TESTS,
+           "the page just before the empty tail may be empty too"),
     # ---- the parser's media sniffing (em_parse.py) --------------------------------------------
     Mutant("bom-ignored", MU + "em_parse.py", "    text = body[len(BOM):] if body.startswith(BOM) else body",
            "    text = body", PARSE_TESTS, "XML/JSON type detection ignores the BOM"),

@@ -75,6 +75,28 @@ class _Collector:
             self.items.append(self.share(item))
 
 
+# ---- empty pages: the two checks, side by side ----------------------------------------------------
+# An empty page is an answer only at the end of a walk. Both are errors, never a silent stop with
+# part of the data (issue 13):
+
+def refuse_empty_page(items, page_num, pages_count, has_next, resource):
+    """A page that its own ``PagingInfo`` says is not the last (a ``Next`` link, or ``PageNum``
+    below ``PagesCount``) holds items; reading none from it is an error, not an empty page."""
+    if items:
+        return
+    if has_next or (page_num is not None and pages_count is not None and page_num < pages_count):
+        raise EMResponseError("%s answer: PagingInfo says page %s of %s, but no %s could be read from it"
+                              % (resource.query_type, page_num, pages_count, resource.item_tag))
+
+
+def refuse_empty_inner_page(items, page, pages_count, describe):
+    """Against page 1's ``PagesCount``: only the last ``MAX_EMPTY_TAIL`` pages may come back empty
+    (sessions deleted while paging); an empty page before them means PagesCount was not true."""
+    if not items and page < pages_count - MAX_EMPTY_TAIL + 1:
+        raise EMResponseError("EM reported %d pages but page %d is empty; refused (an implausible PagesCount)"
+                              % (pages_count, page), request=describe)
+
+
 def _as_is(item):
     return item
 
@@ -146,8 +168,9 @@ class Pager:
             document = self.client.decode(response, describe)
             response = None  # the body goes as soon as it is parsed, the tree once normalised
             try:
-                _page_num, pages_count, has_next = em_parse.paging(document)
+                page_num, pages_count, has_next = em_parse.paging(document)
                 items = walk.normalise(document)
+                refuse_empty_page(items, page_num, pages_count, has_next, walk.resource)
             except EMResponseError as error:
                 error.request = error.request or "%s page %d" % (describe, page)
                 raise
@@ -211,10 +234,7 @@ class Pager:
                     items, count, _has_next = in_flight.pop(consumed + 1).result()
                     consumed += 1
                     walk.info.pages += 1
-                    if not items and consumed < pages_count - MAX_EMPTY_TAIL + 1:
-                        raise EMResponseError(
-                            "EM reported %d pages but page %d is empty; refused (an implausible PagesCount)"
-                            % (pages_count, consumed), request=walk.describe)
+                    refuse_empty_inner_page(items, consumed, pages_count, walk.describe)
                     collector.add(items)
                     if count and count > pages_count:  # sessions were added while paging
                         pages_count = count

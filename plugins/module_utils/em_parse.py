@@ -587,17 +587,10 @@ def _real_end(entity, end_time, item_created):
 def normalise_document(document, resource):
     """All items of one decoded page, normalised (the raw tree can then be dropped).
 
-    A page that ``PagingInfo`` says is not the last (a ``Next`` link, or ``PageNum`` below
-    ``PagesCount``) holds items; reading none from it is an error, not an empty page.
+    Whether an empty page may be empty is the pager's question (em_pager: ``refuse_empty_page``).
     """
     with_links = resource.uses_links
-    entities = extract_items(document, resource)
-    if not entities:
-        page_num, pages_count, has_next = paging(document)
-        if has_next or (page_num is not None and pages_count is not None and page_num < pages_count):
-            raise EMResponseError("%s answer: PagingInfo says page %s of %s, but no %s could be read from it"
-                                  % (resource.query_type, page_num, pages_count, resource.item_tag))
-    return [normalise(entity, resource, with_links) for entity in entities]
+    return [normalise(entity, resource, with_links) for entity in extract_items(document, resource)]
 
 
 # ---- items that lack what a consumer needs ------------------------------------------------------
