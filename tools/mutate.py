@@ -37,7 +37,8 @@ BUILDER_TESTS = ["tests/unit/plugins/module_utils/test_em_filter_expr.py", "test
 SCRUB_TESTS = ["tests/unit/plugins/module_utils/test_em_scrub.py", "tests/unit/plugins/modules"]
 SECRETS_TESTS = ["tests/unit/plugins/module_utils/test_em_secrets.py"]
 CLIENT_TESTS = ["tests/unit/plugins/module_utils/test_em_client.py"]
-PARSE_TESTS = ["tests/unit/plugins/module_utils/test_em_parse.py"] + CLIENT_TESTS
+PARSE_TESTS = ["tests/unit/plugins/module_utils/test_em_parse.py", "tests/unit/plugins/module_utils/test_em_decode.py",
+               "tests/unit/plugins/module_utils/test_em_values.py"] + CLIENT_TESTS
 TIME_TESTS = ["tests/unit/plugins/module_utils/test_em_time.py"]
 PAGER_TESTS = ["tests/unit/plugins/module_utils/test_em_pager.py"] + CLIENT_TESTS
 ROLE_CAP_TEST = ["tests/integration/test_resources_compliance.py::test_retry_remediation_respects_the_cap"]
@@ -163,10 +164,10 @@ MUTANTS = [
     Mutant("empty-inner-page-accepted", MU + "em_pager.py", "    if not items and page < pages_count - MAX_EMPTY_TAIL + 1:",
            "    if not items and page < pages_count - MAX_EMPTY_TAIL:", PAGER_TESTS,
            "the page just before the empty tail may be empty too"),
-    # ---- the parser's media sniffing (em_parse.py) --------------------------------------------
-    Mutant("bom-ignored", MU + "em_parse.py", "    text = body[len(BOM):] if body.startswith(BOM) else body",
+    # ---- the decoder's media sniffing (em_decode.py) ------------------------------------------
+    Mutant("bom-ignored", MU + "em_decode.py", "    text = body[len(BOM):] if body.startswith(BOM) else body",
            "    text = body", PARSE_TESTS, "XML/JSON type detection ignores the BOM"),
-    Mutant("xml-bom-ignored", MU + "em_parse.py", '    if stripped.startswith(b"<"):\n        return "xml"',
+    Mutant("xml-bom-ignored", MU + "em_decode.py", '    if stripped.startswith(b"<"):\n        return "xml"',
            '    if body.lstrip().startswith(b"<"):\n        return "xml"', PARSE_TESTS,
            "XML type detection ignores the BOM (JSON detection still skips it)"),
     # ---- the role's remediation (slow: ansible-playbook against the emulator) ------------------

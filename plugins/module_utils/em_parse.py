@@ -5,210 +5,32 @@
 # The interfaces in this file are meant for use within the backupops.veeam_em collection
 # and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
 # (the same convention as community.hashi_vault's module_utils; see docs/CONTRACTS.md)
-"""EM bodies (XML or JSON) to one neutral shape, and that shape to normalised items.
+"""The neutral tree of an EM answer to normalised items: what the modules return.
 
-DESIGN.md principle 3: whatever the wire says, modules see the same dicts. Two steps:
+Whatever the wire says, modules see the same dicts (docs/CONTRACTS.md 2). Two steps, two files:
 
-1. ``decode`` turns a body into a plain tree whose keys are EM's names (attributes and elements
-   alike, as EM's own JSON does), with ``Links`` always a list of ``{Rel, Type, Href, Name}``.
-   XML quirks die here: one-item lists (force_list), ``<Reason />`` (= empty string), omitted
-   nulls (= absent key), namespaces. JSON quirks too: a UTF-8 BOM, doubled ``Entities`` keys,
-   ``null`` everywhere.
-2. ``normalise`` applies a resource's ``Output`` table (em_resources) to one entity.
-
-Safety: XML bodies with a DOCTYPE or ENTITY declaration are refused outright and xmltodict runs
-with ``disable_entities=True``; body size is capped by the client before it gets here.
+1. ``decode`` (em_decode) turns a body into a plain tree whose keys are EM's names, XML and
+   JSON alike; it is imported here because every reader starts with it.
+2. Here: ``extract_items`` finds the entities of a query result, collection or single entity
+   (never reading an unrecognised answer as "no items"), and ``normalise`` applies a resource's
+   ``Output`` table (em_resources) to one entity, with em_values' converters. Also here: the
+   readers of paging, logon and error documents, and placeholder times.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
 import re
 
-try:
-    import xmltodict
-    HAS_XMLTODICT = True
-    XMLTODICT_IMPORT_ERROR = None
-except ImportError as exc:  # pragma: no cover - reported by the module base
-    xmltodict = None
-    HAS_XMLTODICT = False
-    XMLTODICT_IMPORT_ERROR = exc
-
-from ansible_collections.backupops.veeam_em.plugins.module_utils import em_time
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_decode import decode, is_blank
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMResponseError
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_resources import (
-    JOB_SESSION_RUNNING_STATES, RESOURCES, TASK_SESSION_RUNNING_STATES, XML_LIST_TAGS)
+    JOB_SESSION_RUNNING_STATES, TASK_SESSION_RUNNING_STATES)
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_values import (
+    guid_of, to_bool, to_datetime, to_int, to_text)
 
-BOM = b"\xef\xbb\xbf"
-GUID_IN_TEXT_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 HREF_KIND_RE = re.compile(r"/api/([A-Za-z]+)/([^/?#]+)")
-
-# ---- one spelling for every key (em-api-facts.md 3.3) ------------------------------------------
-# EM up to 12.x writes PascalCase keys; EM 13.0.1 writes its JSON keys in camelCase at every level
-# (``uid``, ``creationTimeUTC``, ``pagingInfo.pagesCount``) [OBS]; XML backup files spell
-# ``CreationTimeUtc`` [OBS]. Every key is rewritten to EM's own PascalCase spelling while the body
-# is decoded, so nothing after ``decode`` ever sees another spelling. Names whose spelling is not
-# "first letter upper-cased" (UID, ...UTC, NASJobs, the EnterpiseRoles typo) come from this table,
-# keyed by lower case; any other key gets its first letter upper-cased.
-STRUCTURE_NAMES = (
-    "QueryResult", "Refs", "Ref", "Entities", "Resources", "Links", "Link", "Rel", "Href", "Name", "Type",
-    "UID", "PagingInfo", "PageNum", "PageSize", "PagesCount", "EntityRef", "EntityReferences",
-    "LogonSession", "LogonSessions", "SessionId", "UserName", "EnterpriseManager", "SupportedVersions",
-    "SupportedVersion", "Error", "Message", "StatusCode", "Status", "FirstChanceExceptionMessage",
-    "StackTrace", "Success", "CredentialsNeeded", "ConfirmationNeeded", "TaskId", "CreationTimeUTC",
-    "EndTimeUTC", "VmUid", "VmDisplayName", "JobSessionUid", "JobUid", "HierarchyObjRef", "IsRetry",
-    "VbrCertificateThumbprint", "WcfPort", "IpOrDnsName", "#text",
-    # JSON QueryResult.Entities / Resources keys (em-api-facts.md 3.3, typos kept)
-    "Jobs", "FailoverPlans", "Backups", "Replicas", "Repositories", "RestorePoints", "VmRestorePoints",
-    "VAppRestorePoints", "VmReplicaPoints", "BackupJobSessions", "ReplicaJobSessions", "ReplicaTaskSessions",
-    "RestoreSessions", "HierarchyRoots", "BackupTaskSessions", "BackupServers", "ManagedServers",
-    "EnterpiseRoles", "EnterpiseAccounts", "WanAccelerators", "CloudGateways", "CloudTenants", "CloudReplicas",
-    "VCloudOrganizationConfigs", "BackupFiles", "VSphereSelfServiceConfigs", "CloudPublicIps",
-    "CloudHardwarePlans", "CloudVmReplicaPoints", "AgentRestorePoints", "AgentBackupJob", "CloudGatewayPools",
-    "CloudFailoverPlans", "ExternalRepositories", "VlanConfigurations", "CloudFailoverSessions",
-    "AgentProtectionGroups", "DiscoveredComputers", "FileServers", "NASJobs", "CdpReplicas", "CdpReplicaVms",
-    "CdpPolicies", "CdpReplicaSessions", "CdpReplicaTaskSessions", "VAppReplicaPoints", "VmCdpReplicas",
-    "VAppCdpReplicas", "VAppCdpReplicaVms", "SystemSessions",
-    "Files", "Directories", "Tasks", "CredentialsList", "PasswordKeyInfoList",
-)
-
-
-def _known_names():
-    names = list(STRUCTURE_NAMES)
-    for resource in RESOURCES:
-        names.extend((resource.list_tag, resource.item_tag))
-        names.extend(field.em_name for field in resource.fields)
-        for output in resource.outputs:
-            names.extend(output.source or ())
-            names.extend(output.fallback or ())
-    return dict((name.lower(), name) for name in names)
-
-
-_CANONICAL = _known_names()
-# Keys already in EM's spelling: a JSON object whose keys are all here is kept as decoded (EM 12
-# bodies cost one set look-up per key; an object_pairs_hook rebuilding every object doubled the
-# decode time of a 1000-item page).
-_CANONICAL_SPELLINGS = set(_CANONICAL.values())
-
-
-def canonical_key(key):
-    """EM's spelling of a key in any case (``uid``, ``creationTimeUtc`` -> ``UID``, ``CreationTimeUTC``)."""
-    name = _CANONICAL.get(key)
-    if name is None:
-        name = _CANONICAL.get(key.lower())
-        if name is None:
-            name = key[:1].upper() + key[1:]
-        _CANONICAL[key] = name  # unknown spellings are few (one per EM version): remember them
-        if name == key:
-            _CANONICAL_SPELLINGS.add(key)
-    return name
-
-
-def _canonical_object(obj):
-    """``json.loads`` object hook: the object with every key in EM's spelling."""
-    for key in obj:
-        if key not in _CANONICAL_SPELLINGS:
-            return dict((canonical_key(key), value) for key, value in obj.items())
-    return obj
-
-
-class Document:
-    """A decoded body: ``root`` is the XML root tag (None for JSON), ``data`` the neutral tree."""
-
-    def __init__(self, media, root, data):
-        self.media = media
-        self.root = root
-        self.data = data
-
-
-def sniff_media(body):
-    """XML or JSON by the first significant byte (EM may send errors in either form)."""
-    text = body[len(BOM):] if body.startswith(BOM) else body
-    stripped = text.lstrip()
-    if stripped.startswith(b"<"):
-        return "xml"
-    if stripped[:1] in (b"{", b"["):
-        return "json"
-    return None
-
-
-def decode(body):
-    """Parse a body into a ``Document``; raise ``EMResponseError`` if it is neither XML nor JSON."""
-    media = sniff_media(body or b"")
-    if media == "json":
-        return Document("json", None, _decode_json(body))
-    if media == "xml":
-        root, data = _decode_xml(body)
-        return Document("xml", root, data)
-    raise EMResponseError("the response body is neither XML nor JSON (%d bytes)" % len(body or b""))
-
-
-def _decode_json(body):
-    try:
-        return json.loads(body.decode("utf-8-sig"), object_hook=_canonical_object)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise EMResponseError("the JSON response cannot be parsed: %s" % exc)
-
-
-def _force_list(path, key, value):
-    """Listed tags become lists everywhere except at the root (a single entity document)."""
-    return bool(path) and canonical_key(_local_name(key)) in XML_LIST_TAGS
-
-
-def _decode_xml(body):
-    if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
-        raise EMResponseError("the XML response carries a DOCTYPE/ENTITY declaration; refused for safety")
-    if not HAS_XMLTODICT:
-        raise EMResponseError("xmltodict is required to read XML responses")
-    try:
-        # strip_whitespace=False: Reason texts can end in a space (EM's own samples do), and the
-        # JSON form keeps it; the indentation between elements is dropped in _neutral_xml.
-        parsed = xmltodict.parse(body, attr_prefix="", cdata_key="#text", force_list=_force_list,
-                                 disable_entities=True, strip_whitespace=False)
-    except Exception as exc:  # expat raises ExpatError, xmltodict ValueError; both mean "bad body"
-        raise EMResponseError("the XML response cannot be parsed: %s" % exc)
-    if not isinstance(parsed, dict) or len(parsed) != 1:
-        raise EMResponseError("the XML response has no single root element")
-    root, data = next(iter(parsed.items()))
-    return canonical_key(_local_name(root)), _neutral_xml(data)
-
-
-def _local_name(tag):
-    return tag.rsplit(":", 1)[-1]
-
-
-def _blank(value):
-    """Nothing in it: None, "", whitespace between tags, an element without attributes or children."""
-    return value is None or value == {} or (isinstance(value, str) and not value.strip())
-
-
-def _neutral_xml(node):
-    """xmltodict tree -> EM JSON-like tree (drop xmlns, unwrap Links/Link, empty element = "").
-
-    Keys are canonicalised here (element and attribute names alike), so ``Links``/``Link`` in any
-    spelling unwrap the same way.
-    """
-    if node is None:
-        return ""
-    if isinstance(node, list):
-        return [_neutral_xml(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    result = {}
-    for key, value in node.items():
-        if key == "xmlns" or key.startswith("xmlns:") or key.startswith("xsi:"):
-            continue
-        if key == "#text" and isinstance(value, str) and not value.strip():
-            continue  # indentation between child elements
-        name = canonical_key(_local_name(key))
-        if name == "Links" and isinstance(value, dict):
-            value = _neutral_xml(value).get("Link") or []
-        elif name == "Links" and _blank(value):
-            value = []
-        result[name] = _neutral_xml(value)
-    return result
 
 
 def as_list(value):
@@ -237,7 +59,7 @@ def _list_items(node, list_tag, item_tag, what):
     A blank node (JSON null, ``[]``, XML self-closed element) is an empty collection; a node that
     holds something else, or items that are not objects, cannot be read and raise.
     """
-    if _blank(node):
+    if is_blank(node):
         return []
     if isinstance(node, dict):
         for key in (item_tag, list_tag):
@@ -264,10 +86,10 @@ def _query_items(document, resource, what):
     container = data.get(resource.container)
     if isinstance(container, dict) and resource.list_tag in container:
         return _list_items(container[resource.list_tag], resource.list_tag, resource.item_tag, what)
-    if not _blank(container):
+    if not is_blank(container):
         raise EMResponseError("%s: %s holds no %s collection (%s)"
                               % (what, resource.container, resource.list_tag, _keys_of(container)))
-    if not _blank(data.get("Refs")):  # format=References: reference representations
+    if not is_blank(data.get("Refs")):  # format=References: reference representations
         return _list_items(data["Refs"], "Refs", "Ref", what)
     # [INF] an empty container element/object, or (XML, format=References) an empty <Refs />
     if resource.container in data or (document.media == "xml" and "Refs" in data):
@@ -284,7 +106,7 @@ def extract_items(document, resource):
     """
     what = "%s answer" % resource.query_type
     data = document.data
-    if document.root in (resource.list_tag, "EntityReferences") and _blank(data):
+    if document.root in (resource.list_tag, "EntityReferences") and is_blank(data):
         return []  # XML resource collection without items: <BackupTaskSessions ... />
     if not isinstance(data, dict):
         raise EMResponseError("%s: the response is not an object/element (%s)" % (what, _keys_of(data)))
@@ -358,104 +180,6 @@ def supported_versions(document):
     if isinstance(versions, dict):
         versions = versions.get("SupportedVersion", versions.get("SupportedVersions"))
     return [item.get("Name") for item in as_list(versions) if isinstance(item, dict) and item.get("Name")]
-
-
-# ---- value converters -------------------------------------------------------------------------
-
-def to_text(value):
-    if value is None:
-        return None
-    if isinstance(value, dict):  # an element with attributes only; keep its text if any
-        value = value.get("#text")
-        return None if value is None else str(value)
-    return str(value) if not isinstance(value, str) else value
-
-
-MAX_INT_MAGNITUDE = 2 ** 63  # EM's numbers are .NET Int64 at most (sizes in bytes, counts)
-MAX_NUMBER_TEXT = 40         # characters: an Int64 or a double in exponent form fits easily
-NUMBER_TEXT_RE = re.compile(r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$")
-
-
-def to_int(value):
-    """An integer field; None when absent or not a number at all.
-
-    A number that cannot be one of EM's (``Infinity``, ``1e999999``, 5,000 digits, beyond Int64)
-    is not guessed at and not dropped: it is an ``EMResponseError`` naming the value. Long texts are
-    refused before ``int()`` (whose digit limit raises since Python 3.11) and ``float()`` run.
-    """
-    if value is None or value == "" or isinstance(value, bool):
-        return None
-    if isinstance(value, float) or (isinstance(value, str) and len(value.strip()) > MAX_NUMBER_TEXT):
-        return _checked_int(value)
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return _checked_int(value)
-    return _in_range(number, value)
-
-
-def _checked_int(value):
-    text = value if isinstance(value, float) else str(value).strip()
-    if isinstance(text, str) and len(text) > MAX_NUMBER_TEXT:
-        if NUMBER_TEXT_RE.match(text):
-            raise EMResponseError("a numeric field holds %s... (%d characters), not a number EM can send"
-                                  % (text[:20], len(text)))
-        return None
-    try:
-        number = float(text)
-    except (TypeError, ValueError):
-        return None
-    if not float("-inf") < number < float("inf"):  # also False for NaN
-        raise EMResponseError("a numeric field holds %r, not a finite number" % (text,))
-    return _in_range(int(number), value)
-
-
-def _in_range(number, value):
-    if abs(number) > MAX_INT_MAGNITUDE:
-        raise EMResponseError("a numeric field holds %s, beyond what EM can send" % (str(value)[:40],))
-    return number
-
-
-def to_bool(value):
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    return None
-
-
-def to_datetime(value):
-    """EM DateTime -> ``YYYY-MM-DDTHH:MM:SS[.ffffff]Z`` in UTC (fraction as sent, <= 6 digits).
-
-    EM sends 0-7 fraction digits with trailing zeros dropped; zone ``Z`` for session times, but
-    schedule fields appear unzoned or with offsets (em-api-facts.md 5) - naive means UTC here.
-    The grammar is em_time's; EM always sends seconds, so a shorter time is not read as one.
-    Anything unparsable is returned unchanged rather than lost.
-    """
-    text = to_text(value)
-    if not text:
-        return None
-    parts = em_time.split_iso(text)
-    if parts is None or parts[5] is None:
-        return text
-    year, month, day, hour, minute, second, fraction, zone = parts
-    if zone and zone.upper() != "Z":
-        try:
-            return em_time.format_z(em_time.from_parts(parts))
-        except ValueError:
-            return text
-    # UTC already: text slicing, no datetime (this runs for every time of every item)
-    fraction = (fraction or "")[:6].rstrip("0")
-    return "%s-%s-%sT%s:%s:%s%sZ" % (year, month, day, hour, minute, second, "." + fraction if fraction else "")
-
-
-def guid_of(text):
-    """Bare lower-case GUID at the end of a URN or an Href path (None if there is none)."""
-    if not text:
-        return None
-    path = str(text).split("?", 1)[0].rstrip("/")
-    match = GUID_IN_TEXT_RE.search(path.rsplit("/", 1)[-1].rsplit(":", 1)[-1])
-    return match.group(0).lower() if match else None
 
 
 def links_of(entity):

@@ -105,16 +105,6 @@ def test_every_key_is_canonical_after_decode():
     assert set(entity["Links"][0]) == {"Rel", "Href", "Name", "Type"}
 
 
-@pytest.mark.parametrize("key, expected", [
-    ("uid", "UID"), ("Uid", "UID"), ("UID", "UID"), ("creationTimeUTC", "CreationTimeUTC"),
-    ("CreationTimeUtc", "CreationTimeUTC"), ("creationtimeutc", "CreationTimeUTC"), ("endTimeUtc", "EndTimeUTC"),
-    ("pagesCount", "PagesCount"), ("nasJobs", "NASJobs"), ("enterpiseRoles", "EnterpiseRoles"),
-    ("vmUid", "VmUid"), ("sessionId", "SessionId"), ("someNewField", "SomeNewField"), ("#text", "#text"),
-])
-def test_canonical_key(key, expected):
-    assert em_parse.canonical_key(key) == expected
-
-
 @pytest.mark.parametrize("resource, list_tag, entity", [
     (BACKUP_JOB_SESSION, "BackupJobSessions", {
         "IsRetry": True, "JobUid": "urn:veeam:Job:%s" % SERVER_GUID, "JobName": "Backup Job 1", "JobType": "Backup",
