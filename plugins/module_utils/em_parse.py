@@ -21,16 +21,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
-
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_decode import decode, is_blank
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMResponseError
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_resources import (
     JOB_SESSION_RUNNING_STATES, TASK_SESSION_RUNNING_STATES)
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_values import (
     guid_of, to_bool, to_datetime, to_int, to_text)
-
-HREF_KIND_RE = re.compile(r"/api/([A-Za-z]+)/([^/?#]+)")
 
 
 def as_list(value):
@@ -171,15 +167,6 @@ def logon_sessions(document):
             return [data]
         return as_list(data.get("LogonSession", data.get("LogonSessions")))
     return as_list(data)
-
-
-def supported_versions(document):
-    """Names of ``SupportedVersions/SupportedVersion`` in the EnterpriseManager root document."""
-    data = document.data if isinstance(document.data, dict) else {}
-    versions = data.get("SupportedVersions")
-    if isinstance(versions, dict):
-        versions = versions.get("SupportedVersion", versions.get("SupportedVersions"))
-    return [item.get("Name") for item in as_list(versions) if isinstance(item, dict) and item.get("Name")]
 
 
 def links_of(entity):

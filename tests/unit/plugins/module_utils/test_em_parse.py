@@ -246,12 +246,6 @@ def test_logon_session_in_both_forms():
     assert em_parse.logon_fields(em_parse.decode(json_twin(body))) == expected
 
 
-def test_supported_versions():
-    body = read("enterprise_manager_root.xml")
-    assert em_parse.supported_versions(em_parse.decode(body)) == ["v1_5", "v1_6", "v1_7"]
-    assert em_parse.supported_versions(em_parse.decode(json_twin(body))) == ["v1_5", "v1_6", "v1_7"]
-
-
 def test_error_in_both_forms_without_stack_trace():
     assert em_parse.error_fields(read("error_400.json")) == ("Node [root] does not exist.", 400)
     xml_error = (b'<Error xmlns="http://www.veeam.com/ent/v1.0" Message="Object reference not set." StatusCode="500">'

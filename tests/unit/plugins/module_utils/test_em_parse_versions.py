@@ -154,8 +154,6 @@ def test_logon_session_and_error_bodies_in_camel_case():
     error = {"firstChanceExceptionMessage": None, "message": "Node [root] does not exist.", "stackTrace": "at X()",
              "status": None, "statusCode": 400}
     assert em_parse.error_fields(json.dumps(error).encode()) == ("Node [root] does not exist.", 400)
-    root = {"links": [], "supportedVersions": {"supportedVersions": [{"name": "v1_6"}, {"name": "v1_7"}]}}
-    assert em_parse.supported_versions(em_parse.decode(json.dumps(root).encode())) == ["v1_6", "v1_7"]
 
 
 # ---- input 2: placeholder end times ------------------------------------------------------------
