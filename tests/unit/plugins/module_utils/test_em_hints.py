@@ -59,4 +59,4 @@ def test_not_em_servers_and_em_messages():
     body = b'{"Message": "Invalid filter", "StatusCode": 400, "StackTrace": "at X.Y()"}'
     bad = em_hints.http_error(Answer(400, body, "Bad Request"), "GET /api/query", BASE, options(), True)
     assert bad.em_message == "Invalid filter" and "X.Y" not in str(bad) and bad.hint is None
-    assert type(em_hints.http_error(Answer(418), "GET /api/x", BASE, options(), True)) is EMHTTPError
+    assert em_hints.http_error(Answer(418), "GET /api/x", BASE, options(), True).__class__ is EMHTTPError
