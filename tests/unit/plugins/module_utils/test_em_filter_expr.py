@@ -216,3 +216,9 @@ def test_relative_without_now_uses_current_time():
     before = datetime.datetime.now(UTC)
     moment = f.parse_datetime("1h", "created_after")
     assert before - datetime.timedelta(hours=1, seconds=5) <= moment <= before - datetime.timedelta(minutes=59)
+
+
+def test_a_time_out_of_range_after_its_offset_is_an_option_error_not_a_traceback():
+    # em_time turns datetime's OverflowError into ValueError, so the option is named (issue 16)
+    with pytest.raises(EMValidationError, match="option created_after: '0001-01-01T00:30:00\\+01:00' is not a valid"):
+        f.parse_datetime("0001-01-01T00:30:00+01:00", "created_after", now=NOW)

@@ -42,3 +42,13 @@ def test_guid_of():
         "35c24055-bdee-4e43-b655-a42de408d2ec"
     assert em_values.guid_of("https://em/api/tasks/task-5") is None
     assert em_values.guid_of(None) is None
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("0001-01-01T00:30:00+01:00", "0001-01-01T00:30:00+01:00"),   # out of range once moved to UTC: kept as sent
+    ("2025-13-01T00:00:00+02:00", "2025-13-01T00:00:00+02:00"),   # no such month: kept as sent, no traceback
+    ("2019-10-23T22:00:00+02", "2019-10-23T20:00:00Z"),           # em_time's grammar: +HH is an offset too
+    ("2019-10-23T22:00", "2019-10-23T22:00"),                     # EM always sends seconds: not read as a time
+])
+def test_times_em_time_cannot_place_are_kept_as_sent(value, expected):
+    assert em_values.to_datetime(value) == expected
