@@ -33,11 +33,14 @@ MU = "plugins/module_utils/"
 FILTER_TESTS = ["tests/unit/plugins/filter"]
 COMPLIANCE_TESTS = ["tests/unit/plugins/module_utils/compliance"]
 RULE_TESTS = COMPLIANCE_TESTS + FILTER_TESTS + ["tests/unit/plugins/modules/test_compliance_info.py"]
-BUILDER_TESTS = ["tests/unit/plugins/module_utils/test_em_filter.py", "tests/unit/plugins/modules"]
+BUILDER_TESTS = ["tests/unit/plugins/module_utils/test_em_filter_expr.py", "tests/unit/plugins/modules"]
 SCRUB_TESTS = ["tests/unit/plugins/module_utils/test_em_scrub.py", "tests/unit/plugins/modules"]
 SECRETS_TESTS = ["tests/unit/plugins/module_utils/test_em_secrets.py"]
 CLIENT_TESTS = ["tests/unit/plugins/module_utils/test_em_client.py"]
-PARSE_TESTS = ["tests/unit/plugins/module_utils/test_em_parse.py"] + CLIENT_TESTS
+PARSE_TESTS = ["tests/unit/plugins/module_utils/test_em_parse.py", "tests/unit/plugins/module_utils/test_em_decode.py",
+               "tests/unit/plugins/module_utils/test_em_values.py"] + CLIENT_TESTS
+TIME_TESTS = ["tests/unit/plugins/module_utils/test_em_time.py"]
+PAGER_TESTS = ["tests/unit/plugins/module_utils/test_em_pager.py"] + CLIENT_TESTS
 ROLE_CAP_TEST = ["tests/integration/test_resources_compliance.py::test_retry_remediation_respects_the_cap"]
 
 
@@ -102,27 +105,29 @@ MUTANTS = [
            "    if result == RESULT_FAILED or result not in (RESULT_SUCCESS, RESULT_WARNING)",
            "    if False and result not in (RESULT_SUCCESS, RESULT_WARNING)", RULE_TESTS,
            "job_failed: a job whose newest run failed has no finding"),
-    # ---- the filter builder (em_filter.py) --------------------------------------------------
-    Mutant("unquoted-values", MU + "em_filter.py", """    return '"%s"' % text.replace('"', '""')""",
+    # ---- the filter builder (em_filter_expr.py) --------------------------------------------------
+    Mutant("unquoted-values", MU + "em_filter_expr.py", """    return '"%s"' % text.replace('"', '""')""",
            "    return text", BUILDER_TESTS, "filter values not quoted"),
-    Mutant("quotes-not-doubled", MU + "em_filter.py", """    return '"%s"' % text.replace('"', '""')""",
+    Mutant("quotes-not-doubled", MU + "em_filter_expr.py", """    return '"%s"' % text.replace('"', '""')""",
            """    return '"%s"' % text""", BUILDER_TESTS, "inner double quotes not doubled"),
-    Mutant("controls-accepted", MU + "em_filter.py", "        if _is_control(char):\n            raise",
+    Mutant("controls-accepted", MU + "em_filter_expr.py", "        if _is_control(char):\n            raise",
            "        if False:\n            raise", BUILDER_TESTS, "control characters pass into filters"),
-    Mutant("unbalanced-close-accepted", MU + "em_filter.py", "            if depth < 0:", "            if False:",
+    Mutant("unbalanced-close-accepted", MU + "em_filter_expr.py", "            if depth < 0:", "            if False:",
            BUILDER_TESTS, "a raw filter closing a parenthesis it never opened is accepted"),
-    Mutant("open-quote-accepted", MU + "em_filter.py", "    if in_quotes:\n        raise EMValidationError",
+    Mutant("open-quote-accepted", MU + "em_filter_expr.py", "    if in_quotes:\n        raise EMValidationError",
            "    if False:\n        raise EMValidationError", BUILDER_TESTS,
            "a raw filter with an unterminated quote is accepted"),
-    Mutant("raw-not-grouped", MU + "em_filter.py", 'parts.append("(%s)" % check_raw_filter(raw_filter))',
+    Mutant("raw-not-grouped", MU + "em_filter_expr.py", 'parts.append("(%s)" % check_raw_filter(raw_filter))',
            "parts.append(check_raw_filter(raw_filter))", BUILDER_TESTS,
            "the raw filter is not put in its own parentheses"),
-    Mutant("separators-not-encoded", MU + "em_filter.py", 'quote(str(value), safe="")',
+    Mutant("separators-not-encoded", MU + "em_filter_expr.py", 'quote(str(value), safe="")',
            'quote(str(value), safe=";,()=")', BUILDER_TESTS, "; , ( ) = left bare in the URL"),
-    Mutant("filter-time-not-utc", MU + "em_filter.py",
-           'return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")',
-           'return moment.strftime("%Y-%m-%dT%H:%M:%SZ")', BUILDER_TESTS,
-           "filter date/times not converted to UTC"),
+    # ---- times (em_time.py: the one ISO 8601 parser and 'Z' formatter) ----------------------------
+    Mutant("filter-time-not-utc", MU + "em_time.py",
+           "    moment = moment.astimezone(UTC)\n    text = moment.strftime", "    text = moment.strftime",
+           TIME_TESTS + BUILDER_TESTS, "filter date/times not converted to UTC"),
+    Mutant("zone-sign-ignored", MU + "em_time.py", '    return -offset if zone[0] == "-" else offset',
+           "    return offset", TIME_TESTS + PARSE_TESTS, "a -04:30 offset is read as +04:30"),
     # ---- the scrubber (em_secrets.py: the one scrubber; em_module.py: what the module passes it) ----
     Mutant("scrub-noop", MU + "em_secrets.py", "    return pattern.sub(MASK, text)",
            "    return text", SECRETS_TESTS + SCRUB_TESTS, "the scrubber (em_secrets.scrub) does nothing"),
@@ -154,10 +159,15 @@ MUTANTS = [
     # ---- the pager (em_pager.py: Pager, _Collector) --------------------------------------------
     Mutant("no-dedupe-pages", MU + "em_pager.py", "            if key is not None and key in self.seen:",
            "            if False:", CLIENT_TESTS, "items read twice across pages are kept twice"),
-    # ---- the parser's media sniffing (em_parse.py) --------------------------------------------
-    Mutant("bom-ignored", MU + "em_parse.py", "    text = body[len(BOM):] if body.startswith(BOM) else body",
+    Mutant("empty-page-accepted", MU + "em_pager.py", "    if items:\n        return\n    if has_next",
+           "    return\n    if has_next", PAGER_TESTS, "an empty page that its PagingInfo says is not the last is read as []"),
+    Mutant("empty-inner-page-accepted", MU + "em_pager.py", "    if not items and page < pages_count - MAX_EMPTY_TAIL + 1:",
+           "    if not items and page < pages_count - MAX_EMPTY_TAIL:", PAGER_TESTS,
+           "the page just before the empty tail may be empty too"),
+    # ---- the decoder's media sniffing (em_decode.py) ------------------------------------------
+    Mutant("bom-ignored", MU + "em_decode.py", "    text = body[len(BOM):] if body.startswith(BOM) else body",
            "    text = body", PARSE_TESTS, "XML/JSON type detection ignores the BOM"),
-    Mutant("xml-bom-ignored", MU + "em_parse.py", '    if stripped.startswith(b"<"):\n        return "xml"',
+    Mutant("xml-bom-ignored", MU + "em_decode.py", '    if stripped.startswith(b"<"):\n        return "xml"',
            '    if body.lstrip().startswith(b"<"):\n        return "xml"', PARSE_TESTS,
            "XML type detection ignores the BOM (JSON detection still skips it)"),
     # ---- the role's remediation (slow: ansible-playbook against the emulator) ------------------

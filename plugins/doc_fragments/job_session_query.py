@@ -10,7 +10,7 @@ __metaclass__ = type
 class ModuleDocFragment(object):
     """Query options of the job-session info modules (all but O(job_type), which differs).
 
-    Mirrors em_resources.job_session_fields() and em_info.run_job_session_info_module(); a unit
+    Mirrors em_resources.job_session_fields() and em_job_session_info.run_job_session_info_module(); a unit
     test compares them.
     """
 

@@ -23,7 +23,7 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.backupops.veeam_em.plugins.module_utils import em_filter, em_parse, em_waiter
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_filter_expr, em_parse, em_waiter
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import (
     EMError, EMResponseError, EMTaskTimeout)
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_resources import TASK, TASK_FINISHED
@@ -45,7 +45,7 @@ def post_job_action(client, job_guid, action):
 
 
 def task_filter(task_id):
-    return em_filter.comparison("TaskId", "==", task_id, "task_id")
+    return em_filter_expr.comparison("TaskId", "==", task_id, "task_id")
 
 
 def read_task(client, task_id):

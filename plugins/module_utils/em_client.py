@@ -48,18 +48,18 @@ try:
 except ImportError:  # pragma: no cover
     CookiePolicy = object
 
-from ansible_collections.backupops.veeam_em.plugins.module_utils import em_bounds, em_parse, em_secrets
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_hints, em_secrets
 # ConnectionOptions and QueryInfo are imported for the callers: they are part of this facade's public API.
 # pylint: disable=unused-import
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_connection import (  # noqa: F401
     ConnectionOptions, base_url, check_transport)
 # pylint: enable=unused-import
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import (
-    EMDeadlineError, EMError, EMResponseError, EMTransportError, error_class_for_status)
-from ansible_collections.backupops.veeam_em.plugins.module_utils.em_filter import encode_query
+    EMDeadlineError, EMError, EMResponseError, EMTransportError)
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_filter_expr import encode_query
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_http import (
     decode_response, read_chunks, retry_after_seconds, short_error)
-from ansible_collections.backupops.veeam_em.plugins.module_utils.em_logon import LOGON_PATH, TOKEN_HEADER, LogonSession, StopGuard
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_logon import TOKEN_HEADER, LogonSession, StopGuard
 # pylint: disable=unused-import
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_pager import (  # noqa: F401
     MAX_PAGES, Pager, QueryInfo)
@@ -71,12 +71,6 @@ MAX_BACKOFF = 30.0          # seconds, cap of one exponential back-off step
 MAX_RETRY_AFTER = 120.0     # seconds, cap of a server-requested Retry-After
 MAX_BODY_BYTES = 64 * 1024 * 1024  # refuse larger bodies: a page of 1000 sessions is ~3 MB
 LOGOFF_TIMEOUT = 10.0       # per-read timeout of the logoff (capped by the timeout option)
-VBR_REST_PORT = 9419
-NOT_EM_HINT = ("is this Veeam Backup Enterprise Manager (port 9398)? the VBR REST API on 9419 is a different API")
-# OpenSSL's words when the other end answered the ClientHello with plain text (an HTTP server):
-# 1.1/3.0 "wrong version number", 3.2+ "record layer failure", older/LibreSSL the others.
-PLAIN_HTTP_MARKERS = ("wrong version number", "record layer failure", "packet length too long",
-                      "unknown protocol", "http request")
 
 
 class _KeepHeaders(AuthBase):
@@ -302,7 +296,7 @@ class EMClient:
                 self._wait(self._backoff(attempt, response.headers.get("Retry-After")), describe)
                 continue
             if response.status_code >= 400:
-                raise self._http_error(response, describe)
+                raise em_hints.http_error(response, describe, self.base, self.options, self.owns_session)
             if 300 <= response.status_code < 400:  # redirects are not followed: credentials stay here
                 raise EMResponseError("EM answered with a redirect (HTTP %d) to %s" % (
                     response.status_code, response.headers.get("Location")), request=describe,
@@ -337,7 +331,7 @@ class EMClient:
             self._read_body(response, describe, logon)
         except requests.exceptions.SSLError as exc:
             raise EMTransportError("TLS/certificate error talking to %s: %s" % (self.base, short_error(exc)),
-                                   request=describe, hint=self._tls_hint(str(exc)))
+                                   request=describe, hint=em_hints.tls_hint(str(exc), self.base, self.options.ca_path))
         except requests.exceptions.ContentDecodingError as exc:
             encoding = response.headers.get("Content-Encoding") if response is not None else None
             raise EMResponseError("the response body cannot be decompressed (Content-Encoding %s): %s"
@@ -348,7 +342,7 @@ class EMClient:
                                    request=describe, hint="raise timeout, or check that EM is up")
         except requests.exceptions.RequestException as exc:
             raise EMTransportError("cannot reach %s: %s" % (self.base, short_error(exc)), request=describe,
-                                   hint=self._port_hint() or "check server and port (EM listens on 9398)")
+                                   hint=em_hints.port_hint(self.base) or "check server and port (EM listens on 9398)")
         return response
 
     def _read_body(self, response, describe, logon):
@@ -388,51 +382,3 @@ class EMClient:
         body = b"".join(chunks)
         chunks = None
         return body
-
-    def _tls_hint(self, text):
-        """The cause OpenSSL's words point at: only a failed certificate check is about ca_path."""
-        text = text.lower()
-        host = self.base.split("://", 1)[-1]
-        if any(marker in text for marker in PLAIN_HTTP_MARKERS):
-            return ("the server answered plain HTTP / TLS handshake failed: is it http://%s? (EM serves HTTPS on "
-                    "9398; plain http also needs allow_http: true)" % host)
-        if "certificate verify failed" in text or "certificate_verify_failed" in text:
-            if "hostname mismatch" in text or "doesn't match" in text or "ip address mismatch" in text:
-                return ("EM's certificate is not issued for %s: use the host name its certificate names as "
-                        "server" % host.rsplit(":", 1)[0])
-            return ("set ca_path to the CA bundle that signed EM's certificate (EM's default certificate is "
-                    "self-signed), or validate_certs: false")
-        if "no certificate or crl found" in text or "pem lib" in text:
-            return "ca_path %s holds no usable PEM certificate" % self.options.ca_path
-        return ("the TLS handshake with %s failed: is it Veeam Backup Enterprise Manager (HTTPS on 9398), with "
-                "nothing in between that intercepts TLS?" % host)
-
-    def _port_hint(self):
-        if self.base.endswith(":%d" % VBR_REST_PORT):
-            return "9419 is the VBR REST API; EM is 9398"
-        return None
-
-    def _http_error(self, response, describe):
-        status = response.status_code
-        try:
-            em_bounds.check_depth(response.content or b"")
-            em_message, _code = em_parse.error_fields(response.content or b"")
-        except (EMResponseError, RecursionError):
-            em_message = None
-        error_class = error_class_for_status(status)
-        message = "HTTP %d %s" % (status, response.reason or "")
-        logon = describe.startswith("POST /api/sessionMngr")
-        hint = None
-        # EM answers its own paths; an API-less web server says 404/405/501 (a plain Python one:
-        # 501 "Unsupported method ('POST')"), which never come from EM's logon [INF].
-        if status == 501 or (logon and status in (404, 405)):
-            hint = self._port_hint() or NOT_EM_HINT
-        elif status == 404:
-            hint = self._port_hint()
-        if status == 401 and logon:
-            # the logon: credentials were refused; no session_id was involved, so none is mentioned
-            hint = ("EM refused user %r at %s%s: check username and password (a Windows account, DOMAIN\\user, "
-                    "holding an EM role)" % (self.options.username, self.base, LOGON_PATH))
-        elif status == 401 and self.options.session_id and not self.owns_session:
-            hint = "the session_id is no longer valid (logged off, or expired after 15 minutes idle)"
-        return error_class(message.strip(), request=describe, status=status, em_message=em_message, hint=hint)

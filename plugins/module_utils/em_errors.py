@@ -5,7 +5,8 @@
 # The interfaces in this file are meant for use within the backupops.veeam_em collection
 # and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
 # (the same convention as community.hashi_vault's module_utils; see docs/CONTRACTS.md)
-"""Typed errors of the EM client and the modules (this file imports nothing).
+"""Typed errors of the EM client, the modules and the pure cores: every exception class of the
+collection's module_utils lives here (this file imports nothing).
 
 Each failure the client can meet has its own class so that callers (the module base, the
 retry loop, the re-logon logic) decide by type instead of by parsing messages. They become
@@ -85,6 +86,10 @@ class EMTaskFailed(EMResultError):
     """A task finished without success; ``result`` holds the task and what was read after it."""
 
 
+class InventoryReadError(EMError):
+    """EM answered, but what it holds cannot make an honest inventory (nothing in the window)."""
+
+
 class EMHTTPError(EMError):
     """EM answered with an error status; subclasses per status class."""
 
@@ -129,3 +134,15 @@ def error_class_for_status(status):
     if 500 <= status <= 599:
         return EMServerError
     return EMHTTPError
+
+
+# ---- input errors of the pure cores (not EMError: nothing was asked of EM) ---------------------
+# The compliance evaluation and the report rendering import nothing but this file, so a filter can
+# raise them as Ansible errors too (plugins/filter: ComplianceFilterError, ReportFilterError).
+
+class ComplianceInputError(ValueError):
+    """Raised for invalid evaluation options (the filter turns it into a filter error)."""
+
+
+class ReportInputError(ValueError):
+    """Raised when the input is not a compliance result."""

@@ -1,6 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, backupops engineering
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the backupops.veeam_em collection
+# and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+# (the same convention as community.hashi_vault's module_utils; see docs/CONTRACTS.md)
 """The inventory plugin's reading and host building, kept out of the plugin so it is testable.
 
 The reading is the compliance module's (em_compliance_read: the same queries, fields, window and
@@ -14,16 +18,14 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils import (
-    em_client, em_compliance, em_compliance_read, em_query)
-from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMError
+    em_client, em_compliance, em_compliance_read, em_errors, em_query)
+
+# Its old home: the class lives in em_errors with every other exception of module_utils.
+InventoryReadError = em_errors.InventoryReadError
 
 HOSTNAME_CHOICES = ("vm_name", "vm_name_server")
 # Reading options of veeam_em_compliance_info that mean nothing to an inventory (no reports).
 NOT_FOR_INVENTORY = ("detail", "report_formats", "report_title")
-
-
-class InventoryReadError(EMError):
-    """EM answered, but what it holds cannot make an honest inventory (nothing in the window)."""
 
 
 def read_params(options):

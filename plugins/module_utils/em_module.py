@@ -24,9 +24,9 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.parameters import remove_values
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils import (
-    em_client, em_connection, em_parse, em_query, em_secrets)
+    em_client, em_connection, em_decode, em_parse, em_query, em_secrets)
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMError, EMValidationError
-from ansible_collections.backupops.veeam_em.plugins.module_utils.em_filter import bare_guid
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_filter_expr import bare_guid
 
 STREAM_BATCH = 500  # items encoded per write when the item list is streamed
 
@@ -60,8 +60,8 @@ def create_module(argument_spec, **kwargs):
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **kwargs)
     if not em_client.HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"), exception=str(em_client.REQUESTS_IMPORT_ERROR))
-    if not em_parse.HAS_XMLTODICT:
-        module.fail_json(msg=missing_required_lib("xmltodict"), exception=str(em_parse.XMLTODICT_IMPORT_ERROR))
+    if not em_decode.HAS_XMLTODICT:
+        module.fail_json(msg=missing_required_lib("xmltodict"), exception=str(em_decode.XMLTODICT_IMPORT_ERROR))
     return module
 
 

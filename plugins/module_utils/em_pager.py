@@ -20,7 +20,7 @@ __metaclass__ = type
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.backupops.veeam_em.plugins.module_utils import em_parse
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_parse, em_rows
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMNotFoundError, EMResponseError
 
 MAX_PAGES = 100000          # hard ceiling of one walk (PagesCount or Next links): 10^8 items at 1000 a page
@@ -48,7 +48,7 @@ class QueryInfo:
 class _Collector:
     """Items in page order, deduplicated by key (pages can shift while EM adds sessions).
 
-    ``compact``: keep the items as ``em_parse.Rows`` (packed and compressed, handed out as dicts)
+    ``compact``: keep the items as ``em_rows.Rows`` (packed and compressed, handed out as dicts)
     instead of a list of dicts, for callers that only read them. A list shares its items' equal
     strings (Interner); compressed rows need not, and a pool would only keep strings alive.
     """
@@ -56,9 +56,9 @@ class _Collector:
     def __init__(self, key_field, limit, compact=False):
         self.key_field = key_field
         self.limit = limit
-        self.items = em_parse.Rows() if compact else []
+        self.items = em_rows.Rows() if compact else []
         self.seen = set()
-        self.share = _as_is if compact else em_parse.Interner().share_item
+        self.share = _as_is if compact else em_rows.Interner().share_item
 
     @property
     def full(self):
@@ -73,6 +73,28 @@ class _Collector:
                 continue
             self.seen.add(key)
             self.items.append(self.share(item))
+
+
+# ---- empty pages: the two checks, side by side ----------------------------------------------------
+# An empty page is an answer only at the end of a walk. Both are errors, never a silent stop with
+# part of the data (issue 13):
+
+def refuse_empty_page(items, page_num, pages_count, has_next, resource):
+    """A page that its own ``PagingInfo`` says is not the last (a ``Next`` link, or ``PageNum``
+    below ``PagesCount``) holds items; reading none from it is an error, not an empty page."""
+    if items:
+        return
+    if has_next or (page_num is not None and pages_count is not None and page_num < pages_count):
+        raise EMResponseError("%s answer: PagingInfo says page %s of %s, but no %s could be read from it"
+                              % (resource.query_type, page_num, pages_count, resource.item_tag))
+
+
+def refuse_empty_inner_page(items, page, pages_count, describe):
+    """Against page 1's ``PagesCount``: only the last ``MAX_EMPTY_TAIL`` pages may come back empty
+    (sessions deleted while paging); an empty page before them means PagesCount was not true."""
+    if not items and page < pages_count - MAX_EMPTY_TAIL + 1:
+        raise EMResponseError("EM reported %d pages but page %d is empty; refused (an implausible PagesCount)"
+                              % (pages_count, page), request=describe)
 
 
 def _as_is(item):
@@ -117,7 +139,7 @@ class Pager:
         by up to ``concurrency`` threads, consumed in page order and normalised as they arrive.
         On a 401 with an owned session the client logs on again once and restarts from page 1
         (deduplication makes the restart safe).
-        ``compact=True`` returns the items as a read-only ``em_parse.Rows`` sequence (equal dicts,
+        ``compact=True`` returns the items as a read-only ``em_rows.Rows`` sequence (equal dicts,
         a third of the memory) instead of a list.
         """
         walk = _Walk(resource, filter_expr, sort_field, sort_order, page_size, limit, normalise, compact)
@@ -146,8 +168,9 @@ class Pager:
             document = self.client.decode(response, describe)
             response = None  # the body goes as soon as it is parsed, the tree once normalised
             try:
-                _page_num, pages_count, has_next = em_parse.paging(document)
+                page_num, pages_count, has_next = em_parse.paging(document)
                 items = walk.normalise(document)
+                refuse_empty_page(items, page_num, pages_count, has_next, walk.resource)
             except EMResponseError as error:
                 error.request = error.request or "%s page %d" % (describe, page)
                 raise
@@ -211,10 +234,7 @@ class Pager:
                     items, count, _has_next = in_flight.pop(consumed + 1).result()
                     consumed += 1
                     walk.info.pages += 1
-                    if not items and consumed < pages_count - MAX_EMPTY_TAIL + 1:
-                        raise EMResponseError(
-                            "EM reported %d pages but page %d is empty; refused (an implausible PagesCount)"
-                            % (pages_count, consumed), request=walk.describe)
+                    refuse_empty_inner_page(items, consumed, pages_count, walk.describe)
                     collector.add(items)
                     if count and count > pages_count:  # sessions were added while paging
                         pages_count = count

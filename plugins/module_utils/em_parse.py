@@ -1,217 +1,32 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, backupops engineering
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""EM bodies (XML or JSON) to one neutral shape, and that shape to normalised items.
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the backupops.veeam_em collection
+# and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+# (the same convention as community.hashi_vault's module_utils; see docs/CONTRACTS.md)
+"""The neutral tree of an EM answer to normalised items: what the modules return.
 
-DESIGN.md principle 3: whatever the wire says, modules see the same dicts. Two steps:
+Whatever the wire says, modules see the same dicts (docs/CONTRACTS.md 2). Two steps, two files:
 
-1. ``decode`` turns a body into a plain tree whose keys are EM's names (attributes and elements
-   alike, as EM's own JSON does), with ``Links`` always a list of ``{Rel, Type, Href, Name}``.
-   XML quirks die here: one-item lists (force_list), ``<Reason />`` (= empty string), omitted
-   nulls (= absent key), namespaces. JSON quirks too: a UTF-8 BOM, doubled ``Entities`` keys,
-   ``null`` everywhere.
-2. ``normalise`` applies a resource's ``Output`` table (em_resources) to one entity.
-
-Safety: XML bodies with a DOCTYPE or ENTITY declaration are refused outright and xmltodict runs
-with ``disable_entities=True``; body size is capped by the client before it gets here.
+1. ``decode`` (em_decode) turns a body into a plain tree whose keys are EM's names, XML and
+   JSON alike; it is imported here because every reader starts with it.
+2. Here: ``extract_items`` finds the entities of a query result, collection or single entity
+   (never reading an unrecognised answer as "no items"), and ``normalise`` applies a resource's
+   ``Output`` table (em_resources) to one entity, with em_values' converters. Also here: the
+   readers of paging, logon and error documents, and placeholder times.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import copy
-import datetime
-import json
-import marshal
-import re
-import zlib
-
-from ansible.module_utils.six.moves.collections_abc import Sequence
-
-try:
-    import xmltodict
-    HAS_XMLTODICT = True
-    XMLTODICT_IMPORT_ERROR = None
-except ImportError as exc:  # pragma: no cover - reported by the module base
-    xmltodict = None
-    HAS_XMLTODICT = False
-    XMLTODICT_IMPORT_ERROR = exc
-
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_decode import decode, is_blank
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMResponseError
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_resources import (
-    JOB_SESSION_RUNNING_STATES, RESOURCES, TASK_SESSION_RUNNING_STATES, XML_LIST_TAGS)
-
-BOM = b"\xef\xbb\xbf"
-EM_DATETIME_RE = re.compile(
-    r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:[.,](\d+))?\s*(Z|[+-]\d{2}:?\d{2})?$", re.IGNORECASE)
-GUID_IN_TEXT_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-HREF_KIND_RE = re.compile(r"/api/([A-Za-z]+)/([^/?#]+)")
-
-# ---- one spelling for every key (em-api-facts.md 3.3) ------------------------------------------
-# EM up to 12.x writes PascalCase keys; EM 13.0.1 writes its JSON keys in camelCase at every level
-# (``uid``, ``creationTimeUTC``, ``pagingInfo.pagesCount``) [OBS]; XML backup files spell
-# ``CreationTimeUtc`` [OBS]. Every key is rewritten to EM's own PascalCase spelling while the body
-# is decoded, so nothing after ``decode`` ever sees another spelling. Names whose spelling is not
-# "first letter upper-cased" (UID, ...UTC, NASJobs, the EnterpiseRoles typo) come from this table,
-# keyed by lower case; any other key gets its first letter upper-cased.
-STRUCTURE_NAMES = (
-    "QueryResult", "Refs", "Ref", "Entities", "Resources", "Links", "Link", "Rel", "Href", "Name", "Type",
-    "UID", "PagingInfo", "PageNum", "PageSize", "PagesCount", "EntityRef", "EntityReferences",
-    "LogonSession", "LogonSessions", "SessionId", "UserName", "EnterpriseManager", "SupportedVersions",
-    "SupportedVersion", "Error", "Message", "StatusCode", "Status", "FirstChanceExceptionMessage",
-    "StackTrace", "Success", "CredentialsNeeded", "ConfirmationNeeded", "TaskId", "CreationTimeUTC",
-    "EndTimeUTC", "VmUid", "VmDisplayName", "JobSessionUid", "JobUid", "HierarchyObjRef", "IsRetry",
-    "VbrCertificateThumbprint", "WcfPort", "IpOrDnsName", "#text",
-    # JSON QueryResult.Entities / Resources keys (em-api-facts.md 3.3, typos kept)
-    "Jobs", "FailoverPlans", "Backups", "Replicas", "Repositories", "RestorePoints", "VmRestorePoints",
-    "VAppRestorePoints", "VmReplicaPoints", "BackupJobSessions", "ReplicaJobSessions", "ReplicaTaskSessions",
-    "RestoreSessions", "HierarchyRoots", "BackupTaskSessions", "BackupServers", "ManagedServers",
-    "EnterpiseRoles", "EnterpiseAccounts", "WanAccelerators", "CloudGateways", "CloudTenants", "CloudReplicas",
-    "VCloudOrganizationConfigs", "BackupFiles", "VSphereSelfServiceConfigs", "CloudPublicIps",
-    "CloudHardwarePlans", "CloudVmReplicaPoints", "AgentRestorePoints", "AgentBackupJob", "CloudGatewayPools",
-    "CloudFailoverPlans", "ExternalRepositories", "VlanConfigurations", "CloudFailoverSessions",
-    "AgentProtectionGroups", "DiscoveredComputers", "FileServers", "NASJobs", "CdpReplicas", "CdpReplicaVms",
-    "CdpPolicies", "CdpReplicaSessions", "CdpReplicaTaskSessions", "VAppReplicaPoints", "VmCdpReplicas",
-    "VAppCdpReplicas", "VAppCdpReplicaVms", "SystemSessions",
-    "Files", "Directories", "Tasks", "CredentialsList", "PasswordKeyInfoList",
-)
-
-
-def _known_names():
-    names = list(STRUCTURE_NAMES)
-    for resource in RESOURCES:
-        names.extend((resource.list_tag, resource.item_tag))
-        names.extend(field.em_name for field in resource.fields)
-        for output in resource.outputs:
-            names.extend(output.source or ())
-            names.extend(output.fallback or ())
-    return dict((name.lower(), name) for name in names)
-
-
-_CANONICAL = _known_names()
-# Keys already in EM's spelling: a JSON object whose keys are all here is kept as decoded (EM 12
-# bodies cost one set look-up per key; an object_pairs_hook rebuilding every object doubled the
-# decode time of a 1000-item page).
-_CANONICAL_SPELLINGS = set(_CANONICAL.values())
-
-
-def canonical_key(key):
-    """EM's spelling of a key in any case (``uid``, ``creationTimeUtc`` -> ``UID``, ``CreationTimeUTC``)."""
-    name = _CANONICAL.get(key)
-    if name is None:
-        name = _CANONICAL.get(key.lower())
-        if name is None:
-            name = key[:1].upper() + key[1:]
-        _CANONICAL[key] = name  # unknown spellings are few (one per EM version): remember them
-        if name == key:
-            _CANONICAL_SPELLINGS.add(key)
-    return name
-
-
-def _canonical_object(obj):
-    """``json.loads`` object hook: the object with every key in EM's spelling."""
-    for key in obj:
-        if key not in _CANONICAL_SPELLINGS:
-            return dict((canonical_key(key), value) for key, value in obj.items())
-    return obj
-
-
-class Document:
-    """A decoded body: ``root`` is the XML root tag (None for JSON), ``data`` the neutral tree."""
-
-    def __init__(self, media, root, data):
-        self.media = media
-        self.root = root
-        self.data = data
-
-
-def sniff_media(body):
-    """XML or JSON by the first significant byte (EM may send errors in either form)."""
-    text = body[len(BOM):] if body.startswith(BOM) else body
-    stripped = text.lstrip()
-    if stripped.startswith(b"<"):
-        return "xml"
-    if stripped[:1] in (b"{", b"["):
-        return "json"
-    return None
-
-
-def decode(body):
-    """Parse a body into a ``Document``; raise ``EMResponseError`` if it is neither XML nor JSON."""
-    media = sniff_media(body or b"")
-    if media == "json":
-        return Document("json", None, _decode_json(body))
-    if media == "xml":
-        root, data = _decode_xml(body)
-        return Document("xml", root, data)
-    raise EMResponseError("the response body is neither XML nor JSON (%d bytes)" % len(body or b""))
-
-
-def _decode_json(body):
-    try:
-        return json.loads(body.decode("utf-8-sig"), object_hook=_canonical_object)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise EMResponseError("the JSON response cannot be parsed: %s" % exc)
-
-
-def _force_list(path, key, value):
-    """Listed tags become lists everywhere except at the root (a single entity document)."""
-    return bool(path) and canonical_key(_local_name(key)) in XML_LIST_TAGS
-
-
-def _decode_xml(body):
-    if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
-        raise EMResponseError("the XML response carries a DOCTYPE/ENTITY declaration; refused for safety")
-    if not HAS_XMLTODICT:
-        raise EMResponseError("xmltodict is required to read XML responses")
-    try:
-        # strip_whitespace=False: Reason texts can end in a space (EM's own samples do), and the
-        # JSON form keeps it; the indentation between elements is dropped in _neutral_xml.
-        parsed = xmltodict.parse(body, attr_prefix="", cdata_key="#text", force_list=_force_list,
-                                 disable_entities=True, strip_whitespace=False)
-    except Exception as exc:  # expat raises ExpatError, xmltodict ValueError; both mean "bad body"
-        raise EMResponseError("the XML response cannot be parsed: %s" % exc)
-    if not isinstance(parsed, dict) or len(parsed) != 1:
-        raise EMResponseError("the XML response has no single root element")
-    root, data = next(iter(parsed.items()))
-    return canonical_key(_local_name(root)), _neutral_xml(data)
-
-
-def _local_name(tag):
-    return tag.rsplit(":", 1)[-1]
-
-
-def _blank(value):
-    """Nothing in it: None, "", whitespace between tags, an element without attributes or children."""
-    return value is None or value == {} or (isinstance(value, str) and not value.strip())
-
-
-def _neutral_xml(node):
-    """xmltodict tree -> EM JSON-like tree (drop xmlns, unwrap Links/Link, empty element = "").
-
-    Keys are canonicalised here (element and attribute names alike), so ``Links``/``Link`` in any
-    spelling unwrap the same way.
-    """
-    if node is None:
-        return ""
-    if isinstance(node, list):
-        return [_neutral_xml(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    result = {}
-    for key, value in node.items():
-        if key == "xmlns" or key.startswith("xmlns:") or key.startswith("xsi:"):
-            continue
-        if key == "#text" and isinstance(value, str) and not value.strip():
-            continue  # indentation between child elements
-        name = canonical_key(_local_name(key))
-        if name == "Links" and isinstance(value, dict):
-            value = _neutral_xml(value).get("Link") or []
-        elif name == "Links" and _blank(value):
-            value = []
-        result[name] = _neutral_xml(value)
-    return result
+    JOB_SESSION_RUNNING_STATES, TASK_SESSION_RUNNING_STATES)
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_values import (
+    guid_of, to_bool, to_datetime, to_int, to_text)
 
 
 def as_list(value):
@@ -240,7 +55,7 @@ def _list_items(node, list_tag, item_tag, what):
     A blank node (JSON null, ``[]``, XML self-closed element) is an empty collection; a node that
     holds something else, or items that are not objects, cannot be read and raise.
     """
-    if _blank(node):
+    if is_blank(node):
         return []
     if isinstance(node, dict):
         for key in (item_tag, list_tag):
@@ -267,10 +82,10 @@ def _query_items(document, resource, what):
     container = data.get(resource.container)
     if isinstance(container, dict) and resource.list_tag in container:
         return _list_items(container[resource.list_tag], resource.list_tag, resource.item_tag, what)
-    if not _blank(container):
+    if not is_blank(container):
         raise EMResponseError("%s: %s holds no %s collection (%s)"
                               % (what, resource.container, resource.list_tag, _keys_of(container)))
-    if not _blank(data.get("Refs")):  # format=References: reference representations
+    if not is_blank(data.get("Refs")):  # format=References: reference representations
         return _list_items(data["Refs"], "Refs", "Ref", what)
     # [INF] an empty container element/object, or (XML, format=References) an empty <Refs />
     if resource.container in data or (document.media == "xml" and "Refs" in data):
@@ -287,7 +102,7 @@ def extract_items(document, resource):
     """
     what = "%s answer" % resource.query_type
     data = document.data
-    if document.root in (resource.list_tag, "EntityReferences") and _blank(data):
+    if document.root in (resource.list_tag, "EntityReferences") and is_blank(data):
         return []  # XML resource collection without items: <BackupTaskSessions ... />
     if not isinstance(data, dict):
         raise EMResponseError("%s: the response is not an object/element (%s)" % (what, _keys_of(data)))
@@ -352,112 +167,6 @@ def logon_sessions(document):
             return [data]
         return as_list(data.get("LogonSession", data.get("LogonSessions")))
     return as_list(data)
-
-
-def supported_versions(document):
-    """Names of ``SupportedVersions/SupportedVersion`` in the EnterpriseManager root document."""
-    data = document.data if isinstance(document.data, dict) else {}
-    versions = data.get("SupportedVersions")
-    if isinstance(versions, dict):
-        versions = versions.get("SupportedVersion", versions.get("SupportedVersions"))
-    return [item.get("Name") for item in as_list(versions) if isinstance(item, dict) and item.get("Name")]
-
-
-# ---- value converters -------------------------------------------------------------------------
-
-def to_text(value):
-    if value is None:
-        return None
-    if isinstance(value, dict):  # an element with attributes only; keep its text if any
-        value = value.get("#text")
-        return None if value is None else str(value)
-    return str(value) if not isinstance(value, str) else value
-
-
-MAX_INT_MAGNITUDE = 2 ** 63  # EM's numbers are .NET Int64 at most (sizes in bytes, counts)
-MAX_NUMBER_TEXT = 40         # characters: an Int64 or a double in exponent form fits easily
-NUMBER_TEXT_RE = re.compile(r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$")
-
-
-def to_int(value):
-    """An integer field; None when absent or not a number at all.
-
-    A number that cannot be one of EM's (``Infinity``, ``1e999999``, 5,000 digits, beyond Int64)
-    is not guessed at and not dropped: it is an ``EMResponseError`` naming the value. Long texts are
-    refused before ``int()`` (whose digit limit raises since Python 3.11) and ``float()`` run.
-    """
-    if value is None or value == "" or isinstance(value, bool):
-        return None
-    if isinstance(value, float) or (isinstance(value, str) and len(value.strip()) > MAX_NUMBER_TEXT):
-        return _checked_int(value)
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return _checked_int(value)
-    return _in_range(number, value)
-
-
-def _checked_int(value):
-    text = value if isinstance(value, float) else str(value).strip()
-    if isinstance(text, str) and len(text) > MAX_NUMBER_TEXT:
-        if NUMBER_TEXT_RE.match(text):
-            raise EMResponseError("a numeric field holds %s... (%d characters), not a number EM can send"
-                                  % (text[:20], len(text)))
-        return None
-    try:
-        number = float(text)
-    except (TypeError, ValueError):
-        return None
-    if not float("-inf") < number < float("inf"):  # also False for NaN
-        raise EMResponseError("a numeric field holds %r, not a finite number" % (text,))
-    return _in_range(int(number), value)
-
-
-def _in_range(number, value):
-    if abs(number) > MAX_INT_MAGNITUDE:
-        raise EMResponseError("a numeric field holds %s, beyond what EM can send" % (str(value)[:40],))
-    return number
-
-
-def to_bool(value):
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    return None
-
-
-def to_datetime(value):
-    """EM DateTime -> ``YYYY-MM-DDTHH:MM:SS[.ffffff]Z`` in UTC (fraction as sent, <= 6 digits).
-
-    EM sends 0-7 fraction digits with trailing zeros dropped; zone ``Z`` for session times, but
-    schedule fields appear unzoned or with offsets (em-api-facts.md 5) - naive means UTC here.
-    Anything unparsable is returned unchanged rather than lost.
-    """
-    text = to_text(value)
-    if not text:
-        return None
-    match = EM_DATETIME_RE.match(text.strip())
-    if not match:
-        return text
-    day, clock, fraction, zone = match.groups()
-    fraction = (fraction or "")[:6].rstrip("0")
-    if zone and zone.upper() != "Z":
-        sign = -1 if zone[0] == "-" else 1
-        digits = zone[1:].replace(":", "")
-        offset = datetime.timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0)) * sign
-        moment = datetime.datetime.strptime("%sT%s" % (day, clock), "%Y-%m-%dT%H:%M:%S") - offset
-        day, clock = moment.strftime("%Y-%m-%d"), moment.strftime("%H:%M:%S")
-    return "%sT%s%sZ" % (day, clock, "." + fraction if fraction else "")
-
-
-def guid_of(text):
-    """Bare lower-case GUID at the end of a URN or an Href path (None if there is none)."""
-    if not text:
-        return None
-    path = str(text).split("?", 1)[0].rstrip("/")
-    match = GUID_IN_TEXT_RE.search(path.rsplit("/", 1)[-1].rsplit(":", 1)[-1])
-    return match.group(0).lower() if match else None
 
 
 def links_of(entity):
@@ -589,17 +298,10 @@ def _real_end(entity, end_time, item_created):
 def normalise_document(document, resource):
     """All items of one decoded page, normalised (the raw tree can then be dropped).
 
-    A page that ``PagingInfo`` says is not the last (a ``Next`` link, or ``PageNum`` below
-    ``PagesCount``) holds items; reading none from it is an error, not an empty page.
+    Whether an empty page may be empty is the pager's question (em_pager: ``refuse_empty_page``).
     """
     with_links = resource.uses_links
-    entities = extract_items(document, resource)
-    if not entities:
-        page_num, pages_count, has_next = paging(document)
-        if has_next or (page_num is not None and pages_count is not None and page_num < pages_count):
-            raise EMResponseError("%s answer: PagingInfo says page %s of %s, but no %s could be read from it"
-                                  % (resource.query_type, page_num, pages_count, resource.item_tag))
-    return [normalise(entity, resource, with_links) for entity in entities]
+    return [normalise(entity, resource, with_links) for entity in extract_items(document, resource)]
 
 
 # ---- items that lack what a consumer needs ------------------------------------------------------
@@ -623,141 +325,3 @@ def incomplete_items_warning(items, resource):
         return None
     return ("%d %s item(s) lack %s (placeholder or unreadable in EM's answer; returned with null there); "
             "first: %s" % (count, resource.item_tag, " or ".join(needed), first[0]))
-
-
-# ---- memory: shared strings and compact item storage -----------------------------------------
-
-class Interner:
-    """One string object per distinct value of an output key (state, result, job, server, VM...).
-
-    A page of 1000 sessions carries the same few states, job and server names a thousand times,
-    each a separate string after parsing; sharing them saves most of the items' memory. The
-    pool of a key whose values turn out (nearly) all different - names, times, UIDs - is dropped
-    after a sample, so unique values cost nothing extra. Values and equality are unchanged.
-    """
-
-    CHECK_EVERY = 4096   # values seen between two looks at a key's pool
-    MAX_DISTINCT = 0.5   # a pool holding more than this share of the values seen is given up
-
-    def __init__(self):
-        self._pools = {}
-        self._seen = {}
-
-    def share(self, key, value):
-        """``value`` itself, or the equal string seen before under ``key``."""
-        if type(value) is not str:  # pylint: disable=unidiomatic-typecheck
-            return value
-        pool = self._pools.get(key)
-        if pool is None:
-            if key in self._pools:  # given up
-                return value
-            pool = self._pools[key] = {}
-            self._seen[key] = 0
-        shared = pool.setdefault(value, value)
-        seen = self._seen[key] = self._seen[key] + 1
-        if seen % self.CHECK_EVERY == 0 and len(pool) > self.MAX_DISTINCT * seen:
-            self._pools[key] = None
-        return shared
-
-    def share_item(self, item):
-        """The item with its string values (and those of its lists of dicts) shared, in place."""
-        for key, value in item.items():
-            if isinstance(value, list):
-                for entry in value:
-                    if isinstance(entry, dict):
-                        for name, inner in entry.items():
-                            entry[name] = self.share((key, name), inner)
-            else:
-                item[key] = self.share(key, value)
-        return item
-
-
-class Rows(Sequence):
-    """Normalised items kept packed and compressed, handed out as fresh dicts (a read-only sequence).
-
-    A dict of 13-19 keys costs ~460 bytes and each of its unique strings 50-110 more; 100,000
-    sessions held as dicts take several times the JSON they become. Here an item is a tuple of
-    its values (a list of link dicts becomes ``(keys, values, values, ...)``), and every ``block``
-    items are marshalled and zlib-compressed together (the same job, server, VM and link texts
-    repeat throughout a page). Iterating or indexing rebuilds equal dicts in the original key
-    order; items whose keys differ from the first item's are stored as they are. Only values of
-    JSON types are expected (str, int, float, bool, None, list, dict): what normalise produces.
-    """
-
-    BLOCK = 1000
-
-    def __init__(self, block=None):
-        self._block = block or self.BLOCK
-        self._keys = None
-        self._blocks = []      # compressed, ``block`` rows each
-        self._tail = []        # the rows of the block being filled
-        self._length = 0
-        self._cached = (None, None)  # (block number, its rows): indexing within a block
-
-    def __len__(self):
-        return self._length
-
-    def __bool__(self):
-        return self._length > 0
-
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return [self[position] for position in range(*index.indices(self._length))]
-        if index < 0:
-            index += self._length
-        if not 0 <= index < self._length:
-            raise IndexError("Rows index out of range")
-        number, offset = divmod(index, self._block)
-        return self._expand(self._rows_of(number)[offset])
-
-    def __iter__(self):
-        for number in range(len(self._blocks) + 1):
-            for row in self._rows_of(number):
-                yield self._expand(row)
-
-    def __eq__(self, other):
-        return list(self) == list(other) if isinstance(other, (list, Rows)) else NotImplemented
-
-    __hash__ = None
-
-    def append(self, item):
-        if self._keys is None and isinstance(item, dict):
-            self._keys = tuple(item)
-        if isinstance(item, dict) and tuple(item) == self._keys:
-            item = tuple(_pack(value) for value in item.values())
-        self._tail.append(item)
-        self._length += 1
-        if len(self._tail) >= self._block:
-            self._blocks.append(zlib.compress(marshal.dumps(self._tail), 1))
-            self._tail = []
-
-    def _rows_of(self, number):
-        if number == len(self._blocks):
-            return self._tail
-        if self._cached[0] != number:
-            self._cached = (None, None)
-            self._cached = (number, marshal.loads(zlib.decompress(self._blocks[number])))
-        return self._cached[1]
-
-    def _expand(self, row):
-        if not isinstance(row, tuple):
-            return copy.deepcopy(row)
-        item = {}
-        for key, value in zip(self._keys, row):
-            if isinstance(value, tuple):
-                keys = value[0]
-                value = [dict(zip(keys, entry)) for entry in value[1:]]
-            elif isinstance(value, (list, dict)):
-                value = copy.deepcopy(value)
-            item[key] = value
-        return item
-
-
-def _pack(value):
-    """A list of dicts with the same keys -> ``(keys, values, ...)``; anything else unchanged."""
-    if not isinstance(value, list) or not value or not all(isinstance(entry, dict) for entry in value):
-        return value
-    keys = tuple(value[0])
-    if any(tuple(entry) != keys for entry in value):
-        return value
-    return (keys,) + tuple(tuple(entry.values()) for entry in value)

@@ -15,7 +15,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.backupops.veeam_em.plugins.module_utils import em_filter
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_filter_expr
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMValidationError
 
 # Measured with tests/unit/plugins/module_utils/bench_media_type.py (decode + normalise of one
@@ -64,7 +64,7 @@ def _option_spec(field):
         return {"type": "int"}
     if field.kind == "bool":
         return {"type": "bool"}
-    return {"type": "str"}  # datetime: ISO 8601 or relative, parsed by em_filter
+    return {"type": "str"}  # datetime: ISO 8601 or relative, parsed by em_filter_expr
 
 
 def query_argument_spec(resource):
@@ -126,28 +126,28 @@ def as_values(value, option):
 def _field_values(field, option, value):
     values = as_values(value, option)
     if field.kind == "uid":
-        return [em_filter.canonical_uid(item, field.uid_kind, option) for item in values]
+        return [em_filter_expr.canonical_uid(item, field.uid_kind, option) for item in values]
     if field.kind == "enum":
-        return [em_filter.canonical_choice(item, field.choices, option) for item in values]
+        return [em_filter_expr.canonical_choice(item, field.choices, option) for item in values]
     return values
 
 
 def _clause(field, option, operator, value, now):
     if field.kind == "datetime":
-        moment = em_filter.parse_datetime(value, option, now=now)
-        return em_filter.comparison(field.em_name, operator, em_filter.format_filter_datetime(moment), option)
+        moment = em_filter_expr.parse_datetime(value, option, now=now)
+        return em_filter_expr.comparison(field.em_name, operator, em_filter_expr.format_filter_datetime(moment), option)
     if field.kind == "bool":
         if not isinstance(value, bool):
             raise EMValidationError("option %s: %r must be true or false" % (option, value))
-        return em_filter.comparison(field.em_name, operator, "true" if value else "false", option)
+        return em_filter_expr.comparison(field.em_name, operator, "true" if value else "false", option)
     if field.kind == "int":
         if isinstance(value, bool) or int(value) < 0:
             raise EMValidationError("option %s: %r must be a non-negative integer" % (option, value))
-        return em_filter.comparison(field.em_name, operator, int(value), option)
+        return em_filter_expr.comparison(field.em_name, operator, int(value), option)
     values = _field_values(field, option, value)
     if not values:
         return None
-    return em_filter.any_of(field.em_name, values, option, operator)
+    return em_filter_expr.any_of(field.em_name, values, option, operator)
 
 
 def build_filter(resource, params, now=None):
@@ -161,7 +161,7 @@ def build_filter(resource, params, now=None):
     raw = params.get("filter")
     if raw is not None and not str(raw).strip():
         raise EMValidationError("option filter: the filter expression is empty")
-    return em_filter.all_of(clauses, raw)
+    return em_filter_expr.all_of(clauses, raw)
 
 
 def sort_field(resource, option_name):

@@ -177,7 +177,7 @@ waited:
   sample: 4.2
 """
 
-from ansible_collections.backupops.veeam_em.plugins.module_utils import em_actions, em_filter, em_module, em_query
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_actions, em_filter_expr, em_module, em_query
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import (
     EMError, EMTaskFailed, EMTaskTimeout, EMValidationError)
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_resources import (
@@ -187,16 +187,16 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils.em_resources im
 def find_job(client, params):
     """The one job named by ``id`` or ``name`` (+ ``backup_server_name``); raises when none/several."""
     if params.get("id"):
-        guid = em_filter.bare_guid(params["id"], "Job", "id")
+        guid = em_filter_expr.bare_guid(params["id"], "Job", "id")
         jobs = client.get_entity(JOB, guid)
         if not jobs:
             raise EMValidationError("option id: no job %s in EM (or not visible to this account)" % guid)
         return jobs[0]
-    clauses = [em_filter.comparison("Name", "==", params["name"], "name")]
+    clauses = [em_filter_expr.comparison("Name", "==", params["name"], "name")]
     if params.get("backup_server_name"):
-        clauses.append(em_filter.comparison("BackupServerName", "==", params["backup_server_name"],
-                                            "backup_server_name"))
-    jobs, _info = client.query(JOB, em_filter.all_of(clauses), "Name", "asc", 100)
+        clauses.append(em_filter_expr.comparison("BackupServerName", "==", params["backup_server_name"],
+                                                 "backup_server_name"))
+    jobs, _info = client.query(JOB, em_filter_expr.all_of(clauses), "Name", "asc", 100)
     if not jobs:
         raise EMValidationError("option name: no job named %r%s" % (
             params["name"], " on %r" % params["backup_server_name"] if params.get("backup_server_name") else ""))
@@ -212,7 +212,7 @@ def session_resource(job):
 
 def latest_session(client, job):
     resource = session_resource(job)
-    job_filter = em_filter.comparison("JobUid", "==", job["uid"], "id")
+    job_filter = em_filter_expr.comparison("JobUid", "==", job["uid"], "id")
     sessions, _info = client.query(resource, job_filter, "CreationTime", "desc", 1, limit=1)
     for session in sessions:
         session["task_sessions"] = None
@@ -294,13 +294,13 @@ def main():
     try:
         em_module.check_wait(params)
         if params.get("id"):
-            em_filter.bare_guid(params["id"], "Job", "id")
+            em_filter_expr.bare_guid(params["id"], "Job", "id")
         if params.get("name") is not None:
             if not params["name"].strip():
                 raise EMValidationError("option name: must not be empty")
-            em_filter.refuse_control_characters(params["name"], "name")
+            em_filter_expr.refuse_control_characters(params["name"], "name")
         if params.get("backup_server_name") is not None:
-            em_filter.refuse_control_characters(params["backup_server_name"], "backup_server_name")
+            em_filter_expr.refuse_control_characters(params["backup_server_name"], "backup_server_name")
     except EMError as error:
         em_module.fail(module, error)
         return

@@ -196,7 +196,7 @@ task_session_query:
     requests: 1
 """
 
-from ansible_collections.backupops.veeam_em.plugins.module_utils.em_info import run_job_session_info_module
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_job_session_info import run_job_session_info_module
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_resources import (
     REPLICA_JOB_SESSION, REPLICA_TASK_SESSION)
 

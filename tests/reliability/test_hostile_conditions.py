@@ -178,7 +178,7 @@ def test_pages_count_with_empty_pages_stops_at_once(ledger):
         queries = sum(1 for method, path, _h in em.requests if path == "/api/query")
         ledger("PagesCount 50,000, every page after the first empty", "error at the first empty page",
                "failed_cleanly", note="%d query requests" % queries)
-        # em_parse refuses the page itself (an empty page PagingInfo says is not the last, issue 13)
+        # the pager refuses the page itself (an empty page PagingInfo says is not the last, issue 13)
         assert "page 2 failed" in str(raised.value) and "says page 2 of 50000, but no BackupTaskSession could be read" \
             in str(raised.value)
         assert queries <= 1 + 4 + 4  # page 1, then at most two rounds of concurrency

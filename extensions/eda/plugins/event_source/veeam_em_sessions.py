@@ -79,7 +79,7 @@ except ImportError:  # ansible-rulebook loads this file by path: make its collec
     sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), *([os.pardir] * 7))))
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils import (  # noqa: E402
-    em_client, em_compliance, em_compliance_read, em_filter, em_inventory, em_module, em_query, em_resources)
+    em_client, em_compliance, em_compliance_read, em_filter_expr, em_inventory, em_module, em_query, em_resources)
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import (  # noqa: E402
     EMError, EMValidationError)
 
@@ -317,7 +317,7 @@ class Poller(object):
         job = job_sessions.get(str(body["job_session_uid"]).lower())
         if job is None and body["result"] == em_compliance.RESULT_FAILED:
             resource = JOB_SESSION_OF[body["kind"]]
-            found = self.client.get_entity(resource, em_filter.bare_guid(
+            found = self.client.get_entity(resource, em_filter_expr.bare_guid(
                 body["job_session_uid"], resource.query_type, "job_session_uid"))
             job = found[0] if found else None
             if job is not None:

@@ -1,5 +1,4 @@
-"""Memory measures of issue 6 must not change results: shared strings, compact rows, streamed exit."""
-import copy
+"""Memory measures of issue 6 must not change results: compact query results, streamed exit (em_rows itself: test_em_rows)."""
 import json
 
 import pytest
@@ -7,81 +6,13 @@ import pytest
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils import em_module
-from ansible_collections.backupops.veeam_em.plugins.module_utils.em_parse import Interner, Rows
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_rows import Rows
 from ansible_collections.backupops.veeam_em.plugins.modules import veeam_em_backup_task_session_info as backup_module
 from unit.plugins.module_utils.em_fake import FakeEM, paged_handler, synthetic_task_session
 from unit.plugins.module_utils.test_em_client import make_client, run_query
 from unit.plugins.modules.module_runner import CONNECTION, install_fake, patch_module_args, run_module
 
 ITEMS = [synthetic_task_session(i) for i in range(250)]
-
-
-# ---- Interner ----------------------------------------------------------------------------------
-
-def test_interner_shares_equal_strings_and_keeps_values():
-    interner = Interner()
-    first = interner.share("state", "".join(["Comp", "leted"]))
-    second = interner.share("state", "".join(["Compl", "eted"]))
-    assert first == second == "Completed" and first is second
-    assert interner.share("size", 12345678) == 12345678
-    assert interner.share("state", None) is None and interner.share("ok", True) is True
-
-
-def test_interner_gives_up_on_keys_whose_values_are_all_different():
-    interner = Interner()
-    for index in range(Interner.CHECK_EVERY):
-        interner.share("uid", "uid-%d" % index)
-        interner.share("state", "Completed")
-    assert interner._pools["uid"] is None  # pylint: disable=protected-access
-    assert interner._pools["state"] == {"Completed": "Completed"}  # pylint: disable=protected-access
-    assert interner.share("uid", "uid-1") == "uid-1"
-
-
-def test_interner_shares_inside_lists_of_dicts():
-    interner = Interner()
-    items = [{"uid": "u%d" % i, "links": [{"rel": "".join(["U", "p"]), "href": "h%d" % i}]} for i in range(3)]
-    expected = copy.deepcopy(items)
-    shared = [interner.share_item(item) for item in items]
-    assert shared == expected
-    assert shared[0]["links"][0]["rel"] is shared[2]["links"][0]["rel"]
-
-
-# ---- Rows --------------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("block", [None, 1, 2, 3, 5, 6])
-def test_rows_hand_out_equal_fresh_dicts(block):
-    items = [{"uid": "u%d" % i, "n": i, "ok": None, "t": i % 2 == 0, "f": 1.5,
-              "links": [{"rel": "Up", "href": "h"}, {"rel": "Alt", "href": None}], "related": [],
-              "text": u"caf\u00e9 \U0001f600 %d" % i} for i in range(5)]
-    rows = Rows(block)
-    for item in copy.deepcopy(items):
-        rows.append(item)
-    assert len(rows) == 5 and bool(rows) and not Rows()
-    assert list(rows) == items and rows == items
-    assert [rows[i] for i in range(5)] == items and [rows[-i] for i in range(1, 6)] == items[::-1]
-    assert rows[1:3] == items[1:3] and rows[::2] == items[::2] and rows[4:1:-1] == items[4:1:-1]
-    assert [list(item) for item in rows] == [list(item) for item in items]  # key order kept
-    assert items[3] in rows and rows.index(items[2]) == 2
-    with pytest.raises(IndexError):
-        rows[5]  # pylint: disable=pointless-statement
-    with pytest.raises(IndexError):
-        rows[-6]  # pylint: disable=pointless-statement
-    rows[0]["uid"] = "changed"
-    rows[0]["links"][0]["rel"] = "changed"
-    assert rows[0] == items[0]
-
-
-@pytest.mark.parametrize("block", [None, 1, 2])
-def test_rows_keep_odd_items_as_they_are(block):
-    rows = Rows(block)
-    odd = [{"a": 1, "b": 2}, {"b": 2, "a": 1}, {"a": 1}, {"a": [{"x": 1}, {"y": 2}], "b": [1, 2]},
-           {"a": {"nested": [1]}, "b": [[1], {"x": None}]}]
-    for item in copy.deepcopy(odd):
-        rows.append(item)
-    assert list(rows) == odd
-    rows[4]["a"]["nested"].append(2)
-    rows[3]["b"].append(3)
-    assert list(rows) == odd
 
 
 # ---- client: compact results equal the list ----------------------------------------------------

@@ -5,9 +5,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from ansible_collections.backupops.veeam_em.plugins.module_utils import em_info
-from ansible_collections.backupops.veeam_em.plugins.module_utils.em_resources import (
-    BACKUP_JOB_SESSION, BACKUP_TASK_SESSION)
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_resources import BACKUP_JOB_SESSION
 from ansible_collections.backupops.veeam_em.plugins.modules import (
     veeam_em_backup_job_session_info as backup_module, veeam_em_replica_job_session_info as replica_module)
 from unit.plugins.module_utils.em_fake import (
@@ -168,12 +166,6 @@ def test_bad_input_fails_before_any_request(monkeypatch, capsys, args, message):
     result = run(args, capsys)
     assert result["failed"] is True and message in result["msg"]
     assert fake.calls == []
-
-
-def test_task_session_filter_without_creation_times_has_no_time_bound():
-    sessions = [{"uid": "urn:veeam:BackupJobSession:" + GUID, "creation_time": None}]
-    assert em_info.task_session_filter(sessions, BACKUP_TASK_SESSION) == (
-        'JobSessionUid=="urn:veeam:BackupJobSession:%s"' % GUID)
 
 
 def test_resource_table_of_job_sessions_is_complete():

@@ -5,7 +5,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from ansible_collections.backupops.veeam_em.plugins.module_utils import em_filter as f
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_filter_expr as f
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMValidationError
 
 UTC = datetime.timezone.utc
@@ -196,7 +196,7 @@ def test_datetime_objects_are_accepted():
 
 
 def test_format_filter_datetime_itself_converts_to_utc():
-    # Callers pass datetimes from other places too (em_info: the earliest session minus a margin);
+    # Callers pass datetimes from other places too (em_job_session_info: the earliest session minus a margin);
     # EM "accepts only UTC" (em-api-facts.md 2.4), so the formatter must not trust its input's zone.
     plus_two = datetime.timezone(datetime.timedelta(hours=2))
     moment = datetime.datetime(2025, 6, 5, 3, 2, 3, 999999, tzinfo=plus_two)
@@ -216,3 +216,9 @@ def test_relative_without_now_uses_current_time():
     before = datetime.datetime.now(UTC)
     moment = f.parse_datetime("1h", "created_after")
     assert before - datetime.timedelta(hours=1, seconds=5) <= moment <= before - datetime.timedelta(minutes=59)
+
+
+def test_a_time_out_of_range_after_its_offset_is_an_option_error_not_a_traceback():
+    # em_time turns datetime's OverflowError into ValueError, so the option is named (issue 16)
+    with pytest.raises(EMValidationError, match="option created_after: '0001-01-01T00:30:00\\+01:00' is not a valid"):
+        f.parse_datetime("0001-01-01T00:30:00+01:00", "created_after", now=NOW)

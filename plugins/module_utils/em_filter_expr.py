@@ -29,18 +29,13 @@ try:
 except ImportError:  # pragma: no cover - Python 2 is not supported, kept for sanity tests
     from urllib import quote  # type: ignore
 
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_time
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMValidationError
 
 UTC = datetime.timezone.utc
 GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 URN_RE = re.compile(r"^urn:veeam:([A-Za-z]+):(.+)$", re.IGNORECASE)
 RELATIVE_RE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$", re.IGNORECASE)
-ISO_RE = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})"
-    r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?"
-    r"\s*(Z|[+-]\d{2}(?::?\d{2})?)?$",
-    re.IGNORECASE,
-)
 RELATIVE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 COMPARISON_OPERATORS = ("==", "!=", "<", ">", "<=", ">=")
 
@@ -172,16 +167,6 @@ def bare_guid(value, kind, option):
     return canonical_uid(value, kind, option).rsplit(":", 1)[1]
 
 
-def _parse_offset(text):
-    if not text or text.upper() == "Z":
-        return UTC
-    sign = -1 if text[0] == "-" else 1
-    digits = text[1:].replace(":", "")
-    hours = int(digits[:2])
-    minutes = int(digits[2:4] or 0)
-    return datetime.timezone(sign * datetime.timedelta(hours=hours, minutes=minutes))
-
-
 def parse_datetime(value, option, now=None):
     """Parse ISO 8601 (offset or Z; naive = UTC; date only = midnight UTC) or a relative window.
 
@@ -190,29 +175,24 @@ def parse_datetime(value, option, now=None):
     "accepts only UTC-formatted DateTime values" (em-api-facts.md 2.4).
     """
     if isinstance(value, datetime.datetime):
-        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return moment.astimezone(UTC)
+        return em_time.as_utc(value)
     text = value if isinstance(value, str) else str(value)
     relative = RELATIVE_RE.match(text)
     if relative:
         now = now or datetime.datetime.now(UTC)
         seconds = int(relative.group(1)) * RELATIVE_UNITS[relative.group(2).lower()]
         return (now - datetime.timedelta(seconds=seconds)).astimezone(UTC)
-    match = ISO_RE.match(text.strip())
-    if not match:
+    parts = em_time.split_iso(text)
+    if parts is None:
         raise EMValidationError(
             "option %s: %r is not an ISO 8601 date/time (2025-06-05T01:04:29Z, +02:00 offsets allowed) "
             "nor a relative window such as 30s, 90m, 24h, 7d, 2w" % (option, value))
-    year, month, day, hour, minute, second, fraction, offset = match.groups()
     try:
-        moment = datetime.datetime(
-            int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0),
-            int((fraction or "0")[:6].ljust(6, "0")), tzinfo=_parse_offset(offset))
+        return em_time.from_parts(parts)
     except ValueError as exc:
         raise EMValidationError("option %s: %r is not a valid date/time: %s" % (option, value, exc))
-    return moment.astimezone(UTC)
 
 
 def format_filter_datetime(moment):
     """EM filter form: UTC, whole seconds, ``Z`` (fractions are dropped, i.e. rounded down)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return em_time.format_z(moment, fraction=False)

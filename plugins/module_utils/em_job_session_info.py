@@ -30,7 +30,7 @@ __metaclass__ = type
 
 import datetime
 
-from ansible_collections.backupops.veeam_em.plugins.module_utils import em_filter, em_module, em_parse
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_filter_expr, em_module, em_parse
 
 TASK_SESSION_BATCH = 40
 START_MARGIN = datetime.timedelta(minutes=1)
@@ -44,17 +44,17 @@ def _batches(items, size):
 def task_session_filter(job_sessions, task_resource):
     """The filter expression for the task sessions of ``job_sessions`` (one batch)."""
     job_kind = task_resource.field("job_session_uid").uid_kind
-    uids = [em_filter.canonical_uid(session["uid"], job_kind, "include_task_sessions")
+    uids = [em_filter_expr.canonical_uid(session["uid"], job_kind, "include_task_sessions")
             for session in job_sessions if session.get("uid")]
     clauses = []
     starts = [session.get("creation_time") for session in job_sessions]
     if uids and all(starts):
-        earliest = min(em_filter.parse_datetime(start, "include_task_sessions") for start in starts)
-        clauses.append(em_filter.comparison("CreationTime", ">=",
-                                            em_filter.format_filter_datetime(earliest - START_MARGIN),
-                                            "include_task_sessions"))
-    clauses.append(em_filter.any_of("JobSessionUid", uids, "include_task_sessions"))
-    return em_filter.all_of(clauses)
+        earliest = min(em_filter_expr.parse_datetime(start, "include_task_sessions") for start in starts)
+        clauses.append(em_filter_expr.comparison("CreationTime", ">=",
+                                                 em_filter_expr.format_filter_datetime(earliest - START_MARGIN),
+                                                 "include_task_sessions"))
+    clauses.append(em_filter_expr.any_of("JobSessionUid", uids, "include_task_sessions"))
+    return em_filter_expr.all_of(clauses)
 
 
 def attach_task_sessions(client, job_sessions, task_resource, page_size, concurrency,
