@@ -146,3 +146,7 @@ class ComplianceInputError(ValueError):
 
 class ReportInputError(ValueError):
     """Raised when the input is not a compliance result."""
+
+
+class FleetInputError(ValueError):
+    """A fleet part is not what the fleet playbook publishes; the message names the part and the key."""

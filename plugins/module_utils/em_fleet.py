@@ -30,11 +30,7 @@ from datetime import datetime, timezone
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance_report import (
     h, show_time, xml_text)
-
-
-class FleetInputError(ValueError):
-    """A part is not what the fleet playbook publishes; the message names the part and the key."""
-
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import FleetInputError  # noqa: F401
 
 STATUSES = ("error", "violation", "warning", "compliant")
 RANK = {"error": 0, "violation": 1, "warning": 2, "compliant": 3}
