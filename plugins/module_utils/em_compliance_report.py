@@ -21,13 +21,18 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 # The names other files import from here (filters, the module, tools, tests) are re-exported.
 from ansible_collections.backupops.veeam_em.plugins.module_utils._report.common import (  # noqa: F401
     GENERIC_REMEDIATION, REMEDIATION, ReportInputError, xml_text)
+from ansible_collections.backupops.veeam_em.plugins.module_utils._report.files import (  # noqa: F401
+    ReportWriteError, write_reports)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._report.html import (  # noqa: F401
     BANNER_WORDS, banner_counts, to_html)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._report.html_base import (  # noqa: F401
     CELL_SYMBOLS, CELL_TITLES, h, show_time)
+from ansible_collections.backupops.veeam_em.plugins.module_utils._report.html_changes import DEFAULT_MAX_ROWS  # noqa: F401
 from ansible_collections.backupops.veeam_em.plugins.module_utils._report.html_causes import (  # noqa: F401
     grouped_causes, normalise_reason)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._report.html_tables import (  # noqa: F401
@@ -45,3 +50,49 @@ def render(result, formats, title="Veeam backup compliance"):
     for name in formats:
         reports[name] = to_html(result, title=title) if name == "html" else RENDERERS[name](result)
     return reports
+
+
+# ---------------------------------------------------------------------------------------------
+# Reports written by veeam_em_compliance_info itself (issue 17/18): options, checks, writing.
+# ---------------------------------------------------------------------------------------------
+
+def argument_spec():
+    """The report options of veeam_em_compliance_info (documented in its DOCUMENTATION)."""
+    return dict(
+        report_formats=dict(type="list", elements="str", default=[], choices=sorted(RENDERERS)),
+        report_title=dict(type="str", default="Veeam backup compliance"),
+        report_dir=dict(type="path"),
+        report_basename=dict(type="str", default="compliance"),
+        report_history=dict(type="int", default=30),
+        report_trend_days=dict(type="int", default=30),
+        report_html_max_rows=dict(type="int", default=DEFAULT_MAX_ROWS),
+        report_mode=dict(type="str", default="0644"),
+    )
+
+
+_MODE = re.compile(r"^0?[0-7]{3}$")
+
+
+def check_options(params):
+    """Report options that cannot work fail before any request, naming the option and value."""
+    basename = params.get("report_basename") or ""
+    if not basename or "/" in basename or "\\" in basename or basename.startswith("."):
+        raise ReportInputError("report_basename=%r: must be a plain file name stem (no '/', not empty, "
+                               "not starting with '.')" % basename)
+    for name, lowest in (("report_history", 0), ("report_trend_days", 0), ("report_html_max_rows", 1)):
+        if params.get(name) is not None and params[name] < lowest:
+            raise ReportInputError("%s=%s: must be %d or more" % (name, params[name], lowest))
+    if not _MODE.match(str(params.get("report_mode") or "")):
+        raise ReportInputError("report_mode=%r: must be an octal file mode such as '0644'" % params.get("report_mode"))
+
+
+def write_for_module(params, compliance, scrub):
+    """``report_files`` for the module's result: the files written to ``report_dir`` ({} without it).
+
+    Raises ReportWriteError (naming report_dir and the reason) when a file cannot be written.
+    """
+    if not params.get("report_dir") or not params.get("report_formats"):
+        return {}
+    options = dict((key, params[key]) for key in argument_spec())
+    options["report_mode"] = int(params["report_mode"], 8)
+    return write_reports(compliance, options, scrub=scrub)

@@ -8,7 +8,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils._report.common import check_result, plural
-from ansible_collections.backupops.veeam_em.plugins.module_utils._report.html_base import CSS, SCRIPT, h, local_time, show_time, table
+from ansible_collections.backupops.veeam_em.plugins.module_utils._report.html_base import (
+    CSS, SCRIPT, h, local_time, show_time, table)
+from ansible_collections.backupops.veeam_em.plugins.module_utils._report.html_changes import (
+    changes_section, limit_rows, omitted_note, since_map, trend_section)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._report.html_causes import causes_section
 from ansible_collections.backupops.veeam_em.plugins.module_utils._report.html_tables import (
     failing_jobs, failing_jobs_section, finding_rows, grid, jobs_section, server_rows, summary_cards, vm_rows)
@@ -86,31 +89,65 @@ def _nav(result):
     if "jobs" in result:
         links.insert(0, ("failing-jobs", "Failing jobs"))
         links.append(("jobs", "Jobs"))
+    if result.get("changes"):
+        links.insert(links.index(("violations", "Violations")), ("changes", "Since last report"))
+    if result.get("trend"):
+        links.append(("trend", "Trend"))
     return u"<nav>%s</nav>" % u"".join(u'<a href="#%s">%s</a>' % (h(a), h(t)) for a, t in links)
 
 
-def _errors_section(result):
+FINDING_HEADERS = ["backup server", "VM", "reason", "kind", "detail", "job", "time (UTC)"]
+
+
+def _errors_section(result, tags):
     """Errors (EM not read, or only in part) first: they limit every verdict below them."""
     if not result.get("errors"):
         return u""
     return (u'<a id="errors"></a><h2>Errors (%d)</h2>' % len(result["errors"])
-            + table(["backup server", "VM", "reason", "kind", "detail", "job", "time (UTC)"],
-                    finding_rows(result["errors"]), filter_label="errors"))
+            + table(_finding_headers(tags), finding_rows(result["errors"], tags), filter_label="errors"))
 
 
-def _findings_section(anchor, name, items):
-    headers = ["backup server", "VM", "reason", "kind", "detail", "job", "time (UTC)"]
+def _finding_headers(tags):
+    return (["since last report"] if tags is not None else []) + FINDING_HEADERS
+
+
+def _findings_section(anchor, name, items, tags, max_rows, json_href):
     title = u'<a id="%s"></a><h2>%s (%d)</h2>' % (h(anchor), h(name), len(items))
-    return title + (table(headers, finding_rows(items), filter_label=name.lower()) if items else u"<p>None.</p>")
+    if not items:
+        return title + u"<p>None.</p>"
+    shown, omitted = limit_rows(items, max_rows)
+    return (title + omitted_note(omitted, len(items), json_href)
+            + table(_finding_headers(tags), finding_rows(shown, tags), filter_label=name.lower()))
 
 
-def to_html(result, title="Veeam backup compliance"):
+def _vm_sections(result, max_rows, json_href):
+    """The VMs table and the day grid; above ``max_rows`` VMs only those not compliant, then the JSON."""
+    shown, omitted = limit_rows(result["vms"], max_rows, keep=lambda row: row.get("status") != "compliant")
+    note = omitted_note(omitted, len(result["vms"]), json_href)
+    return [
+        u'<a id="vms"></a><h2>VMs (%d)</h2>' % len(result["vms"]), note,
+        table(["status", "backup server", "VM", "reasons", "last backup point (UTC)", "age (h)",
+               "last replica point (UTC)", "jobs", "expected"], vm_rows(result, shown), filter_label="VMs"),
+        u'<a id="servers"></a><h2>Backup servers (%d)</h2>' % len(result.get("servers", [])),
+        table(["status", "backup server", "sessions", "last session (UTC)", "VMs", "VMs in violation",
+               "VMs with warnings", "reasons", "what to do"], server_rows(result), filter_label="servers"),
+        jobs_section(result),
+        u'<a id="grid"></a><h2>Results per VM and day (UTC)</h2>', note,
+        grid(result, shown),
+    ]
+
+
+def to_html(result, title="Veeam backup compliance", max_rows=None, json_href=None):
     """A self-contained HTML page (inline CSS and one small inline script, no external assets).
 
     What is wrong comes first: the banner, failing jobs, causes grouped with a line on what to do,
-    then every finding, the VMs, backup servers, all jobs and the day grid.
+    what changed since the last report (when ``result`` carries ``changes``, see _report/history.py),
+    then every finding, the VMs, backup servers, all jobs, the day grid and the nightly trend.
+    ``max_rows``: above that many VMs the tables keep the VMs not compliant (at most ``max_rows``
+    rows each) and say how many rows are only in the JSON report (``json_href``, relative link).
     """
     check_result(result)
+    tags = since_map(result)
     parts = [
         u"<!DOCTYPE html>",
         u'<html lang="en"><head><meta charset="utf-8">',
@@ -120,20 +157,14 @@ def to_html(result, title="Veeam backup compliance"):
         _banner(result),
         _nav(result),
         summary_cards(result["summary"]),
-        _errors_section(result),
+        _errors_section(result, tags),
         failing_jobs_section(result),
         causes_section(result),
-        _findings_section("violations", "Violations", result.get("violations", [])),
-        _findings_section("warnings", "Warnings", result.get("warnings", [])),
-        u'<a id="vms"></a><h2>VMs (%d)</h2>' % len(result["vms"]),
-        table(["status", "backup server", "VM", "reasons", "last backup point (UTC)", "age (h)",
-               "last replica point (UTC)", "jobs", "expected"], vm_rows(result), filter_label="VMs"),
-        u'<a id="servers"></a><h2>Backup servers (%d)</h2>' % len(result.get("servers", [])),
-        table(["status", "backup server", "sessions", "last session (UTC)", "VMs", "VMs in violation",
-               "VMs with warnings", "reasons", "what to do"], server_rows(result), filter_label="servers"),
-        jobs_section(result),
-        u'<a id="grid"></a><h2>Results per VM and day (UTC)</h2>',
-        grid(result),
+        changes_section(result),
+        _findings_section("violations", "Violations", result.get("violations", []), tags, max_rows, json_href),
+        _findings_section("warnings", "Warnings", result.get("warnings", []), None, max_rows, json_href),
+    ] + _vm_sections(result, max_rows, json_href) + [
+        trend_section(result),
         u'<p class="muted">Generated by backupops.veeam_em.veeam_em_compliance. Times are UTC.</p>',
         u"<script>%s</script>" % SCRIPT,
         u"</body></html>",

@@ -43,7 +43,10 @@ td.cell.failed{background:#f4a29c}td.cell.running{background:#e3d4ff}td.cell.non
 .legend .success{background:#bfe8c9}.legend .warning{background:#ffe08a}.legend .recovered{background:#cde3ff}
 .legend .failed{background:#f4a29c}.legend .running{background:#e3d4ff}.legend .none{background:#fafafa;color:#999}
 .legend span{display:inline-block;padding:.1em .5em;margin-right:.4em;border:1px solid #ccc}
-.muted{color:#666;font-size:.85em}code{font-size:.9em}
+.muted{color:#666;font-size:.85em}
+td.tag{white-space:nowrap;font-size:.85em}td.tag.new{background:#ffe2b8;font-weight:600}td.tag.since{color:#555}
+td.marks{font-family:ui-monospace,Consolas,monospace;font-size:.8em;white-space:nowrap}
+.omitted{background:#eef4ff;padding:.4em .7em;border-radius:4px}code{font-size:.9em}
 input.filter{display:none;margin:.2em 0;padding:.2em .4em;width:20em;max-width:100%}
 .js input.filter{display:inline-block}.js th{cursor:pointer}
 @media print{

@@ -8,14 +8,16 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils._report.common import STATUS_RANK, plural, vm_label
+from ansible_collections.backupops.veeam_em.plugins.module_utils._report.html_changes import since_td
 from ansible_collections.backupops.veeam_em.plugins.module_utils._report.html_base import (
     CELL_SYMBOLS, CELL_TITLES, h, status_td, table, td, time_td, todo_td)
 
 
-def finding_rows(items):
+def finding_rows(items, tags=None):
+    """One row per finding; with ``tags`` (html_changes.since_map) a last column 'new' / 'since <date>'."""
     rows = []
     for item in items:
-        rows.append([
+        rows.append(([since_td(item, tags)] if tags is not None else []) + [
             td(item.get("backup_server_name") or ("(all)" if item.get("scope") == "global" else "")),
             td(item.get("vm_display_name") or ""),
             td(item.get("code")), td(item.get("kind") or ""),
@@ -46,11 +48,11 @@ def summary_cards(summary):
         for label, value, bad in cards)
 
 
-def grid(result):
+def grid(result, vms=None):
     days = result.get("window", {}).get("days", [])
     headers = ["status", "backup server", "VM", "kind"] + [d[5:] for d in days]
     rows = []
-    for row in result["vms"]:
+    for row in result["vms"] if vms is None else vms:
         for kind in ("backup", "copy", "replica"):
             block = row.get(kind)
             if block is None and not (kind == "backup" and row.get("replica") is None):
@@ -71,9 +73,9 @@ def grid(result):
     return legend + table(headers, rows, css="grid sortable", filter_label="VMs")
 
 
-def vm_rows(result):
+def vm_rows(result, vms=None):
     rows = []
-    for row in result["vms"]:
+    for row in result["vms"] if vms is None else vms:
         backup = row.get("backup") or {}
         replica = row.get("replica") or {}
         rows.append([
