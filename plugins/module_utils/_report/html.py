@@ -14,7 +14,7 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils._report.html_ch
     changes_section, limit_rows, omitted_note, since_map, trend_section)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._report.html_causes import causes_section
 from ansible_collections.backupops.veeam_em.plugins.module_utils._report.html_tables import (
-    failing_jobs, failing_jobs_section, finding_rows, grid, jobs_section, server_rows, summary_cards, vm_rows)
+    failing_jobs, failing_jobs_section, jobs_last_run_failed, finding_rows, grid, jobs_section, server_rows, summary_cards, vm_rows)
 
 
 BANNER_WORDS = {
@@ -30,12 +30,13 @@ def banner_counts(result):
     summary = result["summary"]
     jobs = result.get("jobs", [])
     jobs_violation = sum(1 for job in jobs if job.get("status") == "violation")
-    jobs_failing = len(failing_jobs(result))
+    jobs_with_failed_runs = len(failing_jobs(result))
     parts = ["%d of %d VMs in violation" % (summary.get("vms_violation", 0), summary.get("vms_total", 0)),
              "%d with warnings" % summary.get("vms_warning", 0),
              "%d of %d backup servers silent" % (summary.get("servers_silent", 0), summary.get("servers_total", 0))]
     if "jobs" in result:
-        parts.append("%d of %d jobs failing (%d in violation)" % (jobs_failing, len(jobs), jobs_violation))
+        parts.append("%d of %d jobs failed on their last run, %d had failed runs in the window (%d in violation)" % (
+            jobs_last_run_failed(result), len(jobs), jobs_with_failed_runs, jobs_violation))
     parts.append("findings: %s, %s, %s" % (
         plural(summary.get("violations_total", 0), "violation"), plural(summary.get("warnings_total", 0), "warning"),
         plural(summary.get("errors_total", 0), "read error")))
@@ -156,7 +157,7 @@ def to_html(result, title="Veeam backup compliance", max_rows=None, json_href=No
         _header(result, title),
         _banner(result),
         _nav(result),
-        summary_cards(result["summary"]),
+        summary_cards(result),
         _errors_section(result, tags),
         failing_jobs_section(result),
         causes_section(result),

@@ -26,8 +26,11 @@ def finding_rows(items, tags=None):
     return rows
 
 
-def summary_cards(summary):
-    """Tiles that say what they count: VMs by status, then servers, jobs, findings and sessions."""
+def summary_cards(result):
+    """Tiles that say what they count: VMs by status, then servers, jobs, findings and sessions.
+
+    The job tiles count from the same rows as the "Jobs with failed runs" table, so they agree."""
+    summary = result["summary"]
     cards = [("VMs judged", summary.get("vms_total"), False),
              ("VMs compliant", summary.get("vms_compliant"), False),
              ("VMs with warnings", summary.get("vms_warning"), False),
@@ -36,7 +39,8 @@ def summary_cards(summary):
              ("backup servers", summary.get("servers_total"), False),
              ("silent backup servers", summary.get("servers_silent"), True),
              ("jobs", summary.get("jobs_total", 0), False),
-             ("jobs whose last run failed", summary.get("jobs_failed", 0), True),
+             ("jobs whose last run failed", jobs_last_run_failed(result), True),
+             ("jobs with failed runs in the window", len(failing_jobs(result)), True),
              ("violation findings (all VMs, servers, jobs)", summary.get("violations_total"), True),
              ("warning findings", summary.get("warnings_total"), False),
              ("read errors", summary.get("errors_total", 0), True),
@@ -121,6 +125,23 @@ def job_display_status(job):
     return status
 
 
+# Shown for a job whose last run succeeded after failed runs in the window (not a code of the
+# evaluation: the evaluation judges the last run; the page says why such a job is not green).
+EARLIER_RUNS_FAILED = "earlier_runs_failed"
+
+
+def job_display_reasons(job):
+    """The reasons shown for a job: its findings' codes, or why a job without findings is not green."""
+    if job.get("reasons"):
+        return list(job["reasons"])
+    return [EARLIER_RUNS_FAILED] if job.get("failed_sessions") else []
+
+
+def jobs_last_run_failed(result):
+    """Jobs whose newest finished run failed and was not made good (the summary's jobs_failed)."""
+    return sum(1 for job in result.get("jobs", []) if job.get("failed"))
+
+
 def failing_jobs(result):
     """Jobs not compliant or with failed runs, worst first: status, then most failed runs, then newest."""
     jobs = [job for job in result.get("jobs", [])
@@ -147,7 +168,7 @@ def job_row(job):
         status_td(job_display_status(job)), td(job.get("backup_server_name") or ""),
         td(job.get("job_name") or ""),
         td("%s of %s" % (job.get("failed_sessions") or 0, job.get("sessions") or 0), "num"),
-        td(", ".join(job.get("reasons", []))), td(job.get("job_type") or ""),
+        td(", ".join(job_display_reasons(job))), td(job.get("job_type") or ""),
         time_td(job.get("last_session_time")), td(job.get("last_result") or ""),
         td(job.get("retries"), "num"), td(job_note(job)),
     ]
@@ -161,10 +182,11 @@ def failing_jobs_section(result):
     if "jobs" not in result:
         return u""
     jobs = failing_jobs(result)
-    title = u'<a id="failing-jobs"></a><h2>Failing jobs (%d of %d)</h2>' % (len(jobs), len(result["jobs"]))
+    title = u'<a id="failing-jobs"></a><h2>Jobs with failed runs (%d of %d jobs; last run failed: %d)</h2>' % (
+        len(jobs), len(result["jobs"]), jobs_last_run_failed(result))
     if not jobs:
-        return title + u"<p>No job failed in the window.</p>"
-    rows = [job_row(job) + [todo_td(job.get("reasons") or ["job_failed"])] for job in jobs]
+        return title + u"<p>No job had a failed run in the window.</p>"
+    rows = [job_row(job) + [todo_td(job_display_reasons(job) or ["job_failed"])] for job in jobs]
     return title + table(JOB_HEADERS + ["what to do"], rows, filter_label="jobs")
 
 
