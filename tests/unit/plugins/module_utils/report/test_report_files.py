@@ -136,3 +136,24 @@ def test_write_for_module_without_report_dir_writes_nothing(tmp_path):
     written = report.write_for_module(params, night(5), lambda text: text)
     assert written["files"]["json"] == str(tmp_path / "compliance.json")
     assert stat.S_IMODE(os.stat(tmp_path / "compliance.json").st_mode) == 0o644
+
+
+def test_json_report_is_the_evaluation_with_one_row_per_line(tmp_path):
+    result = night(5, failing=["vm02"])
+    text = report.to_json(result)
+    assert json.loads(text) == json.loads(json.dumps(result))
+    vm_lines = [line for line in text.splitlines() if line.startswith('    {"backup"')]
+    assert len(vm_lines) == len(result["vms"]) == 3
+    assert text.startswith('{\n  "compliant": false,\n  "errors": [],\n')
+
+
+def test_json_blocks_never_cut_a_row(monkeypatch):
+    """Blocks are scrubbed one by one: a secret inside a row must be whole in one block."""
+    from ansible_collections.backupops.veeam_em.plugins.module_utils._report import json_report
+
+    monkeypatch.setattr(json_report, "BLOCK_CHARS", 10)
+    result = night(5, failing=["vm02"])
+    result["vms"][0]["findings"][0]["message"] = "password S3cretPw echoed"
+    blocks = list(json_report.iter_json(result))
+    assert len(blocks) > 10
+    assert sum("S3cretPw" in block for block in blocks) == "".join(blocks).count("S3cretPw") == 1
