@@ -93,6 +93,9 @@ def omitted_note(omitted, total, json_href):
     """Says how many rows are in the JSON report only, and links to it."""
     if not omitted:
         return u""
-    where = (u'<a href="%s">%s</a>' % (h(json_href), h(json_href))) if json_href else u"the JSON report"
-    return u'<p class="omitted">%d of %d rows are shown; the other %d are in %s only.</p>' % (
-        total - omitted, total, omitted, where)
+    if not json_href:
+        return (u'<p class="omitted">%d of %d rows are shown; the other %d are not in this page, and no JSON report '
+                u'(which has every row) was written: add json to the report formats.</p>' % (
+                    total - omitted, total, omitted))
+    return u'<p class="omitted">%d of %d rows are shown; the other %d are in <a href="%s">%s</a> only.</p>' % (
+        total - omitted, total, omitted, h(json_href), h(json_href))

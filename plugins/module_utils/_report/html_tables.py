@@ -21,9 +21,20 @@ def finding_rows(items, tags=None):
             td(item.get("backup_server_name") or ("(all)" if item.get("scope") == "global" else "")),
             td(item.get("vm_display_name") or ""),
             td(item.get("code")), td(item.get("kind") or ""),
-            td(item.get("message"), "text"), td(item.get("job_name") or ""), time_td(item.get("time")),
+            detail_td(item), td(item.get("job_name") or ""), time_td(item.get("time")),
         ])
     return rows
+
+
+def detail_td(item):
+    """The finding's message and the EM session it is about, by the name the Veeam console lists.
+
+    No link: the session's Href (not kept by the read) is an API resource that answers 401 without
+    an EM logon session header, and EM has no documented web page per session.
+    """
+    session = item.get("session_name")
+    return u'<td class="text">%s%s</td>' % (
+        h(item.get("message")), (u'<br><span class="muted">session %s</span>' % h(session)) if session else u"")
 
 
 def summary_cards(result):

@@ -143,3 +143,14 @@ def test_job_counts_of_title_tiles_and_banner_agree(session):
     assert "<b>1</b>jobs whose last run failed" in document
     assert "<b>2</b>jobs with failed runs in the window" in document
     assert "1 of 3 jobs failed on their last run, 2 had failed runs in the window (0 in violation)" in document
+
+
+def test_a_finding_names_its_em_session(session):
+    """Issue 17 asked for a link to the session; EM gives no page a browser can open (the Href is an API
+    resource answering 401 without a logon header), so the row names the session as the console lists it."""
+    result = fleet(session)
+    item = [v for v in result["violations"] if v["vm_display_name"] == "esx-vm0" and v["code"] == "last_backup_failed"][0]
+    assert item["session_name"]
+    row = re.search(r"<tr>(?:(?!</tr>).)*>esx-vm0<(?:(?!</tr>).)*last_backup_failed(?:(?!</tr>).)*</tr>",
+                    section(to_html(result), "violations")).group(0)
+    assert '<span class="muted">session %s</span>' % item["session_name"] in row

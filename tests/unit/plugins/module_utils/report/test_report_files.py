@@ -1,5 +1,6 @@
 """Reports written by the module (issue 17/18): names, dated copies, history, states, atomic writes."""
 import json
+import re
 import os
 import stat
 
@@ -157,3 +158,36 @@ def test_json_blocks_never_cut_a_row(monkeypatch):
     blocks = list(json_report.iter_json(result))
     assert len(blocks) > 10
     assert sum("S3cretPw" in block for block in blocks) == "".join(blocks).count("S3cretPw") == 1
+
+
+def test_a_large_fleet_page_lists_what_is_wrong_and_links_to_the_json_for_the_rest(tmp_path):
+    """Issue 18: above report_html_max_rows VM rows the page keeps the VMs not compliant and says how many
+    rows are in the JSON report only, with a link to the JSON of the same run."""
+    vms = ["vm%02d" % number for number in range(30)]
+    files.write_reports(night(5, failing=["vm03", "vm17", "vm29"], vms=vms), options(tmp_path, report_html_max_rows=10))
+    page = (tmp_path / "compliance.html").read_text()
+    vm_table = page.split('<a id="vms"></a>', 1)[1].split('<a id="servers"></a>', 1)[0]
+    assert ('<p class="omitted">3 of 30 rows are shown; the other 27 are in '
+            '<a href="compliance-20250605T060000Z.json">compliance-20250605T060000Z.json</a> only.</p>') in vm_table
+    assert sorted(re.findall(r"<td>(vm\d\d)</td>", vm_table)) == ["vm03", "vm17", "vm29"]
+    grid = page.split('<a id="grid"></a>', 1)[1]
+    assert sorted(set(re.findall(r"<td>(vm\d\d)</td>", grid))) == ["vm03", "vm17", "vm29"]
+    assert len(json.loads((tmp_path / "compliance-20250605T060000Z.json").read_text())["vms"]) == 30
+
+
+def test_a_fleet_at_the_row_limit_is_shown_whole(tmp_path):
+    vms = ["vm%02d" % number for number in range(10)]
+    files.write_reports(night(5, failing=["vm03"], vms=vms), options(tmp_path, report_html_max_rows=10))
+    page = (tmp_path / "compliance.html").read_text()
+    assert 'class="omitted"' not in page
+    vm_table = page.split('<a id="vms"></a>', 1)[1].split('<a id="servers"></a>', 1)[0]
+    assert len(re.findall(r"<td>(vm\d\d)</td>", vm_table)) == 10
+
+
+def test_without_the_json_report_the_page_says_where_the_rest_is_not(tmp_path):
+    vms = ["vm%02d" % number for number in range(12)]
+    files.write_reports(night(5, failing=["vm03"], vms=vms), options(tmp_path, report_html_max_rows=5,
+                                                                      report_formats=["html"]))
+    page = (tmp_path / "compliance.html").read_text()
+    assert ("1 of 12 rows are shown; the other 11 are not in this page, and no JSON report (which has every row) "
+            "was written: add json to the report formats.") in page
