@@ -133,8 +133,8 @@ options:
         other host they land there, not on the controller.
       - Written per run - C(<basename>.json), C(.xml) (JUnit), C(.html) (the stable "latest", each replaced
         atomically - written to a temporary file in the same directory, then renamed - so a reader never sees
-        half a report), C(<basename>.state.json) (the small record the next run compares with and counts the
-        trend from) and, with O(report_history) above 0, dated copies C(<basename>-YYYYmmddTHHMMSSZ.<ext>)
+        half a report), C(<basename>.state.json) (the findings the next run compares with), C(<basename>.trend.json)
+        (VMs and jobs OK or not, what the trend counts nights from) and, with O(report_history) above 0, dated copies C(<basename>-YYYYmmddTHHMMSSZ.<ext>)
         named after RV(compliance.generated_at) (UTC), as hard links where the file system allows.
       - The reports compare with the previous run in the same directory - its state, else its JSON report
         - and mark findings V(new), V(since <date>) (recurring) or resolved; the first run says "first report".
@@ -321,7 +321,7 @@ report_files:
       description: O(report_dir).
       type: str
     files:
-      description: The latest file of each format (C(json), C(junit), C(html)) and C(state), absolute paths.
+      description: The latest file of each format (C(json), C(junit), C(html)), C(state) and C(trend), absolute paths.
       type: dict
       sample: {"html": "/var/reports/veeam/compliance.html", "state": "/var/reports/veeam/compliance.state.json"}
     dated:

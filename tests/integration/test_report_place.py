@@ -22,7 +22,7 @@ PLAYBOOK = os.path.join(REPO_ROOT, "playbooks", "nightly_compliance.yml")
 ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
 FORMATS = ("json", "xml", "html")
 # the module writes a small state beside the reports (new / resolved, trend: _report/history.py)
-WRITTEN = FORMATS + ("state.json",)
+WRITTEN = FORMATS + ("state.json", "trend.json")
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,8 @@ the reports are written there by one of two methods, each in its own child so th
 (ru_maxrss) belongs to one method:
 
 * ``files``: what veeam_em_compliance_info does with report_dir (JSON streamed to its file, HTML
-  limited to the rows a person reads, history state);
+  limited to the rows a person reads, history state), with ``--nights`` earlier nights' states in
+  the directory (compared with, and read for the trend);
 * ``strings``: what it did before (render() builds the three documents as strings; the role then
   wrote them with ``copy``, which this does not even count).
 
@@ -70,9 +71,26 @@ def synthetic(vms):
     return result
 
 
-def child(vms, method, directory):
+def kept_nights(result, directory, nights):
+    """States of ``nights`` earlier nights (and the previous latest) as the module would have left them."""
+    from ansible_collections.backupops.veeam_em.plugins.module_utils._report import history
+
+    for night in range(1, nights + 1):
+        dated = dict(result, generated_at="2025-05-%02dT06:00:00Z" % night)
+        for name, record in (("state", history.state_of(dated)), ("trend", history.nights_state_of(dated))):
+            text = json.dumps(record, sort_keys=True, ensure_ascii=False)
+            with open(os.path.join(directory, "compliance-202505%02dT060000Z.%s.json" % (night, name)), "w") as out:
+                out.write(text)
+            if night == nights:
+                with open(os.path.join(directory, "compliance.%s.json" % name), "w") as out:
+                    out.write(text)
+
+
+def child(vms, method, directory, nights):
     """Build, then write with ``method``; prints one JSON line of figures."""
     result = synthetic(vms)
+    if method == "files":
+        kept_nights(result, directory, nights)
     built_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     from ansible_collections.backupops.veeam_em.plugins.module_utils import em_compliance_report as report
 
@@ -89,7 +107,7 @@ def child(vms, method, directory):
     seconds = time.perf_counter() - started
     sizes = dict((name, os.path.getsize(os.path.join(directory, name))) for name in os.listdir(directory)
                  if not name.startswith(".") and "-" not in name)
-    print(json.dumps({"vms": vms, "method": method, "seconds": round(seconds, 2), "built_rss_mb": round(built_rss),
+    print(json.dumps({"vms": vms, "method": method + (" (%d kept nights)" % nights if method == "files" else ""), "seconds": round(seconds, 2), "built_rss_mb": round(built_rss),
                       "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0),
                       "sizes_mb": dict((k, round(v / 1e6, 1)) for k, v in sorted(sizes.items()))}))
 
@@ -97,18 +115,21 @@ def child(vms, method, directory):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--vms", type=int, action="append", help="fleet sizes (default 5000 and 50000)")
-    parser.add_argument("--child", nargs=3, metavar=("VMS", "METHOD", "DIR"), help=argparse.SUPPRESS)
+    parser.add_argument("--nights", type=int, default=29,
+                        help="earlier nights kept in the directory for the files method (trend, compare; default 29)")
+    parser.add_argument("--child", nargs=4, metavar=("VMS", "METHOD", "DIR", "NIGHTS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        child(int(args.child[0]), args.child[1], args.child[2])
+        child(int(args.child[0]), args.child[1], args.child[2], int(args.child[3]))
         return 0
     for vms in args.vms or [5000, 50000]:
         for method in ("strings", "files"):
             with tempfile.TemporaryDirectory() as directory:
-                out = subprocess.run([sys.executable, __file__, "--child", str(vms), method, directory],
+                out = subprocess.run([sys.executable, __file__, "--child", str(vms), method, directory,
+                                      str(args.nights)],
                                      capture_output=True, text=True, check=True).stdout
             figures = json.loads(out.strip().splitlines()[-1])
-            print("{vms:>6} VMs  {method:<8} write {seconds:>6.2f} s  RSS after building {built_rss_mb:>5} MB, "
+            print("{vms:>6} VMs  {method:<24} write {seconds:>6.2f} s  RSS after building {built_rss_mb:>5} MB, "
                   "peak {peak_rss_mb:>5} MB (+{extra} MB)  files MB {sizes_mb}".format(
                       extra=figures["peak_rss_mb"] - figures["built_rss_mb"], **figures), flush=True)
     return 0

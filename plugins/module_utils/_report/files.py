@@ -12,8 +12,9 @@ is written once, in the process that evaluated:
 * ``<basename>-YYYYmmddTHHMMSSZ.<ext>`` are the dated copies (hard links to the latest when the
   file system allows, which ``os.replace`` of the next run leaves intact; else copies), of the
   newest ``history`` runs; older stamps are deleted (all formats of one run share its stamp);
-* ``<basename>.state.json`` (and its dated copies) is the small record the next report compares
-  with (new / recurring / resolved) and the nightly trend is counted from (_report/history.py).
+* ``<basename>.state.json`` and ``<basename>.trend.json`` (and their dated copies) are the small
+  records the next report compares with (new / recurring / resolved) and the nightly trend is
+  counted from (_report/history.py).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -33,6 +34,7 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils._report.junit i
 
 EXTENSIONS = {"json": "json", "junit": "xml", "html": "html"}
 STATE = "state.json"
+TREND = "trend.json"
 _STAMP = re.compile(r"^\d{8}T\d{6}Z$")
 
 
@@ -113,15 +115,14 @@ def previous_state(directory, basename):
     return None
 
 
-def kept_states(directory, basename, stamp):
-    """The dated states of earlier runs (the nights of the trend)."""
-    states = []
-    for old_stamp, names in sorted(_dated_files(directory, basename).items()):
-        if old_stamp != stamp and "%s-%s.%s" % (basename, old_stamp, STATE) in names:
-            state = _load(os.path.join(directory, "%s-%s.%s" % (basename, old_stamp, STATE)))
-            if state is not None and state.get("version") == history.STATE_VERSION:
-                states.append(state)
-    return states
+def kept_states(directory, basename, current_night, nights):
+    """The dated trend records of earlier runs the trend reads (history.nights_of), loaded one at a time."""
+    dated = _dated_files(directory, basename)
+    stamps = [stamp for stamp, names in dated.items() if "%s-%s.%s" % (basename, stamp, TREND) in names]
+    for stamp in history.nights_of(stamps, current_night, nights):
+        state = _load(os.path.join(directory, "%s-%s.%s" % (basename, stamp, TREND)))
+        if state is not None and state.get("version") == history.STATE_VERSION:
+            yield state
 
 
 def _render(report, fmt, options, json_href, scrub):
@@ -134,14 +135,17 @@ def _render(report, fmt, options, json_href, scrub):
                           json_href=json_href))]
 
 
-def _with_history(result, directory, basename, stamp, nights):
-    """(report, state): the evaluation plus ``changes`` and ``trend`` (a shallow copy), and its state."""
+def _with_history(result, directory, basename, nights):
+    """(report, records): the evaluation plus ``changes`` and ``trend`` (a shallow copy), and the two
+    records of this run ({"state": ..., "trend": ...})."""
     changes = history.compare(previous_state(directory, basename), result)
-    state = history.state_of(result, changes)
-    trend = history.trend(kept_states(directory, basename, stamp), result, nights, state)
+    records = {"state": history.state_of(result, changes), "trend": history.nights_state_of(result)}
     report = dict(result)
-    report.update(changes=changes, trend=trend)
-    return report, state
+    report["changes"] = changes
+    if nights > 0:
+        night = str(result.get("generated_at") or "")[:10]
+        report["trend"] = history.trend(kept_states(directory, basename, night, nights), result, records["trend"])
+    return report, records
 
 
 def _json_href(options, stamp):
@@ -152,18 +156,19 @@ def _json_href(options, stamp):
     return "%s-%s.json" % (basename, stamp) if options["report_history"] > 0 and stamp else basename + ".json"
 
 
-def _write_all(report, state, options, stamp, scrub):
+def _write_all(report, records, options, stamp, scrub):
     directory, basename, mode = options["report_dir"], options["report_basename"], options["report_mode"]
     files = {}
     for fmt in options["report_formats"]:
         files[fmt] = os.path.join(directory, "%s.%s" % (basename, EXTENSIONS[fmt]))
         write_atomic(files[fmt], _render(report, fmt, options, _json_href(options, stamp), scrub), mode)
-    files["state"] = os.path.join(directory, "%s.%s" % (basename, STATE))
-    write_atomic(files["state"], [scrub(json.dumps(state, sort_keys=True, ensure_ascii=False))], mode)
+    for name, extension in (("state", STATE), ("trend", TREND)):
+        files[name] = os.path.join(directory, "%s.%s" % (basename, extension))
+        write_atomic(files[name], [scrub(json.dumps(records[name], sort_keys=True, ensure_ascii=False))], mode)
     dated, removed = {}, []
     if options["report_history"] > 0 and stamp:
         for fmt, path in files.items():
-            extension = STATE if fmt == "state" else EXTENSIONS[fmt]
+            extension = {"state": STATE, "trend": TREND}.get(fmt) or EXTENSIONS[fmt]
             dated[fmt] = os.path.join(directory, "%s-%s.%s" % (basename, stamp, extension))
             _dated_copy(path, dated[fmt])
         removed = prune(directory, basename, options["report_history"])
@@ -181,8 +186,8 @@ def write_reports(result, options, scrub=lambda text: text):
     try:
         if not os.path.isdir(directory):
             os.makedirs(directory, 0o755)
-        report, state = _with_history(result, directory, basename, stamp, options["report_trend_days"])
-        files, dated, removed = _write_all(report, state, options, stamp, scrub)
+        report, records = _with_history(result, directory, basename, options["report_trend_days"])
+        files, dated, removed = _write_all(report, records, options, stamp, scrub)
     except (IOError, OSError) as error:
         # str(error) names the errno text and the file ("[Errno 13] Permission denied: '/x/y'")
         raise ReportWriteError("report_dir=%s: the reports could not be written: %s" % (directory, error))
@@ -192,4 +197,4 @@ def write_reports(result, options, scrub=lambda text: text):
                         "previous_generated_at": changes["previous_generated_at"],
                         "new": len(changes["new"]), "recurring": len(changes["recurring"]),
                         "resolved": len(changes["resolved"])},
-            "trend_nights": report["trend"]["nights"]}
+            "trend_nights": report["trend"]["nights"] if "trend" in report else 0}

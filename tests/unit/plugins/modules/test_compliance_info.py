@@ -207,11 +207,12 @@ def test_report_dir_the_module_writes_the_files_and_returns_their_paths(fake, ca
     files = result["report_files"]["files"]
     assert files == {"json": str(tmp_path / "r" / "compliance.json"), "junit": str(tmp_path / "r" / "compliance.xml"),
                      "html": str(tmp_path / "r" / "compliance.html"),
-                     "state": str(tmp_path / "r" / "compliance.state.json")}
+                     "state": str(tmp_path / "r" / "compliance.state.json"),
+                     "trend": str(tmp_path / "r" / "compliance.trend.json")}
     written = json.loads((tmp_path / "r" / "compliance.json").read_text(encoding="utf-8"))
     assert dict(written, changes=None, trend=None) == dict(full, changes=None, trend=None)
     assert result["report_files"]["changes"]["first_report"] is True
-    assert sorted(result["report_files"]["dated"]) == ["html", "json", "junit", "state"]
+    assert sorted(result["report_files"]["dated"]) == ["html", "json", "junit", "state", "trend"]
 
 
 def test_a_report_dir_that_cannot_be_written_fails_the_module_with_the_verdicts(fake, capsys, tmp_path):

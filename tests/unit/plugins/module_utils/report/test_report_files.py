@@ -34,9 +34,9 @@ def test_latest_dated_copies_and_state_are_written_with_the_mode(tmp_path):
     written = files.write_reports(night(5, failing=["vm02"]), options(tmp_path / "new" / "dir"))
     directory = tmp_path / "new" / "dir"
     assert sorted(os.listdir(directory)) == sorted([
-        "compliance.json", "compliance.xml", "compliance.html", "compliance.state.json",
+        "compliance.json", "compliance.xml", "compliance.html", "compliance.state.json", "compliance.trend.json",
         "compliance-20250605T060000Z.json", "compliance-20250605T060000Z.xml", "compliance-20250605T060000Z.html",
-        "compliance-20250605T060000Z.state.json"])
+        "compliance-20250605T060000Z.state.json", "compliance-20250605T060000Z.trend.json"])
     assert written["files"]["html"] == str(directory / "compliance.html")
     assert written["dated"]["json"] == str(directory / "compliance-20250605T060000Z.json")
     for name in os.listdir(directory):
@@ -62,20 +62,22 @@ def test_history_keeps_the_newest_runs_of_every_format(tmp_path):
     assert stamps == ["20250603T060000Z", "20250604T060000Z"]
     assert sorted(os.path.basename(path) for path in written["removed"]) == [
         "compliance-20250602T060000Z.html", "compliance-20250602T060000Z.json",
-        "compliance-20250602T060000Z.state.json", "compliance-20250602T060000Z.xml"]
+        "compliance-20250602T060000Z.state.json", "compliance-20250602T060000Z.trend.json",
+        "compliance-20250602T060000Z.xml"]
 
 
 def test_history_zero_writes_no_dated_copy_and_deletes_none(tmp_path):
     (tmp_path / "compliance-20200101T000000Z.json").write_text("{}")
     files.write_reports(night(5), options(tmp_path, report_history=0))
     assert sorted(os.listdir(tmp_path)) == ["compliance-20200101T000000Z.json", "compliance.html",
-                                            "compliance.json", "compliance.state.json", "compliance.xml"]
+                                            "compliance.json", "compliance.state.json", "compliance.trend.json",
+                                            "compliance.xml"]
 
 
 def test_only_the_asked_formats_are_written(tmp_path):
     written = files.write_reports(night(5), options(tmp_path, report_formats=["junit"], report_history=0))
-    assert sorted(written["files"]) == ["junit", "state"]
-    assert sorted(os.listdir(tmp_path)) == ["compliance.state.json", "compliance.xml"]
+    assert sorted(written["files"]) == ["junit", "state", "trend"]
+    assert sorted(os.listdir(tmp_path)) == ["compliance.state.json", "compliance.trend.json", "compliance.xml"]
 
 
 def test_a_failed_write_leaves_the_previous_latest_and_no_temporary_file(tmp_path, monkeypatch):

@@ -75,12 +75,27 @@ def test_trend_is_limited_to_the_asked_nights(tmp_path):
 
 
 def test_a_vm_not_in_a_nights_report_is_not_counted_ok():
-    states = [history.state_of(night(1, vms=("vm01",)))]
+    states = [history.nights_state_of(night(1, vms=("vm01",)))]
     result = night(2, failing=["vm02"], vms=("vm01", "vm02"))
-    trend = history.trend(states, result, 30, history.state_of(result))
+    trend = history.trend(iter(states), result, history.nights_state_of(result))
     assert [(e["vm_display_name"], e["nights"], e["ok"], e["marks"]) for e in trend["vms"]] == [("vm02", 1, 0, ".x")]
 
 
 def test_without_changes_the_filter_page_has_no_history_sections():
     page = to_html(night(1, failing=["vm02"]))
     assert 'id="changes"' not in page and 'id="trend"' not in page
+
+
+def test_the_trend_reads_the_newest_run_of_each_night_and_at_most_the_asked_nights():
+    stamps = ["20250601T060000Z", "20250602T050000Z", "20250602T230000Z", "20250603T060000Z", "20250604T010000Z"]
+    assert history.nights_of(stamps, "2025-06-04", 30) == ["20250601T060000Z", "20250602T230000Z",
+                                                            "20250603T060000Z"]
+    assert history.nights_of(stamps, "2025-06-04", 3) == ["20250602T230000Z", "20250603T060000Z"]
+    assert history.nights_of(stamps, "2025-06-04", 1) == []
+
+
+def test_trend_days_zero_leaves_the_trend_out(tmp_path):
+    run(tmp_path, 1, failing=["vm02"])
+    written, document, page = run(tmp_path, 2, failing=["vm02"], report_trend_days=0)
+    assert "trend" not in document and written["trend_nights"] == 0
+    assert 'id="trend"' not in page
