@@ -59,9 +59,9 @@ def synthetic(vms):
         row["vm_uid"] = "urn:VMware:Vm:x.vm-%d" % number
         result["vms"].append(row)
         for finding in row["findings"]:
+            text = "%s: %s" % (row["vm_display_name"], finding["message"])
             item = dict(finding, vm_display_name=row["vm_display_name"], vm_uid=row["vm_uid"], scope="vm",
-                        backup_server_name=row["backup_server_name"], text="%s: %s" % (row["vm_display_name"],
-                                                                                         finding["message"]))
+                        backup_server_name=row["backup_server_name"], text=text)
             result["violations" if finding["severity"] == "violation" else "warnings"].append(item)
     result["vms"].sort(key=lambda row: {"violation": 0, "warning": 1}.get(row["status"], 2))
     result["summary"] = dict(template["summary"], vms_total=vms,
@@ -107,7 +107,8 @@ def child(vms, method, directory, nights):
     seconds = time.perf_counter() - started
     sizes = dict((name, os.path.getsize(os.path.join(directory, name))) for name in os.listdir(directory)
                  if not name.startswith(".") and "-" not in name)
-    print(json.dumps({"vms": vms, "method": method + (" (%d kept nights)" % nights if method == "files" else ""), "seconds": round(seconds, 2), "built_rss_mb": round(built_rss),
+    label = method + (" (%d kept nights)" % nights if method == "files" else "")
+    print(json.dumps({"vms": vms, "method": label, "seconds": round(seconds, 2), "built_rss_mb": round(built_rss),
                       "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0),
                       "sizes_mb": dict((k, round(v / 1e6, 1)) for k, v in sorted(sizes.items()))}))
 

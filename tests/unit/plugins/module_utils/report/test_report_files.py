@@ -188,8 +188,8 @@ def test_a_fleet_at_the_row_limit_is_shown_whole(tmp_path):
 
 def test_without_the_json_report_the_page_says_where_the_rest_is_not(tmp_path):
     vms = ["vm%02d" % number for number in range(12)]
-    files.write_reports(night(5, failing=["vm03"], vms=vms), options(tmp_path, report_html_max_rows=5,
-                                                                      report_formats=["html"]))
+    files.write_reports(night(5, failing=["vm03"], vms=vms),
+                        options(tmp_path, report_html_max_rows=5, report_formats=["html"]))
     page = (tmp_path / "compliance.html").read_text()
     assert ("1 of 12 rows are shown; the other 11 are not in this page, and no JSON report (which has every row) "
             "was written: add json to the report formats.") in page

@@ -88,8 +88,8 @@ def test_without_changes_the_filter_page_has_no_history_sections():
 
 def test_the_trend_reads_the_newest_run_of_each_night_and_at_most_the_asked_nights():
     stamps = ["20250601T060000Z", "20250602T050000Z", "20250602T230000Z", "20250603T060000Z", "20250604T010000Z"]
-    assert history.nights_of(stamps, "2025-06-04", 30) == ["20250601T060000Z", "20250602T230000Z",
-                                                            "20250603T060000Z"]
+    kept = ["20250601T060000Z", "20250602T230000Z", "20250603T060000Z"]  # the newest of each night before
+    assert history.nights_of(stamps, "2025-06-04", 30) == kept
     assert history.nights_of(stamps, "2025-06-04", 3) == ["20250602T230000Z", "20250603T060000Z"]
     assert history.nights_of(stamps, "2025-06-04", 1) == []
 
