@@ -64,7 +64,7 @@ REMEDIATION = {
     "never_backed_up": "The VM is expected but no job covers it: add it to a job (or fix the expected list / name).",
     "server_silent": "The backup server reported nothing: check that it is running, reachable from Enterprise "
                      "Manager and that its jobs are scheduled.",
-    "earlier_runs_failed": "The last run succeeded, but earlier runs in the window failed: read why in the job's "
+    "earlier_runs_failed": "The last run did not fail, but earlier runs in the window did: read why in the job's "
                            "history before it fails again.",
     "job_failed": "Open the job's last session in the Veeam console, fix the cause, then retry the job.",
     "unreadable_sessions": "Enterprise Manager returned sessions the report cannot read: check the EM version "
