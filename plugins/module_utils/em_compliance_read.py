@@ -326,7 +326,7 @@ def run_compliance_info_module():
     limits = view_limits(client, module.params, items, queries)
     compliance = evaluate(module.params, now, items, read_errors, limits)
     compliance["source"] = source(module.params, client)
-    result = outputs(module.params, compliance)
+    result = outputs(module.params, compliance, module.check_mode)
     result.update(queries=queries, requests=client.requests_sent if client else 0)
     if result.get("report_error") and not error:  # asked for and not written: said loudly, never a quiet pass
         module.fail_json(msg=result.pop("report_error"), **result)
@@ -345,7 +345,7 @@ def source(params, client):
             "username": account or params.get("username")}
 
 
-def outputs(params, compliance):
+def outputs(params, compliance, check_mode=False):
     """``compliance`` (full or compact), ``report_files`` (written to ``report_dir``, from the full one)
     or ``reports`` (the asked documents as text, without ``report_dir``), and ``report_error``.
 
@@ -355,7 +355,8 @@ def outputs(params, compliance):
     """
     found = dict(reports={}, report_files={})
     try:  # with report_dir the module writes the files (no text through Ansible); without, it returns the text
-        found["report_files"] = em_compliance_report.write_for_module(params, compliance, em_secrets.scrub)
+        if not check_mode:  # an info module changes nothing in check mode, files included
+            found["report_files"] = em_compliance_report.write_for_module(params, compliance, em_secrets.scrub)
     except em_compliance_report.ReportWriteError as failure:
         found["report_error"] = em_secrets.scrub(str(failure))
     if not params.get("report_dir"):

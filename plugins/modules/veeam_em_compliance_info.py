@@ -140,6 +140,8 @@ options:
         - and mark findings V(new), V(since <date>) (recurring) or resolved; the first run says "first report".
       - A file that cannot be written fails the module, naming O(report_dir) and the reason; RV(compliance) is
         still returned.
+      - In check mode nothing is written (RV(report_files) is empty). The module reports C(changed=false) either way
+        (an info module; the files are its output, not managed state).
     type: path
   report_basename:
     description: File name stem of the reports in O(report_dir) (no C(/), not starting with C(.)).

@@ -215,6 +215,12 @@ def test_report_dir_the_module_writes_the_files_and_returns_their_paths(fake, ca
     assert sorted(result["report_files"]["dated"]) == ["html", "json", "junit", "state", "trend"]
 
 
+def test_check_mode_writes_no_report(fake, capsys, tmp_path):
+    result = run({"report_formats": ["json"], "report_dir": str(tmp_path / "r"), "_ansible_check_mode": True}, capsys)
+    assert result.get("failed") is not True and result["changed"] is False
+    assert result["report_files"] == {} and not (tmp_path / "r").exists()
+
+
 def test_a_report_dir_that_cannot_be_written_fails_the_module_with_the_verdicts(fake, capsys, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
