@@ -41,6 +41,14 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils._report.json_re
 from ansible_collections.backupops.veeam_em.plugins.module_utils._report.junit import (  # noqa: F401
     GLOBAL_SUITE, JOB_SUITE, SERVER_SUITE, junit_cases, to_junit)
 
+__all__ = [
+    "BANNER_WORDS", "CELL_SYMBOLS", "CELL_TITLES", "DEFAULT_MAX_ROWS", "GENERIC_REMEDIATION", "GLOBAL_SUITE",
+    "JOB_HEADERS", "JOB_SUITE", "REMEDIATION", "RENDERERS", "ReportInputError", "ReportWriteError", "SERVER_SUITE",
+    "argument_spec", "banner_counts", "check_options", "failing_jobs", "grouped_causes", "h", "iter_json",
+    "job_display_status", "junit_cases", "normalise_reason", "render", "server_display_status", "show_time",
+    "to_html", "to_json", "to_junit", "write_for_module", "write_reports", "xml_text",
+]
+
 RENDERERS = {"json": to_json, "junit": to_junit, "html": to_html}
 
 

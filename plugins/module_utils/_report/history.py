@@ -19,6 +19,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import itertools
+
 STATE_VERSION = 1
 _OK = ("compliant", "warning")  # a night counts as a success unless the row is in violation or error
 _TEXT_CHARS = 300  # resolved findings keep a readable line, bounded
@@ -157,7 +159,7 @@ def trend(states, result, current):
     vm_marks = dict((vm_key(row), "") for row in result.get("vms", []))
     job_marks = dict((job_key(job), "") for job in result.get("jobs", []))
     first, count = None, 0
-    for state in _then(states, current):
+    for state in itertools.chain(states, [current]):
         _fold(vm_marks, state.get("vms"))
         _fold(job_marks, state.get("jobs"))
         first = first or _night(state.get("generated_at"))
@@ -168,9 +170,3 @@ def trend(states, result, current):
                 "vm_uid": row.get("vm_uid")}),
             "jobs": _rates(result.get("jobs", []), job_key, job_marks, lambda job: {
                 "backup_server_name": job.get("backup_server_name"), "job_name": job.get("job_name")})}
-
-
-def _then(states, current):
-    for state in states:
-        yield state
-    yield current
