@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils._report.common import STATUS_RANK, plural, vm_label
+from ansible_collections.backupops.veeam_em.plugins.module_utils._report.history import job_key
 from ansible_collections.backupops.veeam_em.plugins.module_utils._report.html_changes import since_td
 from ansible_collections.backupops.veeam_em.plugins.module_utils._report.html_base import (
     CELL_SYMBOLS, CELL_TITLES, h, status_td, table, td, time_td, todo_td)
@@ -198,7 +199,25 @@ def failing_jobs_section(result):
     if not jobs:
         return title + u"<p>No job had a failed run in the window.</p>"
     rows = [job_row(job) + [todo_td(job_display_reasons(job) or ["job_failed"])] for job in jobs]
-    return title + table(JOB_HEADERS + ["what to do"], rows, filter_label="jobs")
+    headers = JOB_HEADERS + ["what to do"]
+    if result.get("trend"):
+        headers.append("nights OK")
+        nights = job_nights(result["trend"])
+        for row, job in zip(rows, jobs):
+            row.append(nights(job))
+    return title + table(headers, rows, filter_label="jobs")
+
+
+def job_nights(trend):
+    """A cell per job: its nights OK of the trend ('all 30' when it is not below 100 %)."""
+    below = dict((job_key(entry), entry) for entry in trend.get("jobs", []))
+
+    def cell(job):
+        entry = below.get(job_key(job))
+        if entry is None:
+            return td("all %d" % trend["nights"], "num")
+        return u'<td class="marks">%d of %d<br>%s</td>' % (entry["ok"], entry["nights"], h(entry["marks"]))
+    return cell
 
 
 def jobs_section(result):

@@ -99,3 +99,25 @@ def test_trend_days_zero_leaves_the_trend_out(tmp_path):
     written, document, page = run(tmp_path, 2, failing=["vm02"], report_trend_days=0)
     assert "trend" not in document and written["trend_nights"] == 0
     assert 'id="trend"' not in page
+
+
+def test_failing_jobs_show_their_nights_ok(tmp_path):
+    """The trend beside the failing job, where a person looks first."""
+    from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance import evaluate
+    from unit.plugins.module_utils.compliance.conftest import build_session
+
+    def job_night(day, result):
+        now = "2025-06-%02dT06:00:00Z" % day
+        job = {"name": "Nightly@%d" % day, "job_uid": "urn:veeam:Job:n", "job_id": "n", "job_name": "Nightly",
+               "job_type": "Backup", "backup_server_name": "vbr01.example.com",
+               "creation_time": "2025-06-%02dT01:00:00Z" % day, "end_time": "2025-06-%02dT01:30:00Z" % day,
+               "state": "Stopped", "result": result, "is_retry": False}
+        sessions = [build_session(vm="vm01", created="2025-06-%02dT01:00:00Z" % day, job="Nightly")]
+        return evaluate(sessions, now=now, lookback_days=1, job_sessions=[job])
+
+    for day, result in ((1, "Success"), (2, "Failed"), (3, "Failed")):
+        files.write_reports(job_night(day, result), options(tmp_path))
+    page = (tmp_path / "compliance.html").read_text()
+    failing = page.split('<a id="failing-jobs"></a>', 1)[1].split("<a id=", 1)[0]
+    assert "<th>nights OK</th>" in failing
+    assert '<td class="marks">1 of 3<br>+xx</td>' in failing
