@@ -75,6 +75,13 @@ def print_summary():
     print("\nResult: {0}. VMs judged: {1} of the fleet's {2} - {3} in violation, {4} with warnings, "
           "{5} compliant.".format(report.get("status"), summary["vms_total"], DEMO_FLEET["vms"],
                                   summary["vms_violation"], summary["vms_warning"], summary["vms_compliant"]))
+    changes = report.get("changes")
+    if changes:  # written by the module: compared with the previous run's report in the same directory
+        print("Since the last report: " + ("first report in {0}/ - nothing to compare with.".format(
+            os.path.relpath(REPORT_DIR, REPO_ROOT)) if changes["first_report"] else
+            "{0} new, {1} recurring, {2} resolved finding(s) (previous report {3}).".format(
+                len(changes["new"]), len(changes["recurring"]), len(changes["resolved"]),
+                changes["previous_generated_at"])))
     for error in report.get("errors") or []:
         print("  EM could not be read in full: " + _shorten(error.get("message") or error.get("text")))
     failing = sorted((row for row in report.get("vms", []) if row.get("status") == "violation"),

@@ -267,9 +267,8 @@ def argument_spec():
         concurrency=dict(type="int", default=em_query.DEFAULT_CONCURRENCY),
         media_type=dict(type="str", default=em_query.DEFAULT_MEDIA_TYPE, choices=["json", "xml"]),
         detail=dict(type="str", default="full", choices=["full", "compact"]),
-        report_formats=dict(type="list", elements="str", default=[], choices=sorted(em_compliance_report.RENDERERS)),
-        report_title=dict(type="str", default="Veeam backup compliance"),
     )
+    spec.update(em_compliance_report.argument_spec())  # report_formats, report_dir, ... (the report's own)
     for key, default in em_compliance.DEFAULT_POLICY.items():
         if key in em_compliance.INTERNAL_OPTIONS:
             continue
@@ -288,6 +287,7 @@ def _prepare(module):
     """The policy, paging and ``now``, checked before any request; a bad value fails the module outright."""
     params = module.params
     em_query.check_paging(params)
+    em_compliance_report.check_options(params)
     now, bounded = evaluation_time(params)
     em_compliance.build_policy(policy_options(params))
     start = em_compliance.window_start(now, params["lookback_days"])
@@ -318,7 +318,7 @@ def run_compliance_info_module():
     module = em_module.create_module(argument_spec())
     try:
         now, bounded, start = _prepare(module)
-    except (EMError, em_compliance.ComplianceInputError) as error:
+    except (EMError, em_compliance.ComplianceInputError, em_compliance_report.ReportInputError) as error:
         em_module.fail(module, error)
         return
     client, items, queries, error = _read(module, now, bounded, start)
@@ -326,8 +326,11 @@ def run_compliance_info_module():
     limits = view_limits(client, module.params, items, queries)
     compliance = evaluate(module.params, now, items, read_errors, limits)
     compliance["source"] = source(module.params, client)
-    result = outputs(module.params, compliance)
+    result = outputs(module.params, compliance, module.check_mode)
     result.update(queries=queries, requests=client.requests_sent if client else 0)
+    if result.get("report_error") and not error:  # asked for and not written: said loudly, never a quiet pass
+        module.fail_json(msg=result.pop("report_error"), **result)
+        return
     if error:
         em_module.fail(module, error, client, **result)
         return
@@ -342,15 +345,24 @@ def source(params, client):
             "username": account or params.get("username")}
 
 
-def outputs(params, compliance):
-    """``compliance`` (full or compact) and ``reports`` (the asked documents, rendered from the full one).
+def outputs(params, compliance, check_mode=False):
+    """``compliance`` (full or compact), ``report_files`` (written to ``report_dir``, from the full one)
+    or ``reports`` (the asked documents as text, without ``report_dir``), and ``report_error``.
 
     Report texts carry EM's words (a session's reason, a read error's message) and are written to
     files and mailed outside Ansible's no_log masking, so each passes through the one scrubber
     (em_secrets.scrub): a password or token EM echoes in a reason is masked in every format.
     """
-    reports = em_compliance_report.render(compliance, params["report_formats"], title=params["report_title"])
-    reports = dict((name, em_secrets.scrub(text)) for name, text in reports.items())
+    found = dict(reports={}, report_files={})
+    try:  # with report_dir the module writes the files (no text through Ansible); without, it returns the text
+        if not check_mode:  # an info module changes nothing in check mode, files included
+            found["report_files"] = em_compliance_report.write_for_module(params, compliance, em_secrets.scrub)
+    except em_compliance_report.ReportWriteError as failure:
+        found["report_error"] = em_secrets.scrub(str(failure))
+    if not params.get("report_dir"):
+        reports = em_compliance_report.render(compliance, params["report_formats"], title=params["report_title"])
+        found["reports"] = dict((name, em_secrets.scrub(text)) for name, text in reports.items())
     if params["detail"] == "compact":
         compliance = em_compliance.compact(compliance)
-    return dict(compliance=compliance, reports=reports)
+    found["compliance"] = compliance
+    return found

@@ -25,7 +25,8 @@ InventoryReadError = em_errors.InventoryReadError
 
 HOSTNAME_CHOICES = ("vm_name", "vm_name_server")
 # Reading options of veeam_em_compliance_info that mean nothing to an inventory (no reports).
-NOT_FOR_INVENTORY = ("detail", "report_formats", "report_title")
+NOT_FOR_INVENTORY = ("detail", "report_formats", "report_title", "report_dir", "report_basename", "report_history",
+                     "report_trend_days", "report_html_max_rows", "report_mode")
 
 
 def read_params(options):

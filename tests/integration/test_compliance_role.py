@@ -241,7 +241,9 @@ def test_scope_and_policy_variables_reach_the_evaluation(rules_emulator, tmp_pat
                        veeam_em_compliance_report_formats=["json"])
     assert run.returncode == 0, run.stdout[-4000:]
     # the latest and its dated copy (veeam_em_compliance_report_history), nothing else
-    assert sorted(os.listdir(tmp_path)) == ["compliance-20250605T060000Z.json", "compliance.json"]
+    assert sorted(os.listdir(tmp_path)) == ["compliance-20250605T060000Z.json", "compliance-20250605T060000Z.state.json",
+                                            "compliance-20250605T060000Z.trend.json", "compliance.json",
+                                            "compliance.state.json", "compliance.trend.json"]
     with open(os.path.join(tmp_path, "compliance.json"), encoding="utf-8") as handle:
         result = json.load(handle)
     verdicts = {row["vm_display_name"]: row["reasons"] for row in result["vms"]}
@@ -446,6 +448,87 @@ def test_html_report_says_what_is_wrong_at_the_top_without_sideways_scroll(rules
     assert VIOLATION_BANNER_RGB in top, "the violation banner is not visible at the top of the page"
 
 
+NEW_TAG_RGB = (0xff, 0xe2, 0xb8)  # td.tag.new background in the report's CSS
+
+# What a person sees of "since the last report": written into the DOM for --dump-dom (see PROBE).
+CHANGES_PROBE = """<script>
+window.addEventListener('load', function () {
+  function visible(e) { return !!e && e.getBoundingClientRect().height > 0 && getComputedStyle(e).display !== 'none'; }
+  var section = document.getElementById('changes');
+  var resolved = document.querySelector('#resolved + h3');
+  var out = {changes_heading: section ? section.nextElementSibling.textContent : null,
+             changes_text: section ? section.nextElementSibling.nextElementSibling.textContent : null,
+             resolved_heading: resolved ? resolved.textContent : null, resolved_visible: visible(resolved),
+             resolved_rows: Array.prototype.map.call(document.querySelectorAll('#resolved + h3 + input + div tbody tr'),
+                                                     function (r) { return r.cells[0].textContent; }),
+             new_tags: Array.prototype.filter.call(document.querySelectorAll('td.tag.new'), visible).length,
+             since_tags: Array.prototype.filter.call(document.querySelectorAll('td.tag.since'), visible).length,
+             nav: Array.prototype.map.call(document.querySelectorAll('nav a'), function (a) { return a.textContent; })};
+  var pre = document.createElement('pre'); pre.id = 'probe'; pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+});
+</script>"""
+
+
+def probe_changes(tmp_path, page):
+    probe_page = tmp_path / "probe-changes.html"
+    probe_page.write_text(page.replace("</body>", CHANGES_PROBE + "</body>"), encoding="utf-8")
+    dom = chromium(tmp_path, "--dump-dom", "--window-size=1280,1000", "file://" + str(probe_page)).stdout
+    return json.loads(html.unescape(dom.split('<pre id="probe">', 1)[1].split("</pre>", 1)[0]))
+
+
+def test_html_report_shows_new_recurring_and_resolved_against_the_previous_report(rules_emulator, tmp_path):
+    """Issue 17: the second night's page says what is new, since when the rest fails, and what was resolved;
+    the first night's page says it is the first report (nothing called new)."""
+    from PIL import Image
+
+    require_chromium()
+    run = run_playbook(em_env(rules_emulator), tmp_path, veeam_em_compliance_now=NOW)
+    assert run.returncode == 0, run.stdout[-4000:]
+    first, _junit, page = read_reports(tmp_path)
+    assert first["changes"]["first_report"] is True
+    seen = probe_changes(tmp_path, page)
+    assert seen["changes_heading"] == "Since the last report"
+    assert seen["changes_text"].startswith("First report in this directory")
+    assert seen["new_tags"] == 0 and seen["since_tags"] == 0
+    # the previous night as its state recorded it: one finding it did not have (new tonight), one that is
+    # gone tonight (resolved), the others seen since then (recurring)
+    state_path = tmp_path / "compliance.state.json"
+    state = json.loads(state_path.read_text(encoding="utf-8"))
+    assert len(state["findings"]) >= 2, "the rule fleet has violations"
+    state["generated_at"] = "2025-06-04T06:00:00Z"
+    for key in state["findings"]:
+        state["findings"][key][0] = "2025-06-01T06:00:00Z"
+    dropped = sorted(state["findings"])[0]
+    del state["findings"][dropped]
+    state["findings"]["violation|rpo_exceeded|vm|vbr01|urn:gone|gone-vm|Job|backup"] = [
+        "2025-06-02T06:00:00Z", "vbr01 / gone-vm: rpo_exceeded - data of the last successful backup is 30h old"]
+    state_path.write_text(json.dumps(state), encoding="utf-8")
+
+    run = run_playbook(em_env(rules_emulator), tmp_path, veeam_em_compliance_now=NOW)
+    assert run.returncode == 0, run.stdout[-4000:]
+    result, _junit, page = read_reports(tmp_path)
+    changes = result["changes"]
+    assert changes["first_report"] is False and changes["previous_generated_at"] == "2025-06-04T06:00:00Z"
+    assert [entry["key"] for entry in changes["new"]] == [dropped]
+    assert len(changes["recurring"]) == len(state["findings"]) - 1
+    assert [entry["text"] for entry in changes["resolved"]] == [
+        "vbr01 / gone-vm: rpo_exceeded - data of the last successful backup is 30h old"]
+    seen = probe_changes(tmp_path, page)
+    assert "Since last report" in seen["nav"]
+    assert seen["changes_text"].startswith("Compared with the report of 2025-06-04 06:00:00 UTC: 1 new finding, ")
+    assert seen["resolved_heading"] == "Resolved since last report (1)" and seen["resolved_visible"]
+    assert seen["resolved_rows"] == ["vbr01 / gone-vm: rpo_exceeded - data of the last successful backup is 30h old"]
+    assert seen["new_tags"] == 1
+    assert seen["since_tags"] == len(changes["recurring"])
+    # the "new" tag is coloured where a person reads the findings (a tall window: errors, jobs, causes above)
+    screenshot = tmp_path / "changes.png"
+    chromium(tmp_path, "--screenshot=" + str(screenshot), "--window-size=1280,6000", "file://" + str(
+        tmp_path / "compliance.html"))
+    colours = {colour for _count, colour in Image.open(screenshot).convert("RGB").getcolors(maxcolors=1 << 20)}
+    assert NEW_TAG_RGB in colours, "the new finding's tag is not visible"
+
+
 def test_short_role_name_passes_role_vars_through(rules_emulator, tmp_path):
     """backupops.veeam_em.compliance includes backupops.veeam_em.veeam_em_compliance with the same vars."""
     playbook = os.path.join(REPO_ROOT, "tests", "integration", "playbooks", "roles", "short_name.yml")
@@ -454,7 +537,9 @@ def test_short_role_name_passes_role_vars_through(rules_emulator, tmp_path):
     run = subprocess.run(command, env=em_env(rules_emulator), capture_output=True, text=True, timeout=600,
                          cwd=REPO_ROOT, check=False)
     assert run.returncode == 0, run.stdout[-4000:]
-    assert sorted(os.listdir(tmp_path)) == ["compliance-20250605T060000Z.json", "compliance.json", "fact_summary.json"]
+    assert sorted(os.listdir(tmp_path)) == ["compliance-20250605T060000Z.json", "compliance-20250605T060000Z.state.json",
+                                            "compliance-20250605T060000Z.trend.json", "compliance.json",
+                                            "compliance.state.json", "compliance.trend.json", "fact_summary.json"]
     with open(os.path.join(tmp_path, "compliance.json"), encoding="utf-8") as handle:
         result = json.load(handle)
     names = {row["vm_display_name"] for row in result["vms"]}

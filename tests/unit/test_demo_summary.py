@@ -38,3 +38,21 @@ def test_summary_names_the_worst_failing_vms_and_the_report(tmp_path, monkeypatc
     assert "Nightly (vbr01.test): 16 of 16 runs failed" in out
     assert "Open the report: " in out and os.path.join(str(tmp_path), "compliance.html") in out
     assert "sessions_outside_window" not in out and "fine" not in out
+
+
+def test_summary_says_what_changed_since_the_last_report(tmp_path, monkeypatch, capsys):
+    """The module compares with the previous report in the directory; the demo's last lines say so."""
+    base = {"status": "violation", "errors": [], "vms": [vm("vm01", 30)], "jobs": [],
+            "summary": {"vms_total": 1, "vms_violation": 1, "vms_warning": 0, "vms_compliant": 0}}
+    monkeypatch.setattr(demo, "REPORT_DIR", str(tmp_path))
+    first = dict(base, changes={"first_report": True, "previous_generated_at": None, "new": [], "recurring": [],
+                                "resolved": []})
+    (tmp_path / "compliance.json").write_text(json.dumps(first), encoding="utf-8")
+    demo.print_summary()
+    assert "Since the last report: first report in " in capsys.readouterr().out
+    second = dict(base, changes={"first_report": False, "previous_generated_at": "2026-11-28T02:00:00Z",
+                                 "new": [{"key": "a"}], "recurring": [{"key": "b"}, {"key": "c"}], "resolved": []})
+    (tmp_path / "compliance.json").write_text(json.dumps(second), encoding="utf-8")
+    demo.print_summary()
+    assert ("Since the last report: 1 new, 2 recurring, 0 resolved finding(s) (previous report "
+            "2026-11-28T02:00:00Z).") in capsys.readouterr().out

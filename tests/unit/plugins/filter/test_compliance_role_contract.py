@@ -72,8 +72,14 @@ def module_call():
 def test_the_role_passes_every_policy_option_to_the_module():
     call = module_call()
     policy = set(DEFAULT_POLICY) - INTERNAL_OPTIONS
-    assert set(call) == policy | READ_SWITCHES | CONNECTION | {"now", "detail", "report_formats", "report_title"}
+    reports = {"report_formats", "report_title", "report_dir", "report_basename", "report_history",
+               "report_trend_days", "report_html_max_rows"}
+    assert set(call) == policy | READ_SWITCHES | CONNECTION | reports | {"now", "detail"}
     assert call["detail"] == "compact"
+    # the module writes the reports itself: every report variable of the role reaches it, same meaning
+    for option in ("report_basename", "report_history", "report_trend_days", "report_html_max_rows", "report_title"):
+        assert call[option] == "{{ %s%s }}" % (PREFIX, option), option
+    assert call["report_dir"] == "{{ %sreport_dir | default(omit, true) }}" % PREFIX
     for option in policy | READ_SWITCHES:
         assert call[option] == "{{ %s%s }}" % (PREFIX, option), option
 

@@ -127,6 +127,9 @@ def test_without_now_the_window_has_no_upper_bound(fake, capsys):
     ({"page_size": 0}, ["page_size", "0"]),
     ({"concurrency": 99}, ["concurrency", "99"]),
     ({"expected_vms": [{"backup_server": "vbr01"}]}, ["expected_vms"]),
+    ({"report_history": -1}, ["report_history", "-1"]),
+    ({"report_basename": "../up"}, ["report_basename", "../up"]),
+    ({"report_mode": "644x"}, ["report_mode", "644x"]),
 ])
 def test_bad_input_is_refused_before_any_request(fake, capsys, args, words):
     result = run(args, capsys)
@@ -191,6 +194,41 @@ def test_compact_rows_and_rendered_reports(fake, capsys):
     without_vms = dict(slim["compliance"], vms=None)
     assert without_vms == dict(full, vms=None)  # everything else is the full evaluation
     assert run({}, capsys)["reports"] == {}
+
+
+def test_report_dir_the_module_writes_the_files_and_returns_their_paths(fake, capsys, tmp_path):
+    """Issue 17: the module writes the reports (no text through Ansible) and says where."""
+    import json
+
+    full = run({}, capsys)["compliance"]
+    result = run({"detail": "compact", "report_formats": ["json", "junit", "html"], "report_dir": str(tmp_path / "r")},
+                 capsys)
+    assert result.get("failed") is not True and result["reports"] == {}
+    files = result["report_files"]["files"]
+    assert files == {"json": str(tmp_path / "r" / "compliance.json"), "junit": str(tmp_path / "r" / "compliance.xml"),
+                     "html": str(tmp_path / "r" / "compliance.html"),
+                     "state": str(tmp_path / "r" / "compliance.state.json"),
+                     "trend": str(tmp_path / "r" / "compliance.trend.json")}
+    written = json.loads((tmp_path / "r" / "compliance.json").read_text(encoding="utf-8"))
+    assert dict(written, changes=None, trend=None) == dict(full, changes=None, trend=None)
+    assert result["report_files"]["changes"]["first_report"] is True
+    assert sorted(result["report_files"]["dated"]) == ["html", "json", "junit", "state", "trend"]
+
+
+def test_check_mode_writes_no_report(fake, capsys, tmp_path):
+    result = run({"report_formats": ["json"], "report_dir": str(tmp_path / "r"), "_ansible_check_mode": True}, capsys)
+    assert result.get("failed") is not True and result["changed"] is False
+    assert result["report_files"] == {} and not (tmp_path / "r").exists()
+
+
+def test_a_report_dir_that_cannot_be_written_fails_the_module_with_the_verdicts(fake, capsys, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = run({"report_formats": ["json"], "report_dir": str(blocker / "sub")}, capsys)
+    assert result["failed"] is True
+    assert result["msg"].startswith("report_dir=%s: the reports could not be written: " % (blocker / "sub"))
+    assert result["compliance"]["summary"]["vms_total"] > 0
+    assert fake.logoffs == 1
 
 
 def test_a_portal_user_is_named_as_a_partial_view_and_not_compliant(monkeypatch, capsys):

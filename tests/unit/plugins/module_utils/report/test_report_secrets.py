@@ -40,3 +40,34 @@ def test_compact_detail_reports_are_masked_too():
     params = {"report_formats": FORMATS, "report_title": "Night", "detail": "compact"}
     reports = em_compliance_read.outputs(params, planted())["reports"]
     assert all("s3cret" not in reports[name] and em_secrets.MASK in reports[name] for name in FORMATS)
+
+
+def test_the_password_in_a_reason_is_masked_in_every_written_file(tmp_path):
+    """With report_dir the module writes the files itself: every file (reports, state, dated copies) is masked."""
+    from ansible_collections.backupops.veeam_em.plugins.module_utils import em_compliance_report
+
+    params = dict((key, spec.get("default")) for key, spec in em_compliance_report.argument_spec().items())
+    params.update(report_formats=FORMATS, report_dir=str(tmp_path), detail="compact")
+    found = em_compliance_read.outputs(params, planted())
+    assert found["reports"] == {}
+    assert sorted(found["report_files"]["files"]) == ["html", "json", "junit", "state", "trend"]
+    names = sorted(path.name for path in tmp_path.iterdir())
+    assert len(names) == 10
+    for path in tmp_path.iterdir():
+        text = path.read_text(encoding="utf-8")
+        for form in (PASSWORD, json.dumps(PASSWORD)[1:-1], "Rep0rt-&amp;&lt;pw&gt;", "s3cret"):
+            assert form not in text, (path.name, form)
+        if not path.name.endswith(".trend.json"):  # the trend record holds VM and job keys only, no texts
+            assert "with password %s" % em_secrets.MASK in text, path.name
+
+
+def test_a_report_dir_that_cannot_be_written_is_a_report_error(tmp_path):
+    from ansible_collections.backupops.veeam_em.plugins.module_utils import em_compliance_report
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    params = dict((key, spec.get("default")) for key, spec in em_compliance_report.argument_spec().items())
+    params.update(report_formats=FORMATS, report_dir=str(blocker / "sub"), detail="full")
+    found = em_compliance_read.outputs(params, planted())
+    assert found["report_error"].startswith("report_dir=%s: the reports could not be written: " % (blocker / "sub"))
+    assert found["report_files"] == {} and found["reports"] == {}

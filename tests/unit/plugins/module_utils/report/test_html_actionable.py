@@ -79,6 +79,8 @@ def test_failing_jobs_come_first_most_failed_runs_first_and_never_green(session)
     assert "5 of 5" in jobs and "4 of 5" in jobs
     mostly = re.search(r"<tr>(?:(?!</tr>).)*Mostly(?:(?!</tr>).)*</tr>", jobs).group(0)
     assert "status compliant" not in mostly  # last run succeeded, 4 failed runs: not green
+    assert "earlier_runs_failed" in mostly  # ... and the row says why (issue 17: "warning" with no reason)
+    assert REMEDIATION["earlier_runs_failed"][:40] in mostly.replace("&#x27;", "'")
     assert document.index('id="failing-jobs"') < document.index('id="causes"') < document.index('id="violations"') \
         < document.index('id="vms"') < document.index('id="grid"')
 
@@ -123,7 +125,7 @@ def test_a_backup_server_with_vms_in_violation_is_not_shown_compliant(session):
 def test_banner_counts_say_what_they_count(session):
     banner = section(to_html(fleet(session)), "status")
     assert "3 of 4 VMs in violation" in banner
-    assert "2 of 3 jobs failing" in banner
+    assert "1 of 3 jobs failed on their last run, 2 had failed runs in the window" in banner
     assert "findings: " in banner
 
 
@@ -131,3 +133,24 @@ def test_page_fits_the_screen_and_prints_on_a4(session):
     document = to_html(fleet(session))
     assert "@media print" in document and "size:A4" in document
     assert document.count('<div class="scroll">') == document.count("<table")  # wide tables scroll inside
+
+
+def test_job_counts_of_title_tiles_and_banner_agree(session):
+    """Issue 17: "Failing jobs (16 of 19)" next to a tile "jobs whose last run failed 4" - each count says
+    what it counts, and the same count is the same number everywhere."""
+    document = to_html(fleet(session))
+    assert "<h2>Jobs with failed runs (2 of 3 jobs; last run failed: 1)</h2>" in document
+    assert "<b>1</b>jobs whose last run failed" in document
+    assert "<b>2</b>jobs with failed runs in the window" in document
+    assert "1 of 3 jobs failed on their last run, 2 had failed runs in the window (0 in violation)" in document
+
+
+def test_a_finding_names_its_em_session(session):
+    """Issue 17 asked for a link to the session; EM gives no page a browser can open (the Href is an API
+    resource answering 401 without a logon header), so the row names the session as the console lists it."""
+    result = fleet(session)
+    item = [v for v in result["violations"] if v["vm_display_name"] == "esx-vm0" and v["code"] == "last_backup_failed"][0]
+    assert item["session_name"]
+    row = re.search(r"<tr>(?:(?!</tr>).)*>esx-vm0<(?:(?!</tr>).)*last_backup_failed(?:(?!</tr>).)*</tr>",
+                    section(to_html(result), "violations")).group(0)
+    assert '<span class="muted">session %s</span>' % item["session_name"] in row

@@ -1,0 +1,78 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, backupops engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Findings grouped by cause: the same reason text on many VMs is one row with its VMs."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+from ansible_collections.backupops.veeam_em.plugins.module_utils._report.common import unique
+from ansible_collections.backupops.veeam_em.plugins.module_utils._report.html_base import status_td, table, td, todo_td
+
+
+_NORMALISE = [
+    (re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b"), "<IP>"),
+    (re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"), "<id>"),
+    (re.compile(r"\b[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+\.[A-Za-z]{2,}\b"), "<host>"),
+    (re.compile(r"\d+"), "N"),
+]
+
+
+def normalise_reason(message):
+    """The cause of a finding without what varies per VM: 'port 902 on 10.0.0.1' and 'on 10.0.0.7'
+    are one cause. VM and host names inside the text are collapsed too, when they contain a dot."""
+    text = str(message or "")
+    for pattern, replacement in _NORMALISE:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def grouped_causes(result):
+    """Findings (errors, then violations) grouped by (code, normalised message), biggest group first.
+
+    Each group: code, severity, cause (the normalised text), example (one real message), items."""
+    groups = {}
+    order = []
+    for item in list(result.get("errors", [])) + list(result.get("violations", [])):
+        key = (item.get("severity"), item.get("code"), normalise_reason(item.get("message")))
+        if key not in groups:
+            groups[key] = {"severity": key[0], "code": key[1], "cause": key[2], "example": item.get("message"),
+                           "items": []}
+            order.append(key)
+        groups[key]["items"].append(item)
+    found = [groups[key] for key in order]
+    found.sort(key=lambda g: (0 if g["severity"] == "error" else 1, -len(g["items"])))
+    return found
+
+
+_GROUP_NAMES_SHOWN = 12
+
+
+def who(item):
+    if item.get("vm_display_name"):
+        return item["vm_display_name"]
+    if item.get("scope") == "job" or item.get("kind") == "job":
+        return "job %s" % (item.get("job_name") or "")
+    return item.get("backup_server_name") or "(all)"
+
+
+def causes_section(result):
+    groups = grouped_causes(result)
+    title = u'<a id="causes"></a><h2>Causes (%d, grouped from %d findings)</h2>' % (
+        len(groups), len(result.get("errors", [])) + len(result.get("violations", [])))
+    if not groups:
+        return title + u"<p>None.</p>"
+    rows = []
+    for group in groups:
+        names = unique(who(item) for item in group["items"])
+        shown = ", ".join(names[:_GROUP_NAMES_SHOWN])
+        if len(names) > _GROUP_NAMES_SHOWN:
+            shown += ", and %d more (see Violations)" % (len(names) - _GROUP_NAMES_SHOWN)
+        servers = ", ".join(unique(item.get("backup_server_name") or "" for item in group["items"]))
+        rows.append([status_td(group["severity"]), td(group["code"]), td(len(group["items"]), "num"),
+                     td(group["example"], "text"), td(servers), td(shown, "names"), todo_td([group["code"]])])
+    return title + table(["severity", "reason", "findings", "cause (one example)", "backup servers", "affected",
+                          "what to do"], rows, filter_label="causes")
