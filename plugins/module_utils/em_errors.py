@@ -148,5 +148,9 @@ class ReportInputError(ValueError):
     """Raised when the input is not a compliance result."""
 
 
+class ReportWriteError(Exception):
+    """A report could not be written (the message names the path and the reason)."""
+
+
 class FleetInputError(ValueError):
     """A fleet part is not what the fleet playbook publishes; the message names the part and the key."""

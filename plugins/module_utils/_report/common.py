@@ -9,9 +9,7 @@ __metaclass__ = type
 
 import re
 
-
-class ReportInputError(ValueError):
-    """Raised when the input is not a compliance result."""
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import ReportInputError  # noqa: F401
 
 
 # Characters XML 1.0 cannot carry at all, not even escaped.

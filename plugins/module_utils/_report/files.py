@@ -31,15 +31,12 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils._report import 
 from ansible_collections.backupops.veeam_em.plugins.module_utils._report.html import to_html
 from ansible_collections.backupops.veeam_em.plugins.module_utils._report.json_report import iter_json
 from ansible_collections.backupops.veeam_em.plugins.module_utils._report.junit import to_junit
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import ReportWriteError  # noqa: F401
 
 EXTENSIONS = {"json": "json", "junit": "xml", "html": "html"}
 STATE = "state.json"
 TREND = "trend.json"
 _STAMP = re.compile(r"^\d{8}T\d{6}Z$")
-
-
-class ReportWriteError(Exception):
-    """A report could not be written (the message names the path and the reason)."""
 
 
 def stamp_of(generated_at):

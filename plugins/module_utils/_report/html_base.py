@@ -8,9 +8,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
-from datetime import datetime, timezone
 from html import escape
 
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_time
 from ansible_collections.backupops.veeam_em.plugins.module_utils._report.common import GENERIC_REMEDIATION, REMEDIATION, unique, xml_text
 
 # One page for screen (fits 1280 px: wide tables scroll inside their own box, never the page)
@@ -107,9 +107,10 @@ def show_time(value):
 def local_time(value):
     """The generation time in the controller's local zone (where the report is rendered)."""
     try:
-        moment = datetime.strptime(_ISO.match(str(value)).group(1) + _ISO.match(str(value)).group(2),
-                                   "%Y-%m-%d%H:%M:%S").replace(tzinfo=timezone.utc)
-    except (AttributeError, TypeError, ValueError):
+        moment = em_time.parse_iso(str(value)) if value else None
+    except ValueError:
+        moment = None
+    if moment is None:
         return ""
     local = moment.astimezone()
     return "%s %s" % (local.strftime("%Y-%m-%d %H:%M:%S"), local.tzname() or local.strftime("%z"))

@@ -13,7 +13,6 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils import em_error
 # empties this list.
 PENDING_MERGE = [
     "ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.vocabulary.ComplianceInputError",
-    "ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance_report.ReportInputError",
 ]
 
 
