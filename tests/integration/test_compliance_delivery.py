@@ -23,7 +23,9 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import jinja2
 import pytest
+import yaml
 
 from collection_layout import REPO_ROOT, ansible_env
 from emulator.harness import Emulator
@@ -31,6 +33,8 @@ from emulator.harness import Emulator
 pytestmark = pytest.mark.slow
 
 PLAYBOOK = os.path.join(REPO_ROOT, "playbooks", "nightly_compliance.yml")
+EXAMPLE = os.path.join(REPO_ROOT, "playbooks", "examples", "compliance_with_delivery.yml")
+CREDENTIAL_TYPE = os.path.join(REPO_ROOT, "extensions", "awx", "credential_type_veeam_em_delivery.yml")
 ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
 NOW = "2025-06-05T06:00:00Z"
 SMTP_USER = "svc-veeam-mail"
@@ -186,8 +190,9 @@ def smtp():
         yield sink
 
 
-def run_role(em, report_dir, *options, em_port=None, **extra_vars):
+def run_role(em, report_dir, *options, em_port=None, playbook=PLAYBOOK, more_env=None, **extra_vars):
     env = ansible_env()
+    env.update(more_env or {})
     env.update({"VEEAM_EM_SERVER": em.host, "VEEAM_EM_PORT": str(em_port or em.port),
                 "VEEAM_EM_USERNAME": em.username, "VEEAM_EM_PASSWORD": em.password,
                 "VEEAM_EM_VALIDATE_CERTS": "true", "VEEAM_EM_CA_PATH": em.ca_file,
@@ -195,7 +200,7 @@ def run_role(em, report_dir, *options, em_port=None, **extra_vars):
     variables = {"veeam_em_compliance_report_dir": str(report_dir), "veeam_em_compliance_now": NOW,
                  "veeam_em_compliance_report_history": 0}
     variables.update(extra_vars)
-    command = [ANSIBLE_PLAYBOOK, PLAYBOOK, "-i", "localhost,", "-e", "ansible_python_interpreter=" + sys.executable,
+    command = [ANSIBLE_PLAYBOOK, playbook, "-i", "localhost,", "-e", "ansible_python_interpreter=" + sys.executable,
                "-e", json.dumps(variables)] + list(options)
     run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, cwd=REPO_ROOT, check=False)
     run.output = run.stdout + run.stderr
@@ -211,6 +216,18 @@ def mail_vars(smtp, **more):
                  "veeam_em_compliance_mail_username": SMTP_USER, "veeam_em_compliance_mail_password": SMTP_PASSWORD}
     variables.update(more)
     return variables
+
+
+def credential_extra_vars(**inputs):
+    """The extra vars AWX injects from a credential of the delivery credential type (its injectors
+    rendered with the credential's inputs; AWX renders them with Jinja the same way)."""
+    with open(CREDENTIAL_TYPE, encoding="utf-8") as handle:
+        credential_type = yaml.safe_load(handle)
+    fields = {field["id"]: field for field in credential_type["inputs"]["fields"]}
+    assert {name for name, field in fields.items() if field.get("secret")} == {"smtp_password", "webhook_url"}
+    values = {name: inputs.get(name, "") for name in fields}
+    return {name: jinja2.Template(template).render(**values)
+            for name, template in credential_type["injectors"]["extra_vars"].items()}
 
 
 def assert_no_secret(run):
@@ -286,9 +303,13 @@ def test_a_failing_run_mails_and_posts_to_teams_without_leaking_secrets(em, smtp
 
 def test_slack_gets_text_and_blocks_with_escaped_names(em, tmp_path):
     with WebhookSink() as hook:
+        # the URL as AWX injects it from a credential of extensions/awx/credential_type_veeam_em_delivery.yml
+        credential = credential_extra_vars(webhook_url=hook.url)
+        assert credential == {"veeam_em_compliance_mail_username": "", "veeam_em_compliance_mail_password": "",
+                              "veeam_em_compliance_webhook_url": hook.url}
         run = run_role(em, tmp_path, veeam_em_compliance_fail_on_violation=False,
-                       veeam_em_compliance_webhook_url=hook.url, veeam_em_compliance_webhook_kind="slack",
-                       veeam_em_compliance_webhook_headers={"X-Trace": "nightly"})
+                       veeam_em_compliance_webhook_kind="slack",
+                       veeam_em_compliance_webhook_headers={"X-Trace": "nightly"}, **credential)
     assert run.returncode == 0, run.output[-6000:]
     assert_no_secret(run)
     assert len(hook.requests) == 1
@@ -377,3 +398,21 @@ def test_a_failed_delivery_is_a_warning_and_the_verdict_decides_the_result(em, t
     assert "The compliance report could not be delivered: mail: to 127.0.0.1:%d" % closed_smtp in run.stdout
     assert "webhook (slack): " in run.stdout
     assert_no_secret(run)
+
+
+def test_the_example_delivers_with_the_environment_it_documents(em, smtp, tmp_path):
+    with WebhookSink(status=202) as hook:
+        run = run_role(em, tmp_path, playbook=EXAMPLE, more_env={
+            "VEEAM_EM_MAIL_TO": "backup@example.test, oncall@example.test", "VEEAM_EM_MAIL_HOST": "127.0.0.1",
+            "VEEAM_EM_MAIL_PORT": str(smtp.port), "VEEAM_EM_MAIL_SECURE": "never",
+            "VEEAM_EM_MAIL_USERNAME": SMTP_USER, "VEEAM_EM_MAIL_PASSWORD": SMTP_PASSWORD,
+            "VEEAM_EM_WEBHOOK_URL": hook.url})
+    assert run.returncode == 0, run.output[-6000:]
+    assert_no_secret(run)
+    assert '"Mail: sent",' in run.stdout and '"Webhook: sent",' in run.stdout
+    assert '"Delivery failures: none"' in run.stdout
+    assert len(smtp.messages) == 1
+    assert sorted(smtp.messages[0]["rcpt_tos"]) == ["backup@example.test", "oncall@example.test"]
+    assert sorted(attachments(smtp.messages[0]["message"])) == ["compliance.html"]
+    assert len(hook.requests) == 1  # webhook_when on_error_or_violation: this fleet has violations
+    assert hook.requests[0]["body"]["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
