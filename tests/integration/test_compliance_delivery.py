@@ -8,8 +8,8 @@ Card and Slack blocks shapes), that a failing verdict still mails, that a failed
 neither the verdict nor the play's result unless asked to, and that the SMTP password and the
 webhook URL's token never appear in the output, even with -vvv.
 
-Needs community.general (the `ansible` package of requirements-dev.txt brings it) and aiosmtpd; in
-CI (CI=true) their absence fails the tests instead of skipping them.
+The mail tests need community.general (the `ansible` package of requirements-dev.txt brings it) and
+aiosmtpd; in CI (CI=true) their absence fails them instead of skipping them.
 """
 import email
 import email.policy
@@ -176,13 +176,18 @@ class WebhookSink:
 
 @pytest.fixture(scope="module")
 def em():
-    _require("the community.general collection", _community_general_installed())
     with Emulator(dataset=build_dataset(), now=NOW, tls=True) as emulator:
         yield emulator
 
 
 @pytest.fixture
-def smtp():
+def community_general():
+    """Mail goes through community.general.mail."""
+    _require("the community.general collection", _community_general_installed())
+
+
+@pytest.fixture
+def smtp(community_general):
     _require("aiosmtpd", importlib.util.find_spec("aiosmtpd") is not None)
     with SmtpSink() as sink:
         yield sink
@@ -362,7 +367,7 @@ def test_em_unreadable_still_mails_status_error(em, smtp, tmp_path):
     assert sorted(attachments(message)) == ["compliance.html"]
 
 
-def test_a_failed_delivery_is_a_warning_and_the_verdict_decides_the_result(em, tmp_path):
+def test_a_failed_delivery_is_a_warning_and_the_verdict_decides_the_result(em, community_general, tmp_path):
     closed_smtp, closed_http = free_port(), free_port()
     url = "http://127.0.0.1:%d/services/%s" % (closed_http, TOKEN)
     failing = {"veeam_em_compliance_mail_to": ["backup@example.test"], "veeam_em_compliance_mail_host": "127.0.0.1",
