@@ -41,6 +41,7 @@ NOW = "2025-06-05T06:00:00Z"
 SMTP_USER = "svc-veeam-mail"
 SMTP_PASSWORD = "Smtp-S3cret-7f3a9c"   # must never show in the output
 TOKEN = "T0k3n-b9e41d7c"               # the webhook URL's secret part
+BEARER = "Bearer-5ecret-11e2"          # a secret webhook header
 HOSTILE = 'web <b>&"01'                # Slack mrkdwn control characters in a VM name
 IN_CI = os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
 
@@ -236,6 +237,7 @@ def credential_extra_vars(**inputs):
 def assert_no_secret(run):
     assert SMTP_PASSWORD not in run.output
     assert TOKEN not in run.output
+    assert BEARER not in run.output
 
 
 def attachments(message):
@@ -254,7 +256,8 @@ def custom_stats(run):
 def test_a_failing_run_mails_and_posts_to_teams_without_leaking_secrets(em, smtp, tmp_path):
     with WebhookSink(status=202) as hook:
         run = run_role(em, tmp_path, "-vvv", **mail_vars(smtp, veeam_em_compliance_mail_attach=["html", "json"]),
-                       veeam_em_compliance_webhook_url=hook.url, veeam_em_compliance_webhook_kind="teams")
+                       veeam_em_compliance_webhook_url=hook.url, veeam_em_compliance_webhook_kind="teams",
+                       veeam_em_compliance_webhook_headers={"Authorization": BEARER})
     # the verdict fails the play (fail_on_violation defaults to true) - after delivering
     assert run.returncode == 2, run.output[-6000:]
     assert "compliance violation(s)" in run.stdout
@@ -288,6 +291,7 @@ def test_a_failing_run_mails_and_posts_to_teams_without_leaking_secrets(em, smtp
     request = hook.requests[0]
     assert request["path"] == "/workflows/hook?api-version=1&sig=" + TOKEN
     assert request["headers"]["Content-Type"] == "application/json"
+    assert request["headers"]["Authorization"] == BEARER
     card = request["body"]
     assert card["type"] == "message" and len(card["attachments"]) == 1
     attachment = card["attachments"][0]
