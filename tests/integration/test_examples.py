@@ -40,7 +40,9 @@ def test_example_shows_something(em, tmp_path, playbook):
     env.update({"VEEAM_EM_SERVER": em.base_url, "VEEAM_EM_USERNAME": em.username, "VEEAM_EM_PASSWORD": em.password,
                 "VEEAM_EM_CA_PATH": em.ca_file, "ANSIBLE_STDOUT_CALLBACK": "default", "ANSIBLE_NOCOLOR": "1",
                 "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
-                "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp"), "ANSIBLE_REMOTE_TEMP": str(tmp_path / "tmp")})
+                "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp"), "ANSIBLE_REMOTE_TEMP": str(tmp_path / "tmp"),
+                # examples that run the compliance role write their reports here, not into ~/veeam_em_reports
+                "VEEAM_EM_REPORT_DIR": str(tmp_path / "reports")})
     for key in ("VEEAM_EM_SESSION_ID", "VEEAM_EM_PORT", "VEEAM_EM_VALIDATE_CERTS"):
         env.pop(key, None)
     proc = subprocess.run([ANSIBLE_PLAYBOOK, playbook], env=env, cwd=str(tmp_path), capture_output=True, text=True,
