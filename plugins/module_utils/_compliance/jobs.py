@@ -22,13 +22,12 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.voc
     SEVERITY_RANK)
 
 
-def jobs_in_scope(jobs, scoped, policy):
+def jobs_in_scope(jobs, ran, policy):
     """With VM patterns, only the jobs that ran an in-scope VM (the job and server patterns are
-    applied by job_rows): a team scoped to its VMs must not see other teams' failed jobs."""
+    applied by job_rows): a team scoped to its VMs must not see other teams' failed jobs. ``ran``:
+    the (lower server name, lower job name) of the in-scope task sessions."""
     if not (policy["include_vms"] or policy["exclude_vms"]):
         return jobs
-    ran = set((str(s.get("backup_server_name") or "").lower(), str(s.get("job_name") or "").lower())
-              for s in scoped)
     return [job for job in jobs
             if (str(job.get("backup_server_name") or "").lower(), str(job.get("job_name") or "").lower()) in ran]
 
