@@ -109,8 +109,7 @@ def evaluate_fold(fold, job_sessions=None, **late_options):
     apply_expected(rows, policy["expected_vms"], policy)
     rows = sort_rows(rows)
     servers = server_rows(walked["servers"], fold.last_seen, rows, now_time, policy)
-    counts = _counts(fold, index, start)
-    counts.update(walked["counts"])
+    counts = walked["counts"]
     global_findings, no_data = _global_findings(counts, fold.ignored, policy, job_sessions, unreadable_findings)
     jobs = jobs_in_scope(job_rows(prepared_jobs, start, policy, now_time), walked["ran"], policy)
     return _result(counts, fold.ignored, policy, now_time, start, days, rows, servers, jobs, global_findings, no_data)
@@ -121,8 +120,10 @@ def _walk_vms(fold, index, start, now_time, policy, days):
 
     Also what the servers, jobs and counts need of the in-scope sessions."""
     rows, servers, ran = [], {}, set()
-    counts = {"scoped_window": 0, KIND_BACKUP: 0, KIND_REPLICA: 0, KIND_COPY: 0}
+    counts = _counts(fold.excluded_records(), index, start)
+    counts.update({"scoped_window": 0, KIND_BACKUP: 0, KIND_REPLICA: 0, KIND_COPY: 0})
     for _key, records in fold.vm_groups():
+        _count(counts, records, index, start)
         group = []
         for record in records:
             job_type = _fold.job_type_of(record, index) if _fold.base_kind(record) == KIND_BACKUP else None
@@ -139,17 +140,21 @@ def _walk_vms(fold, index, start, now_time, policy, days):
     return {"rows": rows, "servers": servers, "ran": ran, "counts": counts}
 
 
-def _counts(fold, index, start):
+def _counts(records, index, start):
     """The counts over every session read, in scope or not (the summary's sessions_*)."""
     counts = {"backups": 0, "replicas": 0, "in_window": 0, "job_type_unknown": 0}
-    for record in fold.records():
+    _count(counts, records, index, start)
+    return counts
+
+
+def _count(counts, records, index, start):
+    for record in records:
         backup = _fold.base_kind(record) == KIND_BACKUP
         counts["backups" if backup else "replicas"] += 1
         if _fold.created(record) >= start:
             counts["in_window"] += 1
             if backup and _fold.job_type_of(record, index) is None:
                 counts["job_type_unknown"] += 1
-    return counts
 
 
 def _global_findings(counts, ignored, policy, job_sessions, unreadable_findings):

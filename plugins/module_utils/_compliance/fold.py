@@ -30,7 +30,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import itertools
+from datetime import datetime, timedelta, timezone
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.policy import (
     in_scope, session_in_scope)
@@ -47,7 +47,8 @@ _UID, _NAME, _VM_NAME, _VM_UID, _JOB, _SERVER_UID, _SERVER_NAME, _STATE = range(
 _JOB_SESSION = RECORD_KEYS.index("job_session_uid")
 _CREATED, _END, _POINT, _KIND, _HISTORY = range(len(RECORD_KEYS), len(RECORD_KEYS) + 5)
 # Values that repeat from session to session: one string object each, shared by all the records.
-_SHARED = tuple(i for i, key in enumerate(RECORD_KEYS) if key not in ("uid", "name"))
+_SHARED = tuple(i for i, key in enumerate(RECORD_KEYS)
+                if key not in ("uid", "name", "restore_point_uid", "replica_point_uid"))
 _KIND_RANK = {KIND_BACKUP: 0, KIND_REPLICA: 1}
 # What is read of an item of each kind (a replica task session has no job session UID: None).
 _READ = {KIND_BACKUP: RECORD_KEYS,
@@ -78,27 +79,27 @@ class SessionFold(object):
     """The task sessions read so far, per (backup server, VM); see the module docstring.
 
     ``add`` takes window sessions (every one counts), ``add_history`` the sessions before the
-    window (reduced to the newest per VM, job and result); ``settle`` ends the reading.
+    window (reduced to the newest per VM, job and result); ``settle`` ends the reading, and
+    ``vm_groups`` walks the VMs (each group leaves the fold as it is walked).
     """
 
     def __init__(self, policy, start):
         self.policy = policy
         self.start = start
-        self.groups = {}          # (server key, VM uid or "name:...") -> {(kind, uid or serial): record}
-        self.excluded = {}        # (kind, uid or serial) -> record, sessions outside the patterns
-        self.history = {}         # fold_history's key -> record, until settle()
+        self.groups = {}          # (server key, VM uid or "name:...") -> [oldest sort key, packed records]
+        self.excluded = []        # packed records of the sessions outside the patterns (counts only)
+        self.history = {}         # fold_history's key -> (creation time, packed record or (item, kind))
         self.unreadable = []      # the items set aside (rules.unreadable_*), as prepare_sessions did
         self.ignored = 0
         self.last_seen = {}       # server key, and "known:<name>", -> newest point time (server_silent)
         self.uids = {}            # (server key, lower VM name) -> VM UIDs (sessions.uids_by_name)
         self.read = 0             # items handed in (history included), for the query summaries
-        self._shared = {}
+        self._packer = _Packer()
         self._unreadable_uids = set()
-        self._serial = itertools.count()
 
     # ---- feeding ------------------------------------------------------------------------------
     def add(self, items, kind):
-        """Window sessions of one kind (KIND_BACKUP or KIND_REPLICA): each is folded once."""
+        """Window sessions of one kind (KIND_BACKUP or KIND_REPLICA)."""
         for item in items or []:
             self.read += 1
             record = self._record(item, kind, False)
@@ -107,7 +108,8 @@ class SessionFold(object):
 
     def add_history(self, items, kind):
         """Sessions before the window: per (server, VM, job, result, running) the newest is kept
-        (sessions.fold_history's rule); items without a readable creation time are dropped, as there."""
+        (sessions.fold_history's rule; ties by UID); items without a readable creation time are
+        dropped, as there."""
         for item in items or []:
             self.read += 1
             if not isinstance(item, dict):
@@ -120,22 +122,28 @@ class SessionFold(object):
                 continue
             key = (kind, server_key(item), _lower(item.get("vm_uid")), _lower(item.get("vm_display_name")),
                    _lower(item.get("job_name")), item.get("result"), is_running(item))
-            order = (created, item.get("uid") or "")
             kept = self.history.get(key)
-            if kept is None or order > kept[0]:
+            if kept is None or created > kept[0] or (created == kept[0] and _history_uid(item) > self._uid_of(kept[1])):
                 # A VM's session is kept as its record; one without a VM identity as the item, to be
                 # set aside (unreadable) at settle() like the list-based evaluation did.
-                identified = item.get("vm_uid") or item.get("vm_display_name")
-                self.history[key] = (order, self._record(item, kind, True) if identified else (item, kind))
+                if item.get("vm_uid") or item.get("vm_display_name"):
+                    self.history[key] = (created, self._packer.pack(self._record(item, kind, True)))
+                else:
+                    self.history[key] = (created, (item, kind))
+
+    def _uid_of(self, kept):
+        if isinstance(kept, tuple) and len(kept) == 2:
+            return _history_uid(kept[0])
+        return self._packer.unpack(kept)[_UID] or ""
 
     def settle(self):
         """End of reading: the history joins the window (a session read in both keeps the window's)."""
         history, self.history = self.history, {}
-        for order, kept in sorted(history.values(), key=lambda entry: entry[0]):
-            if len(kept) == 2:
+        for _created, kept in history.values():
+            if isinstance(kept, tuple) and len(kept) == 2:
                 self._set_aside(*kept)
             else:
-                self._place(kept)
+                self._place(self._packer.unpack(kept))
 
     def _record(self, item, kind, history):
         """The record of one item, or None when it is set aside as unreadable (prepare_sessions)."""
@@ -145,11 +153,6 @@ class SessionFold(object):
             return None
         ended = _readable_time(item.get("end_time"))
         values = [item.get(key) if key else None for key in _READ[kind]]
-        shared = self._shared
-        for index in _SHARED:
-            value = values[index]
-            if isinstance(value, str):
-                values[index] = shared.setdefault(value, value)
         values += [created, ended if ended is not None and ended >= created else None,
                    _readable_time(item.get("restore_point_time") or item.get("replica_point_time")), kind, history]
         return tuple(values)
@@ -164,23 +167,25 @@ class SessionFold(object):
         self.unreadable.append(dict(item, _kind=kind) if isinstance(item, dict) else {"_kind": kind})
 
     def _place(self, record):
+        """File a record under its VM (duplicates are resolved when the VM is walked: unique_records)."""
         view = record_view(record)
         policy = self.policy
         server_scope = in_scope(view["backup_server_name"], policy["include_servers"], policy["exclude_servers"])
+        packed = self._packer.pack(record)
         if server_scope and session_in_scope(view, policy):
             server = server_key(view)
             vm = _lower(view["vm_uid"]) if view["vm_uid"] else _name_key(view["vm_display_name"])
-            table = self.groups.setdefault((server, vm), {})
+            group = self.groups.get((server, vm))
+            order = sort_key(record)
+            if group is None:
+                self.groups[(server, vm)] = [order, [packed]]
+            else:
+                group[0] = min(group[0], order)
+                group[1].append(packed)
             if view["vm_uid"] and view["vm_display_name"]:
                 self.uids.setdefault((server, _lower(view["vm_display_name"])), set()).add(_lower(view["vm_uid"]))
         else:
-            table = self.excluded
-        key = (record[_KIND], record[_UID] or next(self._serial))
-        kept = table.get(key)
-        if kept is not None:
-            if record[_HISTORY] or not (kept[_STATE] in RUNNING_STATES and record[_STATE] not in RUNNING_STATES):
-                return
-        table[key] = record
+            self.excluded.append(packed)
         if server_scope:
             self._seen(view, record[_END] or record[_CREATED])
 
@@ -193,29 +198,132 @@ class SessionFold(object):
 
     # ---- the walk -----------------------------------------------------------------------------
     def vm_groups(self):
-        """The groups after merging a VM seen without its UID into the one UID of its name on its
-        server (sessions.vm_key), in the order of their oldest session: [(key, [records])]."""
+        """The VMs, each as its records (unique, oldest first), after merging a VM seen without its
+        UID into the one UID of its name on its server (sessions.vm_key), in the order of their
+        oldest session. A generator: each VM's records leave the fold as it is walked."""
         merged = {}
-        for (server, vm), table in self.groups.items():
+        for (server, vm) in self.groups:
+            target = vm
             if vm.startswith("name:"):
                 uids = self.uids.get((server, vm[len("name:"):]))
                 if uids and len(uids) == 1:
-                    vm = next(iter(uids))
-            merged.setdefault((server, vm), []).extend(table.values())
-        groups = []
-        for key, records in merged.items():
+                    target = next(iter(uids))
+            merged.setdefault((server, target), []).append((server, vm))
+        order = sorted(merged, key=lambda key: min(self.groups[part][0] for part in merged[key]))
+        for key in order:
+            packed = []
+            for part in merged.pop(key):
+                packed.extend(self.groups.pop(part)[1])
+            records = unique_records(self._packer.unpack(item) for item in packed)
+            del packed
             records.sort(key=sort_key)
-            groups.append((key, records))
-        groups.sort(key=lambda group: sort_key(group[1][0]))
-        return groups
+            yield key, records
 
-    def records(self):
-        """Every record kept, in scope or not."""
-        for table in self.groups.values():
-            for record in table.values():
-                yield record
-        for record in self.excluded.values():
-            yield record
+    def excluded_records(self):
+        """The records of the sessions outside the patterns, unique."""
+        return unique_records(self._packer.unpack(item) for item in self.excluded)
+
+
+def unique_records(records):
+    """One record per session (kind and UID): a session read twice (two pages, a restarted walk, the
+    window and the history) is kept once: the window's read over the history's, a finished read over
+    a running one, else the first read. Sessions without a UID cannot be told apart: all are kept."""
+    kept, position = [], {}
+    for record in records:
+        if not record[_UID]:
+            kept.append(record)
+            continue
+        key = (record[_KIND], record[_UID])
+        index = position.get(key)
+        if index is None:
+            position[key] = len(kept)
+            kept.append(record)
+        elif _better(record, kept[index]):
+            kept[index] = record
+    return kept
+
+
+def _better(record, kept):
+    if record[_HISTORY] != kept[_HISTORY]:
+        return not record[_HISTORY]
+    return kept[_STATE] in RUNNING_STATES and record[_STATE] not in RUNNING_STATES
+
+
+def _history_uid(item):
+    return item.get("uid") or ""
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_FIELD, _NONE = "\x1f", "\x00"
+_TIMES = (_CREATED, _END, _POINT)
+_URNS = (_UID, RECORD_KEYS.index("restore_point_uid"), RECORD_KEYS.index("replica_point_uid"))
+
+
+class _Packer(object):
+    """Records as one string each (issue 18: a tuple of Python objects was ~1 KB a session, 430,000
+    sessions at 50,000 VMs). The values that repeat (VM, server, job, state, result, reason, job
+    session, and the 'urn:veeam:Type:' prefix of a UID) are numbers into one table; times are
+    microseconds since the epoch (exact). A record with a value that is not a string, or that holds
+    the separators, stays a tuple (items a filter user built by hand): both unpack alike."""
+
+    def __init__(self):
+        self.index = {}
+        self.table = []
+
+    def _number(self, value):
+        number = self.index.get(value)
+        if number is None:
+            number = self.index[value] = len(self.table)
+            self.table.append(value)
+        return str(number)
+
+    def pack(self, record):
+        fields = []
+        for position, value in enumerate(record[:len(RECORD_KEYS)]):
+            if value is None:
+                fields.append(_NONE)
+            elif not isinstance(value, str) or _FIELD in value or _NONE in value:
+                return record
+            elif position in _SHARED:
+                fields.append(self._number(value))
+            elif position in _URNS:
+                cut = value.rfind(":") + 1
+                fields.append(self._number(value[:cut]) + ":" + value[cut:])
+            else:
+                fields.append(value)
+        for position in _TIMES:
+            moment = record[position]
+            fields.append(_NONE if moment is None else str(_microseconds(moment)))
+        fields += [self._number(record[_KIND]), "1" if record[_HISTORY] else ""]
+        return _FIELD.join(fields)
+
+    def unpack(self, packed):
+        if isinstance(packed, tuple):
+            return packed
+        fields = packed.split(_FIELD)
+        table = self.table
+        values = []
+        for position in range(len(RECORD_KEYS)):
+            field = fields[position]
+            if field == _NONE:
+                values.append(None)
+            elif position in _SHARED:
+                values.append(table[int(field)])
+            elif position in _URNS:
+                number, _colon, rest = field.partition(":")
+                values.append(table[int(number)] + rest)
+            else:
+                values.append(field)
+        for position in _TIMES:
+            field = fields[position]
+            values.append(None if field == _NONE else _EPOCH + timedelta(microseconds=int(field)))
+        values += [table[int(fields[_KIND])], fields[_HISTORY] == "1"]
+        return tuple(values)
+
+
+def _microseconds(moment):
+    delta = moment - _EPOCH
+    return (delta.days * 86400 + delta.seconds) * 1000000 + delta.microseconds
 
 
 def job_type_of(record, index):

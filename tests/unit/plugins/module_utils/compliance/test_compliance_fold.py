@@ -142,7 +142,7 @@ def test_the_history_keeps_the_newest_per_vm_job_and_result_whatever_the_page_or
         fold = em_compliance.session_fold(NOW)
         for page in pages:
             fold.add_history(page, em_compliance.KIND_BACKUP)
-        kept = [item for _order, item in fold.history.values()]
+        kept = [fold._packer.unpack(packed) for _created, packed in fold.history.values()]
         assert len(kept) == 1 and _fold.created(kept[0]).day == 19
 
 
@@ -187,3 +187,21 @@ def test_the_fold_keeps_every_key_the_rules_read():
     others = {"is_retry", "job_id", "job_type", "job_uid", "end_time", "creation_time", "in_window", "scope",
               "backup_server", "vm", "_end", "_point_created", "restore_point_time", "replica_point_time"}
     assert read - others <= set(_fold.RECORD_KEYS), read - others - set(_fold.RECORD_KEYS)
+
+
+@pytest.mark.parametrize("changes", [
+    {},
+    {"reason": "", "job_name": None, "restore_point_uid": "no-colon", "end_time": None},
+    {"reason": "a\x1fb"},              # the separator: kept as a tuple
+    {"result": 3},                      # not a string: kept as a tuple
+    {"creation_time": "2025-06-05T01:00:00.1234567Z", "restore_point_time": "2025-06-05T00:59:00+02:00"},
+])
+def test_a_packed_record_unpacks_to_the_same_values(changes):
+    item = dict(build_session(vm="vm01", vm_uid="urn:vm:1"), **changes)
+    packer = _fold._Packer()
+    fold = em_compliance.session_fold(NOW)
+    record = fold._record(item, em_compliance.KIND_BACKUP, False)
+    packed = packer.pack(record)
+    assert isinstance(packed, tuple) == (changes in ({"reason": "a\x1fb"}, {"result": 3}))
+    assert packer.unpack(packed) == record
+    assert _fold.as_session(packer.unpack(packed), "backup")["reason"] == item["reason"]
