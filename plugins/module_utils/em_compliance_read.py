@@ -323,9 +323,27 @@ def _read(module, now, bounded, start, fold):
     return client, items, queries, error
 
 
+def one_malloc_arena():
+    """Ask glibc for one malloc arena for the threads started from now on (issue 18).
+
+    The pager's threads download, parse and fold pages; by default glibc gives each thread an arena
+    of its own, and the fold's strings, spread over four arenas between freed page trees, stay
+    resident: at 5,000 VMs x 30 days the read peaked at 135 MB with per-thread arenas and 102 MB
+    with one (MALLOC_ARENA_MAX=1; the threads wait on the network, not on malloc). The environment
+    variable is read when the process starts, too late for a module; ``mallopt(M_ARENA_MAX)`` is
+    the same setting at run time. Elsewhere (musl, macOS, Windows) there is nothing to do.
+    """
+    try:
+        import ctypes
+        ctypes.CDLL(None).mallopt(-8, 1)  # M_ARENA_MAX, glibc malloc.h
+    except (AttributeError, OSError, TypeError, ValueError):
+        pass
+
+
 def run_compliance_info_module():
     """The whole of veeam_em_compliance_info: validate, read, evaluate, return only the verdicts."""
     module = em_module.create_module(argument_spec())
+    one_malloc_arena()
     try:
         now, bounded, start, fold = _prepare(module)
     except (EMError, em_compliance.ComplianceInputError) as error:
