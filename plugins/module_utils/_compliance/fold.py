@@ -65,7 +65,7 @@ def record_view(record):
 
 
 def as_session(record, kind):
-    """The prepared session dict the rules read (sessions.prepare_sessions' shape)."""
+    """The prepared session dict the rules read (what the list-based prepare_sessions made before the fold)."""
     session = record_view(record)
     session.update(_created=record[_CREATED], _end=record[_END], _point_created=record[_POINT], _kind=kind)
     return session
@@ -89,10 +89,10 @@ class SessionFold(object):
         self.groups = {}          # (server key, VM uid or "name:...") -> [oldest sort key, packed records]
         self.excluded = []        # packed records of the sessions outside the patterns (counts only)
         self.history = {}         # fold_history's key -> (creation time, packed record or (item, kind))
-        self.unreadable = []      # the items set aside (rules.unreadable_*), as prepare_sessions did
+        self.unreadable = []      # the items set aside (rules.unreadable_*), each named in a finding
         self.ignored = 0
         self.last_seen = {}       # server key, and "known:<name>", -> newest point time (server_silent)
-        self.uids = {}            # (server key, lower VM name) -> VM UIDs (sessions.uids_by_name)
+        self.uids = {}            # (server key, lower VM name) -> VM UIDs (a VM seen without its UID: vm_groups)
         self.read = 0             # items handed in (history included), for the query summaries
         self._packer = _Packer()
         self._unreadable_uids = set()
@@ -146,7 +146,7 @@ class SessionFold(object):
                 self._place(self._packer.unpack(kept))
 
     def _record(self, item, kind, history):
-        """The record of one item, or None when it is set aside as unreadable (prepare_sessions)."""
+        """The record of one item, or None when it is set aside as unreadable (issue 13)."""
         created = _readable_time(item.get("creation_time")) if isinstance(item, dict) else None
         if created is None or not (item.get("vm_uid") or item.get("vm_display_name")):
             self._set_aside(item, kind)
@@ -327,7 +327,8 @@ def _microseconds(moment):
 
 
 def job_type_of(record, index):
-    """The JobType of a backup task session's job (sessions.classify_backups), or None."""
+    """The JobType of a backup task session's job or None (FACTS 6: a BackupTaskSession has JobSessionUid but
+    no job type): by its job session UID, else by (server, job name), as a job's type does not change."""
     by_uid, by_job = index
     return by_uid.get(_lower(record[_JOB_SESSION])) or by_job.get((_lower(record[_SERVER_NAME]), _lower(record[_JOB])))
 

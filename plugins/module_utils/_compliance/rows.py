@@ -142,7 +142,7 @@ def apply_unreadable(rows, unreadable, table, policy):
     may be newer than them), a violation on a row of its own when it is all that was read of the VM.
     Sessions without any VM identity cannot be attached: one global violation with their count and
     the first UID. Include/exclude patterns apply (they use names, not times). ``table`` is
-    sessions.uids_by_name of the in-scope sessions (the fold keeps it as it reads).
+    (server key, lower VM name) -> VM UIDs of the in-scope sessions (fold.SessionFold.uids).
     """
     anonymous = [s for s in unreadable if not (s.get("vm_uid") or s.get("vm_display_name"))]
     by_vm = {}

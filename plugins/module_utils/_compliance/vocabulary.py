@@ -24,7 +24,7 @@ TASK_SESSION_FIELDS = ("name", "vm_display_name", "vm_uid", "job_name", "backup_
                        "backup_server_name", "creation_time", "end_time", "state", "result", "reason")
 
 
-# job_session_uid: the job type of a backup task session is on its job session (classify_backups).
+# job_session_uid: the job type of a backup task session is on its job session (fold.job_type_of).
 BACKUP_TASK_SESSION_FIELDS = TASK_SESSION_FIELDS + ("restore_point_uid", "job_session_uid")
 
 
@@ -61,7 +61,7 @@ KIND_BACKUP = "backup"
 KIND_REPLICA = "replica"
 
 
-# Task sessions of backup-copy runs: their own time line, never the backup's (see classify_backups).
+# Task sessions of backup-copy runs: their own time line, never the backup's (see fold.kind_of).
 KIND_COPY = "copy"
 
 
@@ -75,7 +75,7 @@ KIND_JOB = "job"
 # and can neither satisfy the backup RPO nor "recover" a failed backup. A type EM sends that is not in
 # this list is put there too, because counting a copy as a fresh backup is a false pass while the reverse
 # is a visible alarm. (A session whose job type could not be found at all is another case: see
-# classify_backups.)
+# fold.kind_of.)
 SOURCE_BACKUP_JOB_TYPES = ("backup", "agentbackup", "nasbackup")
 
 
