@@ -205,3 +205,16 @@ def test_a_packed_record_unpacks_to_the_same_values(changes):
     assert isinstance(packed, tuple) == (changes in ({"reason": "a\x1fb"}, {"result": 3}))
     assert packer.unpack(packed) == record
     assert _fold.as_session(packer.unpack(packed), "backup")["reason"] == item["reason"]
+
+
+def test_vms_of_equal_sort_key_keep_the_order_of_their_oldest_session():
+    """Two rows alike for sort_rows (same server name, VM name, no VM UID; two server UIDs): the
+    list-based evaluation listed them in the order of their oldest session; so does the fold."""
+    older = build_session(vm="vm01", created="2025-06-05T01:00:00Z", server_uid="urn:veeam:BackupServer:b")
+    newer = build_session(vm="vm01", created="2025-06-05T02:00:00Z", server_uid="urn:veeam:BackupServer:a")
+    newest = build_session(vm="vm01", created="2025-06-05T03:00:00Z", server_uid="urn:veeam:BackupServer:b")
+    for pages in ([[newer], [newest], [older]], [[older, newest], [newer]]):
+        result = _folded(pages)
+        assert [row["status"] for row in result["vms"]] == [em_compliance.STATUS_COMPLIANT] * 2
+        assert [row["backup_server_uid"] for row in result["vms"]] == ["urn:veeam:BackupServer:b",
+                                                                        "urn:veeam:BackupServer:a"]
