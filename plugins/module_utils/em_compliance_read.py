@@ -8,6 +8,14 @@ Why a reader of its own: the info modules hand every session back to Ansible, an
 and ansible-core's templating of that list, not into EM or the evaluation. Here the sessions
 stay in this process, are read with only the keys the rules use, and only the verdicts leave.
 
+Folded as they arrive (issue 18). The task-session pages are not collected: each page, as the
+client parses it (pages in parallel, in any order), goes into the session fold of
+em_compliance.session_fold (_compliance/fold.py: one packed record per session under its backup
+server and VM, a session read twice kept once by its UID), then the rules run one VM at a time
+(judge_read -> em_compliance.evaluate_fold). At 50,000 VMs x 30 days that is 430,000 window
+sessions that no longer exist as dicts at the same time; tests/performance/README.md has the
+figures.
+
 One logon (or the caller's session), one probe of the account's reach, then one query per
 resource, each walked page by page (pages in parallel once the page count is known), sorted by
 creation time ascending so that sessions created while the walk runs land after the pages
@@ -19,7 +27,7 @@ a VM removed from its job, or whose job was deleted, has no session in the windo
 and must be reported (``rpo_exceeded`` with its real age), not vanish. So the task sessions of
 the history EM keeps before the window (30 days, FACTS 6) are read too, with the identity keys
 only (em_compliance.BACKUP_HISTORY_FIELDS), newest first, and folded page by page into the newest
-session per VM, job and result (history_reader), so a month of sessions is never held: at 5,000
+session per VM, job and result (SessionFold.add_history), so a month of sessions is never held: at 5,000
 VMs 116,000 sessions become ~11,000. Measured against the emulator (30 days, page size 1000, no
 latency), the choices were:
 
