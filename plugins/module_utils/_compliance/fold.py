@@ -120,8 +120,10 @@ class SessionFold(object):
                 continue
             if created is None:
                 continue
-            key = (kind, server_key(item), _lower(item.get("vm_uid")), _lower(item.get("vm_display_name")),
-                   _lower(item.get("job_name")), item.get("result"), is_running(item))
+            shared = self._packer.shared
+            key = (kind, shared(server_key(item)), shared(_lower(item.get("vm_uid"))),
+                   shared(_lower(item.get("vm_display_name"))), shared(_lower(item.get("job_name"))),
+                   item.get("result"), is_running(item))
             kept = self.history.get(key)
             if kept is None or created > kept[0] or (created == kept[0] and _history_uid(item) > self._uid_of(kept[1])):
                 # A VM's session is kept as its record; one without a VM identity as the item, to be
@@ -269,6 +271,11 @@ class _Packer(object):
     def __init__(self):
         self.index = {}
         self.table = []
+        self._strings = {}
+
+    def shared(self, text):
+        """One object for equal strings (the history's keys repeat a VM's names for each of its keys)."""
+        return self._strings.setdefault(text, text)
 
     def _number(self, value):
         number = self.index.get(value)
