@@ -124,6 +124,7 @@ def _proc_status(pid):
             fields = dict(line.split(":", 1) for line in handle if ":" in line)
     except OSError:
         return None
+
     def kib(key):
         return int(fields.get(key, "0 kB").split()[0])
     return fields.get("Name", "").strip(), kib("VmHWM"), kib("VmRSS")
@@ -199,8 +200,8 @@ class Bench:
                  "veeam_em_compliance_now": NOW, "veeam_em_compliance_lookback_days": LOOKBACK_DAYS,
                  "veeam_em_compliance_page_size": self.page_size,
                  "ansible_python_interpreter": self.interpreter}
-        measured = self._measure([os.path.join(BIN, "ansible-playbook"),
-                                  os.path.join(REPO_ROOT, "playbooks", "nightly_compliance.yml"), "-e", json.dumps(extra)])
+        playbook = os.path.join(REPO_ROOT, "playbooks", "nightly_compliance.yml")
+        measured = self._measure([os.path.join(BIN, "ansible-playbook"), playbook, "-e", json.dumps(extra)])
         measured["report_files"] = _files(reports)
         shutil.rmtree(reports, ignore_errors=True)
         return measured
