@@ -175,11 +175,11 @@ class Bench:
         watch.start()
         capped = False
         try:
-            output, _ = proc.communicate(timeout=cap_s)
+            output = proc.communicate(timeout=cap_s)[0]
         except subprocess.TimeoutExpired:
             capped = True
             os.killpg(proc.pid, signal.SIGKILL)
-            output, _ = proc.communicate()
+            output = proc.communicate()[0]
         wall = time.perf_counter() - started
         watch.stop()
         if proc.returncode != 0 and not capped:

@@ -209,7 +209,7 @@ class SessionFold(object):
             if vm.startswith("name:"):
                 uids = self.uids.get((server, vm[len("name:"):]))
                 if uids and len(uids) == 1:
-                    target = next(iter(uids))
+                    target = list(uids)[0]
             merged.setdefault((server, target), []).append((server, vm))
         order = sorted(merged, key=lambda key: min(self.groups[part][0] for part in merged[key]))
         for key in order:

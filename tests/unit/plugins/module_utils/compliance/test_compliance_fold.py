@@ -216,5 +216,5 @@ def test_vms_of_equal_sort_key_keep_the_order_of_their_oldest_session():
     for pages in ([[newer], [newest], [older]], [[older, newest], [newer]]):
         result = _folded(pages)
         assert [row["status"] for row in result["vms"]] == [em_compliance.STATUS_COMPLIANT] * 2
-        assert [row["backup_server_uid"] for row in result["vms"]] == ["urn:veeam:BackupServer:b",
-                                                                        "urn:veeam:BackupServer:a"]
+        servers = [row["backup_server_uid"] for row in result["vms"]]
+        assert servers == ["urn:veeam:BackupServer:b", "urn:veeam:BackupServer:a"]
