@@ -1,6 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, backupops engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the backupops.veeam_em collection
+# and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+# (the same convention as community.hashi_vault's module_utils; see docs/CONTRACTS.md)
 """Backup and replica compliance evaluation of Veeam EM task sessions: the public front.
 
 Everything that decides *whether a VM is protected* is small pure functions, so every rule can be
@@ -44,83 +48,138 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.ses
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.expected import names_match
 
 # The work behind the front.
+from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import fold as _fold
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import rules as _rules
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.expected import apply_expected
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.jobs import (
     job_rows, jobs_in_scope, prepare_job_sessions)
-from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.policy import in_scope, session_in_scope
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.rows import (
-    apply_unreadable, vm_rows, window_days)
+    apply_unreadable, vm_row, window_days)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.rules import status_of
-from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.servers import server_rows
+from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.servers import (
+    note_server_session, server_rows)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
-    classify_backups, job_type_index, prepare_sessions, _require_now)
+    job_type_index, _require_now)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.summary import (
     flatten, public_policy, sort_rows, summary_counts)
 
 __all__ = (
     "BACKUP_HISTORY_FIELDS", "BACKUP_SERVER_FIELDS", "BACKUP_TASK_SESSION_FIELDS", "build_policy", "compact",
     "COMPACT_VM_KEYS", "ComplianceInputError", "COPY_RPO_EXCEEDED", "DEFAULT_POLICY", "digest_history",
-    "evaluate", "EXPECTED_VM_MATCHES", "FAILED_JOB_SEVERITIES", "fold_history", "format_time", "HISTORY_DAYS",
-    "HISTORY_FIELDS", "INTERNAL_OPTIONS", "JOB_FAILED", "JOB_RUNNING_STATES", "JOB_SESSION_FIELDS",
+    "evaluate", "evaluate_fold", "EXPECTED_VM_MATCHES", "FAILED_JOB_SEVERITIES", "fold_history", "format_time",
+    "HISTORY_DAYS", "HISTORY_FIELDS", "INTERNAL_OPTIONS", "JOB_FAILED", "JOB_RUNNING_STATES", "JOB_SESSION_FIELDS",
     "KIND_BACKUP", "KIND_COPY", "KIND_JOB", "KIND_REPLICA", "LAST_BACKUP_FAILED", "LAST_BACKUP_WARNING",
     "LAST_COPY_FAILED", "LAST_COPY_WARNING", "LAST_REPLICA_FAILED", "LAST_REPLICA_WARNING", "LONG_RUNNING",
     "names_match", "NEVER_BACKED_UP", "NO_DATA", "parse_time", "PARTIAL_VIEW", "READ_ERROR", "REASON_CODES",
     "RECOVERED_FAILURE", "REPLICA_HISTORY_FIELDS", "REPLICA_RPO_EXCEEDED", "REPLICA_TASK_SESSION_FIELDS",
     "RESULT_FAILED", "RESULT_SUCCESS", "RESULT_WARNING", "RPO_EXCEEDED", "RUNNING_STATES", "SERVER_SILENT",
-    "STATE_COMPLETED", "STATUS_COMPLIANT", "STATUS_ERROR", "STATUS_VIOLATION", "STATUS_WARNING",
+    "session_fold", "STATE_COMPLETED", "STATUS_COMPLIANT", "STATUS_ERROR", "STATUS_VIOLATION", "STATUS_WARNING",
     "STUCK_SESSION", "TASK_SESSION_FIELDS", "UNREADABLE_SESSIONS", "window_start")
 
 
 def evaluate(backup_sessions, replica_sessions=None, now=None, job_sessions=None, **options):
-    """Evaluate task sessions against the policy; see veeam_em_compliance.yml for the shape."""
+    """Evaluate task sessions against the policy; see veeam_em_compliance.yml for the shape.
+
+    The lists are fed to the same fold as the module's pages (one set of rules, two feeders)."""
+    fold = session_fold(now, **options)
+    fold.add(backup_sessions, KIND_BACKUP)
+    fold.add(replica_sessions, KIND_REPLICA)
+    return evaluate_fold(fold, job_sessions)
+
+
+def session_fold(now, **options):
+    """An empty fold for ``now`` and the policy ``options`` (checked here, before any session):
+    feed it with ``add(items, kind)`` (the window) and ``add_history(items, kind)`` page by page,
+    then call evaluate_fold. The reader (em_compliance_read) folds EM's pages as they arrive."""
     now_time = _require_now(now)
     policy = build_policy(options)
-    start = now_time - timedelta(days=policy["lookback_days"])
-    days = window_days(start, now_time)
-    read = _prepare(backup_sessions, replica_sessions, job_sessions, policy, start)
+    fold = _fold.SessionFold(policy, now_time - timedelta(days=policy["lookback_days"]))
+    fold.now, fold.options = now_time, dict(options)
+    return fold
 
-    rows = vm_rows(read["scoped"], start, now_time, policy, days)
-    unreadable_findings = apply_unreadable(rows, read["unreadable"], read["scoped"], policy)
+
+def evaluate_fold(fold, job_sessions=None, **late_options):
+    """The verdicts of the sessions folded; ``late_options`` are the policy options known only after
+    reading (known_backup_servers from EM, read_errors, view_limits)."""
+    policy = build_policy(dict(fold.options, **late_options)) if late_options else fold.policy
+    now_time, start = fold.now, fold.start
+    days = window_days(start, now_time)
+    prepared_jobs = prepare_job_sessions(job_sessions)
+    fold.settle()
+    index = job_type_index(job_sessions)
+    walked = _walk_vms(fold, index, start, now_time, policy, days)
+    rows = walked["rows"]
+    unreadable_findings = apply_unreadable(rows, fold.unreadable, fold.uids, policy)
     apply_expected(rows, policy["expected_vms"], policy)
     rows = sort_rows(rows)
-    servers = server_rows(read["scoped"], rows, now_time, policy, activity=read["activity"], start=start)
-    global_findings, no_data = _global_findings(read, policy, job_sessions, unreadable_findings)
-    jobs = jobs_in_scope(job_rows(read["jobs"], start, policy, now_time), read["scoped"], policy)
-    return _result(read, policy, now_time, start, days, rows, servers, jobs, global_findings, no_data)
+    servers = server_rows(walked["servers"], fold.last_seen, rows, now_time, policy)
+    counts = walked["counts"]
+    global_findings, no_data = _global_findings(counts, fold.ignored, policy, job_sessions, unreadable_findings)
+    jobs = jobs_in_scope(job_rows(prepared_jobs, start, policy, now_time), walked["ran"], policy)
+    return _result(counts, fold.ignored, policy, now_time, start, days, rows, servers, jobs, global_findings, no_data)
 
 
-def _prepare(backup_sessions, replica_sessions, job_sessions, policy, start):
-    """The sessions read, prepared and cut by what the evaluation does with each set."""
-    unreadable = []
-    backups, ignored_backups = prepare_sessions(backup_sessions, KIND_BACKUP, unreadable)
-    replicas, ignored_replicas = prepare_sessions(replica_sessions, KIND_REPLICA, unreadable)
-    prepared_jobs = prepare_job_sessions(job_sessions)
-    # History sessions (before the window) take the type of their job too: by (server, job name) from
-    # the window's job sessions, as a job's type does not change. A history session of a job that did
-    # not run in the window has no known type and stays a backup, like any unknown type (see
-    # classify_backups); the summary's backup_sessions_job_type_unknown counts the window's only.
-    classify_backups(backups, job_type_index(job_sessions))
-    read = backups + replicas
-    in_window = [s for s in read if s["_created"] >= start]
-    # Sessions before the window are the history: every VM in it is judged too (history_row).
-    activity = sorted((s for s in read if in_scope(s.get("backup_server_name"), policy["include_servers"],
-                                                   policy["exclude_servers"])),
-                      key=lambda s: (s["_created"], s.get("uid") or ""))
-    scoped = [s for s in activity if session_in_scope(s, policy)]
-    return {"backups": backups, "replicas": replicas, "ignored": ignored_backups + ignored_replicas,
-            "unreadable": unreadable, "jobs": prepared_jobs, "read": read, "in_window": in_window,
-            "activity": activity, "scoped": scoped,
-            "scoped_window": [s for s in scoped if s["_created"] >= start]}
+def _walk_vms(fold, index, start, now_time, policy, days):
+    """One VM at a time: its sessions as dicts (typed by their job), its row, then they go.
+
+    Also what the servers, jobs and counts need of the in-scope sessions."""
+    rows, servers, ran, cells = [], {}, set(), {}
+    counts = _counts(fold.excluded_records(), index, start)
+    counts.update({"scoped_window": 0, KIND_BACKUP: 0, KIND_REPLICA: 0, KIND_COPY: 0})
+    for _key, records in fold.vm_groups():
+        _count(counts, records, index, start)
+        group = []
+        for record in records:
+            job_type = _fold.job_type_of(record, index) if _fold.base_kind(record) == KIND_BACKUP else None
+            session = _fold.as_session(record, _fold.kind_of(record, job_type))
+            if _fold.base_kind(record) == KIND_BACKUP:
+                session["_job_type"] = job_type
+            group.append(session)
+            note_server_session(servers, session, _fold.sort_key(record), start)
+            ran.add((str(session.get("backup_server_name") or "").lower(), str(session.get("job_name") or "").lower()))
+            if session["_created"] >= start:
+                counts["scoped_window"] += 1
+                counts[session["_kind"]] += 1
+        rows.append(_share_cells(vm_row(group, start, now_time, policy, days), cells))
+    return {"rows": rows, "servers": servers, "ran": ran, "counts": counts}
 
 
-def _global_findings(read, policy, job_sessions, unreadable_findings):
+def _share_cells(row, cells):
+    """One dict for each distinct day-grid cell ({date, cell, sessions}) of the evaluation: at 50,000
+    VMs the grids were ~400,000 small dicts with a few dozen distinct values. Nothing changes a
+    cell once made (the rows are read by the reports and the JSON encoder only)."""
+    for kind in (KIND_BACKUP, KIND_REPLICA, KIND_COPY):
+        summary = row.get(kind)
+        if summary and summary.get("daily"):
+            summary["daily"] = [cells.setdefault((cell["date"], cell["cell"], cell["sessions"]), cell)
+                                for cell in summary["daily"]]
+    return row
+
+
+def _counts(records, index, start):
+    """The counts over every session read, in scope or not (the summary's sessions_*)."""
+    counts = {"backups": 0, "replicas": 0, "in_window": 0, "job_type_unknown": 0}
+    _count(counts, records, index, start)
+    return counts
+
+
+def _count(counts, records, index, start):
+    for record in records:
+        backup = _fold.base_kind(record) == KIND_BACKUP
+        counts["backups" if backup else "replicas"] += 1
+        if _fold.created(record) >= start:
+            counts["in_window"] += 1
+            if backup and _fold.job_type_of(record, index) is None:
+                counts["job_type_unknown"] += 1
+
+
+def _global_findings(counts, ignored, policy, job_sessions, unreadable_findings):
     """(findings that belong to no VM, server or job; whether the run had no data to judge)."""
     found = _rules.read_error(policy["read_errors"])
     found += _rules.partial_view(policy["view_limits"], policy["allow_partial_view"])
     # After a failed read "EM returned nothing" is not news: the read_error says why.
     missing = [] if policy["read_errors"] else _rules.no_data(
-        len(read["read"]) + read["ignored"], len(read["in_window"]), len(read["scoped_window"]),
+        counts["backups"] + counts["replicas"] + ignored, counts["in_window"], counts["scoped_window"],
         policy["lookback_days"])
     found += missing
     no_data = bool(missing) or any(item["code"] == READ_ERROR for item in found)
@@ -129,13 +188,12 @@ def _global_findings(read, policy, job_sessions, unreadable_findings):
     return found, no_data
 
 
-def _result(read, policy, now_time, start, days, rows, servers, jobs, global_findings, no_data):
+def _result(counts, ignored, policy, now_time, start, days, rows, servers, jobs, global_findings, no_data):
     violations = flatten(rows, servers, global_findings, STATUS_VIOLATION, jobs)
     warnings = flatten(rows, servers, global_findings, STATUS_WARNING, jobs)
     errors = flatten(rows, servers, global_findings, STATUS_ERROR, jobs)
     overall = status_of(global_findings + [f for s in servers for f in s["findings"]]
                         + [f for r in rows for f in r["findings"]] + [f for j in jobs for f in j["findings"]])
-    backups, scoped_window = read["backups"], read["scoped_window"]
     return {
         "status": overall,
         # Only a run that read EM in full and found no violation is compliant: an error (EM not
@@ -145,11 +203,9 @@ def _result(read, policy, now_time, start, days, rows, servers, jobs, global_fin
         "window": {"start": format_time(start), "end": format_time(now_time),
                    "lookback_days": policy["lookback_days"], "days": days},
         "policy": public_policy(policy),
-        "summary": dict(summary_counts(rows, servers, violations, warnings, backups, read["replicas"],
-                                       read["in_window"], scoped_window, read["ignored"], no_data, jobs, errors),
-                        copy_sessions=sum(1 for s in scoped_window if s["_kind"] == KIND_COPY),
-                        backup_sessions_job_type_unknown=sum(
-                            1 for s in backups if s["_created"] >= start and s.get("_job_type") is None)),
+        "summary": dict(summary_counts(rows, servers, violations, warnings, counts, ignored, no_data, jobs, errors),
+                        copy_sessions=counts[KIND_COPY],
+                        backup_sessions_job_type_unknown=counts["job_type_unknown"]),
         "vms": rows,
         "servers": servers,
         "jobs": jobs,

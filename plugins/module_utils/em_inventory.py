@@ -61,13 +61,14 @@ def read_evaluation(client, params):
     validate(params)
     now, bounded = em_compliance_read.evaluation_time(params)
     start = em_compliance.window_start(now, params["lookback_days"])
+    fold = em_compliance_read.new_fold(params, now)
     with client:
         items, _queries, error = em_compliance_read.run_reads(
             client, em_compliance_read.planned_reads(params), now, start, bounded,
-            params["page_size"], params["concurrency"])
+            params["page_size"], params["concurrency"], fold)
         if error is not None:
             raise error
-    return em_compliance_read.evaluate(params, now, items, [])
+    return em_compliance_read.judge_read(params, fold, items, [])
 
 
 def global_problems(evaluation):

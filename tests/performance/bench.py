@@ -3,26 +3,39 @@
     python tests/performance/bench.py            # 500, 5,000 and 50,000 VMs, 30 days, 20 ms latency
     python tests/performance/bench.py --quick    # small and fast (what CI runs)
 
+    python tests/performance/bench.py --sizes 50000 --baseline-cap-s 1200   # one point alone
+
 For each fleet size it starts the emulator (a real HTTPS server with an injected per-request
 latency), then runs, alternating within one invocation so that machine noise hits all three
 alike:
-  ours      playbooks/nightly_compliance.yml (the compliance role: veeam_em_compliance_info reads and
-            evaluates in one process; no report files, like the baseline)
-  baseline  tests/performance/baseline_uri.yml (log on, one uri task per page, Jinja RPO, log off)
-  floor     the bare client in one Python process: log on, send the role's queries, log off
-and prints wall time (median), requests (from the emulator's stats), bytes received, and peak
-RSS of the module processes (measured by a wrapper interpreter). Figures are written to
-tests/performance/results/latest.json. Nothing here asserts a speed: it measures.
+  ours      playbooks/nightly_compliance.yml as users run it: the compliance role, whose
+            veeam_em_compliance_info reads and evaluates in one process, writing its reports
+            (veeam_em_compliance_report_dir: a fresh temporary directory each run)
+  baseline  tests/performance/baseline_uri.yml (log on, one uri task per page, Jinja RPO, the
+            verdicts written as one JSON file, log off). Above --baseline-max-vms it runs once
+            with a time cap (--baseline-cap-s): a run that does not finish is printed "> cap" and
+            its ratio as a lower bound (">= x"), never an estimate.
+  floor     the bare client in one Python process: log on, send the module's queries (the
+            account-reach probe, the window, the history, servers and job sessions), log off
+and prints wall time (median), requests (from the emulator's stats; the minimum counts one logon,
+the probe, one GET per page of every query including the history, one logoff), bytes received, and
+peak RSS of every process of the run: the module (a wrapper interpreter's getrusage), the
+ansible-playbook controller and the biggest and the sum of the whole process tree (VmHWM / VmRSS
+polled from /proc every 0.2 s). Figures are written to tests/performance/results/latest.json.
+Nothing here asserts a speed: it measures.
 """
 import argparse
 import json
 import math
 import os
 import resource
+import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -46,6 +59,75 @@ with open(os.environ["VEEAM_EM_BENCH_RSS_FILE"], "a") as handle:
     handle.write("%d\\n" % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 sys.exit(rc)
 '''
+
+
+class TreeWatch(threading.Thread):
+    """Peak RSS of a process and of its descendants, polled from /proc (Linux) until stopped.
+
+    Per process the kernel's high-water mark (VmHWM) is read, so a peak between two polls is not
+    missed while the process lives; a process that starts and ends between two polls is (the module
+    is measured exactly by the wrapper interpreter). ``tree_sum`` is the largest sum of the tree's
+    VmRSS at one poll.
+    """
+
+    def __init__(self, root, interval=0.2):
+        super().__init__(daemon=True)
+        self.root, self.interval = root, interval
+        self.hwm = {}        # pid -> (command, peak KiB)
+        self.tree_sum = 0
+        self.done = threading.Event()
+
+    def run(self):
+        while not self.done.is_set():
+            self.poll()
+            self.done.wait(self.interval)
+
+    def stop(self):
+        self.done.set()
+        self.join()
+
+    def poll(self):
+        children = {}
+        for name in os.listdir("/proc"):
+            if name.isdigit():
+                try:
+                    with open("/proc/%s/stat" % name, encoding="utf-8", errors="replace") as handle:
+                        parent = int(handle.read().rsplit(")", 1)[1].split()[1])
+                except (OSError, IndexError, ValueError):
+                    continue
+                children.setdefault(parent, []).append(int(name))
+        pids, total, stack = [], 0, [self.root]
+        while stack:
+            pid = stack.pop()
+            pids.append(pid)
+            stack.extend(children.get(pid, []))
+        for pid in pids:
+            status = _proc_status(pid)
+            if status is None:
+                continue
+            command, hwm, rss = status
+            total += rss
+            if hwm > self.hwm.get(pid, ("", 0))[1]:
+                self.hwm[pid] = (command, hwm)
+        self.tree_sum = max(self.tree_sum, total)
+
+    def figures(self):
+        root = self.hwm.get(self.root, ("", 0))[1]
+        return {"peak_rss_mb_playbook": root / 1024.0,
+                "peak_rss_mb_tree_max": max([peak for _c, peak in self.hwm.values()] or [0]) / 1024.0,
+                "peak_rss_mb_tree_sum": self.tree_sum / 1024.0, "processes": len(self.hwm)}
+
+
+def _proc_status(pid):
+    try:
+        with open("/proc/%d/status" % pid, encoding="utf-8") as handle:
+            fields = dict(line.split(":", 1) for line in handle if ":" in line)
+    except OSError:
+        return None
+
+    def kib(key):
+        return int(fields.get(key, "0 kB").split()[0])
+    return fields.get("Name", "").strip(), kib("VmHWM"), kib("VmRSS")
 
 
 def iso_minus(now_iso, hours):
@@ -75,36 +157,65 @@ class Bench:
         })
         return env
 
-    def _measure(self, command):
+    def _measure(self, command, cap_s=None, extra_env=None):
+        """Run one command; wall time, requests, bytes and the peak RSS of its processes.
+
+        With ``cap_s`` a run that is not done after that many seconds is stopped (its whole process
+        group) and recorded as ``capped``: its wall time is only a lower bound.
+        """
         if os.path.exists(self.rss_file):
             os.remove(self.rss_file)
         self.em.reset_stats()
+        env = self.env()
+        env.update(extra_env or {})
         started = time.perf_counter()
-        completed = subprocess.run(command, env=self.env(), cwd=REPO_ROOT, capture_output=True, text=True,
-                                   check=False)
+        proc = subprocess.Popen(command, env=env, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True, start_new_session=True)
+        watch = TreeWatch(proc.pid)
+        watch.start()
+        capped = False
+        try:
+            output = proc.communicate(timeout=cap_s)[0]
+        except subprocess.TimeoutExpired:
+            capped = True
+            os.killpg(proc.pid, signal.SIGKILL)
+            output = proc.communicate()[0]
         wall = time.perf_counter() - started
-        if completed.returncode != 0:
-            raise RuntimeError("%s failed:\n%s" % (command[:2], (completed.stdout + completed.stderr)[-3000:]))
+        watch.stop()
+        if proc.returncode != 0 and not capped:
+            raise RuntimeError("%s failed:\n%s" % (command[:2], output[-3000:]))
         stats = self.em.stats()
         rss = 0
         if os.path.exists(self.rss_file):
             with open(self.rss_file, encoding="utf-8") as handle:
-                rss = max(int(line) for line in handle if line.strip())
-        return {"wall_s": wall, "requests": stats["requests_total"], "bytes": stats.get("bytes_sent", 0),
-                "peak_rss_mb": rss / 1024.0, "stdout": completed.stdout}
+                rss = max([int(line) for line in handle if line.strip()] or [0])
+        measured = {"wall_s": wall, "requests": stats["requests_total"], "bytes": stats.get("bytes_sent", 0),
+                    "peak_rss_mb": rss / 1024.0, "stdout": output, "capped": capped}
+        measured.update(watch.figures())
+        return measured
 
     def ours(self):
-        extra = {"veeam_em_compliance_fail_on_violation": False, "veeam_em_compliance_report_dir": "",
+        reports = tempfile.mkdtemp(dir=self.workdir, prefix="reports-")
+        extra = {"veeam_em_compliance_fail_on_violation": False, "veeam_em_compliance_report_dir": reports,
                  "veeam_em_compliance_now": NOW, "veeam_em_compliance_lookback_days": LOOKBACK_DAYS,
                  "veeam_em_compliance_page_size": self.page_size,
                  "ansible_python_interpreter": self.interpreter}
-        return self._measure([os.path.join(BIN, "ansible-playbook"),
-                              os.path.join(REPO_ROOT, "playbooks", "nightly_compliance.yml"), "-e", json.dumps(extra)])
+        playbook = os.path.join(REPO_ROOT, "playbooks", "nightly_compliance.yml")
+        measured = self._measure([os.path.join(BIN, "ansible-playbook"), playbook, "-e", json.dumps(extra)])
+        measured["report_files"] = _files(reports)
+        shutil.rmtree(reports, ignore_errors=True)
+        return measured
 
-    def baseline(self):
-        extra = {"baseline_page_size": self.page_size, "ansible_python_interpreter": self.interpreter}
-        return self._measure([os.path.join(BIN, "ansible-playbook"), os.path.join(HERE, "baseline_uri.yml"),
-                              "-e", json.dumps(extra)])
+    def baseline(self, cap_s=None):
+        report = os.path.join(self.workdir, "baseline-verdicts.json")
+        if os.path.exists(report):
+            os.remove(report)
+        extra = {"baseline_page_size": self.page_size, "ansible_python_interpreter": self.interpreter,
+                 "baseline_report_path": report}
+        measured = self._measure([os.path.join(BIN, "ansible-playbook"), os.path.join(HERE, "baseline_uri.yml"),
+                                  "-e", json.dumps(extra)], cap_s=cap_s)
+        measured["report_files"] = _files(os.path.dirname(report), "baseline-verdicts.json")
+        return measured
 
     def floor(self):
         measured = self._measure([sys.executable, os.path.join(HERE, "floor.py"), "--page-size", str(self.page_size),
@@ -125,49 +236,74 @@ class Bench:
         return self._measure(command)
 
 
-READ_KEYS = ("backup_task_sessions", "replica_task_sessions", "backup_servers", "backup_job_sessions",
-             "replica_job_sessions")
+READ_KEYS = ("backup_task_sessions", "replica_task_sessions", "backup_task_history", "replica_task_history",
+             "backup_servers", "backup_job_sessions", "replica_job_sessions")
+
+
+def _files(directory, only=None):
+    """{file name: bytes} of the reports a run wrote (an empty dict: none written)."""
+    if not os.path.isdir(directory):
+        return {}
+    return {name: os.path.getsize(os.path.join(directory, name)) for name in sorted(os.listdir(directory))
+            if only is None or name == only}
 
 
 def minimum_requests(items_by_key, page_size):
-    """One logon, one GET per page of each resource the role needs (at least one each), one logoff."""
-    return 2 + sum(max(1, math.ceil(items_by_key[key] / page_size)) for key in READ_KEYS)
+    """One logon, the account-reach probe (one request), one GET per page of each query the module
+    sends (at least one each; the history before the window too), one logoff."""
+    return 2 + 1 + sum(max(1, math.ceil(items_by_key.get(key, 0) / page_size)) for key in READ_KEYS)
 
 
-def run_size(vms, days, repeat, latency_ms, page_size, with_baseline=True):
+def run_size(vms, days, repeat, latency_ms, page_size, baseline_cap_s=None):
+    """One fleet size. ``baseline_cap_s``: the baseline runs once with that time cap (0: not at all)."""
     with tempfile.TemporaryDirectory() as workdir, \
             Emulator(vms=vms, days=days, seed=42, tls=True, latency_ms=latency_ms, now=NOW,
-                     startup_timeout=900) as em:
+                     startup_timeout=1800) as em:
         bench = Bench(em, workdir, page_size)
-        names = ("ours", "baseline", "floor") if with_baseline else ("ours", "floor")
         runs = {"ours": [], "baseline": [], "floor": []}
         for _round in range(repeat):
-            for name in names:
+            for name in ("ours", "baseline", "floor"):
+                if name == "baseline" and baseline_cap_s is not None:
+                    continue
                 runs[name].append(getattr(bench, name)())
-        if not with_baseline:  # recorded as not measured, never as a made-up figure
-            runs["baseline"] = [{"wall_s": float("nan"), "requests": None, "bytes": 0, "peak_rss_mb": 0.0}]
+        if baseline_cap_s:  # once, capped: "> cap" when it does not finish, never an estimate
+            runs["baseline"].append(bench.baseline(cap_s=baseline_cap_s))
+        elif baseline_cap_s == 0:  # recorded as not measured, never as a made-up figure
+            runs["baseline"] = [{"wall_s": float("nan"), "requests": None, "bytes": 0, "peak_rss_mb": 0.0,
+                                 "capped": False, "report_files": {}}]
         floor = runs["floor"][-1]
         dataset_sessions = len(em.dataset().get("task_sessions", []))
+        ours, base = runs["ours"], runs["baseline"]
         row = {
             "vms": vms, "days": days, "sessions": dataset_sessions,
             "window_backup_sessions": floor["backup_task_sessions"],
             "window_replica_sessions": floor["replica_task_sessions"],
-            "window_items": {key: floor[key] for key in READ_KEYS},
-            "wall_s_ours": statistics.median(r["wall_s"] for r in runs["ours"]),
-            "wall_s_baseline": statistics.median(r["wall_s"] for r in runs["baseline"]),
+            "window_items": {key: floor.get(key, 0) for key in READ_KEYS},
+            "wall_s_ours": statistics.median(r["wall_s"] for r in ours),
+            "wall_s_baseline": statistics.median(r["wall_s"] for r in base),
+            "baseline_capped": any(r["capped"] for r in base),
             "wall_s_floor": statistics.median(r["wall_s"] for r in runs["floor"]),
-            "requests_ours": runs["ours"][-1]["requests"],
-            "requests_baseline": runs["baseline"][-1]["requests"],
+            "requests_ours": ours[-1]["requests"],
+            "requests_baseline": base[-1]["requests"],
             "requests_floor": floor["requests"],
             "requests_minimum": minimum_requests(floor, page_size),
-            "bytes_ours": runs["ours"][-1]["bytes"],
-            "bytes_baseline": runs["baseline"][-1]["bytes"],
-            "peak_rss_mb": max(r["peak_rss_mb"] for r in runs["ours"]),
-            "peak_rss_mb_baseline": max(r["peak_rss_mb"] for r in runs["baseline"]),
+            "bytes_ours": ours[-1]["bytes"],
+            "bytes_baseline": base[-1]["bytes"],
+            "peak_rss_mb": max(r["peak_rss_mb"] for r in ours),
+            "peak_rss_mb_ours_playbook": max(r.get("peak_rss_mb_playbook", 0) for r in ours),
+            "peak_rss_mb_ours_tree_max": max(r.get("peak_rss_mb_tree_max", 0) for r in ours),
+            "peak_rss_mb_ours_tree_sum": max(r.get("peak_rss_mb_tree_sum", 0) for r in ours),
+            "peak_rss_mb_baseline": max(r["peak_rss_mb"] for r in base),
+            "peak_rss_mb_baseline_playbook": max(r.get("peak_rss_mb_playbook", 0) for r in base),
+            "peak_rss_mb_baseline_tree_sum": max(r.get("peak_rss_mb_tree_sum", 0) for r in base),
+            "peak_rss_mb_floor": max(r.get("peak_rss_mb_tree_max", 0) for r in runs["floor"]),
+            "report_files_ours": ours[-1]["report_files"],
+            "report_files_baseline": base[-1]["report_files"],
         }
-        if not with_baseline:
+        if baseline_cap_s == 0:
             row["wall_s_baseline"] = row["ratio_baseline_over_ours"] = None
         else:
+            # a capped baseline ran at least this long: the ratio is a lower bound
             row["ratio_baseline_over_ours"] = row["wall_s_baseline"] / row["wall_s_ours"]
         row["ratio_ours_over_floor"] = row["wall_s_ours"] / row["wall_s_floor"]
         return row, bench
@@ -179,14 +315,20 @@ def _maybe(pattern, value):
 
 def print_table(rows):
     header = ("VMs", "sessions", "window", "ours s", "baseline s", "floor s", "base/ours", "ours/floor",
-              "req ours", "req min", "req base", "MB recv", "RSS MB")
+              "req ours", "req min", "req base", "MB recv", "RSS module", "RSS play", "RSS tree")
     print(" | ".join("%10s" % h for h in header))
     for r in rows:
+        capped = r.get("baseline_capped")
         values = (r["vms"], r["sessions"], r["window_backup_sessions"] + r["window_replica_sessions"],
-                  "%.2f" % r["wall_s_ours"], _maybe("%.2f", r["wall_s_baseline"]), "%.2f" % r["wall_s_floor"],
-                  _maybe("%.1fx", r["ratio_baseline_over_ours"]), "%.2fx" % r["ratio_ours_over_floor"],
+                  "%.2f" % r["wall_s_ours"],
+                  ("> %.0f" % r["wall_s_baseline"]) if capped else _maybe("%.2f", r["wall_s_baseline"]),
+                  "%.2f" % r["wall_s_floor"],
+                  (">= %.1fx" if capped else "%.1fx") % r["ratio_baseline_over_ours"]
+                  if r["ratio_baseline_over_ours"] is not None else "n/a",
+                  "%.2fx" % r["ratio_ours_over_floor"],
                   r["requests_ours"], r["requests_minimum"], r["requests_baseline"],
-                  "%.1f" % (r["bytes_ours"] / 1e6), "%.0f" % r["peak_rss_mb"])
+                  "%.1f" % (r["bytes_ours"] / 1e6), "%.0f" % r["peak_rss_mb"],
+                  "%.0f" % r.get("peak_rss_mb_ours_playbook", 0), "%.0f" % r.get("peak_rss_mb_ours_tree_sum", 0))
         print(" | ".join("%10s" % v for v in values))
 
 
@@ -199,8 +341,13 @@ def main(argv=None):
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--page-size", type=int, default=1000)
     parser.add_argument("--baseline-max-vms", type=int, default=5000,
-                        help="run the uri baseline only up to this fleet size (at 50,000 VMs one baseline run "
-                             "pushes ~430 pages of 1,000 sessions through Ansible and takes tens of minutes)")
+                        help="run the uri baseline --repeat times up to this fleet size, above it once with the "
+                             "time cap (at 50,000 VMs one baseline run pushes ~430 pages of 1,000 sessions "
+                             "through Ansible and takes tens of minutes)")
+    parser.add_argument("--baseline-cap-s", type=float, default=1800.0,
+                        help="time cap of the single baseline run above --baseline-max-vms (0: do not run it)")
+    parser.add_argument("--skip-rss-call", action="store_true",
+                        help="do not measure the single info-module call (--rss-sessions)")
     parser.add_argument("--rss-sessions", type=int, default=100000,
                         help="sessions returned by the single module call whose peak RSS is reported")
     args = parser.parse_args(argv)
@@ -211,22 +358,25 @@ def main(argv=None):
     for vms in [int(v) for v in args.sizes.split(",")]:
         print("fleet of %d VMs x %d days: starting emulator..." % (vms, args.days), flush=True)
         large = vms > args.baseline_max_vms
-        row, bench = run_size(vms, args.days, 1 if large else args.repeat, args.latency_ms, args.page_size,
-                              with_baseline=not large)
+        row, _bench = run_size(vms, args.days, 1 if large else args.repeat, args.latency_ms, args.page_size,
+                               baseline_cap_s=args.baseline_cap_s if large else None)
         rows.append(row)
         print_table(rows)
-    # Enough VMs that the --days window holds the wanted number of backup task sessions.
-    rss_vms = int(args.rss_sessions / args.days * 1.25) + 10
-    with Emulator(vms=rss_vms, days=args.days, seed=42, tls=True, now=NOW, startup_timeout=900) as em, \
-            tempfile.TemporaryDirectory() as workdir:
-        measured = Bench(em, workdir, args.page_size).big_module_call(args.rss_sessions, args.days)
-        rss_100k = measured["peak_rss_mb"]
-    print("\nPeak RSS of one info-module call returning %d sessions: %.0f MB" % (args.rss_sessions, rss_100k))
+    if not args.skip_rss_call:
+        # Enough VMs that the --days window holds the wanted number of backup task sessions.
+        rss_vms = int(args.rss_sessions / args.days * 1.25) + 10
+        with Emulator(vms=rss_vms, days=args.days, seed=42, tls=True, now=NOW, startup_timeout=900) as em, \
+                tempfile.TemporaryDirectory() as workdir:
+            measured = Bench(em, workdir, args.page_size).big_module_call(args.rss_sessions, args.days)
+            rss_100k = measured["peak_rss_mb"]
+        print("\nPeak RSS of one info-module call returning %d sessions: %.0f MB" % (args.rss_sessions, rss_100k))
     result = {"runs": rows, "peak_rss_mb_100k_sessions": rss_100k, "rss_sessions": args.rss_sessions,
               "latency_ms": args.latency_ms, "page_size": args.page_size, "repeat": args.repeat,
               "quick": args.quick, "controller_max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}
     # The quick variant (CI) must not overwrite the recorded full figures.
     path = RESULTS.replace("latest.json", "quick.json") if args.quick else RESULTS
+    if args.sizes != "500,5000,50000" and not args.quick:  # one point alone does not replace the table
+        path = RESULTS.replace("latest.json", "sizes-%s.json" % args.sizes.replace(",", "-"))
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w", encoding="utf-8") as handle:
         json.dump(result, handle, indent=2)

@@ -1,8 +1,9 @@
 """The floor: the bare client in one Python process, no Ansible at all.
 
-Logs on, sends exactly the queries of veeam_em_compliance_info (em_compliance_read.planned_reads:
-the same resources, window filter, projection, page size and sort as the role), logs off, and
-prints one JSON line with the items read per resource and the peak RSS. It does not evaluate:
+Logs on, sends exactly the queries of veeam_em_compliance_info (the account-reach probe, then
+em_compliance_read.planned_reads: the same resources, window and history filters, projection, page
+size and sort as the role), logs off, and prints one JSON line with the items read per query and
+the peak RSS. It does not evaluate (the task-session pages are parsed and dropped):
 what it measures is the cost of the network and of parsing the bytes. The connection comes from
 the VEEAM_EM_* environment variables, as for the modules.
 """
@@ -22,6 +23,20 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils import em_clien
 ALL_READS = {"check_replicas": True, "check_jobs": True, "known_servers_from_em": True}
 
 
+class CountOnly(object):
+    """Takes the task-session pages like the module's fold and keeps nothing (the floor parses every
+    page and holds none, as the module holds only its fold)."""
+
+    def __init__(self):
+        self.history = {}
+
+    def add(self, items, kind):
+        pass
+
+    def add_history(self, items, kind):
+        pass
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--page-size", type=int, default=1000)
@@ -34,12 +49,13 @@ def main():
         username=os.environ["VEEAM_EM_USERNAME"], password=os.environ["VEEAM_EM_PASSWORD"],
         ca_path=os.environ["VEEAM_EM_CA_PATH"])
     with em_client.EMClient(options) as client:
-        items, _queries, error = em_compliance_read.run_reads(
+        items, queries, error = em_compliance_read.run_reads(
             client, em_compliance_read.planned_reads(ALL_READS), args.created_before, args.created_after, True,
-            args.page_size, args.concurrency)
+            args.page_size, args.concurrency, CountOnly())
     if error is not None:
         raise SystemExit("floor: %s" % error)
-    counts = {key: len(found) for key, found in items.items()}
+    counts = {key: query.get("items", 0) for key, query in queries.items()}
+    counts.update((key, len(found)) for key, found in items.items())
     counts["floor_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     print(json.dumps(counts))
 

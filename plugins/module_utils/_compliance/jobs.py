@@ -1,6 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, backupops engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the backupops.veeam_em collection
+# and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+# (the same convention as community.hashi_vault's module_utils; see docs/CONTRACTS.md)
 """Job rows: a job's chain of runs with retry information and its findings (rules.job_failed ...).
 
 FOR INTERNAL COLLECTION USE ONLY: the public front is module_utils/em_compliance.py; names here may
@@ -22,13 +26,12 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.voc
     SEVERITY_RANK)
 
 
-def jobs_in_scope(jobs, scoped, policy):
+def jobs_in_scope(jobs, ran, policy):
     """With VM patterns, only the jobs that ran an in-scope VM (the job and server patterns are
-    applied by job_rows): a team scoped to its VMs must not see other teams' failed jobs."""
+    applied by job_rows): a team scoped to its VMs must not see other teams' failed jobs. ``ran``:
+    the (lower server name, lower job name) of the in-scope task sessions."""
     if not (policy["include_vms"] or policy["exclude_vms"]):
         return jobs
-    ran = set((str(s.get("backup_server_name") or "").lower(), str(s.get("job_name") or "").lower())
-              for s in scoped)
     return [job for job in jobs
             if (str(job.get("backup_server_name") or "").lower(), str(job.get("job_name") or "").lower()) in ran]
 

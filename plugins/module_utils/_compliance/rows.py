@@ -1,6 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, backupops engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the backupops.veeam_em collection
+# and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+# (the same convention as community.hashi_vault's module_utils; see docs/CONTRACTS.md)
 """VM rows: the per-kind summary, the day grid, the rows of the window and of the history, unreadable sessions.
 
 FOR INTERNAL COLLECTION USE ONLY: the public front is module_utils/em_compliance.py; names here may
@@ -19,8 +23,8 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.rul
     evaluate_kind, last_success, _num, rpo_exceeded, rpo_exceeded_with_history, status_of, unique_codes,
     unreadable_sessions, unreadable_vm_sessions)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
-    data_time, format_time, group_sessions, hours_between, is_finished, is_running, is_success,
-    is_unsuccessful, _name_key, server_key, uids_by_name, vm_key)
+    data_time, format_time, hours_between, is_finished, is_running, is_success,
+    is_unsuccessful, _name_key, server_key, vm_key)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.vocabulary import (
     CELL_FAILED, CELL_NONE, CELL_RECOVERED, CELL_RUNNING, CELL_SUCCESS, CELL_WARNING, KIND_BACKUP, KIND_CODES,
     KIND_COPY, KIND_REPLICA, KIND_RPO_OPTIONS, RESULT_SUCCESS, RESULT_WARNING, RPO_EXCEEDED, STATUS_COMPLIANT)
@@ -134,17 +138,17 @@ def _row_key(row):
     return (server_key(row), str(row["vm_uid"]).lower() if row.get("vm_uid") else _name_key(row.get("vm_display_name")))
 
 
-def apply_unreadable(rows, unreadable, scoped, policy):
+def apply_unreadable(rows, unreadable, table, policy):
     """Name the task sessions that could not be placed on a time line (issue 13: never a silent drop).
 
     Returns the global findings. A session with a VM identity but no readable creation time is a
     finding on that VM's row: a warning when other sessions of the VM were read (the unreadable one
     may be newer than them), a violation on a row of its own when it is all that was read of the VM.
     Sessions without any VM identity cannot be attached: one global violation with their count and
-    the first UID. Include/exclude patterns apply (they use names, not times).
+    the first UID. Include/exclude patterns apply (they use names, not times). ``table`` is
+    (server key, lower VM name) -> VM UIDs of the in-scope sessions (fold.SessionFold.uids).
     """
     anonymous = [s for s in unreadable if not (s.get("vm_uid") or s.get("vm_display_name"))]
-    table = uids_by_name(scoped)
     by_vm = {}
     for session in unreadable:
         if not (session.get("vm_uid") or session.get("vm_display_name")) or not session_in_scope(session, policy):
@@ -231,24 +235,20 @@ def add_stale_kinds(row, history, now, policy, days):
     row["reasons"] = unique_codes(row["findings"])
 
 
-def vm_rows(scoped, start, now, policy, days):
-    """One row per VM of the in-scope sessions: the rules of the window when it has sessions in
-    the window, else the history row (history and window are grouped together so that a VM keeps
-    its key)."""
-    rows = []
-    for group in group_sessions(scoped).values():
-        in_window = [s for s in group if s["_created"] >= start]
-        if not in_window:
-            rows.append(history_row(group, now, policy, days))
-            continue
-        row = build_row(in_window, now, policy, days)
-        row.setdefault("in_window", True)
-        if len(in_window) < len(group):
-            history = [s for s in group if s["_created"] < start]
-            add_history_successes(row, history, now, policy)
-            add_stale_kinds(row, history, now, policy, days)
-        rows.append(row)
-    return rows
+def vm_row(group, start, now, policy, days):
+    """The row of one VM from its in-scope sessions (window and history, oldest first): the rules of
+    the window when it has sessions in the window, else the history row (history and window come
+    together so that a VM keeps its key). The fold (fold.SessionFold.vm_groups) hands the groups."""
+    in_window = [s for s in group if s["_created"] >= start]
+    if not in_window:
+        return history_row(group, now, policy, days)
+    row = build_row(in_window, now, policy, days)
+    row.setdefault("in_window", True)
+    if len(in_window) < len(group):
+        history = [s for s in group if s["_created"] < start]
+        add_history_successes(row, history, now, policy)
+        add_stale_kinds(row, history, now, policy, days)
+    return row
 
 
 def add_history_successes(row, history, now, policy):

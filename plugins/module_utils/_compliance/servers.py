@@ -1,6 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, backupops engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the backupops.veeam_em collection
+# and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+# (the same convention as community.hashi_vault's module_utils; see docs/CONTRACTS.md)
 """Backup server rows: activity, VM status counts and the server_silent rule (rules.server_silent).
 
 FOR INTERNAL COLLECTION USE ONLY: the public front is module_utils/em_compliance.py; names here may
@@ -18,47 +22,62 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.pol
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.rules import (
     server_silent, status_of, unique_codes)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
-    format_time, point_time, server_key)
+    format_time, server_key)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.vocabulary import (
     STATUS_COMPLIANT, STATUS_VIOLATION, STATUS_WARNING)
 
 
-def server_rows(sessions, vm_rows, now, policy, activity=None, start=None):
+def server_rows(seen, last_seen, vm_rows, now, policy):
     """Per backup server: activity, VM status counts and the server_silent rule.
 
-    ``sessions`` are the in-scope sessions (window and history): a server is a row when it ran
-    an in-scope session, or, when no VM or job pattern narrows the scope, when it is known
-    (known_backup_servers, or every server EM knows). A team scoped to one VM is not told that
-    the other servers are silent. ``sessions`` counts the in-scope sessions of the window.
+    ``seen`` are the servers of the in-scope sessions (window and history; note_server_session,
+    in the order of their oldest session): a server is a row when it ran an in-scope session, or,
+    when no VM or job pattern narrows the scope, when it is known (known_backup_servers, or every
+    server EM knows). A team scoped to one VM is not told that the other servers are silent. A
+    row's ``sessions`` counts the in-scope sessions of the window.
 
     A server is silent when its latest sign of life - the newest end (else start) of a session
-    of any VM and job (``activity``: the sessions in the server scope, window and history; a 28 h
-    run that ended an hour ago is a sign of life, issue 22) - is older than the backup RPO (or recent_hours when
-    the backup RPO is off), or when it is known but EM has no session of it at all: EM probably
-    lost that server, and every VM on it is stale. One VM that stopped is that VM's finding,
-    not the server's. The rule needs no configuration, so a server that drops out is caught on
-    the first night even without a list.
+    of any VM and job (``last_seen``, kept by the fold over the sessions in the server scope, window
+    and history, by server key and by "known:<name>"; a 28 h run that ended an hour ago is a sign
+    of life, issue 22) - is older than the backup RPO (or recent_hours when the backup RPO is off),
+    or when it is known but EM has no session of it at all: EM probably lost that server, and every
+    VM on it is stale. One VM that stopped is that VM's finding, not the server's. The rule needs no
+    configuration, so a server that drops out is caught on the first night even without a list.
     """
-    servers = _server_entries(sessions, policy, start)
-    _mark_activity(servers, sessions if activity is None else activity)
+    servers = dict((key, entry) for key, entry in sorted(seen.items(), key=lambda item: item[1]["_first"]))
+    _add_known(servers, policy)
     result = []
     for key in sorted(servers, key=lambda k: str(servers[k]["backup_server_name"] or k).lower()):
         entry = servers[key]
+        entry["_last"] = last_seen.get(key)
         findings = server_silent(entry["_last"], now, policy)
         rows_here = [row for row in vm_rows if _row_on_server(row, key, entry)]
         result.append(_server_row(entry, rows_here, findings))
     return result
 
 
-def _server_entries(sessions, policy, start):
-    """The servers of the in-scope sessions and the known ones, by server_key."""
-    servers = {}
-    for session in sessions:
-        entry = servers.setdefault(server_key(session), _server_entry(session.get("backup_server_name"),
-                                                                      session.get("backup_server_uid"), False))
-        if start is None or session["_created"] >= start:
-            entry["sessions"] += 1
-        entry["backup_server_name"] = session.get("backup_server_name") or entry["backup_server_name"]
+def note_server_session(servers, session, order, start):
+    """Count one in-scope session for its server: the entry is made by the server's oldest session
+    (its name and UID), ``sessions`` counts the window's, and the name is the newest session's that
+    has one. ``order`` sorts the sessions (creation time, UID) whatever order they come in."""
+    key = server_key(session)
+    entry = servers.get(key)
+    if entry is None or order < entry["_first"]:
+        fresh = _server_entry(session.get("backup_server_name"), session.get("backup_server_uid"), False)
+        if entry is not None:
+            fresh.update(sessions=entry["sessions"], _named=entry["_named"], backup_server_name=entry["backup_server_name"])
+        entry = servers[key] = fresh
+        entry["_first"] = order
+        entry.setdefault("_named", None)
+    if start is None or session["_created"] >= start:
+        entry["sessions"] += 1
+    name = session.get("backup_server_name")
+    if name and (entry["_named"] is None or order > entry["_named"]):
+        entry["_named"], entry["backup_server_name"] = order, name
+
+
+def _add_known(servers, policy):
+    """The known servers (known_backup_servers, or every server EM knows) in the server scope."""
     for known in policy["known_backup_servers"]:
         if not in_scope(known, policy["include_servers"], policy["exclude_servers"]):
             continue
@@ -67,17 +86,6 @@ def _server_entries(sessions, policy, start):
             entry["known"] = True
         if not hits and not scope_filtered(policy):
             servers["known:" + str(known).lower()] = _server_entry(str(known), None, True)
-    return servers
-
-
-def _mark_activity(servers, activity):
-    """Each server's latest sign of life (``_last``) from the sessions in the server scope."""
-    for session in activity:
-        seen = point_time(session)  # a finished session's end is the server's latest sign of life (issue 22)
-        for key in (server_key(session), "known:" + str(session.get("backup_server_name") or "").lower()):
-            entry = servers.get(key)
-            if entry is not None and (entry["_last"] is None or seen > entry["_last"]):
-                entry["_last"] = seen
 
 
 def _server_row(entry, rows_here, findings):

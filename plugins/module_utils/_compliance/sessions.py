@@ -1,7 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, backupops engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Task sessions: time parsing (with its fast path), classification, preparation, grouping, job types and the history digest.
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the backupops.veeam_em collection
+# and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+# (the same convention as community.hashi_vault's module_utils; see docs/CONTRACTS.md)
+"""Task sessions: times (em_time's parser), outcome, identity keys, job types and the history digest.
+
+The sessions are prepared, deduplicated, typed and grouped per VM by fold.py (issue 18).
 
 FOR INTERNAL COLLECTION USE ONLY: the public front is module_utils/em_compliance.py; names here may
 change without notice.
@@ -11,84 +17,18 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_time
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.policy import (
     _non_negative)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.vocabulary import (
-    ComplianceInputError, KIND_COPY, RESULT_SUCCESS, RESULT_WARNING, RUNNING_STATES, SOURCE_BACKUP_JOB_TYPES,
-    STATE_COMPLETED)
+    ComplianceInputError, RESULT_SUCCESS, RESULT_WARNING, RUNNING_STATES, STATE_COMPLETED)
 
 
-_ISO_RE = re.compile(
-    r"^\s*(\d{4})-(\d{2})-(\d{2})"
-    r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?"
-    r"\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?\s*$"
-)
-
-
-def parse_time(value):
-    """Parse an ISO 8601 time into an aware UTC datetime, or None for empty values.
-
-    EM sends 'Z' strings with 0-7 fractional digits, which ``datetime.fromisoformat`` of
-    Python 3.9/3.10 rejects, so this parser is hand-written. Offsets (+02:00, +0200, +02) are
-    honoured; a time without any zone is taken as UTC (EM and the modules only produce UTC).
-    """
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
-    fast = _fast_parse(value)
-    if fast is not None:
-        return fast
-    match = _ISO_RE.match(str(value))
-    if not match:
-        raise ValueError("not an ISO 8601 time: %r" % (value,))
-    year, month, day, hour, minute, second, fraction, zone = match.groups()
-    micro = int((fraction or "0")[:6].ljust(6, "0"))
-    parsed = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0),
-                      int(second or 0), micro, tzinfo=timezone.utc)
-    return parsed - _zone_offset(zone)
-
-
-def _fast_parse(value):
-    """EM's usual 'YYYY-MM-DDTHH:MM:SS[.ffffff]Z' with the C parser: parse_time runs ~100,000 times a night.
-
-    Only the exact shape is taken (the regex decides everything else, so both accept the same
-    strings): 20 characters, or 22-27 with 1-6 fractional digits, 'T' and 'Z' in place.
-    """
-    if not isinstance(value, str) or not 20 <= len(value) <= 27 or value[10] != "T" or value[-1] != "Z" \
-            or (len(value) > 20 and value[19] != "."):
-        return None
-    try:
-        return datetime.fromisoformat(value[:-1]).replace(tzinfo=timezone.utc)
-    except ValueError:
-        return None
-
-
-def _zone_offset(zone):
-    """Offset of a '+02:00' style zone designator as a timedelta (zero for Z or none)."""
-    if not zone or zone in ("Z", "z"):
-        return timedelta(0)
-    digits = zone[1:].replace(":", "")
-    hours = int(digits[:2])
-    minutes = int(digits[2:4] or 0)
-    offset = timedelta(hours=hours, minutes=minutes)
-    return -offset if zone[0] == "-" else offset
-
-
-def format_time(value):
-    """Format an aware datetime as the contract's UTC 'Z' string (seconds, optional micros)."""
-    if value is None:
-        return None
-    value = value.astimezone(timezone.utc)
-    text = value.strftime("%Y-%m-%dT%H:%M:%S")
-    if value.microsecond:
-        text += (".%06d" % value.microsecond).rstrip("0")
-    return text + "Z"
+# The one ISO 8601 grammar, fast path included, is em_time's (issue 16).
+parse_time = em_time.parse_iso
+format_time = em_time.format_z
 
 
 def hours_between(earlier, later):
@@ -177,40 +117,6 @@ def _readable_time(value):
         return None
 
 
-def prepare_sessions(sessions, kind, unreadable=None):
-    """Copy the items, parse their times once and set the unusable ones aside.
-
-    Returns (prepared, ignored_count). A session without a readable creation time or without any
-    VM identity cannot be placed on the time line or attached to a VM; it is counted as ignored and,
-    when ``unreadable`` (a list) is given, appended to it so that the evaluation names it in an
-    ``unreadable_sessions`` finding (issue 13: never a silent drop). An end time before the creation
-    (a placeholder the parser did not catch) is no end time. Duplicate UIDs (the same session read
-    twice across pages) are kept once.
-    """
-    prepared, ignored, seen = [], 0, set()
-    for item in sessions or []:
-        uid = item.get("uid") if isinstance(item, dict) else None
-        if uid and uid in seen:
-            continue
-        created = _readable_time(item.get("creation_time")) if isinstance(item, dict) else None
-        if created is None or not (item.get("vm_uid") or item.get("vm_display_name")):
-            ignored += 1
-            if unreadable is not None:
-                unreadable.append(dict(item, _kind=kind) if isinstance(item, dict) else {"_kind": kind})
-            continue
-        if uid:
-            seen.add(uid)
-        session = dict(item)
-        session["_created"] = created
-        ended = _readable_time(item.get("end_time"))
-        session["_end"] = ended if ended is not None and ended >= created else None
-        session["_point_created"] = _readable_time(item.get("restore_point_time") or item.get("replica_point_time"))
-        session["_kind"] = kind
-        prepared.append(session)
-    prepared.sort(key=lambda s: (s["_created"], s.get("uid") or ""))
-    return prepared, ignored
-
-
 def job_type_index(job_sessions):
     """Job types of the job sessions read: by job session UID, and by (server, job name) for task
     sessions whose job session was created before the window (a job's type does not change)."""
@@ -223,28 +129,6 @@ def job_type_index(job_sessions):
         by_job[(str(item.get("backup_server_name") or "").lower(), str(item.get("job_name") or "").lower())] = \
             item["job_type"]
     return by_uid, by_job
-
-
-def classify_backups(sessions, index):
-    """Give each backup task session the JobType of its job session and move copies to KIND_COPY.
-
-    FACTS 6 [INF from the schema]: a BackupTaskSession has JobSessionUid but no job type, and copy jobs'
-    task sessions come from the same query as the backups'. Returns the number of sessions whose
-    job type is unknown (no job sessions read, or none of this job): they stay on the backup time
-    line as before job types were read, which can count a copy as a backup - the summary's
-    ``backup_sessions_job_type_unknown`` says how many (and check_jobs=false makes it all of them).
-    """
-    by_uid, by_job = index
-    unknown = 0
-    for session in sessions:
-        job_type = by_uid.get(str(session.get("job_session_uid") or "").lower()) or by_job.get(
-            (str(session.get("backup_server_name") or "").lower(), str(session.get("job_name") or "").lower()))
-        session["_job_type"] = job_type
-        if job_type is None:
-            unknown += 1
-        elif str(job_type).lower() not in SOURCE_BACKUP_JOB_TYPES:
-            session["_kind"] = KIND_COPY
-    return unknown
 
 
 def server_key(session):
@@ -271,25 +155,6 @@ def vm_key(session, uid_by_name):
     return _name_key(session.get("vm_display_name"))
 
 
-def uids_by_name(sessions):
-    """(server key, lower-cased VM name) -> set of VM UIDs seen with that name on that server."""
-    table = {}
-    for session in sessions:
-        if session.get("vm_uid") and session.get("vm_display_name"):
-            key = (server_key(session), str(session["vm_display_name"]).lower())
-            table.setdefault(key, set()).add(str(session["vm_uid"]).lower())
-    return table
-
-
-def group_sessions(sessions):
-    """Group backup and replica sessions per (server key, VM key), oldest first."""
-    table = uids_by_name(sessions)
-    groups = {}
-    for session in sessions:
-        groups.setdefault((server_key(session), vm_key(session, table)), []).append(session)
-    return groups
-
-
 def digest_history(sessions):
     """The sessions of the history that can change a verdict: per VM, job and result the newest.
 
@@ -297,7 +162,7 @@ def digest_history(sessions):
     session of every (backup server, VM, job, result) answers both, whatever the accept_warnings
     policy and the include/exclude patterns, for a few items per VM instead of a month of
     sessions (116,000 at 5,000 VMs). Items without a parseable creation time are dropped here and
-    counted by prepare_sessions of the window as usual.
+    counted by the fold of the window as usual (fold.SessionFold.add_history keeps the same rule).
     """
     newest = {}
     fold_history(newest, sessions)

@@ -1,6 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, backupops engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the backupops.veeam_em collection
+# and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+# (the same convention as community.hashi_vault's module_utils; see docs/CONTRACTS.md)
 """The flat finding lists, the row order and the summary counts of an evaluation.
 
 FOR INTERNAL COLLECTION USE ONLY: the public front is module_utils/em_compliance.py; names here may
@@ -69,11 +73,13 @@ def public_policy(policy):
     return {key: (list(value) if isinstance(value, list) else value) for key, value in policy.items()}
 
 
-def summary_counts(rows, servers, violations, warnings, backups, replicas, in_window, scoped, ignored, no_data, jobs=(),
-                   errors=()):
+def summary_counts(rows, servers, violations, warnings, counts, ignored, no_data, jobs=(), errors=()):
+    """``counts``: backups, replicas and in_window over every session read; scoped_window and per
+    kind (KIND_BACKUP, KIND_REPLICA) over the in-scope sessions of the window (em_compliance)."""
     reasons = {}
     for item in list(errors) + violations + warnings:
         reasons[item["code"]] = reasons.get(item["code"], 0) + 1
+    read = counts["backups"] + counts["replicas"]
     return {
         "vms_total": len(rows),
         "vms_compliant": sum(1 for row in rows if row["status"] == STATUS_COMPLIANT),
@@ -87,11 +93,11 @@ def summary_counts(rows, servers, violations, warnings, backups, replicas, in_wi
         "errors_total": len(errors),
         "reasons": reasons,
         "no_data": no_data,
-        "sessions_read": len(backups) + len(replicas) + ignored,
-        "backup_sessions": sum(1 for s in scoped if s["_kind"] == KIND_BACKUP),
-        "replica_sessions": sum(1 for s in scoped if s["_kind"] == KIND_REPLICA),
-        "sessions_outside_window": len(backups) + len(replicas) - len(in_window),
-        "sessions_excluded": len(in_window) - len(scoped),
+        "sessions_read": read + ignored,
+        "backup_sessions": counts[KIND_BACKUP],
+        "replica_sessions": counts[KIND_REPLICA],
+        "sessions_outside_window": read - counts["in_window"],
+        "sessions_excluded": counts["in_window"] - counts["scoped_window"],
         "sessions_ignored": ignored,
         "jobs_total": len(jobs),
         "jobs_failed": sum(1 for job in jobs if job["failed"]),

@@ -1,6 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, backupops engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the backupops.veeam_em collection
+# and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+# (the same convention as community.hashi_vault's module_utils; see docs/CONTRACTS.md)
 """Compliance vocabulary: field lists, statuses, kinds, reason codes, cell values, the input error.
 
 FOR INTERNAL COLLECTION USE ONLY: the public front is module_utils/em_compliance.py; names here may
@@ -11,9 +15,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-
-class ComplianceInputError(ValueError):
-    """Raised for invalid evaluation options (the filter turns it into a filter error)."""
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import ComplianceInputError  # noqa: F401
 
 
 # The keys of each resource the evaluation reads (``uid`` is always returned). Readers ask EM's
@@ -24,7 +26,7 @@ TASK_SESSION_FIELDS = ("name", "vm_display_name", "vm_uid", "job_name", "backup_
                        "backup_server_name", "creation_time", "end_time", "state", "result", "reason")
 
 
-# job_session_uid: the job type of a backup task session is on its job session (classify_backups).
+# job_session_uid: the job type of a backup task session is on its job session (fold.job_type_of).
 BACKUP_TASK_SESSION_FIELDS = TASK_SESSION_FIELDS + ("restore_point_uid", "job_session_uid")
 
 
@@ -61,7 +63,7 @@ KIND_BACKUP = "backup"
 KIND_REPLICA = "replica"
 
 
-# Task sessions of backup-copy runs: their own time line, never the backup's (see classify_backups).
+# Task sessions of backup-copy runs: their own time line, never the backup's (see fold.kind_of).
 KIND_COPY = "copy"
 
 
@@ -75,7 +77,7 @@ KIND_JOB = "job"
 # and can neither satisfy the backup RPO nor "recover" a failed backup. A type EM sends that is not in
 # this list is put there too, because counting a copy as a fresh backup is a false pass while the reverse
 # is a visible alarm. (A session whose job type could not be found at all is another case: see
-# classify_backups.)
+# fold.kind_of.)
 SOURCE_BACKUP_JOB_TYPES = ("backup", "agentbackup", "nasbackup")
 
 

@@ -1,6 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, backupops engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the backupops.veeam_em collection
+# and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+# (the same convention as community.hashi_vault's module_utils; see docs/CONTRACTS.md)
 """The JSON report: the whole evaluation as one JSON object, keys sorted, one row per line.
 
 The lists of rows (vms, violations, warnings, servers, jobs, errors) have one compact row per line

@@ -340,13 +340,14 @@ class Poller(object):
         if not self.client.token:
             self.client.logon()
         start = em_compliance.window_start(now, params["lookback_days"])
+        fold = em_compliance_read.new_fold(params, now)
         items, _queries, error = em_compliance_read.run_reads(
             self.client, em_compliance_read.planned_reads(params), now, start, False,
-            params["page_size"], params["concurrency"])
+            params["page_size"], params["concurrency"], fold)
         self.last_request = time.monotonic()
         if error is not None:
             raise error
-        evaluation = em_compliance_read.evaluate(params, now, items, [])
+        evaluation = em_compliance_read.judge_read(params, fold, items, [])
         self.last_check = time.monotonic()
         return rpo_events(evaluation, self.state.rpo_exceeded)
 

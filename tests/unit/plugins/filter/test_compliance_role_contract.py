@@ -12,6 +12,7 @@ import yaml
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils import em_compliance
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance import DEFAULT_POLICY
+from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import fold as _fold
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import jobs as _jobs
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import sessions as _sessions
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_resources import (
@@ -159,7 +160,7 @@ def test_the_module_asks_for_every_key_the_evaluation_reads(monkeypatch):
     from unit.plugins.module_utils.compliance.test_veeam_em_compliance_jobs import SESSIONS as JOB_SESSIONS
 
     # the copies (dict(item)) are made in the private package behind the em_compliance front
-    for module in (em_compliance, _sessions, _jobs):
+    for module in (em_compliance, _sessions, _jobs, _fold):
         monkeypatch.setattr(module, "dict", RecordingDict, raising=False)
     now = "2025-06-05T06:00:00Z"
     backups = [build_session(vm="vm%d" % n, created="2025-06-0%dT0%d:00:00Z" % (1 + n % 4, n % 6),

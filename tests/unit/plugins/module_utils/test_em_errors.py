@@ -12,7 +12,6 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils import em_error
 # rewriting at the same time (issue 16): their one-line re-export is the lead's merge edit, which
 # empties this list.
 PENDING_MERGE = [
-    "ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.vocabulary.ComplianceInputError",
 ]
 
 

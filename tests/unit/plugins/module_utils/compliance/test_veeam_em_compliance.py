@@ -553,33 +553,3 @@ def test_flattened_findings_carry_a_readable_line(session):
     texts = [v["text"] for v in result["violations"]]
     assert texts[1] == "vbr01 / web01: last_backup_failed - last backup ended with Failed"
     assert evaluate([], now=NOW)["violations"][0]["text"].startswith("(all): no_data - ")
-
-
-def test_fast_time_parser_agrees_with_the_general_one():
-    """parse_time's C fast path must accept nothing the regex would read differently."""
-    import itertools
-
-    from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import sessions as em_compliance
-
-    def general(text):
-        saved = em_compliance._fast_parse
-        em_compliance._fast_parse = lambda value: None
-        try:
-            return em_compliance.parse_time(text)
-        finally:
-            em_compliance._fast_parse = saved
-
-    bases = ["2025-06-05T01:04:29", "2024-02-29T23:59:59", "2025-12-31T00:00:00"]
-    fractions = ["", ".5", ".56", ".123", ".1234", ".123456", ".1234567", ".", ".12a"]
-    tails = ["Z", "z", "", "+02:00", " Z"]
-    for base, fraction, tail in itertools.product(bases, fractions, tails):
-        text = base + fraction + tail
-        try:
-            expected = general(text)
-        except ValueError:
-            expected = ValueError
-        try:
-            got = parse_time(text)
-        except ValueError:
-            got = ValueError
-        assert got == expected, text

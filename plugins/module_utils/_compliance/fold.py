@@ -1,0 +1,359 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, backupops engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the backupops.veeam_em collection
+# and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+# (the same convention as community.hashi_vault's module_utils; see docs/CONTRACTS.md)
+"""Task sessions folded per (backup server, VM) as they arrive, and the per-VM walk of the result.
+
+FOR INTERNAL COLLECTION USE ONLY: the public front is module_utils/em_compliance.py; names here may
+change without notice.
+
+Why a fold (issue 18): at 50,000 VMs the window holds ~430,000 task sessions; as normalised dicts,
+then prepared copies of them and the sorted lists of the evaluation, the module peaked at 1 GB.
+Here each session is kept once, as one tuple of the keys the rules read (RECORD_KEYS), with its
+times parsed and the values that repeat across sessions (VM, server, job, state, result) shared,
+in the group of its (backup server, VM); the month of history before the window is reduced as it
+is read to the newest session per VM, job and result (fold_history's key). Sessions outside the
+include/exclude patterns leave only what the counts need. The rules then run one VM at a time on
+that VM's sessions, rebuilt as dicts and dropped after its row is made, so the evaluation never
+holds more than one VM's dicts.
+
+Order-independent: pages arrive in any order (the client fetches them in parallel, and a relogon
+restarts a walk), so nothing depends on arrival. A session is its UID: one read twice (on two
+pages when EM inserts during the walk, or again after a restart) is folded once, the first read
+kept, except that a finished read replaces a running one of the same session (EM finished it
+between the two pages; the later state is the truth). Each VM's sessions are sorted by creation
+time and UID before the rules see them, the groups are walked in the order of their oldest session
+(the order of the list-based evaluation), and the history keeps per key the session of the greatest
+(creation time, UID).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from datetime import datetime, timedelta, timezone
+
+from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.policy import (
+    in_scope, session_in_scope)
+from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
+    is_running, _name_key, parse_time, _readable_time, server_key)
+from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.vocabulary import (
+    KIND_BACKUP, KIND_COPY, KIND_REPLICA, RUNNING_STATES, SOURCE_BACKUP_JOB_TYPES)
+
+# The keys of a task session the rules and rows read (grep '.get("' in _compliance/); the times are
+# kept parsed. A key added to a rule must be added here: test_compliance_fold checks it.
+RECORD_KEYS = ("uid", "name", "vm_display_name", "vm_uid", "job_name", "backup_server_uid", "backup_server_name",
+               "state", "result", "reason", "restore_point_uid", "replica_point_uid", "job_session_uid")
+_UID, _NAME, _VM_NAME, _VM_UID, _JOB, _SERVER_UID, _SERVER_NAME, _STATE = range(8)
+_JOB_SESSION = RECORD_KEYS.index("job_session_uid")
+_CREATED, _END, _POINT, _KIND, _HISTORY = range(len(RECORD_KEYS), len(RECORD_KEYS) + 5)
+# Values that repeat from session to session: one string object each, shared by all the records.
+_SHARED = tuple(i for i, key in enumerate(RECORD_KEYS)
+                if key not in ("uid", "name", "restore_point_uid", "replica_point_uid"))
+_KIND_RANK = {KIND_BACKUP: 0, KIND_REPLICA: 1}
+# What is read of an item of each kind (a replica task session has no job session UID: None).
+_READ = {KIND_BACKUP: RECORD_KEYS,
+         KIND_REPLICA: tuple(None if key == "job_session_uid" else key for key in RECORD_KEYS)}
+
+
+def _lower(value):
+    return str(value or "").lower()
+
+
+def record_view(record):
+    """The record as a dict of RECORD_KEYS (what session_in_scope and server_key read)."""
+    return dict(zip(RECORD_KEYS, record))
+
+
+def as_session(record, kind):
+    """The prepared session dict the rules read (what the list-based prepare_sessions made before the fold)."""
+    session = record_view(record)
+    session.update(_created=record[_CREATED], _end=record[_END], _point_created=record[_POINT], _kind=kind)
+    return session
+
+
+def sort_key(record):
+    return (record[_CREATED], record[_UID] or "", _KIND_RANK[record[_KIND]])
+
+
+class SessionFold(object):
+    """The task sessions read so far, per (backup server, VM); see the module docstring.
+
+    ``add`` takes window sessions (every one counts), ``add_history`` the sessions before the
+    window (reduced to the newest per VM, job and result); ``settle`` ends the reading, and
+    ``vm_groups`` walks the VMs (each group leaves the fold as it is walked).
+    """
+
+    def __init__(self, policy, start):
+        self.policy = policy
+        self.start = start
+        self.groups = {}          # (server key, VM uid or "name:...") -> [oldest sort key, packed records]
+        self.excluded = []        # packed records of the sessions outside the patterns (counts only)
+        self.history = {}         # fold_history's key -> (creation time, packed record or (item, kind))
+        self.unreadable = []      # the items set aside (rules.unreadable_*), each named in a finding
+        self.ignored = 0
+        self.last_seen = {}       # server key, and "known:<name>", -> newest point time (server_silent)
+        self.uids = {}            # (server key, lower VM name) -> VM UIDs (a VM seen without its UID: vm_groups)
+        self.read = 0             # items handed in (history included), for the query summaries
+        self._packer = _Packer()
+        self._unreadable_uids = set()
+
+    # ---- feeding ------------------------------------------------------------------------------
+    def add(self, items, kind):
+        """Window sessions of one kind (KIND_BACKUP or KIND_REPLICA)."""
+        for item in items or []:
+            self.read += 1
+            record = self._record(item, kind, False)
+            if record is not None:
+                self._place(record)
+
+    def add_history(self, items, kind):
+        """Sessions before the window: per (server, VM, job, result, running) the newest is kept
+        (sessions.fold_history's rule; ties by UID); items without a readable creation time are
+        dropped, as there."""
+        for item in items or []:
+            self.read += 1
+            if not isinstance(item, dict):
+                continue
+            try:
+                created = parse_time(item.get("creation_time"))
+            except ValueError:
+                continue
+            if created is None:
+                continue
+            shared = self._packer.shared
+            key = (kind, shared(server_key(item)), shared(_lower(item.get("vm_uid"))),
+                   shared(_lower(item.get("vm_display_name"))), shared(_lower(item.get("job_name"))),
+                   item.get("result"), is_running(item))
+            kept = self.history.get(key)
+            if kept is None or created > kept[0] or (created == kept[0] and _history_uid(item) > self._uid_of(kept[1])):
+                # A VM's session is kept as its record; one without a VM identity as the item, to be
+                # set aside (unreadable) at settle() like the list-based evaluation did.
+                if item.get("vm_uid") or item.get("vm_display_name"):
+                    self.history[key] = (created, self._packer.pack(self._record(item, kind, True)))
+                else:
+                    self.history[key] = (created, (item, kind))
+
+    def _uid_of(self, kept):
+        if isinstance(kept, tuple) and len(kept) == 2:
+            return _history_uid(kept[0])
+        return self._packer.unpack(kept)[_UID] or ""
+
+    def settle(self):
+        """End of reading: the history joins the window (a session read in both keeps the window's)."""
+        history, self.history = self.history, {}
+        for _created, kept in history.values():
+            if isinstance(kept, tuple) and len(kept) == 2:
+                self._set_aside(*kept)
+            else:
+                self._place(self._packer.unpack(kept))
+
+    def _record(self, item, kind, history):
+        """The record of one item, or None when it is set aside as unreadable (issue 13)."""
+        created = _readable_time(item.get("creation_time")) if isinstance(item, dict) else None
+        if created is None or not (item.get("vm_uid") or item.get("vm_display_name")):
+            self._set_aside(item, kind)
+            return None
+        ended = _readable_time(item.get("end_time"))
+        values = [item.get(key) if key else None for key in _READ[kind]]
+        values += [created, ended if ended is not None and ended >= created else None,
+                   _readable_time(item.get("restore_point_time") or item.get("replica_point_time")), kind, history]
+        return tuple(values)
+
+    def _set_aside(self, item, kind):
+        uid = item.get("uid") if isinstance(item, dict) else None
+        if uid:
+            if (kind, uid) in self._unreadable_uids:
+                return
+            self._unreadable_uids.add((kind, uid))
+        self.ignored += 1
+        self.unreadable.append(dict(item, _kind=kind) if isinstance(item, dict) else {"_kind": kind})
+
+    def _place(self, record):
+        """File a record under its VM (duplicates are resolved when the VM is walked: unique_records)."""
+        view = record_view(record)
+        policy = self.policy
+        server_scope = in_scope(view["backup_server_name"], policy["include_servers"], policy["exclude_servers"])
+        packed = self._packer.pack(record)
+        if server_scope and session_in_scope(view, policy):
+            server = server_key(view)
+            vm = _lower(view["vm_uid"]) if view["vm_uid"] else _name_key(view["vm_display_name"])
+            group = self.groups.get((server, vm))
+            order = sort_key(record)
+            if group is None:
+                self.groups[(server, vm)] = [order, [packed]]
+            else:
+                group[0] = min(group[0], order)
+                group[1].append(packed)
+            if view["vm_uid"] and view["vm_display_name"]:
+                self.uids.setdefault((server, _lower(view["vm_display_name"])), set()).add(_lower(view["vm_uid"]))
+        else:
+            self.excluded.append(packed)
+        if server_scope:
+            self._seen(view, record[_END] or record[_CREATED])
+
+    def _seen(self, view, moment):
+        """The server's latest sign of life (servers._mark_activity: under its key and its name)."""
+        for key in (server_key(view), "known:" + _lower(view["backup_server_name"])):
+            last = self.last_seen.get(key)
+            if last is None or moment > last:
+                self.last_seen[key] = moment
+
+    # ---- the walk -----------------------------------------------------------------------------
+    def vm_groups(self):
+        """The VMs, each as its records (unique, oldest first), after merging a VM seen without its
+        UID into the one UID of its name on its server (sessions.vm_key), in the order of their
+        oldest session. A generator: each VM's records leave the fold as it is walked."""
+        merged = {}
+        for (server, vm) in self.groups:
+            target = vm
+            if vm.startswith("name:"):
+                uids = self.uids.get((server, vm[len("name:"):]))
+                if uids and len(uids) == 1:
+                    target = list(uids)[0]
+            merged.setdefault((server, target), []).append((server, vm))
+        order = sorted(merged, key=lambda key: min(self.groups[part][0] for part in merged[key]))
+        for key in order:
+            packed = []
+            for part in merged.pop(key):
+                packed.extend(self.groups.pop(part)[1])
+            records = unique_records(self._packer.unpack(item) for item in packed)
+            del packed
+            records.sort(key=sort_key)
+            yield key, records
+
+    def excluded_records(self):
+        """The records of the sessions outside the patterns, unique."""
+        return unique_records(self._packer.unpack(item) for item in self.excluded)
+
+
+def unique_records(records):
+    """One record per session (kind and UID): a session read twice (two pages, a restarted walk, the
+    window and the history) is kept once: the window's read over the history's, a finished read over
+    a running one, else the first read. Sessions without a UID cannot be told apart: all are kept."""
+    kept, position = [], {}
+    for record in records:
+        if not record[_UID]:
+            kept.append(record)
+            continue
+        key = (record[_KIND], record[_UID])
+        index = position.get(key)
+        if index is None:
+            position[key] = len(kept)
+            kept.append(record)
+        elif _better(record, kept[index]):
+            kept[index] = record
+    return kept
+
+
+def _better(record, kept):
+    if record[_HISTORY] != kept[_HISTORY]:
+        return not record[_HISTORY]
+    return kept[_STATE] in RUNNING_STATES and record[_STATE] not in RUNNING_STATES
+
+
+def _history_uid(item):
+    return item.get("uid") or ""
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_FIELD, _NONE = "\x1f", "\x00"
+_TIMES = (_CREATED, _END, _POINT)
+_URNS = (_UID, RECORD_KEYS.index("restore_point_uid"), RECORD_KEYS.index("replica_point_uid"))
+
+
+class _Packer(object):
+    """Records as one string each (issue 18: a tuple of Python objects was ~1 KB a session, 430,000
+    sessions at 50,000 VMs). The values that repeat (VM, server, job, state, result, reason, job
+    session, and the 'urn:veeam:Type:' prefix of a UID) are numbers into one table; times are
+    microseconds since the epoch (exact). A record with a value that is not a string, or that holds
+    the separators, stays a tuple (items a filter user built by hand): both unpack alike."""
+
+    def __init__(self):
+        self.index = {}
+        self.table = []
+        self._strings = {}
+
+    def shared(self, text):
+        """One object for equal strings (the history's keys repeat a VM's names for each of its keys)."""
+        return self._strings.setdefault(text, text)
+
+    def _number(self, value):
+        number = self.index.get(value)
+        if number is None:
+            number = self.index[value] = len(self.table)
+            self.table.append(value)
+        return str(number)
+
+    def pack(self, record):
+        fields = []
+        for position, value in enumerate(record[:len(RECORD_KEYS)]):
+            if value is None:
+                fields.append(_NONE)
+            elif not isinstance(value, str) or _FIELD in value or _NONE in value:
+                return record
+            elif position in _SHARED:
+                fields.append(self._number(value))
+            elif position in _URNS:
+                cut = value.rfind(":") + 1
+                fields.append(self._number(value[:cut]) + ":" + value[cut:])
+            else:
+                fields.append(value)
+        for position in _TIMES:
+            moment = record[position]
+            fields.append(_NONE if moment is None else str(_microseconds(moment)))
+        fields += [self._number(record[_KIND]), "1" if record[_HISTORY] else ""]
+        return _FIELD.join(fields)
+
+    def unpack(self, packed):
+        if isinstance(packed, tuple):
+            return packed
+        fields = packed.split(_FIELD)
+        table = self.table
+        values = []
+        for position in range(len(RECORD_KEYS)):
+            field = fields[position]
+            if field == _NONE:
+                values.append(None)
+            elif position in _SHARED:
+                values.append(table[int(field)])
+            elif position in _URNS:
+                number, _colon, rest = field.partition(":")
+                values.append(table[int(number)] + rest)
+            else:
+                values.append(field)
+        for position in _TIMES:
+            field = fields[position]
+            values.append(None if field == _NONE else _EPOCH + timedelta(microseconds=int(field)))
+        values += [table[int(fields[_KIND])], fields[_HISTORY] == "1"]
+        return tuple(values)
+
+
+def _microseconds(moment):
+    delta = moment - _EPOCH
+    return (delta.days * 86400 + delta.seconds) * 1000000 + delta.microseconds
+
+
+def job_type_of(record, index):
+    """The JobType of a backup task session's job or None (FACTS 6: a BackupTaskSession has JobSessionUid but
+    no job type): by its job session UID, else by (server, job name), as a job's type does not change."""
+    by_uid, by_job = index
+    return by_uid.get(_lower(record[_JOB_SESSION])) or by_job.get((_lower(record[_SERVER_NAME]), _lower(record[_JOB])))
+
+
+def kind_of(record, job_type):
+    """KIND_COPY for a backup task session of a job that is not a source backup job."""
+    if record[_KIND] == KIND_BACKUP and job_type is not None and str(job_type).lower() not in SOURCE_BACKUP_JOB_TYPES:
+        return KIND_COPY
+    return record[_KIND]
+
+
+def created(record):
+    return record[_CREATED]
+
+
+def base_kind(record):
+    return record[_KIND]
