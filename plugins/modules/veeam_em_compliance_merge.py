@@ -170,7 +170,7 @@ stats:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.backupops.veeam_em.plugins.module_utils import em_fleet
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_fleet, em_fleet_report
 
 ARGUMENT_SPEC = dict(
     parts=dict(type="list", elements="dict", required=True),
@@ -192,7 +192,7 @@ def main():
     try:
         fleet = em_fleet.merge(params["parts"], expected=params["expected"], now=params["now"],
                                vm_rows=params["vm_rows"])
-        reports = em_fleet.render(fleet, params["report_formats"], title=params["report_title"],
+        reports = em_fleet_report.render(fleet, params["report_formats"], title=params["report_title"],
                                   report_dir=params["report_dir"])
     except em_fleet.FleetInputError as error:
         module.fail_json(msg=str(error))

@@ -176,11 +176,11 @@ def merge_run(count, workdir):
     wall, rss = run_measured([ANSIBLE_PLAYBOOK, MERGE_PLAYBOOK, "-i", inventory, "-e", "@" + extra_path], clean_env())
     artifact_bytes = len(json.dumps(parts))
     sys.path.insert(0, link_collection())
-    from ansible_collections.backupops.veeam_em.plugins.module_utils import em_fleet
+    from ansible_collections.backupops.veeam_em.plugins.module_utils import em_fleet, em_fleet_report
     rows = synthetic_rows(1000)
     started = time.perf_counter()
     merged = em_fleet.merge(list(parts.values()), now=NOW, vm_rows=dict(("em-%02d" % i, rows) for i in range(count)))
-    reports = em_fleet.render(merged, ["json", "junit", "html"])
+    reports = em_fleet_report.render(merged, ["json", "junit", "html"])
     python_s = time.perf_counter() - started
     return {"ems": count, "wall_s": wall, "peak_rss_mb": rss, "artifacts_bytes": artifact_bytes,
             "python_merge_render_s_with_1000_rows_per_em": python_s,

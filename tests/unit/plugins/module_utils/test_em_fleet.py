@@ -1,10 +1,10 @@
-"""The fleet merge (module_utils/em_fleet.py, issue 19): one verdict from many EMs, never a false compliant."""
+"""The fleet merge (module_utils/em_fleet.py) and its reports (em_fleet_report.py), issue 19: one verdict from many EMs, never a false compliant."""
 import json
 import xml.etree.ElementTree as ET
 
 import pytest
 
-from ansible_collections.backupops.veeam_em.plugins.module_utils import em_fleet
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_fleet, em_fleet_report
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_fleet import FleetInputError, merge
 
 NOW = "2026-11-29T06:00:00Z"
@@ -73,7 +73,7 @@ def test_the_same_vm_name_on_two_ems_stays_two_vms():
     assert result["summary"]["vms_violation"] == 2
     names = [(entry["em"], row["vm_display_name"]) for entry in result["ems"] for row in entry["vms"]]
     assert sorted(names) == [("em-a", "sql01"), ("em-b", "sql01")]
-    junit = ET.fromstring(em_fleet.to_junit(result))
+    junit = ET.fromstring(em_fleet_report.to_junit(result))
     vm_cases = [case for suite in junit.findall("testsuite") if suite.get("name") != "fleet"
                 for case in suite.findall("testcase")]
     assert sorted(case.get("classname") for case in vm_cases) == ["em-a.vbr01", "em-b.vbr01"]
@@ -133,9 +133,9 @@ def test_an_empty_fleet_is_an_error_never_compliant():
     assert result["status"] == "error"
     assert result["compliant"] is False
     assert [e["code"] for e in result["errors"]] == ["no_ems"]
-    page = em_fleet.to_html(result)
+    page = em_fleet_report.to_html(result)
     assert "no Enterprise Manager in the fleet" in page
-    junit = ET.fromstring(em_fleet.to_junit(result))
+    junit = ET.fromstring(em_fleet_report.to_junit(result))
     assert junit.get("errors") == "1"
 
 
@@ -187,7 +187,7 @@ def test_counts_given_as_numeric_strings_are_read():
 def test_reports_put_the_fleet_first_and_a_section_per_em():
     hostile = u'em "<b>" & \u00fc'
     result = merge([part("em-a"), part(hostile, "violation", violation=1), unreadable("em-c")], now=NOW)
-    reports = em_fleet.render(result, ["json", "junit", "html"], report_dir="/r")
+    reports = em_fleet_report.render(result, ["json", "junit", "html"], report_dir="/r")
     assert json.loads(reports["json"]) == json.loads(json.dumps(result))
     junit = ET.fromstring(reports["junit"])
     first = junit.findall("testsuite")[0]
@@ -214,4 +214,4 @@ def test_stats_are_small_and_bounded():
 
 def test_unknown_report_format_is_named():
     with pytest.raises(FleetInputError, match="report_formats: unknown format 'pdf'"):
-        em_fleet.render(merge([part("a")], now=NOW), ["pdf"])
+        em_fleet_report.render(merge([part("a")], now=NOW), ["pdf"])
