@@ -39,7 +39,7 @@ from datetime import datetime, timedelta, timezone
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.policy import (
     in_scope, session_in_scope)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
-    is_running, _name_key, parse_time, _readable_time, server_key)
+    is_running, _name_key, readable_creation_time, _readable_time, server_key)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.vocabulary import (
     KIND_BACKUP, KIND_COPY, KIND_REPLICA, RUNNING_STATES, SOURCE_BACKUP_JOB_TYPES)
 
@@ -116,12 +116,7 @@ class SessionFold(object):
         dropped, as there."""
         for item in items or []:
             self.read += 1
-            if not isinstance(item, dict):
-                continue
-            try:
-                created = parse_time(item.get("creation_time"))
-            except ValueError:
-                continue
+            created = readable_creation_time(item)
             if created is None:
                 continue
             shared = self._packer.shared

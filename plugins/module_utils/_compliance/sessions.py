@@ -169,16 +169,22 @@ def digest_history(sessions):
     return [item for _created, item in newest.values()]
 
 
+def readable_creation_time(item):
+    """A history item's creation time, or None when the item is not a dict or its time cannot be read
+    (such items are left out of the history digest: the window read reports unreadable items)."""
+    if not isinstance(item, dict):
+        return None
+    try:
+        return parse_time(item.get("creation_time"))
+    except ValueError:
+        return None
+
+
 def fold_history(newest, sessions):
     """Fold sessions into ``newest`` ({key: (creation time, item)}), the digest_history of every
     session folded so far. The reader folds page by page, so a month of sessions is never held."""
     for item in sessions or []:
-        if not isinstance(item, dict):
-            continue
-        try:
-            created = parse_time(item.get("creation_time"))
-        except ValueError:
-            continue
+        created = readable_creation_time(item)
         if created is None:
             continue
         key = (server_key(item), str(item.get("vm_uid") or "").lower(), str(item.get("vm_display_name") or "").lower(),
