@@ -15,7 +15,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import ComplianceInputError  # noqa: F401
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_errors
+
+# The compliance core's input error lives with every other exception (em_errors); its old name here stays.
+ComplianceInputError = em_errors.ComplianceInputError
 
 
 # The keys of each resource the evaluation reads (``uid`` is always returned). Readers ask EM's
