@@ -162,7 +162,8 @@ def run_reads(client, reads, now, start, bounded, page_size, concurrency, fold=N
     With a ``fold`` (em_compliance.session_fold) the task sessions go into it page by page as
     the pages arrive and are not in ``items``; without one (the floor of the benchmark) they are
     collected as lists. The first failure stops the reading (a session that broke, a role without
-    the rights): the later reads would fail the same way and only add requests.
+    the rights): the later reads would fail the same way and only add requests. A failed task-session
+    query empties the fold (SessionFold.discard): no VM is judged on half of its sessions.
     """
     items, queries = {}, {}
     try:
@@ -182,6 +183,8 @@ def run_reads(client, reads, now, start, bounded, page_size, concurrency, fold=N
                                        normalise=pages.normalise if pages else None)
         except EMError as error:
             queries[read.key] = {"type": resource.query_type, "failed": True}
+            if pages:  # the pages folded before the failure are part of an answer: no verdict on them
+                fold.discard()
             return items, queries, error
         summary = info.as_dict()
         summary["items"] = len(found)

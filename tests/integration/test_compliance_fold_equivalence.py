@@ -83,3 +83,27 @@ def test_the_list_path_and_the_streamed_path_agree_on_a_page_read_twice(em):
         now=NOW, job_sessions=job_sessions, view_limits=limits, **options)
     assert streamed["summary"]["sessions_read"] > 300
     assert streamed == listed
+
+
+@pytest.mark.parametrize("skip", [3, 12])
+def test_a_query_that_fails_half_way_leaves_no_vm_judged_on_half_of_its_sessions(em, skip):
+    """Pages folded before a failure are part of an answer (issue 18 streaming, issue 14 no false pass):
+    the fold is emptied, the verdict is error (read_error) with no VM row, never rows from half a read.
+    skip=3: the backup window fails after its first pages; skip=12: a later query (the replica window
+    or the history) fails after the backup window was read whole."""
+    params = _params(em, {})
+    fold = reader.new_fold(params, NOW)
+    start = em_compliance.window_start(NOW, params["lookback_days"])
+    em.set_faults([{"kind": "status", "status": 500, "count": 500, "path": "/api/query", "skip": skip}])
+    try:
+        with _client(em) as client:
+            items, queries, error = reader.run_reads(client, reader.planned_reads(params), NOW, start, True,
+                                                     37, 1, fold)
+    finally:
+        em.clear_faults()
+    assert error is not None and fold.read > 0  # pages were folded before the failure
+    assert [key for key, query in queries.items() if query.get("failed")]
+    result = reader.judge_read(params, fold, items, [str(error)])
+    assert result["status"] == "error" and result["vms"] == []
+    assert [finding["code"] for finding in result["errors"]] == ["read_error"]
+    assert result["violations"] == [] and result["compliant"] is False

@@ -137,6 +137,18 @@ class SessionFold(object):
             return _history_uid(kept[0])
         return self._packer.unpack(kept)[_UID] or ""
 
+    def discard(self):
+        """Drop every session folded so far (the count of items read stays), after a failed read.
+
+        A query that fails half way has folded the pages that arrived before the failure, and the
+        fold cannot tell them from the earlier queries' at no cost; evaluating them would judge VMs
+        on part of their sessions. The verdict is ``error`` (read_error) either way; with this, no
+        VM row is made from a half-read answer (the list-based reader kept nothing of a failed query).
+        """
+        self.groups, self.excluded, self.history, self.unreadable = {}, [], {}, []
+        self.last_seen, self.uids, self.ignored = {}, {}, 0
+        self._unreadable_uids = set()
+
     def settle(self):
         """End of reading: the history joins the window (a session read in both keeps the window's)."""
         history, self.history = self.history, {}
