@@ -187,3 +187,30 @@ def test_a_limit_without_the_merge_host_is_refused_before_any_read(fleet, tmp_pa
                                 "veeam_em_fleet_fail_on_violation": False}, limit="em-a,localhost")
     assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
     assert [e["em"] for e in json.loads(load(tmp_path / "r", "fleet_compliance.json"))["ems"]] == ["em-a"]
+
+
+def test_hostile_host_names_keep_their_reports_apart_and_inside_the_report_dir(fleet, tmp_path):
+    """'..' must not write into the parent of the report dir, '.' not into the fleet's own folder;
+    'em lon' and 'em_lon' (or two unicode names) must not share a folder (one would overwrite the
+    other's reports and history); every fleet link to an EM's report must open that EM's report."""
+    names = ["..", ".", "em lon", "em_lon", u"em-\u6771\u4eac", u"em-\u5927\u962a"]
+    hosts = dict((name, em_host_vars(fleet["em-a"])) for name in names)
+    inventory = write_inventory(tmp_path / "inventory.json", hosts)
+    base = tmp_path / "out"
+    report_dir = base / "reports"
+    run = run_fleet(inventory, {"veeam_em_fleet_report_dir": str(report_dir),
+                                "veeam_em_fleet_fail_on_violation": False}, forks=6)
+    assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
+    assert sorted(os.listdir(str(base))) == ["reports"]
+    fleet_result = json.loads(load(report_dir, "fleet_compliance.json"))
+    htmls = dict((entry["em"], entry["reports"]["html"]) for entry in fleet_result["ems"])
+    assert sorted(htmls) == sorted(names)
+    folders = [os.path.dirname(os.path.realpath(path)) for path in htmls.values()]
+    assert len(set(folders)) == len(names), htmls
+    for folder in folders:
+        assert os.path.dirname(folder) == os.path.realpath(str(report_dir)), folders
+    page = load(report_dir, "fleet_compliance.html")
+    for name, path in htmls.items():
+        href = os.path.relpath(path, str(report_dir))
+        assert 'href="%s"' % html.escape(href) in page, (name, href)
+        assert os.path.isfile(os.path.join(str(report_dir), href)), (name, href)
