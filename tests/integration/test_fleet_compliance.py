@@ -9,10 +9,13 @@ still appear, the fleet never compliant, no password anywhere, every logon sessi
 import html
 import json
 import os
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
+import yaml
 
+from collection_layout import REPO_ROOT
 from fleet_support import WRONG_PASSWORD, down_host_vars, em_host_vars, emulators, run_fleet, write_inventory
 
 FLEET = {"em-a": dict(vms=24, days=8, seed=11), "em-b": dict(vms=24, days=8, seed=11),
@@ -214,3 +217,28 @@ def test_hostile_host_names_keep_their_reports_apart_and_inside_the_report_dir(f
         href = os.path.relpath(path, str(report_dir))
         assert 'href="%s"' % html.escape(href) in page, (name, href)
         assert os.path.isfile(os.path.join(str(report_dir), href)), (name, href)
+
+
+def readme_fleet_inventory():
+    """The README's example inventory (the ``# fleet.yml`` block), its !vault value read as a plain string."""
+    with open(os.path.join(REPO_ROOT, "README.md"), encoding="utf-8") as handle:
+        block = re.search(r"```yaml\n# fleet.yml\n(.*?)```", handle.read(), re.S).group(1)
+    loader = type("VaultLoader", (yaml.SafeLoader,), {})
+    loader.add_constructor("!vault", lambda load, node: load.construct_scalar(node))
+    return yaml.load(block, Loader=loader)  # nosec - SafeLoader plus one scalar tag
+
+
+def test_the_readme_inventory_group_vars_run_the_modules_with_the_playbooks_python(fleet, tmp_path):
+    """A newcomer copies the README's inventory: its EM hosts are inventory hosts, not the implicit
+    localhost, so without ansible_python_interpreter Ansible discovers the system Python (no
+    requests/xmltodict, or none at all) and every EM comes out as 'Module result deserialization
+    failed'. Only the connection of each host is replaced here; the group vars are the README's."""
+    group_vars = readme_fleet_inventory()["veeam_em"]["vars"]
+    host = em_host_vars(fleet["em-a"], veeam_em_compliance_backup_rpo_hours=10000)
+    del host["ansible_python_interpreter"]
+    inventory = write_inventory(tmp_path / "inventory.json", {"em-a": host}, group_vars=group_vars)
+    run = run_fleet(inventory, {"veeam_em_fleet_report_dir": str(tmp_path / "r"),
+                                "veeam_em_fleet_fail_on_violation": False})
+    fleet_result = json.loads(load(tmp_path / "r", "fleet_compliance.json"))
+    assert fleet_result["ems"][0]["status"] != "error", fleet_result["ems"][0]["first_errors"]
+    assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
