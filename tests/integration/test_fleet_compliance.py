@@ -242,3 +242,22 @@ def test_the_readme_inventory_group_vars_run_the_modules_with_the_playbooks_pyth
     fleet_result = json.loads(load(tmp_path / "r", "fleet_compliance.json"))
     assert fleet_result["ems"][0]["status"] != "error", fleet_result["ems"][0]["first_errors"]
     assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
+
+
+def test_an_em_whose_role_fails_before_reading_is_an_error_and_the_fleet_report_still_comes(fleet, tmp_path):
+    """A bad host variable (port 'not-a-port') fails the role's argument validation: that EM has no
+    veeam_em_compliance_result at all. The merge must still run: that EM an error, the other EM's
+    verdict in the fleet report (it crashed on the missing VM rows of the failed EM)."""
+    bad = em_host_vars(fleet["em-c"], veeam_em_port="not-a-port")
+    inventory = write_inventory(tmp_path / "inventory.json", {"em-a": em_host_vars(fleet["em-a"]), "em-bad": bad})
+    run = run_fleet(inventory, {"veeam_em_fleet_report_dir": str(tmp_path / "r"),
+                                "veeam_em_fleet_fail_on_violation": False})
+    output = run.stdout + run.stderr
+    assert run.returncode == 2, output[-3000:]
+    assert "Fleet status error: em-bad could not be read in full" in output, output[-3000:]
+    fleet_result = json.loads(load(tmp_path / "r", "fleet_compliance.json"))
+    entries = dict((entry["em"], entry) for entry in fleet_result["ems"])
+    assert entries["em-bad"]["status"] == "error"
+    assert entries["em-a"]["status"] in ("compliant", "violation"), entries["em-a"]
+    assert entries["em-a"]["summary"]["vms_total"] == FLEET["em-a"]["vms"]
+    assert fleet_result["status"] == "error"
