@@ -261,3 +261,13 @@ def test_an_em_whose_role_fails_before_reading_is_an_error_and_the_fleet_report_
     assert entries["em-a"]["status"] in ("compliant", "violation"), entries["em-a"]
     assert entries["em-a"]["summary"]["vms_total"] == FLEET["em-a"]["vms"]
     assert fleet_result["status"] == "error"
+
+
+def test_a_limit_in_colon_syntax_with_the_merge_host_is_not_refused(fleet, tmp_path):
+    """'em-a:localhost' is Ansible's other way to write 'em-a,localhost' (host patterns separated by ':'):
+    it includes the merge host and must run, not be refused as leaving it out."""
+    inventory = write_inventory(tmp_path / "inventory.json", {"em-a": em_host_vars(fleet["em-a"])})
+    run = run_fleet(inventory, {"veeam_em_fleet_report_dir": str(tmp_path / "r"),
+                                "veeam_em_fleet_fail_on_violation": False}, limit="em-a:localhost")
+    assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
+    assert [e["em"] for e in json.loads(load(tmp_path / "r", "fleet_compliance.json"))["ems"]] == ["em-a"]
