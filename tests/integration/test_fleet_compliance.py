@@ -271,3 +271,18 @@ def test_a_limit_in_colon_syntax_with_the_merge_host_is_not_refused(fleet, tmp_p
                                 "veeam_em_fleet_fail_on_violation": False}, limit="em-a:localhost")
     assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
     assert [e["em"] for e in json.loads(load(tmp_path / "r", "fleet_compliance.json"))["ems"]] == ["em-a"]
+
+
+def test_a_relative_fleet_report_dir_is_refused_before_any_read(fleet, tmp_path):
+    """-e veeam_em_fleet_report_dir=reports would be resolved against the playbook's folder (the installed
+    collection, AWX's job folder, the checkout's playbooks/), not where ansible-playbook was started."""
+    inventory = write_inventory(tmp_path / "inventory.json", {"em-a": em_host_vars(fleet["em-a"])})
+    fleet["em-a"].reset_stats()
+    name = "g17-relative-fleet-reports"
+    run = run_fleet(inventory, {"veeam_em_fleet_report_dir": name})
+    output = run.stdout + run.stderr
+    assert run.returncode == 2, output[-3000:]
+    assert "veeam_em_fleet_report_dir=%s: must be an absolute path" % name in output, output[-3000:]
+    assert fleet["em-a"].stats()["requests_total"] == 0
+    for folder in (REPO_ROOT, os.path.join(REPO_ROOT, "playbooks"), os.path.join(REPO_ROOT, "playbooks", "tasks")):
+        assert not os.path.exists(os.path.join(folder, name)), folder
