@@ -24,6 +24,7 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance_r
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import FleetInputError
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_fleet import NO_EMS
 
+
 def to_json(result):
     return json.dumps(result, indent=2, sort_keys=True, separators=(",", ": "), ensure_ascii=False) + "\n"
 

@@ -193,7 +193,7 @@ def main():
         fleet = em_fleet.merge(params["parts"], expected=params["expected"], now=params["now"],
                                vm_rows=params["vm_rows"])
         reports = em_fleet_report.render(fleet, params["report_formats"], title=params["report_title"],
-                                  report_dir=params["report_dir"])
+                                         report_dir=params["report_dir"])
     except em_fleet.FleetInputError as error:
         module.fail_json(msg=str(error))
     module.exit_json(changed=False, fleet=fleet, reports=reports,
