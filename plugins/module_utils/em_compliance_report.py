@@ -25,6 +25,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
 import re
 
 # The names other files import from here (filters, the module, tools, tests) are re-exported.
@@ -91,6 +92,12 @@ def check_options(params):
     if not basename or "/" in basename or "\\" in basename or basename.startswith("."):
         raise ReportInputError("report_basename=%r: must be a plain file name stem (no '/', not empty, "
                                "not starting with '.')" % basename)
+    report_dir = params.get("report_dir")
+    if report_dir and not os.path.isabs(report_dir):
+        # The module's working directory is the playbook's folder (the installed collection, AWX's
+        # job folder), not the directory ansible-playbook was started from.
+        raise ReportInputError("report_dir=%r: must be an absolute path (a relative one would be resolved "
+                               "against the playbook's folder, not the current directory)" % report_dir)
     for name, lowest in (("report_history", 0), ("report_trend_days", 0), ("report_html_max_rows", 1)):
         if params.get(name) is not None and params[name] < lowest:
             raise ReportInputError("%s=%s: must be %d or more" % (name, params[name], lowest))

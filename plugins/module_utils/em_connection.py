@@ -123,6 +123,13 @@ def _check_server(params):
         raise EMValidationError("option server: must not be empty: set it to the Enterprise Manager host name or "
                                 "https://host[:9398], or set the environment variable VEEAM_EM_SERVER (the AWX "
                                 "credential type of this collection does)")
+    authority = params["server"].strip().split("://", 1)[-1].split("/", 1)[0]
+    if "@" in authority:
+        # Not echoed: the part before '@' is a password (or a user and a password). Left in, it went
+        # into the URL, every error text, result.source.em_server and the reports.
+        raise EMValidationError("option server: must not carry a user name or password (user:password@host; "
+                                "value not shown): give the host or https://host[:9398] only, and the account "
+                                "in username and password (VEEAM_EM_USERNAME / VEEAM_EM_PASSWORD)")
 
 
 def _check_credentials(params):

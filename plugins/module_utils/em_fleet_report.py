@@ -88,6 +88,10 @@ def to_junit(result):
         if entry.get("vms") is None:
             continue
         suite = _suite(root, entry["em"], entry.get("generated_at") or timestamp)
+        if entry["status"] == "error":
+            # An EM not read in full says so in its own suite too (else: tests="0" errors="0", an empty green suite).
+            _case(suite, entry["em"], "%s: Enterprise Manager read" % entry["em"], "error",
+                  _em_lines(entry) or ["status error"])
         for row in entry["vms"]:
             _case(suite, "%s.%s" % (entry["em"], row.get("backup_server_name") or "(unknown backup server)"),
                   "%s / %s" % (row.get("backup_server_name") or "(unknown backup server)",

@@ -128,6 +128,9 @@ options:
   report_dir:
     description:
       - Directory the module writes the O(report_formats) to, created (mode C(0755)) when missing.
+      - An absolute path (C(~) is expanded); a relative one is refused before any request, because the module's
+        working directory is the playbook's folder (an installed collection, AWX's job folder), not the
+        directory C(ansible-playbook) was started from.
       - The files are written B(on the host the module runs on) - the Ansible controller when the play runs with
         C(connection=local) (as the C(backupops.veeam_em.veeam_em_compliance) role's playbooks do); on any
         other host they land there, not on the controller.

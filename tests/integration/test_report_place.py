@@ -82,3 +82,23 @@ def test_dated_copies_beyond_history_are_deleted(em, tmp_path):
         + ["compliance-20250603T060000Z.%s" % ext for ext in FORMATS]
         + ["compliance-20250605T060000Z.%s" % ext for ext in WRITTEN]
         + ["other-20250101T000000Z.json"])
+
+
+def test_a_relative_report_dir_is_refused_and_nothing_lands_in_the_playbook_folder(em, tmp_path):
+    """VEEAM_EM_REPORT_DIR=reports (or the role variable) was resolved against the playbook's folder - the
+    checkout's playbooks/ here, the installed collection elsewhere - and the fallback wrote there too."""
+    name = "g17-relative-role-reports"
+    env = ansible_env()
+    for key in ("VEEAM_EM_REPORT_DIR", "VEEAM_EM_SESSION_ID", "VEEAM_EM_PORT"):
+        env.pop(key, None)
+    env.update({"HOME": str(tmp_path), "VEEAM_EM_SERVER": em.base_url, "VEEAM_EM_USERNAME": em.username,
+                "VEEAM_EM_PASSWORD": em.password, "VEEAM_EM_CA_PATH": em.ca_file, "VEEAM_EM_REPORT_DIR": name,
+                "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp"), "ANSIBLE_REMOTE_TEMP": str(tmp_path / "tmp")})
+    proc = subprocess.run([ANSIBLE_PLAYBOOK, PLAYBOOK, "-i", "localhost,", "-e",
+                           "ansible_python_interpreter=" + sys.executable],
+                          env=env, capture_output=True, text=True, timeout=600, cwd=str(tmp_path), check=False)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 2, output[-3000:]
+    assert "report_dir='%s': must be an absolute path" % name in output, output[-3000:]
+    for folder in (REPO_ROOT, os.path.join(REPO_ROOT, "playbooks"), str(tmp_path)):
+        assert not os.path.exists(os.path.join(folder, name)), folder

@@ -96,3 +96,14 @@ def test_a_bad_session_id_is_not_echoed():
     with pytest.raises(EMValidationError) as raised:
         ConnectionOptions.from_params(params(session_id="secret\ntoken"))
     assert "secret" not in str(raised.value)
+
+
+@pytest.mark.parametrize("server", ["https://emadmin:Url5ecretPw@em.example.com:9398",
+                                    "emadmin:Url5ecretPw@em.example.com", "https://Url5ecretPw@em.example.com/api"])
+def test_a_server_with_credentials_in_it_is_refused_without_echoing_them(server):
+    """user:password@host in server went into the URL (mangled as an IPv6 address), into every error text,
+    result.source.em_server and the reports: the password in the open. Refused before any request."""
+    with pytest.raises(EMValidationError) as raised:
+        ConnectionOptions.from_params(params(server=server))
+    assert "option server: must not carry a user name or password" in str(raised.value)
+    assert "Url5ecretPw" not in str(raised.value)

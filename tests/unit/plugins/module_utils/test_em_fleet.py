@@ -215,3 +215,17 @@ def test_stats_are_small_and_bounded():
 def test_unknown_report_format_is_named():
     with pytest.raises(FleetInputError, match="report_formats: unknown format 'pdf'"):
         em_fleet_report.render(merge([part("a")], now=NOW), ["pdf"])
+
+
+def test_the_suite_of_an_unreadable_em_carries_its_error_not_zero_tests():
+    """The per-EM suite of an EM that could not be read was <testsuite tests="0" errors="0"/>: a CI view
+    by suite showed that EM as an empty, green suite. It must carry the read error as an <error>."""
+    result = merge([unreadable("em-bad"), part("em-a", vms=1)], now=NOW, vm_rows={"em-bad": [], "em-a": [
+        {"vm_display_name": "sql01", "backup_server_name": "vbr01", "status": "compliant", "reasons": []}]})
+    junit = ET.fromstring(em_fleet_report.to_junit(result))
+    suites = dict((suite.get("name"), suite) for suite in junit.findall("testsuite"))
+    assert suites["em-bad"].get("errors") == "1"
+    assert suites["em-bad"].get("tests") == "1"
+    errors = [case.find("error") for case in suites["em-bad"].findall("testcase")]
+    assert "could not be read: HTTP 401" in errors[0].text
+    assert (suites["em-a"].get("tests"), suites["em-a"].get("errors")) == ("1", "0")

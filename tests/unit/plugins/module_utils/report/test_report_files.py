@@ -193,3 +193,15 @@ def test_without_the_json_report_the_page_says_where_the_rest_is_not(tmp_path):
     page = (tmp_path / "compliance.html").read_text()
     assert ("1 of 12 rows are shown; the other 11 are not in this page, and no JSON report (which has every row) "
             "was written: add json to the report formats.") in page
+
+
+@pytest.mark.parametrize("value", ["reports", "./reports", "../reports/veeam"])
+def test_a_relative_report_dir_is_refused_before_any_request(value):
+    """A relative report_dir was resolved against the module's working directory - the playbook's folder:
+    inside the installed collection, AWX's throw-away job folder, or the checkout's playbooks/ (packed into
+    the next galaxy build) - exactly the places issue 17 moved the reports out of."""
+    params = dict((key, spec.get("default")) for key, spec in report.argument_spec().items())
+    params["report_dir"] = value
+    with pytest.raises(report.ReportInputError) as raised:
+        report.check_options(params)
+    assert str(raised.value).startswith("report_dir=%r: must be an absolute path" % value)
