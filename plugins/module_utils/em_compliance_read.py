@@ -384,8 +384,19 @@ def run_compliance_info_module():
 def source(params, client):
     """Which EM was read and as whom, for the report header (issue 17); never a secret."""
     account = getattr(client, "user_name", None) if client else None
-    return {"em_server": (client.base if client else None) or params.get("server"),
+    return {"em_server": (client.base if client else None) or shown_server(params.get("server")),
             "username": account or params.get("username")}
+
+
+def shown_server(server):
+    """The ``server`` option as reports may show it when no client was built from it: a value with
+    ``user:password@`` (refused by em_connection before any request) loses everything before the '@'."""
+    if not server or "@" not in server:
+        return server
+    scheme, _sep, rest = server.strip().rpartition("://")
+    authority, slash, path = rest.partition("/")
+    host = authority.rpartition("@")[2]
+    return "%s%s%s%s%s" % (scheme, "://" if scheme else "", host, slash, path)
 
 
 def outputs(params, compliance, check_mode=False):

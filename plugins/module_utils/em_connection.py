@@ -118,6 +118,17 @@ def _check_environment(params):
                                         "" if spec.get("default") is None else " for the default %r" % spec["default"]))
 
 
+def server_userinfo(server):
+    """What stands before '@' in the server option's host part (``user:password``), or None.
+
+    Such a server is refused (_check_server); its user info is still registered as a secret first,
+    so that the refusal, the result and Ansible's invocation echo of the options mask it."""
+    if not server or "@" not in server:
+        return None
+    authority = server.strip().split("://", 1)[-1].split("/", 1)[0]
+    return authority.rpartition("@")[0] or None
+
+
 def _check_server(params):
     if not params.get("server") or not params["server"].strip():
         raise EMValidationError("option server: must not be empty: set it to the Enterprise Manager host name or "

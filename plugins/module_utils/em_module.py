@@ -75,6 +75,10 @@ def connection_options(module, mask_results=True):
     params = module.params
     em_secrets.register(params.get("password"))
     em_secrets.register_token(params.get("session_id"))
+    userinfo = em_connection.server_userinfo(params.get("server"))  # user:password@host: refused, masked
+    if userinfo:
+        em_secrets.register(userinfo)
+        em_secrets.register(userinfo.partition(":")[2])
     # The inventory plugin and the event source pass an adapter with no result for Ansible to mask:
     # they rely on the scrubbed messages alone.
     no_log_values = getattr(module, "no_log_values", None)

@@ -175,6 +175,21 @@ def test_missing_credentials_are_a_read_error_with_no_request(fake, capsys):
     assert result["compliance"]["summary"]["no_data"] is True
 
 
+@pytest.mark.parametrize("server", ["https://admin:Zq7-s3cret@em.example.com:9398/api", "ops:Zq7-s3cret@em.example.com"])
+def test_a_server_with_a_password_in_it_reaches_neither_the_result_nor_the_reports(fake, capsys, tmp_path, server):
+    """The server option is refused before any request (em_connection); the result's source, the
+    reports and the message show the host without what stood before the '@'."""
+    import json
+
+    result = run({"server": server, "report_dir": str(tmp_path), "report_formats": ["json", "html"]}, capsys)
+    assert result["failed"] is True and fake.calls == []
+    assert result["compliance"]["source"]["em_server"] in ("https://em.example.com:9398/api", "em.example.com")
+    everything = json.dumps(result) + "".join(path.read_text(encoding="utf-8") for path in tmp_path.iterdir()
+                                              if path.is_file())
+    where = [m.start() for m in __import__("re").finditer("Zq7-s3cret", everything)]
+    assert not where, [everything[max(0, i - 200):i + 20] for i in where]
+
+
 def test_compact_rows_and_rendered_reports(fake, capsys):
     """Reports are rendered from the full evaluation, even when the returned rows are compact."""
     import json
