@@ -188,6 +188,14 @@ MUTANTS = [
     Mutant("xml-bom-ignored", MU + "em_decode.py", '    if stripped.startswith(b"<"):\n        return "xml"',
            '    if body.lstrip().startswith(b"<"):\n        return "xml"', PARSE_TESTS,
            "XML type detection ignores the BOM (JSON detection still skips it)"),
+    # ---- reports: what changed since the last report ---------------------------------------------
+    Mutant("unread-night-resolves", MU + "_report/history.py",
+           '    return not any(item.get("code") in UNREAD_CODES for item in result.get("errors", []))',
+           "    return True", ["tests/unit/plugins/module_utils/report/test_report_history.py"],
+           "a night EM could not be read calls every earlier finding resolved"),
+    Mutant("failed-read-folded", MU + "em_compliance_read.py", "                fold.discard()", "                pass",
+           ["tests/integration/test_compliance_fold_equivalence.py"],
+           "the pages folded before a failed query are judged (VMs on half of their sessions)", slow=True),
     # ---- the role's remediation (slow: ansible-playbook against the emulator) ------------------
     Mutant("role-ignores-cap", "roles/veeam_em_compliance/tasks/remediate.yml",
            "| list)[:veeam_em_compliance_retry_max_jobs | int] }}", "| list) }}", ROLE_CAP_TEST,

@@ -139,8 +139,9 @@ def _render(report, fmt, options, json_href, scrub):
 def _with_history(result, directory, basename, nights):
     """(report, records): the evaluation plus ``changes`` and ``trend`` (a shallow copy), and the two
     records of this run ({"state": ..., "trend": ...})."""
-    changes = history.compare(previous_state(directory, basename), result)
-    records = {"state": history.state_of(result, changes), "trend": history.nights_state_of(result)}
+    previous = previous_state(directory, basename)
+    changes = history.compare(previous, result)
+    records = {"state": history.state_of(result, changes, previous), "trend": history.nights_state_of(result)}
     report = dict(result)
     report["changes"] = changes
     if nights > 0:

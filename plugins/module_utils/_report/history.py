@@ -54,14 +54,26 @@ def _night(generated_at):
     return str(generated_at or "")[:10]
 
 
+# Codes saying EM was not read in full: such a night cannot tell that a finding went away.
+UNREAD_CODES = ("read_error", "partial_view")
+
+
+def read_in_full(result):
+    """False when the result says EM could not be read, or only in part (read_error, partial_view)."""
+    return not any(item.get("code") in UNREAD_CODES for item in result.get("errors", []))
+
+
 def compare(previous, result):
     """``changes`` of the report: new, recurring (with the date first seen) and resolved findings.
 
-    Without a previous state the report says it is the first one: nothing is called new.
+    Without a previous state the report says it is the first one: nothing is called new. A result
+    not read in full resolves nothing (``not_read_in_full``): a finding it does not show may only
+    be unread.
     """
     now = result.get("generated_at")
     if previous is None:
-        return {"first_report": True, "previous_generated_at": None, "new": [], "recurring": [], "resolved": []}
+        return {"first_report": True, "previous_generated_at": None, "new": [], "recurring": [], "resolved": [],
+                "not_read_in_full": not read_in_full(result)}
     before = previous.get("findings") or {}
     new, recurring, current = [], [], set()
     for item in tracked_findings(result):
@@ -74,10 +86,11 @@ def compare(previous, result):
         else:
             entry["since"] = now
             new.append(entry)
+    complete = read_in_full(result)
     resolved = [{"key": key, "since": since, "text": text} for key, (since, text) in sorted(before.items())
-                if key not in current]
+                if key not in current] if complete else []
     return {"first_report": False, "previous_generated_at": previous.get("generated_at"),
-            "new": new, "recurring": recurring, "resolved": resolved}
+            "new": new, "recurring": recurring, "resolved": resolved, "not_read_in_full": not complete}
 
 
 def _split(rows, key_of, is_ok):
@@ -87,12 +100,18 @@ def _split(rows, key_of, is_ok):
     return {"ok": ok, "bad": bad}
 
 
-def state_of(result, changes=None):
-    """The findings record of one report (``.state.json``): what the next report compares with."""
+def state_of(result, changes=None, previous=None):
+    """The findings record of one report (``.state.json``): what the next report compares with.
+
+    A result not read in full keeps the ``previous`` state's findings beside its own, so that the
+    night after an unreadable one still compares with what was last seen (not everything "new",
+    the "since" dates kept)."""
     since = {}
     for entry in (changes or {}).get("recurring", []):
         since[entry["key"]] = entry["since"]
     findings = {}
+    if previous and not read_in_full(result):
+        findings.update(previous.get("findings") or {})
     for item in tracked_findings(result):
         key = finding_key(item)
         findings[key] = [since.get(key, result.get("generated_at")), str(item.get("text") or "")[:_TEXT_CHARS]]

@@ -54,6 +54,10 @@ def changes_section(result):
         h(show_time(changes.get("previous_generated_at"))), h(plural(len(changes["new"]), "new finding")),
         h(plural(len(changes["recurring"]), "recurring finding")), h(plural(len(changes["resolved"]), "resolved finding")))
     resolved = u'<a id="resolved"></a><h3>Resolved since last report (%d)</h3>' % len(changes["resolved"])
+    if changes.get("not_read_in_full"):
+        return title + head + resolved + (u"<p>Not known: Enterprise Manager was not read in full this time, so a "
+                                          u"finding missing from this report may only be unread. The next full "
+                                          u"read compares with the findings last seen.</p>")
     if not changes["resolved"]:
         return title + head + resolved + u"<p>None.</p>"
     rows = [[td(entry.get("text"), "text"), td(show_time(entry.get("since"))[:10], "time")]

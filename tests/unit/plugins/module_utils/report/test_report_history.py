@@ -16,9 +16,32 @@ def run(tmp_path, day, failing=(), **extra):
 def test_first_report_calls_nothing_new(tmp_path):
     written, document, page = run(tmp_path, 1, failing=["vm02"])
     assert document["changes"] == {"first_report": True, "previous_generated_at": None, "new": [], "recurring": [],
-                                   "resolved": []}
+                                   "resolved": [], "not_read_in_full": False}
     assert "First report in this directory" in page
     assert ">new<" not in page
+
+
+def test_a_night_em_could_not_be_read_resolves_nothing_and_the_next_night_keeps_the_since_dates(tmp_path):
+    """An unreadable night (read_error) shows no finding of the VMs: that is not 'resolved', and the
+    night after it compares with the findings last seen, not with the error night's (all 'new')."""
+    from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance import evaluate
+
+    run(tmp_path, 1, failing=["vm02"])
+    unread = evaluate([], now="2025-06-02T06:00:00Z", lookback_days=1, read_errors=["HTTP 500 on the query"])
+    assert [item["code"] for item in unread["errors"]] == ["read_error"]
+    written = files.write_reports(unread, options(tmp_path))
+    changes = json.loads((tmp_path / "compliance.json").read_text())["changes"]
+    assert changes["resolved"] == [] and changes["not_read_in_full"] is True
+    assert [entry["code"] for entry in changes["new"]] == ["read_error"]
+    assert "may only be unread" in (tmp_path / "compliance.html").read_text()
+    assert written["changes"]["resolved"] == 0
+    written, document, page = run(tmp_path, 3, failing=["vm02"])
+    changes = document["changes"]
+    assert changes["new"] == [] and changes["not_read_in_full"] is False
+    assert sorted((e["code"], e["since"]) for e in changes["recurring"]) == [
+        ("last_backup_failed", "2025-06-01T06:00:00Z"), ("rpo_exceeded", "2025-06-01T06:00:00Z")]
+    assert [entry["text"] for entry in changes["resolved"]] == [next(
+        item["text"] for item in unread["errors"])[:300]]
 
 
 def test_new_recurring_since_and_resolved(tmp_path):
