@@ -194,6 +194,7 @@ def merge(parts, expected=(), now=None, vm_rows=None):
         errors.append({"em": None, "code": "no_ems", "message": NO_EMS})
     status = ems[0]["status"] if ems else "error"
     return {
+        "warnings": same_server_warnings(ems),
         "status": status,
         "compliant": status in ("compliant", "warning"),
         "generated_at": now or utc_now(),
@@ -202,6 +203,20 @@ def merge(parts, expected=(), now=None, vm_rows=None):
         "errors": errors,
         "expected": expected,
     }
+
+
+def same_server_warnings(ems):
+    """One warning per Enterprise Manager read by two or more inventory hosts (their VMs are then
+    counted twice in the fleet counts): ``[{code, em_server, ems, message}]``."""
+    hosts = {}
+    for entry in ems:
+        server = str(entry["source"].get("em_server") or "").strip().rstrip("/").lower()
+        if server:
+            hosts.setdefault(server, []).append(entry["em"])
+    return [{"code": "same_em_twice", "em_server": server, "ems": sorted(names),
+             "message": "%s read the same Enterprise Manager %s: its VMs are counted once per host in the fleet "
+                        "counts (one inventory host per EM)" % (" and ".join(sorted(names)), server)}
+            for server, names in sorted(hosts.items()) if len(names) > 1]
 
 
 def fleet_summary(ems, errors):
@@ -222,4 +237,5 @@ def stats(result, max_items=10):
         "ems": dict((e["em"], e["status"]) for e in result["ems"]),
         "first_errors": ["%s: %s" % (err["em"] or "(fleet)", err["message"][:300]) for err in result["errors"][:max_items]],
         "errors_omitted": max(len(result["errors"]) - max_items, 0),
+        "warnings": [warning["message"][:300] for warning in result.get("warnings", [])[:max_items]],
     }

@@ -216,6 +216,7 @@ def to_html(result, title="Veeam backup compliance - fleet", report_dir=None):
         summary["ems_compliant"])
     errors = u"".join(u"<small>%s: %s</small>" % (h(err["em"] or "(fleet)"), h(err["message"]))
                       for err in result["errors"])
+    errors += u"".join(u"<small>warning: %s</small>" % h(warning["message"]) for warning in result.get("warnings", []))
     parts = [
         u"<!DOCTYPE html>", u'<html lang="en"><head><meta charset="utf-8">',
         u'<meta name="viewport" content="width=device-width, initial-scale=1">',

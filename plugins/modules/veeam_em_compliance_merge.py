@@ -153,6 +153,14 @@ fleet:
       description: O(expected) as given.
       type: list
       elements: str
+    warnings:
+      description:
+        - One entry per Enterprise Manager that two or more parts read (the same C(source.em_server)) - C(code)
+          (C(same_em_twice)), C(em_server), C(ems) (the parts' names), C(message). Its VMs are then counted once per
+          part in RV(fleet.summary); the fleet status is not changed.
+      type: list
+      elements: dict
+      sample: [{"code": "same_em_twice", "em_server": "https://em01:9398", "ems": ["em-a", "em-b"]}]
 reports:
   description: The documents asked with O(report_formats), keyed by format, as text.
   returned: success
@@ -161,8 +169,8 @@ reports:
 stats:
   description:
     - A small view for M(ansible.builtin.set_stats) - C(status), C(compliant), C(generated_at), C(summary),
-      C(ems) (EM name to status), C(first_errors) (at most O(stats_max_items) lines of 300 characters) and
-      C(errors_omitted).
+      C(ems) (EM name to status), C(first_errors) (at most O(stats_max_items) lines of 300 characters),
+      C(errors_omitted) and C(warnings) (the messages of RV(fleet.warnings), as many and as long).
   returned: success
   type: dict
   sample: {"status": "error", "compliant": false, "ems": {"em-lon": "error", "em-par": "violation"}}

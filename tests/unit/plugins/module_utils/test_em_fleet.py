@@ -64,6 +64,17 @@ def test_violation_beats_warning_and_error_beats_violation():
     assert merge([part("b", "violation", violation=1), unreadable("c")])["status"] == "error"
 
 
+def test_two_hosts_reading_the_same_em_are_named_in_a_warning():
+    """Two inventory hosts pointing at one EM count its VMs twice: said in the result, the page and the stats."""
+    twin = dict(part("em-b", "violation", vms=4, violation=1), source={"em_server": "https://EM-A:9398/", "username": "x"})
+    result = merge([part("em-a", "violation", vms=4, violation=1), twin, part("em-c", vms=2)], now=NOW)
+    assert [(w["code"], w["ems"], w["em_server"]) for w in result["warnings"]] == [
+        ("same_em_twice", ["em-a", "em-b"], "https://em-a:9398")]
+    assert "em-a and em-b read the same Enterprise Manager" in em_fleet_report.to_html(result)
+    assert em_fleet.stats(result)["warnings"] == [result["warnings"][0]["message"]]
+    assert merge([part("em-a"), part("em-b")], now=NOW)["warnings"] == []
+
+
 def test_the_same_vm_name_on_two_ems_stays_two_vms():
     rows = [{"vm_display_name": "sql01", "vm_uid": "urn:VMware:Vm:x.vm-1", "backup_server_name": "vbr01",
              "status": "violation", "reasons": ["rpo_exceeded"]}]
