@@ -10,7 +10,8 @@ phase, the process's RSS and the peak since the previous phase (VmHWM, reset bet
   read+fold   logon, the reads, the task sessions folded page by page, logoff
   evaluation  em_compliance.evaluate_fold (the full rows)
   reports     the files written to report_dir (write_for_module)
-  compact     the result the module returns (em_compliance.compact, or summary)
+  compact     the result the module returns (em_compliance.compact; absent with detail full/summary)
+  release     gc.collect and malloc_trim before exit_json (em_compliance_read.release_memory)
   exit_json   AnsibleModule.exit_json (its copy, the scrubbing, the JSON to stdout, counted not kept)
 
     .venv/bin/python tests/performance/module_phases.py --vms 50000 --days 30
@@ -86,6 +87,8 @@ def child(options):
     after(reader, "judge_read", "evaluation")
     after(em_compliance_report, "write_for_module", "reports")
     after(em_compliance, "compact", "compact")
+    if hasattr(reader, "release_memory"):
+        after(reader, "release_memory", "release")
     if hasattr(em_compliance, "summary_only"):
         after(em_compliance, "summary_only", "compact")
 
