@@ -354,8 +354,8 @@ def one_malloc_arena():
 
 
 def release_memory():
-    """Between the report writing and exit_json (issue 18): collect what cycles hold, and hand glibc's
-    free pages back (malloc_trim), so exit_json's copy of the result reuses memory, not adds to it."""
+    """Between the phases (issue 18): collect what cycles hold and hand glibc's free pages back
+    (malloc_trim), so the next phase's peak starts from what is live, not from the last one's high water."""
     gc.collect()
     try:
         import ctypes
@@ -374,6 +374,7 @@ def run_compliance_info_module():
         em_module.fail(module, error)
         return
     client, items, queries, error = _read(module, now, bounded, start, fold)
+    release_memory()  # the freed page trees of the read handed back before the evaluation builds its rows
     read_errors = [em_module.error_message(module, error, client)] if error else []
     limits = view_limits(client, module.params, items, queries)
     compliance = judge_read(module.params, fold, items, read_errors, limits)
