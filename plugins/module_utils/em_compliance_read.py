@@ -412,8 +412,8 @@ def source(params, client):
 
 
 def outputs(params, compliance, check_mode=False):
-    """``compliance`` (full, compact or without VM rows), ``report_files`` (written to ``report_dir``, from the full one)
-    or ``reports`` (the asked documents as text, without ``report_dir``), and ``report_error``.
+    """``compliance`` (full, compact or without VM rows), ``report_files`` (written to ``report_dir``, from
+    the full one) or ``reports`` (the asked documents as text, without ``report_dir``), and ``report_error``.
 
     Report texts carry EM's words (a session's reason, a read error's message) and are written to
     files and mailed outside Ansible's no_log masking, so each passes through the one scrubber
