@@ -234,8 +234,9 @@ def run_resource_info_module(resource, extra_options=None, after_read=None):
     exit_with_items(module, result, resource.return_key)
 
 
-def exit_with_items(module, result, items_key):
-    """``module.exit_json(changed=False, **result)``, with ``result[items_key]`` written item by item.
+def exit_with_items(module, result, items_key, within=None):
+    """``module.exit_json(changed=False, **result)``, with ``result[items_key]`` written item by item
+    (``result[within][items_key]`` when ``within`` names the dict that holds the list).
 
     Same output, same no_log guarantee, a fraction of the memory: exit_json deep-copies the
     whole result (remove_values) and then builds its JSON text as one string, copied twice more
@@ -246,11 +247,16 @@ def exit_with_items(module, result, items_key):
     before it is encoded, so no value of a no_log option can appear in an item either.
     Falls back to plain exit_json whenever the capture is not possible or not understood.
     """
-    items = result.get(items_key)
+    holder = result.get(within) if within else result
+    items = holder.get(items_key) if isinstance(holder, dict) else None
     if not items or not _exit_prints_to_stdout(module):
         module.exit_json(changed=False, **result)
     small = dict(result)
-    small[items_key] = []
+    if within:
+        small[within] = dict(holder)
+        small[within][items_key] = []
+    else:
+        small[items_key] = []
     stdout, captured, code = sys.stdout, io.StringIO(), 0
     sys.stdout = captured
     try:
@@ -260,24 +266,43 @@ def exit_with_items(module, result, items_key):
     finally:
         sys.stdout = stdout
     text = captured.getvalue()
-    captured = None
+    captured = small = None
     document = _json_object(text)
     if code not in (0, None):  # exit_json itself failed (fail_json): pass its answer on
         stdout.write(text)
         stdout.flush()
         sys.exit(code)  # pylint: disable=ansible-bad-function  # exit_json's own answer, passed on
-    if document is None or document.get(items_key) != []:
+    path = (within, items_key) if within else (items_key,)
+    if document is None or _at(document, path) != []:
         module.exit_json(changed=False, **result)
-    stdout.write("\n{")
-    for index, (key, value) in enumerate(document.items()):
-        stdout.write("%s%s: " % (", " if index else "", json.dumps(key)))
-        if key == items_key:
-            _write_items(stdout, items, module.no_log_values)
-        else:
-            stdout.write(json.dumps(value))
-    stdout.write("}\n")
+    stdout.write("\n")
+    _write_object(stdout, document, path, items, module.no_log_values)
+    stdout.write("\n")
     stdout.flush()
     sys.exit(0)  # pylint: disable=ansible-bad-function  # what exit_json does after printing
+
+
+def _at(document, path):
+    """The value at ``path`` (keys of nested dicts) of exit_json's document, or None."""
+    for key in path:
+        if not isinstance(document, dict):
+            return None
+        document = document.get(key)
+    return document
+
+
+def _write_object(stream, document, path, items, no_log_values):
+    """``document`` as a JSON object, the (empty) list at ``path`` replaced by ``items`` streamed."""
+    stream.write("{")
+    for index, (key, value) in enumerate(document.items()):
+        stream.write("%s%s: " % (", " if index else "", json.dumps(key)))
+        if key == path[0] and len(path) == 1:
+            _write_items(stream, items, no_log_values)
+        elif key == path[0]:
+            _write_object(stream, value, path[1:], items, no_log_values)
+        else:
+            stream.write(json.dumps(value))
+    stream.write("}")
 
 
 def _exit_prints_to_stdout(module):

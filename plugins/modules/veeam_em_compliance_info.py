@@ -106,8 +106,11 @@ options:
         C(backup_server_name), C(backup_server_uid), C(status), C(reasons)); the findings, the per-kind
         detail and the day grid are then only in the reports. At 5,000 VMs the full rows are about 7 MB,
         and ansible-core spends about a second per megabyte of result in its result and templating layers.
+      - V(summary) returns no VM rows at all (RV(compliance.vms) is absent, never an empty list); the counts
+        (RV(compliance.summary)), the findings, servers and jobs stay. For fleets of tens of thousands of VMs
+        whose rows are read in the reports (O(report_dir)); at 50,000 VMs the compact rows are 24 MB of JSON.
     type: str
-    choices: [full, compact]
+    choices: [full, compact, summary]
     default: full
   report_formats:
     description:
@@ -229,7 +232,8 @@ RETURN = r"""
 compliance:
   description:
     - The evaluation, exactly as the P(backupops.veeam_em.veeam_em_compliance#filter) filter returns it; its
-      documentation describes every key. With O(detail=compact) the rows of RV(compliance.vms) are reduced.
+      documentation describes every key. With O(detail=compact) the rows of RV(compliance.vms) are reduced,
+      with O(detail=summary) absent.
   returned: always, also when a read failed
   type: dict
   contains:
@@ -273,6 +277,8 @@ compliance:
         - One row per backup server and VM, violations first, with findings and the daily cells.
         - With O(detail=compact) only C(vm_display_name), C(vm_uid), C(backup_server_name), C(backup_server_uid),
           C(status) and C(reasons).
+        - Absent with O(detail=summary) (the rows are then only in the reports).
+      returned: unless O(detail=summary)
       type: list
       elements: dict
       sample: [{"vm_display_name": "sql01", "backup_server_name": "vbr01.example.com", "status": "violation",

@@ -266,3 +266,28 @@ def test_an_allowed_partial_view_is_a_warning(monkeypatch, capsys):
     compliance = run({"allow_partial_view": True}, capsys)["compliance"]
     assert compliance["errors"] == []
     assert [w["code"] for w in compliance["warnings"] if w["scope"] == "global"] == [em_compliance.PARTIAL_VIEW]
+
+
+@pytest.mark.parametrize("detail", ["full", "compact"])
+def test_streamed_vm_rows_equal_exit_json(fake, capsys, monkeypatch, detail):
+    """Issue 18: compliance.vms is written batch by batch (em_module.exit_with_items, within compliance),
+    the answer is the one exit_json gives (its no_log scrubbing included: the password is nowhere)."""
+    from ansible_collections.backupops.veeam_em.plugins.module_utils import em_module
+
+    streamed = run({"detail": detail}, capsys)
+    monkeypatch.setattr(em_module, "_exit_prints_to_stdout", lambda module: False)
+    plain = run({"detail": detail}, capsys)
+    assert streamed == plain
+    assert len(streamed["compliance"]["vms"]) == streamed["compliance"]["summary"]["vms_total"] > 0
+    assert CONNECTION["password"] not in str(streamed)
+
+
+def test_detail_summary_returns_no_vm_rows_and_the_same_rest(fake, capsys):
+    """Issue 18: detail=summary leaves the VM rows to the reports: no ``vms`` key (never an empty list
+    that reads as "no VM"); everything else is the full evaluation."""
+    full = run({}, capsys)["compliance"]
+    summary = run({"detail": "summary"}, capsys)
+    assert summary.get("failed") is not True
+    assert "vms" not in summary["compliance"]
+    assert summary["compliance"] == dict((key, value) for key, value in full.items() if key != "vms")
+    assert summary["compliance"]["summary"]["vms_total"] == len(full["vms"]) > 0

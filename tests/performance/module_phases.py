@@ -1,0 +1,163 @@
+#!/usr/bin/env python
+"""Peak RSS of veeam_em_compliance_info phase by phase (issue 18), the module run in-process.
+
+The emulator is started once (N VMs x D days, no latency); then each run is a child process that
+runs the module's main (run_compliance_info_module, with the role's options: detail compact,
+lookback 7 days, the three reports written to a fresh report_dir) and records, at the end of each
+phase, the process's RSS and the peak since the previous phase (VmHWM, reset between phases with
+/proc/self/clear_refs, Linux only):
+
+  read+fold   logon, the reads, the task sessions folded page by page, logoff
+  evaluation  em_compliance.evaluate_fold (the full rows)
+  reports     the files written to report_dir (write_for_module)
+  compact     the result the module returns (em_compliance.compact; absent with detail full/summary)
+  release     gc.collect and malloc_trim before exit_json (em_compliance_read.release_memory)
+  exit_json   AnsibleModule.exit_json (its copy, the scrubbing, the JSON to stdout, counted not kept)
+
+    .venv/bin/python tests/performance/module_phases.py --vms 50000 --days 30
+    .venv/bin/python tests/performance/module_phases.py --vms 5000 --detail compact --detail summary
+
+Figures, not asserts (the machine may be shared: timings are noisy, memory figures are not).
+"""
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "tests"))
+
+from collection_layout import link_collection  # noqa: E402
+
+NOW = "2026-11-01T06:00:00Z"
+
+
+def _status_mb(key):
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) / 1024.0
+    return 0.0
+
+
+class Phases(object):
+    def __init__(self):
+        self.rows, self.started = [], time.perf_counter()
+
+    def mark(self, name):
+        self.rows.append({"phase": name, "rss_mb": round(_status_mb("VmRSS")), "peak_mb": round(_status_mb("VmHWM")),
+                          "at_s": round(time.perf_counter() - self.started, 1)})
+        try:  # reset the high-water mark: the next phase's peak is its own
+            with open("/proc/self/clear_refs", "w") as handle:
+                handle.write("5")
+        except OSError:
+            pass
+
+
+def child(options):
+    sys.path.insert(0, link_collection())
+    from ansible.module_utils import basic
+    from ansible_collections.backupops.veeam_em.plugins.module_utils import (
+        em_compliance, em_compliance_read as reader, em_compliance_report)
+
+    phases = Phases()
+    params = {"server": options["host"], "port": options["port"], "username": options["username"],
+              "password": options["password"], "ca_path": options["ca_file"], "now": NOW, "lookback_days": 7,
+              "detail": options["detail"], "report_formats": ["json", "junit", "html"],
+              "report_dir": options["report_dir"]}
+    basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": params}).encode()  # pylint: disable=protected-access
+    if hasattr(basic, "_ANSIBLE_PROFILE"):
+        basic._ANSIBLE_PROFILE = "legacy"  # pylint: disable=protected-access
+
+    def after(owner, name, phase):
+        original = getattr(owner, name)
+
+        def wrapped(*args, **kwargs):
+            answer = original(*args, **kwargs)
+            phases.mark(phase)
+            return answer
+        setattr(owner, name, wrapped)
+
+    after(reader, "_read", "read+fold")
+    after(reader, "judge_read", "evaluation")
+    after(em_compliance_report, "write_for_module", "reports")
+    after(em_compliance, "compact", "compact")
+    if hasattr(reader, "release_memory"):
+        after(reader, "release_memory", "release")
+    if hasattr(em_compliance, "summary_only"):
+        after(em_compliance, "summary_only", "compact")
+
+    class Sink(object):  # the module's JSON: counted, not kept
+        chars = 0
+
+        def write(self, text):
+            Sink.chars += len(text)
+
+        def flush(self):
+            pass
+
+    stdout, sys.stdout = sys.stdout, Sink()
+    try:
+        reader.run_compliance_info_module()
+    except SystemExit:
+        pass
+    finally:
+        sys.stdout = stdout
+    phases.mark("exit_json")
+    sizes = dict((name, round(os.path.getsize(os.path.join(options["report_dir"], name)) / 1e6, 1))
+                 for name in os.listdir(options["report_dir"]) if "-" not in name and not name.startswith("."))
+    # clear_refs resets ru_maxrss too: the run's peak is the highest phase peak
+    peak = max([row["peak_mb"] for row in phases.rows] + [resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0])
+    print(json.dumps({"phases": phases.rows, "peak_mb": round(peak),
+                      "output_mb": round(Sink.chars / 1e6, 2), "report_mb": sizes}))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--vms", type=int, default=50000)
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--detail", action="append", help="detail of each run (default: compact)")
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--connect", help="JSON {host, port, username, password, ca_file} of a running emulator "
+                        "(of --vms x --days; not started then)")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        child(json.loads(args.child))
+        return 0
+    link_collection()
+    from emulator.harness import Emulator
+
+    if args.connect:
+        runs(args, json.loads(args.connect))
+        return 0
+    print("emulator: %d VMs x %d days..." % (args.vms, args.days), flush=True)
+    with Emulator(vms=args.vms, days=args.days, seed=42, tls=True, now=NOW, startup_timeout=1800) as em:
+        runs(args, {"host": em.host, "port": em.port, "username": em.username, "password": em.password,
+                    "ca_file": em.ca_file})
+    return 0
+
+
+def runs(args, connection):
+    """Each asked run in a child process of its own (its peak RSS is the module's alone)."""
+    for detail in (args.detail or ["compact"]) * args.repeat:
+        with tempfile.TemporaryDirectory() as report_dir:
+            options = dict(connection, detail=detail, report_dir=report_dir)
+            out = subprocess.run([sys.executable, __file__, "--child", json.dumps(options)],
+                                 capture_output=True, text=True, check=True).stdout
+        figures = json.loads(out.strip().splitlines()[-1])
+        print("%d VMs x %d days, detail=%s: module peak RSS %d MB, exit_json output %.1f MB, reports MB %s" % (
+            args.vms, args.days, detail, figures["peak_mb"], figures["output_mb"], figures["report_mb"]))
+        print("  %-12s %10s %14s %8s" % ("phase", "RSS at end", "peak in phase", "at s"))
+        for row in figures["phases"]:
+            print("  %-12s %7d MB %11d MB %8.1f" % (row["phase"], row["rss_mb"], row["peak_mb"], row["at_s"]))
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
