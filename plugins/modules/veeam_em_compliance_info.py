@@ -382,7 +382,7 @@ requests:
   sample: 47
 """
 
-from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance_read import run_compliance_info_module
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance_module import run_compliance_info_module
 
 
 def main():

@@ -11,7 +11,7 @@ phase, the process's RSS and the peak since the previous phase (VmHWM, reset bet
   evaluation  em_compliance.evaluate_fold (the full rows)
   reports     the files written to report_dir (write_for_module)
   compact     the result the module returns (em_compliance.compact; absent with detail full/summary)
-  release     gc.collect and malloc_trim before exit_json (em_compliance_read.release_memory)
+  release     gc.collect and malloc_trim before exit_json (em_compliance_module.release_memory)
   exit_json   AnsibleModule.exit_json (its copy, the scrubbing, the JSON to stdout, counted not kept)
 
     .venv/bin/python tests/performance/module_phases.py --vms 50000 --days 30
@@ -63,7 +63,7 @@ def child(options):
     sys.path.insert(0, link_collection())
     from ansible.module_utils import basic
     from ansible_collections.backupops.veeam_em.plugins.module_utils import (
-        em_compliance, em_compliance_read as reader, em_compliance_report)
+        em_compliance, em_compliance_module as reader, em_compliance_report)
 
     phases = Phases()
     params = {"server": options["host"], "port": options["port"], "username": options["username"],

@@ -1,13 +1,13 @@
 """Compliance reports pass through the one scrubber (em_secrets.scrub).
 
 Report texts are written to files and mailed, outside Ansible's no_log masking of the module
-result, so em_compliance_read.outputs() must mask every registered secret in each of them. The
+result, so em_compliance_module.outputs() must mask every registered secret in each of them. The
 password is planted where EM's own words go: a failed session's reason. It has characters that
 each format escapes differently (& < > "), so the masking must catch the escaped forms too.
 """
 import json
 
-from ansible_collections.backupops.veeam_em.plugins.module_utils import em_compliance, em_compliance_read, em_secrets
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_compliance, em_compliance_module, em_secrets
 from unit.plugins.module_utils.compliance.conftest import build_session
 
 NOW = "2025-06-05T06:00:00Z"
@@ -27,7 +27,7 @@ def planted():
 
 def test_the_password_in_a_reason_is_masked_in_all_three_reports():
     params = {"report_formats": FORMATS, "report_title": "Night", "detail": "full"}
-    reports = em_compliance_read.outputs(params, planted())["reports"]
+    reports = em_compliance_module.outputs(params, planted())["reports"]
     assert sorted(reports) == sorted(FORMATS)
     for name in FORMATS:
         text = reports[name]
@@ -38,7 +38,7 @@ def test_the_password_in_a_reason_is_masked_in_all_three_reports():
 
 def test_compact_detail_reports_are_masked_too():
     params = {"report_formats": FORMATS, "report_title": "Night", "detail": "compact"}
-    reports = em_compliance_read.outputs(params, planted())["reports"]
+    reports = em_compliance_module.outputs(params, planted())["reports"]
     assert all("s3cret" not in reports[name] and em_secrets.MASK in reports[name] for name in FORMATS)
 
 
@@ -48,7 +48,7 @@ def test_the_password_in_a_reason_is_masked_in_every_written_file(tmp_path):
 
     params = dict((key, spec.get("default")) for key, spec in em_compliance_report.argument_spec().items())
     params.update(report_formats=FORMATS, report_dir=str(tmp_path), detail="compact")
-    found = em_compliance_read.outputs(params, planted())
+    found = em_compliance_module.outputs(params, planted())
     assert found["reports"] == {}
     assert sorted(found["report_files"]["files"]) == ["html", "json", "junit", "state", "trend"]
     names = sorted(path.name for path in tmp_path.iterdir())
@@ -68,6 +68,6 @@ def test_a_report_dir_that_cannot_be_written_is_a_report_error(tmp_path):
     blocker.write_text("x")
     params = dict((key, spec.get("default")) for key, spec in em_compliance_report.argument_spec().items())
     params.update(report_formats=FORMATS, report_dir=str(blocker / "sub"), detail="full")
-    found = em_compliance_read.outputs(params, planted())
+    found = em_compliance_module.outputs(params, planted())
     assert found["report_error"].startswith("report_dir=%s: the reports could not be written: " % (blocker / "sub"))
     assert found["report_files"] == {} and found["reports"] == {}
