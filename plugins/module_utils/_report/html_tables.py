@@ -202,8 +202,11 @@ def failing_jobs_section(result):
         len(jobs), len(result["jobs"]), jobs_last_run_failed(result))
     if not jobs:
         return title + u"<p>No job had a failed run in the window.</p>"
-    rows = [job_row(job) + [todo_td(job_display_reasons(job) or ["job_failed"])] for job in jobs]
-    headers = JOB_HEADERS + ["what to do"]
+    # "what to do" right after the reasons: at 1280 px the table scrolls in its box, and what a person
+    # acts on must be in view without scrolling (the details follow).
+    rows = [row[:5] + [todo_td(job_display_reasons(job) or ["job_failed"])] + row[5:]
+            for row, job in ((job_row(job), job) for job in jobs)]
+    headers = JOB_HEADERS[:5] + ["what to do"] + JOB_HEADERS[5:]
     if result.get("trend"):
         headers.append("nights OK")
         nights = job_nights(result["trend"])
