@@ -563,8 +563,11 @@ def test_policy_refused_by_the_module_still_writes_parseable_no_data_reports(rul
     run = run_playbook(em_env(rules_emulator), tmp_path, veeam_em_compliance_now=NOW,
                        veeam_em_compliance_backup_rpo_hours=-1)
     assert run.returncode != 0
-    assert "Enterprise Manager could not be read (status error, not a compliance verdict): " \
-        "backup_rpo_hours must not be negative, got -1.0" in run.stdout
+    # a setting to fix, not an EM outage: said so, with the role variable's name (newcomer's finding)
+    assert "The compliance module refused its options, so Enterprise Manager was not read (status error, not a " \
+        "compliance verdict): backup_rpo_hours must not be negative, got -1.0 (the module option NAME is the " \
+        "role variable veeam_em_compliance_NAME)" in run.stdout
+    assert "Enterprise Manager could not be read (status error" not in run.stdout
     result, junit, page = read_reports(tmp_path)
     # issue 14: status error (was violation): nothing was read
     assert result["status"] == "error" and result["summary"]["no_data"] is True
