@@ -90,7 +90,7 @@ class SessionFold(object):
     def __init__(self, policy, start):
         self.policy = policy
         self.start = start
-        self.groups = {}          # (server key, VM uid or "name:...") -> [oldest sort key, packed records]
+        self.groups = {}          # (server key, VM uid or "name:...") -> [oldest sort key, packed records joined]
         self.excluded = []        # packed records of the sessions outside the patterns (counts only)
         self.history = {}         # fold_history's key -> (creation time, packed record or (item, kind))
         self.unreadable = []      # the items set aside (rules.unreadable_*), each named in a finding
@@ -191,10 +191,10 @@ class SessionFold(object):
             group = self.groups.get((server, vm))
             order = sort_key(record)
             if group is None:
-                self.groups[(server, vm)] = [order, [packed]]
+                self.groups[(server, vm)] = [order, _join(packed)]
             else:
                 group[0] = min(group[0], order)
-                group[1].append(packed)
+                group[1] = _join(packed, group[1])
             if view["vm_uid"] and view["vm_display_name"]:
                 self.uids.setdefault((server, _lower(view["vm_display_name"])), set()).add(_lower(view["vm_uid"]))
         else:
@@ -226,7 +226,7 @@ class SessionFold(object):
         for key in order:
             packed = []
             for part in merged.pop(key):
-                packed.extend(self.groups.pop(part)[1])
+                packed.extend(_split(self.groups.pop(part)[1]))
             records = unique_records(self._packer.unpack(item) for item in packed)
             del packed
             records.sort(key=sort_key)
@@ -262,12 +262,26 @@ def _better(record, kept):
     return kept[_STATE] in RUNNING_STATES and record[_STATE] not in RUNNING_STATES
 
 
+def _join(packed, joined=None):
+    """A group's records as one string (issue 18: a list of strings cost ~60 bytes a session more);
+    a record the packer left as a tuple makes the group a list."""
+    if isinstance(packed, str) and (joined is None or isinstance(joined, str)):
+        return packed if joined is None else joined + _RECORD + packed
+    if joined is None:
+        return [packed]
+    return (_split(joined) if isinstance(joined, str) else joined) + [packed]
+
+
+def _split(joined):
+    return joined.split(_RECORD) if isinstance(joined, str) else joined
+
+
 def _history_uid(item):
     return item.get("uid") or ""
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_FIELD, _NONE = "\x1f", "\x00"
+_FIELD, _NONE, _RECORD = "\x1f", "\x00", "\x1e"
 _TIMES = (_CREATED, _END, _POINT)
 _URNS = (_UID, RECORD_KEYS.index("restore_point_uid"), RECORD_KEYS.index("replica_point_uid"))
 
@@ -300,7 +314,7 @@ class _Packer(object):
         for position, value in enumerate(record[:len(RECORD_KEYS)]):
             if value is None:
                 fields.append(_NONE)
-            elif not isinstance(value, str) or _FIELD in value or _NONE in value:
+            elif not isinstance(value, str) or _FIELD in value or _NONE in value or _RECORD in value:
                 return record
             elif position in _SHARED:
                 fields.append(self._number(value))
