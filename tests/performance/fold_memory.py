@@ -33,8 +33,8 @@ def fold_sizes(fold):
     """MB of the fold's parts (shared objects counted once, in the first part that holds them)."""
     seen, sizes = set(), {}
     packer = fold._packer  # pylint: disable=protected-access
-    sizes["packer table+index+strings"] = _deep(packer.table, seen) + _deep(packer.index, seen) + \
-        _deep(packer._strings, seen)  # pylint: disable=protected-access
+    sizes["packer table+index+strings"] = (_deep(packer.table, seen) + _deep(packer.index, seen) +
+                                           _deep(getattr(packer, "_strings", {}), seen))
     def records(group):
         return [group[1]] if isinstance(group[1], str) else group[1]
     containers = sum(sys.getsizeof(g) + sys.getsizeof(g[0]) + (0 if isinstance(g[1], str) else sys.getsizeof(g[1]))
@@ -68,6 +68,8 @@ def child(options, trace):
                                    for stat in snapshot.statistics("lineno")[:12]]
             tracemalloc.stop()
         report["fold_mb"], report["counts"] = fold_sizes(fold)
+        report["sample_group"] = repr(next(iter(fold.groups.values())))[:1200]
+        report["sample_history"] = [repr(item)[:400] for item in list(fold.history.items())[:2]]
         sys.stderr.write(json.dumps(report, indent=1) + "\n")
         raise SystemExit(0)
     reader._read = wrapped  # pylint: disable=protected-access

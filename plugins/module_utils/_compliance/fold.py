@@ -96,7 +96,7 @@ class SessionFold(object):
         self.unreadable = []      # the items set aside (rules.unreadable_*), each named in a finding
         self.ignored = 0
         self.last_seen = {}       # server key, and "known:<name>", -> newest point time (server_silent)
-        self.uids = {}            # (server key, lower VM name) -> VM UIDs (a VM seen without its UID: vm_groups)
+        self.uids = {}            # (server key, lower VM name) -> VM UIDs (a tuple) (vm_groups, rows.vm_key)
         self.read = 0             # items handed in (history included), for the query summaries
         self._packer = _Packer()
         self._unreadable_uids = set()
@@ -119,10 +119,9 @@ class SessionFold(object):
             created = readable_creation_time(item)
             if created is None:
                 continue
-            shared = self._packer.shared
-            key = (kind, shared(server_key(item)), shared(_lower(item.get("vm_uid"))),
-                   shared(_lower(item.get("vm_display_name"))), shared(_lower(item.get("job_name"))),
-                   item.get("result"), is_running(item))
+            key = self._packer.key((kind, server_key(item), _lower(item.get("vm_uid")),
+                                    _lower(item.get("vm_display_name")), _lower(item.get("job_name")),
+                                    item.get("result"), is_running(item)))
             kept = self.history.get(key)
             if kept is None or created > kept[0] or (created == kept[0] and _history_uid(item) > self._uid_of(kept[1])):
                 # A VM's session is kept as its record; one without a VM identity as the item, to be
@@ -196,11 +195,18 @@ class SessionFold(object):
                 group[0] = min(group[0], order)
                 group[1] = _join(packed, group[1])
             if view["vm_uid"] and view["vm_display_name"]:
-                self.uids.setdefault((server, _lower(view["vm_display_name"])), set()).add(_lower(view["vm_uid"]))
+                self._uid_of_name(server, view)
         else:
             self.excluded.append(packed)
         if server_scope:
             self._seen(view, record[_END] or record[_CREATED])
+
+    def _uid_of_name(self, server, view):
+        """Note a VM UID of the name; a tuple, not a set (issue 18: 48 bytes, not 216, for most names)."""
+        key, uid = (server, _lower(view["vm_display_name"])), _lower(view["vm_uid"])
+        uids = self.uids.get(key, ())
+        if uid not in uids:
+            self.uids[key] = uids + (uid,)
 
     def _seen(self, view, moment):
         """The server's latest sign of life (servers._mark_activity: under its key and its name)."""
@@ -296,11 +302,20 @@ class _Packer(object):
     def __init__(self):
         self.index = {}
         self.table = []
-        self._strings = {}
 
-    def shared(self, text):
-        """One object for equal strings (the history's keys repeat a VM's names for each of its keys)."""
-        return self._strings.setdefault(text, text)
+    def key(self, values):
+        """fold_history's key (values, then the running flag) as one short string of table numbers
+        (issue 18: a tuple of seven was ~110 bytes a key); the tuple itself when a value is not a
+        string, or holds a separator."""
+        fields = []
+        for value in values[:-1]:
+            if value is None:
+                fields.append(_NONE)
+            elif not isinstance(value, str) or _FIELD in value or _NONE in value:
+                return values
+            else:
+                fields.append(self._number(value))
+        return _FIELD.join(fields) + (_FIELD + "1" if values[-1] else _FIELD)
 
     def _number(self, value):
         number = self.index.get(value)
