@@ -35,6 +35,7 @@ def fold_sizes(fold):
     packer = fold._packer  # pylint: disable=protected-access
     sizes["packer table+index+strings"] = (_deep(packer.table, seen) + _deep(packer.index, seen) +
                                            _deep(getattr(packer, "_strings", {}), seen))
+
     def records(group):
         return [group[1]] if isinstance(group[1], str) else group[1]
     containers = sum(sys.getsizeof(g) + sys.getsizeof(g[0]) + (0 if isinstance(g[1], str) else sys.getsizeof(g[1]))
@@ -58,8 +59,9 @@ def child(options, trace):
     def wrapped(module, now, bounded, start, fold):
         if trace:
             tracemalloc.start(1)
-        answer = original(module, now, bounded, start, fold)
-        report = {"rss_mb": round(module_phases._status_mb("VmRSS")), "hwm_mb": round(module_phases._status_mb("VmHWM"))}
+        original(module, now, bounded, start, fold)
+        status = module_phases._status_mb  # pylint: disable=protected-access
+        report = {"rss_mb": round(status("VmRSS")), "hwm_mb": round(status("VmHWM"))}
         if trace:
             current, peak = tracemalloc.get_traced_memory()
             report.update(traced_current_mb=round(current / 1e6, 1), traced_peak_mb=round(peak / 1e6, 1))
@@ -95,7 +97,8 @@ def main():
         with tempfile.TemporaryDirectory() as report_dir:
             options = {"host": em.host, "port": em.port, "username": em.username, "password": em.password,
                        "ca_file": em.ca_file, "detail": "compact", "report_dir": report_dir}
-            command = [sys.executable, __file__, "--child", json.dumps(options)] + (["--no-trace"] if args.no_trace else [])
+            command = [sys.executable, __file__, "--child", json.dumps(options)]
+            command += ["--no-trace"] if args.no_trace else []
             subprocess.run(command, check=False)
     return 0
 
