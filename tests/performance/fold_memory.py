@@ -46,9 +46,10 @@ def fold_sizes(fold):
     sizes["history: dict + keys"] = sys.getsizeof(fold.history) + sum(_deep(k, seen) for k in fold.history)
     sizes["history: values"] = sum(_deep(v, seen) for v in fold.history.values())
     sizes["excluded/uids/last_seen"] = _deep(fold.excluded, seen) + _deep(fold.uids, seen) + _deep(fold.last_seen, seen)
-    counts = {"groups": len(fold.groups), "records": sum(
-        len(g[1].split("\x1e")) if isinstance(g[1], str) else len(g[1]) for g in fold.groups.values()),
-              "history": len(fold.history), "table": len(packer.table)}
+    records_count = sum(len(records(g)[0].split("\x1e")) if isinstance(g[1], str) else len(g[1])
+                        for g in fold.groups.values())
+    counts = {"groups": len(fold.groups), "records": records_count, "history": len(fold.history),
+              "table": len(packer.table)}
     return dict((k, round(v / 1e6, 1)) for k, v in sizes.items()), counts
 
 
