@@ -34,6 +34,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
+import uuid
 from datetime import datetime, timedelta, timezone
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.policy import (
@@ -90,13 +92,13 @@ class SessionFold(object):
     def __init__(self, policy, start):
         self.policy = policy
         self.start = start
-        self.groups = {}          # (server key, VM uid or "name:...") -> [oldest sort key, packed records]
+        self.groups = {}          # (server key, VM uid or "name:...") -> [oldest sort key, packed records joined]
         self.excluded = []        # packed records of the sessions outside the patterns (counts only)
         self.history = {}         # fold_history's key -> (creation time, packed record or (item, kind))
         self.unreadable = []      # the items set aside (rules.unreadable_*), each named in a finding
         self.ignored = 0
         self.last_seen = {}       # server key, and "known:<name>", -> newest point time (server_silent)
-        self.uids = {}            # (server key, lower VM name) -> VM UIDs (a VM seen without its UID: vm_groups)
+        self.uids = {}            # (server key, lower VM name) -> VM UIDs (a tuple) (vm_groups, rows.vm_key)
         self.read = 0             # items handed in (history included), for the query summaries
         self._packer = _Packer()
         self._unreadable_uids = set()
@@ -119,10 +121,9 @@ class SessionFold(object):
             created = readable_creation_time(item)
             if created is None:
                 continue
-            shared = self._packer.shared
-            key = (kind, shared(server_key(item)), shared(_lower(item.get("vm_uid"))),
-                   shared(_lower(item.get("vm_display_name"))), shared(_lower(item.get("job_name"))),
-                   item.get("result"), is_running(item))
+            key = self._packer.key((kind, server_key(item), _lower(item.get("vm_uid")),
+                                    _lower(item.get("vm_display_name")), _lower(item.get("job_name")),
+                                    item.get("result"), is_running(item)))
             kept = self.history.get(key)
             if kept is None or created > kept[0] or (created == kept[0] and _history_uid(item) > self._uid_of(kept[1])):
                 # A VM's session is kept as its record; one without a VM identity as the item, to be
@@ -191,16 +192,23 @@ class SessionFold(object):
             group = self.groups.get((server, vm))
             order = sort_key(record)
             if group is None:
-                self.groups[(server, vm)] = [order, [packed]]
+                self.groups[(server, vm)] = [order, _join(packed)]
             else:
                 group[0] = min(group[0], order)
-                group[1].append(packed)
+                group[1] = _join(packed, group[1])
             if view["vm_uid"] and view["vm_display_name"]:
-                self.uids.setdefault((server, _lower(view["vm_display_name"])), set()).add(_lower(view["vm_uid"]))
+                self._uid_of_name(server, view)
         else:
             self.excluded.append(packed)
         if server_scope:
             self._seen(view, record[_END] or record[_CREATED])
+
+    def _uid_of_name(self, server, view):
+        """Note a VM UID of the name; a tuple, not a set (issue 18: 48 bytes, not 216, for most names)."""
+        key, uid = (server, _lower(view["vm_display_name"])), _lower(view["vm_uid"])
+        uids = self.uids.get(key, ())
+        if uid not in uids:
+            self.uids[key] = uids + (uid,)
 
     def _seen(self, view, moment):
         """The server's latest sign of life (servers._mark_activity: under its key and its name)."""
@@ -226,7 +234,7 @@ class SessionFold(object):
         for key in order:
             packed = []
             for part in merged.pop(key):
-                packed.extend(self.groups.pop(part)[1])
+                packed.extend(_split(self.groups.pop(part)[1]))
             records = unique_records(self._packer.unpack(item) for item in packed)
             del packed
             records.sort(key=sort_key)
@@ -262,12 +270,26 @@ def _better(record, kept):
     return kept[_STATE] in RUNNING_STATES and record[_STATE] not in RUNNING_STATES
 
 
+def _join(packed, joined=None):
+    """A group's records as one string (issue 18: a list of strings cost ~60 bytes a session more);
+    a record the packer left as a tuple makes the group a list."""
+    if isinstance(packed, str) and (joined is None or isinstance(joined, str)):
+        return packed if joined is None else joined + _RECORD + packed
+    if joined is None:
+        return [packed]
+    return (_split(joined) if isinstance(joined, str) else joined) + [packed]
+
+
+def _split(joined):
+    return joined.split(_RECORD) if isinstance(joined, str) else joined
+
+
 def _history_uid(item):
     return item.get("uid") or ""
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_FIELD, _NONE = "\x1f", "\x00"
+_FIELD, _NONE, _RECORD = "\x1f", "\x00", "\x1e"
 _TIMES = (_CREATED, _END, _POINT)
 _URNS = (_UID, RECORD_KEYS.index("restore_point_uid"), RECORD_KEYS.index("replica_point_uid"))
 
@@ -282,11 +304,20 @@ class _Packer(object):
     def __init__(self):
         self.index = {}
         self.table = []
-        self._strings = {}
 
-    def shared(self, text):
-        """One object for equal strings (the history's keys repeat a VM's names for each of its keys)."""
-        return self._strings.setdefault(text, text)
+    def key(self, values):
+        """fold_history's key (values, then the running flag) as one short string of table numbers
+        (issue 18: a tuple of seven was ~110 bytes a key); the tuple itself when a value is not a
+        string, or holds a separator."""
+        fields = []
+        for value in values[:-1]:
+            if value is None:
+                fields.append(_NONE)
+            elif not isinstance(value, str) or _FIELD in value or _NONE in value:
+                return values
+            else:
+                fields.append(self._number(value))
+        return _FIELD.join(fields) + (_FIELD + "1" if values[-1] else _FIELD)
 
     def _number(self, value):
         number = self.index.get(value)
@@ -300,19 +331,20 @@ class _Packer(object):
         for position, value in enumerate(record[:len(RECORD_KEYS)]):
             if value is None:
                 fields.append(_NONE)
-            elif not isinstance(value, str) or _FIELD in value or _NONE in value:
+            elif not isinstance(value, str) or _FIELD in value or _NONE in value or _RECORD in value:
                 return record
             elif position in _SHARED:
                 fields.append(self._number(value))
             elif position in _URNS:
                 cut = value.rfind(":") + 1
-                fields.append(self._number(value[:cut]) + ":" + value[cut:])
+                fields.append(self._number(value[:cut]) + _guid(value[cut:]))
+            elif position == _NAME and value == _default_name(record[_VM_NAME], record[_CREATED]):
+                fields.append(_DEFAULT_NAME)
             else:
                 fields.append(value)
-        for position in _TIMES:
-            moment = record[position]
-            fields.append(_NONE if moment is None else str(_microseconds(moment)))
-        fields += [self._number(record[_KIND]), "1" if record[_HISTORY] else ""]
+        created, ended, point = (record[position] for position in _TIMES)
+        fields += [_hex(created), _NONE if ended is None else "+" + _hex(ended, created), _hex(point),
+                   self._number(record[_KIND]), "1" if record[_HISTORY] else ""]
         return _FIELD.join(fields)
 
     def unpack(self, packed):
@@ -320,6 +352,8 @@ class _Packer(object):
             return packed
         fields = packed.split(_FIELD)
         table = self.table
+        created = _moment(fields[_CREATED])
+        ended = _moment(fields[_END][1:], created) if fields[_END] != _NONE else None
         values = []
         for position in range(len(RECORD_KEYS)):
             field = fields[position]
@@ -328,15 +362,56 @@ class _Packer(object):
             elif position in _SHARED:
                 values.append(table[int(field)])
             elif position in _URNS:
-                number, _colon, rest = field.partition(":")
-                values.append(table[int(number)] + rest)
+                digits = len(field) - len(field.lstrip("0123456789"))
+                values.append(table[int(field[:digits])] + _unguid(field[digits:]))
+            elif position == _NAME and field == _DEFAULT_NAME:
+                values.append(None)  # made below, once the VM name is known
             else:
                 values.append(field)
-        for position in _TIMES:
-            field = fields[position]
-            values.append(None if field == _NONE else _EPOCH + timedelta(microseconds=int(field)))
-        values += [table[int(fields[_KIND])], fields[_HISTORY] == "1"]
+        if fields[_NAME] == _DEFAULT_NAME:
+            values[_NAME] = _default_name(values[_VM_NAME], created)
+        values += [created, ended, _moment(fields[_POINT]), table[int(fields[_KIND])], fields[_HISTORY] == "1"]
         return tuple(values)
+
+
+# The compact forms of a record's fields (issue 18: ~65 of a record's ~185 characters). Each is used
+# only where it gives back the exact value; else the field is kept as it was read.
+_DEFAULT_NAME = _NONE + "@"   # EM's task session name "<VM name>@<creation time>" (the emulator's; [INF] EM's)
+
+
+def _default_name(vm_name, created):
+    """Made the same way when packing and unpacking from the same values: exact whatever they are."""
+    return "%s@%s" % (vm_name, created.strftime("%Y-%m-%d %H:%M:%S"))
+
+
+def _guid(text):
+    """':' and the text, or ';' and the 22 base64 characters of a canonical lower-case GUID."""
+    try:
+        guid = uuid.UUID(text)
+    except ValueError:
+        return ":" + text
+    if str(guid) != text:
+        return ":" + text
+    return ";" + base64.urlsafe_b64encode(guid.bytes)[:22].decode("ascii")
+
+
+def _unguid(field):
+    if field[0] == ":":
+        return field[1:]
+    return str(uuid.UUID(bytes=base64.urlsafe_b64decode(field[1:] + "==")))
+
+
+def _hex(moment, since=None):
+    """Microseconds since the epoch (or since ``since``) in hexadecimal: exact, shorter than decimal."""
+    if moment is None:
+        return _NONE
+    return "%x" % (_microseconds(moment) - (0 if since is None else _microseconds(since)))
+
+
+def _moment(field, since=None):
+    if field == _NONE:
+        return None
+    return (since or _EPOCH) + timedelta(microseconds=int(field, 16))
 
 
 def _microseconds(moment):

@@ -1,0 +1,60 @@
+# -*- coding: utf-8 -*-
+"""The fold's packed records and history keys (issue 18): the compact forms give back every value exactly,
+and are used only where they can."""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_compliance
+from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import fold as _fold
+
+from .conftest import build_session
+
+NOW = "2025-06-05T06:00:00Z"
+GUID = "1ad54825-b8f9-4a3a-93f2-bc4a7c8d69c5"
+
+
+def _record(**fields):
+    fold = em_compliance.session_fold(NOW)
+    item = build_session(**dict({"vm_uid": "urn:vmware:vm:x.vm-1"}, **fields.pop("item", {})))
+    item.update(fields)
+    return fold, fold._record(item, em_compliance.KIND_BACKUP, False)
+
+
+@pytest.mark.parametrize("fields", [
+    {"uid": "urn:veeam:BackupTaskSession:" + GUID, "name": "vm01@2025-06-05 01:00:00"},       # both compact
+    {"uid": "urn:veeam:BackupTaskSession:" + GUID.upper(), "name": "vm01@2025-06-05 01:00:01"},  # neither
+    {"uid": "urn:veeam:BackupTaskSession:{%s}" % GUID, "name": "vm01@2025-06-05T01:00:00Z"},
+    {"uid": "not-a-urn", "name": "vm01", "restore_point_uid": "urn:veeam:RestorePoint:" + GUID},
+    {"uid": "urn:veeam:X:", "name": "@2025-06-05 01:00:00", "vm_display_name": None},
+    {"creation_time": "2025-06-05T01:00:00.123456Z", "end_time": "2025-06-05T01:10:00.000001Z",
+     "restore_point_time": "2025-06-05T01:05:00.5Z", "name": "vm01@2025-06-05 01:00:00"},
+    {"end_time": None, "state": "InProgress"},
+])
+def test_a_packed_record_unpacks_to_the_record_exactly(fields):
+    fold, record = _record(**fields)
+    packed = fold._packer.pack(record)
+    assert isinstance(packed, str)
+    assert fold._packer.unpack(packed) == record
+
+
+def test_a_canonical_guid_and_the_default_name_are_packed_short():
+    fold, record = _record(uid="urn:veeam:BackupTaskSession:" + GUID, name="vm01@2025-06-05 01:00:00")
+    packed = fold._packer.pack(record)
+    assert GUID not in packed and "vm01@" not in packed
+    _fold2, other = _record(uid="urn:veeam:BackupTaskSession:" + GUID.upper(), name="vm01@2025-06-05 01:00:01")
+    assert GUID.upper() in _fold2._packer.pack(other) and "vm01@2025-06-05 01:00:01" in _fold2._packer.pack(other)
+
+
+def test_history_keys_of_different_values_differ_and_equal_values_agree():
+    packer = _fold._Packer()
+    base = ("backup", "srv", "uid", "vm", "job")
+    tuples = [base + (result, running) for result in ("Success", "Failed", None, "1", "0", "", 1, 0, True)
+              for running in (False, True)]
+    # the key tells apart exactly what the tuple told apart (1 == True in a tuple too)
+    assert len(set(packer.key(values) for values in tuples)) == len(set(tuples)) == 16
+    assert packer.key(base + ("Success", False)) == packer.key(tuple(base) + ("Success", False))
+    assert packer.key(base + (1, False)) == base + (1, False)  # not a string: the tuple itself
+    assert packer.key(("backup", "a\x1fb", "uid", "vm", "job", "Success", False))[1] == "a\x1fb"
