@@ -19,7 +19,7 @@ __metaclass__ = type
 import gc
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils import (
-    em_client, em_compliance, em_compliance_report, em_module, em_query, em_secrets)
+    em_client, em_compliance, em_compliance_report, em_connection, em_module, em_query, em_secrets)
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance_read import (
     argument_spec, evaluation_time, judge_read, new_fold, planned_reads, run_reads, view_limits)
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMError
@@ -134,12 +134,8 @@ def source(params, client):
 def shown_server(server):
     """The ``server`` option as reports may show it when no client was built from it: a value with
     ``user:password@`` (refused by em_connection before any request) loses everything before the '@'."""
-    if not server or "@" not in server:
-        return server
-    scheme, _sep, rest = server.strip().rpartition("://")
-    authority, slash, path = rest.partition("/")
-    host = authority.rpartition("@")[2]
-    return "%s%s%s%s%s" % (scheme, "://" if scheme else "", host, slash, path)
+    userinfo = em_connection.server_userinfo(server)
+    return server.replace(userinfo + "@", "", 1) if userinfo else server
 
 
 def outputs(params, compliance, check_mode=False):

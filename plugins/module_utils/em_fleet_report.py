@@ -21,6 +21,7 @@ import xml.etree.ElementTree as ET
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance_report import (
     h, show_time, xml_text)
+from ansible_collections.backupops.veeam_em.plugins.module_utils._report.html_base import status_td
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import FleetInputError
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_fleet import NO_EMS
 
@@ -130,10 +131,6 @@ FLEET_BANNER = {
 }
 
 
-def _status_td(status):
-    return u'<td class="status %s">%s</td>' % (h(status), h(status))
-
-
 def _anchor(index):
     return "em-%d" % index
 
@@ -159,7 +156,7 @@ def _em_table(result, report_dir):
     for index, entry in enumerate(result["ems"]):
         s = entry["summary"]
         rows.append(u"<tr>%s<td><a href=\"#%s\">%s</a></td><td>%s</td>%s<td>%s</td><td>%s</td></tr>" % (
-            _status_td(entry["status"]), _anchor(index), h(entry["em"]), h(entry["source"].get("em_server") or ""),
+            status_td(entry["status"]), _anchor(index), h(entry["em"]), h(entry["source"].get("em_server") or ""),
             u"".join(u'<td class="num">%d</td>' % s[k] for k in
                      ("vms_total", "vms_violation", "vms_warning", "servers_silent", "jobs_failed", "errors_total")),
             h(show_time(entry.get("generated_at"))), _link(entry["reports"].get("html"), report_dir)))
@@ -181,7 +178,7 @@ def _vm_table(entry):
     if not rows:
         return u"<p>No VM out of policy (%d VMs).</p>" % len(entry["vms"])
     body = u"".join(u"<tr>%s<td>%s</td><td>%s</td><td>%s</td></tr>" % (
-        _status_td(row.get("status")), h(row.get("backup_server_name") or ""),
+        status_td(row.get("status")), h(row.get("backup_server_name") or ""),
         h(row.get("vm_display_name") or row.get("vm_uid") or ""), h(", ".join(row.get("reasons") or [])))
         for row in rows)
     return (u"<p>VMs not compliant: %d of %d</p>" % (len(rows), len(entry["vms"])) +
