@@ -99,11 +99,11 @@ def canonical_key(key):
 
 
 def _canonical_object(obj):
-    """``json.loads`` object hook: the object with every key in EM's spelling."""
-    for key in obj:
-        if key not in _CANONICAL_SPELLINGS:
-            return dict((canonical_key(key), value) for key, value in obj.items())
-    return obj
+    """``json.loads`` object hook: the object with every key in EM's spelling (issuperset: the keys
+    checked in C, half the cost of a Python loop over them; it runs for every object of every page)."""
+    if _CANONICAL_SPELLINGS.issuperset(obj):
+        return obj
+    return dict((canonical_key(key), value) for key, value in obj.items())
 
 
 class Document:
