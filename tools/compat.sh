@@ -29,7 +29,8 @@ read -r -a steps <<< "${COMPAT_STEPS:-sanity units integration}"
 # expects to find with --local), trustme/cryptography for the emulator's TLS, ansible-runner.
 extra_packages=("pytest>=8,<10" "pytest-xdist>=3.5" "pytest-mock" "mock"
                 "trustme>=1.1" "cryptography>=42" "ansible-runner>=2.4,<2.5")
-# The integration subset: everything that drives ansible-playbook/ansible-runner, minus the
+# The integration subset: everything that drives ansible-playbook/ansible-runner (the fleet playbooks
+# and AWX slicing included), minus the
 # fault-injection matrices (the same client code, already covered on 2.19) and the Chromium
 # screenshots (they check the HTML, not Ansible).
 integration_selection=(tests/integration/test_modules_integration.py
@@ -37,6 +38,8 @@ integration_selection=(tests/integration/test_modules_integration.py
                        tests/integration/test_compliance_role.py
                        tests/integration/test_compliance_info.py
                        tests/integration/test_awx_runner.py
+                       tests/integration/test_fleet_compliance.py
+                       tests/integration/test_awx_fleet_slicing.py
                        -k "not test_faults_are_survived and not test_bad_responses_fail_cleanly and not chromium and not sideways_scroll and not new_recurring_and_resolved")
 
 log_dir=$repo/.build/compat/logs
