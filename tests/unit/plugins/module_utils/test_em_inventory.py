@@ -179,6 +179,19 @@ def test_a_vm_name_holding_template_syntax_gives_an_inert_hostname(name):
         assert not [text for text in names if "{{" in text or "{%" in text or "{#" in text], names
 
 
+@pytest.mark.parametrize("rows", [
+    [row("a{", server=None, uid="u1"), row("a{", server=None, uid="u2")],    # the #<uid> suffix
+    [row("a{", server=None), row("a{", server=None)],                        # the #<n> suffix
+    # a name taken by an earlier suffixed name (the uid ends in "{"): the second suffix
+    [row("a", server=None, uid="x{"), row("a", server=None, uid="y"), row("a#x{", server=None)],
+])
+def test_a_suffix_after_a_trailing_brace_does_not_open_a_comment(rows):
+    """"a{" + "#<uid>" would be "a{#...": every suffixed name is made inert too."""
+    names = em_inventory.hostnames(rows)
+    assert_distinct(names, rows)
+    assert not [text for text in names if "{#" in text], names
+
+
 def test_inert_names_do_not_collide_with_a_vm_already_named_like_them():
     rows = [row("a{{b", server=None), row("a_{b", server=None)]
     names = em_inventory.hostnames(rows)
