@@ -389,7 +389,13 @@ def test_with_client_of_a_given_session_id_never_logs_off():
 
 @pytest.fixture
 def own_handlers():
-    """Restores whatever SIGTERM/SIGHUP handlers were set before the test, whatever the test did."""
+    """Restores whatever SIGTERM/SIGHUP handlers were set before the test, whatever the test did.
+
+    Signal handlers can only be set in the main thread: a runner that runs tests elsewhere would get
+    no handler and the SIGTERM would end it, so these tests are skipped there (pytest-xdist runs
+    them in its workers' main thread)."""
+    if threading.current_thread() is not threading.main_thread():  # pragma: no cover
+        pytest.skip("signal handlers need the main thread")
     before = {number: signal.getsignal(number) for number in em_logon.STOP_SIGNALS}
     yield before
     for number, handler in before.items():
