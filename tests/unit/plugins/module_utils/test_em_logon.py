@@ -426,15 +426,41 @@ def test_a_stop_signal_raises_in_the_main_thread_and_the_session_is_logged_off(o
 
 def test_a_second_signal_while_logging_off_lets_the_logoff_finish(own_handlers):
     session_id = fresh_id()
-
-    def stop_again(call):
-        _stop(call)
-        return Reply(204)
-    fake = FakeEM("json", _stop, logon=logon_reply(session_id), logoff=stop_again)
+    fake = FakeEM("json", _stop, logon=logon_reply(session_id), logoff=_stop_then(204))
     with pytest.raises(EMTerminated):
         with make_client(fake) as client:
             client.get("/api/x", None)
     assert deletes(fake) == [session_id] and client.warnings == []
+
+
+def test_a_first_signal_during_the_final_logoff_gets_the_logoff_repeated(own_handlers):
+    """The signal cuts the DELETE short (on a real socket EM may never see it): it is sent again,
+    with further signals ignored, and the call's own result stands, with a warning."""
+    session_id = fresh_id()
+    fake = FakeEM("json", lambda call: Reply(200, b"{}"), logon=logon_reply(session_id), logoff=_stop_then(204))
+    with make_client(fake) as client:
+        client.get("/api/x", None)
+    assert deletes(fake) == [session_id, session_id] and client.owns_session is False
+    assert client.warnings == ["a stop signal arrived while logging off the EM session; the logoff was repeated"]
+
+
+def test_a_signal_during_the_relogon_logoff_stops_the_call_without_a_new_session(own_handlers):
+    session_id = fresh_id()
+    fake = FakeEM("json", logon=logon_reply(session_id), logoff=_stop_then(204))
+
+    def expired():
+        raise EMAuthError("HTTP 401", status=401)
+    with pytest.raises(EMTerminated):
+        with make_client(fake) as client:
+            client.with_relogon(expired)
+    assert fake.logons == 1 and deletes(fake) == [session_id, session_id]
+
+
+def _stop_then(status):
+    def handler(call):
+        _stop(call)
+        return Reply(status)
+    return handler
 
 
 def test_stop_guard_restores_the_previous_handlers(own_handlers):
