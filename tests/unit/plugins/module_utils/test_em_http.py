@@ -195,13 +195,24 @@ def test_body_over_the_cap_is_refused_after_at_most_one_chunk_beyond_it():
     assert fake.logoffs == 1
 
 
-def test_body_exactly_at_the_cap_is_accepted():
+@pytest.mark.parametrize("spare", [0, 1])
+def test_body_exactly_at_the_cap_is_accepted(spare):
     body = query_result_json("BackupTaskSessions", [synthetic_task_session(i) for i in range(3)], None)
     fake = FakeEM("json", lambda call: Reply(200, body) if call.path == "/api/query" else None)
     client = make_client(fake)
-    client.max_body = len(body)
+    client.max_body = len(body) + spare
     found, _info = run_query(client)
     assert len(found) == 3
+
+
+def test_body_one_byte_over_the_cap_is_refused():
+    body = query_result_json("BackupTaskSessions", [synthetic_task_session(i) for i in range(3)], None)
+    fake = FakeEM("json", lambda call: Reply(200, body) if call.path == "/api/query" else None)
+    client = make_client(fake, retries=0)
+    client.max_body = len(body) - 1
+    with pytest.raises(EMResponseError, match="the response body exceeds %d bytes; refused" % (len(body) - 1)):
+        run_query(client)
+    assert fake.logoffs == 1
 
 
 class _FailingRaw:
