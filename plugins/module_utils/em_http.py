@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import datetime
 import email.utils
 import time
 
@@ -34,7 +35,8 @@ def retry_after_seconds(value):
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    # ASCII digits only: str.isdigit() also takes "\u00b2" (a Latin-1 header byte), which float() refuses
+    if value.isdigit() and value.isascii():
         return float(value)
     try:
         moment = email.utils.parsedate_to_datetime(value)
@@ -42,6 +44,8 @@ def retry_after_seconds(value):
         return None
     if moment is None:
         return None
+    if moment.tzinfo is None:  # asctime and "-0000" forms carry no zone; an HTTP-date is always GMT
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
     return max(0.0, moment.timestamp() - time.time())
 
 
@@ -83,6 +87,6 @@ def read_chunks(response, size=READ_CHUNK):
 
 
 def short_error(exc):
-    """First line of an exception, without urllib3's noisy object reprs."""
-    text = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
-    return text[:300]
+    """The first non-blank line of an exception (its class name if none), at most 300 characters."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return (lines[0] if lines else exc.__class__.__name__)[:300]

@@ -17,6 +17,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 from ansible_collections.backupops.veeam_em.plugins.module_utils import (
     em_client, em_compliance, em_compliance_read, em_errors, em_query)
 
@@ -24,6 +26,10 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils import (
 InventoryReadError = em_errors.InventoryReadError
 
 HOSTNAME_CHOICES = ("vm_name", "vm_name_server")
+# A "{" that opens a Jinja2 block: ansible-core before 2.19 templates the text of inventory_hostname
+# where a playbook uses it, and VM names are written by whoever may rename a VM (not the Ansible
+# operator). The "{" becomes "_"; the VM's own name stays in veeam_vm_name (marked unsafe by the plugin).
+TEMPLATE_OPENER_RE = re.compile(r"\{(?=[{%#])")
 # Reading options of veeam_em_compliance_info that mean nothing to an inventory (no reports).
 NOT_FOR_INVENTORY = ("detail", "report_formats", "report_title", "report_dir", "report_basename", "report_history",
                      "report_trend_days", "report_html_max_rows", "report_mode")
@@ -150,7 +156,8 @@ def hostnames(rows, choice="vm_name"):
     ``vm_name``: the VM name; a name held by more than one row (names compared ignoring case: the
     same VM protected by two backup servers, or two VMs named alike) becomes ``name@server`` for
     every row that holds it. ``vm_name_server``: always ``name@server``. A name that is still not
-    unique (two VMs of one name on one server) gets ``#<vm_uid>`` (or ``#<n>``) appended.
+    unique (two VMs of one name on one server) gets ``#<vm_uid>`` (or ``#<n>``) appended. No name
+    opens a template: ``{{``, ``{%`` and ``{#`` become ``_{``, ``_%``, ``_#`` (TEMPLATE_OPENER_RE).
     """
     if choice not in HOSTNAME_CHOICES:
         raise em_compliance.ComplianceInputError("option hostnames: %r is not one of %s"
@@ -168,16 +175,23 @@ def hostnames(rows, choice="vm_name"):
     return _unique(names, rows)
 
 
+def _inert(name):
+    """``name`` without a template opener (the same length: appending keeps names distinct)."""
+    return TEMPLATE_OPENER_RE.sub("_", name)
+
+
 def _unique(names, rows):
+    """Distinct names, made inert after every suffix (a trailing "{" and "#<uid>" would open a comment)."""
+    names = [_inert(name) for name in names]
     taken, counts = set(), {}
     for name in names:
         counts[_name_key(name)] = counts.get(_name_key(name), 0) + 1
     result = []
     for index, (name, row) in enumerate(zip(names, rows)):
         if counts[_name_key(name)] > 1:
-            name = "%s#%s" % (name, row.get("vm_uid") or index + 1)
+            name = _inert("%s#%s" % (name, row.get("vm_uid") or index + 1))
         while _name_key(name) in taken:
-            name = "%s#%d" % (name, index + 1)
+            name = _inert("%s#%d" % (name, index + 1))
         taken.add(_name_key(name))
         result.append(name)
     return result

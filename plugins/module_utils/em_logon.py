@@ -141,7 +141,9 @@ class LogonSession:
         otherwise leave it open on EM for 15 minutes.
         """
         try:
-            self.logoff()
+            self._logoff_through_stop()
+        except EMTerminated:
+            raise  # the module was told to stop: no new session
         except EMError:
             pass
         self.client.token = None
@@ -165,9 +167,24 @@ class LogonSession:
         """Log off, best effort, with a budget of its own (the deadline may be what ended the call)."""
         self.client.deadline_at = time.monotonic() + LOGOFF_BUDGET
         try:
-            self.logoff()
+            self._logoff_through_stop()
+        except EMTerminated:  # the logoff was repeated; the call's own result or failure stands
+            self.client.warn("a stop signal arrived while logging off the EM session; the logoff was repeated")
         except EMError as error:  # never hide the real failure behind a logoff failure
             self.client.warn("logoff of the EM session failed: %s" % error)
+
+    def _logoff_through_stop(self):
+        """``logoff()``; if a stop signal cuts it short (StopGuard ignores any further one), repeat it
+        once so that the session is not left open on EM, then raise the ``EMTerminated``."""
+        session_id = self.logon_session_id
+        try:
+            return self.logoff()
+        except EMTerminated:
+            try:
+                self.logoff(session_id or self.logon_session_id)
+            except EMError:
+                pass
+            raise
 
 
 class StopGuard:
