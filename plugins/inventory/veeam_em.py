@@ -93,6 +93,9 @@ options:
       - V(vm_name_server) - always C(<vm name>@<backup server name>).
       - A name still not unique (two VMs of one name on one backup server, told apart by their UIDs) gets
         C(#<vm uid>) appended.
+      - No host name opens a Jinja2 template (ansible-core before 2.19 templates C(inventory_hostname) where it is
+        used, and VM names are written by whoever may rename a VM) - C({{), C({%) and C({#) become C(_{), C(_%) and
+        C(_#); the VM's own name stays in C(veeam_vm_name).
       - EM task sessions carry no guest DNS name, so there is no DNS-name choice.
     type: str
     default: vm_name
