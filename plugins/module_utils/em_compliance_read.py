@@ -203,11 +203,11 @@ def run_reads(client, reads, now, start, bounded, page_size, concurrency, fold=N
             summary["items"] = pages.read
             if history:
                 summary["kept"] = len(fold.history) - kept_before
+        else:
+            items[read.key] = found
         if history:  # the range really read: shorter than the 30 days when the history cache gave the rest
             summary.update(created_after=history_from or em_compliance.window_start(now, em_compliance.HISTORY_DAYS),
                            created_before=start)
-        else:
-            items[read.key] = found
         queries[read.key] = summary
     if cache:
         cache.save(fold)

@@ -399,8 +399,9 @@ def test_the_history_reads_start_where_the_cache_ends(tmp_path, monkeypatch):
     em = FakeEM([_history(NIGHT1, 9, "sql01")])
     _night(tmp_path, em, NIGHT1)
     em.filters = []
-    _fold_, _items, queries, error, cache = _night(tmp_path, em, NIGHT2)
+    _fold_, items, queries, error, cache = _night(tmp_path, em, NIGHT2)
     assert error is None and cache.outcome["used"] is True
+    assert items == {}  # the task sessions went into the fold, none kept as lists (the window's neither)
     read_from = _at(NIGHT1, days=-LOOKBACK, hours=-48)
     history = [flt for query_type, flt in em.filters if "CreationTime>=\"%s\"" % read_from in (flt or "")]
     assert len(history) == 2  # backups and replicas, from the cache's end minus the overlap
