@@ -53,7 +53,7 @@ import tempfile
 import zlib
 from datetime import timedelta
 
-from ansible_collections.backupops.veeam_em.plugins.module_utils import em_time
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_secrets, em_time
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
     is_running, readable_creation_time)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.vocabulary import (
@@ -307,7 +307,8 @@ def _items(document, kinds):
 
 def _write_atomic(path, document, mode):
     """gzip'd JSON through a temporary file in the same directory and os.replace (as _report/files.py):
-    a run that stops half way leaves the previous cache, never half a file."""
+    a run that stops half way leaves the previous cache, never half a file. Hand-written rather than
+    _report.files.write_atomic, which writes text (and _report is another concern's home)."""
     directory = os.path.dirname(path) or "."
     if not os.path.isdir(directory):
         os.makedirs(directory, 0o755)
@@ -315,7 +316,10 @@ def _write_atomic(path, document, mode):
     try:
         with os.fdopen(handle, "wb") as raw:
             with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6) as stream:
-                stream.write(json.dumps(document, sort_keys=True, separators=(",", ":"), default=str).encode("utf-8"))
+                # EM's words pass the one scrubber, as in the reports: a token or password EM echoed in a
+                # session's name is not kept on disk (a changed name can only cost a full read of it)
+                text = json.dumps(document, sort_keys=True, separators=(",", ":"), default=str)
+                stream.write(em_secrets.scrub(text).encode("utf-8"))
         os.chmod(temporary, mode)
         os.replace(temporary, path)
     except BaseException:
