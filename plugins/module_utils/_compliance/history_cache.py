@@ -63,6 +63,7 @@ FORMAT = 1                      # the version of the file's layout; another one 
 SUFFIX = ".history-cache.json.gz"
 DEFAULT_OVERLAP_HOURS = 48.0
 DEFAULT_FULL_READ_DAYS = 7.0
+_BATCH = 1000                   # cached items folded per call, like a page
 FIELDS = {KIND_BACKUP: list(BACKUP_HISTORY_FIELDS), KIND_REPLICA: list(REPLICA_HISTORY_FIELDS)}
 
 
@@ -118,7 +119,7 @@ class HistoryCache(object):
         self.oldest_running = None
         self.path, self.mode, self.write = None, None, False
         self.identity_now, self.cached_through = None, None
-        reason = None
+        reason = "the history cache was not loaded: the reading stopped before the history"
         if not history:
             reason = "the history is not read (read_history is false, or lookback_days covers the %d days EM keeps)" \
                 % HISTORY_DAYS
@@ -144,7 +145,9 @@ class HistoryCache(object):
     def begin(self, client, fold):
         """Before the history reads: load and check the cache, fold what it may give, set read_from.
 
-        A cache that does not fit is not used (a full read) and the reason is said in ``outcome``."""
+        A cache that does not fit is not used (a full read) and the reason is said in ``outcome``.
+        Called before any session is folded, so a cache found broken half way is dropped whole
+        (fold.discard) and nothing of it is judged."""
         if not self.enabled:
             return
         account = self.username or getattr(client, "user_name", None)
@@ -152,30 +155,66 @@ class HistoryCache(object):
         if not account:
             self._full("the EM account is not known (session_id without username): the history cache is not used")
             return
-        document, reason = self._load()
-        if reason is None:
-            reason = self._misfit(document)
-        if reason is None:
-            items, reason = _items(document, self.kinds)
-        if reason is not None:
-            self._full(reason)
-            return
-        self._use(document, items, fold)
-
-    def _load(self):
         if not os.path.exists(self.path):
-            return None, "no history cache yet (%s): the whole history was read" % self.path
+            self._full("no history cache yet (%s): the whole history was read" % self.path)
+            return
         try:
             with gzip.open(self.path, "rt", encoding="utf-8") as stream:
-                document = json.load(stream)
+                header = json.loads(stream.readline() or "null")
+                reason = self._misfit(header)
+                if reason is None:
+                    reason = self._fold_lines(stream, fold)
         except (IOError, OSError, EOFError, ValueError, zlib.error) as error:
-            return None, "the history cache %s could not be read (%s): the whole history was read" % (self.path, error)
-        if not isinstance(document, dict) or document.get("format") != FORMAT:
-            return None, "the history cache %s is not of format %d: the whole history was read" % (self.path, FORMAT)
-        return document, None
+            reason = "the history cache %s could not be read (%s): the whole history was read" % (self.path, error)
+        if reason is not None:
+            fold.discard()
+            self._full(reason)
+            return
+        self.outcome.update(
+            used=True, read_from=_iso(self.read_from),
+            reason="the history cache of the run at %s covers up to %s; read from EM from %s (%s h overlap)"
+                   % (header["now"], _iso(self.cached_through), _iso(self.read_from),
+                      _number(self.overlap.total_seconds() / 3600.0)))
+
+    def _fold_lines(self, stream, fold):
+        """Fold the cached items older than ``read_from`` (and not older than the history start), in
+        batches; None, or why the file cannot be used (then the caller discards what was folded)."""
+        self.read_from = max(self.history_start, self.cached_through - self.overlap)
+        batches, loaded, kept, total = dict((kind, []) for kind in self.kinds), 0, 0, None
+        for line in stream:
+            entry = json.loads(line)
+            if total is not None:
+                return "the history cache %s goes on after its end: the whole history was read" % self.path
+            if isinstance(entry, dict):  # the last line: how many items were written
+                total = entry.get("items")
+                continue
+            kind, item, created = _entry(entry, self.kinds)
+            if created is None:
+                return "the history cache %s holds an entry that is not a history item of a kind read: the whole " \
+                       "history was read" % self.path
+            loaded += 1
+            if not self.history_start <= created < self.read_from:
+                continue  # forgotten by EM, or read again from EM
+            if is_running(item):  # a running one is never before read_through (save): not this module's file
+                return "the history cache %s holds a running session before its covered end: the whole history " \
+                       "was read" % self.path
+            kept += 1
+            batches[kind].append(item)
+            if len(batches[kind]) >= _BATCH:
+                fold.add_history(batches[kind], kind)
+                batches[kind] = []
+        if total != loaded:
+            return "the history cache %s is incomplete (%s of %s items): the whole history was read" % (
+                self.path, loaded, total)
+        for kind, items in batches.items():
+            fold.add_history(items, kind)
+        self.outcome.update(items_loaded=loaded, items_kept=kept)
+        return None
 
     def _misfit(self, document):
-        """Why the cache cannot stand for this run's history before ``read_from`` (None: it can)."""
+        """Why the cache's first line cannot stand for this run's history before ``read_from`` (None: it can)."""
+        if not isinstance(document, dict) or document.get("format") != FORMAT:
+            return "the history cache %s is not of format %d: the whole history was read" % (self.path, FORMAT)
         cached = document.get("identity")
         if not isinstance(cached, dict):
             return "the history cache %s names no EM and account: the whole history was read" % self.path
@@ -206,17 +245,6 @@ class HistoryCache(object):
         self.cached_through, self.full_read_at = read_through, full_read_at
         return None
 
-    def _use(self, document, items, fold):
-        self.read_from = max(self.history_start, self.cached_through - self.overlap)
-        kept = [(kind, item) for kind, item, created in items if self.history_start <= created < self.read_from]
-        for kind in self.kinds:
-            fold.add_history([item for item_kind, item in kept if item_kind == kind], kind)
-        self.outcome.update(
-            used=True, items_loaded=len(items), items_kept=len(kept), read_from=_iso(self.read_from),
-            reason="the history cache of the run at %s covers up to %s; read from EM from %s (%s h overlap)"
-                   % (document["now"], _iso(self.cached_through), _iso(self.read_from),
-                      _number(self.overlap.total_seconds() / 3600.0)))
-
     def _full(self, reason):
         self.read_from, self.full_read_at = self.history_start, self.now
         self.outcome.update(used=False, reason=reason, read_from=_iso(self.read_from), items_loaded=0, items_kept=0)
@@ -242,19 +270,15 @@ class HistoryCache(object):
         the next run reads the whole history, and ``outcome`` says why."""
         if not (self.enabled and self.write):
             return
-        items = []
-        for kind, session in fold.history_items():
-            item = as_item(session)
-            created = readable_creation_time(item)
-            if created is not None and is_running(item):
-                self.note_running(created)
-            items.append([kind, item])
+        # Every running session of the history came through a page this run (note_page): the cached
+        # ones folded in are older than read_from, and a running one there refuses the file (_fold_lines).
         read_through = self.window_start if self.oldest_running is None else min(self.window_start,
                                                                                  self.oldest_running)
-        document = {"format": FORMAT, "identity": self.identity_now, "now": _iso(self.now),
-                    "read_through": _iso(read_through), "full_read_at": _iso(self.full_read_at), "items": items}
+        header = {"format": FORMAT, "identity": self.identity_now, "now": _iso(self.now),
+                  "read_through": _iso(read_through), "full_read_at": _iso(self.full_read_at)}
+        entries = ([kind, as_item(session)] for kind, session in fold.history_items())
         try:
-            _write_atomic(self.path, document, self.mode)
+            _write_atomic(self.path, header, entries, self.mode)
         except (IOError, OSError, TypeError, ValueError) as error:
             self.outcome["write_error"] = "the history cache %s could not be written (%s): the next run reads " \
                                           "the whole history" % (self.path, error)
@@ -289,26 +313,21 @@ def as_item(session):
     return item
 
 
-def _items(document, kinds):
-    """[(kind, item, creation time)] of the cache, or (None, reason) when one is not an item of a kind read."""
-    entries = document.get("items")
-    if not isinstance(entries, list):
-        return None, "the history cache holds no list of items: the whole history was read"
-    found = []
-    for entry in entries:
-        if not (isinstance(entry, list) and len(entry) == 2 and entry[0] in kinds and isinstance(entry[1], dict)):
-            return None, "the history cache holds an entry that is not a history item: the whole history was read"
+def _entry(entry, kinds):
+    """(kind, item, creation time) of one line, or (None, None, None) when it is not an item of a kind read."""
+    if isinstance(entry, list) and len(entry) == 2 and entry[0] in kinds and isinstance(entry[1], dict):
         created = readable_creation_time(entry[1])
-        if created is None:
-            return None, "the history cache holds an item without a readable creation time: the whole history was read"
-        found.append((entry[0], entry[1], created))
-    return found, None
+        if created is not None:
+            return entry[0], entry[1], created
+    return None, None, None
 
 
-def _write_atomic(path, document, mode):
-    """gzip'd JSON through a temporary file in the same directory and os.replace (as _report/files.py):
-    a run that stops half way leaves the previous cache, never half a file. Hand-written rather than
-    _report.files.write_atomic, which writes text (and _report is another concern's home)."""
+def _write_atomic(path, header, entries, mode):
+    """The cache as gzip'd JSON lines - the header, one ``[kind, item]`` per line, then ``{"items": count}`` -
+    through a temporary file in the same directory and os.replace (as _report/files.py): a run that
+    stops half way leaves the previous cache, never half a file. Lines, so that neither writing nor
+    reading holds the whole history as one document (~110,000 items at 50,000 VMs). Hand-written
+    rather than _report.files.write_atomic, which writes text (and _report is another concern's home)."""
     directory = os.path.dirname(path) or "."
     if not os.path.isdir(directory):
         os.makedirs(directory, 0o755)
@@ -316,13 +335,22 @@ def _write_atomic(path, document, mode):
     try:
         with os.fdopen(handle, "wb") as raw:
             with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6) as stream:
-                # EM's words pass the one scrubber, as in the reports: a token or password EM echoed in a
-                # session's name is not kept on disk (a changed name can only cost a full read of it)
-                text = json.dumps(document, sort_keys=True, separators=(",", ":"), default=str)
-                stream.write(em_secrets.scrub(text).encode("utf-8"))
+                stream.write(_line(header))
+                count = 0
+                for entry in entries:
+                    stream.write(_line(entry))
+                    count += 1
+                stream.write(_line({"items": count}))
         os.chmod(temporary, mode)
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):
             os.unlink(temporary)
         raise
+
+
+def _line(value):
+    """One JSON line. EM's words pass the one scrubber, as in the reports: a token or password EM echoed
+    in a session's name is not kept on disk (a name changed by it can only cost a full read of it)."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return (em_secrets.scrub(text) + "\n").encode("utf-8")

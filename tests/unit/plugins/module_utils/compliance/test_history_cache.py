@@ -78,13 +78,18 @@ def _cache_file(tmp_path):
 
 
 def _load(tmp_path):
-    with gzip.open(_cache_file(tmp_path), "rt") as stream:
-        return json.load(stream)
+    """The cache file's JSON lines as one dict: the header's keys, ``items`` and ``trailer``."""
+    with gzip.open(_cache_file(tmp_path), "rt", encoding="utf-8") as stream:
+        lines = [json.loads(line) for line in stream]
+    return dict(lines[0], items=lines[1:-1], trailer=lines[-1])
 
 
 def _save(tmp_path, document):
-    with gzip.open(_cache_file(tmp_path), "wt") as stream:
-        json.dump(document, stream)
+    document = dict(document)
+    items, trailer = document.pop("items"), document.pop("trailer", None)
+    with gzip.open(_cache_file(tmp_path), "wt", encoding="utf-8") as stream:
+        for line in [document] + list(items) + [{"items": len(items)} if trailer is None else trailer]:
+            stream.write(json.dumps(line) + "\n")
 
 
 # ---- the exporter and the file round trip ------------------------------------------------------------
@@ -133,7 +138,7 @@ def test_save_writes_gzip_json_atomically_with_report_mode(tmp_path):
                                     "fields": {"backup": list(em_compliance.BACKUP_HISTORY_FIELDS),
                                                "replica": list(em_compliance.REPLICA_HISTORY_FIELDS)}}
     assert (document["now"], document["full_read_at"]) == (NIGHT1, NIGHT1)
-    assert len(document["items"]) == 7
+    assert len(document["items"]) == 7 and document["trailer"] == {"items": 7}
     assert [name for name in os.listdir(str(tmp_path))] == ["compliance.history-cache.json.gz"]  # no temporary left
 
 
@@ -216,12 +221,27 @@ def test_no_cache_yet(tmp_path):
     _assert_full(*(_warm(tmp_path, NIGHT2) + ("no history cache yet",)))
 
 
-@pytest.mark.parametrize("content", [b"", b"not gzip at all", gzip.compress(b"{not json"),
-                                     gzip.compress(b"\xff\xfe"), gzip.compress(b"[1, 2]")[:-6]])
-def test_an_unreadable_cache(tmp_path, content):
+@pytest.mark.parametrize("content, words", [
+    (b"", "is not of format 1"), (gzip.compress(b""), "is not of format 1"), (b"not gzip at all", "could not be read"),
+    (gzip.compress(b"{not json"), "could not be read"), (gzip.compress(b"\xff\xfe"), "could not be read"),
+    (gzip.compress(b"[1, 2]")[:-6], "could not be read")])
+def test_an_unreadable_cache(tmp_path, content, words):
     with open(_cache_file(tmp_path), "wb") as stream:
         stream.write(content)
-    _assert_full(*(_warm(tmp_path, NIGHT2) + ("could not be read",)))
+    _assert_full(*(_warm(tmp_path, NIGHT2) + (words,)))
+
+
+def test_a_cache_cut_short_is_dropped_whole(tmp_path, monkeypatch):
+    """A file that ends early (a disk full while an older version wrote it) after some items were folded:
+    nothing of it is judged, the whole history is read."""
+    _write_night(tmp_path, NIGHT1, [_history(NIGHT1, 10 + day, "vm%02d" % day) for day in range(15)])
+    with open(_cache_file(tmp_path), "rb") as stream:
+        whole = gzip.decompress(stream.read())
+    with open(_cache_file(tmp_path), "wb") as stream:
+        stream.write(gzip.compress(whole[:len(whole) * 2 // 3].rsplit(b"\n", 1)[0] + b"\n"))
+    monkeypatch.setattr(history_cache, "_BATCH", 2)  # items folded before the end is found missing
+    cache, fold = _warm(tmp_path, NIGHT2)
+    _assert_full(cache, fold, "is incomplete")
 
 
 @pytest.mark.parametrize("change, words", [
@@ -230,9 +250,13 @@ def test_an_unreadable_cache(tmp_path, content):
     ({"identity": None}, "names no EM and account"),
     ({"now": "yesterday"}, "no readable times"),
     ({"read_through": None}, "no readable times"),
-    ({"items": {"a": 1}}, "no list of items"),
-    ({"items": [["copy", {"creation_time": NIGHT1}]]}, "not a history item"),
-    ({"items": [["backup", {"creation_time": "soon"}]]}, "without a readable creation time"),
+    ({"trailer": {"items": 2}}, "is incomplete (1 of 2 items)"),
+    ({"trailer": {}}, "is incomplete (1 of None items)"),
+    ({"items": [["copy", {"creation_time": NIGHT1}]]}, "not a history item of a kind read"),
+    ({"items": [["backup", {"creation_time": "soon"}]]}, "not a history item of a kind read"),
+    ({"items": [{"items": 0}, ["backup", {"creation_time": NIGHT1}]], "trailer": {"items": 0}}, "goes on after its end"),
+    ({"items": [_history(NIGHT1, 20, "sql01"), _history(NIGHT1, 21, "long01", state="InProgress", result="None")]},
+     "holds a running session before its covered end"),
 ])
 def test_a_foreign_or_broken_document(tmp_path, change, words):
     _write_night(tmp_path, NIGHT1, [_history(NIGHT1, 9, "sql01")])
