@@ -47,6 +47,14 @@ latency), the choices were:
   155 MB -> about 190 MB (folded page by page; holding the month compressed was about the same,
   a list of dicts several times more).
 
+Most of the history does not change from one night to the next: with ``report_dir`` the module
+keeps what the fold made of it in a history cache beside the reports (_compliance/history_cache.py,
+issue 18), and a later night folds the cache back in (like a page) and reads from EM only the
+history after it, from the cached end minus an overlap (``history_cache_overlap_hours``) up to
+the window start; the whole history every ``history_full_read_days`` and whenever the cache does
+not fit (another EM or account, a gap, a cache from a later ``now``). The query summaries of the
+history reads carry the range read (``created_after``, ``created_before``).
+
 Restore points are more requests (every kept point, also older than 30 days), carry no job name
 (the include/exclude job patterns could not apply) and miss a VM that only ever failed; job
 objects (``type=Job``) list the VMs a job has *now*, so a VM removed from its job is exactly the

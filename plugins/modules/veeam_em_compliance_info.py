@@ -88,7 +88,7 @@ options:
   history_cache:
     description:
       - Keep the history (what O(read_history) reduces it to - the newest session per VM, job and result) in
-        O(report_dir) as C(<report_basename>.history-cache.json.gz) (gzip'd JSON, mode O(report_mode), replaced
+        O(report_dir) as C(<report_basename>.history-cache.json.gz) (gzip'd JSON lines, mode O(report_mode), replaced
         atomically), and on the next run read from EM only the history after the cached part - from
         O(history_cache_overlap_hours) before the point the cache covers up to the window start. At 5,000 VMs and
         30 days of history this skips most of the run's requests (the history was 140 of 192).

@@ -13,8 +13,10 @@ Why: the history before the window (30 days, read so that a VM whose backups sto
 judged) was 140 of 192 requests and ~75 % of the bytes of a nightly run at 5,000 VMs, and 23 of
 those 30 days are the same every night. The fold keeps of the history only the newest session per
 (kind, server, VM, job, result, running) (SessionFold.add_history); that is what is kept here, in
-``<report_dir>/<report_basename>.history-cache.json.gz``, and a later run folds it back in like a
-page (the fold is order-independent) and reads from EM only what may have changed.
+``<report_dir>/<report_basename>.history-cache.json.gz`` (gzip'd JSON lines: a header naming the EM,
+the account, the kinds and fields read, ``now``, ``read_through`` and ``full_read_at``; one
+``[kind, item]`` per line; ``{"items": count}`` last), and a later run folds it back in like a page
+(the fold is order-independent) and reads from EM only what may have changed.
 
 Why the warm verdicts equal the cold ones. The cache of a run at T1 holds, per fold key, the newest
 session of [history start T1, window start T1). A run at T2 >= T1 needs the newest of [history start
