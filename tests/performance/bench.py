@@ -286,9 +286,9 @@ READ_KEYS = ("backup_task_sessions", "replica_task_sessions", "backup_task_histo
 
 
 def _cache_document(reports):
-    """The history cache the module wrote into ``reports`` (veeam_em_compliance_report_basename: compliance)."""
+    """The header line of the history cache the module wrote into ``reports`` (basename: compliance)."""
     with gzip.open(os.path.join(reports, "compliance" + history_cache.SUFFIX), "rt", encoding="utf-8") as stream:
-        return json.load(stream)
+        return json.loads(stream.readline())
 
 
 def _files(directory, only=None):
