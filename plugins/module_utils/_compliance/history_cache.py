@@ -50,6 +50,7 @@ __metaclass__ = type
 
 import gzip
 import json
+import math
 import os
 import tempfile
 import zlib
@@ -89,7 +90,7 @@ def check_options(params):
             number = float(value)
         except (TypeError, ValueError):
             raise ComplianceInputError("%s=%r: must be a number" % (name, value))
-        if number != number or number < 0 or number == float("inf"):
+        if math.isnan(number) or math.isinf(number) or number < 0:
             raise ComplianceInputError("%s=%r: must be a number of 0 or more" % (name, value))
 
 

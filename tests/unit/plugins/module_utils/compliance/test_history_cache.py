@@ -139,7 +139,7 @@ def test_save_writes_gzip_json_atomically_with_report_mode(tmp_path):
                                                "replica": list(em_compliance.REPLICA_HISTORY_FIELDS)}}
     assert (document["now"], document["full_read_at"]) == (NIGHT1, NIGHT1)
     assert len(document["items"]) == 7 and document["trailer"] == {"items": 7}
-    assert [name for name in os.listdir(str(tmp_path))] == ["compliance.history-cache.json.gz"]  # no temporary left
+    assert os.listdir(str(tmp_path)) == ["compliance.history-cache.json.gz"]  # no temporary left
 
 
 def test_a_warm_run_reads_from_the_covered_end_minus_the_overlap(tmp_path):
@@ -254,7 +254,8 @@ def test_a_cache_cut_short_is_dropped_whole(tmp_path, monkeypatch):
     ({"trailer": {}}, "is incomplete (1 of None items)"),
     ({"items": [["copy", {"creation_time": NIGHT1}]]}, "not a history item of a kind read"),
     ({"items": [["backup", {"creation_time": "soon"}]]}, "not a history item of a kind read"),
-    ({"items": [{"items": 0}, ["backup", {"creation_time": NIGHT1}]], "trailer": {"items": 0}}, "goes on after its end"),
+    ({"items": [{"items": 0}, ["backup", {"creation_time": NIGHT1}]], "trailer": {"items": 0}},
+     "goes on after its end"),
     ({"items": [_history(NIGHT1, 20, "sql01"), _history(NIGHT1, 21, "long01", state="InProgress", result="None")]},
      "holds a running session before its covered end"),
 ])
