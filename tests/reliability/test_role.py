@@ -63,6 +63,7 @@ def evaluation(texts):
     report.pop("generated_at", None)
     return report
 
+
 def test_role_under_faults(em, tmp_path_factory, ledger):
     """One test (not parametrized) so that pytest-xdist never runs the role runs twice."""
     now = em.dataset()["generated_now"]
@@ -76,6 +77,7 @@ def test_role_under_faults(em, tmp_path_factory, ledger):
         problems += check_scenario(em, ledger, scenario, run, stats, texts, baseline, expected_items)
         problems += check_faults_fired(scenario, stats, clean_queries)
     assert not problems, problems
+
 
 def check_scenario(em, ledger, scenario, run, stats, texts, baseline, expected_items):
     problems = []
@@ -120,6 +122,7 @@ def check_scenario(em, ledger, scenario, run, stats, texts, baseline, expected_i
         expect(run.proc.returncode == 0, "the play failed")
         expect(report == baseline, "the evaluation differs from the clean run")
     return problems
+
 
 def check_faults_fired(scenario, stats, clean_queries):
     """Each fault of the scenario fired, and the client answered it as it must.
