@@ -21,7 +21,7 @@ import gc
 from ansible_collections.backupops.veeam_em.plugins.module_utils import (
     em_client, em_compliance, em_compliance_report, em_connection, em_module, em_query, em_secrets)
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance_read import (
-    argument_spec, evaluation_time, judge_read, new_fold, planned_reads, run_reads, view_limits)
+    argument_spec, evaluation_time, history_plan, judge_read, new_fold, planned_reads, run_reads, view_limits)
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMError
 
 
@@ -37,7 +37,7 @@ def _prepare(module):
     return now, bounded, start, fold
 
 
-def _read(module, now, bounded, start, fold):
+def _read(module, now, bounded, start, fold, cache=None):
     """Log on, read (the task sessions into ``fold``), log off; returns (client or None, items, queries, error).
 
     Connection options that cannot work (no credentials, a malformed session id) are an error of
@@ -50,7 +50,7 @@ def _read(module, now, bounded, start, fold):
         client = em_client.EMClient(em_module.connection_options(module), media_type=params["media_type"])
         with client:
             items, queries, error = run_reads(client, planned_reads(params), now, start, bounded,
-                                              params["page_size"], params["concurrency"], fold)
+                                              params["page_size"], params["concurrency"], fold, cache)
     except EMError as failure:
         error = error or failure
     return client, items, queries, error
@@ -93,7 +93,8 @@ def run_compliance_info_module():
     except (EMError, em_compliance.ComplianceInputError, em_compliance_report.ReportInputError) as error:
         em_module.fail(module, error)
         return
-    client, items, queries, error = _read(module, now, bounded, start, fold)
+    cache = history_plan(module.params, now, start, module.check_mode)  # the history cache (issue 18)
+    client, items, queries, error = _read(module, now, bounded, start, fold, cache)
     release_memory()  # the freed page trees of the read handed back before the evaluation builds its rows
     read_errors = [em_module.error_message(module, error, client)] if error else []
     limits = view_limits(client, module.params, items, queries)
@@ -103,7 +104,7 @@ def run_compliance_info_module():
     result = outputs(module.params, compliance, module.check_mode)
     compliance = None  # with detail=compact the full rows (day grids) are only in the reports: freed here
     release_memory()
-    result.update(queries=queries, requests=client.requests_sent if client else 0)
+    result.update(queries=queries, requests=client.requests_sent if client else 0, history_cache=cache.outcome)
     if result.get("report_error") and not error:  # asked for and not written: said loudly, never a quiet pass
         module.fail_json(msg=result.pop("report_error"), **result)
         return

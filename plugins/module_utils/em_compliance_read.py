@@ -47,6 +47,14 @@ latency), the choices were:
   155 MB -> about 190 MB (folded page by page; holding the month compressed was about the same,
   a list of dicts several times more).
 
+Most of the history does not change from one night to the next: with ``report_dir`` the module
+keeps what the fold made of it in a history cache beside the reports (_compliance/history_cache.py,
+issue 18), and a later night folds the cache back in (like a page) and reads from EM only the
+history after it, from the cached end minus an overlap (``history_cache_overlap_hours``) up to
+the window start; the whole history every ``history_full_read_days`` and whenever the cache does
+not fit (another EM or account, a gap, a cache from a later ``now``). The query summaries of the
+history reads carry the range read (``created_after``, ``created_before``).
+
 Restore points are more requests (every kept point, also older than 30 days), carry no job name
 (the include/exclude job patterns could not apply) and miss a VM that only ever failed; job
 objects (``type=Job``) list the VMs a job has *now*, so a VM removed from its job is exactly the
@@ -69,8 +77,9 @@ __metaclass__ = type
 from datetime import datetime, timezone
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils import (
-    em_compliance, em_compliance_report, em_parse, em_query, em_resources)
+    em_compliance, em_compliance_report, em_parse, em_query, em_resources, em_time)
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMError, EMForbiddenError
+from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import history_cache
 
 
 WINDOW = "window"
@@ -138,13 +147,15 @@ def evaluation_time(params):
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), False
 
 
-def window_filters(read, now, start, bounded):
+def window_filters(read, now, start, bounded, history_from=None):
     """The EM filter of one read: the creation-time window, the history before it (as far back
-    as EM keeps sessions), or nothing for the server list."""
+    as EM keeps sessions, or from ``history_from`` when the history cache gives what is before it),
+    or nothing for the server list."""
     if not read.windowed:
         return None
     if read.windowed == HISTORY:
-        params = {"created_after": em_compliance.window_start(now, em_compliance.HISTORY_DAYS), "created_before": start}
+        params = {"created_after": history_from or em_compliance.window_start(now, em_compliance.HISTORY_DAYS),
+                  "created_before": start}
     else:
         params = {"created_after": start, "created_before": now if bounded else None}
     return em_query.build_filter(read.resource, params)
@@ -156,8 +167,12 @@ def policy_options(params):
             if key in params and key not in em_compliance.INTERNAL_OPTIONS}
 
 
-def run_reads(client, reads, now, start, bounded, page_size, concurrency, fold=None):
+def run_reads(client, reads, now, start, bounded, page_size, concurrency, fold=None, cache=None):
     """Every planned query; returns (items by key, query summaries, error or None).
+
+    With a ``cache`` (history_plan; only with a ``fold``) the history cache is loaded after the probe
+    and what it gives is folded; the history reads then start at ``cache.read_from`` (the delta), and
+    when every read succeeded the fold's history is written back (before the evaluation settles it).
 
     With a ``fold`` (em_compliance.session_fold) the task sessions go into it page by page as
     the pages arrive and are not in ``items``; without one (the floor of the benchmark) they are
@@ -171,14 +186,18 @@ def run_reads(client, reads, now, start, bounded, page_size, concurrency, fold=N
     except EMError as error:
         queries["account_reach"] = {"type": em_resources.JOB.query_type, "failed": True}
         return items, queries, error
+    cache = cache if fold is not None and cache is not None and cache.enabled else None
+    if cache and any(read.windowed == HISTORY for read in reads):
+        cache.begin(client, fold)
+    history_from = em_time.format_z(cache.read_from) if cache else None
     for read in reads:
         resource = read.resource
         sort = em_query.sort_field(resource, resource.default_sort)
         history = read.windowed == HISTORY
-        pages = PageFold(resource, fold, read.kind, history) if fold is not None and read.kind else None
+        pages = PageFold(resource, fold, read.kind, history, cache) if fold is not None and read.kind else None
         kept_before = len(fold.history) if pages else 0
         try:
-            found, info = client.query(resource, window_filters(read, now, start, bounded), sort,
+            found, info = client.query(resource, window_filters(read, now, start, bounded, history_from), sort,
                                        "desc" if history else "asc", page_size, concurrency=concurrency,
                                        normalise=pages.normalise if pages else None)
         except EMError as error:
@@ -194,7 +213,12 @@ def run_reads(client, reads, now, start, bounded, page_size, concurrency, fold=N
                 summary["kept"] = len(fold.history) - kept_before
         else:
             items[read.key] = found
+        if history:  # the range really read: shorter than the 30 days when the history cache gave the rest
+            summary.update(created_after=history_from or em_compliance.window_start(now, em_compliance.HISTORY_DAYS),
+                           created_before=start)
         queries[read.key] = summary
+    if cache:
+        cache.save(fold)
     return items, queries, None
 
 
@@ -211,16 +235,19 @@ class PageFold(object):
     the other end.
     """
 
-    def __init__(self, resource, fold, kind, history):
+    def __init__(self, resource, fold, kind, history, cache=None):
         self.resource = resource
         self.fold = fold
         self.kind = kind
         self.add = fold.add_history if history else fold.add
+        self.cache = cache if history else None  # sees the running sessions of the history (read_through)
         self.read = 0
 
     def normalise(self, document):
         page = em_parse.normalise_document(document, self.resource)
         self.read += len(page)
+        if self.cache is not None:
+            self.cache.note_page(page)
         self.add(page, self.kind)
         return page[-1:]
 
@@ -267,8 +294,15 @@ def known_servers(params, items):
 
 
 def new_fold(params, now):
-    """The session fold the reads feed (the policy options checked, before any request)."""
+    """The session fold the reads feed (the policy and history cache options checked, before any request)."""
+    history_cache.check_options(params)
     return em_compliance.session_fold(now, **policy_options(params))
+
+
+def history_plan(params, now, start, check_mode=False):
+    """The history cache of this run (_compliance/history_cache.py): its ``outcome`` is the module's
+    ``history_cache`` result; ``enabled`` only with ``report_dir``, ``history_cache`` and the history read."""
+    return history_cache.HistoryCache(params, now, start, check_mode=check_mode, history=wants_history(params))
 
 
 def judge_read(params, fold, items, read_errors, limits=()):
@@ -293,6 +327,7 @@ def argument_spec():
         detail=dict(type="str", default="full", choices=["full", "compact", "summary"]),
     )
     spec.update(em_compliance_report.argument_spec())  # report_formats, report_dir, ... (the report's own)
+    spec.update(history_cache.argument_spec())  # history_cache, history_cache_overlap_hours, history_full_read_days
     for key, default in em_compliance.DEFAULT_POLICY.items():
         if key in em_compliance.INTERNAL_OPTIONS:
             continue

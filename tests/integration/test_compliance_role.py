@@ -242,8 +242,8 @@ def test_scope_and_policy_variables_reach_the_evaluation(rules_emulator, tmp_pat
     assert run.returncode == 0, run.stdout[-4000:]
     # the latest and its dated copy (veeam_em_compliance_report_history), nothing else
     assert sorted(os.listdir(tmp_path)) == ["compliance-20250605T060000Z.json", "compliance-20250605T060000Z.state.json",
-                                            "compliance-20250605T060000Z.trend.json", "compliance.json",
-                                            "compliance.state.json", "compliance.trend.json"]
+                                            "compliance-20250605T060000Z.trend.json", "compliance.history-cache.json.gz",
+                                            "compliance.json", "compliance.state.json", "compliance.trend.json"]
     with open(os.path.join(tmp_path, "compliance.json"), encoding="utf-8") as handle:
         result = json.load(handle)
     verdicts = {row["vm_display_name"]: row["reasons"] for row in result["vms"]}
@@ -546,8 +546,9 @@ def test_short_role_name_passes_role_vars_through(rules_emulator, tmp_path):
                          cwd=REPO_ROOT, check=False)
     assert run.returncode == 0, run.stdout[-4000:]
     assert sorted(os.listdir(tmp_path)) == ["compliance-20250605T060000Z.json", "compliance-20250605T060000Z.state.json",
-                                            "compliance-20250605T060000Z.trend.json", "compliance.json",
-                                            "compliance.state.json", "compliance.trend.json", "fact_summary.json"]
+                                            "compliance-20250605T060000Z.trend.json", "compliance.history-cache.json.gz",
+                                            "compliance.json", "compliance.state.json", "compliance.trend.json",
+                                            "fact_summary.json"]
     with open(os.path.join(tmp_path, "compliance.json"), encoding="utf-8") as handle:
         result = json.load(handle)
     names = {row["vm_display_name"] for row in result["vms"]}

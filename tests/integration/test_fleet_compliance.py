@@ -6,6 +6,7 @@ merged fact and the three fleet reports (fleet first, a section per EM), the per
 own folders, the same VM name on two EMs counted twice, em-c an error while the others' verdicts
 still appear, the fleet never compliant, no password anywhere, every logon session closed.
 """
+import gzip
 import html
 import json
 import os
@@ -45,6 +46,9 @@ def fleet_run(fleet, tmp_path_factory):
 
 
 def load(report_dir, *path):
+    if path[-1].endswith(".gz"):  # the history cache (issue 18), uncompressed: scanned for secrets like the reports
+        with gzip.open(os.path.join(str(report_dir), *path), "rt", encoding="utf-8") as handle:
+            return handle.read()
     with open(os.path.join(str(report_dir), *path), encoding="utf-8") as handle:
         return handle.read()
 

@@ -10,6 +10,7 @@ leaked secret or an orphaned session. Real ansible-playbook at -vvv with playboo
   writing them; never 'compliant'.
 Every run is also grepped for the password and tokens (output, ansible.log, reports).
 """
+import gzip
 import json
 import os
 import sys
@@ -45,9 +46,16 @@ def role_run(em, tmp_path, faults, now):
     stats = em.stats()
     stats["faults"] = em.faults_state()["faults"]  # read before the next run clears them
     report_dir = tmp_path / "reports"
-    texts = {name: (report_dir / name).read_text(encoding="utf-8") for name in sorted(os.listdir(report_dir))} \
+    texts = {name: file_text(report_dir / name) for name in sorted(os.listdir(report_dir))} \
         if report_dir.exists() else {}
     return run, stats, texts
+
+
+def file_text(path):
+    """A written file's text; the gzip'd history cache (issue 18) uncompressed, scanned for secrets like the reports."""
+    if path.name.endswith(".gz"):
+        return gzip.decompress(path.read_bytes()).decode("utf-8")
+    return path.read_text(encoding="utf-8")
 
 
 def evaluation(texts):

@@ -12,6 +12,7 @@ import yaml
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils import em_compliance
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance import DEFAULT_POLICY
+from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import history_cache
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import fold as _fold
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import jobs as _jobs
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import sessions as _sessions
@@ -75,7 +76,7 @@ def test_the_role_passes_every_policy_option_to_the_module():
     policy = set(DEFAULT_POLICY) - INTERNAL_OPTIONS
     reports = {"report_formats", "report_title", "report_dir", "report_basename", "report_history",
                "report_trend_days", "report_html_max_rows"}
-    assert set(call) == policy | READ_SWITCHES | CONNECTION | reports | {"now", "detail"}
+    assert set(call) == policy | READ_SWITCHES | CONNECTION | reports | HISTORY_CACHE | {"now", "detail"}
     assert call["detail"] == "compact"
     # the module writes the reports itself: every report variable of the role reaches it, same meaning
     for option in ("report_basename", "report_history", "report_trend_days", "report_html_max_rows", "report_title"):
@@ -83,6 +84,18 @@ def test_the_role_passes_every_policy_option_to_the_module():
     assert call["report_dir"] == "{{ %sreport_dir | default(omit, true) }}" % PREFIX
     for option in policy | READ_SWITCHES:
         assert call[option] == "{{ %s%s }}" % (PREFIX, option), option
+
+
+HISTORY_CACHE = {"history_cache", "history_cache_overlap_hours", "history_full_read_days"}
+
+
+def test_the_role_passes_the_history_cache_options_with_the_module_defaults():
+    """Issue 18: the nightly role keeps the history cache beside its reports, same meaning as the module's."""
+    call, defaults = module_call(), role_defaults()
+    spec = history_cache.argument_spec()
+    for option in HISTORY_CACHE:
+        assert call[option] == "{{ %s%s }}" % (PREFIX, option), option
+        assert defaults[PREFIX + option] == spec[option]["default"], option
 
 
 def test_connection_variables_are_omitted_when_undefined():

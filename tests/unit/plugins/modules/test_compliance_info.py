@@ -130,6 +130,8 @@ def test_without_now_the_window_has_no_upper_bound(fake, capsys):
     ({"report_history": -1}, ["report_history", "-1"]),
     ({"report_basename": "../up"}, ["report_basename", "../up"]),
     ({"report_mode": "644x"}, ["report_mode", "644x"]),
+    ({"history_cache_overlap_hours": -1}, ["history_cache_overlap_hours", "-1"]),
+    ({"history_full_read_days": -0.5}, ["history_full_read_days", "-0.5"]),
 ])
 def test_bad_input_is_refused_before_any_request(fake, capsys, args, words):
     result = run(args, capsys)

@@ -180,7 +180,7 @@ def test_the_fold_keeps_every_key_the_rules_read():
     """A key a rule reads (``.get("...")`` in _compliance/) that the fold drops would read as None."""
     read = set()
     for name in os.listdir(COMPLIANCE_DIR):
-        if name.endswith(".py") and name != "fold.py":
+        if name.endswith(".py") and name not in ("fold.py", "history_cache.py"):  # the cache reads its own file
             with open(os.path.join(COMPLIANCE_DIR, name)) as handle:
                 read.update(re.findall(r'\.get\("([a-z_]+)"', handle.read()))
     # not task-session keys: job sessions, rows, findings, CMDB entries, or the parsed times

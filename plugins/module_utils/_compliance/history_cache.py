@@ -1,0 +1,359 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, backupops engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the backupops.veeam_em collection
+# and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+# (the same convention as community.hashi_vault's module_utils; see docs/CONTRACTS.md)
+"""The folded history kept between nightly runs beside the reports (issue 18).
+
+FOR INTERNAL COLLECTION USE ONLY: the module's reader (em_compliance_read) is its one user.
+
+Why: the history before the window (30 days, read so that a VM whose backups stopped is still
+judged) was 140 of 192 requests and ~75 % of the bytes of a nightly run at 5,000 VMs, and 23 of
+those 30 days are the same every night. The fold keeps of the history only the newest session per
+(kind, server, VM, job, result, running) (SessionFold.add_history); that is what is kept here, in
+``<report_dir>/<report_basename>.history-cache.json.gz`` (gzip'd JSON lines: a header naming the EM,
+the account, the kinds and fields read, ``now``, ``read_through`` and ``full_read_at``; one
+``[kind, item]`` per line; ``{"items": count}`` last), and a later run folds it back in like a page
+(the fold is order-independent) and reads from EM only what may have changed.
+
+Why the warm verdicts equal the cold ones. The cache of a run at T1 holds, per fold key, the newest
+session of [history start T1, window start T1). A run at T2 >= T1 needs the newest of [history start
+T2, window start T2). It drops the cached items created before its history start (EM forgot them; a
+cold read would not see them) and those created at or after ``read_from``, and reads
+[read_from, window start T2) from EM, with ``read_from`` = max(history start T2, read_through -
+overlap). A cached item older than ``read_from`` is the newest of its key up to ``read_from``; a
+dropped newer one is read again. Three things can make EM's answer for the past differ from what
+was cached, and each is bounded:
+
+* a session that was still running: its result (part of the fold key) changes when it ends. So
+  ``read_through`` is never later than the creation time of the oldest running session seen in the
+  history read (every running one, also those a newer session of their key hid), and all of them
+  are read again.
+* a session EM collects late (a backup server EM could not reach for a while sends its sessions
+  when it is back, with their past creation times) [INF: from EM collecting sessions from each
+  backup server, FACTS 6; not observed]: the ``overlap`` (history_cache_overlap_hours, 48 by
+  default) re-reads the last hours before ``read_through``; older late ones are found by the
+  full read every ``full_read_days`` (history_full_read_days, 7 by default).
+* anything else about the cache that does not fit this run (another EM, another account, other
+  kinds or fields, an unreadable file, a cache from after this run's ``now``, one that reaches into
+  this run's window, a gap before this run's history start): a full read, its reason in the result.
+
+A failed read, a read in check mode or without ``report_dir`` writes nothing. Never a failure:
+the worst a cache can cost is a full read.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import gzip
+import json
+import math
+import os
+import tempfile
+import zlib
+from datetime import timedelta
+
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_secrets, em_time
+from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
+    is_running, readable_creation_time)
+from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.vocabulary import (
+    BACKUP_HISTORY_FIELDS, ComplianceInputError, HISTORY_DAYS, KIND_BACKUP, KIND_REPLICA, REPLICA_HISTORY_FIELDS)
+
+FORMAT = 1                      # the version of the file's layout; another one is a full read
+SUFFIX = ".history-cache.json.gz"
+DEFAULT_OVERLAP_HOURS = 48.0
+DEFAULT_FULL_READ_DAYS = 7.0
+_BATCH = 1000                   # cached items folded per call, like a page
+FIELDS = {KIND_BACKUP: list(BACKUP_HISTORY_FIELDS), KIND_REPLICA: list(REPLICA_HISTORY_FIELDS)}
+
+
+def argument_spec():
+    """The cache's options of veeam_em_compliance_info (documented in its DOCUMENTATION)."""
+    return dict(
+        history_cache=dict(type="bool", default=True),
+        history_cache_overlap_hours=dict(type="float", default=DEFAULT_OVERLAP_HOURS),
+        history_full_read_days=dict(type="float", default=DEFAULT_FULL_READ_DAYS),
+    )
+
+
+def check_options(params):
+    """Values that cannot work fail before any request, naming the option and the value."""
+    for name, default in (("history_cache_overlap_hours", DEFAULT_OVERLAP_HOURS),
+                          ("history_full_read_days", DEFAULT_FULL_READ_DAYS)):
+        value = params.get(name, default)
+        if value is None:
+            continue
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ComplianceInputError("%s=%r: must be a number" % (name, value))
+        if math.isnan(number) or math.isinf(number) or number < 0:
+            raise ComplianceInputError("%s=%r: must be a number of 0 or more" % (name, value))
+
+
+def cache_path(params):
+    return os.path.join(params["report_dir"], params.get("report_basename") or "compliance") + SUFFIX
+
+
+def _iso(moment):
+    return em_time.format_z(moment)
+
+
+class HistoryCache(object):
+    """The history cache of one run: what it loaded, the range it reads from EM, what it wrote.
+
+    ``outcome`` is the module's ``history_cache`` result. ``read_from`` (a datetime) is where the
+    history reads start: the history start on a full read, later on a warm one.
+    """
+
+    def __init__(self, params, now, window_start, check_mode=False, history=True):
+        self.now = em_time.parse_iso(now)
+        self.window_start = em_time.parse_iso(window_start)
+        self.history_start = self.now - timedelta(days=HISTORY_DAYS)
+        self.read_from = self.history_start
+        self.overlap = timedelta(hours=float(_option(params, "history_cache_overlap_hours", DEFAULT_OVERLAP_HOURS)))
+        self.full_read_days = float(_option(params, "history_full_read_days", DEFAULT_FULL_READ_DAYS))
+        self.kinds = [KIND_BACKUP] + ([KIND_REPLICA] if params.get("check_replicas", True) else [])
+        self.username = params.get("username")
+        self.full_read_at = self.now
+        self.oldest_running = None
+        self.path, self.mode, self.write = None, None, False
+        self.identity_now, self.cached_through = None, None
+        reason = "the history cache was not loaded: the reading stopped before the history"
+        if not history:
+            reason = "the history is not read (read_history is false, or lookback_days covers the %d days EM keeps)" \
+                % HISTORY_DAYS
+        elif not params.get("history_cache", True):
+            reason = "history_cache is false: the whole history was read"
+        elif not params.get("report_dir"):
+            reason = "no report_dir to keep the history cache in: the whole history was read"
+        else:
+            self.path = cache_path(params)
+            self.mode = int(str(params.get("report_mode") or "0644"), 8)
+            self.write = not check_mode
+        self.enabled = self.path is not None
+        self.outcome = {"used": False, "reason": reason, "read_from": _iso(self.read_from) if history else None,
+                        "read_to": _iso(self.window_start) if history else None,
+                        "items_loaded": 0, "items_kept": 0, "written": None}
+
+    # ---- loading ------------------------------------------------------------------------------
+    def identity(self, base, account):
+        """What a cache must have been written for: the EM, the account, the kinds and fields read."""
+        return {"em": base, "account": account, "kinds": list(self.kinds),
+                "fields": dict((kind, FIELDS[kind]) for kind in self.kinds)}
+
+    def begin(self, client, fold):
+        """Before the history reads: load and check the cache, fold what it may give, set read_from.
+
+        A cache that does not fit is not used (a full read) and the reason is said in ``outcome``.
+        Called before any session is folded, so a cache found broken half way is dropped whole
+        (fold.discard) and nothing of it is judged."""
+        if not self.enabled:
+            return
+        account = self.username or getattr(client, "user_name", None)
+        self.identity_now = self.identity(getattr(client, "base", None), account)
+        if not account:
+            self._full("the EM account is not known (session_id without username): the history cache is not used")
+            return
+        if not os.path.exists(self.path):
+            self._full("no history cache yet (%s): the whole history was read" % self.path)
+            return
+        try:
+            with gzip.open(self.path, "rt", encoding="utf-8") as stream:
+                header = json.loads(stream.readline() or "null")
+                reason = self._misfit(header)
+                if reason is None:
+                    reason = self._fold_lines(stream, fold)
+        except (IOError, OSError, EOFError, ValueError, zlib.error) as error:
+            reason = "the history cache %s could not be read (%s): the whole history was read" % (self.path, error)
+        if reason is not None:
+            fold.discard()
+            self._full(reason)
+            return
+        self.outcome.update(
+            used=True, read_from=_iso(self.read_from),
+            reason="the history cache of the run at %s covers up to %s; read from EM from %s (%s h overlap)"
+                   % (header["now"], _iso(self.cached_through), _iso(self.read_from),
+                      _number(self.overlap.total_seconds() / 3600.0)))
+
+    def _fold_lines(self, stream, fold):
+        """Fold the cached items older than ``read_from`` (and not older than the history start), in
+        batches; None, or why the file cannot be used (then the caller discards what was folded)."""
+        self.read_from = max(self.history_start, self.cached_through - self.overlap)
+        batches, loaded, kept, total = dict((kind, []) for kind in self.kinds), 0, 0, None
+        for line in stream:
+            entry = json.loads(line)
+            if total is not None:
+                return "the history cache %s goes on after its end: the whole history was read" % self.path
+            if isinstance(entry, dict):  # the last line: how many items were written
+                total = entry.get("items")
+                continue
+            kind, item, created = _entry(entry, self.kinds)
+            if created is None:
+                return "the history cache %s holds an entry that is not a history item of a kind read: the whole " \
+                       "history was read" % self.path
+            loaded += 1
+            if not self.history_start <= created < self.read_from:
+                continue  # forgotten by EM, or read again from EM
+            if is_running(item):  # a running one is never before read_through (save): not this module's file
+                return "the history cache %s holds a running session before its covered end: the whole history " \
+                       "was read" % self.path
+            kept += 1
+            batches[kind].append(item)
+            if len(batches[kind]) >= _BATCH:
+                fold.add_history(batches[kind], kind)
+                batches[kind] = []
+        if total != loaded:
+            return "the history cache %s is incomplete (%s of %s items): the whole history was read" % (
+                self.path, loaded, total)
+        for kind, items in batches.items():
+            fold.add_history(items, kind)
+        self.outcome.update(items_loaded=loaded, items_kept=kept)
+        return None
+
+    def _misfit(self, document):
+        """Why the cache's first line cannot stand for this run's history before ``read_from`` (None: it can)."""
+        if not isinstance(document, dict) or document.get("format") != FORMAT:
+            return "the history cache %s is not of format %d: the whole history was read" % (self.path, FORMAT)
+        cached = document.get("identity")
+        if not isinstance(cached, dict):
+            return "the history cache %s names no EM and account: the whole history was read" % self.path
+        for key, what in (("em", "another EM"), ("account", "another EM account"), ("kinds", "other kinds of sessions"),
+                          ("fields", "other history fields")):
+            if cached.get(key) != self.identity_now[key]:
+                return "the history cache %s was written for %s (%s, this run: %s): the whole history was read" % (
+                    self.path, what, _shown(cached.get(key)), _shown(self.identity_now[key]))
+        try:
+            written_now, read_through, full_read_at = (em_time.parse_iso(document.get(key))
+                                                       for key in ("now", "read_through", "full_read_at"))
+        except (TypeError, ValueError):
+            written_now = None
+        if written_now is None or read_through is None or full_read_at is None:
+            return "the history cache %s has no readable times: the whole history was read" % self.path
+        if written_now > self.now:
+            return "the history cache %s is from a run after this one (now=%s, this run: %s): the whole history " \
+                   "was read" % (self.path, _iso(written_now), _iso(self.now))
+        if read_through > self.window_start:
+            return "the history cache %s covers up to %s, into this run's window (from %s): the whole history " \
+                   "was read" % (self.path, _iso(read_through), _iso(self.window_start))
+        if read_through < self.history_start:
+            return "the history cache %s ends at %s, before this run's history starts (%s): the whole history " \
+                   "was read" % (self.path, _iso(read_through), _iso(self.history_start))
+        if self.now - full_read_at >= timedelta(days=self.full_read_days):
+            return "the last full read of the history was at %s, history_full_read_days=%s ago or more: the whole " \
+                   "history was read" % (_iso(full_read_at), _number(self.full_read_days))
+        self.cached_through, self.full_read_at = read_through, full_read_at
+        return None
+
+    def _full(self, reason):
+        self.read_from, self.full_read_at = self.history_start, self.now
+        self.outcome.update(used=False, reason=reason, read_from=_iso(self.read_from), items_loaded=0, items_kept=0)
+
+    # ---- while reading ------------------------------------------------------------------------
+    def note_page(self, page):
+        """Every item of a history page (PageFold): the running ones bound ``read_through``, also those
+        that a newer session of their fold key hides from what is kept."""
+        for item in page:
+            if isinstance(item, dict) and is_running(item):
+                self.note_running(readable_creation_time(item))
+
+    def note_running(self, created):
+        """A history session still running, created at ``created`` (PageFold sees every item)."""
+        if created is not None and (self.oldest_running is None or created < self.oldest_running):
+            self.oldest_running = created
+
+    # ---- saving -------------------------------------------------------------------------------
+    def save(self, fold):
+        """Write the history the fold holds (before settle), after every read succeeded.
+
+        A file that cannot be written is not a failure of the run (its verdicts are complete):
+        the next run reads the whole history, and ``outcome`` says why."""
+        if not (self.enabled and self.write):
+            return
+        # Every running session of the history came through a page this run (note_page): the cached
+        # ones folded in are older than read_from, and a running one there refuses the file (_fold_lines).
+        read_through = self.window_start if self.oldest_running is None else min(self.window_start,
+                                                                                 self.oldest_running)
+        header = {"format": FORMAT, "identity": self.identity_now, "now": _iso(self.now),
+                  "read_through": _iso(read_through), "full_read_at": _iso(self.full_read_at)}
+        entries = ([kind, as_item(session)] for kind, session in fold.history_items())
+        try:
+            _write_atomic(self.path, header, entries, self.mode)
+        except (IOError, OSError, TypeError, ValueError) as error:
+            self.outcome["write_error"] = "the history cache %s could not be written (%s): the next run reads " \
+                                          "the whole history" % (self.path, error)
+            return
+        self.outcome["written"] = self.path
+
+
+def _option(params, name, default):
+    value = params.get(name)
+    return default if value is None else value
+
+
+def _shown(value):
+    return json.dumps(value, sort_keys=True) if isinstance(value, (dict, list)) else str(value)
+
+
+def _number(value):
+    return ("%d" % value) if float(value).is_integer() else ("%s" % value)
+
+
+def as_item(session):
+    """An item add_history folds to the same record as the session it was made from (the times as
+    'Z' strings with their microseconds: em_time.format_z and parse_iso give back the same instant)."""
+    if "_created" not in session:  # an item without a VM identity, kept as it was read
+        return dict((key, value) for key, value in session.items() if key != "_kind")
+    item = dict((key, value) for key, value in session.items() if not key.startswith("_") and value is not None)
+    item["creation_time"] = _iso(session["_created"])
+    if session.get("_end") is not None:
+        item["end_time"] = _iso(session["_end"])
+    if session.get("_point_created") is not None:
+        item["restore_point_time"] = _iso(session["_point_created"])
+    return item
+
+
+def _entry(entry, kinds):
+    """(kind, item, creation time) of one line, or (None, None, None) when it is not an item of a kind read."""
+    if isinstance(entry, list) and len(entry) == 2 and entry[0] in kinds and isinstance(entry[1], dict):
+        created = readable_creation_time(entry[1])
+        if created is not None:
+            return entry[0], entry[1], created
+    return None, None, None
+
+
+def _write_atomic(path, header, entries, mode):
+    """The cache as gzip'd JSON lines - the header, one ``[kind, item]`` per line, then ``{"items": count}`` -
+    through a temporary file in the same directory and os.replace (as _report/files.py): a run that
+    stops half way leaves the previous cache, never half a file. Lines, so that neither writing nor
+    reading holds the whole history as one document (~110,000 items at 50,000 VMs). Hand-written
+    rather than _report.files.write_atomic, which writes text (and _report is another concern's home)."""
+    directory = os.path.dirname(path) or "."
+    if not os.path.isdir(directory):
+        os.makedirs(directory, 0o755)
+    handle, temporary = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", dir=directory)
+    try:
+        with os.fdopen(handle, "wb") as raw:
+            with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6) as stream:
+                stream.write(_line(header))
+                count = 0
+                for entry in entries:
+                    stream.write(_line(entry))
+                    count += 1
+                stream.write(_line({"items": count}))
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def _line(value):
+    """One JSON line. EM's words pass the one scrubber, as in the reports: a token or password EM echoed
+    in a session's name is not kept on disk (a name changed by it can only cost a full read of it)."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return (em_secrets.scrub(text) + "\n").encode("utf-8")

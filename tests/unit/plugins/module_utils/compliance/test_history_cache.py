@@ -1,0 +1,534 @@
+"""The history cache (issue 18, _compliance/history_cache.py): what a warm run folds from the cache plus the
+delta it reads must give the verdicts of a cold run reading the whole history; any cache that does not fit is a
+full read with its reason; a failed read and check mode write nothing."""
+import gzip
+import json
+import os
+import random
+import stat
+from datetime import timedelta
+
+import pytest
+
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_compliance, em_resources, em_time
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_compliance_read as reader
+from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import history_cache
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMError
+
+from .conftest import build_session
+
+NIGHT1 = "2025-06-04T06:00:00Z"
+NIGHT2 = "2025-06-05T06:00:00Z"
+BASE = "https://em01.example.com:9398"
+USER = "CORP\\svc-report"
+LOOKBACK = 7
+
+
+class Client(object):
+    def __init__(self, base=BASE, user_name=USER):
+        self.base, self.user_name = base, user_name
+
+
+def _at(iso, days=0, hours=0):
+    return em_time.format_z(em_time.parse_iso(iso) + timedelta(days=days, hours=hours))
+
+
+def _params(tmp_path, **extra):
+    params = {"report_dir": str(tmp_path), "report_basename": "compliance", "report_mode": "0640",
+              "username": USER, "check_replicas": True, "read_history": True, "lookback_days": LOOKBACK,
+              "history_cache": True, "history_cache_overlap_hours": 48.0, "history_full_read_days": 7.0}
+    params.update(extra)
+    return params
+
+
+def _plan(params, now, check_mode=False):
+    return reader.history_plan(params, now, em_compliance.window_start(now, params["lookback_days"]), check_mode)
+
+
+def _fold(now, lookback=LOOKBACK):
+    return em_compliance.session_fold(now, lookback_days=lookback)
+
+
+def _write_night(tmp_path, now, history, **extra):
+    """A run at ``now`` whose history read gave ``history`` ([(kind, item)]): its cache is written."""
+    params = _params(tmp_path, **extra)
+    cache, fold = _plan(params, now), _fold(now)
+    cache.begin(Client(), fold)
+    for kind, item in history:
+        cache.note_page([item])
+        fold.add_history([item], kind)
+    cache.save(fold)
+    return cache
+
+
+def _warm(tmp_path, now, **extra):
+    params = _params(tmp_path, **extra)
+    cache, fold = _plan(params, now), _fold(now)
+    cache.begin(Client(extra.pop("base", BASE), extra.pop("user", USER)), fold)
+    return cache, fold
+
+
+def _history(now, days_back, vm, **keys):
+    return em_compliance.KIND_BACKUP, build_session(vm=vm, vm_uid="urn:vm:" + vm, created=_at(now, days=-days_back),
+                                                    **keys)
+
+
+def _cache_file(tmp_path):
+    return os.path.join(str(tmp_path), "compliance.history-cache.json.gz")
+
+
+def _load(tmp_path):
+    """The cache file's JSON lines as one dict: the header's keys, ``items`` and ``trailer``."""
+    with gzip.open(_cache_file(tmp_path), "rt", encoding="utf-8") as stream:
+        lines = [json.loads(line) for line in stream]
+    return dict(lines[0], items=lines[1:-1], trailer=lines[-1])
+
+
+def _save(tmp_path, document):
+    document = dict(document)
+    items, trailer = document.pop("items"), document.pop("trailer", None)
+    with gzip.open(_cache_file(tmp_path), "wt", encoding="utf-8") as stream:
+        for line in [document] + list(items) + [{"items": len(items)} if trailer is None else trailer]:
+            stream.write(json.dumps(line) + "\n")
+
+
+# ---- the exporter and the file round trip ------------------------------------------------------------
+
+def _odd_history():
+    """What a history can hold: replicas without VM UID, fractions of seconds, an end before the start, no UID,
+    a running session, an item without a VM identity (set aside as unreadable) and two sessions of one key."""
+    now = NIGHT2
+    items = [_history(now, 9, "sql01"), _history(now, 10, "sql01"), _history(now, 12, "web01", result="Failed"),
+             (em_compliance.KIND_REPLICA, build_session(vm="rep01", kind="replica", created="2025-05-20T01:02:03.5Z")),
+             _history(now, 11, "odd01", end="2025-05-20T00:00:00Z"),
+             _history(now, 13, "nouid", uid=None),
+             _history(now, 14, "long01", state="InProgress", result="None"),
+             (em_compliance.KIND_BACKUP, build_session(vm=None, created="2025-05-21T01:00:00Z"))]
+    return items
+
+
+def _verdicts(fold):
+    return json.loads(json.dumps(em_compliance.evaluate_fold(fold)))
+
+
+def test_the_exported_history_folds_back_to_the_same_verdicts():
+    original, copy = _fold(NIGHT2), _fold(NIGHT2)
+    window = [build_session(vm="sql01", vm_uid="urn:vm:sql01", created=_at(NIGHT2, days=-1))]
+    for kind, item in _odd_history():
+        original.add_history([item], kind)
+    exported = [(kind, history_cache.as_item(session)) for kind, session in original.history_items()]
+    assert len(exported) == 7  # sql01's older session of the same key is not kept
+    for kind, item in reversed(exported):
+        copy.add_history([json.loads(json.dumps(item))], kind)
+    for fold in (original, copy):
+        fold.add(window, em_compliance.KIND_BACKUP)
+    cold, warm = _verdicts(original), _verdicts(copy)
+    assert warm == cold
+    assert cold["summary"]["vms_total"] == 6
+    assert cold["summary"]["reasons"]["unreadable_sessions"] == 1  # the item without a VM is named, not dropped
+
+
+def test_save_writes_gzip_json_atomically_with_report_mode(tmp_path):
+    cache = _write_night(tmp_path, NIGHT1, _odd_history())
+    assert cache.outcome["written"] == _cache_file(tmp_path)
+    assert stat.S_IMODE(os.stat(_cache_file(tmp_path)).st_mode) == 0o640
+    document = _load(tmp_path)
+    assert document["format"] == history_cache.FORMAT
+    assert document["identity"] == {"em": BASE, "account": USER, "kinds": ["backup", "replica"],
+                                    "fields": {"backup": list(em_compliance.BACKUP_HISTORY_FIELDS),
+                                               "replica": list(em_compliance.REPLICA_HISTORY_FIELDS)}}
+    assert (document["now"], document["full_read_at"]) == (NIGHT1, NIGHT1)
+    assert len(document["items"]) == 7 and document["trailer"] == {"items": 7}
+    assert os.listdir(str(tmp_path)) == ["compliance.history-cache.json.gz"]  # no temporary left
+
+
+def test_a_warm_run_reads_from_the_covered_end_minus_the_overlap(tmp_path):
+    _write_night(tmp_path, NIGHT1, [_history(NIGHT1, 10, "sql01"), _history(NIGHT1, 8, "web01")])
+    cache, fold = _warm(tmp_path, NIGHT2)
+    covered = _at(NIGHT1, days=-LOOKBACK)
+    assert cache.outcome["used"] is True, cache.outcome["reason"]
+    assert cache.outcome["read_from"] == em_time.format_z(cache.read_from) == _at(covered, hours=-48)
+    assert cache.outcome["read_to"] == _at(NIGHT2, days=-LOOKBACK)
+    # web01 (8 days before night 1) is inside the 48 h read again: read from EM, not taken from the cache
+    assert (cache.outcome["items_loaded"], cache.outcome["items_kept"]) == (2, 1)
+    assert [session["vm_display_name"] for _kind, session in fold.history_items()] == ["sql01"]
+
+
+def test_the_overlap_is_an_option(tmp_path):
+    _write_night(tmp_path, NIGHT1, [_history(NIGHT1, 10, "sql01"), _history(NIGHT1, 8, "web01")])
+    cache, _fold_ = _warm(tmp_path, NIGHT2, history_cache_overlap_hours=0)
+    assert cache.outcome["read_from"] == _at(NIGHT1, days=-LOOKBACK)
+    assert cache.outcome["items_kept"] == 2
+
+
+def test_items_older_than_this_runs_history_start_are_dropped(tmp_path):
+    old = _history(NIGHT1, 29.9, "gone01")  # 30.9 days before night 2: EM forgot it, a cold read would not see it
+    _write_night(tmp_path, NIGHT1, [old, _history(NIGHT1, 20, "sql01")])
+    cache, fold = _warm(tmp_path, NIGHT2)
+    assert (cache.outcome["items_loaded"], cache.outcome["items_kept"]) == (2, 1)
+    assert [session["vm_display_name"] for _kind, session in fold.history_items()] == ["sql01"]
+
+
+def test_a_running_session_bounds_what_the_cache_covers(tmp_path):
+    running = _history(NIGHT1, 12, "long01", state="InProgress", result="None")
+    _write_night(tmp_path, NIGHT1, [running, _history(NIGHT1, 20, "sql01")])
+    assert _load(tmp_path)["read_through"] == running[1]["creation_time"]
+    cache, fold = _warm(tmp_path, NIGHT2, history_cache_overlap_hours=0)
+    assert cache.outcome["read_from"] == running[1]["creation_time"]  # read again: its result is known later
+    assert [session["vm_display_name"] for _kind, session in fold.history_items()] == ["sql01"]
+
+
+def test_a_running_session_hidden_by_a_newer_one_of_its_key_still_bounds_it(tmp_path):
+    older = _history(NIGHT1, 15, "long01", state="InProgress", result="None")
+    newer = _history(NIGHT1, 12, "long01", state="InProgress", result="None")
+    cache = _write_night(tmp_path, NIGHT1, [older, newer])
+    assert [session["uid"] for _kind, session in _fold_of(cache, [older, newer]).history_items()] == [newer[1]["uid"]]
+    assert _load(tmp_path)["read_through"] == older[1]["creation_time"]
+
+
+def _fold_of(_cache, history):
+    fold = _fold(NIGHT1)
+    for kind, item in history:
+        fold.add_history([item], kind)
+    return fold
+
+
+def test_the_page_fold_shows_every_running_history_session_to_the_cache(tmp_path, monkeypatch):
+    older = _history(NIGHT1, 15, "long01", state="InProgress", result="None")[1]
+    newer = _history(NIGHT1, 12, "long01", state="InProgress", result="None")[1]
+    monkeypatch.setattr(reader.em_parse, "normalise_document", lambda document, resource: document)
+    cache, fold = _plan(_params(tmp_path), NIGHT1), _fold(NIGHT1)
+    reader.PageFold(em_resources.BACKUP_TASK_SESSION, fold, em_compliance.KIND_BACKUP, True, cache).normalise(
+        [newer, older])
+    assert em_time.format_z(cache.oldest_running) == older["creation_time"]
+    window = reader.PageFold(em_resources.BACKUP_TASK_SESSION, fold, em_compliance.KIND_BACKUP, False, cache)
+    window.normalise([build_session(state="InProgress", created=_at(NIGHT1, days=-20))])
+    assert em_time.format_z(cache.oldest_running) == older["creation_time"]  # the window's are not history
+
+
+# ---- caches that do not fit: a full read, said -------------------------------------------------------
+
+def _assert_full(cache, fold, words):
+    assert cache.outcome["used"] is False
+    assert words in cache.outcome["reason"], cache.outcome["reason"]
+    assert cache.read_from == em_time.parse_iso(NIGHT2) - timedelta(days=30)
+    assert cache.outcome["read_from"] == _at(NIGHT2, days=-30)
+    assert (cache.outcome["items_loaded"], cache.outcome["items_kept"]) == (0, 0)
+    assert list(fold.history_items()) == []
+
+
+def test_no_cache_yet(tmp_path):
+    _assert_full(*(_warm(tmp_path, NIGHT2) + ("no history cache yet",)))
+
+
+@pytest.mark.parametrize("content, words", [
+    (b"", "is not of format 1"), (gzip.compress(b""), "is not of format 1"), (b"not gzip at all", "could not be read"),
+    (gzip.compress(b"{not json"), "could not be read"), (gzip.compress(b"\xff\xfe"), "could not be read"),
+    (gzip.compress(b"[1, 2]")[:-6], "could not be read")])
+def test_an_unreadable_cache(tmp_path, content, words):
+    with open(_cache_file(tmp_path), "wb") as stream:
+        stream.write(content)
+    _assert_full(*(_warm(tmp_path, NIGHT2) + (words,)))
+
+
+def test_a_cache_cut_short_is_dropped_whole(tmp_path, monkeypatch):
+    """A file that ends early (a disk full while an older version wrote it) after some items were folded:
+    nothing of it is judged, the whole history is read."""
+    _write_night(tmp_path, NIGHT1, [_history(NIGHT1, 10 + day, "vm%02d" % day) for day in range(15)])
+    with open(_cache_file(tmp_path), "rb") as stream:
+        whole = gzip.decompress(stream.read())
+    with open(_cache_file(tmp_path), "wb") as stream:
+        stream.write(gzip.compress(whole[:len(whole) * 2 // 3].rsplit(b"\n", 1)[0] + b"\n"))
+    monkeypatch.setattr(history_cache, "_BATCH", 2)  # items folded before the end is found missing
+    cache, fold = _warm(tmp_path, NIGHT2)
+    _assert_full(cache, fold, "is incomplete")
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"format": 99}, "is not of format 1"),
+    ({"format": None}, "is not of format 1"),
+    ({"identity": None}, "names no EM and account"),
+    ({"now": "yesterday"}, "no readable times"),
+    ({"read_through": None}, "no readable times"),
+    ({"trailer": {"items": 2}}, "is incomplete (1 of 2 items)"),
+    ({"trailer": {}}, "is incomplete (1 of None items)"),
+    ({"items": [["copy", {"creation_time": NIGHT1}]]}, "not a history item of a kind read"),
+    ({"items": [["backup", {"creation_time": "soon"}]]}, "not a history item of a kind read"),
+    ({"items": [{"items": 0}, ["backup", {"creation_time": NIGHT1}]], "trailer": {"items": 0}},
+     "goes on after its end"),
+    ({"items": [_history(NIGHT1, 20, "sql01"), _history(NIGHT1, 21, "long01", state="InProgress", result="None")]},
+     "holds a running session before its covered end"),
+])
+def test_a_foreign_or_broken_document(tmp_path, change, words):
+    _write_night(tmp_path, NIGHT1, [_history(NIGHT1, 9, "sql01")])
+    document = _load(tmp_path)
+    document.update(change)
+    _save(tmp_path, document)
+    _assert_full(*(_warm(tmp_path, NIGHT2) + (words,)))
+
+
+def test_a_cache_of_another_em(tmp_path):
+    _write_night(tmp_path, NIGHT1, [_history(NIGHT1, 9, "sql01")])
+    _assert_full(*(_warm(tmp_path, NIGHT2, base="https://em02.example.com:9398") + (
+        "written for another EM (https://em01.example.com:9398, this run: https://em02.example.com:9398)",)))
+
+
+def test_a_cache_of_another_user(tmp_path):
+    _write_night(tmp_path, NIGHT1, [_history(NIGHT1, 9, "sql01")])
+    _assert_full(*(_warm(tmp_path, NIGHT2, username="CORP\\other") + ("written for another EM account",)))
+
+
+def test_a_cache_without_replicas_when_replicas_are_read(tmp_path):
+    _write_night(tmp_path, NIGHT1, [_history(NIGHT1, 9, "sql01")], check_replicas=False)
+    _assert_full(*(_warm(tmp_path, NIGHT2) + ("written for other kinds of sessions",)))
+
+
+def test_a_cache_of_other_history_fields(tmp_path):
+    _write_night(tmp_path, NIGHT1, [_history(NIGHT1, 9, "sql01")])
+    document = _load(tmp_path)
+    document["identity"]["fields"]["backup"].remove("job_name")
+    _save(tmp_path, document)
+    _assert_full(*(_warm(tmp_path, NIGHT2) + ("written for other history fields",)))
+
+
+def test_a_cache_from_the_future(tmp_path):
+    _write_night(tmp_path, _at(NIGHT2, hours=1), [_history(NIGHT1, 9, "sql01")])
+    _assert_full(*(_warm(tmp_path, NIGHT2) + ("is from a run after this one",)))
+
+
+def test_a_cache_reaching_into_the_window(tmp_path):
+    _write_night(tmp_path, NIGHT1, [_history(NIGHT1, 9, "sql01")], lookback_days=1)
+    _assert_full(*(_warm(tmp_path, NIGHT2) + ("into this run's window",)))
+
+
+def test_a_gap_before_this_runs_history(tmp_path):
+    _write_night(tmp_path, _at(NIGHT2, days=-24), [_history(NIGHT1, 29, "sql01")])
+    _assert_full(*(_warm(tmp_path, NIGHT2) + ("before this run's history starts",)))
+
+
+def test_a_full_read_every_history_full_read_days(tmp_path):
+    _write_night(tmp_path, _at(NIGHT2, days=-3), [_history(NIGHT1, 9, "sql01")])
+    cache, _fold_ = _warm(tmp_path, NIGHT2)
+    assert cache.outcome["used"] is True
+    cache.save(_fold_)
+    assert _load(tmp_path)["full_read_at"] == _at(NIGHT2, days=-3)  # a warm run keeps the last full read's time
+    _assert_full(*(_warm(tmp_path, NIGHT2, history_full_read_days=3) + ("history_full_read_days=3 ago",)))
+    cache, fold = _warm(tmp_path, NIGHT2, history_full_read_days=0)
+    assert cache.outcome["used"] is False
+    cache.save(fold)
+    assert _load(tmp_path)["full_read_at"] == NIGHT2
+
+
+def test_no_account_name(tmp_path):
+    _write_night(tmp_path, NIGHT1, [_history(NIGHT1, 9, "sql01")])
+    params = _params(tmp_path, username=None)
+    cache, fold = _plan(params, NIGHT2), _fold(NIGHT2)
+    cache.begin(Client(user_name=None), fold)
+    _assert_full(cache, fold, "the EM account is not known")
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"history_cache": False}, "history_cache is false"),
+    ({"report_dir": None}, "no report_dir"),
+    ({"read_history": False}, "the history is not read"),
+    ({"lookback_days": 30}, "the history is not read"),
+])
+def test_switched_off(tmp_path, change, words):
+    cache = _plan(_params(tmp_path, **change), NIGHT2)
+    assert cache.enabled is False and cache.outcome["used"] is False and words in cache.outcome["reason"]
+    cache.save(_fold(NIGHT2))
+    assert os.listdir(str(tmp_path)) == [] and cache.outcome["written"] is None
+
+
+def test_check_mode_reads_and_does_not_write(tmp_path):
+    _write_night(tmp_path, NIGHT1, [_history(NIGHT1, 9, "sql01")])
+    before = open(_cache_file(tmp_path), "rb").read()
+    params = _params(tmp_path)
+    cache, fold = _plan(params, NIGHT2, check_mode=True), _fold(NIGHT2)
+    cache.begin(Client(), fold)
+    cache.save(fold)
+    assert cache.outcome["used"] is True and cache.outcome["written"] is None
+    assert open(_cache_file(tmp_path), "rb").read() == before
+
+
+def test_a_cache_that_cannot_be_written_is_said_not_failed(tmp_path):
+    target = tmp_path / "file"
+    target.write_text("x")
+    cache = _write_night(target, NIGHT1, [_history(NIGHT1, 9, "sql01")])
+    assert cache.outcome["written"] is None and "could not be written" in cache.outcome["write_error"]
+
+
+@pytest.mark.parametrize("name, value", [("history_cache_overlap_hours", -1), ("history_full_read_days", -0.5),
+                                         ("history_cache_overlap_hours", float("nan")),
+                                         ("history_full_read_days", "soon")])
+def test_bad_options_fail_before_any_request(name, value):
+    with pytest.raises(em_compliance.ComplianceInputError) as error:
+        reader.new_fold(dict(_params("/tmp"), **{name: value}), NIGHT2)
+    assert "%s=%r" % (name, value) in str(error.value)
+
+
+# ---- the reader: the delta's range, a failed read -------------------------------------------------------
+
+class Info(object):
+    def __init__(self, items):
+        self.items = items
+
+    def as_dict(self):
+        return {"pages": 1, "requests": 1}
+
+
+class FakeEM(object):
+    """Serves ``sessions`` ([(kind, item)]) to the queries by their creation-time filter."""
+
+    def __init__(self, sessions, fail_type=None):
+        self.base, self.user_name, self.requests_sent = BASE, USER, 0
+        self.sessions, self.fail_type, self.filters = sessions, fail_type, []
+
+    def query(self, resource, filter_expr, sort, order, page_size, limit=None, concurrency=1, normalise=None):
+        self.requests_sent += 1
+        self.filters.append((resource.query_type, filter_expr))
+        if resource.query_type == self.fail_type:
+            raise EMError("HTTP 500: the database is not available")
+        if resource.query_type == "Job":
+            return [{"name": "Backup Job 1"}], Info(1)
+        kind = {"BackupTaskSession": "backup", "ReplicaTaskSession": "replica"}.get(resource.query_type)
+        after, before = _bounds(filter_expr)
+        page = [item for item_kind, item in self.sessions if item_kind == kind
+                and (after is None or em_time.parse_iso(item["creation_time"]) >= after)
+                and (before is None or em_time.parse_iso(item["creation_time"]) < before)]
+        if normalise and page:
+            normalise(page)
+        return page, Info(len(page))
+
+
+def _bounds(filter_expr):
+    after = before = None
+    for clause in (filter_expr or "").split(";"):
+        for operator in (">=", "<"):
+            if clause.startswith("CreationTime" + operator):
+                moment = em_time.parse_iso(clause.split(operator, 1)[1].strip('"'))
+                after, before = (moment, before) if operator == ">=" else (after, moment)
+    return after, before
+
+
+def _night(tmp_path, em, now, **extra):
+    params = _params(tmp_path, check_jobs=False, known_servers_from_em=False, **extra)
+    start = em_compliance.window_start(now, params["lookback_days"])
+    fold, cache = _fold(now, params["lookback_days"]), _plan(params, now)
+    items, queries, error = reader.run_reads(em, reader.planned_reads(params), now, start, True, 1000, 1, fold, cache)
+    return fold, items, queries, error, cache
+
+
+def test_the_history_reads_start_where_the_cache_ends(tmp_path, monkeypatch):
+    monkeypatch.setattr(reader.em_parse, "normalise_document", lambda document, resource: document)
+    em = FakeEM([_history(NIGHT1, 9, "sql01")])
+    _night(tmp_path, em, NIGHT1)
+    em.filters = []
+    _fold_, items, queries, error, cache = _night(tmp_path, em, NIGHT2)
+    assert error is None and cache.outcome["used"] is True
+    assert items == {}  # the task sessions went into the fold, none kept as lists (the window's neither)
+    read_from = _at(NIGHT1, days=-LOOKBACK, hours=-48)
+    history = [flt for query_type, flt in em.filters if "CreationTime>=\"%s\"" % read_from in (flt or "")]
+    assert len(history) == 2  # backups and replicas, from the cache's end minus the overlap
+    assert (queries["backup_task_history"]["created_after"], queries["backup_task_history"]["created_before"]) \
+        == (read_from, _at(NIGHT2, days=-LOOKBACK))
+
+
+def test_a_failed_delta_read_writes_no_cache_and_judges_nothing(tmp_path, monkeypatch):
+    monkeypatch.setattr(reader.em_parse, "normalise_document", lambda document, resource: document)
+    em = FakeEM([_history(NIGHT1, 9, "sql01")])
+    _night(tmp_path, em, NIGHT1)
+    before = open(_cache_file(tmp_path), "rb").read()
+    em.fail_type = "ReplicaTaskSession"
+    fold, _items, queries, error, cache = _night(tmp_path, em, NIGHT2)
+    assert error is not None and queries["replica_task_sessions"]["failed"] is True
+    assert cache.outcome["written"] is None and open(_cache_file(tmp_path), "rb").read() == before
+    assert list(fold.history_items()) == []
+
+
+# ---- warm == cold: nights of an EM whose past changes as sessions end and arrive late --------------------
+
+def _month(seed, now, late_hours):
+    """[(kind, item, finished_at, visible_at)] over 40 days before ``now``: VMs of two jobs, failures, sessions
+    that run for days, VMs that stop, and sessions EM collects up to ``late_hours`` after their creation."""
+    rng = random.Random(seed)
+    sessions = []
+    for vm in range(30):
+        stop = rng.choice([None, None, 5, 12, 25, 33])
+        for day in range(40, 0, -1):
+            if stop is not None and day < stop or rng.random() < 0.15:
+                continue
+            created = em_time.parse_iso(now) - timedelta(days=day, minutes=rng.randint(0, 600))
+            # a few run for days (still running at a window start: read_through stays before them), one for 12
+            runs = timedelta(hours=300 if (vm, day) == (3, 20) else rng.choice([1, 1, 1, 1, 1, 30]))
+            kind = em_compliance.KIND_REPLICA if vm % 7 == 0 else em_compliance.KIND_BACKUP
+            item = build_session(vm="vm%02d" % vm, vm_uid=None if kind == "replica" else "urn:vm:%d" % vm,
+                                 created=em_time.format_z(created), kind=kind, job="Job %d" % (vm % 3),
+                                 result=rng.choice(["Success", "Success", "Warning", "Failed"]))
+            sessions.append((kind, item, created + runs, created + timedelta(hours=rng.uniform(0, late_hours))))
+    return sessions
+
+
+def _as_em_shows(sessions, moment):
+    """The sessions as EM answers at ``moment``: those collected by then, running or finished."""
+    shown = []
+    for kind, item, finished, visible in sessions:
+        if visible > moment:
+            continue
+        if finished > moment:
+            item = dict(item, state="InProgress", result="None", end_time=None)
+        shown.append((kind, item))
+    return shown
+
+
+def _judged(tmp_path, sessions, now, **extra):
+    em = FakeEM(_as_em_shows(sessions, em_time.parse_iso(now)))
+    fold, items, _queries, error, cache = _night(tmp_path, em, now, **extra)
+    assert error is None
+    return json.loads(json.dumps(reader.judge_read(_params(tmp_path, **extra), fold, items, []))), cache, \
+        em.requests_sent
+
+
+@pytest.mark.parametrize("seed, lookback", [(0, 1), (1, 1), (2, 7), (3, 2)])
+def test_warm_nights_equal_cold_nights(tmp_path, monkeypatch, seed, lookback):
+    """Sessions that end days after they start (running at a window start) and sessions EM collects up to 40 h
+    after their creation (within the 48 h overlap; with a 1-day window they arrive after the night that would
+    have read them): every warm night's verdicts are the cold read's."""
+    monkeypatch.setattr(reader.em_parse, "normalise_document", lambda document, resource: document)
+    first = "2025-06-01T06:00:00Z"
+    sessions = _month(seed, _at(first, days=8), late_hours=40)
+    _judged(tmp_path / "warm", sessions, first, lookback_days=lookback)
+    for night in range(1, 8):
+        now = _at(first, days=night)
+        warm, cache, _requests = _judged(tmp_path / "warm", sessions, now, lookback_days=lookback)
+        cold, _cache, _requests = _judged(tmp_path / "cold", sessions, now, history_cache=False,
+                                          lookback_days=lookback)
+        assert cache.outcome["used"] is (night < 7), cache.outcome["reason"]  # the 7th night is a full read
+        assert warm == cold
+        assert cold["summary"]["vms_total"] >= 20 and cold["violations"]
+
+
+def test_a_session_collected_later_than_the_overlap_waits_for_the_full_read(tmp_path, monkeypatch):
+    """The documented bound, not a wish: a session created 12 days before the first night and collected by EM
+    1.5 days after it is older than what the warm nights read again (from the last window start minus 48 h),
+    so the warm night 2 misses it (a cold read sees it) and the full read of night 3 finds it."""
+    monkeypatch.setattr(reader.em_parse, "normalise_document", lambda document, resource: document)
+    first = "2025-06-01T06:00:00Z"
+    late = build_session(vm="late01", vm_uid="urn:vm:late", created=_at(first, days=-12))
+    sql = build_session(vm="sql01", vm_uid="urn:vm:sql", created=_at(first, days=-9))
+    sessions = [(em_compliance.KIND_BACKUP, late, em_time.parse_iso(_at(first, days=-12, hours=1)),
+                 em_time.parse_iso(_at(first, days=1, hours=12))),
+                (em_compliance.KIND_BACKUP, sql, em_time.parse_iso(_at(first, days=-9, hours=1)),
+                 em_time.parse_iso(_at(first, days=-9)))]
+    _judged(tmp_path / "warm", sessions, first, history_full_read_days=3)
+    warm_names, cold_names, used = [], [], []
+    for night in (1, 2, 3):
+        now = _at(first, days=night)
+        warm, cache, _requests = _judged(tmp_path / "warm", sessions, now, history_full_read_days=3)
+        cold, _cache, _requests = _judged(tmp_path / "cold", sessions, now, history_cache=False)
+        warm_names.append(sorted(row["vm_display_name"] for row in warm["vms"]))
+        cold_names.append(sorted(row["vm_display_name"] for row in cold["vms"]))
+        used.append(cache.outcome["used"])
+    assert used == [True, True, False]
+    assert cold_names == [["sql01"], ["late01", "sql01"], ["late01", "sql01"]]
+    assert warm_names == [["sql01"], ["sql01"], ["late01", "sql01"]]

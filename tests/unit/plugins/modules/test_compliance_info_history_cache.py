@@ -1,0 +1,70 @@
+"""veeam_em_compliance_info and its history cache (issue 18) against the fake EM: what the module sends
+and returns on a first night, a warm night, in check mode and without report_dir."""
+import os
+
+import pytest
+
+from ansible_collections.backupops.veeam_em.plugins.modules import veeam_em_compliance_info as module
+from unit.plugins.module_utils.em_fake import FakeEM
+from unit.plugins.modules.module_runner import CONNECTION, install_fake, run_module
+from unit.plugins.modules.test_compliance_info import by_type
+
+NIGHT1, NIGHT2 = "2025-06-28T06:00:00Z", "2025-06-29T06:00:00Z"
+CACHE = "compliance.history-cache.json.gz"
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    fake = FakeEM("json", by_type())
+    install_fake(monkeypatch, fake)
+    return fake
+
+
+def run(capsys, now, check_mode=False, **args):
+    return run_module(module, dict(CONNECTION, now=now, check_jobs=False, known_servers_from_em=False, **args),
+                      capsys, check_mode=check_mode)
+
+
+def history_filters(fake):
+    """The filters of the history queries (the task-session queries that end at the window start)."""
+    return [call.query["filter"] for call in fake.api_calls()
+            if call.query["type"].endswith("TaskSession") and call.query["filter"].count("CreationTime") == 2
+            and call.query["filter"].endswith('CreationTime<"2025-06-22T06:00:00Z"')]
+
+
+def test_a_warm_night_reads_the_history_from_the_cached_end_minus_the_overlap(fake, capsys, tmp_path):
+    first = run(capsys, NIGHT1, report_dir=str(tmp_path))
+    assert "failed" not in first, first.get("msg")
+    assert first["history_cache"]["used"] is False and first["history_cache"]["written"] == str(tmp_path / CACHE)
+    fake.calls[:] = []
+    second = run(capsys, NIGHT2, report_dir=str(tmp_path))
+    cache = second["history_cache"]
+    assert cache["used"] is True, cache["reason"]
+    assert (cache["read_from"], cache["read_to"]) == ("2025-06-19T06:00:00Z", "2025-06-22T06:00:00Z")
+    assert history_filters(fake) == ['CreationTime>="2025-06-19T06:00:00Z";CreationTime<"2025-06-22T06:00:00Z"'] * 2
+    assert second["queries"]["backup_task_history"]["created_after"] == "2025-06-19T06:00:00Z"
+    assert second["queries"]["backup_task_history"]["created_before"] == "2025-06-22T06:00:00Z"
+    assert cache["items_loaded"] > 0 and cache["written"] == str(tmp_path / CACHE)
+
+
+def test_check_mode_reads_the_cache_and_writes_none(fake, capsys, tmp_path):
+    run(capsys, NIGHT1, report_dir=str(tmp_path))
+    before = (tmp_path / CACHE).read_bytes()
+    second = run(capsys, NIGHT2, check_mode=True, report_dir=str(tmp_path))
+    assert second["history_cache"]["used"] is True and second["history_cache"]["written"] is None
+    assert (tmp_path / CACHE).read_bytes() == before
+
+
+def test_without_report_dir_the_whole_history_is_read_and_said(fake, capsys):
+    result = run(capsys, NIGHT2)
+    assert result["history_cache"]["used"] is False and "no report_dir" in result["history_cache"]["reason"]
+    assert history_filters(fake) == ['CreationTime>="2025-05-30T06:00:00Z";CreationTime<"2025-06-22T06:00:00Z"'] * 2
+
+
+def test_switched_off_the_whole_history_is_read(fake, capsys, tmp_path):
+    run(capsys, NIGHT1, report_dir=str(tmp_path))
+    fake.calls[:] = []
+    result = run(capsys, NIGHT2, report_dir=str(tmp_path), history_cache=False)
+    assert result["history_cache"]["used"] is False and "history_cache is false" in result["history_cache"]["reason"]
+    assert history_filters(fake) == ['CreationTime>="2025-05-30T06:00:00Z";CreationTime<"2025-06-22T06:00:00Z"'] * 2
+    assert os.path.exists(str(tmp_path / CACHE))  # the first night's, left as it was
