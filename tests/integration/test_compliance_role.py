@@ -558,6 +558,28 @@ def test_short_role_name_passes_role_vars_through(rules_emulator, tmp_path):
         assert json.load(handle) == result["summary"]
 
 
+def test_detail_summary_keeps_vm_rows_out_of_the_fact_and_in_the_reports(rules_emulator, tmp_path):
+    """Issue 18: veeam_em_compliance_detail=summary - no "vms" key in the fact (never an empty list read as
+    "no VM"), the same counts, every VM still judged in the JSON report."""
+    playbook = os.path.join(REPO_ROOT, "tests", "integration", "playbooks", "roles", "detail_summary.yml")
+    command = [ANSIBLE_PLAYBOOK, playbook, "-i", "localhost,", "-e", "ansible_python_interpreter=" + sys.executable,
+               "-e", json.dumps({"report_dir": str(tmp_path), "veeam_em_compliance_now": NOW,
+                                 "veeam_em_compliance_expected_vms": ["ghost01", "OK01"],
+                                 "veeam_em_compliance_known_backup_servers": ["vbr01.test", "vbr-new.test"]})]
+    run = subprocess.run(command, env=em_env(rules_emulator), capture_output=True, text=True, timeout=600,
+                         cwd=REPO_ROOT, check=False)
+    assert run.returncode == 0, run.stdout[-4000:]
+    with open(os.path.join(tmp_path, "fact.json"), encoding="utf-8") as handle:
+        fact = json.load(handle)
+    with open(os.path.join(tmp_path, "compliance.json"), encoding="utf-8") as handle:
+        result = json.load(handle)
+    assert "vms" not in fact["keys"] and "violations" in fact["keys"]
+    assert fact["summary"] == result["summary"]
+    verdicts = {(row["backup_server_name"], row["vm_display_name"]): (row["status"], row["reasons"])
+                for row in result["vms"]}
+    assert verdicts == EXPECTED
+
+
 def test_policy_refused_by_the_module_still_writes_parseable_no_data_reports(rules_emulator, tmp_path):
     """A value the module refuses (nothing is read): the fallback evaluation's reports, a clear failure."""
     rules_emulator.reset_stats()

@@ -77,7 +77,10 @@ def test_the_role_passes_every_policy_option_to_the_module():
     reports = {"report_formats", "report_title", "report_dir", "report_basename", "report_history",
                "report_trend_days", "report_html_max_rows"}
     assert set(call) == policy | READ_SWITCHES | CONNECTION | reports | HISTORY_CACHE | {"now", "detail"}
-    assert call["detail"] == "compact"
+    # the fact's detail is the role's variable (compact by default); "full" is not offered: the full rows are in the reports
+    assert call["detail"] == "{{ %sdetail }}" % PREFIX
+    assert role_defaults()[PREFIX + "detail"] == "compact"
+    assert spec_options()[PREFIX + "detail"]["choices"] == ["compact", "summary"]
     # the module writes the reports itself: every report variable of the role reaches it, same meaning
     for option in ("report_basename", "report_history", "report_trend_days", "report_html_max_rows", "report_title"):
         assert call[option] == "{{ %s%s }}" % (PREFIX, option), option
