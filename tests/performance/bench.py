@@ -22,6 +22,8 @@ alike:
             its ratio as a lower bound (">= x"), never an estimate.
   floor     the bare client in one Python process: log on, send the module's queries (the
             account-reach probe, the window, the history, servers and job sessions), log off
+  floor n   the floor of the nightly column: the same, with the warm run's history range only
+            (floor.py --history-from), so "night/fl n" compares like with like
 and prints wall time (median), requests (from the emulator's stats; the minimum counts one logon,
 the probe, one GET per page of every query including the history, one logoff), bytes received, and
 peak RSS of every process of the run: the module (a wrapper interpreter's getrusage), the
@@ -229,10 +231,14 @@ class Bench:
         measured["report_files"] = _files(reports)
         # a warm run keeps the full read's time in the cache it writes; a full read writes its own NOW
         measured["used_cache"] = _cache_document(reports).get("full_read_at") == previous.get("full_read_at")
-        measured["history_read_from"] = max(iso_minus(NOW, 30 * 24), iso_minus(
+        measured["history_read_from"] = self.nightly_history_from = max(iso_minus(NOW, 30 * 24), iso_minus(
             previous["read_through"], history_cache.DEFAULT_OVERLAP_HOURS))
         shutil.rmtree(reports, ignore_errors=True)
         return measured
+
+    def floor_nightly(self):
+        """The floor of the nightly column: the same queries as the warm run (its history delta)."""
+        return self.floor(self.nightly_history_from)
 
     def history_items(self, created_after):
         """{history query key: items} created from ``created_after`` to the window start (what a warm
@@ -262,9 +268,11 @@ class Bench:
         measured["report_files"] = _files(os.path.dirname(report), "baseline-verdicts.json")
         return measured
 
-    def floor(self):
-        measured = self._measure([sys.executable, os.path.join(HERE, "floor.py"), "--page-size", str(self.page_size),
-                                  "--created-after", iso_minus(NOW, LOOKBACK_DAYS * 24), "--created-before", NOW])
+    def floor(self, history_from=None):
+        """The bare client sending the module's queries; with ``history_from`` those of a warm night."""
+        command = [sys.executable, os.path.join(HERE, "floor.py"), "--page-size", str(self.page_size),
+                   "--created-after", iso_minus(NOW, LOOKBACK_DAYS * 24), "--created-before", NOW]
+        measured = self._measure(command + (["--history-from", history_from] if history_from else []))
         measured.update(json.loads(measured["stdout"].strip().splitlines()[-1]))
         return measured
 
@@ -311,9 +319,9 @@ def run_size(vms, days, repeat, latency_ms, page_size, baseline_cap_s=None):
             Emulator(vms=vms, days=days, seed=42, tls=True, latency_ms=latency_ms, now=NOW,
                      startup_timeout=1800) as em:
         bench = Bench(em, workdir, page_size)
-        runs = {"ours": [], "nightly": [], "baseline": [], "floor": []}
+        runs = {"ours": [], "nightly": [], "baseline": [], "floor": [], "floor_nightly": []}
         for _round in range(repeat):
-            for name in ("ours", "nightly", "baseline", "floor"):
+            for name in ("ours", "nightly", "baseline", "floor", "floor_nightly"):
                 if name == "baseline" and baseline_cap_s is not None:
                     continue
                 runs[name].append(getattr(bench, name)())
@@ -340,6 +348,8 @@ def run_size(vms, days, repeat, latency_ms, page_size, baseline_cap_s=None):
             "requests_floor": floor["requests"],
             "requests_minimum": minimum_requests(floor, page_size),
             "wall_s_nightly": statistics.median(r["wall_s"] for r in nightly),
+            "wall_s_floor_nightly": statistics.median(r["wall_s"] for r in runs["floor_nightly"]),
+            "requests_floor_nightly": runs["floor_nightly"][-1]["requests"],
             "requests_nightly": nightly[-1]["requests"],
             "requests_minimum_nightly": minimum_requests(delta, page_size),
             "nightly_used_cache": all(r["used_cache"] for r in nightly),
@@ -367,6 +377,7 @@ def run_size(vms, days, repeat, latency_ms, page_size, baseline_cap_s=None):
             row["ratio_baseline_over_ours"] = row["wall_s_baseline"] / row["wall_s_ours"]
             row["ratio_baseline_over_nightly"] = row["wall_s_baseline"] / row["wall_s_nightly"]
         row["ratio_ours_over_floor"] = row["wall_s_ours"] / row["wall_s_floor"]
+        row["ratio_nightly_over_floor"] = row["wall_s_nightly"] / row["wall_s_floor_nightly"]
         return row, bench
 
 
@@ -375,8 +386,8 @@ def _maybe(pattern, value):
 
 
 def print_table(rows):
-    header = ("VMs", "sessions", "window", "ours s", "nightly s", "baseline s", "floor s", "base/ours",
-              "base/night", "ours/floor", "req ours", "req min", "req night", "req min n", "req base", "MB recv",
+    header = ("VMs", "sessions", "window", "ours s", "nightly s", "baseline s", "floor s", "floor n s", "base/ours",
+              "base/night", "ours/floor", "night/fl n", "req ours", "req min", "req night", "req min n", "req base", "MB recv",
               "MB night", "RSS module", "RSS play", "RSS tree")
     print(" | ".join("%10s" % h for h in header))
     for r in rows:
@@ -384,12 +395,12 @@ def print_table(rows):
         values = (r["vms"], r["sessions"], r["window_backup_sessions"] + r["window_replica_sessions"],
                   "%.2f" % r["wall_s_ours"], "%.2f" % r["wall_s_nightly"],
                   ("> %.0f" % r["wall_s_baseline"]) if capped else _maybe("%.2f", r["wall_s_baseline"]),
-                  "%.2f" % r["wall_s_floor"],
+                  "%.2f" % r["wall_s_floor"], "%.2f" % r["wall_s_floor_nightly"],
                   (">= %.1fx" if capped else "%.1fx") % r["ratio_baseline_over_ours"]
                   if r["ratio_baseline_over_ours"] is not None else "n/a",
                   (">= %.1fx" if capped else "%.1fx") % r["ratio_baseline_over_nightly"]
                   if r["ratio_baseline_over_nightly"] is not None else "n/a",
-                  "%.2fx" % r["ratio_ours_over_floor"],
+                  "%.2fx" % r["ratio_ours_over_floor"], "%.2fx" % r["ratio_nightly_over_floor"],
                   r["requests_ours"], r["requests_minimum"], r["requests_nightly"], r["requests_minimum_nightly"],
                   r["requests_baseline"], "%.1f" % (r["bytes_ours"] / 1e6), "%.1f" % (r["bytes_nightly"] / 1e6),
                   "%.0f" % r["peak_rss_mb"],
