@@ -271,11 +271,12 @@ def new_fold(params, now):
     return em_compliance.session_fold(now, **policy_options(params))
 
 
-def judge_read(params, fold, items, read_errors, limits=()):
+def judge_read(params, fold, items, read_errors, limits=(), packed=False):
     """The compliance verdicts of what was read (the same rules as the filter): the task sessions
-    folded as they were read (window and history), the job sessions and backup servers in ``items``."""
+    folded as they were read (window and history), the job sessions and backup servers in ``items``.
+    ``packed``: the VM rows as em_rows.PackedRows (em_compliance.evaluate_fold; the module's)."""
     job_sessions = items.get("backup_job_sessions", []) + items.get("replica_job_sessions", [])
-    return em_compliance.evaluate_fold(fold, job_sessions, known_backup_servers=known_servers(params, items),
+    return em_compliance.evaluate_fold(fold, job_sessions, packed=packed, known_backup_servers=known_servers(params, items),
                                        read_errors=read_errors, view_limits=list(limits))
 
 

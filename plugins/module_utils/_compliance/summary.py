@@ -62,11 +62,15 @@ def _flatten(rows, servers, global_findings, severity):
 
 
 def sort_rows(rows):
-    """Violations first, then warnings, then by server and VM name."""
-    return sorted(rows, key=lambda row: (-SEVERITY_RANK[row["status"]],
-                                         str(row["backup_server_name"] or "").lower(),
-                                         str(row["vm_display_name"] or "").lower(),
-                                         str(row["vm_uid"] or "")))
+    """Violations first, then warnings, then by server and VM name; in place (a list, or em_rows.PackedRows,
+    whose ``sort`` is stable as ``list.sort``), returns ``rows``."""
+    rows.sort(key=_row_order)
+    return rows
+
+
+def _row_order(row):
+    return (-SEVERITY_RANK[row["status"]], str(row["backup_server_name"] or "").lower(),
+            str(row["vm_display_name"] or "").lower(), str(row["vm_uid"] or ""))
 
 
 def public_policy(policy):
@@ -80,14 +84,18 @@ def summary_counts(rows, servers, violations, warnings, counts, ignored, no_data
     for item in list(errors) + violations + warnings:
         reasons[item["code"]] = reasons.get(item["code"], 0) + 1
     read = counts["backups"] + counts["replicas"]
+    statuses, from_history = {}, 0  # one pass: the rows may be em_rows.PackedRows (a decompression each)
+    for row in rows:
+        statuses[row["status"]] = statuses.get(row["status"], 0) + 1
+        from_history += row.get("in_window") is False
     return {
         "vms_total": len(rows),
-        "vms_compliant": sum(1 for row in rows if row["status"] == STATUS_COMPLIANT),
-        "vms_warning": sum(1 for row in rows if row["status"] == STATUS_WARNING),
-        "vms_violation": sum(1 for row in rows if row["status"] == STATUS_VIOLATION),
+        "vms_compliant": statuses.get(STATUS_COMPLIANT, 0),
+        "vms_warning": statuses.get(STATUS_WARNING, 0),
+        "vms_violation": statuses.get(STATUS_VIOLATION, 0),
         "servers_total": len(servers),
         "servers_silent": sum(1 for server in servers if server["status"] == STATUS_VIOLATION),
-        "vms_from_history": sum(1 for row in rows if row.get("in_window") is False),
+        "vms_from_history": from_history,
         "violations_total": len(violations),
         "warnings_total": len(warnings),
         "errors_total": len(errors),
