@@ -37,8 +37,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.packing import (  # noqa: F401
-    RECORD_KEYS, _CREATED, _END, _HISTORY, _JOB, _JOB_SESSION, _KIND, _Packer, _POINT, _RECORD, _SERVER_NAME, _STATE,
-    _UID)
+    RECORD_KEYS, _CREATED, _END, _HISTORY, _JOB, _JOB_SESSION, _KIND, _microseconds, _Packer, _POINT, _RECORD,
+    _SERVER_NAME, _STATE, _UID)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.policy import (
     in_scope, session_in_scope)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
@@ -83,7 +83,7 @@ class SessionFold(object):
     def __init__(self, policy, start):
         self.policy = policy
         self.start = start
-        self.groups = {}          # (server key, VM uid or "name:...") -> [oldest sort key, packed records joined]
+        self.groups = {}          # (server key, VM uid or "name:...") -> (oldest creation (µs), packed records joined)
         self.excluded = []        # packed records of the sessions outside the patterns (counts only)
         self.history = {}         # fold_history's key -> (creation time, packed record or (item, kind))
         self.unreadable = []      # the items set aside (rules.unreadable_*), each named in a finding
@@ -125,7 +125,7 @@ class SessionFold(object):
                     self.history[key] = (created, (item, kind))
 
     def _uid_of(self, kept):
-        if isinstance(kept, tuple) and len(kept) == 2:
+        if _is_item(kept):
             return _history_uid(kept[0])
         return self._packer.unpack(kept)[_UID] or ""
 
@@ -145,7 +145,7 @@ class SessionFold(object):
         """End of reading: the history joins the window (a session read in both keeps the window's)."""
         history, self.history = self.history, {}
         for _created, kept in history.values():
-            if isinstance(kept, tuple) and len(kept) == 2:
+            if _is_item(kept):
                 self._set_aside(*kept)
             else:
                 self._place(self._packer.unpack(kept))
@@ -181,12 +181,13 @@ class SessionFold(object):
             server = server_key(view)
             vm = _lower(view["vm_uid"]) if view["vm_uid"] else _name_key(view["vm_display_name"])
             group = self.groups.get((server, vm))
-            order = sort_key(record)
+            # The oldest creation time as one int (issue 18: a (datetime, UID, rank) tuple was ~250 bytes
+            # a VM); vm_groups breaks its ties with the full sort key.
+            order = _microseconds(record[_CREATED])
             if group is None:
-                self.groups[(server, vm)] = [order, _join(packed)]
+                self.groups[(server, vm)] = (order, _join(packed))
             else:
-                group[0] = min(group[0], order)
-                group[1] = _join(packed, group[1])
+                self.groups[(server, vm)] = (min(group[0], order), _join(packed, group[1]))
             if view["vm_uid"] and view["vm_display_name"]:
                 self._uid_of_name(server, view)
         else:
@@ -221,7 +222,7 @@ class SessionFold(object):
                 if uids and len(uids) == 1:
                     target = list(uids)[0]
             merged.setdefault((server, target), []).append((server, vm))
-        order = sorted(merged, key=lambda key: min(self.groups[part][0] for part in merged[key]))
+        order = self._walk_order(merged)
         for key in order:
             packed = []
             for part in merged.pop(key):
@@ -230,6 +231,28 @@ class SessionFold(object):
             del packed
             records.sort(key=sort_key)
             yield key, records
+
+    def _walk_order(self, merged):
+        """The VMs by the sort key (creation time, UID, kind rank) of their oldest session, as sorted()
+        of those keys gives them (stable: equal keys keep ``merged``'s order). The groups keep only the
+        oldest creation time; the VMs that share one are ordered by the full key of their oldest sessions."""
+        oldest = dict((key, min(self.groups[part][0] for part in parts)) for key, parts in merged.items())
+        order = sorted(merged, key=oldest.__getitem__)
+        start = 0
+        while start < len(order):
+            end = start + 1
+            while end < len(order) and oldest[order[end]] == oldest[order[start]]:
+                end += 1
+            if end - start > 1:
+                order[start:end] = sorted(order[start:end], key=lambda key: self._oldest_key(merged[key], oldest[key]))
+            start = end
+        return order
+
+    def _oldest_key(self, parts, created):
+        """The least sort key among the sessions of ``parts`` created at ``created`` (µs)."""
+        return min(sort_key(record) for part in parts for record in
+                   (self._packer.unpack(item) for item in _split(self.groups[part][1]))
+                   if _microseconds(record[_CREATED]) == created)
 
     def excluded_records(self):
         """The records of the sessions outside the patterns, unique."""
@@ -273,6 +296,11 @@ def _join(packed, joined=None):
 
 def _split(joined):
     return joined.split(_RECORD) if isinstance(joined, str) else joined
+
+
+def _is_item(kept):
+    """A history value that is (item, kind), not a record (a packed string, or a record tuple of 18)."""
+    return isinstance(kept, tuple) and len(kept) == 2
 
 
 def _history_uid(item):
