@@ -101,6 +101,7 @@ def run_compliance_info_module():
     compliance = judge_read(module.params, fold, items, read_errors, limits, packed=True)
     compliance["source"] = source(module.params, client)
     fold = items = None  # the records left the fold with the evaluation; the rest is not needed again
+    release_memory()  # the fold's table and the read's job sessions handed back before the reports
     result = outputs(module.params, compliance, module.check_mode)
     compliance = None  # with detail=compact the full rows (day grids) are only in the reports: freed here
     release_memory()
