@@ -6,6 +6,7 @@ import pytest
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils import em_compliance
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_rows import PackedRows
+from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import summary as _summary
 
 from .conftest import build_session
 from .test_compliance_fold import NOW, REFERENCE
@@ -58,3 +59,32 @@ def test_an_expected_vm_listed_twice_is_marked_twice_and_a_missing_one_gets_one_
     assert len(ghosts) == 1 and ghosts[0]["expected"] is True
     assert [f["code"] for f in ghosts[0]["findings"]].count("never_backed_up") == 2
 
+
+def _row(status, server, name, uid):
+    return {"status": status, "backup_server_name": server, "vm_display_name": name, "vm_uid": uid}
+
+
+ROWS = [_row(status, server, name, uid)
+        for status in ("compliant", "violation", "warning", "error")
+        for server in (None, "vbr01", "VBR01", "vbr0", "vbr01.x", u"vbr\u00e901")
+        for name in ("db", "db01", "DB01", "db0", "", "db 01", u"d\u00e9", "db\x01")
+        for uid in (None, "urn:vm:1", "urn:vm:10", "urn:vm:1a")]
+
+
+@pytest.mark.parametrize("packed", [False, True])
+def test_sort_rows_with_text_keys_gives_the_order_of_the_tuples(packed):
+    """Prefixes, case, control and non-ASCII characters, equal keys (stable): as sorted() by the tuples."""
+    import random
+    rows = list(ROWS) * 2
+    random.Random(5).shuffle(rows)
+    expected = sorted(rows, key=_summary._row_order)  # pylint: disable=protected-access
+    assert [_summary._row_order(r) for r in expected] != [_summary._row_order(r) for r in rows]  # noqa
+    held = PackedRows(rows, block=7) if packed else list(rows)
+    assert list(_summary.sort_rows(held)) == expected
+
+
+def test_a_nul_in_a_name_sorts_by_the_tuples():
+    rows = [_row("compliant", "vbr01", "db\x00b", None), _row("compliant", "vbr01", "db", None),
+            _row("compliant", "vbr01", "db\x00a", None), _row("violation", "vbr01", "zz", None)]
+    assert [row["vm_display_name"] for row in _summary.sort_rows(PackedRows(rows))] == ["zz", "db", "db\x00a", "db\x00b"]
+    assert [row["vm_display_name"] for row in _summary.sort_rows(list(rows))] == ["zz", "db", "db\x00a", "db\x00b"]

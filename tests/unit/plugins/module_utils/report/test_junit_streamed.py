@@ -42,8 +42,8 @@ def test_the_streamed_document_is_the_whole_tree_text(index):
 
 
 def test_hostile_names_and_several_servers_stream_as_the_tree(session):
-    sessions = [session(vm=u'a"<&>\u00e9\x01', server="vbr02"), session(vm="b", server="VBR01", result="Failed",
-                                                                       reason="<b>&quota"),
+    sessions = [session(vm=u'a"<&>\u00e9\x01', server="vbr02"),
+                session(vm="b", server="VBR01", result="Failed", reason="<b>&quota"),
                 session(vm="c", server="vbr01", result="Warning"), session(vm="d", server=None)]
     result = evaluate(sessions, now=NOW)
     assert len(set(row["backup_server_name"] for row in result["vms"])) == 4
