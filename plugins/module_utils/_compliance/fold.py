@@ -149,6 +149,7 @@ class SessionFold(object):
                 self._set_aside(*kept)
             else:
                 self._place(self._packer.unpack(kept))
+        self._packer.forget_index()  # nothing is packed after this (issue 18: a dict of every shared value)
 
     def _record(self, item, kind, history):
         """The record of one item, or None when it is set aside as unreadable (issue 13)."""

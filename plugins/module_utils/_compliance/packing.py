@@ -65,6 +65,11 @@ class _Packer(object):
                 fields.append(self._number(value))
         return _FIELD.join(fields) + (_FIELD + "1" if values[-1] else _FIELD)
 
+    def forget_index(self):
+        """Drop the value -> number index once the reading is over (unpacking needs the table only).
+        A value packed after this is given a new number: still unpacked exactly."""
+        self.index = {}
+
     def _number(self, value):
         number = self.index.get(value)
         if number is None:
