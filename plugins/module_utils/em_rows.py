@@ -265,10 +265,8 @@ class PackedRows(Sequence):
 
     def _all_pickles(self):
         for number in range(len(self._blocks)):
-            for data in pickle.loads(zlib.decompress(self._blocks[number])):
-                yield data
-        for data in list(self._tail):
-            yield data
+            yield from pickle.loads(zlib.decompress(self._blocks[number]))
+        yield from list(self._tail)
 
 
 def _pickled(row):

@@ -149,7 +149,7 @@ def iter_junit(result):
     start = ET.tostring(root, encoding="unicode")
     indented = hasattr(ET, "indent")  # Python 3.9+: one element per line, readable and diff-friendly
     yield u'<?xml version="1.0" encoding="UTF-8"?>\n' + start[:start.rindex(">-</testsuites>") + 1]
-    suites = [(name, cases) for name, cases in small] + [(group[0], None, group[1]) for group in groups]
+    suites = list(small) + [(group[0], None, group[1]) for group in groups]
     for suite in suites:
         cases = suite[1] if suite[1] is not None else _vm_cases(rows, suite[0], suite[2])
         yield (u"\n  " if indented else u"") + _suite_text(suite[0], cases, timestamp, result, indented)
