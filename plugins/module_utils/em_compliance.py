@@ -28,6 +28,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import itertools
 from datetime import timedelta
 
 # The names other files import from here (plugins, extensions, tools, tests) are re-exported.
@@ -48,6 +49,7 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.ses
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.expected import names_match
 
 # The work behind the front.
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_rows
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import fold as _fold
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import rules as _rules
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.expected import apply_expected
@@ -98,16 +100,20 @@ def session_fold(now, **options):
     return fold
 
 
-def evaluate_fold(fold, job_sessions=None, **late_options):
+def evaluate_fold(fold, job_sessions=None, packed=False, **late_options):
     """The verdicts of the sessions folded; ``late_options`` are the policy options known only after
-    reading (known_backup_servers from EM, read_errors, view_limits)."""
+    reading (known_backup_servers from EM, read_errors, view_limits).
+
+    ``packed``: the VM rows (``vms``) are an em_rows.PackedRows, not a list (issue 18: the module's
+    50,000 full rows, held compressed while it writes the reports from them); the same rows in the
+    same order, read as a sequence. Callers that hand the result to Ansible keep the list."""
     policy = build_policy(dict(fold.options, **late_options)) if late_options else fold.policy
     now_time, start = fold.now, fold.start
     days = window_days(start, now_time)
     prepared_jobs = prepare_job_sessions(job_sessions)
     fold.settle()
     index = job_type_index(job_sessions)
-    walked = _walk_vms(fold, index, start, now_time, policy, days)
+    walked = _walk_vms(fold, index, start, now_time, policy, days, em_rows.PackedRows() if packed else [])
     rows = walked["rows"]
     unreadable_findings = apply_unreadable(rows, fold.unreadable, fold.uids, policy)
     apply_expected(rows, policy["expected_vms"], policy)
@@ -119,11 +125,12 @@ def evaluate_fold(fold, job_sessions=None, **late_options):
     return _result(counts, fold.ignored, policy, now_time, start, days, rows, servers, jobs, global_findings, no_data)
 
 
-def _walk_vms(fold, index, start, now_time, policy, days):
-    """One VM at a time: its sessions as dicts (typed by their job), its row, then they go.
+def _walk_vms(fold, index, start, now_time, policy, days, rows):
+    """One VM at a time: its sessions as dicts (typed by their job), its row (appended to ``rows``),
+    then they go.
 
     Also what the servers, jobs and counts need of the in-scope sessions."""
-    rows, servers, ran, cells = [], {}, set(), {}
+    servers, ran, cells = {}, set(), {}
     counts = _counts(fold.excluded_records(), index, start)
     counts.update({"scoped_window": 0, KIND_BACKUP: 0, KIND_REPLICA: 0, KIND_COPY: 0})
     for _key, records in fold.vm_groups():
@@ -192,8 +199,8 @@ def _result(counts, ignored, policy, now_time, start, days, rows, servers, jobs,
     violations = flatten(rows, servers, global_findings, STATUS_VIOLATION, jobs)
     warnings = flatten(rows, servers, global_findings, STATUS_WARNING, jobs)
     errors = flatten(rows, servers, global_findings, STATUS_ERROR, jobs)
-    overall = status_of(global_findings + [f for s in servers for f in s["findings"]]
-                        + [f for r in rows for f in r["findings"]] + [f for j in jobs for f in j["findings"]])
+    overall = status_of(itertools.chain(global_findings, (f for s in servers for f in s["findings"]),
+                                        (f for r in rows for f in r["findings"]), (f for j in jobs for f in j["findings"])))
     return {
         "status": overall,
         # Only a run that read EM in full and found no violation is compliant: an error (EM not

@@ -98,13 +98,17 @@ def run_compliance_info_module():
     release_memory()  # the freed page trees of the read handed back before the evaluation builds its rows
     read_errors = [em_module.error_message(module, error, client)] if error else []
     limits = view_limits(client, module.params, items, queries)
-    compliance = judge_read(module.params, fold, items, read_errors, limits)
+    # the full rows held compressed (em_rows.PackedRows, issue 18): read row by row by the reports, compact and exit
+    compliance = judge_read(module.params, fold, items, read_errors, limits, packed=True)
     compliance["source"] = source(module.params, client)
     fold = items = None  # the records left the fold with the evaluation; the rest is not needed again
+    release_memory()  # the fold's table and the read's job sessions handed back before the reports
     result = outputs(module.params, compliance, module.check_mode)
     compliance = None  # with detail=compact the full rows (day grids) are only in the reports: freed here
     release_memory()
     result.update(queries=queries, requests=client.requests_sent if client else 0, history_cache=cache.outcome)
+    if result.get("report_error") or error:  # fail_json's answer holds lists only (detail=full: the packed rows)
+        _listed(result)
     if result.get("report_error") and not error:  # asked for and not written: said loudly, never a quiet pass
         module.fail_json(msg=result.pop("report_error"), **result)
         return
@@ -114,6 +118,13 @@ def run_compliance_info_module():
     em_module.warn_client(module, client)
     # the VM rows written one batch at a time, not copied whole by exit_json (50,000 compact rows: 24 MB of JSON)
     em_module.exit_with_items(module, result, "vms", within="compliance")
+
+
+def _listed(result):
+    """``result['compliance']['vms']`` as a list when it is em_rows.PackedRows (detail=full)."""
+    compliance = result.get("compliance")
+    if isinstance(compliance, dict) and compliance.get("vms") is not None and not isinstance(compliance["vms"], list):
+        result["compliance"] = dict(compliance, vms=list(compliance["vms"]))
 
 
 def summary_only(compliance):

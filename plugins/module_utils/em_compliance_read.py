@@ -305,11 +305,12 @@ def history_plan(params, now, start, check_mode=False):
     return history_cache.HistoryCache(params, now, start, check_mode=check_mode, history=wants_history(params))
 
 
-def judge_read(params, fold, items, read_errors, limits=()):
+def judge_read(params, fold, items, read_errors, limits=(), packed=False):
     """The compliance verdicts of what was read (the same rules as the filter): the task sessions
-    folded as they were read (window and history), the job sessions and backup servers in ``items``."""
+    folded as they were read (window and history), the job sessions and backup servers in ``items``.
+    ``packed``: the VM rows as em_rows.PackedRows (em_compliance.evaluate_fold; the module's)."""
     job_sessions = items.get("backup_job_sessions", []) + items.get("replica_job_sessions", [])
-    return em_compliance.evaluate_fold(fold, job_sessions, known_backup_servers=known_servers(params, items),
+    return em_compliance.evaluate_fold(fold, job_sessions, packed=packed, known_backup_servers=known_servers(params, items),
                                        read_errors=read_errors, view_limits=list(limits))
 
 

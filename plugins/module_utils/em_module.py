@@ -250,7 +250,7 @@ def exit_with_items(module, result, items_key, within=None):
     holder = result.get(within) if within else result
     items = holder.get(items_key) if isinstance(holder, dict) else None
     if not items or not _exit_prints_to_stdout(module):
-        module.exit_json(changed=False, **result)
+        _exit_plain(module, result, items_key, within)
     small = dict(result)
     if within:
         small[within] = dict(holder)
@@ -274,12 +274,22 @@ def exit_with_items(module, result, items_key, within=None):
         sys.exit(code)  # pylint: disable=ansible-bad-function  # exit_json's own answer, passed on
     path = (within, items_key) if within else (items_key,)
     if document is None or _at(document, path) != []:
-        module.exit_json(changed=False, **result)
+        _exit_plain(module, result, items_key, within)
     stdout.write("\n")
     _write_object(stdout, document, path, items, module.no_log_values)
     stdout.write("\n")
     stdout.flush()
     sys.exit(0)  # pylint: disable=ansible-bad-function  # what exit_json does after printing
+
+
+def _exit_plain(module, result, items_key, within):
+    """exit_json of the whole result, the items as a list (they may be a sequence that is not one,
+    em_rows.PackedRows: exit_json's JSON encoder takes lists)."""
+    holder = result.get(within) if within else result
+    if isinstance(holder, dict) and holder.get(items_key) is not None and not isinstance(holder[items_key], list):
+        holder = dict(holder, **{items_key: list(holder[items_key])})
+        result = dict(result, **{within: holder}) if within else holder
+    module.exit_json(changed=False, **result)
 
 
 def _at(document, path):

@@ -8,7 +8,8 @@
 """Memory: normalised items held compactly while a query collects them (the pager's ``_Collector``).
 
 ``Interner`` shares the equal strings of plain item lists; ``Rows`` packs and compresses items
-for the compliance read (``compact=True``), handing them out again as fresh, equal dicts.
+for the compliance read (``compact=True``), handing them out again as fresh, equal dicts;
+``PackedRows`` holds the compliance evaluation's VM rows the same way, sortable and writable by index.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -17,6 +18,7 @@ __metaclass__ = type
 
 import copy
 import marshal
+import pickle
 import zlib
 
 from ansible.module_utils.six.moves.collections_abc import Sequence
@@ -156,3 +158,120 @@ def _pack(value):
     if any(tuple(entry) != keys for entry in value):
         return value
     return (keys,) + tuple(tuple(entry.values()) for entry in value)
+
+
+class PackedRows(Sequence):
+    """Rows (dicts) kept pickled and zlib-compressed in blocks, handed out as fresh, equal dicts.
+
+    For the evaluation's VM rows (issue 18: 50,000 full rows - findings, day grids - were 65 MB as
+    dicts, the largest thing the module held after the read). A row is pickled once (any value
+    pickle takes, exactly: types, key order, float bits), ``block`` rows' pickles are compressed
+    together. Reading is the sequence protocol (len, iteration, indexing), each row a new dict:
+    a caller that changes a row writes it back (``rows[index] = row``), as with a list it changes
+    nothing. ``sort`` (stable, as ``list.sort``) moves the pickles, not dicts, a chunk at a time.
+    """
+
+    BLOCK = 256
+    SORT_CHUNK = 4000  # at least this many rows' pickles are placed per pass of ``sort`` (~1.3 KB each)
+
+    def __init__(self, rows=(), block=None):
+        self._block = block or self.BLOCK
+        self._blocks = []     # zlib of the pickled list of ``block`` row pickles
+        self._tail = []       # the row pickles of the block being filled
+        self._length = 0
+        self._cached = (None, None)  # (block number, its row pickles)
+        for row in rows:
+            self.append(row)
+
+    def __len__(self):
+        return self._length
+
+    def __bool__(self):
+        return self._length > 0
+
+    __nonzero__ = __bool__
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[position] for position in range(*index.indices(self._length))]
+        number, offset = divmod(self._position(index), self._block)
+        return pickle.loads(self._pickles_of(number)[offset])
+
+    def __setitem__(self, index, row):
+        number, offset = divmod(self._position(index), self._block)
+        pickles = list(self._pickles_of(number))
+        pickles[offset] = _pickled(row)
+        if number == len(self._blocks):
+            self._tail = pickles
+        else:
+            self._blocks[number] = _compressed(pickles)
+            self._cached = (None, None)
+
+    def __iter__(self):
+        for data in self._all_pickles():
+            yield pickle.loads(data)
+
+    def __eq__(self, other):
+        return list(self) == list(other) if isinstance(other, (list, PackedRows)) else NotImplemented
+
+    __hash__ = None
+
+    def append(self, row):
+        self._append_pickle(_pickled(row))
+
+    def sort(self, key):
+        """Sort in place by ``key(row)``, stable; the keys are computed once, then the pickles are
+        placed in their new order a chunk of positions at a time (one decompression pass each), so
+        neither all rows as dicts nor all pickles uncompressed are held at once."""
+        keys = [key(row) for row in self]
+        order = sorted(range(self._length), key=keys.__getitem__)
+        keys = None
+        rank = [0] * self._length
+        for place, index in enumerate(order):
+            rank[index] = place
+        order = None
+        sorted_rows = PackedRows(block=self._block)
+        chunk = max(self.SORT_CHUNK, -(-self._length // 16))
+        for low in range(0, self._length, chunk):
+            placed = [None] * min(chunk, self._length - low)
+            for index, data in enumerate(self._all_pickles()):
+                if low <= rank[index] < low + chunk:
+                    placed[rank[index] - low] = data
+            for data in placed:
+                sorted_rows._append_pickle(data)  # pylint: disable=protected-access
+        self.__dict__.update(sorted_rows.__dict__)
+
+    def _position(self, index):
+        if index < 0:
+            index += self._length
+        if not 0 <= index < self._length:
+            raise IndexError("PackedRows index out of range")
+        return index
+
+    def _append_pickle(self, data):
+        self._tail.append(data)
+        self._length += 1
+        if len(self._tail) >= self._block:
+            self._blocks.append(_compressed(self._tail))
+            self._tail = []
+
+    def _pickles_of(self, number):
+        if number == len(self._blocks):
+            return self._tail
+        if self._cached[0] != number:
+            self._cached = (None, None)
+            self._cached = (number, pickle.loads(zlib.decompress(self._blocks[number])))
+        return self._cached[1]
+
+    def _all_pickles(self):
+        for number in range(len(self._blocks)):
+            yield from pickle.loads(zlib.decompress(self._blocks[number]))
+        yield from list(self._tail)
+
+
+def _pickled(row):
+    return pickle.dumps(row, pickle.HIGHEST_PROTOCOL)
+
+
+def _compressed(pickles):
+    return zlib.compress(pickle.dumps(pickles, pickle.HIGHEST_PROTOCOL), 1)

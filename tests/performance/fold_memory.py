@@ -2,7 +2,7 @@
 """Where the session fold's memory goes after the read (issue 18): tracemalloc by line and the sizes of
 the fold's parts, the module run in-process as module_phases.py runs it (same options).
 
-    .venv/bin/python tests/performance/fold_memory.py --vms 5000 --days 30 [--no-trace]
+    .venv/bin/python tests/performance/fold_memory.py --vms 5000 --days 30 [--no-trace] [--connect JSON]
 
 Figures, not asserts. tracemalloc slows the read several times; --no-trace gives the sizes only.
 """
@@ -84,6 +84,8 @@ def main():
     parser.add_argument("--vms", type=int, default=5000)
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--no-trace", action="store_true")
+    parser.add_argument("--connect", help="JSON {host, port, username, password, ca_file} of a running emulator "
+                        "(of --vms x --days; not started then)")
     parser.add_argument("--child")
     args = parser.parse_args()
     if args.child:
@@ -91,17 +93,24 @@ def main():
         child(json.loads(args.child), not args.no_trace)
         return 0
     module_phases.link_collection()
+    if args.connect:
+        _run(args, json.loads(args.connect))
+        return 0
     from emulator.harness import Emulator
+    with Emulator(vms=args.vms, days=args.days, seed=42, tls=True, now=module_phases.NOW, startup_timeout=1800) as em:
+        _run(args, {"host": em.host, "port": em.port, "username": em.username, "password": em.password,
+                    "ca_file": em.ca_file})
+    return 0
+
+
+def _run(args, connection):
     import subprocess
     import tempfile
-    with Emulator(vms=args.vms, days=args.days, seed=42, tls=True, now=module_phases.NOW, startup_timeout=1800) as em:
-        with tempfile.TemporaryDirectory() as report_dir:
-            options = {"host": em.host, "port": em.port, "username": em.username, "password": em.password,
-                       "ca_file": em.ca_file, "detail": "compact", "report_dir": report_dir}
-            command = [sys.executable, __file__, "--child", json.dumps(options)]
-            command += ["--no-trace"] if args.no_trace else []
-            subprocess.run(command, check=False)
-    return 0
+    with tempfile.TemporaryDirectory() as report_dir:
+        options = dict(connection, detail="compact", report_dir=report_dir)
+        command = [sys.executable, __file__, "--child", json.dumps(options)]
+        command += ["--no-trace"] if args.no_trace else []
+        subprocess.run(command, check=False)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ phase, the process's RSS and the peak since the previous phase (VmHWM, reset bet
 
     .venv/bin/python tests/performance/module_phases.py --vms 50000 --days 30
     .venv/bin/python tests/performance/module_phases.py --vms 5000 --detail compact --detail summary
+    .venv/bin/python tests/performance/module_phases.py --vms 50000 --connect '{"host": ...}' --fine
 
 Figures, not asserts (the machine may be shared: timings are noisy, memory figures are not).
 """
@@ -85,6 +86,15 @@ def child(options):
 
     after(reader, "_read", "read+fold")
     after(reader, "judge_read", "evaluation")
+    if options.get("fine"):  # the reports file by file (--fine)
+        from ansible_collections.backupops.veeam_em.plugins.module_utils._report import files
+        after(files, "_with_history", "reports: state, changes, trend")
+        write_atomic = files.write_atomic
+
+        def written(path, chunks, mode):
+            write_atomic(path, chunks, mode)
+            phases.mark("reports: " + os.path.basename(path).split(".", 1)[1])
+        files.write_atomic = written
     after(em_compliance_report, "write_for_module", "reports")
     after(em_compliance, "compact", "compact")
     if hasattr(reader, "release_memory"):
@@ -123,6 +133,7 @@ def main(argv=None):
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--detail", action="append", help="detail of each run (default: compact)")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--fine", action="store_true", help="mark the reports phase file by file")
     parser.add_argument("--connect", help="JSON {host, port, username, password, ca_file} of a running emulator "
                         "(of --vms x --days; not started then)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -147,15 +158,15 @@ def runs(args, connection):
     """Each asked run in a child process of its own (its peak RSS is the module's alone)."""
     for detail in (args.detail or ["compact"]) * args.repeat:
         with tempfile.TemporaryDirectory() as report_dir:
-            options = dict(connection, detail=detail, report_dir=report_dir)
+            options = dict(connection, detail=detail, report_dir=report_dir, fine=args.fine)
             out = subprocess.run([sys.executable, __file__, "--child", json.dumps(options)],
                                  capture_output=True, text=True, check=True).stdout
         figures = json.loads(out.strip().splitlines()[-1])
         print("%d VMs x %d days, detail=%s: module peak RSS %d MB, exit_json output %.1f MB, reports MB %s" % (
             args.vms, args.days, detail, figures["peak_mb"], figures["output_mb"], figures["report_mb"]))
-        print("  %-12s %10s %14s %8s" % ("phase", "RSS at end", "peak in phase", "at s"))
+        print("  %-32s %10s %14s %8s" % ("phase", "RSS at end", "peak in phase", "at s"))
         for row in figures["phases"]:
-            print("  %-12s %7d MB %11d MB %8.1f" % (row["phase"], row["rss_mb"], row["peak_mb"], row["at_s"]))
+            print("  %-32s %7d MB %11d MB %8.1f" % (row["phase"], row["rss_mb"], row["peak_mb"], row["at_s"]))
         sys.stdout.flush()
 
 

@@ -76,7 +76,12 @@ def expected_matches(row, expected, mode="fqdn"):
 
 def near_misses(name, rows):
     """Up to three VM names of the rows close to a CMDB name (difflib), for a 'did you mean'."""
-    names = sorted(set(str(row["vm_display_name"]) for row in rows if row.get("vm_display_name")))
+    return _near_names(name, set(str(row["vm_display_name"]) for row in rows if row.get("vm_display_name")))
+
+
+def _near_names(name, names):
+    """near_misses over the set of the rows' VM names."""
+    names = sorted(names)
     by_lower = {}
     for candidate in names:
         by_lower.setdefault(candidate.lower(), candidate)
@@ -119,18 +124,42 @@ def missing_row(expected, policy, candidates=()):
 
 
 def apply_expected(rows, expected_entries, policy):
-    """Mark expected rows and add rows for expected VMs never seen. Excluded VMs stay out."""
-    seen = list(rows)  # the VMs EM reported: the candidates of a 'did you mean'
-    for expected in expected_entries:
-        if not in_scope(expected["name"], policy["include_vms"], policy["exclude_vms"]):
-            continue
-        if expected["backup_server"] and not in_scope(expected["backup_server"], policy["include_servers"],
-                                                      policy["exclude_servers"]):
-            continue
-        matching = [row for row in rows if expected_matches(row, expected, policy["expected_vm_match"])]
-        if not matching:
-            rows.append(missing_row(expected, policy, near_misses(expected["name"], seen)))
+    """Mark expected rows and add rows for expected VMs never seen. Excluded VMs stay out.
+
+    One pass over the rows (issue 18: they may be em_rows.PackedRows, each row a decompression;
+    a changed row is written back), with the result of one pass per CMDB entry in entry order:
+    a row matching n entries is marked n times (require_backup each time), and an entry that
+    matches no row may match the rows added for the entries before it."""
+    mode = policy["expected_vm_match"]
+    entries = [expected for expected in expected_entries if _expected_in_scope(expected, policy)]
+    if not entries:
+        return
+    matched, names = set(), set()  # names: the VMs EM reported, the candidates of a 'did you mean'
+    for index, row in enumerate(rows):
+        if row.get("vm_display_name"):
+            names.add(str(row["vm_display_name"]))
+        hits = [number for number, expected in enumerate(entries) if expected_matches(row, expected, mode)]
+        if hits:
+            matched.update(hits)
+            for _hit in hits:
+                row["expected"] = True
+                require_backup(row, policy)
+            rows[index] = row
+    added = []
+    for number, expected in enumerate(entries):
+        matching = [row for row in added if expected_matches(row, expected, mode)]
+        if number not in matched and not matching:
+            added.append(missing_row(expected, policy, _near_names(expected["name"], names)))
             continue
         for row in matching:
             row["expected"] = True
             require_backup(row, policy)
+    for row in added:
+        rows.append(row)
+
+
+def _expected_in_scope(expected, policy):
+    if not in_scope(expected["name"], policy["include_vms"], policy["exclude_vms"]):
+        return False
+    return not expected["backup_server"] or in_scope(expected["backup_server"], policy["include_servers"],
+                                                     policy["exclude_servers"])

@@ -28,16 +28,17 @@ between the two pages; the later state is the truth). Each VM's sessions are sor
 time and UID before the rules see them, the groups are walked in the order of their oldest session
 (the order of the list-based evaluation), and the history keeps per key the session of the greatest
 (creation time, UID).
+
+The records and their packing into one string each are in packing.py.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import base64
-import uuid
-from datetime import datetime, timedelta, timezone
-
+from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.packing import (  # noqa: F401
+    RECORD_KEYS, _CREATED, _END, _HISTORY, _JOB, _JOB_SESSION, _KIND, _microseconds, _Packer, _POINT, _RECORD,
+    _SERVER_NAME, _STATE, _UID)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.policy import (
     in_scope, session_in_scope)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
@@ -45,16 +46,6 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.ses
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.vocabulary import (
     KIND_BACKUP, KIND_COPY, KIND_REPLICA, RUNNING_STATES, SOURCE_BACKUP_JOB_TYPES)
 
-# The keys of a task session the rules and rows read (grep '.get("' in _compliance/); the times are
-# kept parsed. A key added to a rule must be added here: test_compliance_fold checks it.
-RECORD_KEYS = ("uid", "name", "vm_display_name", "vm_uid", "job_name", "backup_server_uid", "backup_server_name",
-               "state", "result", "reason", "restore_point_uid", "replica_point_uid", "job_session_uid")
-_UID, _NAME, _VM_NAME, _VM_UID, _JOB, _SERVER_UID, _SERVER_NAME, _STATE = range(8)
-_JOB_SESSION = RECORD_KEYS.index("job_session_uid")
-_CREATED, _END, _POINT, _KIND, _HISTORY = range(len(RECORD_KEYS), len(RECORD_KEYS) + 5)
-# Values that repeat from session to session: one string object each, shared by all the records.
-_SHARED = tuple(i for i, key in enumerate(RECORD_KEYS)
-                if key not in ("uid", "name", "restore_point_uid", "replica_point_uid"))
 _KIND_RANK = {KIND_BACKUP: 0, KIND_REPLICA: 1}
 # What is read of an item of each kind (a replica task session has no job session UID: None).
 _READ = {KIND_BACKUP: RECORD_KEYS,
@@ -92,7 +83,7 @@ class SessionFold(object):
     def __init__(self, policy, start):
         self.policy = policy
         self.start = start
-        self.groups = {}          # (server key, VM uid or "name:...") -> [oldest sort key, packed records joined]
+        self.groups = {}          # (server key, VM uid or "name:...") -> (oldest creation (µs), packed records joined)
         self.excluded = []        # packed records of the sessions outside the patterns (counts only)
         self.history = {}         # fold_history's key -> (creation time, packed record or (item, kind))
         self.unreadable = []      # the items set aside (rules.unreadable_*), each named in a finding
@@ -134,7 +125,7 @@ class SessionFold(object):
                     self.history[key] = (created, (item, kind))
 
     def _uid_of(self, kept):
-        if isinstance(kept, tuple) and len(kept) == 2:
+        if _is_item(kept):
             return _history_uid(kept[0])
         return self._packer.unpack(kept)[_UID] or ""
 
@@ -154,10 +145,11 @@ class SessionFold(object):
         """End of reading: the history joins the window (a session read in both keeps the window's)."""
         history, self.history = self.history, {}
         for _created, kept in history.values():
-            if isinstance(kept, tuple) and len(kept) == 2:
+            if _is_item(kept):
                 self._set_aside(*kept)
             else:
                 self._place(self._packer.unpack(kept))
+        self._packer.forget_index()  # nothing is packed after this (issue 18: a dict of every shared value)
 
     def _record(self, item, kind, history):
         """The record of one item, or None when it is set aside as unreadable (issue 13)."""
@@ -190,12 +182,13 @@ class SessionFold(object):
             server = server_key(view)
             vm = _lower(view["vm_uid"]) if view["vm_uid"] else _name_key(view["vm_display_name"])
             group = self.groups.get((server, vm))
-            order = sort_key(record)
+            # The oldest creation time as one int (issue 18: a (datetime, UID, rank) tuple was ~250 bytes
+            # a VM); vm_groups breaks its ties with the full sort key.
+            order = _microseconds(record[_CREATED])
             if group is None:
-                self.groups[(server, vm)] = [order, _join(packed)]
+                self.groups[(server, vm)] = (order, _join(packed))
             else:
-                group[0] = min(group[0], order)
-                group[1] = _join(packed, group[1])
+                self.groups[(server, vm)] = (min(group[0], order), _join(packed, group[1]))
             if view["vm_uid"] and view["vm_display_name"]:
                 self._uid_of_name(server, view)
         else:
@@ -230,7 +223,7 @@ class SessionFold(object):
                 if uids and len(uids) == 1:
                     target = list(uids)[0]
             merged.setdefault((server, target), []).append((server, vm))
-        order = sorted(merged, key=lambda key: min(self.groups[part][0] for part in merged[key]))
+        order = self._walk_order(merged)
         for key in order:
             packed = []
             for part in merged.pop(key):
@@ -239,6 +232,28 @@ class SessionFold(object):
             del packed
             records.sort(key=sort_key)
             yield key, records
+
+    def _walk_order(self, merged):
+        """The VMs by the sort key (creation time, UID, kind rank) of their oldest session, as sorted()
+        of those keys gives them (stable: equal keys keep ``merged``'s order). The groups keep only the
+        oldest creation time; the VMs that share one are ordered by the full key of their oldest sessions."""
+        oldest = dict((key, min(self.groups[part][0] for part in parts)) for key, parts in merged.items())
+        order = sorted(merged, key=oldest.__getitem__)
+        start = 0
+        while start < len(order):
+            end = start + 1
+            while end < len(order) and oldest[order[end]] == oldest[order[start]]:
+                end += 1
+            if end - start > 1:
+                order[start:end] = sorted(order[start:end], key=lambda key: self._oldest_key(merged[key], oldest[key]))
+            start = end
+        return order
+
+    def _oldest_key(self, parts, created):
+        """The least sort key among the sessions of ``parts`` created at ``created`` (µs)."""
+        return min(sort_key(record) for part in parts for record in
+                   (self._packer.unpack(item) for item in _split(self.groups[part][1]))
+                   if _microseconds(record[_CREATED]) == created)
 
     def excluded_records(self):
         """The records of the sessions outside the patterns, unique."""
@@ -297,139 +312,13 @@ def _split(joined):
     return joined.split(_RECORD) if isinstance(joined, str) else joined
 
 
+def _is_item(kept):
+    """A history value that is (item, kind), not a record (a packed string, or a record tuple of 18)."""
+    return isinstance(kept, tuple) and len(kept) == 2
+
+
 def _history_uid(item):
     return item.get("uid") or ""
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_FIELD, _NONE, _RECORD = "\x1f", "\x00", "\x1e"
-_TIMES = (_CREATED, _END, _POINT)
-_URNS = (_UID, RECORD_KEYS.index("restore_point_uid"), RECORD_KEYS.index("replica_point_uid"))
-
-
-class _Packer(object):
-    """Records as one string each (issue 18: a tuple of Python objects was ~1 KB a session, 430,000
-    sessions at 50,000 VMs). The values that repeat (VM, server, job, state, result, reason, job
-    session, and the 'urn:veeam:Type:' prefix of a UID) are numbers into one table; times are
-    microseconds since the epoch (exact). A record with a value that is not a string, or that holds
-    the separators, stays a tuple (items a filter user built by hand): both unpack alike."""
-
-    def __init__(self):
-        self.index = {}
-        self.table = []
-
-    def key(self, values):
-        """fold_history's key (values, then the running flag) as one short string of table numbers
-        (issue 18: a tuple of seven was ~110 bytes a key); the tuple itself when a value is not a
-        string, or holds a separator."""
-        fields = []
-        for value in values[:-1]:
-            if value is None:
-                fields.append(_NONE)
-            elif not isinstance(value, str) or _FIELD in value or _NONE in value:
-                return values
-            else:
-                fields.append(self._number(value))
-        return _FIELD.join(fields) + (_FIELD + "1" if values[-1] else _FIELD)
-
-    def _number(self, value):
-        number = self.index.get(value)
-        if number is None:
-            number = self.index[value] = len(self.table)
-            self.table.append(value)
-        return str(number)
-
-    def pack(self, record):
-        fields = []
-        for position, value in enumerate(record[:len(RECORD_KEYS)]):
-            if value is None:
-                fields.append(_NONE)
-            elif not isinstance(value, str) or _FIELD in value or _NONE in value or _RECORD in value:
-                return record
-            elif position in _SHARED:
-                fields.append(self._number(value))
-            elif position in _URNS:
-                cut = value.rfind(":") + 1
-                fields.append(self._number(value[:cut]) + _guid(value[cut:]))
-            elif position == _NAME and value == _default_name(record[_VM_NAME], record[_CREATED]):
-                fields.append(_DEFAULT_NAME)
-            else:
-                fields.append(value)
-        created, ended, point = (record[position] for position in _TIMES)
-        fields += [_hex(created), _NONE if ended is None else "+" + _hex(ended, created), _hex(point),
-                   self._number(record[_KIND]), "1" if record[_HISTORY] else ""]
-        return _FIELD.join(fields)
-
-    def unpack(self, packed):
-        if isinstance(packed, tuple):
-            return packed
-        fields = packed.split(_FIELD)
-        table = self.table
-        created = _moment(fields[_CREATED])
-        ended = _moment(fields[_END][1:], created) if fields[_END] != _NONE else None
-        values = []
-        for position in range(len(RECORD_KEYS)):
-            field = fields[position]
-            if field == _NONE:
-                values.append(None)
-            elif position in _SHARED:
-                values.append(table[int(field)])
-            elif position in _URNS:
-                digits = len(field) - len(field.lstrip("0123456789"))
-                values.append(table[int(field[:digits])] + _unguid(field[digits:]))
-            elif position == _NAME and field == _DEFAULT_NAME:
-                values.append(None)  # made below, once the VM name is known
-            else:
-                values.append(field)
-        if fields[_NAME] == _DEFAULT_NAME:
-            values[_NAME] = _default_name(values[_VM_NAME], created)
-        values += [created, ended, _moment(fields[_POINT]), table[int(fields[_KIND])], fields[_HISTORY] == "1"]
-        return tuple(values)
-
-
-# The compact forms of a record's fields (issue 18: ~65 of a record's ~185 characters). Each is used
-# only where it gives back the exact value; else the field is kept as it was read.
-_DEFAULT_NAME = _NONE + "@"   # EM's task session name "<VM name>@<creation time>" (the emulator's; [INF] EM's)
-
-
-def _default_name(vm_name, created):
-    """Made the same way when packing and unpacking from the same values: exact whatever they are."""
-    return "%s@%s" % (vm_name, created.strftime("%Y-%m-%d %H:%M:%S"))
-
-
-def _guid(text):
-    """':' and the text, or ';' and the 22 base64 characters of a canonical lower-case GUID."""
-    try:
-        guid = uuid.UUID(text)
-    except ValueError:
-        return ":" + text
-    if str(guid) != text:
-        return ":" + text
-    return ";" + base64.urlsafe_b64encode(guid.bytes)[:22].decode("ascii")
-
-
-def _unguid(field):
-    if field[0] == ":":
-        return field[1:]
-    return str(uuid.UUID(bytes=base64.urlsafe_b64decode(field[1:] + "==")))
-
-
-def _hex(moment, since=None):
-    """Microseconds since the epoch (or since ``since``) in hexadecimal: exact, shorter than decimal."""
-    if moment is None:
-        return _NONE
-    return "%x" % (_microseconds(moment) - (0 if since is None else _microseconds(since)))
-
-
-def _moment(field, since=None):
-    if field == _NONE:
-        return None
-    return (since or _EPOCH) + timedelta(microseconds=int(field, 16))
-
-
-def _microseconds(moment):
-    delta = moment - _EPOCH
-    return (delta.days * 86400 + delta.seconds) * 1000000 + delta.microseconds
 
 
 def job_type_of(record, index):

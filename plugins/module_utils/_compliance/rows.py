@@ -154,16 +154,19 @@ def apply_unreadable(rows, unreadable, table, policy):
         if not (session.get("vm_uid") or session.get("vm_display_name")) or not session_in_scope(session, policy):
             continue
         by_vm.setdefault((server_key(session), vm_key(session, table)), []).append(session)
-    row_by_key = dict((_row_key(row), row) for row in rows)
+    # Positions, not rows: ``rows`` may be em_rows.PackedRows (a changed row is written back).
+    index_by_key = dict((_row_key(row), index) for index, row in enumerate(rows)) if by_vm else {}
     for key, sessions in by_vm.items():
-        row = row_by_key.get(key)
-        alone = row is None
-        if alone:
-            row = unreadable_row(sessions[0])
-            rows.append(row)
+        index = index_by_key.get(key)
+        alone = index is None
+        row = unreadable_row(sessions[0]) if alone else rows[index]
         row["findings"] += unreadable_vm_sessions(sessions, row, alone)
         row["status"] = status_of(row["findings"])
         row["reasons"] = unique_codes(row["findings"])
+        if alone:
+            rows.append(row)
+        else:
+            rows[index] = row
     return unreadable_sessions(anonymous)
 
 

@@ -34,7 +34,7 @@ import tempfile
 from ansible_collections.backupops.veeam_em.plugins.module_utils._report import history
 from ansible_collections.backupops.veeam_em.plugins.module_utils._report.html import to_html
 from ansible_collections.backupops.veeam_em.plugins.module_utils._report.json_report import iter_json
-from ansible_collections.backupops.veeam_em.plugins.module_utils._report.junit import to_junit
+from ansible_collections.backupops.veeam_em.plugins.module_utils._report.junit import iter_junit
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import ReportWriteError  # noqa: F401
 
 EXTENSIONS = {"json": "json", "junit": "xml", "html": "html"}
@@ -127,11 +127,11 @@ def kept_states(directory, basename, current_night, nights):
 
 
 def _render(report, fmt, options, json_href, scrub):
-    """The chunks of one format: the JSON streamed, the others as one text each."""
+    """The chunks of one format: the JSON and the JUnit streamed, the HTML as one text."""
     if fmt == "json":
         return iter_json(report, scrub)
-    if fmt == "junit":
-        return [scrub(to_junit(report))]
+    if fmt == "junit":  # one test suite at a time (issue 18); a secret in EM's text never spans two suites
+        return (scrub(piece) for piece in iter_junit(report))
     return [scrub(to_html(report, title=options["report_title"], max_rows=options["report_html_max_rows"],
                           json_href=json_href))]
 

@@ -11,6 +11,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import itertools
+
 from ansible_collections.backupops.veeam_em.plugins.module_utils._report.common import plural
 from ansible_collections.backupops.veeam_em.plugins.module_utils._report.history import finding_key
 from ansible_collections.backupops.veeam_em.plugins.module_utils._report.html_base import h, show_time, table, td
@@ -93,7 +95,8 @@ def limit_rows(rows, max_rows, keep=lambda row: True):
     """(rows shown, rows left out): all of them up to ``max_rows``, else the kept ones up to it."""
     if max_rows is None or len(rows) <= max_rows:
         return rows, 0
-    shown = [row for row in rows if keep(row)][:max_rows]
+    # at most max_rows rows made (issue 18: the module's rows are em_rows.PackedRows, each read a new dict)
+    shown = list(itertools.islice((row for row in rows if keep(row)), max_rows))
     return shown, len(rows) - len(shown)
 
 

@@ -21,6 +21,7 @@ __metaclass__ = type
 import json
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils._report.common import check_result
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_rows import PackedRows
 
 # Pieces are joined into blocks of about this many characters before they are scrubbed and written.
 BLOCK_CHARS = 1 << 16
@@ -37,8 +38,10 @@ def _pieces(result):
     keys = sorted(result)
     for number, key in enumerate(keys):
         value = result[key]
+        if isinstance(value, PackedRows) and not value:  # the module's VM rows (issue 18); none: as an empty list
+            value = []
         yield "  %s: " % _dumps(key)
-        if isinstance(value, list) and value:
+        if isinstance(value, (list, PackedRows)) and value:
             yield "[\n"
             last = len(value) - 1
             for index, row in enumerate(value):

@@ -74,6 +74,12 @@ def junit_cases(result):
     such as no_data exists), errors = 1 when EM could not be read in full (read_error, partial_view:
     the global case is an ``<error>``).
     """
+    rows = result["vms"]
+    return _small_suites(result) + [(label, _vm_cases(rows, label, indexes)) for label, indexes, _f, _e in _vm_groups(rows)]
+
+
+def _small_suites(result):
+    """The global, servers and jobs suites (junit_cases)."""
     global_findings = [e for e in result.get("errors", []) if e.get("scope") == "global"]
     global_findings += [v for v in result.get("violations", []) if v.get("scope") == "global"]
     global_findings += [w for w in result.get("warnings", []) if w.get("scope") == "global"]
@@ -83,14 +89,28 @@ def junit_cases(result):
         for server in result.get("servers", [])]))
     if result.get("jobs"):
         suites.append((JOB_SUITE, [(JOB_SUITE, job_label(job), job.get("findings", [])) for job in result["jobs"]]))
-    per_server = {}
-    for row in result["vms"]:
-        label = server_label(row.get("backup_server_name"))
-        per_server.setdefault(label, []).append(
-            (label, vm_label(row), row.get("findings", [])))
-    for label in sorted(per_server, key=lambda s: s.lower()):
-        suites.append((label, per_server[label]))
     return suites
+
+
+def _vm_groups(rows):
+    """[(backup server label, positions of its rows, failures, errors)], the labels sorted ignoring case:
+    one pass over the rows (em_rows.PackedRows: each a decompression), positions rather than rows kept."""
+    groups = {}
+    for index, row in enumerate(rows):
+        group = groups.setdefault(server_label(row.get("backup_server_name")), [[], 0, 0])
+        group[0].append(index)
+        findings = row.get("findings", [])
+        group[1] += any(f["severity"] == "violation" for f in findings)
+        group[2] += any(f["severity"] == "error" for f in findings)
+    return [(label,) + tuple(groups[label]) for label in sorted(groups, key=lambda s: s.lower())]
+
+
+def _vm_cases(rows, label, indexes):
+    cases = []
+    for index in indexes:
+        row = rows[index]
+        cases.append((label, vm_label(row), row.get("findings", [])))
+    return cases
 
 
 def _properties(suite, result):
@@ -107,23 +127,53 @@ def _properties(suite, result):
     suite.insert(0, properties)  # the JUnit schema wants properties before the test cases
 
 
-def to_junit(result):
-    """The JUnit XML document (str) of a compliance result."""
+def iter_junit(result):
+    """The JUnit XML document of a compliance result in pieces: the declaration and the root's start
+    tag (its totals counted first), one test suite at a time, the end tag.
+
+    Issue 18: at 50,000 VMs the document was one ElementTree of 50,000 test cases, then one string;
+    here one suite's elements are alive at a time. The text is the one ElementTree writes for the
+    whole document (ET.indent of a suite at level 1 is what indenting the document does to it)."""
     check_result(result)
     timestamp = result.get("generated_at") or ""
+    small, rows = _small_suites(result), result["vms"]
+    groups = _vm_groups(rows)
+    tests = sum(len(cases) for _name, cases in small) + sum(len(group[1]) for group in groups)
+    failures = sum(_counts(cases)[0] for _name, cases in small) + sum(group[2] for group in groups)
+    errors = sum(_counts(cases)[1] for _name, cases in small) + sum(group[3] for group in groups)
     root = ET.Element("testsuites", {"name": "Veeam EM backup compliance"})
-    tests = failures = errors = 0
-    for name, cases in junit_cases(result):
-        suite_failures, suite_errors = _suite(root, name, cases, timestamp)
-        if name == GLOBAL_SUITE:
-            _properties(root[-1], result)
-        failures += suite_failures
-        errors += suite_errors
-        tests += len(cases)
     root.set("tests", str(tests))
     root.set("failures", str(failures))
     root.set("errors", str(errors))
-    if hasattr(ET, "indent"):  # Python 3.9+: one element per line, readable and diff-friendly
-        ET.indent(root)
-    body = ET.tostring(root, encoding="unicode")
-    return u'<?xml version="1.0" encoding="UTF-8"?>\n' + body + u"\n"
+    root.text = "-"
+    start = ET.tostring(root, encoding="unicode")
+    indented = hasattr(ET, "indent")  # Python 3.9+: one element per line, readable and diff-friendly
+    yield u'<?xml version="1.0" encoding="UTF-8"?>\n' + start[:start.rindex(">-</testsuites>") + 1]
+    suites = list(small) + [(group[0], None, group[1]) for group in groups]
+    for suite in suites:
+        cases = suite[1] if suite[1] is not None else _vm_cases(rows, suite[0], suite[2])
+        yield (u"\n  " if indented else u"") + _suite_text(suite[0], cases, timestamp, result, indented)
+        cases = None
+    yield (u"\n" if indented else u"") + u"</testsuites>\n"
+
+
+def _counts(cases):
+    """(failures, errors) of a suite's cases, as _suite counts them."""
+    return (sum(1 for _c, _n, findings in cases if any(f["severity"] == "violation" for f in findings)),
+            sum(1 for _c, _n, findings in cases if any(f["severity"] == "error" for f in findings)))
+
+
+def _suite_text(name, cases, timestamp, result, indented):
+    holder = ET.Element("testsuites")
+    _suite(holder, name, cases, timestamp)
+    suite = holder[0]
+    if name == GLOBAL_SUITE:
+        _properties(suite, result)
+    if indented:
+        ET.indent(suite, level=1)
+    return ET.tostring(suite, encoding="unicode")
+
+
+def to_junit(result):
+    """The JUnit XML document (str) of a compliance result (the pieces of iter_junit joined)."""
+    return u"".join(iter_junit(result))

@@ -3,7 +3,7 @@ import copy
 
 import pytest
 
-from ansible_collections.backupops.veeam_em.plugins.module_utils.em_rows import Interner, Rows
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_rows import Interner, PackedRows, Rows
 
 
 # ---- Interner ----------------------------------------------------------------------------------
@@ -72,3 +72,55 @@ def test_rows_keep_odd_items_as_they_are(block):
     rows[4]["a"]["nested"].append(2)
     rows[3]["b"].append(3)
     assert list(rows) == odd
+
+
+# ---- PackedRows ----------------------------------------------------------------------------------
+
+def _vm_rows(count):
+    return [{"vm_display_name": "vm%03d" % (index % 7), "status": ("violation", "compliant")[index % 2],
+             "in_window": index % 3 != 0, "age": index * 0.1, "uid": None if index % 5 == 0 else "urn:%d" % index,
+             "findings": [{"code": "rpo_exceeded", "n": index}] if index % 2 == 0 else [],
+             "backup": {"daily": [{"date": "2025-06-0%d" % day, "sessions": day} for day in range(1, 4)],
+                        "pair": (index, "x")}} for index in range(count)]
+
+
+def test_packed_rows_hand_back_equal_fresh_rows_in_order():
+    rows = _vm_rows(23)
+    packed = PackedRows(rows, block=5)
+    assert len(packed) == 23 and bool(packed) and not PackedRows()
+    assert list(packed) == rows and packed == rows
+    assert [list(row) for row in packed] == [list(row) for row in rows]  # key order
+    assert packed[7] == rows[7] and packed[-1] == rows[-1] and packed[20] == rows[20]  # a block, the tail
+    assert packed[3:6] == rows[3:6]
+    assert isinstance(packed[4]["backup"]["pair"], tuple) and packed[4]["age"] == rows[4]["age"]
+    packed[2]["status"] = "changed"  # a fresh dict: the store is not changed through it
+    assert packed[2]["status"] == rows[2]["status"]
+    with pytest.raises(IndexError):
+        packed[23]  # pylint: disable=pointless-statement
+
+
+def test_packed_rows_take_a_changed_row_written_back_in_a_block_and_in_the_tail():
+    rows = _vm_rows(12)
+    packed = PackedRows(rows, block=5)
+    for index in (1, 11, -2):
+        row = packed[index]
+        row["findings"].append({"code": "written", "n": index})
+        packed[index] = row
+        rows[index] = row
+    packed.append({"vm_display_name": "new"})
+    rows.append({"vm_display_name": "new"})
+    assert list(packed) == rows and packed[1]["findings"][-1] == {"code": "written", "n": 1}
+
+
+def test_packed_rows_sort_as_list_sort_stable_over_several_passes(monkeypatch):
+    """Equal keys keep their order (sorted() is stable); a small chunk makes the sort place the
+    pickles in several passes, each position exactly once."""
+    monkeypatch.setattr(PackedRows, "SORT_CHUNK", 4)
+    rows = _vm_rows(37)
+
+    def key(row):
+        return (row["status"], row["vm_display_name"])
+    packed = PackedRows(rows, block=6)
+    packed.sort(key=key)
+    assert list(packed) == sorted(rows, key=key)
+    assert len(packed) == 37 and packed[36] == sorted(rows, key=key)[36]

@@ -58,3 +58,15 @@ def test_history_keys_of_different_values_differ_and_equal_values_agree():
     assert packer.key(base + ("Success", False)) == packer.key(tuple(base) + ("Success", False))
     assert packer.key(base + (1, False)) == base + (1, False)  # not a string: the tuple itself
     assert packer.key(("backup", "a\x1fb", "uid", "vm", "job", "Success", False))[1] == "a\x1fb"
+
+
+def test_the_index_is_forgotten_at_settle_and_a_later_pack_still_unpacks_exactly():
+    """settle() drops the value -> number index (issue 18); the table stays, so every record packed
+    before unpacks as it was, and one packed after (a value given a second number) too."""
+    fold, record = _record(uid="urn:veeam:BackupTaskSession:" + GUID)
+    packer = fold._packer  # pylint: disable=protected-access
+    before = packer.pack(record)
+    fold.settle()
+    assert packer.index == {} and packer.table
+    after = packer.pack(record)
+    assert packer.unpack(before) == packer.unpack(after) == record

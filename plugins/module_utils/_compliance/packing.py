@@ -1,0 +1,170 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, backupops engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the backupops.veeam_em collection
+# and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+# (the same convention as community.hashi_vault's module_utils; see docs/CONTRACTS.md)
+"""The session fold's records (fold.py): which keys of a task session are kept, and each record packed
+into one short string (issue 18).
+
+FOR INTERNAL COLLECTION USE ONLY: the public front is module_utils/em_compliance.py; names here may
+change without notice.
+
+A record is a tuple: the values of RECORD_KEYS, then the creation, end and restore point times
+(datetimes), the kind and the history flag (_CREATED .. _HISTORY). ``_Packer`` turns it into one
+string of fields (and back, exactly); split from fold.py, which files, merges and walks the records.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import uuid
+from datetime import datetime, timedelta, timezone
+
+# The keys of a task session the rules and rows read (grep '.get("' in _compliance/); the times are
+# kept parsed. A key added to a rule must be added here: test_compliance_fold checks it.
+RECORD_KEYS = ("uid", "name", "vm_display_name", "vm_uid", "job_name", "backup_server_uid", "backup_server_name",
+               "state", "result", "reason", "restore_point_uid", "replica_point_uid", "job_session_uid")
+_UID, _NAME, _VM_NAME, _VM_UID, _JOB, _SERVER_UID, _SERVER_NAME, _STATE = range(8)
+_JOB_SESSION = RECORD_KEYS.index("job_session_uid")
+_CREATED, _END, _POINT, _KIND, _HISTORY = range(len(RECORD_KEYS), len(RECORD_KEYS) + 5)
+# Values that repeat from session to session: one string object each, shared by all the records.
+_SHARED = tuple(i for i, key in enumerate(RECORD_KEYS)
+                if key not in ("uid", "name", "restore_point_uid", "replica_point_uid"))
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_FIELD, _NONE, _RECORD = "\x1f", "\x00", "\x1e"
+_TIMES = (_CREATED, _END, _POINT)
+_URNS = (_UID, RECORD_KEYS.index("restore_point_uid"), RECORD_KEYS.index("replica_point_uid"))
+
+
+class _Packer(object):
+    """Records as one string each (issue 18: a tuple of Python objects was ~1 KB a session, 430,000
+    sessions at 50,000 VMs). The values that repeat (VM, server, job, state, result, reason, job
+    session, and the 'urn:veeam:Type:' prefix of a UID) are numbers into one table; times are
+    microseconds since the epoch (exact). A record with a value that is not a string, or that holds
+    the separators, stays a tuple (items a filter user built by hand): both unpack alike."""
+
+    def __init__(self):
+        self.index = {}
+        self.table = []
+
+    def key(self, values):
+        """fold_history's key (values, then the running flag) as one short string of table numbers
+        (issue 18: a tuple of seven was ~110 bytes a key); the tuple itself when a value is not a
+        string, or holds a separator."""
+        fields = []
+        for value in values[:-1]:
+            if value is None:
+                fields.append(_NONE)
+            elif not isinstance(value, str) or _FIELD in value or _NONE in value:
+                return values
+            else:
+                fields.append(self._number(value))
+        return _FIELD.join(fields) + (_FIELD + "1" if values[-1] else _FIELD)
+
+    def forget_index(self):
+        """Drop the value -> number index once the reading is over (unpacking needs the table only).
+        A value packed after this is given a new number: still unpacked exactly."""
+        self.index = {}
+
+    def _number(self, value):
+        number = self.index.get(value)
+        if number is None:
+            number = self.index[value] = len(self.table)
+            self.table.append(value)
+        return str(number)
+
+    def pack(self, record):
+        fields = []
+        for position, value in enumerate(record[:len(RECORD_KEYS)]):
+            if value is None:
+                fields.append(_NONE)
+            elif not isinstance(value, str) or _FIELD in value or _NONE in value or _RECORD in value:
+                return record
+            elif position in _SHARED:
+                fields.append(self._number(value))
+            elif position in _URNS:
+                cut = value.rfind(":") + 1
+                fields.append(self._number(value[:cut]) + _guid(value[cut:]))
+            elif position == _NAME and value == _default_name(record[_VM_NAME], record[_CREATED]):
+                fields.append(_DEFAULT_NAME)
+            else:
+                fields.append(value)
+        created, ended, point = (record[position] for position in _TIMES)
+        fields += [_hex(created), _NONE if ended is None else "+" + _hex(ended, created), _hex(point),
+                   self._number(record[_KIND]), "1" if record[_HISTORY] else ""]
+        return _FIELD.join(fields)
+
+    def unpack(self, packed):
+        if isinstance(packed, tuple):
+            return packed
+        fields = packed.split(_FIELD)
+        table = self.table
+        created = _moment(fields[_CREATED])
+        ended = _moment(fields[_END][1:], created) if fields[_END] != _NONE else None
+        values = []
+        for position in range(len(RECORD_KEYS)):
+            field = fields[position]
+            if field == _NONE:
+                values.append(None)
+            elif position in _SHARED:
+                values.append(table[int(field)])
+            elif position in _URNS:
+                digits = len(field) - len(field.lstrip("0123456789"))
+                values.append(table[int(field[:digits])] + _unguid(field[digits:]))
+            elif position == _NAME and field == _DEFAULT_NAME:
+                values.append(None)  # made below, once the VM name is known
+            else:
+                values.append(field)
+        if fields[_NAME] == _DEFAULT_NAME:
+            values[_NAME] = _default_name(values[_VM_NAME], created)
+        values += [created, ended, _moment(fields[_POINT]), table[int(fields[_KIND])], fields[_HISTORY] == "1"]
+        return tuple(values)
+
+
+# The compact forms of a record's fields (issue 18: ~65 of a record's ~185 characters). Each is used
+# only where it gives back the exact value; else the field is kept as it was read.
+_DEFAULT_NAME = _NONE + "@"   # EM's task session name "<VM name>@<creation time>" (the emulator's; [INF] EM's)
+
+
+def _default_name(vm_name, created):
+    """Made the same way when packing and unpacking from the same values: exact whatever they are."""
+    return "%s@%s" % (vm_name, created.strftime("%Y-%m-%d %H:%M:%S"))
+
+
+def _guid(text):
+    """':' and the text, or ';' and the 22 base64 characters of a canonical lower-case GUID."""
+    try:
+        guid = uuid.UUID(text)
+    except ValueError:
+        return ":" + text
+    if str(guid) != text:
+        return ":" + text
+    return ";" + base64.urlsafe_b64encode(guid.bytes)[:22].decode("ascii")
+
+
+def _unguid(field):
+    if field[0] == ":":
+        return field[1:]
+    return str(uuid.UUID(bytes=base64.urlsafe_b64decode(field[1:] + "==")))
+
+
+def _hex(moment, since=None):
+    """Microseconds since the epoch (or since ``since``) in hexadecimal: exact, shorter than decimal."""
+    if moment is None:
+        return _NONE
+    return "%x" % (_microseconds(moment) - (0 if since is None else _microseconds(since)))
+
+
+def _moment(field, since=None):
+    if field == _NONE:
+        return None
+    return (since or _EPOCH) + timedelta(microseconds=int(field, 16))
+
+
+def _microseconds(moment):
+    delta = moment - _EPOCH
+    return (delta.days * 86400 + delta.seconds) * 1000000 + delta.microseconds

@@ -1,0 +1,57 @@
+"""The order the fold walks its VMs in (issue 18): a group keeps only the creation time of its oldest
+session (an int), and VMs whose oldest sessions were created at the same time are ordered by the full
+sort key (creation time, UID, kind rank) of those sessions, as sorted() of the full keys did.
+
+Seen in the result through two rows alike for sort_rows (same server name, VM name, no VM UID; two
+server UIDs), which stay in the walk's order."""
+import pytest
+
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_compliance
+
+from .conftest import build_session
+
+NOW = "2025-06-05T06:00:00Z"
+SAME = "2025-06-05T01:00:00Z"
+
+
+def _walked_servers(pages, replica_pages=()):
+    fold = em_compliance.session_fold(NOW)
+    for page in pages:
+        fold.add(page, em_compliance.KIND_BACKUP)
+    for page in replica_pages:
+        fold.add(page, em_compliance.KIND_REPLICA)
+    return [row["backup_server_uid"] for row in em_compliance.evaluate_fold(fold)["vms"]]
+
+
+def _on(server, uid, created=SAME, kind="backup"):
+    item = build_session(vm="vm01", created=created, server_uid="urn:veeam:BackupServer:" + server, kind=kind)
+    item["uid"] = uid
+    return item
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_oldest_sessions_created_at_the_same_time_are_ordered_by_uid(reverse):
+    pages = [[_on("a", "urn:veeam:BackupTaskSession:2")], [_on("b", "urn:veeam:BackupTaskSession:1")],
+             [_on("a", "urn:veeam:BackupTaskSession:3", created="2025-06-05T00:30:00Z", kind="replica")]]
+    backups = pages[:2][::-1] if reverse else pages[:2]
+    # an older session (a replica of vm01 on server a) makes a's VM the oldest: the creation time decides
+    assert _walked_servers(backups, [pages[2][0:1]]) == ["urn:veeam:BackupServer:a", "urn:veeam:BackupServer:b"]
+    assert _walked_servers(backups) == ["urn:veeam:BackupServer:b", "urn:veeam:BackupServer:a"]
+
+
+def test_then_by_kind_backup_before_replica():
+    """Same creation time and UID: the backup's VM (rank 0) before the replica's (rank 1), whichever
+    kind is filed first."""
+    backup, replica = _on("a", "urn:veeam:X:1"), _on("b", "urn:veeam:X:1", kind="replica")
+    fold = em_compliance.session_fold(NOW)
+    for page, kind in ([replica], em_compliance.KIND_REPLICA), ([backup], em_compliance.KIND_BACKUP):
+        fold.add(page, kind)
+    assert [row["backup_server_uid"] for row in em_compliance.evaluate_fold(fold)["vms"]] == [
+        "urn:veeam:BackupServer:a", "urn:veeam:BackupServer:b"]
+
+
+def test_without_uids_the_first_filed_comes_first():
+    """Sessions without a UID: equal keys; the VM filed first (page order) comes first, as sorted() kept it."""
+    first, second = _on("b", None), _on("a", None)
+    assert _walked_servers([[first], [second]]) == ["urn:veeam:BackupServer:b", "urn:veeam:BackupServer:a"]
+    assert _walked_servers([[second], [first]]) == ["urn:veeam:BackupServer:a", "urn:veeam:BackupServer:b"]
