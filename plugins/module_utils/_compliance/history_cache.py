@@ -52,11 +52,10 @@ import gzip
 import json
 import math
 import os
-import tempfile
 import zlib
 from datetime import timedelta
 
-from ansible_collections.backupops.veeam_em.plugins.module_utils import em_secrets, em_time
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_files, em_secrets, em_time
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
     is_running, readable_creation_time)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.vocabulary import (
@@ -327,29 +326,20 @@ def _entry(entry, kinds):
 
 def _write_atomic(path, header, entries, mode):
     """The cache as gzip'd JSON lines - the header, one ``[kind, item]`` per line, then ``{"items": count}`` -
-    through a temporary file in the same directory and os.replace (as _report/files.py): a run that
-    stops half way leaves the previous cache, never half a file. Lines, so that neither writing nor
-    reading holds the whole history as one document (~110,000 items at 50,000 VMs). Hand-written
-    rather than _report.files.write_atomic, which writes text (and _report is another concern's home)."""
+    written whole or not at all (em_files.atomic_open, the reports' writer): a run that stops half way
+    leaves the previous cache, never half a file. Lines, so that neither writing nor reading holds the
+    whole history as one document (~110,000 items at 50,000 VMs)."""
     directory = os.path.dirname(path) or "."
     if not os.path.isdir(directory):
         os.makedirs(directory, 0o755)
-    handle, temporary = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", dir=directory)
-    try:
-        with os.fdopen(handle, "wb") as raw:
-            with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6) as stream:
-                stream.write(_line(header))
-                count = 0
-                for entry in entries:
-                    stream.write(_line(entry))
-                    count += 1
-                stream.write(_line({"items": count}))
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    with em_files.atomic_open(path, mode, binary=True) as raw:
+        with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6) as stream:
+            stream.write(_line(header))
+            count = 0
+            for entry in entries:
+                stream.write(_line(entry))
+                count += 1
+            stream.write(_line({"items": count}))
 
 
 def _line(value):

@@ -29,8 +29,8 @@ import json
 import os
 import re
 import shutil
-import tempfile
 
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_files
 from ansible_collections.backupops.veeam_em.plugins.module_utils._report import history
 from ansible_collections.backupops.veeam_em.plugins.module_utils._report.html import to_html
 from ansible_collections.backupops.veeam_em.plugins.module_utils._report.json_report import iter_json
@@ -50,19 +50,10 @@ def stamp_of(generated_at):
 
 
 def write_atomic(path, chunks, mode):
-    """Write text chunks to ``path`` through a temporary file in the same directory and os.replace."""
-    directory = os.path.dirname(path) or "."
-    handle, temporary = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", dir=directory)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            for chunk in chunks:
-                stream.write(chunk)
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    """Write text chunks to ``path`` whole or not at all (em_files.atomic_open)."""
+    with em_files.atomic_open(path, mode) as stream:
+        for chunk in chunks:
+            stream.write(chunk)
 
 
 def _dated_copy(latest, dated):
