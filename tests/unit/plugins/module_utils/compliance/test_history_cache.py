@@ -221,10 +221,14 @@ def test_no_cache_yet(tmp_path):
     _assert_full(*(_warm(tmp_path, NIGHT2) + ("no history cache yet",)))
 
 
+# mtime=0 and ids: gzip writes the time into its header, and test ids must be the same in every
+# pytest-xdist worker (a different id per worker is a collection error)
 @pytest.mark.parametrize("content, words", [
-    (b"", "is not of format 1"), (gzip.compress(b""), "is not of format 1"), (b"not gzip at all", "could not be read"),
-    (gzip.compress(b"{not json"), "could not be read"), (gzip.compress(b"\xff\xfe"), "could not be read"),
-    (gzip.compress(b"[1, 2]")[:-6], "could not be read")])
+    (b"", "is not of format 1"), (gzip.compress(b"", mtime=0), "is not of format 1"),
+    (b"not gzip at all", "could not be read"), (gzip.compress(b"{not json", mtime=0), "could not be read"),
+    (gzip.compress(b"\xff\xfe", mtime=0), "could not be read"),
+    (gzip.compress(b"[1, 2]", mtime=0)[:-6], "could not be read")],
+    ids=["empty-file", "empty-gzip", "not-gzip", "not-json", "not-utf8", "cut-gzip"])
 def test_an_unreadable_cache(tmp_path, content, words):
     with open(_cache_file(tmp_path), "wb") as stream:
         stream.write(content)
