@@ -239,3 +239,50 @@ def stats(result, max_items=10):
         "errors_omitted": max(len(result["errors"]) - max_items, 0),
         "warnings": [warning["message"][:300] for warning in result.get("warnings", [])[:max_items]],
     }
+
+
+def message(result, title, max_items=20):
+    """The fleet verdict as the role's delivery channels render it (roles/veeam_em_compliance/tasks/
+    deliver_channels.yml): ``headline``, ``scope``, ``counts`` ([{title, value}]), the first
+    ``max_items`` violations and errors (each ``"<em>: <text>"``, 300 characters at most) with how
+    many were left out, and ``generic`` (the generic webhook's JSON besides title, lists and text).
+
+    Built here rather than in Jinja so that the counts follow the merged numbers exactly, and an
+    error of the fleet itself (no EM at all) is named like an EM's."""
+    summary = result["summary"]
+    status = result["status"]
+    violations = [(e["em"], text) for e in result["ems"] for text in e["first_violations"]]
+    violations_total = len(violations) + sum(e["violations_omitted"] for e in result["ems"])
+    errors = [(err["em"] or "(fleet)", err["message"]) for err in result["errors"]]
+    shown = max(int(max_items), 0)
+    ems = "%d Enterprise Manager(s)" % summary["ems_total"]
+    return {
+        "headline": "[%s] %s - %d violation(s) on %d VM(s) in %s, %d error(s)" % (
+            status.upper(), title, summary["violations_total"], summary["vms_violation"], ems, len(errors)),
+        "scope": "the fleet",
+        "counts": [
+            {"title": "Enterprise Managers", "value": "%d total, %s" % (summary["ems_total"], ", ".join(
+                "%d %s" % (summary["ems_" + name], name) for name in ("compliant", "warning", "violation", "error")))},
+            {"title": "Evaluated", "value": "%s (UTC)" % result["generated_at"]},
+            {"title": "VMs", "value": "%d total, %d compliant, %d warning, %d violation" % (
+                summary["vms_total"], summary["vms_compliant"], summary["vms_warning"], summary["vms_violation"])},
+            {"title": "Backup servers", "value": "%d total, %d silent" % (summary["servers_total"],
+                                                                         summary["servers_silent"])},
+            {"title": "Jobs", "value": "%d total, %d failed" % (summary["jobs_total"], summary["jobs_failed"])},
+            {"title": "Findings", "value": "%d violation(s), %d error(s)" % (summary["violations_total"], len(errors))},
+        ],
+        "first_violations": [_line(em, text) for em, text in violations[:shown]],
+        # what the parts left out (each EM lists only its first ones) and what this message leaves out
+        "violations_omitted": violations_total - len(violations[:shown]),
+        "first_errors": [_line(em, text) for em, text in errors[:shown]],
+        "errors_omitted": len(errors) - len(errors[:shown]),
+        "generic": {"status": status, "compliant": result["compliant"], "em_server": ems,
+                    "generated_at": result["generated_at"], "summary": summary,
+                    "ems": dict((e["em"], e["status"]) for e in result["ems"]),
+                    "warnings": [warning["message"] for warning in result.get("warnings", [])]},
+    }
+
+
+def _line(em, text):
+    line = "%s: %s" % (em, text)
+    return line if len(line) <= 300 else line[:297] + "..."

@@ -86,6 +86,13 @@ options:
     description: How many error lines C(first_errors) of RV(stats) keeps (the rest is counted in C(errors_omitted)).
     type: int
     default: 10
+  message_max_items:
+    description:
+      - How many violation and error lines RV(message) keeps (each C(<em>: <text>), 300 characters at most); the
+        rest are counted in C(violations_omitted) and C(errors_omitted).
+      - The fleet playbooks pass the role's C(veeam_em_compliance_delivery_max_items).
+    type: int
+    default: 20
 notes:
   - With AWX job slicing every slice publishes one artifact key per EM (C(veeam_em_fleet_em_<host>_<hash>)); AWX hands
     the combined artifacts to the next workflow node as extra vars, where C(playbooks/fleet_compliance_merge.yml)
@@ -174,6 +181,19 @@ stats:
   returned: success
   type: dict
   sample: {"status": "error", "compliant": false, "ems": {"em-lon": "error", "em-par": "violation"}}
+message:
+  description:
+    - The fleet verdict as the role's mail and webhook deliveries render it (the fleet playbooks send it with the
+      role's C(veeam_em_compliance_mail_*) and C(veeam_em_compliance_webhook_*) settings).
+    - C(headline) (status, O(report_title), counts), C(scope), C(counts) (a list of C(title)/C(value) lines: the
+      EMs by status, the evaluation time in UTC, VMs, backup servers, jobs, findings), C(first_violations) and
+      C(first_errors) (at most O(message_max_items) lines C(<em>: <text>) each), C(violations_omitted),
+      C(errors_omitted), and C(generic) (the generic webhook's JSON - C(status), C(compliant), C(em_server),
+      C(generated_at), C(summary), C(ems) (EM name to status), C(warnings)).
+  returned: success
+  type: dict
+  sample: {"headline": "[VIOLATION] Veeam backup compliance - fleet - 3 violation(s) on 2 VM(s) in 2 Enterprise
+    Manager(s), 0 error(s)", "scope": "the fleet", "violations_omitted": 0, "errors_omitted": 0}
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -189,14 +209,16 @@ ARGUMENT_SPEC = dict(
     report_title=dict(type="str", default="Veeam backup compliance - fleet"),
     report_dir=dict(type="path"),
     stats_max_items=dict(type="int", default=10),
+    message_max_items=dict(type="int", default=20),
 )
 
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     params = module.params
-    if params["stats_max_items"] < 0:
-        module.fail_json(msg="stats_max_items must be 0 or more, got %d" % params["stats_max_items"])
+    for name in ("stats_max_items", "message_max_items"):
+        if params[name] < 0:
+            module.fail_json(msg="%s must be 0 or more, got %d" % (name, params[name]))
     try:
         fleet = em_fleet.merge(params["parts"], expected=params["expected"], now=params["now"],
                                vm_rows=params["vm_rows"])
@@ -205,7 +227,8 @@ def main():
     except em_fleet.FleetInputError as error:
         module.fail_json(msg=str(error))
     module.exit_json(changed=False, fleet=fleet, reports=reports,
-                     stats=em_fleet.stats(fleet, params["stats_max_items"]))
+                     stats=em_fleet.stats(fleet, params["stats_max_items"]),
+                     message=em_fleet.message(fleet, params["report_title"], params["message_max_items"]))
 
 
 if __name__ == "__main__":

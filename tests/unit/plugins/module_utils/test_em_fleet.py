@@ -240,3 +240,38 @@ def test_the_suite_of_an_unreadable_em_carries_its_error_not_zero_tests():
     errors = [case.find("error") for case in suites["em-bad"].findall("testcase")]
     assert "could not be read: HTTP 401" in errors[0].text
     assert (suites["em-a"].get("tests"), suites["em-a"].get("errors")) == ("1", "0")
+
+
+# --- the fleet message (mail / webhook through the role's channels) ------------------------------
+
+def test_the_message_lists_violations_and_errors_by_em_and_counts_what_it_leaves_out():
+    em_a = dict(part("em-a", "violation", violation=3), violations_omitted=4)  # em-a listed 3 of 7
+    result = merge([em_a, part("em-b", "violation", violation=2), unreadable("em-c")], now=NOW)
+    message = em_fleet.message(result, "Fleet compliance", max_items=4)
+    assert message["first_violations"] == ["em-a: vbr01 / vm0: rpo_exceeded", "em-a: vbr01 / vm1: rpo_exceeded",
+                                           "em-a: vbr01 / vm2: rpo_exceeded", "em-b: vbr01 / vm0: rpo_exceeded"]
+    assert message["violations_omitted"] == 3 + 4 + 2 - 4  # em-a's own 4 left out, and em-b's second
+    assert message["first_errors"] == ["em-c: (all): read_error - Enterprise Manager could not be read: HTTP 401"]
+    assert message["errors_omitted"] == 0
+    assert message["headline"] == ("[ERROR] Fleet compliance - %d violation(s) on 5 VM(s) in 3 Enterprise "
+                                   "Manager(s), 1 error(s)" % result["summary"]["violations_total"])
+    counts = dict((count["title"], count["value"]) for count in message["counts"])
+    assert counts["Enterprise Managers"] == "3 total, 0 compliant, 0 warning, 2 violation, 1 error"
+    assert counts["VMs"] == "20 total, 15 compliant, 0 warning, 5 violation"
+    assert message["generic"]["ems"] == {"em-a": "violation", "em-b": "violation", "em-c": "error"}
+    assert message["generic"]["compliant"] is False and message["generic"]["status"] == "error"
+
+
+def test_the_message_of_an_empty_fleet_names_the_fleet_error_and_never_passes():
+    message = em_fleet.message(merge([], now=NOW), "t")
+    assert message["generic"]["status"] == "error" and message["generic"]["compliant"] is False
+    assert message["first_errors"] == ["(fleet): " + em_fleet.NO_EMS]
+
+
+def test_message_lines_are_cut_to_300_characters_and_zero_items_lists_nothing():
+    long_part = dict(part("em-a", "violation", violation=1), first_violations=["x" * 500])
+    result = merge([long_part], now=NOW)
+    line = em_fleet.message(result, "t")["first_violations"][0]
+    assert len(line) == 300 and line.startswith("em-a: xxx") and line.endswith("...")
+    none = em_fleet.message(result, "t", max_items=0)
+    assert none["first_violations"] == [] and none["violations_omitted"] == 1
