@@ -88,7 +88,7 @@ options:
     default: 10
   message_max_items:
     description:
-      - How many violation and error lines RV(message) keeps (each C(<em>: <text>), 300 characters at most); the
+      - How many violation and error lines RV(message) keeps (each C(EM name, colon, text), 300 characters at most); the
         rest are counted in C(violations_omitted) and C(errors_omitted).
       - The fleet playbooks pass the role's C(veeam_em_compliance_delivery_max_items).
     type: int
@@ -185,9 +185,9 @@ message:
   description:
     - The fleet verdict as the role's mail and webhook deliveries render it (the fleet playbooks send it with the
       role's C(veeam_em_compliance_mail_*) and C(veeam_em_compliance_webhook_*) settings).
-    - C(headline) (status, O(report_title), counts), C(scope), C(counts) (a list of C(title)/C(value) lines: the
+    - C(headline) (status, O(report_title), counts), C(scope), C(counts) (a list of C(title)/C(value) lines - the
       EMs by status, the evaluation time in UTC, VMs, backup servers, jobs, findings), C(first_violations) and
-      C(first_errors) (at most O(message_max_items) lines C(<em>: <text>) each), C(violations_omitted),
+      C(first_errors) (at most O(message_max_items) lines C(EM name, colon, text) each), C(violations_omitted),
       C(errors_omitted), and C(generic) (the generic webhook's JSON - C(status), C(compliant), C(em_server),
       C(generated_at), C(summary), C(ems) (EM name to status), C(warnings)).
   returned: success

@@ -22,7 +22,7 @@ def test_documentation_matches_the_argument_spec():
         assert doc.get("elements") == spec.get("elements"), name
         assert sorted(doc.get("choices") or []) == sorted(spec.get("choices") or []), name
     returned = yaml.safe_load(module.RETURN)
-    assert set(returned) == {"fleet", "reports", "stats"}
+    assert set(returned) == {"fleet", "reports", "stats", "message"}
 
 
 def test_merge_through_the_module(capsys):
