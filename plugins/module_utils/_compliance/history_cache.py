@@ -59,14 +59,20 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils import em_files
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
     is_running, readable_creation_time)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.vocabulary import (
-    BACKUP_HISTORY_FIELDS, ComplianceInputError, HISTORY_DAYS, KIND_BACKUP, KIND_REPLICA, REPLICA_HISTORY_FIELDS)
+    BACKUP_HISTORY_FIELDS, BACKUP_TASK_SESSION_FIELDS, ComplianceInputError, HISTORY_DAYS, KIND_BACKUP, KIND_REPLICA,
+    REPLICA_HISTORY_FIELDS, REPLICA_TASK_SESSION_FIELDS)
 
-FORMAT = 1                      # the version of the file's layout; another one is a full read
+FORMAT = 2                      # the version of the file's layout; another one is a full read (1: no window part)
 SUFFIX = ".history-cache.json.gz"
 DEFAULT_OVERLAP_HOURS = 48.0
 DEFAULT_FULL_READ_DAYS = 7.0
 _BATCH = 1000                   # cached items folded per call, like a page
 FIELDS = {KIND_BACKUP: list(BACKUP_HISTORY_FIELDS), KIND_REPLICA: list(REPLICA_HISTORY_FIELDS)}
+WINDOW_FIELDS = {KIND_BACKUP: list(BACKUP_TASK_SESSION_FIELDS), KIND_REPLICA: list(REPLICA_TASK_SESSION_FIELDS)}
+# What a window item has that the history query does not read: dropped when last night's window
+# becomes tonight's history, so that the fold keeps what a cold history read would give.
+_WINDOW_ONLY = dict((kind, frozenset(WINDOW_FIELDS[kind]) - frozenset(FIELDS[kind])) for kind in FIELDS)
+_WINDOW_MARK = "window"         # the third element of a cached window item's line
 
 
 def argument_spec():
@@ -74,6 +80,7 @@ def argument_spec():
     return dict(
         history_cache=dict(type="bool", default=True),
         history_cache_overlap_hours=dict(type="float", default=DEFAULT_OVERLAP_HOURS),
+        history_cache_window=dict(type="bool", default=True),
         history_full_read_days=dict(type="float", default=DEFAULT_FULL_READ_DAYS),
     )
 
@@ -105,14 +112,18 @@ class HistoryCache(object):
     """The history cache of one run: what it loaded, the range it reads from EM, what it wrote.
 
     ``outcome`` is the module's ``history_cache`` result. ``read_from`` (a datetime) is where the
-    history reads start: the history start on a full read, later on a warm one.
+    history reads start: the history start on a full read, later on a warm one (at or after the
+    window start: no history read, ``reads_history``). ``window_read_from`` is where the window's
+    task-session reads start: the window start, or later when the cache holds the window's start.
     """
 
     def __init__(self, params, now, window_start, check_mode=False, history=True):
         self.now = em_time.parse_iso(now)
         self.window_start = em_time.parse_iso(window_start)
         self.history_start = self.now - timedelta(days=HISTORY_DAYS)
-        self.read_from = self.history_start
+        self.read_from, self.window_read_from = self.history_start, self.window_start
+        self.window = bool(_option(params, "history_cache_window", True))
+        self.lookback_days = params.get("lookback_days")
         self.overlap = timedelta(hours=float(_option(params, "history_cache_overlap_hours", DEFAULT_OVERLAP_HOURS)))
         self.full_read_days = float(_option(params, "history_full_read_days", DEFAULT_FULL_READ_DAYS))
         self.kinds = [KIND_BACKUP] + ([KIND_REPLICA] if params.get("check_replicas", True) else [])
@@ -120,7 +131,7 @@ class HistoryCache(object):
         self.full_read_at = self.now
         self.oldest_running = None
         self.path, self.mode, self.write = None, None, False
-        self.identity_now, self.cached_through = None, None
+        self.identity_now, self.cached_through, self.cached_window = None, None, False
         reason = "the history cache was not loaded: the reading stopped before the history"
         if not history:
             reason = "the history is not read (read_history is false, or lookback_days covers the %d days EM keeps)" \
@@ -135,14 +146,24 @@ class HistoryCache(object):
             self.write = not check_mode
         self.enabled = self.path is not None
         self.outcome = {"used": False, "reason": reason, "read_from": _iso(self.read_from) if history else None,
-                        "read_to": _iso(self.window_start) if history else None,
-                        "items_loaded": 0, "items_kept": 0, "written": None}
+                        "read_to": _iso(self.window_start) if history else None, "history_read": bool(history),
+                        "window_read_from": _iso(self.window_start), "items_loaded": 0, "items_kept": 0,
+                        "window_items_loaded": 0, "window_items_kept": 0, "window_cached": None, "written": None}
+        if self.path and not self.window:
+            self.outcome["window_reason"] = "history_cache_window is false: the whole window is read every night"
+
+    @property
+    def reads_history(self):
+        """False when the cache holds the whole history (read_from at or after the window start)."""
+        return self.read_from < self.window_start
 
     # ---- loading ------------------------------------------------------------------------------
     def identity(self, base, account):
-        """What a cache must have been written for: the EM, the account, the kinds and fields read."""
+        """What a cache must have been written for: the EM, the account, the kinds and fields read
+        (the history's and the window's)."""
         return {"em": base, "account": account, "kinds": list(self.kinds),
-                "fields": dict((kind, FIELDS[kind]) for kind in self.kinds)}
+                "fields": dict((kind, FIELDS[kind]) for kind in self.kinds),
+                "window_fields": dict((kind, WINDOW_FIELDS[kind]) for kind in self.kinds)}
 
     def begin(self, client, fold):
         """Before the history reads: load and check the cache, fold what it may give, set read_from.
@@ -172,17 +193,29 @@ class HistoryCache(object):
             fold.discard()
             self._full(reason)
             return
+        reads_history = self.reads_history
         self.outcome.update(
-            used=True, read_from=_iso(self.read_from),
-            reason="the history cache of the run at %s covers up to %s; read from EM from %s (%s h overlap)"
-                   % (header["now"], _iso(self.cached_through), _iso(self.read_from),
-                      _number(self.overlap.total_seconds() / 3600.0)))
+            used=True, read_from=_iso(self.read_from) if reads_history else None,
+            read_to=_iso(self.window_start) if reads_history else None, history_read=reads_history,
+            window_read_from=_iso(self.window_read_from),
+            reason="the history cache of the run at %s covers up to %s; read from EM from %s (%s h overlap)%s"
+                   % (header["now"], _iso(self.cached_through), _iso(min(self.read_from, self.window_read_from)),
+                      _number(self.overlap.total_seconds() / 3600.0),
+                      "" if reads_history else ": the history before the window is all in the cache, not read"))
 
     def _fold_lines(self, stream, fold):
-        """Fold the cached items older than ``read_from`` (and not older than the history start), in
-        batches; None, or why the file cannot be used (then the caller discards what was folded)."""
+        """Fold the cached items, in batches; None, or why the file cannot be used (then the caller
+        discards what was folded). A cached window item created in [window start, window_read_from) is
+        a window session tonight (fold.add); any cached item created in [history start, min(read_from,
+        window start)) is history (fold.add_history; a window item without the window-only fields);
+        the others were forgotten by EM or are read again from EM."""
         self.read_from = max(self.history_start, self.cached_through - self.overlap)
-        batches, loaded, kept, total = dict((kind, []) for kind in self.kinds), 0, 0, None
+        if self.window and self.cached_window:
+            self.window_read_from = max(self.window_start, self.read_from)
+        history_to = min(self.read_from, self.window_start)
+        batches = {True: dict((kind, []) for kind in self.kinds), False: dict((kind, []) for kind in self.kinds)}
+        adds = {True: fold.add, False: fold.add_history}
+        counts, total = {"loaded": 0, "kept": 0, "window_loaded": 0, "window_kept": 0}, None
         for line in stream:
             entry = json.loads(line)
             if total is not None:
@@ -190,27 +223,33 @@ class HistoryCache(object):
             if isinstance(entry, dict):  # the last line: how many items were written
                 total = entry.get("items")
                 continue
-            kind, item, created = _entry(entry, self.kinds)
-            if created is None:
-                return "the history cache %s holds an entry that is not a history item of a kind read: the whole " \
-                       "history was read" % self.path
-            loaded += 1
-            if not self.history_start <= created < self.read_from:
+            kind, item, created, window = _entry(entry, self.kinds)
+            if created is None or (window and not self.cached_window):
+                return "the history cache %s holds an entry that is not a history or window item of a kind read: " \
+                       "the whole history was read" % self.path
+            counts["window_loaded" if window else "loaded"] += 1
+            as_window = window and self.window_start <= created < self.window_read_from
+            if not as_window and not self.history_start <= created < history_to:
                 continue  # forgotten by EM, or read again from EM
             if is_running(item):  # a running one is never before read_through (save): not this module's file
                 return "the history cache %s holds a running session before its covered end: the whole history " \
                        "was read" % self.path
-            kept += 1
-            batches[kind].append(item)
-            if len(batches[kind]) >= _BATCH:
-                fold.add_history(batches[kind], kind)
-                batches[kind] = []
-        if total != loaded:
+            if window and not as_window:  # last night's window is tonight's history: read with fewer fields
+                item = dict((key, value) for key, value in item.items() if key not in _WINDOW_ONLY[kind])
+            counts["window_kept" if as_window else "kept"] += 1
+            batch = batches[as_window][kind]
+            batch.append(item)
+            if len(batch) >= _BATCH:
+                adds[as_window](batch, kind)
+                batches[as_window][kind] = []
+        if total != counts["loaded"] + counts["window_loaded"]:
             return "the history cache %s is incomplete (%s of %s items): the whole history was read" % (
-                self.path, loaded, total)
-        for kind, items in batches.items():
-            fold.add_history(items, kind)
-        self.outcome.update(items_loaded=loaded, items_kept=kept)
+                self.path, counts["loaded"] + counts["window_loaded"], total)
+        for as_window, by_kind in batches.items():
+            for kind, items in by_kind.items():
+                adds[as_window](items, kind)
+        self.outcome.update(items_loaded=counts["loaded"], items_kept=counts["kept"],
+                            window_items_loaded=counts["window_loaded"], window_items_kept=counts["window_kept"])
         return None
 
     def _misfit(self, document):
@@ -221,7 +260,7 @@ class HistoryCache(object):
         if not isinstance(cached, dict):
             return "the history cache %s names no EM and account: the whole history was read" % self.path
         for key, what in (("em", "another EM"), ("account", "another EM account"), ("kinds", "other kinds of sessions"),
-                          ("fields", "other history fields")):
+                          ("fields", "other history fields"), ("window_fields", "other window fields")):
             if cached.get(key) != self.identity_now[key]:
                 return "the history cache %s was written for %s (%s, this run: %s): the whole history was read" % (
                     self.path, what, _shown(cached.get(key)), _shown(self.identity_now[key]))
@@ -235,57 +274,101 @@ class HistoryCache(object):
         if written_now > self.now:
             return "the history cache %s is from a run after this one (now=%s, this run: %s): the whole history " \
                    "was read" % (self.path, _iso(written_now), _iso(self.now))
-        if read_through > self.window_start:
-            return "the history cache %s covers up to %s, into this run's window (from %s): the whole history " \
-                   "was read" % (self.path, _iso(read_through), _iso(self.window_start))
+        cached_window = document.get("window_cached") is True
+        reason = self._window_misfit(document, cached_window, written_now, read_through)
+        if reason is not None:
+            return reason
         if read_through < self.history_start:
             return "the history cache %s ends at %s, before this run's history starts (%s): the whole history " \
                    "was read" % (self.path, _iso(read_through), _iso(self.history_start))
         if self.now - full_read_at >= timedelta(days=self.full_read_days):
             return "the last full read of the history was at %s, history_full_read_days=%s ago or more: the whole " \
                    "history was read" % (_iso(full_read_at), _number(self.full_read_days))
-        self.cached_through, self.full_read_at = read_through, full_read_at
+        self.cached_through, self.full_read_at, self.cached_window = read_through, full_read_at, cached_window
+        return None
+
+    def _window_misfit(self, document, cached_window, written_now, read_through):
+        """Why the cache's full-detail range (its window, [window_start, read_through)) does not cover this
+        run's [window start, read_from) (None: it does). Without a window part it ends at its window start."""
+        if read_through > written_now:
+            return "the history cache %s covers up to %s, after its own run (now=%s): the whole history was read" % (
+                self.path, _iso(read_through), _iso(written_now))
+        if not cached_window:
+            if read_through > self.window_start:
+                return "the history cache %s covers up to %s, into this run's window (from %s): the whole " \
+                       "history was read" % (self.path, _iso(read_through), _iso(self.window_start))
+            return None
+        try:
+            cached_start = em_time.parse_iso(document.get("window_start"))
+        except (TypeError, ValueError):
+            cached_start = None
+        if cached_start is None:
+            return "the history cache %s has no readable window start: the whole history was read" % self.path
+        if cached_start > self.window_start:
+            return "the history cache %s holds the window from %s (lookback_days=%s), after this run's window " \
+                   "start %s (lookback_days=%s): the whole history and window were read" % (
+                       self.path, _iso(cached_start), _shown(document.get("lookback_days")),
+                       _iso(self.window_start), _shown(self.lookback_days))
         return None
 
     def _full(self, reason):
         self.read_from, self.full_read_at = self.history_start, self.now
-        self.outcome.update(used=False, reason=reason, read_from=_iso(self.read_from), items_loaded=0, items_kept=0)
+        self.window_read_from = self.window_start
+        self.outcome.update(used=False, reason=reason, read_from=_iso(self.read_from), read_to=_iso(self.window_start),
+                            history_read=True, window_read_from=_iso(self.window_start), items_loaded=0,
+                            items_kept=0, window_items_loaded=0, window_items_kept=0)
 
     # ---- while reading ------------------------------------------------------------------------
-    def note_page(self, page):
-        """Every item of a history page (PageFold): the running ones bound ``read_through``, also those
-        that a newer session of their fold key hides from what is kept."""
-        for item in page:
-            if isinstance(item, dict) and is_running(item):
-                self.note_running(readable_creation_time(item))
+    def watch(self, fold):
+        """Every running session handed to the fold (window and history pages, also those a newer
+        session of their fold key hides) bounds ``read_through`` (SessionFold.on_running: the fold's
+        one is_running per item)."""
+        fold.on_running = self.note_running
 
     def note_running(self, created):
-        """A history session still running, created at ``created`` (PageFold sees every item)."""
+        """A session still running, created at ``created``."""
         if created is not None and (self.oldest_running is None or created < self.oldest_running):
             self.oldest_running = created
 
     # ---- saving -------------------------------------------------------------------------------
     def save(self, fold):
-        """Write the history the fold holds (before settle), after every read succeeded.
+        """Write the history and the window the fold holds (before settle), after every read succeeded.
 
         A file that cannot be written is not a failure of the run (its verdicts are complete):
         the next run reads the whole history, and ``outcome`` says why."""
         if not (self.enabled and self.write):
             return
-        # Every running session of the history came through a page this run (note_page): the cached
-        # ones folded in are older than read_from, and a running one there refuses the file (_fold_lines).
-        read_through = self.window_start if self.oldest_running is None else min(self.window_start,
-                                                                                 self.oldest_running)
+        # Every running session came through the fold this run (watch): the cached ones folded in are
+        # older than read_from, and a running one there refuses the file (_fold_lines).
+        cached_window = self.window and fold.window_set_aside == 0
+        if self.window and not cached_window:
+            self.outcome["window_reason"] = "%d window session(s) could not be placed in time (no readable " \
+                                            "creation time or no VM): the window part is not cached, the next " \
+                                            "run reads the whole window" % fold.window_set_aside
+        end = self.now if cached_window else self.window_start
+        read_through = end if self.oldest_running is None else min(end, self.oldest_running)
         header = {"format": FORMAT, "identity": self.identity_now, "now": _iso(self.now),
-                  "read_through": _iso(read_through), "full_read_at": _iso(self.full_read_at)}
-        entries = ([kind, as_item(session)] for kind, session in fold.history_items())
+                  "read_through": _iso(read_through), "full_read_at": _iso(self.full_read_at),
+                  "window_start": _iso(self.window_start), "lookback_days": self.lookback_days,
+                  "window_cached": cached_window}
+        entries = _entries(fold, read_through if cached_window else None)
         try:
             _write_atomic(self.path, header, entries, self.mode)
         except (IOError, OSError, TypeError, ValueError) as error:
             self.outcome["write_error"] = "the history cache %s could not be written (%s): the next run reads " \
                                           "the whole history" % (self.path, error)
             return
-        self.outcome["written"] = self.path
+        self.outcome.update(written=self.path, window_cached=cached_window)
+
+
+def _entries(fold, window_before):
+    """The lines of the items: the history's ``[kind, item]``, then, when ``window_before`` is given, the
+    window's sessions created before it as ``[kind, item, "window"]``: one at a time, from the fold."""
+    for kind, session in fold.history_items():
+        yield [kind, as_item(session)]
+    if window_before is not None:
+        for kind, session in fold.window_sessions(window_before):
+            yield [kind, as_item(session), _WINDOW_MARK]
 
 
 def _option(params, name, default):
@@ -316,12 +399,14 @@ def as_item(session):
 
 
 def _entry(entry, kinds):
-    """(kind, item, creation time) of one line, or (None, None, None) when it is not an item of a kind read."""
-    if isinstance(entry, list) and len(entry) == 2 and entry[0] in kinds and isinstance(entry[1], dict):
+    """(kind, item, creation time, a window item?) of one line, or (None, None, None, False) when it is not an
+    item of a kind read."""
+    if isinstance(entry, list) and len(entry) in (2, 3) and entry[0] in kinds and isinstance(entry[1], dict) \
+            and (len(entry) == 2 or entry[2] == _WINDOW_MARK):
         created = readable_creation_time(entry[1])
         if created is not None:
-            return entry[0], entry[1], created
-    return None, None, None
+            return entry[0], entry[1], created, len(entry) == 3
+    return None, None, None, False
 
 
 def _write_atomic(path, header, entries, mode):
