@@ -639,6 +639,10 @@ def test_warm_nights_with_the_window_cached_equal_cold_nights(tmp_path, monkeypa
     rng = random.Random(seed)
     first = "2025-06-01T06:00:00Z"
     sessions = _with_odd_ones(_month(seed, _at(first, days=11), late_hours=40), _at(first, days=11))
+    for day, hours in ((3, 100), (5.5, 60)):  # window sessions running longer than the overlap, across nights
+        created = em_time.parse_iso(_at(first, days=day))
+        long_run = build_session(vm="long%02d" % hours, vm_uid="urn:vm:long%d" % hours, created=em_time.format_z(created))
+        sessions.append((em_compliance.KIND_BACKUP, long_run, created + timedelta(hours=hours), created))
     for kind, item, _finished, _visible in sessions[::9]:  # a second backup server for the server patterns
         item["backup_server_name"], item["backup_server_uid"] = "vbr02.example.com", "urn:veeam:BackupServer:vbr02"
     lookbacks = [7, 7, 7, 3, 3, 7, 7, 2, 7, 7, 7]
