@@ -14,31 +14,66 @@ judged) was 140 of 192 requests and ~75 % of the bytes of a nightly run at 5,000
 those 30 days are the same every night. The fold keeps of the history only the newest session per
 (kind, server, VM, job, result, running) (SessionFold.add_history); that is what is kept here, in
 ``<report_dir>/<report_basename>.history-cache.json.gz`` (gzip'd JSON lines: a header naming the EM,
-the account, the kinds and fields read, ``now``, ``read_through`` and ``full_read_at``; one
-``[kind, item]`` per line; ``{"items": count}`` last), and a later run folds it back in like a page
-(the fold is order-independent) and reads from EM only what may have changed.
+the account, the kinds and the history and window fields read, ``now``, ``read_through``,
+``full_read_at``, ``window_start``, ``lookback_days`` and ``window_cached``; one ``[kind, item]`` per
+history item and one ``[kind, item, "window"]`` per window session; ``{"items": count}`` last), and a
+later run folds it back in like a page (the fold is order-independent) and reads from EM only what may
+have changed.
 
-Why the warm verdicts equal the cold ones. The cache of a run at T1 holds, per fold key, the newest
-session of [history start T1, window start T1). A run at T2 >= T1 needs the newest of [history start
-T2, window start T2). It drops the cached items created before its history start (EM forgot them; a
-cold read would not see them) and those created at or after ``read_from``, and reads
-[read_from, window start T2) from EM, with ``read_from`` = max(history start T2, read_through -
-overlap). A cached item older than ``read_from`` is the newest of its key up to ``read_from``; a
-dropped newer one is read again. Three things can make EM's answer for the past differ from what
-was cached, and each is bounded:
+The window too (history_cache_window, default true): after the history, the window was 46 of the 72
+requests of a warm night at 5,000 VMs and most of its bytes, and its sessions from before the
+previous run are the same every night. The window is kept whole - every session with all the window
+fields (the rules read each one, not only the newest) - written one record at a time from the fold
+(SessionFold.window_sessions; no list of 430,000 sessions at 50,000 VMs).
 
-* a session that was still running: its result (part of the fold key) changes when it ends. So
-  ``read_through`` is never later than the creation time of the oldest running session seen in the
-  history read (every running one, also those a newer session of their key hid), and all of them
-  are read again.
+Why the warm verdicts equal the cold ones. The cache of a run at T1 (window start W1, history start
+H1) holds, per fold key, the newest session of [H1, W1) (the history part) and, with its window part,
+every session of [W1, R1) with all the window fields, where ``read_through`` R1 = min(T1, the oldest
+session still running in any read); without it, R1 = min(W1, the oldest running history session).
+A run at T2 >= T1 (W2, H2) needs every session of [W2, T2) and the newest per key of [H2, W2). It
+sets ``read_from`` F = max(H2, R1 - overlap), reads the window from EM from max(W2, F) (from W2
+without a window part, or with history_cache_window false) and the history from F to W2 only when
+F < W2 (otherwise the history queries are not sent: their summaries say ``skipped``). Of the cache it
+folds:
+
+* a cached window session created in [W2, max(W2, F)) as a window session (fold.add): every session
+  of that range is in the cache, since [W2, F) lies inside [W1, R1) (W1 <= W2 is checked: a cache
+  whose window starts later - lookback_days grew - is a full read, said; F <= R1 always);
+* any cached item created in [H2, min(F, W2)) as history (fold.add_history): for a cached window
+  session that is last night's window becoming tonight's history, without the window-only fields
+  (reason, job_session_uid), so that the fold keeps what a cold history read gives. Reduced per key
+  with the history part, this is the newest of [H2, min(F, W2)) per key: the history part holds the
+  newest of [H1, W1) and the window part every session of [W1, R1), and [H2, min(F, W2)) lies
+  within [H1, R1) (R1 >= H2 is checked: a gap is a full read). The rest of [H2, W2) is read from EM;
+  the fold keeps the newest over both, which is the newest of [H2, W2).
+
+Nothing else is folded: items before H2 (EM forgot them; a cold read would not see them) and those
+at or after F, read again from EM. The include/exclude patterns are applied when a session is
+folded, never when it is cached (excluded sessions are cached too), so a policy changed between
+nights judges the cached sessions as a cold read would. Three things can make EM's answer for the
+past differ from what was cached, and each is bounded:
+
+* a session that was still running: its result (part of the fold key) and its end change when it
+  ends. So ``read_through`` is never later than the creation time of the oldest running session
+  seen in any read, window or history (every running one, also those a newer session of their key
+  hid: SessionFold.on_running, one is_running per item), and all of them are read again; a cached
+  running session is refused (a full read).
 * a session EM collects late (a backup server EM could not reach for a while sends its sessions
   when it is back, with their past creation times) [INF: from EM collecting sessions from each
   backup server, FACTS 6; not observed]: the ``overlap`` (history_cache_overlap_hours, 48 by
   default) re-reads the last hours before ``read_through``; older late ones are found by the
   full read every ``full_read_days`` (history_full_read_days, 7 by default).
 * anything else about the cache that does not fit this run (another EM, another account, other
-  kinds or fields, an unreadable file, a cache from after this run's ``now``, one that reaches into
-  this run's window, a gap before this run's history start): a full read, its reason in the result.
+  kinds or fields, an unreadable file, a cache from after this run's ``now``, one whose history part
+  reaches into this run's window or whose window part starts after it, a gap before this run's
+  history start): a full read, its reason in the result.
+
+A window item the fold sets aside (no readable creation time, or no VM: rules.unreadable_*) cannot be
+placed in time, so whether a later run's range holds it is unknown: a run that set any aside writes no
+window part (R1 as without one), and the next run reads the whole window again and names it again.
+What the user trades with the window part: a window session created more than the overlap before R1
+is not read again from EM until the next full read (a late or changed one is found then), as for the
+history.
 
 A failed read, a read in check mode or without ``report_dir`` writes nothing. Never a failure:
 the worst a cache can cost is a full read.
