@@ -641,13 +641,14 @@ def test_warm_nights_with_the_window_cached_equal_cold_nights(tmp_path, monkeypa
     sessions = _with_odd_ones(_month(seed, _at(first, days=11), late_hours=40), _at(first, days=11))
     for day, hours in ((3, 100), (5.5, 60)):  # window sessions running longer than the overlap, across nights
         created = em_time.parse_iso(_at(first, days=day))
-        long_run = build_session(vm="long%02d" % hours, vm_uid="urn:vm:long%d" % hours, created=em_time.format_z(created))
+        long_run = build_session(vm="long%02d" % hours, vm_uid="urn:vm:long%d" % hours,
+                                 created=em_time.format_z(created))
         sessions.append((em_compliance.KIND_BACKUP, long_run, created + timedelta(hours=hours), created))
     for kind, item, _finished, _visible in sessions[::9]:  # a second backup server for the server patterns
         item["backup_server_name"], item["backup_server_uid"] = "vbr02.example.com", "urn:veeam:BackupServer:vbr02"
     lookbacks = [7, 7, 7, 3, 3, 7, 7, 2, 7, 7, 7]
-    _verdicts_, previous_cache, _em, _queries = _judged_night(tmp_path / "warm", sessions, first,
-                                                               lookback_days=lookbacks[0], history_cache_window=window)
+    previous_cache = _judged_night(tmp_path / "warm", sessions, first, lookback_days=lookbacks[0],
+                                   history_cache_window=window)[1]
     kinds_seen = set()
     for night in range(1, 11):
         now, lookback, policy = _at(first, days=night), lookbacks[night], rng.choice(_POLICIES)
