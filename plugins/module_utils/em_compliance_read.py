@@ -52,8 +52,13 @@ keeps what the fold made of it in a history cache beside the reports (_complianc
 issue 18), and a later night folds the cache back in (like a page) and reads from EM only the
 history after it, from the cached end minus an overlap (``history_cache_overlap_hours``) up to
 the window start; the whole history every ``history_full_read_days`` and whenever the cache does
-not fit (another EM or account, a gap, a cache from a later ``now``). The query summaries of the
-history reads carry the range read (``created_after``, ``created_before``).
+not fit (another EM or account, a gap, a cache from a later ``now``). With ``history_cache_window``
+the cache keeps the window's sessions too (all of them, all the window fields), and a warm night reads
+the window's task sessions only from ``cache.window_read_from`` and sends no history query when the
+cache holds the whole history (its summary says ``skipped``, skipped_history). The query summaries of
+the history reads carry the range read (``created_after``, ``created_before``), and with the cache
+those of the window's task sessions too. The running sessions of every page bound what the cache
+covers through the fold (SessionFold.on_running: one is_running per item).
 
 Restore points are more requests (every kept point, also older than 30 days), carry no job name
 (the include/exclude job patterns could not apply) and miss a VM that only ever failed; job

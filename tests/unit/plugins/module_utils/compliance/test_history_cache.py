@@ -677,7 +677,7 @@ def test_warm_nights_with_the_window_cached_equal_cold_nights(tmp_path, monkeypa
         read_from, window_from, window_start = _expected_ranges(previous, now, lookback, window)
         assert cache.outcome["window_read_from"] == em_time.format_z(window_from)
         assert all('CreationTime>="%s"' % em_time.format_z(window_from) in flt for flt in _window_filters(em)[:2])
-        history_sent = [flt for flt in _window_filters(em)[2:]]
+        history_sent = _window_filters(em)[2:]
         if read_from < window_start:
             assert len(history_sent) == 2 and cache.outcome["history_read"] is True
             assert all('CreationTime>="%s"' % em_time.format_z(read_from) in flt for flt in history_sent)
