@@ -52,8 +52,13 @@ keeps what the fold made of it in a history cache beside the reports (_complianc
 issue 18), and a later night folds the cache back in (like a page) and reads from EM only the
 history after it, from the cached end minus an overlap (``history_cache_overlap_hours``) up to
 the window start; the whole history every ``history_full_read_days`` and whenever the cache does
-not fit (another EM or account, a gap, a cache from a later ``now``). The query summaries of the
-history reads carry the range read (``created_after``, ``created_before``).
+not fit (another EM or account, a gap, a cache from a later ``now``). With ``history_cache_window``
+the cache keeps the window's sessions too (all of them, all the window fields), and a warm night reads
+the window's task sessions only from ``cache.window_read_from`` and sends no history query when the
+cache holds the whole history (its summary says ``skipped``, skipped_history). The query summaries of
+the history reads carry the range read (``created_after``, ``created_before``), and with the cache
+those of the window's task sessions too. The running sessions of every page bound what the cache
+covers through the fold (SessionFold.on_running: one is_running per item).
 
 Restore points are more requests (every kept point, also older than 30 days), carry no job name
 (the include/exclude job patterns could not apply) and miss a VM that only ever failed; job
@@ -147,17 +152,19 @@ def evaluation_time(params):
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), False
 
 
-def window_filters(read, now, start, bounded, history_from=None):
+def window_filters(read, now, start, bounded, history_from=None, window_from=None):
     """The EM filter of one read: the creation-time window, the history before it (as far back
     as EM keeps sessions, or from ``history_from`` when the history cache gives what is before it),
-    or nothing for the server list."""
+    or nothing for the server list. ``window_from``: where the window's task-session reads start when
+    the history cache holds the window's start (the job sessions are always read from the window start)."""
     if not read.windowed:
         return None
     if read.windowed == HISTORY:
         params = {"created_after": history_from or em_compliance.window_start(now, em_compliance.HISTORY_DAYS),
                   "created_before": start}
     else:
-        params = {"created_after": start, "created_before": now if bounded else None}
+        params = {"created_after": (window_from if read.kind else None) or start,
+                  "created_before": now if bounded else None}
     return em_query.build_filter(read.resource, params)
 
 
@@ -188,17 +195,22 @@ def run_reads(client, reads, now, start, bounded, page_size, concurrency, fold=N
         return items, queries, error
     cache = cache if fold is not None and cache is not None and cache.enabled else None
     if cache and any(read.windowed == HISTORY for read in reads):
+        cache.watch(fold)
         cache.begin(client, fold)
     history_from = em_time.format_z(cache.read_from) if cache else None
+    window_from = em_time.format_z(cache.window_read_from) if cache else None
     for read in reads:
         resource = read.resource
         sort = em_query.sort_field(resource, resource.default_sort)
         history = read.windowed == HISTORY
-        pages = PageFold(resource, fold, read.kind, history, cache) if fold is not None and read.kind else None
+        if history and cache and not cache.reads_history:
+            queries[read.key] = skipped_history(resource, history_from, start)
+            continue
+        pages = PageFold(resource, fold, read.kind, history) if fold is not None and read.kind else None
         kept_before = len(fold.history) if pages else 0
         try:
-            found, info = client.query(resource, window_filters(read, now, start, bounded, history_from), sort,
-                                       "desc" if history else "asc", page_size, concurrency=concurrency,
+            found, info = client.query(resource, window_filters(read, now, start, bounded, history_from, window_from),
+                                       sort, "desc" if history else "asc", page_size, concurrency=concurrency,
                                        normalise=pages.normalise if pages else None)
         except EMError as error:
             queries[read.key] = {"type": resource.query_type, "failed": True}
@@ -216,10 +228,19 @@ def run_reads(client, reads, now, start, bounded, page_size, concurrency, fold=N
         if history:  # the range really read: shorter than the 30 days when the history cache gave the rest
             summary.update(created_after=history_from or em_compliance.window_start(now, em_compliance.HISTORY_DAYS),
                            created_before=start)
+        elif cache and read.kind:  # the window's task sessions: from window_from when the cache gave the start
+            summary.update(created_after=window_from, created_before=now if bounded else None)
         queries[read.key] = summary
     if cache:
         cache.save(fold)
     return items, queries, None
+
+
+def skipped_history(resource, history_from, start):
+    """The summary of a history query not sent: the history cache holds the whole history before the
+    window (its delta starts at or after the window start). Said as a skip, never as an empty answer."""
+    return {"type": resource.query_type, "skipped": "the history cache holds it", "requests": 0,
+            "cache_read_from": history_from, "window_start": start}
 
 
 class PageFold(object):
@@ -232,22 +253,20 @@ class PageFold(object):
     at an empty page), so the pages are never held, only the fold. A relogon that restarts the walk
     folds the same sessions again, which changes nothing: the fold keeps a session once by its UID.
     The history cannot shift while it is read: it ends at the window start, and EM adds sessions at
-    the other end.
+    the other end. The running sessions of every page reach the history cache through the fold
+    (SessionFold.on_running, HistoryCache.watch).
     """
 
-    def __init__(self, resource, fold, kind, history, cache=None):
+    def __init__(self, resource, fold, kind, history):
         self.resource = resource
         self.fold = fold
         self.kind = kind
         self.add = fold.add_history if history else fold.add
-        self.cache = cache if history else None  # sees the running sessions of the history (read_through)
         self.read = 0
 
     def normalise(self, document):
         page = em_parse.normalise_document(document, self.resource)
         self.read += len(page)
-        if self.cache is not None:
-            self.cache.note_page(page)
         self.add(page, self.kind)
         return page[-1:]
 

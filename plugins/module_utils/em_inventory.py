@@ -34,7 +34,8 @@ TEMPLATE_OPENER_RE = re.compile(r"\{(?=[{%#])")
 NOT_FOR_INVENTORY = ("detail", "report_formats", "report_title", "report_dir", "report_basename", "report_history",
                      "report_trend_days", "report_html_max_rows", "report_mode",
                      # the history cache lives in report_dir (issue 18): an inventory reads the whole history
-                     "history_cache", "history_cache_overlap_hours", "history_full_read_days")
+                     "history_cache", "history_cache_overlap_hours", "history_full_read_days",
+                     "history_cache_window")
 
 
 def read_params(options):

@@ -104,6 +104,27 @@ options:
       - Without O(report_dir), with O(read_history=false) or V(false) here, the whole history is read every run.
       - The warm verdicts equal those of a full read of the same night, except for sessions EM collects later than
         O(history_cache_overlap_hours) after their creation (see there), which the next full read finds.
+      - With O(history_cache_window) (the default) the cache also keeps the window's task sessions (see there).
+    type: bool
+    default: true
+  history_cache_window:
+    description:
+      - Also keep the window's task sessions (every one, with all the window's fields - the rules need each, not
+        only the newest) created before the point the cache covers, that is before the run's O(now) and before the
+        oldest session still running (window or history). The next night then reads from EM only the sessions
+        created from O(history_cache_overlap_hours) before that point on - the window from there, and the history
+        only when that point is before its window start (otherwise the history queries are not sent; their
+        RV(queries) entries say C(skipped)). Last night's window becomes tonight's history.
+      - What you trade - a window session created more than O(history_cache_overlap_hours) before the previous run
+        is not read again from EM until the next full read (O(history_full_read_days)); a session EM collects later
+        than the overlap, or a past session EM changes, is found then, not the next night. Its verdicts otherwise
+        equal a full read's (sessions that end later are read again, as their start bounds the cache).
+      - The window part is not written when the run set aside a window item it cannot place in time (no readable
+        creation time, or no VM); the next run then reads the whole window, and RV(history_cache) says why.
+      - A cache whose window starts after this run's window start (O(lookback_days) grew) is not used - the whole
+        history and window are read.
+      - Only with O(history_cache). V(false) reads the whole window every night (the history cache works as without
+        this option).
     type: bool
     default: true
   history_cache_overlap_hours:
@@ -405,7 +426,10 @@ queries:
       C(failed) instead for the read that failed. C(account_reach) has C(administrator) (false when EM refused
       the probe); the history entries have C(kept), the sessions kept after the reduction, and C(created_after) and
       C(created_before), the range of creation times read (shorter than 30 days when the history cache gave the
-      rest, see RV(history_cache)).
+      rest, see RV(history_cache)). A history query the cache made needless is not sent - its entry is
+      C(skipped) (C(the history cache holds it)), C(requests) 0, C(cache_read_from) and C(window_start), and no
+      C(items). With the history cache in use, the window's task-session entries have C(created_after) and
+      C(created_before) too (O(history_cache_window) - later than the window start when the cache gave its start).
   returned: always
   type: dict
   sample:
@@ -423,15 +447,24 @@ history_cache:
     - C(used) - true when cached history stood in for part of the history read; C(reason) - why it was or was not
       used (no cache yet, another EM or account, a gap, a full read due, ...); C(read_from), C(read_to) - the range
       of creation times of the history read from EM (UTC C(Z) strings; null when the history is not read);
-      C(items_loaded) - items in the cache file; C(items_kept) - those folded in (the others were older than the
-      history start or inside the range read again); C(written) - the path of the cache written, null when none
+      C(history_read) - false when the cache held the whole history before the window (no history query sent);
+      C(window_read_from) - where the window's task sessions were read from (the window start, or later when the
+      cache held the window's start, O(history_cache_window));
+      C(items_loaded) - history items in the cache file; C(items_kept) - cached items folded in as history (also
+      last night's window sessions now before the window; the others were older than the history start or inside
+      the range read again); C(window_items_loaded), C(window_items_kept) - the cached window sessions, and those
+      folded in as this run's window; C(window_cached) - whether the cache written holds the window (null when
+      none was written); C(window_reason) - why the window is not cached (O(history_cache_window) false, or
+      window items set aside), only then; C(written) - the path of the cache written, null when none
       was written (check mode, no O(report_dir), a failed read); C(write_error) - only when writing failed (the
       run's verdicts are complete; the next run reads the whole history).
   returned: always
   type: dict
-  sample: {"used": true, "reason": "the history cache of the run at 2026-11-22T06:00:00Z covers up to 2026-11-15T06:00:00Z;
-           read from EM from 2026-11-13T06:00:00Z (48 h overlap)", "read_from": "2026-11-13T06:00:00Z",
-           "read_to": "2026-11-16T06:00:00Z", "items_loaded": 11020, "items_kept": 9870,
+  sample: {"used": true, "reason": "the history cache of the run at 2026-11-22T06:00:00Z covers up to 2026-11-22T06:00:00Z;
+           read from EM from 2026-11-20T06:00:00Z (48 h overlap): the history before the window is all in the cache,
+           not read", "read_from": null, "read_to": null, "history_read": false,
+           "window_read_from": "2026-11-20T06:00:00Z", "items_loaded": 11020, "items_kept": 15970,
+           "window_items_loaded": 43010, "window_items_kept": 30700, "window_cached": true,
            "written": "/var/reports/veeam/compliance.history-cache.json.gz"}
 requests:
   description: HTTP requests sent to EM, logon and logoff included.

@@ -70,12 +70,13 @@ def _rewrite_header(path, header):
 
 
 def test_warm_nights_equal_cold_nights_with_fewer_requests(em, capsys, tmp_path):
-    first, _requests = _run(em, capsys, NIGHTS[0], report_dir=str(tmp_path))
+    """The history part alone (history_cache_window=false): the window is read whole every night."""
+    first, _requests = _run(em, capsys, NIGHTS[0], report_dir=str(tmp_path), history_cache_window=False)
     assert first["history_cache"]["used"] is False
     assert first["history_cache"]["reason"].startswith("no history cache yet")
     assert first["history_cache"]["written"] == _cache_file(tmp_path)
     for night in NIGHTS[1:]:
-        warm, warm_requests = _run(em, capsys, night, report_dir=str(tmp_path))
+        warm, warm_requests = _run(em, capsys, night, report_dir=str(tmp_path), history_cache_window=False)
         cold, cold_requests = _cold(em, capsys, night)
         cache = warm["history_cache"]
         assert cache["used"] is True, cache["reason"]
@@ -95,6 +96,40 @@ def test_warm_nights_equal_cold_nights_with_fewer_requests(em, capsys, tmp_path)
         assert 0 < cache["items_kept"] <= cache["items_loaded"]
         assert cache["written"] == _cache_file(tmp_path)
         assert _load(_cache_file(tmp_path))["read_through"] == window_start
+    assert em.stats()["open_sessions"] == 0
+
+
+def test_window_cached_nights_equal_cold_nights_with_fewer_requests_than_the_history_cache_alone(em, capsys, tmp_path):
+    """The window cached too (the default): with a 3-day window and a 24 h overlap each warm night reads from EM
+    only from the previous night minus 24 h (inside the window: the history queries are not sent, their summaries
+    say so), sends fewer requests than a warm night of the history cache alone, and judges as a cold run does."""
+    window_dir, history_dir = tmp_path / "window", tmp_path / "history"
+    _run(em, capsys, NIGHTS[0], report_dir=str(window_dir), lookback_days=3)
+    _run(em, capsys, NIGHTS[0], report_dir=str(history_dir), lookback_days=3, history_cache_window=False)
+    for night in NIGHTS[1:]:
+        previous = _load(_cache_file(window_dir))
+        assert previous["window_cached"] is True
+        warm, warm_requests = _run(em, capsys, night, report_dir=str(window_dir), lookback_days=3)
+        today, today_requests = _run(em, capsys, night, report_dir=str(history_dir), lookback_days=3,
+                                     history_cache_window=False)
+        cold, cold_requests = _run(em, capsys, night, lookback_days=3, history_cache=False)
+        cache = warm["history_cache"]
+        assert cache["used"] is True and today["history_cache"]["used"] is True, cache["reason"]
+        assert warm["compliance"] == cold["compliance"] == today["compliance"]
+        assert warm_requests < today_requests < cold_requests, (warm_requests, today_requests, cold_requests)
+        window_start = em_time.parse_iso(night) - timedelta(days=3)
+        read_from = em_time.parse_iso(previous["read_through"]) - timedelta(hours=OVERLAP_HOURS)
+        assert read_from >= window_start, "the emulator has a session running since before the window start"
+        assert cache["window_read_from"] == em_time.format_z(read_from) and cache["history_read"] is False
+        for key in ("backup_task_sessions", "replica_task_sessions"):
+            assert warm["queries"][key]["created_after"] == em_time.format_z(read_from)
+            assert warm["queries"][key]["items"] < cold["queries"][key]["items"]
+        for key in ("backup_task_history", "replica_task_history"):
+            assert warm["queries"][key] == {"type": cold["queries"][key]["type"],
+                                            "skipped": "the history cache holds it", "requests": 0,
+                                            "cache_read_from": em_time.format_z(read_from),
+                                            "window_start": em_time.format_z(window_start)}
+        assert 0 < cache["window_items_kept"] <= cache["window_items_loaded"] and cache["window_cached"] is True
     assert em.stats()["open_sessions"] == 0
 
 

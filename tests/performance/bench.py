@@ -22,8 +22,10 @@ alike:
             its ratio as a lower bound (">= x"), never an estimate.
   floor     the bare client in one Python process: log on, send the module's queries (the
             account-reach probe, the window, the history, servers and job sessions), log off
-  floor n   the floor of the nightly column: the same, with the warm run's history range only
-            (floor.py --history-from), so "night/fl n" compares like with like
+  floor n   the floor of the nightly column: the same, with the warm run's ranges only (floor.py
+            --history-from and --window-from: with the window cached too, the window's task sessions from
+            the previous run minus the overlap, and no history query when that is inside the window), so
+            "night/fl n" compares like with like
 and prints wall time (median), requests (from the emulator's stats; the minimum counts one logon,
 the probe, one GET per page of every query including the history, one logoff), bytes received, and
 peak RSS of every process of the run: the module (a wrapper interpreter's getrusage), the
@@ -55,7 +57,7 @@ from emulator.harness import Emulator  # noqa: E402
 
 sys.path.insert(0, link_collection())
 from ansible_collections.backupops.veeam_em.plugins.module_utils import (  # noqa: E402
-    em_client, em_query, em_resources)
+    em_client, em_query, em_resources, em_time)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import history_cache  # noqa: E402
 
 NOW = "2026-11-01T06:00:00Z"          # a fixed clock keeps every run's window identical
@@ -231,30 +233,46 @@ class Bench:
         measured["report_files"] = _files(reports)
         # a warm run keeps the full read's time in the cache it writes; a full read writes its own NOW
         measured["used_cache"] = _cache_document(reports).get("full_read_at") == previous.get("full_read_at")
-        measured["history_read_from"] = self.nightly_history_from = max(iso_minus(NOW, 30 * 24), iso_minus(
-            previous["read_through"], history_cache.DEFAULT_OVERLAP_HOURS))
+        # the warm run's ranges (history_cache.HistoryCache._fold_lines): the history from read_from to the
+        # window start (none when read_from is at or after it), the window's task sessions from window_read_from
+        window_start = iso_minus(NOW, LOOKBACK_DAYS * 24)
+        read_from = max(iso_minus(NOW, 30 * 24),
+                        iso_minus(previous["read_through"], history_cache.DEFAULT_OVERLAP_HOURS))
+        measured["history_read_from"] = self.nightly_history_from = read_from
+        measured["window_read_from"] = self.nightly_window_from = \
+            max(window_start, read_from) if previous.get("window_cached") else window_start
         shutil.rmtree(reports, ignore_errors=True)
         return measured
 
     def floor_nightly(self):
-        """The floor of the nightly column: the same queries as the warm run (its history delta)."""
-        return self.floor(self.nightly_history_from)
+        """The floor of the nightly column: the same queries as the warm run (its ranges)."""
+        return self.floor(self.nightly_history_from, self.nightly_window_from)
 
-    def history_items(self, created_after):
-        """{history query key: items} created from ``created_after`` to the window start (what a warm
-        run reads of the history), counted with the bare client after the timed runs."""
+    def delta_items(self, history_from, window_from):
+        """{task-session query key: items} a warm run reads: the history from ``history_from`` to the window
+        start, the window from ``window_from`` to NOW; and the history queries it does not send (``skipped``).
+        Counted with the bare client after the timed runs."""
         options = em_client.ConnectionOptions(server=self.em.host, port=self.em.port, username=self.em.username,
                                               password=self.em.password, ca_path=self.em.ca_file)
-        counts = {}
+        window_start = iso_minus(NOW, LOOKBACK_DAYS * 24)
+        counts, skipped = {}, []
+        ranges = (("backup_task_history", em_resources.BACKUP_TASK_SESSION, history_from, window_start),
+                  ("replica_task_history", em_resources.REPLICA_TASK_SESSION, history_from, window_start),
+                  ("backup_task_sessions", em_resources.BACKUP_TASK_SESSION, window_from, NOW),
+                  ("replica_task_sessions", em_resources.REPLICA_TASK_SESSION, window_from, NOW))
         with em_client.EMClient(options) as client:
-            for key, base in (("backup_task_history", em_resources.BACKUP_TASK_SESSION),
-                              ("replica_task_history", em_resources.REPLICA_TASK_SESSION)):
+            for key, base, after, before in ranges:
+                if em_time.parse_iso(after) >= em_time.parse_iso(before):
+                    skipped.append(key)  # not sent (a history the cache holds whole): no items, no request
+                    counts[key] = 0
+                    continue
                 resource = base.project(["creation_time"])
-                window = {"created_after": created_after, "created_before": iso_minus(NOW, LOOKBACK_DAYS * 24)}
+                window = {"created_after": after, "created_before": before}
                 found, _info = client.query(resource, em_query.build_filter(resource, window),
                                             em_query.sort_field(resource, resource.default_sort), "desc",
                                             self.page_size, concurrency=4)
                 counts[key] = len(found)
+        counts["skipped"] = skipped
         return counts
 
     def baseline(self, cap_s=None):
@@ -268,11 +286,14 @@ class Bench:
         measured["report_files"] = _files(os.path.dirname(report), "baseline-verdicts.json")
         return measured
 
-    def floor(self, history_from=None):
-        """The bare client sending the module's queries; with ``history_from`` those of a warm night."""
+    def floor(self, history_from=None, window_from=None):
+        """The bare client sending the module's queries; with ``history_from`` and ``window_from`` those of a
+        warm night."""
         command = [sys.executable, os.path.join(HERE, "floor.py"), "--page-size", str(self.page_size),
                    "--created-after", iso_minus(NOW, LOOKBACK_DAYS * 24), "--created-before", NOW]
-        measured = self._measure(command + (["--history-from", history_from] if history_from else []))
+        command += ["--history-from", history_from] if history_from else []
+        command += ["--window-from", window_from] if window_from else []
+        measured = self._measure(command)
         measured.update(json.loads(measured["stdout"].strip().splitlines()[-1]))
         return measured
 
@@ -309,8 +330,9 @@ def _files(directory, only=None):
 
 def minimum_requests(items_by_key, page_size):
     """One logon, the account-reach probe (one request), one GET per page of each query the module
-    sends (at least one each; the history before the window too), one logoff."""
-    return 2 + 1 + sum(max(1, math.ceil(items_by_key.get(key, 0) / page_size)) for key in READ_KEYS)
+    sends (at least one each; the history before the window too, unless not sent: ``skipped``), one logoff."""
+    return 2 + 1 + sum(max(1, math.ceil(items_by_key.get(key, 0) / page_size)) for key in READ_KEYS
+                       if key not in items_by_key.get("skipped", ()))
 
 
 def run_size(vms, days, repeat, latency_ms, page_size, baseline_cap_s=None):
@@ -333,7 +355,7 @@ def run_size(vms, days, repeat, latency_ms, page_size, baseline_cap_s=None):
         floor = runs["floor"][-1]
         dataset_sessions = len(em.dataset().get("task_sessions", []))
         ours, base, nightly = runs["ours"], runs["baseline"], runs["nightly"]
-        delta = dict(floor, **bench.history_items(nightly[-1]["history_read_from"]))  # the warm run's history reads
+        delta = dict(floor, **bench.delta_items(nightly[-1]["history_read_from"], nightly[-1]["window_read_from"]))
         row = {
             "vms": vms, "days": days, "sessions": dataset_sessions,
             "window_backup_sessions": floor["backup_task_sessions"],
@@ -354,7 +376,11 @@ def run_size(vms, days, repeat, latency_ms, page_size, baseline_cap_s=None):
             "requests_minimum_nightly": minimum_requests(delta, page_size),
             "nightly_used_cache": all(r["used_cache"] for r in nightly),
             "nightly_history_from": nightly[-1]["history_read_from"],
-            "nightly_history_items": {key: delta[key] for key in ("backup_task_history", "replica_task_history")},
+            "nightly_window_from": nightly[-1]["window_read_from"],
+            "nightly_history_items": {key: delta.get(key, 0)
+                                      for key in ("backup_task_history", "replica_task_history")},
+            "nightly_window_items": {key: delta[key] for key in ("backup_task_sessions", "replica_task_sessions")},
+            "nightly_skipped": delta["skipped"],
             "bytes_nightly": nightly[-1]["bytes"],
             "peak_rss_mb_nightly": max(r["peak_rss_mb"] for r in nightly),
             "bytes_ours": ours[-1]["bytes"],

@@ -12,31 +12,39 @@ import json
 import os
 import resource
 import sys
+from datetime import timedelta
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 from collection_layout import link_collection  # noqa: E402
 
 sys.path.insert(0, link_collection())
 
-from ansible_collections.backupops.veeam_em.plugins.module_utils import em_client, em_compliance_read, em_time  # noqa: E402
+from ansible_collections.backupops.veeam_em.plugins.module_utils import (  # noqa: E402
+    em_client, em_compliance, em_compliance_read, em_time)
 
 ALL_READS = {"check_replicas": True, "check_jobs": True, "known_servers_from_em": True}
 
 
 class DeltaOnly(object):
-    """The history reads of a warm night (--history-from): the module folds its history cache from disk
-    and asks EM only for the history from that moment to the window start; the floor sends the same
-    queries. Reading the cache file is the module's own work, so it is not part of the floor."""
+    """The reads of a warm night (--history-from, --window-from): the module folds its history cache
+    from disk and asks EM only for the history from ``read_from`` to the window start (no history query
+    when that is at or after the window start) and for the window's task sessions from
+    ``window_read_from``; the floor sends the same queries. Reading the cache file is the module's own
+    work, so it is not part of the floor."""
 
     enabled = True
 
-    def __init__(self, read_from):
-        self.read_from = read_from
+    def __init__(self, read_from, window_read_from, window_start):
+        self.read_from, self.window_read_from, self.window_start = read_from, window_read_from, window_start
 
-    def begin(self, client, fold):
+    @property
+    def reads_history(self):
+        return self.read_from < self.window_start
+
+    def watch(self, fold):
         pass
 
-    def note_page(self, page):
+    def begin(self, client, fold):
         pass
 
     def save(self, fold):
@@ -63,8 +71,19 @@ def main():
     parser.add_argument("--created-after", required=True)
     parser.add_argument("--created-before", required=True)
     parser.add_argument("--concurrency", type=int, default=4)
-    parser.add_argument("--history-from", help="read the history from this ISO time only (a warm night's delta)")
+    parser.add_argument("--history-from",
+                        help="read the history from this ISO time only (a warm night's delta; none when at or after "
+                             "--created-after)")
+    parser.add_argument("--window-from",
+                        help="read the window's task sessions from this ISO time only (a warm night with the window "
+                             "cached)")
     args = parser.parse_args()
+    delta = None
+    if args.history_from or args.window_from:
+        window_start = em_time.parse_iso(args.created_after)
+        delta = DeltaOnly(em_time.parse_iso(args.history_from) if args.history_from else
+                          em_time.parse_iso(args.created_before) - timedelta(days=em_compliance.HISTORY_DAYS),
+                          em_time.parse_iso(args.window_from) if args.window_from else window_start, window_start)
     options = em_client.ConnectionOptions(
         server=os.environ["VEEAM_EM_SERVER"], port=int(os.environ["VEEAM_EM_PORT"]),
         username=os.environ["VEEAM_EM_USERNAME"], password=os.environ["VEEAM_EM_PASSWORD"],
@@ -72,11 +91,11 @@ def main():
     with em_client.EMClient(options) as client:
         items, queries, error = em_compliance_read.run_reads(
             client, em_compliance_read.planned_reads(ALL_READS), args.created_before, args.created_after, True,
-            args.page_size, args.concurrency, CountOnly(),
-            DeltaOnly(em_time.parse_iso(args.history_from)) if args.history_from else None)
+            args.page_size, args.concurrency, CountOnly(), delta)
     if error is not None:
         raise SystemExit("floor: %s" % error)
     counts = {key: query.get("items", 0) for key, query in queries.items()}
+    counts["skipped"] = sorted(key for key, query in queries.items() if "skipped" in query)
     counts.update((key, len(found)) for key, found in items.items())
     counts["floor_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     print(json.dumps(counts))

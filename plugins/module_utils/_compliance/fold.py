@@ -91,6 +91,11 @@ class SessionFold(object):
         self.last_seen = {}       # server key, and "known:<name>", -> newest point time (server_silent)
         self.uids = {}            # (server key, lower VM name) -> VM UIDs (a tuple) (vm_groups, rows.vm_key)
         self.read = 0             # items handed in (history included), for the query summaries
+        self.window_set_aside = 0  # window items set aside (no readable creation time or VM): not cacheable
+        # Called with the creation time of every running session handed in (window and history): the
+        # history cache bounds what it keeps by the oldest (history_cache.note_running). One is_running
+        # per item, shared with the history's fold key.
+        self.on_running = None
         self._packer = _Packer()
         self._unreadable_uids = set()
 
@@ -100,8 +105,12 @@ class SessionFold(object):
         for item in items or []:
             self.read += 1
             record = self._record(item, kind, False)
-            if record is not None:
-                self._place(record)
+            if record is None:
+                self.window_set_aside += 1
+                continue
+            if self.on_running is not None and record[_STATE] in RUNNING_STATES:
+                self.on_running(record[_CREATED])
+            self._place(record)
 
     def add_history(self, items, kind):
         """Sessions before the window: per (server, VM, job, result, running) the newest is kept
@@ -112,9 +121,12 @@ class SessionFold(object):
             created = readable_creation_time(item)
             if created is None:
                 continue
+            running = is_running(item)
+            if running and self.on_running is not None:  # also one that a newer session of its key hides
+                self.on_running(created)
             key = self._packer.key((kind, server_key(item), _lower(item.get("vm_uid")),
                                     _lower(item.get("vm_display_name")), _lower(item.get("job_name")),
-                                    item.get("result"), is_running(item)))
+                                    item.get("result"), running))
             kept = self.history.get(key)
             if kept is None or created > kept[0] or (created == kept[0] and _history_uid(item) > self._uid_of(kept[1])):
                 # A VM's session is kept as its record; one without a VM identity as the item, to be
@@ -138,7 +150,7 @@ class SessionFold(object):
         VM row is made from a half-read answer (the list-based reader kept nothing of a failed query).
         """
         self.groups, self.excluded, self.history, self.unreadable = {}, [], {}, []
-        self.last_seen, self.uids, self.ignored = {}, {}, 0
+        self.last_seen, self.uids, self.ignored, self.window_set_aside = {}, {}, 0, 0
         self._unreadable_uids = set()
 
     def settle(self):
@@ -270,6 +282,22 @@ class SessionFold(object):
                 yield kept[1], kept[0]
             else:
                 record = self._packer.unpack(kept)
+                yield base_kind(record), as_session(record, base_kind(record))
+
+    def window_sessions(self, before):
+        """The window's readable sessions created before ``before`` (call before settle()), as (kind,
+        dict) pairs like history_items: every one (excluded by the patterns too: the patterns apply when
+        folded, so another night's policy judges them anew), unpacked one at a time (issue 18: at 50,000
+        VMs the window holds ~430,000 sessions; no list of them is made). A session read twice is given
+        twice; the fold that reads them back keeps it once (unique_records)."""
+        for _order, joined in self.groups.values():
+            for packed in _split(joined):
+                record = self._packer.unpack(packed)
+                if not record[_HISTORY] and record[_CREATED] < before:
+                    yield base_kind(record), as_session(record, base_kind(record))
+        for packed in self.excluded:
+            record = self._packer.unpack(packed)
+            if not record[_HISTORY] and record[_CREATED] < before:
                 yield base_kind(record), as_session(record, base_kind(record))
 
 

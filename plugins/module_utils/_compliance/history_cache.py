@@ -14,31 +14,66 @@ judged) was 140 of 192 requests and ~75 % of the bytes of a nightly run at 5,000
 those 30 days are the same every night. The fold keeps of the history only the newest session per
 (kind, server, VM, job, result, running) (SessionFold.add_history); that is what is kept here, in
 ``<report_dir>/<report_basename>.history-cache.json.gz`` (gzip'd JSON lines: a header naming the EM,
-the account, the kinds and fields read, ``now``, ``read_through`` and ``full_read_at``; one
-``[kind, item]`` per line; ``{"items": count}`` last), and a later run folds it back in like a page
-(the fold is order-independent) and reads from EM only what may have changed.
+the account, the kinds and the history and window fields read, ``now``, ``read_through``,
+``full_read_at``, ``window_start``, ``lookback_days`` and ``window_cached``; one ``[kind, item]`` per
+history item and one ``[kind, item, "window"]`` per window session; ``{"items": count}`` last), and a
+later run folds it back in like a page (the fold is order-independent) and reads from EM only what may
+have changed.
 
-Why the warm verdicts equal the cold ones. The cache of a run at T1 holds, per fold key, the newest
-session of [history start T1, window start T1). A run at T2 >= T1 needs the newest of [history start
-T2, window start T2). It drops the cached items created before its history start (EM forgot them; a
-cold read would not see them) and those created at or after ``read_from``, and reads
-[read_from, window start T2) from EM, with ``read_from`` = max(history start T2, read_through -
-overlap). A cached item older than ``read_from`` is the newest of its key up to ``read_from``; a
-dropped newer one is read again. Three things can make EM's answer for the past differ from what
-was cached, and each is bounded:
+The window too (history_cache_window, default true): after the history, the window was 46 of the 72
+requests of a warm night at 5,000 VMs and most of its bytes, and its sessions from before the
+previous run are the same every night. The window is kept whole - every session with all the window
+fields (the rules read each one, not only the newest) - written one record at a time from the fold
+(SessionFold.window_sessions; no list of 430,000 sessions at 50,000 VMs).
 
-* a session that was still running: its result (part of the fold key) changes when it ends. So
-  ``read_through`` is never later than the creation time of the oldest running session seen in the
-  history read (every running one, also those a newer session of their key hid), and all of them
-  are read again.
+Why the warm verdicts equal the cold ones. The cache of a run at T1 (window start W1, history start
+H1) holds, per fold key, the newest session of [H1, W1) (the history part) and, with its window part,
+every session of [W1, R1) with all the window fields, where ``read_through`` R1 = min(T1, the oldest
+session still running in any read); without it, R1 = min(W1, the oldest running history session).
+A run at T2 >= T1 (W2, H2) needs every session of [W2, T2) and the newest per key of [H2, W2). It
+sets ``read_from`` F = max(H2, R1 - overlap), reads the window from EM from max(W2, F) (from W2
+without a window part, or with history_cache_window false) and the history from F to W2 only when
+F < W2 (otherwise the history queries are not sent: their summaries say ``skipped``). Of the cache it
+folds:
+
+* a cached window session created in [W2, max(W2, F)) as a window session (fold.add): every session
+  of that range is in the cache, since [W2, F) lies inside [W1, R1) (W1 <= W2 is checked: a cache
+  whose window starts later - lookback_days grew - is a full read, said; F <= R1 always);
+* any cached item created in [H2, min(F, W2)) as history (fold.add_history): for a cached window
+  session that is last night's window becoming tonight's history, without the window-only fields
+  (reason, job_session_uid), so that the fold keeps what a cold history read gives. Reduced per key
+  with the history part, this is the newest of [H2, min(F, W2)) per key: the history part holds the
+  newest of [H1, W1) and the window part every session of [W1, R1), and [H2, min(F, W2)) lies
+  within [H1, R1) (R1 >= H2 is checked: a gap is a full read). The rest of [H2, W2) is read from EM;
+  the fold keeps the newest over both, which is the newest of [H2, W2).
+
+Nothing else is folded: items before H2 (EM forgot them; a cold read would not see them) and those
+at or after F, read again from EM. The include/exclude patterns are applied when a session is
+folded, never when it is cached (excluded sessions are cached too), so a policy changed between
+nights judges the cached sessions as a cold read would. Three things can make EM's answer for the
+past differ from what was cached, and each is bounded:
+
+* a session that was still running: its result (part of the fold key) and its end change when it
+  ends. So ``read_through`` is never later than the creation time of the oldest running session
+  seen in any read, window or history (every running one, also those a newer session of their key
+  hid: SessionFold.on_running, one is_running per item), and all of them are read again; a cached
+  running session is refused (a full read).
 * a session EM collects late (a backup server EM could not reach for a while sends its sessions
   when it is back, with their past creation times) [INF: from EM collecting sessions from each
   backup server, FACTS 6; not observed]: the ``overlap`` (history_cache_overlap_hours, 48 by
   default) re-reads the last hours before ``read_through``; older late ones are found by the
   full read every ``full_read_days`` (history_full_read_days, 7 by default).
 * anything else about the cache that does not fit this run (another EM, another account, other
-  kinds or fields, an unreadable file, a cache from after this run's ``now``, one that reaches into
-  this run's window, a gap before this run's history start): a full read, its reason in the result.
+  kinds or fields, an unreadable file, a cache from after this run's ``now``, one whose history part
+  reaches into this run's window or whose window part starts after it, a gap before this run's
+  history start): a full read, its reason in the result.
+
+A window item the fold sets aside (no readable creation time, or no VM: rules.unreadable_*) cannot be
+placed in time, so whether a later run's range holds it is unknown: a run that set any aside writes no
+window part (R1 as without one), and the next run reads the whole window again and names it again.
+What the user trades with the window part: a window session created more than the overlap before R1
+is not read again from EM until the next full read (a late or changed one is found then), as for the
+history.
 
 A failed read, a read in check mode or without ``report_dir`` writes nothing. Never a failure:
 the worst a cache can cost is a full read.
@@ -59,14 +94,20 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils import em_files
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
     is_running, readable_creation_time)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.vocabulary import (
-    BACKUP_HISTORY_FIELDS, ComplianceInputError, HISTORY_DAYS, KIND_BACKUP, KIND_REPLICA, REPLICA_HISTORY_FIELDS)
+    BACKUP_HISTORY_FIELDS, BACKUP_TASK_SESSION_FIELDS, ComplianceInputError, HISTORY_DAYS, KIND_BACKUP, KIND_REPLICA,
+    REPLICA_HISTORY_FIELDS, REPLICA_TASK_SESSION_FIELDS)
 
-FORMAT = 1                      # the version of the file's layout; another one is a full read
+FORMAT = 2                      # the version of the file's layout; another one is a full read (1: no window part)
 SUFFIX = ".history-cache.json.gz"
 DEFAULT_OVERLAP_HOURS = 48.0
 DEFAULT_FULL_READ_DAYS = 7.0
 _BATCH = 1000                   # cached items folded per call, like a page
 FIELDS = {KIND_BACKUP: list(BACKUP_HISTORY_FIELDS), KIND_REPLICA: list(REPLICA_HISTORY_FIELDS)}
+WINDOW_FIELDS = {KIND_BACKUP: list(BACKUP_TASK_SESSION_FIELDS), KIND_REPLICA: list(REPLICA_TASK_SESSION_FIELDS)}
+# What a window item has that the history query does not read: dropped when last night's window
+# becomes tonight's history, so that the fold keeps what a cold history read would give.
+_WINDOW_ONLY = dict((kind, frozenset(WINDOW_FIELDS[kind]) - frozenset(FIELDS[kind])) for kind in FIELDS)
+_WINDOW_MARK = "window"         # the third element of a cached window item's line
 
 
 def argument_spec():
@@ -74,6 +115,7 @@ def argument_spec():
     return dict(
         history_cache=dict(type="bool", default=True),
         history_cache_overlap_hours=dict(type="float", default=DEFAULT_OVERLAP_HOURS),
+        history_cache_window=dict(type="bool", default=True),
         history_full_read_days=dict(type="float", default=DEFAULT_FULL_READ_DAYS),
     )
 
@@ -105,14 +147,18 @@ class HistoryCache(object):
     """The history cache of one run: what it loaded, the range it reads from EM, what it wrote.
 
     ``outcome`` is the module's ``history_cache`` result. ``read_from`` (a datetime) is where the
-    history reads start: the history start on a full read, later on a warm one.
+    history reads start: the history start on a full read, later on a warm one (at or after the
+    window start: no history read, ``reads_history``). ``window_read_from`` is where the window's
+    task-session reads start: the window start, or later when the cache holds the window's start.
     """
 
     def __init__(self, params, now, window_start, check_mode=False, history=True):
         self.now = em_time.parse_iso(now)
         self.window_start = em_time.parse_iso(window_start)
         self.history_start = self.now - timedelta(days=HISTORY_DAYS)
-        self.read_from = self.history_start
+        self.read_from, self.window_read_from = self.history_start, self.window_start
+        self.window = bool(_option(params, "history_cache_window", True))
+        self.lookback_days = params.get("lookback_days")
         self.overlap = timedelta(hours=float(_option(params, "history_cache_overlap_hours", DEFAULT_OVERLAP_HOURS)))
         self.full_read_days = float(_option(params, "history_full_read_days", DEFAULT_FULL_READ_DAYS))
         self.kinds = [KIND_BACKUP] + ([KIND_REPLICA] if params.get("check_replicas", True) else [])
@@ -120,7 +166,7 @@ class HistoryCache(object):
         self.full_read_at = self.now
         self.oldest_running = None
         self.path, self.mode, self.write = None, None, False
-        self.identity_now, self.cached_through = None, None
+        self.identity_now, self.cached_through, self.cached_window = None, None, False
         reason = "the history cache was not loaded: the reading stopped before the history"
         if not history:
             reason = "the history is not read (read_history is false, or lookback_days covers the %d days EM keeps)" \
@@ -135,14 +181,24 @@ class HistoryCache(object):
             self.write = not check_mode
         self.enabled = self.path is not None
         self.outcome = {"used": False, "reason": reason, "read_from": _iso(self.read_from) if history else None,
-                        "read_to": _iso(self.window_start) if history else None,
-                        "items_loaded": 0, "items_kept": 0, "written": None}
+                        "read_to": _iso(self.window_start) if history else None, "history_read": bool(history),
+                        "window_read_from": _iso(self.window_start), "items_loaded": 0, "items_kept": 0,
+                        "window_items_loaded": 0, "window_items_kept": 0, "window_cached": None, "written": None}
+        if self.path and not self.window:
+            self.outcome["window_reason"] = "history_cache_window is false: the whole window is read every night"
+
+    @property
+    def reads_history(self):
+        """False when the cache holds the whole history (read_from at or after the window start)."""
+        return self.read_from < self.window_start
 
     # ---- loading ------------------------------------------------------------------------------
     def identity(self, base, account):
-        """What a cache must have been written for: the EM, the account, the kinds and fields read."""
+        """What a cache must have been written for: the EM, the account, the kinds and fields read
+        (the history's and the window's)."""
         return {"em": base, "account": account, "kinds": list(self.kinds),
-                "fields": dict((kind, FIELDS[kind]) for kind in self.kinds)}
+                "fields": dict((kind, FIELDS[kind]) for kind in self.kinds),
+                "window_fields": dict((kind, WINDOW_FIELDS[kind]) for kind in self.kinds)}
 
     def begin(self, client, fold):
         """Before the history reads: load and check the cache, fold what it may give, set read_from.
@@ -172,17 +228,29 @@ class HistoryCache(object):
             fold.discard()
             self._full(reason)
             return
+        reads_history = self.reads_history
         self.outcome.update(
-            used=True, read_from=_iso(self.read_from),
-            reason="the history cache of the run at %s covers up to %s; read from EM from %s (%s h overlap)"
-                   % (header["now"], _iso(self.cached_through), _iso(self.read_from),
-                      _number(self.overlap.total_seconds() / 3600.0)))
+            used=True, read_from=_iso(self.read_from) if reads_history else None,
+            read_to=_iso(self.window_start) if reads_history else None, history_read=reads_history,
+            window_read_from=_iso(self.window_read_from),
+            reason="the history cache of the run at %s covers up to %s; read from EM from %s (%s h overlap)%s"
+                   % (header["now"], _iso(self.cached_through), _iso(min(self.read_from, self.window_read_from)),
+                      _number(self.overlap.total_seconds() / 3600.0),
+                      "" if reads_history else ": the history before the window is all in the cache, not read"))
 
     def _fold_lines(self, stream, fold):
-        """Fold the cached items older than ``read_from`` (and not older than the history start), in
-        batches; None, or why the file cannot be used (then the caller discards what was folded)."""
+        """Fold the cached items, in batches; None, or why the file cannot be used (then the caller
+        discards what was folded). A cached window item created in [window start, window_read_from) is
+        a window session tonight (fold.add); any cached item created in [history start, min(read_from,
+        window start)) is history (fold.add_history; a window item without the window-only fields);
+        the others were forgotten by EM or are read again from EM."""
         self.read_from = max(self.history_start, self.cached_through - self.overlap)
-        batches, loaded, kept, total = dict((kind, []) for kind in self.kinds), 0, 0, None
+        if self.window and self.cached_window:
+            self.window_read_from = max(self.window_start, self.read_from)
+        history_to = min(self.read_from, self.window_start)
+        batches = {True: dict((kind, []) for kind in self.kinds), False: dict((kind, []) for kind in self.kinds)}
+        adds = {True: fold.add, False: fold.add_history}
+        counts, total = {"loaded": 0, "kept": 0, "window_loaded": 0, "window_kept": 0}, None
         for line in stream:
             entry = json.loads(line)
             if total is not None:
@@ -190,27 +258,33 @@ class HistoryCache(object):
             if isinstance(entry, dict):  # the last line: how many items were written
                 total = entry.get("items")
                 continue
-            kind, item, created = _entry(entry, self.kinds)
-            if created is None:
-                return "the history cache %s holds an entry that is not a history item of a kind read: the whole " \
-                       "history was read" % self.path
-            loaded += 1
-            if not self.history_start <= created < self.read_from:
+            kind, item, created, window = _entry(entry, self.kinds)
+            if created is None or (window and not self.cached_window):
+                return "the history cache %s holds an entry that is not a history or window item of a kind read: " \
+                       "the whole history was read" % self.path
+            counts["window_loaded" if window else "loaded"] += 1
+            as_window = window and self.window_start <= created < self.window_read_from
+            if not as_window and not self.history_start <= created < history_to:
                 continue  # forgotten by EM, or read again from EM
             if is_running(item):  # a running one is never before read_through (save): not this module's file
                 return "the history cache %s holds a running session before its covered end: the whole history " \
                        "was read" % self.path
-            kept += 1
-            batches[kind].append(item)
-            if len(batches[kind]) >= _BATCH:
-                fold.add_history(batches[kind], kind)
-                batches[kind] = []
-        if total != loaded:
+            if window and not as_window:  # last night's window is tonight's history: read with fewer fields
+                item = dict((key, value) for key, value in item.items() if key not in _WINDOW_ONLY[kind])
+            counts["window_kept" if as_window else "kept"] += 1
+            batch = batches[as_window][kind]
+            batch.append(item)
+            if len(batch) >= _BATCH:
+                adds[as_window](batch, kind)
+                batches[as_window][kind] = []
+        if total != counts["loaded"] + counts["window_loaded"]:
             return "the history cache %s is incomplete (%s of %s items): the whole history was read" % (
-                self.path, loaded, total)
-        for kind, items in batches.items():
-            fold.add_history(items, kind)
-        self.outcome.update(items_loaded=loaded, items_kept=kept)
+                self.path, counts["loaded"] + counts["window_loaded"], total)
+        for as_window, by_kind in batches.items():
+            for kind, items in by_kind.items():
+                adds[as_window](items, kind)
+        self.outcome.update(items_loaded=counts["loaded"], items_kept=counts["kept"],
+                            window_items_loaded=counts["window_loaded"], window_items_kept=counts["window_kept"])
         return None
 
     def _misfit(self, document):
@@ -221,7 +295,7 @@ class HistoryCache(object):
         if not isinstance(cached, dict):
             return "the history cache %s names no EM and account: the whole history was read" % self.path
         for key, what in (("em", "another EM"), ("account", "another EM account"), ("kinds", "other kinds of sessions"),
-                          ("fields", "other history fields")):
+                          ("fields", "other history fields"), ("window_fields", "other window fields")):
             if cached.get(key) != self.identity_now[key]:
                 return "the history cache %s was written for %s (%s, this run: %s): the whole history was read" % (
                     self.path, what, _shown(cached.get(key)), _shown(self.identity_now[key]))
@@ -235,57 +309,101 @@ class HistoryCache(object):
         if written_now > self.now:
             return "the history cache %s is from a run after this one (now=%s, this run: %s): the whole history " \
                    "was read" % (self.path, _iso(written_now), _iso(self.now))
-        if read_through > self.window_start:
-            return "the history cache %s covers up to %s, into this run's window (from %s): the whole history " \
-                   "was read" % (self.path, _iso(read_through), _iso(self.window_start))
+        cached_window = document.get("window_cached") is True
+        reason = self._window_misfit(document, cached_window, written_now, read_through)
+        if reason is not None:
+            return reason
         if read_through < self.history_start:
             return "the history cache %s ends at %s, before this run's history starts (%s): the whole history " \
                    "was read" % (self.path, _iso(read_through), _iso(self.history_start))
         if self.now - full_read_at >= timedelta(days=self.full_read_days):
             return "the last full read of the history was at %s, history_full_read_days=%s ago or more: the whole " \
                    "history was read" % (_iso(full_read_at), _number(self.full_read_days))
-        self.cached_through, self.full_read_at = read_through, full_read_at
+        self.cached_through, self.full_read_at, self.cached_window = read_through, full_read_at, cached_window
+        return None
+
+    def _window_misfit(self, document, cached_window, written_now, read_through):
+        """Why the cache's full-detail range (its window, [window_start, read_through)) does not cover this
+        run's [window start, read_from) (None: it does). Without a window part it ends at its window start."""
+        if read_through > written_now:
+            return "the history cache %s covers up to %s, after its own run (now=%s): the whole history was read" % (
+                self.path, _iso(read_through), _iso(written_now))
+        if not cached_window:
+            if read_through > self.window_start:
+                return "the history cache %s covers up to %s, into this run's window (from %s): the whole " \
+                       "history was read" % (self.path, _iso(read_through), _iso(self.window_start))
+            return None
+        try:
+            cached_start = em_time.parse_iso(document.get("window_start"))
+        except (TypeError, ValueError):
+            cached_start = None
+        if cached_start is None:
+            return "the history cache %s has no readable window start: the whole history was read" % self.path
+        if cached_start > self.window_start:
+            return "the history cache %s holds the window from %s (lookback_days=%s), after this run's window " \
+                   "start %s (lookback_days=%s): the whole history and window were read" % (
+                       self.path, _iso(cached_start), _shown(document.get("lookback_days")),
+                       _iso(self.window_start), _shown(self.lookback_days))
         return None
 
     def _full(self, reason):
         self.read_from, self.full_read_at = self.history_start, self.now
-        self.outcome.update(used=False, reason=reason, read_from=_iso(self.read_from), items_loaded=0, items_kept=0)
+        self.window_read_from = self.window_start
+        self.outcome.update(used=False, reason=reason, read_from=_iso(self.read_from), read_to=_iso(self.window_start),
+                            history_read=True, window_read_from=_iso(self.window_start), items_loaded=0,
+                            items_kept=0, window_items_loaded=0, window_items_kept=0)
 
     # ---- while reading ------------------------------------------------------------------------
-    def note_page(self, page):
-        """Every item of a history page (PageFold): the running ones bound ``read_through``, also those
-        that a newer session of their fold key hides from what is kept."""
-        for item in page:
-            if isinstance(item, dict) and is_running(item):
-                self.note_running(readable_creation_time(item))
+    def watch(self, fold):
+        """Every running session handed to the fold (window and history pages, also those a newer
+        session of their fold key hides) bounds ``read_through`` (SessionFold.on_running: the fold's
+        one is_running per item)."""
+        fold.on_running = self.note_running
 
     def note_running(self, created):
-        """A history session still running, created at ``created`` (PageFold sees every item)."""
+        """A session still running, created at ``created``."""
         if created is not None and (self.oldest_running is None or created < self.oldest_running):
             self.oldest_running = created
 
     # ---- saving -------------------------------------------------------------------------------
     def save(self, fold):
-        """Write the history the fold holds (before settle), after every read succeeded.
+        """Write the history and the window the fold holds (before settle), after every read succeeded.
 
         A file that cannot be written is not a failure of the run (its verdicts are complete):
         the next run reads the whole history, and ``outcome`` says why."""
         if not (self.enabled and self.write):
             return
-        # Every running session of the history came through a page this run (note_page): the cached
-        # ones folded in are older than read_from, and a running one there refuses the file (_fold_lines).
-        read_through = self.window_start if self.oldest_running is None else min(self.window_start,
-                                                                                 self.oldest_running)
+        # Every running session came through the fold this run (watch): the cached ones folded in are
+        # older than read_from, and a running one there refuses the file (_fold_lines).
+        cached_window = self.window and fold.window_set_aside == 0
+        if self.window and not cached_window:
+            self.outcome["window_reason"] = "%d window session(s) could not be placed in time (no readable " \
+                                            "creation time or no VM): the window part is not cached, the next " \
+                                            "run reads the whole window" % fold.window_set_aside
+        end = self.now if cached_window else self.window_start
+        read_through = end if self.oldest_running is None else min(end, self.oldest_running)
         header = {"format": FORMAT, "identity": self.identity_now, "now": _iso(self.now),
-                  "read_through": _iso(read_through), "full_read_at": _iso(self.full_read_at)}
-        entries = ([kind, as_item(session)] for kind, session in fold.history_items())
+                  "read_through": _iso(read_through), "full_read_at": _iso(self.full_read_at),
+                  "window_start": _iso(self.window_start), "lookback_days": self.lookback_days,
+                  "window_cached": cached_window}
+        entries = _entries(fold, read_through if cached_window else None)
         try:
             _write_atomic(self.path, header, entries, self.mode)
         except (IOError, OSError, TypeError, ValueError) as error:
             self.outcome["write_error"] = "the history cache %s could not be written (%s): the next run reads " \
                                           "the whole history" % (self.path, error)
             return
-        self.outcome["written"] = self.path
+        self.outcome.update(written=self.path, window_cached=cached_window)
+
+
+def _entries(fold, window_before):
+    """The lines of the items: the history's ``[kind, item]``, then, when ``window_before`` is given, the
+    window's sessions created before it as ``[kind, item, "window"]``: one at a time, from the fold."""
+    for kind, session in fold.history_items():
+        yield [kind, as_item(session)]
+    if window_before is not None:
+        for kind, session in fold.window_sessions(window_before):
+            yield [kind, as_item(session), _WINDOW_MARK]
 
 
 def _option(params, name, default):
@@ -316,12 +434,14 @@ def as_item(session):
 
 
 def _entry(entry, kinds):
-    """(kind, item, creation time) of one line, or (None, None, None) when it is not an item of a kind read."""
-    if isinstance(entry, list) and len(entry) == 2 and entry[0] in kinds and isinstance(entry[1], dict):
+    """(kind, item, creation time, a window item?) of one line, or (None, None, None, False) when it is not an
+    item of a kind read."""
+    if isinstance(entry, list) and len(entry) in (2, 3) and entry[0] in kinds and isinstance(entry[1], dict) \
+            and (len(entry) == 2 or entry[2] == _WINDOW_MARK):
         created = readable_creation_time(entry[1])
         if created is not None:
-            return entry[0], entry[1], created
-    return None, None, None
+            return entry[0], entry[1], created, len(entry) == 3
+    return None, None, None, False
 
 
 def _write_atomic(path, header, entries, mode):

@@ -89,7 +89,7 @@ def test_the_role_passes_every_policy_option_to_the_module():
         assert call[option] == "{{ %s%s }}" % (PREFIX, option), option
 
 
-HISTORY_CACHE = {"history_cache", "history_cache_overlap_hours", "history_full_read_days"}
+HISTORY_CACHE = {"history_cache", "history_cache_overlap_hours", "history_full_read_days", "history_cache_window"}
 
 
 def test_the_role_passes_the_history_cache_options_with_the_module_defaults():

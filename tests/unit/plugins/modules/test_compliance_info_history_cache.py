@@ -33,11 +33,12 @@ def history_filters(fake):
 
 
 def test_a_warm_night_reads_the_history_from_the_cached_end_minus_the_overlap(fake, capsys, tmp_path):
-    first = run(capsys, NIGHT1, report_dir=str(tmp_path))
+    """history_cache_window=false: the cache ends at the window start, the window is read whole."""
+    first = run(capsys, NIGHT1, report_dir=str(tmp_path), history_cache_window=False)
     assert "failed" not in first, first.get("msg")
     assert first["history_cache"]["used"] is False and first["history_cache"]["written"] == str(tmp_path / CACHE)
     fake.calls[:] = []
-    second = run(capsys, NIGHT2, report_dir=str(tmp_path))
+    second = run(capsys, NIGHT2, report_dir=str(tmp_path), history_cache_window=False)
     cache = second["history_cache"]
     assert cache["used"] is True, cache["reason"]
     assert (cache["read_from"], cache["read_to"]) == ("2025-06-19T06:00:00Z", "2025-06-22T06:00:00Z")
@@ -45,6 +46,32 @@ def test_a_warm_night_reads_the_history_from_the_cached_end_minus_the_overlap(fa
     assert second["queries"]["backup_task_history"]["created_after"] == "2025-06-19T06:00:00Z"
     assert second["queries"]["backup_task_history"]["created_before"] == "2025-06-22T06:00:00Z"
     assert cache["items_loaded"] > 0 and cache["written"] == str(tmp_path / CACHE)
+
+
+def window_filters(fake):
+    """The filters of the window's task-session queries (they end at night 2's ``now``)."""
+    return [call.query["filter"] for call in fake.api_calls()
+            if call.query["type"].endswith("TaskSession") and call.query["filter"].endswith('<"2025-06-29T06:00:00Z"')]
+
+
+def test_a_warm_night_with_the_window_cached_reads_only_from_the_cached_end_minus_the_overlap(fake, capsys, tmp_path):
+    """The default (history_cache_window): night 1 cached its window up to its now; night 2 reads the window from
+    night 1 minus 48 h and sends no history query (their summaries say why)."""
+    first = run(capsys, NIGHT1, report_dir=str(tmp_path))
+    assert first["history_cache"]["window_cached"] is True, first["history_cache"]
+    fake.calls[:] = []
+    second = run(capsys, NIGHT2, report_dir=str(tmp_path))
+    cache = second["history_cache"]
+    assert cache["used"] is True and cache["history_read"] is False, cache["reason"]
+    assert (cache["read_from"], cache["read_to"], cache["window_read_from"]) == (None, None, "2025-06-26T06:00:00Z")
+    assert history_filters(fake) == []
+    assert window_filters(fake) == ['CreationTime>="2025-06-26T06:00:00Z";CreationTime<"2025-06-29T06:00:00Z"'] * 2
+    for key in ("backup_task_history", "replica_task_history"):
+        assert second["queries"][key]["skipped"] == "the history cache holds it"
+        assert "items" not in second["queries"][key]
+    assert second["queries"]["backup_task_sessions"]["created_after"] == "2025-06-26T06:00:00Z"
+    assert cache["window_items_loaded"] > 0 and cache["window_items_kept"] > 0
+    assert second["requests"] < first["requests"]
 
 
 def test_check_mode_reads_the_cache_and_writes_none(fake, capsys, tmp_path):
