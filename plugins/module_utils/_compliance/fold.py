@@ -44,7 +44,7 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.pol
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
     is_running, _name_key, readable_creation_time, _readable_time, server_key)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.vocabulary import (
-    KIND_BACKUP, KIND_COPY, KIND_REPLICA, RUNNING_STATES, SOURCE_BACKUP_JOB_TYPES)
+    KIND_BACKUP, KIND_COPY, KIND_REPLICA, RUNNING_STATES, SOURCE_BACKUP_JOB_TYPES, STATE_COMPLETED)
 
 _KIND_RANK = {KIND_BACKUP: 0, KIND_REPLICA: 1}
 # What is read of an item of each kind (a replica task session has no job session UID: None).
@@ -108,7 +108,7 @@ class SessionFold(object):
             if record is None:
                 self.window_set_aside += 1
                 continue
-            if self.on_running is not None and record[_STATE] in RUNNING_STATES:
+            if self.on_running is not None and unsettled(record[_STATE], record[_END]):
                 self.on_running(record[_CREATED])
             self._place(record)
 
@@ -122,8 +122,8 @@ class SessionFold(object):
             if created is None:
                 continue
             running = is_running(item)
-            if running and self.on_running is not None:  # also one that a newer session of its key hides
-                self.on_running(created)
+            if self.on_running is not None and (running or _unsettled_item(item, created)):
+                self.on_running(created)  # also one that a newer session of its key hides
             key = self._packer.key((kind, server_key(item), _lower(item.get("vm_uid")),
                                     _lower(item.get("vm_display_name")), _lower(item.get("job_name")),
                                     item.get("result"), running))
@@ -299,6 +299,22 @@ class SessionFold(object):
             record = self._packer.unpack(packed)
             if not record[_HISTORY] and record[_CREATED] < before:
                 yield base_kind(record), as_session(record, base_kind(record))
+
+
+def unsettled(state, end):
+    """A session EM may still change: running (InProgress, Pending), or neither Completed nor ended
+    (a state EM does not document, with no end time: is_finished is false, so the rules count it
+    neither as a success nor as a failure, and EM may still finish it). The history cache keeps
+    nothing from the oldest such session on (``on_running``): it is read again from EM."""
+    return state in RUNNING_STATES or (state != STATE_COMPLETED and end is None)
+
+
+def _unsettled_item(item, created):
+    """unsettled() of an item as read (its end time as _record takes it: none before the creation)."""
+    if item.get("state") == STATE_COMPLETED:
+        return False
+    ended = _readable_time(item.get("end_time"))
+    return unsettled(item.get("state"), ended if ended is not None and ended >= created else None)
 
 
 def unique_records(records):

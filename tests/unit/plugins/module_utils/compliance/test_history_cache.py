@@ -215,6 +215,25 @@ def test_the_page_fold_shows_every_running_session_to_the_cache(tmp_path, monkey
     assert em_time.format_z(cache.oldest_running) == older["creation_time"]
 
 
+def test_a_session_in_a_state_em_does_not_document_and_without_an_end_bounds_the_cache(tmp_path, monkeypatch):
+    """Neither running nor Completed nor ended (a state EM does not document): the rules count it neither as a
+    success nor as a failure, and EM may still finish it - the cache keeps nothing from it on, so a later night
+    reads it again (window and history pages alike); a Completed one, or one with an end, is settled."""
+    monkeypatch.setattr(reader.em_parse, "normalise_document", lambda document, resource: document)
+    cache, fold = _plan(_params(tmp_path), NIGHT1), _fold(NIGHT1)
+    cache.watch(fold)
+    window = reader.PageFold(em_resources.BACKUP_TASK_SESSION, fold, em_compliance.KIND_BACKUP, False)
+    window.normalise([build_session(state="Idle", result="None", end=None, created=_at(NIGHT1, days=-3)),
+                      build_session(state="Idle", created=_at(NIGHT1, days=-5)),  # ended: settled
+                      build_session(created=_at(NIGHT1, days=-6))])
+    assert em_time.format_z(cache.oldest_running) == _at(NIGHT1, days=-3)
+    history = _history(NIGHT1, 15, "odd01", state="Idle", result="None")[1]
+    history.pop("end_time", None)
+    reader.PageFold(em_resources.BACKUP_TASK_SESSION, fold, em_compliance.KIND_BACKUP, True).normalise(
+        [history, _history(NIGHT1, 16, "sql01")[1]])
+    assert em_time.format_z(cache.oldest_running) == history["creation_time"]
+
+
 def test_the_fold_computes_is_running_once_per_history_item(monkeypatch):
     """The hot-path waste fixed: the cache no longer walks each history page for running sessions on its own."""
     from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import fold as fold_module
