@@ -112,7 +112,9 @@ def format_z(moment, fraction=True):
     if moment is None:
         return None
     moment = moment.astimezone(UTC)
-    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    # isoformat, not strftime: the same text, a third of the time (issue 18: once per time of every
+    # cached session); isoformat pads years below 1000 to four digits (ISO 8601), glibc's %Y did not.
+    text = moment.replace(tzinfo=None, microsecond=0).isoformat()
     if fraction and moment.microsecond:
         text += (".%06d" % moment.microsecond).rstrip("0")
     return text + "Z"

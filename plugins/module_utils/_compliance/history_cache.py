@@ -453,13 +453,18 @@ def _write_atomic(path, header, entries, mode):
     if not os.path.isdir(directory):
         os.makedirs(directory, 0o755)
     with em_files.atomic_open(path, mode, binary=True) as raw:
-        with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6) as stream:
-            stream.write(_line(header))
-            count = 0
+        # Level 1 and a write per batch of lines (issue 18: at 5,000 VMs the ~50,000 lines at level 6,
+        # one write each, were a fifth of the nightly's cache time; the file is ~20 % larger).
+        with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1) as stream:
+            lines, count = [_line(header)], 0
             for entry in entries:
-                stream.write(_line(entry))
+                lines.append(_line(entry))
                 count += 1
-            stream.write(_line({"items": count}))
+                if len(lines) >= _BATCH:
+                    stream.write(b"".join(lines))
+                    lines = []
+            lines.append(_line({"items": count}))
+            stream.write(b"".join(lines))
 
 
 def _line(value):

@@ -93,3 +93,11 @@ def test_fast_time_parser_agrees_with_the_general_one(monkeypatch):
     # the comparison means something only if the fast path really answered: every 'Z' text with 0-6
     # fraction digits (Python < 3.11's fromisoformat reads only 0, 3 or 6 of them)
     assert fast_taken == 3 * (6 if sys.version_info >= (3, 11) else 3), fast_taken
+
+
+def test_format_z_writes_iso_8601_years_below_1000_with_four_digits():
+    """glibc's strftime('%Y') wrote year 1 as '1': not ISO 8601, and parse_iso could not read it back."""
+    moment = datetime(1, 1, 1, 0, 0, 0, 500000, tzinfo=timezone.utc)
+    assert em_time.format_z(moment) == "0001-01-01T00:00:00.5Z"
+    assert em_time.format_z(moment, fraction=False) == "0001-01-01T00:00:00Z"
+    assert em_time.format_z(datetime(2026, 11, 29, 6, 0, 0, 120, tzinfo=timezone.utc)) == "2026-11-29T06:00:00.00012Z"
