@@ -21,7 +21,7 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.ses
     data_time, format_time, is_finished, is_running, is_success, is_unsuccessful, point_time, _readable_time,
     session_duration_hours)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.vocabulary import (
-    JOB_FAILED, KIND_BACKUP, KIND_CODES, KIND_JOB, LONG_RUNNING, NEVER_BACKED_UP, NO_DATA, PARTIAL_VIEW,
+    CLOCK_SKEW, JOB_FAILED, KIND_BACKUP, KIND_CODES, KIND_JOB, LONG_RUNNING, NEVER_BACKED_UP, NO_DATA, PARTIAL_VIEW,
     READ_ERROR, RECOVERED_FAILURE, RESULT_FAILED, RESULT_SUCCESS, RESULT_WARNING, SERVER_SILENT, SEVERITY_RANK,
     STATUS_COMPLIANT, STATUS_ERROR, STATUS_VIOLATION, STATUS_WARNING, STUCK_SESSION, UNREADABLE_SESSIONS)
 
@@ -207,14 +207,65 @@ def _num(value):
 
 
 def evaluate_kind(sessions, kind, now, policy, rpo_hours):
-    """All per-VM rules of one kind, in report order."""
+    """All per-VM rules of one kind, in report order; a success dated after ``now`` is not evidence
+    (clock_skew), so the rules judge the VM on the others."""
     accept = policy["accept_warnings"]
+    sessions, future = without_future_successes(sessions, now, accept)
     return (rpo_exceeded(sessions, kind, rpo_hours, now, accept)
             + last_failed(sessions, kind, accept)
             + stuck_session(sessions, kind, now, policy["stuck_hours"])
             + long_running(sessions, kind, now, policy["max_duration_minutes"],
                            policy["recent_hours"], policy["stuck_hours"])
-            + recovered_failure(sessions, kind, now, accept, policy["recent_hours"]))
+            + recovered_failure(sessions, kind, now, accept, policy["recent_hours"])
+            + clock_skew(future, kind, now))
+
+
+# ---- sessions dated in the future (FACTS 6: a session's times are its backup server's) ------------
+# [INF] EM shows each backup server's session times as that server recorded them; a server (or EM, or
+# the controller that supplies ``now``) whose clock is wrong dates its sessions ahead. A success dated
+# after ``now`` has a negative age: it satisfied the RPO until the clock reached it (a clock set a year
+# ahead: a year without a finding), and as the newest run it hid the real failures before it. The
+# module reads EM for minutes after it takes ``now`` and NTP keeps clocks within seconds, so an hour
+# separates a late read from a wrong clock.
+CLOCK_SKEW_TOLERANCE = timedelta(hours=1)
+
+
+def dated_ahead(session, now):
+    """The session's latest time (start, end, restore point) when it is more than the tolerance after
+    ``now``, else None."""
+    latest = max(moment for moment in (session["_created"], session.get("_end"), session.get("_point_created"))
+                 if moment is not None)
+    return latest if latest > now + CLOCK_SKEW_TOLERANCE else None
+
+
+def without_future_successes(sessions, now, accept_warnings, succeeded=is_success):
+    """(the sessions the rules may trust, the successes dated ahead of ``now``).
+
+    Only successes are set aside: they are evidence of protection, which a wrong clock must not
+    give; a failure, a Warning that is not accepted or a running session dated ahead is still what
+    it is (the newest failure stays open). ``succeeded``: the rule's own test of success (a job
+    session's is job_succeeded)."""
+    trusted, future = [], []
+    for session in sessions:
+        ahead = succeeded(session, accept_warnings) and dated_ahead(session, now) is not None
+        (future if ahead else trusted).append(session)
+    return trusted, future
+
+
+def clock_skew(future, kind, now):
+    """clock_skew (warning): the successes of a kind dated ahead of ``now``, not counted by the rules
+    (without them the VM may be rpo_exceeded or last_*_failed: that is the verdict)."""
+    if not future:
+        return []
+    first = min(future, key=lambda s: (dated_ahead(s, now), s.get("uid") or ""))
+    ahead = dated_ahead(first, now)
+    return [finding(CLOCK_SKEW, STATUS_WARNING, kind,
+                    "%d successful %s session(s) dated more than %sh after the evaluation time %s are not counted "
+                    "(a clock - the backup server's, EM's or this controller's - is wrong); first: %s at %s, %sh ahead"
+                    % (len(future), kind, _num(CLOCK_SKEW_TOLERANCE.total_seconds() / 3600.0),
+                       format_time(now), first.get("name") or first.get("uid"), format_time(ahead),
+                       _num(round((ahead - now).total_seconds() / 3600.0, 2))),
+                    first, ahead)]
 
 
 def status_of(findings):
@@ -266,6 +317,16 @@ def server_silent(last, now, policy):
         return [finding(SERVER_SILENT, STATUS_VIOLATION, None,
                         "known backup server has no session in the %s-day window nor in the "
                         "history before it" % _num(policy["lookback_days"]))]
+    if last > now + CLOCK_SKEW_TOLERANCE:
+        # The fold keeps only the newest sign of life, and a wrong clock put it ahead: whether the
+        # server has gone silent since cannot be told from it (its VMs are judged without the
+        # successes dated ahead: evaluate_kind).
+        return [finding(CLOCK_SKEW, STATUS_WARNING, None,
+                        "the newest session of this backup server is dated %s, %sh after the evaluation time: a "
+                        "clock (the server's, EM's or this controller's) is wrong, and whether the server has "
+                        "gone silent cannot be judged" % (format_time(last), _num(round((last - now).total_seconds()
+                                                                                        / 3600.0, 2))),
+                        time=last)]
     if last < horizon:
         return [finding(SERVER_SILENT, STATUS_VIOLATION, None,
                         "no session since %s (more than %sh ago)" % (
@@ -336,9 +397,16 @@ def job_findings(finished, now, policy):
     judged per VM) and the retry counts (a retry that succeeded is either recovered_failure or
     old news).
     """
+    finished, future = without_future_successes(finished, now, policy["accept_warnings"], job_succeeded)
+    skew = clock_skew(future, KIND_JOB, now)
     if not finished:
-        return []
-    return job_failed(finished, policy) or job_recovered_failure(finished, now, policy)
+        return skew
+    return (job_failed(finished, policy) or job_recovered_failure(finished, now, policy)) + skew
+
+
+def job_succeeded(session, accept_warnings):
+    """A finished job session's run succeeded (Success, or Warning while warnings are accepted)."""
+    return session.get("result") == RESULT_SUCCESS or (accept_warnings and session.get("result") == RESULT_WARNING)
 
 
 def job_failed(finished, policy):
