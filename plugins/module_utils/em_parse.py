@@ -130,8 +130,16 @@ def paging(document):
     if not isinstance(info, dict):
         return None, None, False
     links = as_list(info.get("Links"))
-    has_next = any(isinstance(link, dict) and link.get("Rel") == "Next" for link in links)
+    # Rel compared without case: keys are canonicalised by em_decode, values are not (EM 13 kept
+    # "Next" [OBS]); a "next" that went unseen would end a walk without PagesCount after page 1.
+    has_next = any(isinstance(link, dict) and str(link.get("Rel") or "").lower() == "next" for link in links)
     return to_int(info.get("PageNum")), to_int(info.get("PagesCount")), has_next
+
+
+def page_size(document):
+    """``PagingInfo.PageSize`` as EM sent it (the size it really used), or None."""
+    info = document.data.get("PagingInfo") if isinstance(document.data, dict) else None
+    return to_int(info.get("PageSize")) if isinstance(info, dict) else None
 
 
 def error_fields(body):
