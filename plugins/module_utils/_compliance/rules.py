@@ -19,7 +19,7 @@ from datetime import timedelta
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
     data_time, format_time, is_finished, is_running, is_success, is_unsuccessful, point_time, _readable_time,
-    session_duration_hours)
+    session_duration_hours, state_says_finished)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.vocabulary import (
     CLOCK_SKEW, JOB_FAILED, KIND_BACKUP, KIND_CODES, KIND_JOB, LONG_RUNNING, NEVER_BACKED_UP, NO_DATA, PARTIAL_VIEW,
     READ_ERROR, RECOVERED_FAILURE, RESULT_FAILED, RESULT_SUCCESS, RESULT_WARNING, SERVER_SILENT, SEVERITY_RANK,
@@ -114,6 +114,12 @@ def last_failed(sessions, kind, accept_warnings):
     result = latest.get("result")
     reason = (latest.get("reason") or "").strip()
     detail = (": " + reason) if reason else ""
+    if not state_says_finished(latest):
+        # (sessions.state_says_finished) whatever its result says, it is not a point the rules can count
+        return [finding(failed_code, STATUS_VIOLATION, kind,
+                        "last %s ended with %s in state %r, not Completed%s" % (
+                            kind, result or "no result", latest.get("state"), detail),
+                        latest, point_time(latest))]
     if result == RESULT_WARNING:
         severity = STATUS_WARNING if accept_warnings else STATUS_VIOLATION
         suffix = "" if accept_warnings else " (warnings are not accepted)"
