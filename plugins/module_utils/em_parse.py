@@ -259,9 +259,30 @@ def normalise(entity, resource, with_links=True):
             item[output.key] = CONVERTERS[output.convert](value)
             if output.convert == "datetime":
                 item[output.key] = _real_time(item[output.key])
+    for key in ENUM_KEYS:
+        value = item.get(key)
+        if value is not None and value not in ENUM_VALUES:
+            item[key] = _enum_spelling(value)
     if "end_time" in item and item["end_time"] is not None:
         item["end_time"] = _real_end(entity, item["end_time"], item.get("creation_time", _UNSET))
     return item
+
+
+# ---- enum values in EM's spelling (FACTS 2.4, 5.2-5.5) ---------------------------------------------
+# EM documents its enums in one spelling and compares them without case in filters [DOC]; answers
+# were only seen in that spelling, EM 13's camelCase JSON included (values unchanged) [OBS]. A value
+# in another case ("success", "COMPLETED") means the same and is given EM's spelling, so the rules'
+# exact comparisons see it; anything else is kept as sent (an unknown State or Result is never a
+# success: _compliance/sessions.py).
+ENUM_KEYS = ("state", "result")
+ENUM_VALUES = frozenset(("InProgress", "Pending", "Completed", "Starting", "Stopping", "Working", "Pausing",
+                         "Resuming", "Stopped", "Running", "OperationFinished", "Finished",
+                         "Success", "Warning", "Failed"))
+_ENUM_BY_LOWER = dict((value.lower(), value) for value in ENUM_VALUES)
+
+
+def _enum_spelling(value):
+    return _ENUM_BY_LOWER.get(value.strip().lower(), value) if isinstance(value, str) else value
 
 
 # ---- placeholder and impossible times (em-api-facts.md 5, 6) -----------------------------------
@@ -294,7 +315,7 @@ def _real_time(text):
 
 def _real_end(entity, end_time, item_created):
     """The normalised end time, or None when the session is running or it ends before it began."""
-    if to_text(entity.get("State")) in RUNNING_STATES:
+    if _enum_spelling(to_text(entity.get("State"))) in RUNNING_STATES:
         return None
     created = item_created if item_created is not _UNSET else _real_time(to_datetime(entity.get("CreationTimeUTC")))
     created, ended = _time_key(created), _time_key(end_time)

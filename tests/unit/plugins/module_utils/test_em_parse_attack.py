@@ -1,0 +1,58 @@
+"""Attack: spellings EM documents as one value read as that value (FACTS 2.4, 3.3, 5.2).
+
+Enum values in another case ("success", "COMPLETED", "inProgress") mean EM's value: before, a
+"success" was a failure (a false alarm) and a running "inprogress" session kept its placeholder-free
+end time and counted as finished. Anything that is not a documented value is kept as sent (the
+compliance rules never count it as a success: test_compliance_attack_values).
+"""
+import copy
+import json
+
+import pytest
+
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_resources import BACKUP_JOB_SESSION
+from unit.plugins.module_utils.test_em_parse_versions import PASCAL_ENTITY, camel, items_of, pascal_query
+
+
+def entity(**changes):
+    item = copy.deepcopy(PASCAL_ENTITY)
+    item.update(changes)
+    return item
+
+
+@pytest.mark.parametrize("sent,state", [("completed", "Completed"), ("COMPLETED", "Completed"),
+                                        ("inProgress", "InProgress"), (" Pending ", "Pending")])
+@pytest.mark.parametrize("result_sent,result", [("success", "Success"), ("WARNING", "Warning"),
+                                                ("failed", "Failed")])
+def test_documented_values_in_another_case_read_as_ems_spelling(sent, state, result_sent, result):
+    item, = items_of(pascal_query([entity(State=sent, Result=result_sent)]))
+    assert (item["state"], item["result"]) == (state, result)
+
+
+@pytest.mark.parametrize("sent", ["Idle", "None", "", "Succeeded", "1"])
+def test_values_em_does_not_document_are_kept_as_sent(sent):
+    item, = items_of(pascal_query([entity(State=sent, Result=sent)]))
+    assert item["state"] == sent and item["result"] == sent
+
+
+def test_a_running_session_in_another_case_has_no_end_time():
+    item, = items_of(pascal_query([entity(State="inprogress", EndTimeUTC="2026-06-16T06:30:00Z")]))
+    assert item["state"] == "InProgress" and item["end_time"] is None
+
+
+def test_camel_case_page_with_a_pascal_case_entity_and_other_value_case_reads_both():
+    # one EM 13 page (camelCase) holding one entity in EM 12's spelling: both are read, same values
+    body = json.loads(pascal_query([entity(Result="success")]))
+    body = camel(body)
+    body["entities"]["backupTaskSessions"]["backupTaskSessions"].append(entity(State="COMPLETED"))
+    items = items_of(json.dumps(body).encode())
+    assert [(item["state"], item["result"], item["vm_display_name"]) for item in items] == [
+        ("Completed", "Success", "db01"), ("Completed", "Failed", "db01")]
+
+
+def test_job_session_states_and_results_too():
+    job = {"UID": "urn:veeam:BackupJobSession:9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a", "JobName": "Nightly",
+           "JobType": "Backup", "CreationTimeUTC": "2026-06-16T06:00:00Z", "EndTimeUTC": "2026-06-16T07:00:00Z",
+           "State": "working", "Result": "none", "Links": [], "Type": "BackupJobSession"}
+    item, = items_of(pascal_query([job], list_tag="BackupJobSessions"), BACKUP_JOB_SESSION)
+    assert item["state"] == "Working" and item["end_time"] is None and item["result"] == "none"
