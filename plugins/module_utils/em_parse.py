@@ -291,6 +291,10 @@ def _enum_spelling(value):
 # time is a placeholder. An end on a running session, or before the creation, is no end either.
 RUNNING_STATES = frozenset(TASK_SESSION_RUNNING_STATES + JOB_SESSION_RUNNING_STATES + ("Running",))
 EPOCH_YEAR = 1970
+# .NET's DateTime.MaxValue (9999-12-31T23:59:59.9999999) is the other "no date" of .NET code [INF: the
+# same serializer that writes DateTime.MinValue, 0001-01-01, above; not seen from EM]. A session dated
+# there is not real; as a creation time it would be a success "ahead" until the year 9999.
+MAX_VALUE_YEAR = 9999
 _UNSET = object()
 
 
@@ -307,8 +311,8 @@ def _time_key(text):
 
 
 def _real_time(text):
-    """None for a placeholder time (before 1970); anything else unchanged."""
-    if isinstance(text, str) and text[:4].isdigit() and int(text[:4]) < EPOCH_YEAR:
+    """None for a placeholder time (before 1970, or in year 9999); anything else unchanged."""
+    if isinstance(text, str) and text[:4].isdigit() and not EPOCH_YEAR <= int(text[:4]) < MAX_VALUE_YEAR:
         return None
     return text
 

@@ -237,11 +237,11 @@ CLOCK_SKEW_TOLERANCE = timedelta(hours=1)
 
 
 def dated_ahead(session, now):
-    """The session's latest time (start, end, restore point) when it is more than the tolerance after
-    ``now``, else None."""
-    latest = max(moment for moment in (session["_created"], session.get("_end"), session.get("_point_created"))
-                 if moment is not None)
-    return latest if latest > now + CLOCK_SKEW_TOLERANCE else None
+    """The time of the session's data (data_time: its start, or its restore point's time) when it is
+    more than the tolerance after ``now``, else None. The end is not looked at: the RPO counts from
+    the data, and an end placeholder must not make a good run look skewed."""
+    moment = data_time(session)
+    return moment if moment > now + CLOCK_SKEW_TOLERANCE else None
 
 
 def without_future_successes(sessions, now, accept_warnings, succeeded=is_success):

@@ -56,3 +56,10 @@ def test_job_session_states_and_results_too():
            "State": "working", "Result": "none", "Links": [], "Type": "BackupJobSession"}
     item, = items_of(pascal_query([job], list_tag="BackupJobSessions"), BACKUP_JOB_SESSION)
     assert item["state"] == "Working" and item["end_time"] is None and item["result"] == "none"
+
+
+@pytest.mark.parametrize("when", ["9999-12-31T23:59:59.9999999Z", "9999-12-31T23:59:59", "9999-12-31T00:00:00+00:00"])
+def test_dotnet_max_value_is_a_placeholder_like_min_value(when):
+    # (h-attack) as a creation time it was a success dated ahead of every night until the year 9999
+    item, = items_of(pascal_query([entity(CreationTimeUTC=when, EndTimeUTC=when)]))
+    assert item["creation_time"] is None and item["end_time"] is None
