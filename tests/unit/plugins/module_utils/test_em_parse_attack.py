@@ -63,3 +63,30 @@ def test_dotnet_max_value_is_a_placeholder_like_min_value(when):
     # (h-attack) as a creation time it was a success dated ahead of every night until the year 9999
     item, = items_of(pascal_query([entity(CreationTimeUTC=when, EndTimeUTC=when)]))
     assert item["creation_time"] is None and item["end_time"] is None
+
+
+def test_a_collection_in_two_spellings_is_not_read_as_the_last_one():
+    # (h-attack) {"BackupTaskSessions": {...items...}, "backupTaskSessions": null}: the null came last
+    # and the page read as empty; the value beside a null is kept
+    body = json.loads(pascal_query([entity()]))
+    body["Entities"]["backupTaskSessions"] = None
+    items = items_of(json.dumps(body).encode())
+    assert [item["vm_display_name"] for item in items] == ["db01"]
+
+
+def test_one_key_in_two_spellings_with_two_values_is_refused():
+    from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMResponseError
+    raw = json.dumps(json.loads(pascal_query([entity()])))
+    raw = raw.replace('"Result": "Failed"', '"Result": "Failed", "result": "Success"')
+    with pytest.raises(EMResponseError, match="holds the key Result twice, with different values"):
+        items_of(raw.encode())
+
+
+def test_xml_attribute_and_element_of_one_name_with_two_values_are_refused():
+    from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMResponseError
+    from unit.plugins.module_utils.em_fake import paging_info, query_result_xml
+    body = query_result_xml("BackupTaskSessions", "BackupTaskSession", [entity()], paging_info(1, 1, 100))
+    body = body.replace(b"<Result>Failed</Result>", b"<Result>Failed</Result><result>Success</result>")
+    assert b"<result>Success</result>" in body
+    with pytest.raises(EMResponseError, match="holds the key Result twice"):
+        items_of(body)
