@@ -313,6 +313,21 @@ def never_backed_up(policy, missing=None, candidates=()):
                         hint))]
 
 
+def named_vm_missing(policy, candidates=()):
+    """A VM named (without glob characters) in include_vms that no session of EM's answer mentions.
+
+    FACTS 6: a VM whose backups stopped leaves EM's answer after the 30 days EM keeps sessions; a
+    literal name in the scope is the user's statement that the VM is judged, so its absence is said
+    (never_backed_up), never a quiet pass of the VMs that are left."""
+    hint = ""
+    if candidates:
+        hint = "; did you mean %s? (expected_vm_match=%s)" % (
+            " or ".join('"%s"' % name for name in candidates), policy["expected_vm_match"])
+    return [finding(NEVER_BACKED_UP, STATUS_VIOLATION, KIND_BACKUP,
+                    "VM named in include_vms has no backup or replica session in EM's answer (the %s-day window, "
+                    "and the history before it when read)%s" % (_num(policy["lookback_days"]), hint))]
+
+
 def server_silent(last, now, policy):
     """A backup server whose latest sign of life (``last``: the newest end, else start, of any of its
     sessions, window and history) is older than the backup RPO (recent_hours when that is off), or
