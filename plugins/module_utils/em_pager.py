@@ -196,13 +196,14 @@ class Pager:
                 count = len(em_parse.extract_items(document, walk.resource))  # normalise may hand back fewer
                 items = walk.normalise(document)
                 refuse_empty_page(items, page_num, pages_count, has_next, walk.resource)
+                pages_count = self._plausible_pages(pages_count, describe)
                 refuse_other_page(page_num, page, walk.resource)
                 refuse_short_inner_page(count, page_num, pages_count, em_parse.page_size(document), walk.resource)
             except EMResponseError as error:
                 error.request = error.request or "%s page %d" % (describe, page)
                 raise
             document = None
-        return items, self._plausible_pages(pages_count, describe), has_next
+        return items, pages_count, has_next
 
     def _walk(self, walk, concurrency):
         items, pages_count, has_next = self._fetch_page(walk, 1)
