@@ -21,7 +21,7 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.ses
     data_time, format_time, is_finished, is_running, is_success, is_unsuccessful, point_time, _readable_time,
     session_duration_hours, state_says_finished)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.vocabulary import (
-    CLOCK_SKEW, JOB_FAILED, KIND_BACKUP, KIND_CODES, KIND_JOB, LONG_RUNNING, NEVER_BACKED_UP, NO_DATA, PARTIAL_VIEW,
+    AMBIGUOUS_VM, CLOCK_SKEW, JOB_FAILED, KIND_BACKUP, KIND_CODES, KIND_JOB, LONG_RUNNING, NEVER_BACKED_UP, NO_DATA, PARTIAL_VIEW,
     READ_ERROR, RECOVERED_FAILURE, RESULT_FAILED, RESULT_SUCCESS, RESULT_WARNING, SERVER_SILENT, SEVERITY_RANK,
     STATUS_COMPLIANT, STATUS_ERROR, STATUS_VIOLATION, STATUS_WARNING, STUCK_SESSION, UNREADABLE_SESSIONS)
 
@@ -223,7 +223,36 @@ def evaluate_kind(sessions, kind, now, policy, rpo_hours):
             + long_running(sessions, kind, now, policy["max_duration_minutes"],
                            policy["recent_hours"], policy["stuck_hours"])
             + recovered_failure(sessions, kind, now, accept, policy["recent_hours"])
-            + clock_skew(future, kind, now))
+            + clock_skew(future, kind, now)
+            + ambiguous_vm(sessions, kind, accept))
+
+
+def ambiguous_vm(sessions, kind, accept_warnings):
+    """ambiguous_vm: task sessions without a VmUid that share a job session are two VMs of one name.
+
+    FACTS 5.2: VmUid is documented from EM 13; without it a VM is keyed by (backup server, name), so two
+    VMs of one name are one row, and when one failed while the other succeeded in the same run the rules
+    above may have judged the success (the newest session decides). One job session processes a VM once
+    [INF: retries are job sessions of their own, FACTS 5.4 IsRetry]. A violation when the outcomes
+    within one job session differ (the failure may be hidden), else a warning (the row stands for both)."""
+    by_run = {}
+    for session in sessions:
+        if not session.get("vm_uid") and session.get("job_session_uid"):
+            by_run.setdefault(str(session["job_session_uid"]).lower(), []).append(session)
+    twins = [run for run in by_run.values() if len(set(s.get("uid") for s in run)) > 1]
+    if not twins:
+        return []
+    split = [run for run in twins if len(set(is_success(s, accept_warnings) for s in run)) > 1]
+    run = (split or twins)[-1]
+    first = next((s for s in run if not is_success(s, accept_warnings)), run[0])
+    outcomes = ", ".join(sorted(set(str(s.get("result") or "no result") for s in run)))
+    return [finding(AMBIGUOUS_VM, STATUS_VIOLATION if split else STATUS_WARNING, kind,
+                    "%d %s task sessions of VMs named %s ran in one job session (%s) with %s outcomes (%s): EM "
+                    "sends no VmUid (before EM 13), so VMs of one name on one backup server are one row and one's "
+                    "failure can hide behind another's success" % (
+                        len(run), kind, run[0].get("vm_display_name"), run[0].get("job_session_uid"),
+                        "different" if split else "the same", outcomes),
+                    first, first["_created"])]
 
 
 # ---- sessions dated in the future (FACTS 6: a session's times are its backup server's) ------------
