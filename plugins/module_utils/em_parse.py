@@ -81,6 +81,7 @@ def _query_items(document, resource, what):
     data = document.data
     container = data.get(resource.container)
     if isinstance(container, dict) and resource.list_tag in container:
+        _refuse_other_collections(container, resource, what)
         return _list_items(container[resource.list_tag], resource.list_tag, resource.item_tag, what)
     if not is_blank(container):
         raise EMResponseError("%s: %s holds no %s collection (%s)"
@@ -92,6 +93,29 @@ def _query_items(document, resource, what):
         return []
     raise EMResponseError("%s: the answer has no %s.%s collection (%s)"
                           % (what, resource.container, resource.list_tag, _keys_of(data)))
+
+
+def _refuse_other_collections(container, resource, what):
+    """An empty requested collection beside another that holds items is not an empty result.
+
+    [OBS: EM 12 JSON] one query type answers in one collection, every other key null; an answer whose
+    items are in another collection (a mangled ``type``, a proxy's cached answer of another query) read
+    as "no sessions" - a page that PagingInfo calls the last may be empty - so it is refused, naming it."""
+    if _holds_items(container[resource.list_tag]):
+        return
+    others = sorted(key for key, value in container.items() if key != resource.list_tag and _holds_items(value))
+    if others:
+        raise EMResponseError("%s: the %s collection is empty but the answer holds %s; refused (not the query that "
+                              "was sent)" % (what, resource.list_tag, ", ".join(others[:3])))
+
+
+def _holds_items(node):
+    """Anything but nothing: not None, "", [], {} nor a (doubled) collection of those."""
+    if isinstance(node, dict):
+        return any(_holds_items(value) for value in node.values())
+    if isinstance(node, list):
+        return bool(node)
+    return not is_blank(node)
 
 
 def extract_items(document, resource):

@@ -90,3 +90,31 @@ def test_xml_attribute_and_element_of_one_name_with_two_values_are_refused():
     assert b"<result>Success</result>" in body
     with pytest.raises(EMResponseError, match="holds the key Result twice"):
         items_of(body)
+
+
+@pytest.mark.parametrize("camel_case", [False, True])
+def test_an_answer_whose_items_are_in_another_collection_is_not_an_empty_result(camel_case):
+    # (h-attack) every Entities key but the requested one is null in EM's JSON [OBS]; here the requested
+    # BackupTaskSessions is null and BackupJobSessions holds the items: it read as "no sessions"
+    from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMResponseError
+    body = json.loads(pascal_query([entity()]))
+    body["Entities"]["BackupJobSessions"] = body["Entities"]["BackupTaskSessions"]
+    body["Entities"]["BackupTaskSessions"] = None
+    if camel_case:
+        body = camel(body)
+    with pytest.raises(EMResponseError, match="the BackupTaskSessions collection is empty but the answer holds "
+                                              "BackupJobSessions; refused"):
+        items_of(json.dumps(body).encode())
+
+
+def test_an_empty_result_with_every_other_collection_null_is_empty():
+    body = json.loads(pascal_query([]))
+    assert items_of(json.dumps(body).encode()) == []
+    assert items_of(json.dumps(camel(body)).encode()) == []
+
+
+@pytest.mark.parametrize("empty", [None, [], {}, {"BackupJobSessions": []}, {"BackupJobSessions": None}])
+def test_other_collections_written_empty_in_any_form_are_empty(empty):
+    body = json.loads(pascal_query([]))
+    body["Entities"]["BackupJobSessions"] = empty
+    assert items_of(json.dumps(body).encode()) == []
