@@ -454,19 +454,30 @@ def job_findings(finished, now, policy):
     return (job_failed(finished, policy) or job_recovered_failure(finished, now, policy)) + skew
 
 
+# FACTS 5.4 [DOC]: a job session is Starting, Stopping, Working, Pausing, Resuming or Stopped; the
+# running ones are left out before these rules (jobs.job_row). Any other State is no evidence that the
+# run finished, like a task session's (sessions.state_says_finished): its Success is not a success.
+JOB_STATE_STOPPED = "Stopped"
+
+
 def job_succeeded(session, accept_warnings):
-    """A finished job session's run succeeded (Success, or Warning while warnings are accepted)."""
+    """A finished job session's run succeeded (Success, or Warning while warnings are accepted), in
+    State Stopped or with no State at all."""
+    if session.get("state") not in (None, "", JOB_STATE_STOPPED):
+        return False
     return session.get("result") == RESULT_SUCCESS or (accept_warnings and session.get("result") == RESULT_WARNING)
 
 
 def job_failed(finished, policy):
-    """job_failed: the newest finished run of the job failed (or a refused Warning); see job_findings."""
+    """job_failed: the newest finished run of the job failed (or a refused Warning, or a Success in a
+    State EM does not document); see job_findings."""
     accept = policy["accept_warnings"]
     last = finished[-1]
     result = last.get("result")
-    if result == RESULT_FAILED or result not in (RESULT_SUCCESS, RESULT_WARNING) \
-            or (result == RESULT_WARNING and not accept):
-        suffix = " (warnings are not accepted)" if result == RESULT_WARNING else ""
+    if not job_succeeded(last, accept):
+        suffix = " (warnings are not accepted)" if result == RESULT_WARNING and not accept else ""
+        if last.get("state") not in (None, "", JOB_STATE_STOPPED):
+            suffix += " in state %r, not Stopped" % last.get("state")
         return [finding(JOB_FAILED, policy["failed_job_severity"], KIND_JOB,
                         "last run of job %s ended with %s%s" % (last.get("job_name"), result or "no result", suffix),
                         last, last.get("_end") or last["_created"])]
@@ -483,8 +494,7 @@ def job_recovered_failure(finished, now, policy):
         failed = session.get("result") == RESULT_FAILED or (session.get("result") == RESULT_WARNING and not accept)
         ended = session.get("_end") or session["_created"]
         if failed and ended >= horizon:
-            fixer = next(s for s in finished[index + 1:] if s.get("result") == RESULT_SUCCESS
-                         or (accept and s.get("result") == RESULT_WARNING))
+            fixer = next(s for s in finished[index + 1:] if job_succeeded(s, accept))
             findings.append(finding(
                 RECOVERED_FAILURE, STATUS_WARNING, KIND_JOB,
                 "job session %s ended with %s, recovered by %s%s" % (

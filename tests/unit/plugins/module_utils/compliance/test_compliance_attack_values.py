@@ -52,3 +52,15 @@ def test_a_result_other_than_success_or_warning_is_never_a_success(result_value)
     result = evaluate([session(vm="db01", created="2025-06-05T01:00:00Z", result=result_value)], now=NOW)
     row = only_row(result)
     assert row["status"] == "violation" and row["reasons"] == ["rpo_exceeded", "last_backup_failed"]
+
+
+def test_a_job_run_that_says_success_in_an_unknown_state_does_not_hide_the_failed_job():
+    # FACTS 5.4: job session states are Starting..Resuming (running) and Stopped; "Idle" is none of them
+    from unit.plugins.module_utils.compliance.test_veeam_em_compliance_jobs import job_session
+    jobs = [job_session("Nightly", "2025-06-04T22:00:00Z", "Failed"),
+            dict(job_session("Nightly", "2025-06-05T01:00:00Z", "Success"), state="Idle")]
+    result = evaluate([session(vm="db01", job="Nightly")], now=NOW, job_sessions=jobs,
+                      failed_job_severity="violation")
+    job = next(row for row in result["jobs"] if row["job_name"] == "Nightly")
+    assert job["reasons"] == ["job_failed"] and job["status"] == "violation"
+    assert job["findings"][0]["message"] == "last run of job Nightly ended with Success in state 'Idle', not Stopped"
