@@ -21,9 +21,10 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.ses
     data_time, format_time, is_finished, is_running, is_success, is_unsuccessful, point_time, _readable_time,
     session_duration_hours, state_says_finished)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.vocabulary import (
-    AMBIGUOUS_VM, CLOCK_SKEW, JOB_FAILED, KIND_BACKUP, KIND_CODES, KIND_JOB, LONG_RUNNING, NEVER_BACKED_UP, NO_DATA, PARTIAL_VIEW,
-    READ_ERROR, RECOVERED_FAILURE, RESULT_FAILED, RESULT_SUCCESS, RESULT_WARNING, SERVER_SILENT, SEVERITY_RANK,
-    STATUS_COMPLIANT, STATUS_ERROR, STATUS_VIOLATION, STATUS_WARNING, STUCK_SESSION, UNREADABLE_SESSIONS)
+    AMBIGUOUS_VM, CLOCK_SKEW, JOB_FAILED, KIND_BACKUP, KIND_CODES, KIND_JOB, LONG_RUNNING, NEVER_BACKED_UP,
+    NO_DATA, PARTIAL_VIEW, READ_ERROR, RECOVERED_FAILURE, RESULT_FAILED, RESULT_SUCCESS, RESULT_WARNING,
+    SERVER_SILENT, SEVERITY_RANK, STATUS_COMPLIANT, STATUS_ERROR, STATUS_VIOLATION, STATUS_WARNING, STUCK_SESSION,
+    UNREADABLE_SESSIONS)
 
 
 def finding(code, severity, kind, message, session=None, time=None):
