@@ -354,8 +354,9 @@ def named_vm_missing(policy, candidates=()):
         hint = "; did you mean %s? (expected_vm_match=%s)" % (
             " or ".join('"%s"' % name for name in candidates), policy["expected_vm_match"])
     return [finding(NEVER_BACKED_UP, STATUS_VIOLATION, KIND_BACKUP,
-                    "VM named in include_vms has no backup or replica session in EM's answer (the %s-day window, "
-                    "and the history before it when read)%s" % (_num(policy["lookback_days"]), hint))]
+                    "VM named in include_vms has no backup or replica session in the run's scope (EM's answer "
+                    "under the include/exclude patterns: the %s-day window, and the history before it when read)%s"
+                    % (_num(policy["lookback_days"]), hint))]
 
 
 def server_silent(last, now, policy):

@@ -26,8 +26,8 @@ def test_a_vm_named_in_include_vms_that_em_does_not_mention_is_a_violation():
     assert rows["db01"]["status"] == "compliant"
     assert rows["db02"]["reasons"] == ["never_backed_up"] and rows["db02"]["status"] == "violation"
     assert rows["db02"]["findings"][0]["message"] == (
-        "VM named in include_vms has no backup or replica session in EM's answer (the 7-day window, and the "
-        "history before it when read)")
+        "VM named in include_vms has no backup or replica session in the run's scope (EM's answer under the "
+        "include/exclude patterns: the 7-day window, and the history before it when read)")
     assert rows["db02"]["expected"] is False and result["compliant"] is False
 
 
