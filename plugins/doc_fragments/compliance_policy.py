@@ -85,7 +85,12 @@ options:
     choices: [exact, fqdn, short]
     default: fqdn
   include_vms:
-    description: Globs of VM display names to evaluate (empty = all).
+    description:
+      - Globs of VM display names to evaluate (empty = all).
+      - An entry without a glob character (C(*), C(?), C([)) names one VM; when no VM of EM's answer matches it
+        (as O(expected_vms) entries match, see O(expected_vm_match)) and it is not excluded, that VM gets a row
+        of its own with C(never_backed_up) - a VM that left EM (after 30 days without sessions) or a name
+        that selects nothing is never silently out of the run.
     type: list
     elements: str
     default: []

@@ -103,7 +103,27 @@ def _canonical_object(obj):
     checked in C, half the cost of a Python loop over them; it runs for every object of every page)."""
     if _CANONICAL_SPELLINGS.issuperset(obj):
         return obj
-    return dict((canonical_key(key), value) for key, value in obj.items())
+    result = dict((canonical_key(key), value) for key, value in obj.items())
+    if len(result) != len(obj):
+        result = {}
+        for key, value in obj.items():
+            name = canonical_key(key)
+            result[name] = _one_value(name, result[name], value) if name in result else value
+    return result
+
+
+def _one_value(name, kept, value):
+    """The value of a key EM's answer holds twice (``Result`` and ``result``; an XML attribute and an
+    element of one name): never the last one silently [INF: not seen from EM; an answer stitched by a
+    proxy, a mixed EM 12/13 serializer]. A blank beside a value keeps the value (EM 12 lists the
+    unrequested collections as null), equal values are one; two different values cannot both be EM's,
+    so the answer is refused rather than read as whichever came last (a collection could become an
+    empty page, a Failed a Success)."""
+    if value == kept or is_blank(value):
+        return kept
+    if is_blank(kept):
+        return value
+    raise EMResponseError("the response holds the key %s twice, with different values; refused" % name)
 
 
 class Document:
@@ -199,5 +219,7 @@ def _neutral_xml(node):
             value = _neutral_xml(value).get("Link") or []
         elif name == "Links" and is_blank(value):
             value = []
-        result[name] = _neutral_xml(value)
+        value = _neutral_xml(value)
+        # an attribute and an element (or two spellings) of one name: one value, never the last silently
+        result[name] = _one_value(name, result[name], value) if name in result else value
     return result

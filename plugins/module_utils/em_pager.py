@@ -97,6 +97,30 @@ def refuse_empty_inner_page(items, page, pages_count, describe):
                               % (pages_count, page), request=describe)
 
 
+# ---- pages that are not the page asked for, or not whole (FACTS 2.6) ----------------------------------
+# A page is read by number (``page=N``, rebuilt by us, never the Href). [INF] EM answers page N with
+# ``PageNum`` N and fills every page but the last with ``PageSize`` items (FACTS 2.6: walk "until
+# PageNum >= PagesCount"); only page-1 answers were captured. Before these checks an answer that
+# ignored ``page`` (a proxy or cache keyed without the query string; EM if a parameter is mangled,
+# FACTS 2.6 on ``&amp;``) gave page 1 again for every page: the duplicates were dropped by UID and
+# the rest of the window was lost without a word; a page short of its own PageSize lost the rest of it.
+
+def refuse_other_page(page_num, page, resource):
+    """The answer to ``page=N`` must be page N when it says which page it is."""
+    if page_num is not None and page_num != page:
+        raise EMResponseError("%s answer: page %d was asked for but EM answered PageNum %d (the page parameter was "
+                              "not applied); refused, the other pages would be lost"
+                              % (resource.query_type, page, page_num))
+
+
+def refuse_short_inner_page(count, page_num, pages_count, size, resource):
+    """A page that its own PagingInfo says is not the last holds its whole PageSize."""
+    if None in (page_num, pages_count, size) or page_num >= pages_count or count >= size:
+        return
+    raise EMResponseError("%s answer: page %d of %d holds %d item(s), fewer than its PageSize %d; refused, "
+                          "the missing items would be lost" % (resource.query_type, page_num, pages_count, count, size))
+
+
 def _as_is(item):
     return item
 
@@ -169,13 +193,17 @@ class Pager:
             response = None  # the body goes as soon as it is parsed, the tree once normalised
             try:
                 page_num, pages_count, has_next = em_parse.paging(document)
+                count = len(em_parse.extract_items(document, walk.resource))  # normalise may hand back fewer
                 items = walk.normalise(document)
                 refuse_empty_page(items, page_num, pages_count, has_next, walk.resource)
+                pages_count = self._plausible_pages(pages_count, describe)
+                refuse_other_page(page_num, page, walk.resource)
+                refuse_short_inner_page(count, page_num, pages_count, em_parse.page_size(document), walk.resource)
             except EMResponseError as error:
                 error.request = error.request or "%s page %d" % (describe, page)
                 raise
             document = None
-        return items, self._plausible_pages(pages_count, describe), has_next
+        return items, pages_count, has_next
 
     def _walk(self, walk, concurrency):
         items, pages_count, has_next = self._fetch_page(walk, 1)
@@ -185,17 +213,21 @@ class Pager:
             return
         if pages_count is None:
             self._walk_sequential(walk, has_next and bool(items))
-        else:
-            self._walk_parallel(walk, pages_count, max(1, concurrency))
+            return
+        last, has_next = self._walk_parallel(walk, pages_count, max(1, concurrency), has_next)
+        if has_next and not walk.collector.full:
+            # The page PagesCount called the last one links a Next page: PagesCount was short (EM
+            # added sessions, or counted wrong). Follow the links; an empty next page ends the walk.
+            self._walk_sequential(walk, True, last)
 
-    def _walk_sequential(self, walk, has_next):
-        """No PagesCount: follow the Next link (rebuilding page=N+1 ourselves, not the Href).
+    def _walk_sequential(self, walk, has_next, page=1):
+        """No PagesCount (or past it): follow the Next link (rebuilding page=N+1 ourselves, not the Href).
 
         Bounded: at most ``max_pages`` pages, and a Next link that keeps bringing back only items
         already seen is a loop; both are errors, never a silent stop with part of the data.
         """
         collector = walk.collector
-        page, stale = 1, 0
+        stale = 0
         while has_next and not collector.full:
             if page >= self.max_pages:
                 raise EMResponseError("EM still links a Next page after %d pages; refused (hard ceiling)" % page,
@@ -211,8 +243,9 @@ class Pager:
                                       "already read" % (stale, page), request=walk.describe)
             has_next = has_next and bool(items)
 
-    def _walk_parallel(self, walk, pages_count, concurrency):
-        """Pages 2..PagesCount, at most ``concurrency`` in flight, consumed in order."""
+    def _walk_parallel(self, walk, pages_count, concurrency, has_next):
+        """Pages 2..PagesCount, at most ``concurrency`` in flight, consumed in order; returns (the last
+        page consumed, whether it links a Next page). ``has_next``: page 1's Next link."""
         collector = walk.collector
 
         def last_wanted(consumed):
@@ -231,7 +264,7 @@ class Pager:
                         next_page += 1
                     if consumed + 1 not in in_flight:
                         break
-                    items, count, _has_next = in_flight.pop(consumed + 1).result()
+                    items, count, has_next = in_flight.pop(consumed + 1).result()
                     consumed += 1
                     walk.info.pages += 1
                     refuse_empty_inner_page(items, consumed, pages_count, walk.describe)
@@ -241,6 +274,7 @@ class Pager:
             finally:
                 for future in in_flight.values():
                     future.cancel()
+        return consumed, has_next and consumed >= pages_count
 
     def _plausible_pages(self, pages_count, describe):
         """PagesCount as sent, or an error when no query of this collection can have that many pages."""

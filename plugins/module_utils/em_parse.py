@@ -81,6 +81,7 @@ def _query_items(document, resource, what):
     data = document.data
     container = data.get(resource.container)
     if isinstance(container, dict) and resource.list_tag in container:
+        _refuse_other_collections(container, resource, what)
         return _list_items(container[resource.list_tag], resource.list_tag, resource.item_tag, what)
     if not is_blank(container):
         raise EMResponseError("%s: %s holds no %s collection (%s)"
@@ -92,6 +93,29 @@ def _query_items(document, resource, what):
         return []
     raise EMResponseError("%s: the answer has no %s.%s collection (%s)"
                           % (what, resource.container, resource.list_tag, _keys_of(data)))
+
+
+def _refuse_other_collections(container, resource, what):
+    """An empty requested collection beside another that holds items is not an empty result.
+
+    [OBS: EM 12 JSON] one query type answers in one collection, every other key null; an answer whose
+    items are in another collection (a mangled ``type``, a proxy's cached answer of another query) read
+    as "no sessions" - a page that PagingInfo calls the last may be empty - so it is refused, naming it."""
+    if _holds_items(container[resource.list_tag]):
+        return
+    others = sorted(key for key, value in container.items() if key != resource.list_tag and _holds_items(value))
+    if others:
+        raise EMResponseError("%s: the %s collection is empty but the answer holds %s; refused (not the query that "
+                              "was sent)" % (what, resource.list_tag, ", ".join(others[:3])))
+
+
+def _holds_items(node):
+    """Anything but nothing: not None, "", [], {} nor a (doubled) collection of those."""
+    if isinstance(node, dict):
+        return any(_holds_items(value) for value in node.values())
+    if isinstance(node, list):
+        return bool(node)
+    return not is_blank(node)
 
 
 def extract_items(document, resource):
@@ -130,8 +154,16 @@ def paging(document):
     if not isinstance(info, dict):
         return None, None, False
     links = as_list(info.get("Links"))
-    has_next = any(isinstance(link, dict) and link.get("Rel") == "Next" for link in links)
+    # Rel compared without case: keys are canonicalised by em_decode, values are not (EM 13 kept
+    # "Next" [OBS]); a "next" that went unseen would end a walk without PagesCount after page 1.
+    has_next = any(isinstance(link, dict) and str(link.get("Rel") or "").lower() == "next" for link in links)
     return to_int(info.get("PageNum")), to_int(info.get("PagesCount")), has_next
+
+
+def page_size(document):
+    """``PagingInfo.PageSize`` as EM sent it (the size it really used), or None."""
+    info = document.data.get("PagingInfo") if isinstance(document.data, dict) else None
+    return to_int(info.get("PageSize")) if isinstance(info, dict) else None
 
 
 def error_fields(body):
@@ -251,9 +283,30 @@ def normalise(entity, resource, with_links=True):
             item[output.key] = CONVERTERS[output.convert](value)
             if output.convert == "datetime":
                 item[output.key] = _real_time(item[output.key])
+    for key in ENUM_KEYS:
+        value = item.get(key)
+        if value is not None and value not in ENUM_VALUES:
+            item[key] = _enum_spelling(value)
     if "end_time" in item and item["end_time"] is not None:
         item["end_time"] = _real_end(entity, item["end_time"], item.get("creation_time", _UNSET))
     return item
+
+
+# ---- enum values in EM's spelling (FACTS 2.4, 5.2-5.5) ---------------------------------------------
+# EM documents its enums in one spelling and compares them without case in filters [DOC]; answers
+# were only seen in that spelling, EM 13's camelCase JSON included (values unchanged) [OBS]. A value
+# in another case ("success", "COMPLETED") means the same and is given EM's spelling, so the rules'
+# exact comparisons see it; anything else is kept as sent (an unknown State or Result is never a
+# success: _compliance/sessions.py).
+ENUM_KEYS = ("state", "result")
+ENUM_VALUES = frozenset(("InProgress", "Pending", "Completed", "Starting", "Stopping", "Working", "Pausing",
+                         "Resuming", "Stopped", "Running", "OperationFinished", "Finished",
+                         "Success", "Warning", "Failed"))
+_ENUM_BY_LOWER = dict((value.lower(), value) for value in ENUM_VALUES)
+
+
+def _enum_spelling(value):
+    return _ENUM_BY_LOWER.get(value.strip().lower(), value) if isinstance(value, str) else value
 
 
 # ---- placeholder and impossible times (em-api-facts.md 5, 6) -----------------------------------
@@ -262,6 +315,10 @@ def normalise(entity, resource, with_links=True):
 # time is a placeholder. An end on a running session, or before the creation, is no end either.
 RUNNING_STATES = frozenset(TASK_SESSION_RUNNING_STATES + JOB_SESSION_RUNNING_STATES + ("Running",))
 EPOCH_YEAR = 1970
+# .NET's DateTime.MaxValue (9999-12-31T23:59:59.9999999) is the other "no date" of .NET code [INF: the
+# same serializer that writes DateTime.MinValue, 0001-01-01, above; not seen from EM]. A session dated
+# there is not real; as a creation time it would be a success "ahead" until the year 9999.
+MAX_VALUE_YEAR = 9999
 _UNSET = object()
 
 
@@ -278,15 +335,15 @@ def _time_key(text):
 
 
 def _real_time(text):
-    """None for a placeholder time (before 1970); anything else unchanged."""
-    if isinstance(text, str) and text[:4].isdigit() and int(text[:4]) < EPOCH_YEAR:
+    """None for a placeholder time (before 1970, or in year 9999); anything else unchanged."""
+    if isinstance(text, str) and text[:4].isdigit() and not EPOCH_YEAR <= int(text[:4]) < MAX_VALUE_YEAR:
         return None
     return text
 
 
 def _real_end(entity, end_time, item_created):
     """The normalised end time, or None when the session is running or it ends before it began."""
-    if to_text(entity.get("State")) in RUNNING_STATES:
+    if _enum_spelling(to_text(entity.get("State"))) in RUNNING_STATES:
         return None
     created = item_created if item_created is not _UNSET else _real_time(to_datetime(entity.get("CreationTimeUTC")))
     created, ended = _time_key(created), _time_key(end_time)

@@ -20,7 +20,7 @@ import difflib
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.policy import (
     in_scope)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.rules import (
-    never_backed_up, status_of, unique_codes)
+    named_vm_missing, never_backed_up, status_of, unique_codes)
 
 
 def server_matches(row_or_session, wanted):
@@ -104,16 +104,18 @@ def require_backup(row, policy):
         row["reasons"] = unique_codes(row["findings"])
 
 
-def missing_row(expected, policy, candidates=()):
-    """Row for a CMDB VM that no session mentions at all; names close to it are suggested."""
-    findings = never_backed_up(policy, expected, candidates)
+def missing_row(expected, policy, candidates=(), findings=None, is_expected=True):
+    """Row for a CMDB VM that no session mentions at all; names close to it are suggested. ``findings``
+    and ``is_expected`` (False) make the row of a VM named in include_vms instead (rules.named_vm_missing)."""
+    if findings is None:
+        findings = never_backed_up(policy, expected, candidates)
     return {
         "vm_display_name": expected["name"],
         "vm_uid": None,
         "backup_server_name": expected["backup_server"],
         "backup_server_uid": None,
         "jobs": [],
-        "expected": True,
+        "expected": is_expected,
         "status": status_of(findings),
         "reasons": unique_codes(findings),
         "findings": findings,
@@ -132,7 +134,8 @@ def apply_expected(rows, expected_entries, policy):
     matches no row may match the rows added for the entries before it."""
     mode = policy["expected_vm_match"]
     entries = [expected for expected in expected_entries if _expected_in_scope(expected, policy)]
-    if not entries:
+    named = _named_in_scope(policy, entries, mode)
+    if not entries and not named:
         return
     matched, names = set(), set()  # names: the VMs EM reported, the candidates of a 'did you mean'
     for index, row in enumerate(rows):
@@ -156,6 +159,39 @@ def apply_expected(rows, expected_entries, policy):
             require_backup(row, policy)
     for row in added:
         rows.append(row)
+    for name in _absent(named, names | set(row["vm_display_name"] for row in added), mode):
+        rows.append(missing_row({"name": name, "backup_server": None}, policy,
+                                findings=named_vm_missing(policy, _near_names(name, names)), is_expected=False))
+
+
+# ---- names in include_vms (rules.named_vm_missing) ------------------------------------------------
+GLOB_CHARACTERS = ("*", "?", "[")
+
+
+def _named_in_scope(policy, entries, mode):
+    """The include_vms entries that name one VM (no glob character), not excluded and not already an
+    expected VM (whose own row says more), once each."""
+    named, seen = [], set()
+    for pattern in policy["include_vms"]:
+        name = str(pattern).strip()
+        if not name or any(char in name for char in GLOB_CHARACTERS) or name.lower() in seen:
+            continue
+        seen.add(name.lower())
+        if in_scope(name, [], policy["exclude_vms"]) and \
+                not any(names_match(name, expected["name"], mode) for expected in entries):
+            named.append(name)
+    return named
+
+
+def _absent(named, row_names, mode):
+    """The names that match none of ``row_names`` (names_match; by short name, not every pair)."""
+    if not named:
+        return []
+    by_short = {}
+    for row_name in row_names:
+        by_short.setdefault(_short_name(str(row_name).strip().lower()), []).append(row_name)
+    return [name for name in named
+            if not any(names_match(candidate, name, mode) for candidate in by_short.get(_short_name(name.lower()), ()))]
 
 
 def _expected_in_scope(expected, policy):

@@ -19,11 +19,12 @@ from datetime import timedelta
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
     data_time, format_time, is_finished, is_running, is_success, is_unsuccessful, point_time, _readable_time,
-    session_duration_hours)
+    session_duration_hours, state_says_finished)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.vocabulary import (
-    JOB_FAILED, KIND_BACKUP, KIND_CODES, KIND_JOB, LONG_RUNNING, NEVER_BACKED_UP, NO_DATA, PARTIAL_VIEW,
-    READ_ERROR, RECOVERED_FAILURE, RESULT_FAILED, RESULT_SUCCESS, RESULT_WARNING, SERVER_SILENT, SEVERITY_RANK,
-    STATUS_COMPLIANT, STATUS_ERROR, STATUS_VIOLATION, STATUS_WARNING, STUCK_SESSION, UNREADABLE_SESSIONS)
+    AMBIGUOUS_VM, CLOCK_SKEW, JOB_FAILED, KIND_BACKUP, KIND_CODES, KIND_JOB, LONG_RUNNING, NEVER_BACKED_UP,
+    NO_DATA, PARTIAL_VIEW, READ_ERROR, RECOVERED_FAILURE, RESULT_FAILED, RESULT_SUCCESS, RESULT_WARNING,
+    SERVER_SILENT, SEVERITY_RANK, STATUS_COMPLIANT, STATUS_ERROR, STATUS_VIOLATION, STATUS_WARNING, STUCK_SESSION,
+    UNREADABLE_SESSIONS)
 
 
 def finding(code, severity, kind, message, session=None, time=None):
@@ -114,6 +115,12 @@ def last_failed(sessions, kind, accept_warnings):
     result = latest.get("result")
     reason = (latest.get("reason") or "").strip()
     detail = (": " + reason) if reason else ""
+    if not state_says_finished(latest):
+        # (sessions.state_says_finished) whatever its result says, it is not a point the rules can count
+        return [finding(failed_code, STATUS_VIOLATION, kind,
+                        "last %s ended with %s in state %r, not Completed%s" % (
+                            kind, result or "no result", latest.get("state"), detail),
+                        latest, point_time(latest))]
     if result == RESULT_WARNING:
         severity = STATUS_WARNING if accept_warnings else STATUS_VIOLATION
         suffix = "" if accept_warnings else " (warnings are not accepted)"
@@ -207,14 +214,94 @@ def _num(value):
 
 
 def evaluate_kind(sessions, kind, now, policy, rpo_hours):
-    """All per-VM rules of one kind, in report order."""
+    """All per-VM rules of one kind, in report order; a success dated after ``now`` is not evidence
+    (clock_skew), so the rules judge the VM on the others."""
     accept = policy["accept_warnings"]
+    sessions, future = without_future_successes(sessions, now, accept)
     return (rpo_exceeded(sessions, kind, rpo_hours, now, accept)
             + last_failed(sessions, kind, accept)
             + stuck_session(sessions, kind, now, policy["stuck_hours"])
             + long_running(sessions, kind, now, policy["max_duration_minutes"],
                            policy["recent_hours"], policy["stuck_hours"])
-            + recovered_failure(sessions, kind, now, accept, policy["recent_hours"]))
+            + recovered_failure(sessions, kind, now, accept, policy["recent_hours"])
+            + clock_skew(future, kind, now)
+            + ambiguous_vm(sessions, kind, accept))
+
+
+def ambiguous_vm(sessions, kind, accept_warnings):
+    """ambiguous_vm: task sessions without a VmUid that share a job session are two VMs of one name.
+
+    FACTS 5.2: VmUid is documented from EM 13; without it a VM is keyed by (backup server, name), so two
+    VMs of one name are one row, and when one failed while the other succeeded in the same run the rules
+    above may have judged the success (the newest session decides). One job session processes a VM once
+    [INF: retries are job sessions of their own, FACTS 5.4 IsRetry]. A violation when the outcomes
+    within one job session differ (the failure may be hidden), else a warning (the row stands for both)."""
+    by_run = {}
+    for session in sessions:
+        if not session.get("vm_uid") and session.get("job_session_uid"):
+            by_run.setdefault(str(session["job_session_uid"]).lower(), []).append(session)
+    twins = [run for run in by_run.values() if len(set(s.get("uid") for s in run)) > 1]
+    if not twins:
+        return []
+    split = [run for run in twins if len(set(is_success(s, accept_warnings) for s in run)) > 1]
+    run = (split or twins)[-1]
+    first = next((s for s in run if not is_success(s, accept_warnings)), run[0])
+    outcomes = ", ".join(sorted(set(str(s.get("result") or "no result") for s in run)))
+    return [finding(AMBIGUOUS_VM, STATUS_VIOLATION if split else STATUS_WARNING, kind,
+                    "%d %s task sessions of VMs named %s ran in one job session (%s) with %s outcomes (%s): EM "
+                    "sends no VmUid (before EM 13), so VMs of one name on one backup server are one row and one's "
+                    "failure can hide behind another's success" % (
+                        len(run), kind, run[0].get("vm_display_name"), run[0].get("job_session_uid"),
+                        "different" if split else "the same", outcomes),
+                    first, first["_created"])]
+
+
+# ---- sessions dated in the future (FACTS 6: a session's times are its backup server's) ------------
+# [INF] EM shows each backup server's session times as that server recorded them; a server (or EM, or
+# the controller that supplies ``now``) whose clock is wrong dates its sessions ahead. A success dated
+# after ``now`` has a negative age: it satisfied the RPO until the clock reached it (a clock set a year
+# ahead: a year without a finding), and as the newest run it hid the real failures before it. The
+# module reads EM for minutes after it takes ``now`` and NTP keeps clocks within seconds, so an hour
+# separates a late read from a wrong clock.
+CLOCK_SKEW_TOLERANCE = timedelta(hours=1)
+
+
+def dated_ahead(session, now):
+    """The time of the session's data (data_time: its start, or its restore point's time) when it is
+    more than the tolerance after ``now``, else None. The end is not looked at: the RPO counts from
+    the data, and an end placeholder must not make a good run look skewed."""
+    moment = data_time(session)
+    return moment if moment > now + CLOCK_SKEW_TOLERANCE else None
+
+
+def without_future_successes(sessions, now, accept_warnings, succeeded=is_success):
+    """(the sessions the rules may trust, the successes dated ahead of ``now``).
+
+    Only successes are set aside: they are evidence of protection, which a wrong clock must not
+    give; a failure, a Warning that is not accepted or a running session dated ahead is still what
+    it is (the newest failure stays open). ``succeeded``: the rule's own test of success (a job
+    session's is job_succeeded)."""
+    trusted, future = [], []
+    for session in sessions:
+        ahead = succeeded(session, accept_warnings) and dated_ahead(session, now) is not None
+        (future if ahead else trusted).append(session)
+    return trusted, future
+
+
+def clock_skew(future, kind, now):
+    """clock_skew (warning): the successes of a kind dated ahead of ``now``, not counted by the rules
+    (without them the VM may be rpo_exceeded or last_*_failed: that is the verdict)."""
+    if not future:
+        return []
+    first = min(future, key=lambda s: (dated_ahead(s, now), s.get("uid") or ""))
+    ahead = dated_ahead(first, now)
+    return [finding(CLOCK_SKEW, STATUS_WARNING, kind,
+                    "%d successful %s session(s) dated more than %sh after the evaluation time %s are not counted "
+                    "(a clock - the backup server's, EM's or this controller's - is wrong); first: %s at %s, %sh ahead"
+                    % (len(future), kind, _num(CLOCK_SKEW_TOLERANCE.total_seconds() / 3600.0),
+                       format_time(now), first.get("name") or first.get("uid"), format_time(ahead),
+                       _num(round((ahead - now).total_seconds() / 3600.0, 2))),
+                    first, ahead)]
 
 
 def status_of(findings):
@@ -256,6 +343,22 @@ def never_backed_up(policy, missing=None, candidates=()):
                         hint))]
 
 
+def named_vm_missing(policy, candidates=()):
+    """A VM named (without glob characters) in include_vms that no session of EM's answer mentions.
+
+    FACTS 6: a VM whose backups stopped leaves EM's answer after the 30 days EM keeps sessions; a
+    literal name in the scope is the user's statement that the VM is judged, so its absence is said
+    (never_backed_up), never a quiet pass of the VMs that are left."""
+    hint = ""
+    if candidates:
+        hint = "; did you mean %s? (expected_vm_match=%s)" % (
+            " or ".join('"%s"' % name for name in candidates), policy["expected_vm_match"])
+    return [finding(NEVER_BACKED_UP, STATUS_VIOLATION, KIND_BACKUP,
+                    "VM named in include_vms has no backup or replica session in the run's scope (EM's answer "
+                    "under the include/exclude patterns: the %s-day window, and the history before it when read)%s"
+                    % (_num(policy["lookback_days"]), hint))]
+
+
 def server_silent(last, now, policy):
     """A backup server whose latest sign of life (``last``: the newest end, else start, of any of its
     sessions, window and history) is older than the backup RPO (recent_hours when that is off), or
@@ -266,6 +369,16 @@ def server_silent(last, now, policy):
         return [finding(SERVER_SILENT, STATUS_VIOLATION, None,
                         "known backup server has no session in the %s-day window nor in the "
                         "history before it" % _num(policy["lookback_days"]))]
+    if last > now + CLOCK_SKEW_TOLERANCE:
+        # The fold keeps only the newest sign of life, and a wrong clock put it ahead: whether the
+        # server has gone silent since cannot be told from it (its VMs are judged without the
+        # successes dated ahead: evaluate_kind).
+        return [finding(CLOCK_SKEW, STATUS_WARNING, None,
+                        "the newest session of this backup server is dated %s, %sh after the evaluation time: a "
+                        "clock (the server's, EM's or this controller's) is wrong, and whether the server has "
+                        "gone silent cannot be judged" % (format_time(last), _num(round((last - now).total_seconds()
+                                                                                        / 3600.0, 2))),
+                        time=last)]
     if last < horizon:
         return [finding(SERVER_SILENT, STATUS_VIOLATION, None,
                         "no session since %s (more than %sh ago)" % (
@@ -336,19 +449,37 @@ def job_findings(finished, now, policy):
     judged per VM) and the retry counts (a retry that succeeded is either recovered_failure or
     old news).
     """
+    finished, future = without_future_successes(finished, now, policy["accept_warnings"], job_succeeded)
+    skew = clock_skew(future, KIND_JOB, now)
     if not finished:
-        return []
-    return job_failed(finished, policy) or job_recovered_failure(finished, now, policy)
+        return skew
+    return (job_failed(finished, policy) or job_recovered_failure(finished, now, policy)) + skew
+
+
+# FACTS 5.4 [DOC]: a job session is Starting, Stopping, Working, Pausing, Resuming or Stopped; the
+# running ones are left out before these rules (jobs.job_row). Any other State is no evidence that the
+# run finished, like a task session's (sessions.state_says_finished): its Success is not a success.
+JOB_STATE_STOPPED = "Stopped"
+
+
+def job_succeeded(session, accept_warnings):
+    """A finished job session's run succeeded (Success, or Warning while warnings are accepted), in
+    State Stopped or with no State at all."""
+    if session.get("state") not in (None, "", JOB_STATE_STOPPED):
+        return False
+    return session.get("result") == RESULT_SUCCESS or (accept_warnings and session.get("result") == RESULT_WARNING)
 
 
 def job_failed(finished, policy):
-    """job_failed: the newest finished run of the job failed (or a refused Warning); see job_findings."""
+    """job_failed: the newest finished run of the job failed (or a refused Warning, or a Success in a
+    State EM does not document); see job_findings."""
     accept = policy["accept_warnings"]
     last = finished[-1]
     result = last.get("result")
-    if result == RESULT_FAILED or result not in (RESULT_SUCCESS, RESULT_WARNING) \
-            or (result == RESULT_WARNING and not accept):
-        suffix = " (warnings are not accepted)" if result == RESULT_WARNING else ""
+    if not job_succeeded(last, accept):
+        suffix = " (warnings are not accepted)" if result == RESULT_WARNING and not accept else ""
+        if last.get("state") not in (None, "", JOB_STATE_STOPPED):
+            suffix += " in state %r, not Stopped" % last.get("state")
         return [finding(JOB_FAILED, policy["failed_job_severity"], KIND_JOB,
                         "last run of job %s ended with %s%s" % (last.get("job_name"), result or "no result", suffix),
                         last, last.get("_end") or last["_created"])]
@@ -365,8 +496,7 @@ def job_recovered_failure(finished, now, policy):
         failed = session.get("result") == RESULT_FAILED or (session.get("result") == RESULT_WARNING and not accept)
         ended = session.get("_end") or session["_created"]
         if failed and ended >= horizon:
-            fixer = next(s for s in finished[index + 1:] if s.get("result") == RESULT_SUCCESS
-                         or (accept and s.get("result") == RESULT_WARNING))
+            fixer = next(s for s in finished[index + 1:] if job_succeeded(s, accept))
             findings.append(finding(
                 RECOVERED_FAILURE, STATUS_WARNING, KIND_JOB,
                 "job session %s ended with %s, recovered by %s%s" % (

@@ -62,9 +62,20 @@ def is_finished(session):
                                         or session.get("_end") is not None)
 
 
+def state_says_finished(session):
+    """EM says Completed, or says nothing (an answer without State: the end time decides, is_finished).
+
+    FACTS 5.2 [DOC]: a task session is InProgress, Pending or Completed. Any other State (a value of a
+    later EM, a job session's state, another spelling the reader did not map) is no evidence that the
+    run finished, so its Success is no evidence of a point (is_success); it still counts as finished
+    when it has an end time, so that a failure in it stays a failure (rules.last_failed names it)."""
+    state = session.get("state")
+    return state is None or state == "" or state == STATE_COMPLETED
+
+
 def is_success(session, accept_warnings):
     """Did this session produce a usable restore/replica point under the policy?"""
-    if not is_finished(session):
+    if not is_finished(session) or not state_says_finished(session):
         return False
     result = session.get("result")
     return result == RESULT_SUCCESS or (accept_warnings and result == RESULT_WARNING)

@@ -143,11 +143,21 @@ READ_ERROR = "read_error"
 PARTIAL_VIEW = "partial_view"
 
 
+# A session dated after the evaluation time (a backup server's, EM's or the controller's clock is
+# wrong): its success is no evidence of protection (rules.clock_skew).
+CLOCK_SKEW = "clock_skew"
+
+
+# Two VMs of one display name in one job session, without VmUid (before EM 13): one row judges both
+# (rules.ambiguous_vm).
+AMBIGUOUS_VM = "ambiguous_vm"
+
+
 REASON_CODES = (
     RPO_EXCEEDED, REPLICA_RPO_EXCEEDED, LAST_BACKUP_FAILED, LAST_REPLICA_FAILED,
     LAST_BACKUP_WARNING, LAST_REPLICA_WARNING, RECOVERED_FAILURE, STUCK_SESSION, LONG_RUNNING,
     NEVER_BACKED_UP, NO_DATA, SERVER_SILENT, COPY_RPO_EXCEEDED, LAST_COPY_FAILED, LAST_COPY_WARNING,
-    JOB_FAILED, UNREADABLE_SESSIONS, READ_ERROR, PARTIAL_VIEW,
+    JOB_FAILED, UNREADABLE_SESSIONS, READ_ERROR, PARTIAL_VIEW, CLOCK_SKEW, AMBIGUOUS_VM,
 )
 
 

@@ -75,6 +75,10 @@ REMEDIATION = {
                   "run again - the verdicts are incomplete.",
     "partial_view": "Use an EM account with the Portal Administrator role, or accept the partial view on purpose "
                     "(allow_partial_view).",
+    "clock_skew": "A session is dated in the future: set the clock (NTP) of the backup server, of Enterprise "
+                  "Manager or of the Ansible controller; until then its successes are not counted.",
+    "ambiguous_vm": "Two VMs share this name on one backup server and EM (before 13) sends no VM UID: rename one "
+                    "of them (or upgrade EM) so that each is judged on its own sessions.",
     "no_data": "Nothing was read: check the EM address, the account and the window, then run again.",
 }
 GENERIC_REMEDIATION = "See the message; check the session in the Veeam console."

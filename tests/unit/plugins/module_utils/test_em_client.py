@@ -246,14 +246,18 @@ def test_page_urls_are_rebuilt_not_taken_from_hrefs():
     assert all(call.url.startswith("https://em.example.com:9398/") for call in fake.calls)
 
 
-def test_stops_at_pages_count_even_if_next_link_is_present():
+def test_a_next_link_on_the_page_pages_count_calls_the_last_is_followed_until_an_empty_page():
+    # (h-attack) PagesCount used to win over a Next link: when PagesCount was short the rest of the
+    # query was dropped without a word. Now the link is followed; an empty next page ends the walk.
     def handler(call):
-        paging = paging_info(1, 1, 100)
-        paging["Links"].append({"Rel": "Next", "Href": "x", "Name": None, "Type": None})
-        return Reply(200, query_result_json("BackupTaskSessions", ITEMS[:100], paging))
+        page = int(call.query["page"])
+        paging = paging_info(page, 1, 100)
+        if page == 1:
+            paging["Links"].append({"Rel": "Next", "Href": "x", "Name": None, "Type": None})
+        return Reply(200, query_result_json("BackupTaskSessions", ITEMS[:100] if page == 1 else [], paging))
     fake = FakeEM("json", handler)
     items, _info = run_query(make_client(fake))
-    assert len(items) == 100 and len(fake.api_calls()) == 1
+    assert len(items) == 100 and [int(call.query["page"]) for call in fake.api_calls()] == [1, 2]
 
 
 def test_without_pages_count_follows_next_links_sequentially():

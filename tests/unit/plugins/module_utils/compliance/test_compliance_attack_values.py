@@ -1,0 +1,66 @@
+"""Attack: a task session whose State is not one EM documents is no evidence of a backup.
+
+FACTS 5.2 [DOC]: a task session's State is InProgress, Pending or Completed. A session that says
+``Success`` in a state we do not know (a value of a later EM, another spelling, a job state) may be
+a run that has not finished: before the fix any state but InProgress/Pending with an end time and
+``Success`` counted as a finished success, satisfied the RPO and hid the failure before it.
+A missing State (an XML answer that omits the element) keeps the old rule: the end time decides.
+"""
+import pytest
+
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance import evaluate
+from unit.plugins.module_utils.compliance.conftest import build_session as session
+
+NOW = "2025-06-05T06:00:00Z"
+
+
+def only_row(result):
+    assert len(result["vms"]) == 1
+    return result["vms"][0]
+
+
+@pytest.mark.parametrize("state", ["Idle", "Working", "Postprocessing", "Stopped", "Unknown", "None", "Completed "])
+def test_a_success_in_an_unknown_state_does_not_satisfy_the_rpo(state):
+    result = evaluate([session(vm="db01", created="2025-06-05T01:00:00Z", state=state)], now=NOW)
+    row = only_row(result)
+    assert row["status"] == "violation" and result["compliant"] is False
+    assert row["reasons"] == ["rpo_exceeded", "last_backup_failed"]
+    assert row["findings"][1]["message"] == "last backup ended with Success in state %r, not Completed" % state
+
+
+def test_a_success_in_an_unknown_state_does_not_hide_the_failure_before_it():
+    # the last real success is 29 h old (RPO 24 h), then a failure, then "Success" in state Idle
+    idle = session(vm="db01", created="2025-06-05T03:00:00Z", state="Idle")
+    result = evaluate([session(vm="db01", created="2025-06-04T01:00:00Z"),
+                       session(vm="db01", created="2025-06-05T01:00:00Z", result="Failed"), idle], now=NOW)
+    row = only_row(result)
+    assert row["reasons"] == ["rpo_exceeded", "last_backup_failed"]   # not recovered_failure, not compliant
+    assert row["findings"][0]["message"] == "data of the last successful backup is 29h old (RPO 24h)"
+    assert row["findings"][1]["session_uid"] == idle["uid"]
+
+
+@pytest.mark.parametrize("state", [None, ""])
+def test_a_session_without_a_state_is_judged_by_its_end_time(state):
+    ended = evaluate([session(vm="db01", created="2025-06-05T01:00:00Z", state=state)], now=NOW)
+    assert only_row(ended)["status"] == "compliant"
+    open_ended = evaluate([session(vm="db01", created="2025-06-05T01:00:00Z", state=state, end=None)], now=NOW)
+    assert only_row(open_ended)["reasons"] == ["rpo_exceeded"]
+
+
+@pytest.mark.parametrize("result_value", ["success", "SUCCESS", "None", "", None, "Pending", "Idle", "1", "True"])
+def test_a_result_other_than_success_or_warning_is_never_a_success(result_value):
+    result = evaluate([session(vm="db01", created="2025-06-05T01:00:00Z", result=result_value)], now=NOW)
+    row = only_row(result)
+    assert row["status"] == "violation" and row["reasons"] == ["rpo_exceeded", "last_backup_failed"]
+
+
+def test_a_job_run_that_says_success_in_an_unknown_state_does_not_hide_the_failed_job():
+    # FACTS 5.4: job session states are Starting..Resuming (running) and Stopped; "Idle" is none of them
+    from unit.plugins.module_utils.compliance.test_veeam_em_compliance_jobs import job_session
+    jobs = [job_session("Nightly", "2025-06-04T22:00:00Z", "Failed"),
+            dict(job_session("Nightly", "2025-06-05T01:00:00Z", "Success"), state="Idle")]
+    result = evaluate([session(vm="db01", job="Nightly")], now=NOW, job_sessions=jobs,
+                      failed_job_severity="violation")
+    job = next(row for row in result["jobs"] if row["job_name"] == "Nightly")
+    assert job["reasons"] == ["job_failed"] and job["status"] == "violation"
+    assert job["findings"][0]["message"] == "last run of job Nightly ended with Success in state 'Idle', not Stopped"

@@ -1,0 +1,93 @@
+"""Attack: answers whose pages are not what was asked for must not lose items silently (FACTS 2.6).
+
+Each case read part of the query without a word before the fix (250 sessions, page size 100):
+* an answer that ignores ``page`` (page 1 for every page): 100 kept, the duplicates dropped by UID;
+* ``PagesCount`` 1 (or short) while the page links a ``Next`` page: the walk stopped at PagesCount;
+* an inner page shorter than its own ``PageSize``: its missing items were simply not there.
+"""
+import pytest
+
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_parse
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMResponseError
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_resources import BACKUP_TASK_SESSION
+from unit.plugins.module_utils.em_fake import FakeEM, Reply, paging_info, query_result_json, query_result_xml
+from unit.plugins.module_utils.test_em_client import ITEMS, make_client, run_query
+
+
+def body(media, items, paging):
+    if media == "xml":
+        return query_result_xml("BackupTaskSessions", "BackupTaskSession", items, paging)
+    return query_result_json("BackupTaskSessions", items, paging)
+
+
+def serve(media, page_of):
+    """A fake EM answering ``page=N`` with ``page_of(N) -> (items, paging)``."""
+    def handler(call):
+        if call.path != "/api/query":
+            return None
+        items, paging = page_of(int(call.query["page"]))
+        return Reply(200, body(media, items, paging))
+    return FakeEM(media, handler)
+
+
+def chunk(page):
+    return ITEMS[(page - 1) * 100: page * 100]
+
+
+@pytest.mark.parametrize("media", ["json", "xml"])
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_an_answer_that_ignores_the_page_parameter_is_refused(media, concurrency):
+    fake = serve(media, lambda page: (chunk(1), paging_info(1, 3, 100)))
+    with pytest.raises(EMResponseError, match="page 2 was asked for but EM answered PageNum 1"):
+        run_query(make_client(fake, media=media), concurrency=concurrency)
+
+
+@pytest.mark.parametrize("media", ["json", "xml"])
+@pytest.mark.parametrize("said", [1, 2])
+def test_a_next_link_beyond_pages_count_is_followed(media, said):
+    def page_of(page):
+        paging = paging_info(page, 3, 100)   # the links of a 3-page answer ...
+        paging["PagesCount"] = said          # ... under a PagesCount that is short
+        return chunk(page), paging
+    fake = serve(media, page_of)
+    items, info = run_query(make_client(fake, media=media))
+    assert sorted(item["uid"] for item in items) == sorted(item["UID"] for item in ITEMS)
+    assert [int(call.query["page"]) for call in fake.api_calls()] == [1, 2, 3] and info.pages == 3
+
+
+@pytest.mark.parametrize("media", ["json", "xml"])
+def test_an_inner_page_short_of_its_page_size_is_refused(media):
+    fake = serve(media, lambda page: (chunk(page)[:10] if page == 2 else chunk(page), paging_info(page, 3, 100)))
+    with pytest.raises(EMResponseError, match="page 2 of 3 holds 10 item.s., fewer than its PageSize 100"):
+        run_query(make_client(fake, media=media))
+
+
+def test_a_short_inner_page_is_refused_when_the_normaliser_keeps_only_the_last_item():
+    # the compliance reader's PageFold folds each page and hands the pager its last item only
+    fake = serve("json", lambda page: (chunk(page)[:10] if page == 2 else chunk(page), paging_info(page, 3, 100)))
+
+    def last_only(document):
+        return em_parse.normalise_document(document, BACKUP_TASK_SESSION)[-1:]
+    with pytest.raises(EMResponseError, match="page 2 of 3 holds 10 item"):
+        run_query(make_client(fake), normalise=last_only)
+
+
+@pytest.mark.parametrize("media", ["json", "xml"])
+def test_a_short_last_page_and_a_page_size_em_chose_itself_are_whole_answers(media):
+    # EM may use another page size than asked (PageSize says which): pages of 50, the last one short
+    def page_of(page):
+        return ITEMS[(page - 1) * 50: page * 50], paging_info(page, 5, 50)
+    fake = serve(media, page_of)
+    items, _info = run_query(make_client(fake, media=media), concurrency=1)
+    assert len(items) == 250 and len(fake.api_calls()) == 5
+
+
+def test_a_lower_case_next_rel_is_a_next_link():
+    def page_of(page):
+        paging = paging_info(page, 3, 100)
+        del paging["PagesCount"]
+        for link in paging["Links"]:
+            link["Rel"] = link["Rel"].lower()
+        return chunk(page), paging
+    items, _info = run_query(make_client(serve("json", page_of)))
+    assert len(items) == 250
