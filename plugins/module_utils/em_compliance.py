@@ -118,7 +118,7 @@ def evaluate_fold(fold, job_sessions=None, packed=False, **late_options):
     unreadable_findings = apply_unreadable(rows, fold.unreadable, fold.uids, policy)
     apply_expected(rows, policy["expected_vms"], policy)
     rows = sort_rows(rows)
-    servers = server_rows(walked["servers"], fold.last_seen, rows, now_time, policy)
+    servers = server_rows(walked["servers"], fold.last_seen, rows, now_time, policy, fold.ahead_seen)
     counts = walked["counts"]
     global_findings, no_data = _global_findings(counts, fold.ignored, policy, job_sessions, unreadable_findings)
     jobs = jobs_in_scope(job_rows(prepared_jobs, start, policy, now_time), walked["ran"], policy)

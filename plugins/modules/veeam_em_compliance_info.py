@@ -457,7 +457,9 @@ history_cache:
       none was written); C(window_reason) - why the window is not cached (O(history_cache_window) false, or
       window items set aside), only then; C(written) - the path of the cache written, null when none
       was written (check mode, no O(report_dir), a failed read); C(write_error) - only when writing failed (the
-      run's verdicts are complete; the next run reads the whole history).
+      run's verdicts are complete; the next run reads the whole history); C(not_written) - only when the cache was
+      left unwritten on purpose (history sessions without a readable creation time: no cache can keep them, and
+      their finding must come back every night).
   returned: always
   type: dict
   sample: {"used": true, "reason": "the history cache of the run at 2026-11-22T06:00:00Z covers up to 2026-11-22T06:00:00Z;

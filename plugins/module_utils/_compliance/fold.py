@@ -39,6 +39,7 @@ __metaclass__ = type
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.packing import (  # noqa: F401
     RECORD_KEYS, _CREATED, _END, _HISTORY, _JOB, _JOB_SESSION, _KIND, _microseconds, _Packer, _POINT, _RECORD,
     _SERVER_NAME, _STATE, _UID)
+from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.rules import CLOCK_SKEW_TOLERANCE
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.policy import (
     in_scope, session_in_scope)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
@@ -89,9 +90,11 @@ class SessionFold(object):
         self.unreadable = []      # the items set aside (rules.unreadable_*), each named in a finding
         self.ignored = 0
         self.last_seen = {}       # server key, and "known:<name>", -> newest point time (server_silent)
+        self.ahead_seen = {}      # the same, of the times dated ahead of ``now`` (a wrong clock: clock_skew)
         self.uids = {}            # (server key, lower VM name) -> VM UIDs (a tuple) (vm_groups, rows.vm_key)
         self.read = 0             # items handed in (history included), for the query summaries
         self.window_set_aside = 0  # window items set aside (no readable creation time or VM): not cacheable
+        self.history_set_aside = 0  # history items without a readable creation time: not cacheable either
         # Called with the creation time of every running session handed in (window and history): the
         # history cache bounds what it keeps by the oldest (history_cache.note_running). One is_running
         # per item, shared with the history's fold key.
@@ -119,7 +122,9 @@ class SessionFold(object):
         for item in items or []:
             self.read += 1
             created = readable_creation_time(item)
-            if created is None:
+            if created is None:  # named like a window item (unreadable_sessions), never dropped unsaid
+                self.history_set_aside += 1
+                self._set_aside(item, kind)
                 continue
             running = is_running(item)
             if self.on_running is not None and (running or _unsettled_item(item, created)):
@@ -150,7 +155,8 @@ class SessionFold(object):
         VM row is made from a half-read answer (the list-based reader kept nothing of a failed query).
         """
         self.groups, self.excluded, self.history, self.unreadable = {}, [], {}, []
-        self.last_seen, self.uids, self.ignored, self.window_set_aside = {}, {}, 0, 0
+        self.last_seen, self.ahead_seen, self.uids, self.ignored = {}, {}, {}, 0
+        self.window_set_aside = self.history_set_aside = 0
         self._unreadable_uids = set()
 
     def settle(self):
@@ -206,7 +212,7 @@ class SessionFold(object):
         else:
             self.excluded.append(packed)
         if server_scope:
-            self._seen(view, record[_END] or record[_CREATED])
+            self._seen(view, record[_END] or record[_CREATED], record[_CREATED])
 
     def _uid_of_name(self, server, view):
         """Note a VM UID of the name; a tuple, not a set (issue 18: 48 bytes, not 216, for most names)."""
@@ -215,12 +221,25 @@ class SessionFold(object):
         if uid not in uids:
             self.uids[key] = uids + (uid,)
 
-    def _seen(self, view, moment):
-        """The server's latest sign of life (servers._mark_activity: under its key and its name)."""
+    def _seen(self, view, moment, created):
+        """The server's latest sign of life, ``moment`` (a session's end, else its start; servers.
+        server_rows: under its key and its name). A time dated ahead of ``now`` (a wrong clock) is kept
+        apart (clock_skew), so that one stray session does not hide that the server went silent
+        (rules.server_silent); when only the end is ahead, the start still is a sign of life."""
+        now = getattr(self, "now", None)
+        limit = None if now is None else now + CLOCK_SKEW_TOLERANCE
+        if limit is not None and moment > limit:
+            self._newest(self.ahead_seen, view, moment)
+            moment = created if created <= limit else None
+        if moment is not None:
+            self._newest(self.last_seen, view, moment)
+
+    @staticmethod
+    def _newest(seen, view, moment):
         for key in (server_key(view), "known:" + _lower(view["backup_server_name"])):
-            last = self.last_seen.get(key)
+            last = seen.get(key)
             if last is None or moment > last:
-                self.last_seen[key] = moment
+                seen[key] = moment
 
     # ---- the walk -----------------------------------------------------------------------------
     def vm_groups(self):

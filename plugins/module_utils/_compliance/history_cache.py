@@ -373,6 +373,12 @@ class HistoryCache(object):
         the next run reads the whole history, and ``outcome`` says why."""
         if not (self.enabled and self.write):
             return
+        if fold.history_set_aside:
+            # Such a session cannot be placed in time, so no cache can keep it; a warm night that did not
+            # read it again would lose its unreadable_sessions finding. Every night reads it until EM forgets it.
+            self.outcome["not_written"] = "%d history session(s) have no readable creation time: the cache is not " \
+                                          "written, the next run reads the whole history" % fold.history_set_aside
+            return
         # Every running session came through the fold this run (watch): the cached ones folded in are
         # older than read_from, and a running one there refuses the file (_fold_lines).
         cached_window = self.window and fold.window_set_aside == 0

@@ -359,31 +359,31 @@ def named_vm_missing(policy, candidates=()):
                     % (_num(policy["lookback_days"]), hint))]
 
 
-def server_silent(last, now, policy):
+def server_silent(last, now, policy, ahead=None):
     """A backup server whose latest sign of life (``last``: the newest end, else start, of any of its
-    sessions, window and history) is older than the backup RPO (recent_hours when that is off), or
-    that is known but has no session at all (``last`` None): EM probably lost it (see server_rows)."""
+    sessions, window and history, not dated ahead of ``now``) is older than the backup RPO
+    (recent_hours when that is off), or that is known but has no session at all (``last`` None): EM
+    probably lost it (see server_rows). ``ahead``: its newest session dated more than the clock-skew
+    tolerance after ``now`` (a wrong clock): a clock_skew warning, and no sign of life - one stray
+    session dated ahead must not hide that the server went silent."""
     silent_hours = policy["backup_rpo_hours"] or policy["recent_hours"]
     horizon = now - timedelta(hours=silent_hours)
+    found = []
+    if ahead is not None:
+        found.append(finding(CLOCK_SKEW, STATUS_WARNING, None,
+                             "a session of this backup server is dated %s, %sh after the evaluation time: a clock "
+                             "(the server's, EM's or this controller's) is wrong; it is not taken as a sign of life"
+                             % (format_time(ahead), _num(round((ahead - now).total_seconds() / 3600.0, 2))),
+                             time=ahead))
     if last is None:
-        return [finding(SERVER_SILENT, STATUS_VIOLATION, None,
-                        "known backup server has no session in the %s-day window nor in the "
-                        "history before it" % _num(policy["lookback_days"]))]
-    if last > now + CLOCK_SKEW_TOLERANCE:
-        # The fold keeps only the newest sign of life, and a wrong clock put it ahead: whether the
-        # server has gone silent since cannot be told from it (its VMs are judged without the
-        # successes dated ahead: evaluate_kind).
-        return [finding(CLOCK_SKEW, STATUS_WARNING, None,
-                        "the newest session of this backup server is dated %s, %sh after the evaluation time: a "
-                        "clock (the server's, EM's or this controller's) is wrong, and whether the server has "
-                        "gone silent cannot be judged" % (format_time(last), _num(round((last - now).total_seconds()
-                                                                                        / 3600.0, 2))),
-                        time=last)]
+        where = "in the %s-day window nor in the history before it" % _num(policy["lookback_days"])
+        return found + [finding(SERVER_SILENT, STATUS_VIOLATION, None, (
+            "known backup server has no session %s" % where) if ahead is None else (
+            "backup server has no session dated up to the evaluation time %s" % where))]
     if last < horizon:
-        return [finding(SERVER_SILENT, STATUS_VIOLATION, None,
-                        "no session since %s (more than %sh ago)" % (
-                            format_time(last), _num(silent_hours)), time=last)]
-    return []
+        found.append(finding(SERVER_SILENT, STATUS_VIOLATION, None, "no session since %s (more than %sh ago)" % (
+            format_time(last), _num(silent_hours)), time=last))
+    return found
 
 
 def no_data(total_read, in_window, in_scope_count, lookback_days):

@@ -27,7 +27,7 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.voc
     STATUS_COMPLIANT, STATUS_VIOLATION, STATUS_WARNING)
 
 
-def server_rows(seen, last_seen, vm_rows, now, policy):
+def server_rows(seen, last_seen, vm_rows, now, policy, ahead_seen=None):
     """Per backup server: activity, VM status counts and the server_silent rule.
 
     ``seen`` are the servers of the in-scope sessions (window and history; note_server_session,
@@ -43,6 +43,8 @@ def server_rows(seen, last_seen, vm_rows, now, policy):
     or when it is known but EM has no session of it at all: EM probably lost that server, and every
     VM on it is stale. One VM that stopped is that VM's finding, not the server's. The rule needs no
     configuration, so a server that drops out is caught on the first night even without a list.
+    ``ahead_seen``: by the same keys, the newest sign of life dated ahead of ``now`` (a wrong clock;
+    the fold keeps it apart from ``last_seen``): a clock_skew warning, never a sign of life.
     """
     servers = dict((key, entry) for key, entry in sorted(seen.items(), key=lambda item: item[1]["_first"]))
     _add_known(servers, policy)
@@ -57,7 +59,7 @@ def server_rows(seen, last_seen, vm_rows, now, policy):
     for key in sorted(servers, key=lambda k: str(servers[k]["backup_server_name"] or k).lower()):
         entry = servers[key]
         entry["_last"] = last_seen.get(key)
-        findings = server_silent(entry["_last"], now, policy)
+        findings = server_silent(entry["_last"], now, policy, (ahead_seen or {}).get(key))
         result.append(_server_row(entry, statuses[key], findings))
     return result
 

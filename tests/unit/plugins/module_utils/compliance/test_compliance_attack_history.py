@@ -36,9 +36,6 @@ def test_a_run_that_started_before_the_window_and_still_runs_is_stuck():
     assert result["vms"][0]["reasons"] == ["stuck_session"] and result["compliant"] is False
 
 
-@pytest.mark.xfail(strict=True, reason="fold.SessionFold.add_history (another helper's file) drops a history item "
-                                       "whose creation time cannot be read without a trace (add() sets it aside "
-                                       "as unreadable_sessions); it should be set aside the same way")
 def test_a_history_session_without_a_readable_creation_time_is_named_not_dropped():
     from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance import (
         KIND_BACKUP, evaluate_fold, session_fold)

@@ -608,16 +608,20 @@ _POLICIES = [{}, {"exclude_vms": ["vm0*"]}, {"include_jobs": ["Job 1", "Job 2"]}
 
 
 def _with_odd_ones(sessions, now):
-    """``sessions`` plus items that cannot be placed in time: one without a VM identity and one whose creation
-    time cannot be read (EM filters it by its real time, ``_em_created``), 17 days before ``now`` (in the first
-    night's window, then history) and 3 days before it (in the windows of the last nights)."""
+    """``sessions`` plus items that cannot be placed in time: one without a VM identity 17 days before ``now``
+    (in the first night's window, then history) and 3 days before it (in the windows of the last nights), and
+    one whose creation time cannot be read (EM filters it by its real time, ``_em_created``) 3 days before it.
+    (One of those in the history leaves the cache unwritten: its own test,
+    test_a_history_item_without_a_readable_creation_time_leaves_the_cache_unwritten.)"""
     odd = []
     for day in (17, 3):
         created = em_time.parse_iso(now) - timedelta(days=day, hours=3)
         novm = build_session(vm=None, created=em_time.format_z(created), job="Job 1")
-        badtime = build_session(vm="vm05", vm_uid="urn:vm:5", created=em_time.format_z(created), job="Job 2")
-        badtime.update(creation_time="not a time", _em_created=em_time.format_z(created))
-        odd += [(em_compliance.KIND_BACKUP, item, created + timedelta(hours=1), created) for item in (novm, badtime)]
+        odd.append((em_compliance.KIND_BACKUP, novm, created + timedelta(hours=1), created))
+        if day == 3:
+            badtime = build_session(vm="vm05", vm_uid="urn:vm:5", created=em_time.format_z(created), job="Job 2")
+            badtime.update(creation_time="not a time", _em_created=em_time.format_z(created))
+            odd.append((em_compliance.KIND_BACKUP, badtime, created + timedelta(hours=1), created))
     return sessions + odd
 
 
@@ -761,6 +765,23 @@ def test_a_window_item_set_aside_keeps_the_window_out_of_the_cache(tmp_path):
     assert "1 window session(s) could not be placed in time" in cache.outcome["window_reason"]
     warm, _fold_ = _warm(tmp_path, NIGHT2)
     assert warm.outcome["used"] is True and warm.outcome["window_read_from"] == _at(NIGHT2, days=-LOOKBACK)
+
+
+def test_a_history_item_without_a_readable_creation_time_leaves_the_cache_unwritten(tmp_path):
+    """No cache can keep it (it cannot be placed in time), and a warm night would not read it again: its
+    unreadable_sessions finding would be gone. So nothing is written (said in ``not_written``), the next night
+    reads the whole history and names it again."""
+    params = _params(tmp_path)
+    cache, fold = _plan(params, NIGHT1), reader.new_fold(params, NIGHT1)
+    cache.watch(fold)
+    cache.begin(Client(), fold)
+    fold.add([build_session(vm="sql01", vm_uid="urn:vm:sql01", created=_at(NIGHT1, days=-3))], em_compliance.KIND_BACKUP)
+    fold.add_history([dict(_history(NIGHT1, 12, "db02")[1], creation_time="/Date(1747702800000)/")],
+                     em_compliance.KIND_BACKUP)
+    cache.save(fold)
+    assert not os.path.exists(_cache_file(tmp_path)) and cache.outcome["written"] is None
+    assert cache.outcome["not_written"].startswith("1 history session(s) have no readable creation time")
+    assert [item.get("vm_display_name") for item in fold.unreadable] == ["db02"]
 
 
 def test_history_cache_window_false_writes_no_window_and_reads_it_whole(tmp_path):
