@@ -100,20 +100,26 @@ def session_fold(now, **options):
     return fold
 
 
-def evaluate_fold(fold, job_sessions=None, packed=False, **late_options):
+def evaluate_fold(fold, job_sessions=None, packed=False, jobs_complete=False, **late_options):
     """The verdicts of the sessions folded; ``late_options`` are the policy options known only after
     reading (known_backup_servers from EM, read_errors, view_limits).
 
     ``packed``: the VM rows (``vms``) are an em_rows.PackedRows, not a list (issue 18: the module's
     50,000 full rows, held compressed while it writes the reports from them); the same rows in the
-    same order, read as a sequence. Callers that hand the result to Ansible keep the list."""
+    same order, read as a sequence. Callers that hand the result to Ansible keep the list.
+
+    ``jobs_complete``: ``job_sessions`` are every job session EM has from the history start on (the
+    module's read, em_compliance_read.window_filters): a backup task session whose job is not among them
+    at all is then judged as a copy, never as a backup (fold.kind_of, job_type_unknown). Job sessions a
+    caller of the filter passes may be a selection, so there an unknown job still counts as a backup."""
     policy = build_policy(dict(fold.options, **late_options)) if late_options else fold.policy
     now_time, start = fold.now, fold.start
     days = window_days(start, now_time)
     prepared_jobs = prepare_job_sessions(job_sessions)
     fold.settle()
     index = job_type_index(job_sessions)
-    walked = _walk_vms(fold, index, start, now_time, policy, days, em_rows.PackedRows() if packed else [])
+    walked = _walk_vms(fold, index if jobs_complete else None, start, now_time, policy, days,
+                       em_rows.PackedRows() if packed else [], index)
     rows = walked["rows"]
     unreadable_findings = apply_unreadable(rows, fold.unreadable, fold.uids, policy)
     apply_expected(rows, policy["expected_vms"], policy)
@@ -125,22 +131,25 @@ def evaluate_fold(fold, job_sessions=None, packed=False, **late_options):
     return _result(counts, fold.ignored, policy, now_time, start, days, rows, servers, jobs, global_findings, no_data)
 
 
-def _walk_vms(fold, index, start, now_time, policy, days, rows):
+def _walk_vms(fold, complete_index, start, now_time, policy, days, rows, index):
     """One VM at a time: its sessions as dicts (typed by their job), its row (appended to ``rows``),
     then they go.
 
     Also what the servers, jobs and counts need of the in-scope sessions."""
     servers, ran, cells = {}, set(), {}
     counts = _counts(fold.excluded_records(), index, start)
-    counts.update({"scoped_window": 0, KIND_BACKUP: 0, KIND_REPLICA: 0, KIND_COPY: 0})
+    counts.update({"scoped_window": 0, KIND_BACKUP: 0, KIND_REPLICA: 0, KIND_COPY: 0, "job_unseen": []})
     for _key, records in fold.vm_groups():
         _count(counts, records, index, start)
         group = []
         for record in records:
             job_type = _fold.job_type_of(record, index) if _fold.base_kind(record) == KIND_BACKUP else None
-            session = _fold.as_session(record, _fold.kind_of(record, job_type))
+            kind = _fold.kind_of(record, job_type, complete_index)
+            session = _fold.as_session(record, kind)
             if _fold.base_kind(record) == KIND_BACKUP:
                 session["_job_type"] = job_type
+                if job_type is None and kind == KIND_COPY:  # its job not read at all: not a backup (kind_of)
+                    counts["job_unseen"].append(session.get("uid") or session.get("name"))
             group.append(session)
             note_server_session(servers, session, _fold.sort_key(record), start)
             ran.add((str(session.get("backup_server_name") or "").lower(), str(session.get("job_name") or "").lower()))
@@ -189,6 +198,7 @@ def _global_findings(counts, ignored, policy, job_sessions, unreadable_findings)
         counts["backups"] + counts["replicas"] + ignored, counts["in_window"], counts["scoped_window"],
         policy["lookback_days"])
     found += missing
+    found += _rules.job_type_unknown(counts["job_unseen"])
     no_data = bool(missing) or any(item["code"] == READ_ERROR for item in found)
     # Named, not counted only (issue 13); they are not "no data": what was readable is judged.
     found += unreadable_findings + _rules.unreadable_job_sessions(job_sessions)

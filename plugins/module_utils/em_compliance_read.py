@@ -162,9 +162,17 @@ def window_filters(read, now, start, bounded, history_from=None, window_from=Non
     if read.windowed == HISTORY:
         params = {"created_after": history_from or em_compliance.window_start(now, em_compliance.HISTORY_DAYS),
                   "created_before": start}
+    elif read.kind:
+        params = {"created_after": window_from or start, "created_before": now if bounded else None}
     else:
-        params = {"created_after": (window_from if read.kind else None) or start,
-                  "created_before": now if bounded else None}
+        # Job sessions from as far back as the task sessions (the history start): the job type of a task
+        # session is on its job session (FACTS 6), and a copy job's session can be days older than its
+        # task sessions of last night; a task session whose job was not read at all is then not a backup
+        # (fold.kind_of). job_rows judges only the window's job sessions.
+        history_start = em_compliance.window_start(now, em_compliance.HISTORY_DAYS)
+        earlier = em_compliance.parse_time(history_start) < (
+            start if isinstance(start, datetime) else em_compliance.parse_time(start))
+        params = {"created_after": history_start if earlier else start, "created_before": now if bounded else None}
     return em_query.build_filter(read.resource, params)
 
 
@@ -329,7 +337,10 @@ def judge_read(params, fold, items, read_errors, limits=(), packed=False):
     folded as they were read (window and history), the job sessions and backup servers in ``items``.
     ``packed``: the VM rows as em_rows.PackedRows (em_compliance.evaluate_fold; the module's)."""
     job_sessions = items.get("backup_job_sessions", []) + items.get("replica_job_sessions", [])
-    return em_compliance.evaluate_fold(fold, job_sessions, packed=packed, known_backup_servers=known_servers(params, items),
+    # every job session from the history start was read (window_filters) when the backup job sessions were
+    complete = "backup_job_sessions" in items and not read_errors
+    return em_compliance.evaluate_fold(fold, job_sessions, packed=packed, jobs_complete=complete,
+                                       known_backup_servers=known_servers(params, items),
                                        read_errors=read_errors, view_limits=list(limits))
 
 

@@ -60,8 +60,11 @@ options:
     description:
       - Read backup (and replica) job sessions for the per-job rows of RV(compliance.jobs) (last run, result,
         retries, C(job_failed) findings, which are part of the verdict) and for the job type of every backup
-        task session (O(copy_rpo_hours)). With V(false) failed jobs are not seen and every task session
-        counts as a backup (C(summary.backup_sessions_job_type_unknown)).
+        task session (O(copy_rpo_hours)). Job sessions are read from the history start (30 days), as far back as
+        the task sessions; a backup task session whose job is not among them at all (a copy job whose session
+        has run for longer) is judged as a copy, never as a backup, and named by a C(job_type_unknown) warning.
+        With V(false) failed jobs are not seen and every task session counts as a backup
+        (C(summary.backup_sessions_job_type_unknown)).
     type: bool
     default: true
   known_servers_from_em:
@@ -458,8 +461,8 @@ history_cache:
       window items set aside), only then; C(written) - the path of the cache written, null when none
       was written (check mode, no O(report_dir), a failed read); C(write_error) - only when writing failed (the
       run's verdicts are complete; the next run reads the whole history); C(not_written) - only when the cache was
-      left unwritten on purpose (history sessions without a readable creation time: no cache can keep them, and
-      their finding must come back every night).
+      left unwritten on purpose (history sessions without a readable creation time, which no cache can keep and
+      whose finding must come back every night).
   returned: always
   type: dict
   sample: {"used": true, "reason": "the history cache of the run at 2026-11-22T06:00:00Z covers up to 2026-11-22T06:00:00Z;

@@ -391,11 +391,27 @@ def job_type_of(record, index):
     return by_uid.get(_lower(record[_JOB_SESSION])) or by_job.get((_lower(record[_SERVER_NAME]), _lower(record[_JOB])))
 
 
-def kind_of(record, job_type):
-    """KIND_COPY for a backup task session of a job that is not a source backup job."""
-    if record[_KIND] == KIND_BACKUP and job_type is not None and str(job_type).lower() not in SOURCE_BACKUP_JOB_TYPES:
+def job_seen(record, index):
+    """Whether the job session of a backup task session, or another session of its job, is among the
+    job sessions read (with or without a JobType)."""
+    by_uid, by_job = index
+    return _lower(record[_JOB_SESSION]) in by_uid or (_lower(record[_SERVER_NAME]), _lower(record[_JOB])) in by_job
+
+
+def kind_of(record, job_type, index=None):
+    """KIND_COPY for a backup task session of a job that is not a source backup job, and for one whose
+    job is not among the job sessions read at all while job sessions were read (``index`` not empty):
+    the job sessions are read as far back as the task sessions (30 days), so such a job ran longer than
+    that - a backup copy or mirroring job keeps its session open [INF, FACTS 6] - and its successes must
+    not stand for a backup (rules.job_type_unknown names them). Without job sessions (check_jobs false)
+    every backup task session counts as a backup, as documented."""
+    if record[_KIND] != KIND_BACKUP:
+        return record[_KIND]
+    if job_type is not None:
+        return KIND_COPY if str(job_type).lower() not in SOURCE_BACKUP_JOB_TYPES else KIND_BACKUP
+    if index is not None and (index[0] or index[1]) and not job_seen(record, index):
         return KIND_COPY
-    return record[_KIND]
+    return KIND_BACKUP
 
 
 def created(record):

@@ -20,8 +20,8 @@ from datetime import timedelta
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.policy import (
     session_in_scope)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.rules import (
-    evaluate_kind, last_success, _num, rpo_exceeded, rpo_exceeded_with_history, status_of, unique_codes,
-    unreadable_sessions, unreadable_vm_sessions)
+    evaluate_kind, last_success, _num, rpo_exceeded, rpo_exceeded_with_history, status_of, stuck_session,
+    unique_codes, unreadable_sessions, unreadable_vm_sessions)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
     data_time, format_time, hours_between, is_finished, is_running, is_success,
     is_unsuccessful, _name_key, server_key, vm_key)
@@ -244,14 +244,30 @@ def vm_row(group, start, now, policy, days):
     together so that a VM keeps its key). The fold (fold.SessionFold.vm_groups) hands the groups."""
     in_window = [s for s in group if s["_created"] >= start]
     if not in_window:
-        return history_row(group, now, policy, days)
+        row = history_row(group, now, policy, days)
+        add_history_stuck(row, group, now, policy)
+        return row
     row = build_row(in_window, now, policy, days)
     row.setdefault("in_window", True)
     if len(in_window) < len(group):
         history = [s for s in group if s["_created"] < start]
         add_history_successes(row, history, now, policy)
         add_stale_kinds(row, history, now, policy, days)
+        add_history_stuck(row, history, now, policy)
     return row
+
+
+def add_history_stuck(row, history, now, policy):
+    """A session running since before the window (kept by the fold as the newest running one of its job)
+    is stuck_session as it would be inside the window: leaving the window must not end the finding while
+    EM still shows it running (it blocks the job's next runs)."""
+    found = []
+    for kind in (KIND_BACKUP, KIND_COPY, KIND_REPLICA):
+        found += stuck_session([s for s in history if s["_kind"] == kind], kind, now, policy["stuck_hours"])
+    if found:
+        row["findings"] = row["findings"] + found
+        row["status"] = status_of(row["findings"])
+        row["reasons"] = unique_codes(row["findings"])
 
 
 def add_history_successes(row, history, now, policy):

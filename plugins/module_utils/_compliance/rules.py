@@ -21,8 +21,8 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.ses
     data_time, format_time, is_finished, is_running, is_success, is_unsuccessful, point_time, _readable_time,
     session_duration_hours, state_says_finished)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.vocabulary import (
-    AMBIGUOUS_VM, CLOCK_SKEW, JOB_FAILED, KIND_BACKUP, KIND_CODES, KIND_JOB, LONG_RUNNING, NEVER_BACKED_UP,
-    NO_DATA, PARTIAL_VIEW, READ_ERROR, RECOVERED_FAILURE, RESULT_FAILED, RESULT_SUCCESS, RESULT_WARNING,
+    AMBIGUOUS_VM, CLOCK_SKEW, JOB_FAILED, JOB_TYPE_UNKNOWN, KIND_BACKUP, KIND_CODES, KIND_JOB, LONG_RUNNING,
+    NEVER_BACKED_UP, NO_DATA, PARTIAL_VIEW, READ_ERROR, RECOVERED_FAILURE, RESULT_FAILED, RESULT_SUCCESS, RESULT_WARNING,
     SERVER_SILENT, SEVERITY_RANK, STATUS_COMPLIANT, STATUS_ERROR, STATUS_VIOLATION, STATUS_WARNING, STUCK_SESSION,
     UNREADABLE_SESSIONS)
 
@@ -418,6 +418,18 @@ def partial_view(limits, allow):
     suffix = " (allowed: allow_partial_view is true)" if allow else \
         " (set allow_partial_view when a partial view is intended)"
     return [finding(PARTIAL_VIEW, severity, None, "%s%s" % (limit, suffix)) for limit in limits if limit]
+
+
+def job_type_unknown(unseen):
+    """job_type_unknown (warning): backup task sessions whose job session is not among the job sessions read,
+    nor any session of their job (fold.kind_of). The job sessions are read as far back as the task sessions,
+    so their job has run longer than that (a backup copy or mirroring job keeps its session open [INF]):
+    they are judged as copies, never as backups. ``unseen``: their UIDs (or names)."""
+    if not unseen:
+        return []
+    return [finding(JOB_TYPE_UNKNOWN, STATUS_WARNING, KIND_BACKUP,
+                    "%d backup task session(s) belong to no job session read (their job type is unknown): judged as "
+                    "copies, never as backups; first: %s" % (len(unseen), unseen[0] or "(no uid)"))]
 
 
 def unreadable_job_sessions(job_sessions):

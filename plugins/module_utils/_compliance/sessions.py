@@ -130,15 +130,18 @@ def _readable_time(value):
 
 def job_type_index(job_sessions):
     """Job types of the job sessions read: by job session UID, and by (server, job name) for task
-    sessions whose job session was created before the window (a job's type does not change)."""
+    sessions whose job session was not read (a job's type does not change). A job session without a
+    JobType is indexed too, with None: it was read, its type is unknown (fold.kind_of tells the two apart)."""
     by_uid, by_job = {}, {}
     for item in job_sessions or []:
-        if not isinstance(item, dict) or not item.get("job_type"):
+        if not isinstance(item, dict):
             continue
+        job_type = item.get("job_type") or None
         if item.get("uid"):
-            by_uid[str(item["uid"]).lower()] = item["job_type"]
-        by_job[(str(item.get("backup_server_name") or "").lower(), str(item.get("job_name") or "").lower())] = \
-            item["job_type"]
+            by_uid[str(item["uid"]).lower()] = job_type
+        key = (str(item.get("backup_server_name") or "").lower(), str(item.get("job_name") or "").lower())
+        if job_type or key not in by_job:
+            by_job[key] = job_type
     return by_uid, by_job
 
 

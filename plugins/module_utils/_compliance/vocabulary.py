@@ -152,12 +152,16 @@ CLOCK_SKEW = "clock_skew"
 # (rules.ambiguous_vm).
 AMBIGUOUS_VM = "ambiguous_vm"
 
+# Backup task sessions whose job session is not among the job sessions read (FACTS 6: the job type is on
+# the job session): judged as copies, never as backups (fold.kind_of; rules.job_type_unknown).
+JOB_TYPE_UNKNOWN = "job_type_unknown"
+
 
 REASON_CODES = (
     RPO_EXCEEDED, REPLICA_RPO_EXCEEDED, LAST_BACKUP_FAILED, LAST_REPLICA_FAILED,
     LAST_BACKUP_WARNING, LAST_REPLICA_WARNING, RECOVERED_FAILURE, STUCK_SESSION, LONG_RUNNING,
     NEVER_BACKED_UP, NO_DATA, SERVER_SILENT, COPY_RPO_EXCEEDED, LAST_COPY_FAILED, LAST_COPY_WARNING,
-    JOB_FAILED, UNREADABLE_SESSIONS, READ_ERROR, PARTIAL_VIEW, CLOCK_SKEW, AMBIGUOUS_VM,
+    JOB_FAILED, UNREADABLE_SESSIONS, READ_ERROR, PARTIAL_VIEW, CLOCK_SKEW, AMBIGUOUS_VM, JOB_TYPE_UNKNOWN,
 )
 
 

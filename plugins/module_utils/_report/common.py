@@ -79,6 +79,8 @@ REMEDIATION = {
                   "Manager or of the Ansible controller; until then its successes are not counted.",
     "ambiguous_vm": "Two VMs share this name on one backup server and EM (before 13) sends no VM UID: rename one "
                     "of them (or upgrade EM) so that each is judged on its own sessions.",
+    "job_type_unknown": "Backup task sessions whose job session EM did not return (a backup copy job whose session "
+                        "runs for weeks) are judged as copies: check those jobs in the Veeam console.",
     "no_data": "Nothing was read: check the EM address, the account and the window, then run again.",
 }
 GENERIC_REMEDIATION = "See the message; check the session in the Veeam console."

@@ -10,8 +10,6 @@ compliant. With a 7-day window the same sessions are a stuck_session violation.
 The fix belongs in rows.py (the lead's file): run rules.stuck_session (and long_running's running
 part) over the running sessions of the history too. xfail(strict) until then.
 """
-import pytest
-
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance import evaluate
 from unit.plugins.module_utils.compliance.conftest import build_session as session
 
@@ -29,8 +27,6 @@ def test_with_the_run_inside_the_window_it_is_stuck():
     assert result["vms"][0]["reasons"] == ["stuck_session"] and result["compliant"] is False
 
 
-@pytest.mark.xfail(strict=True, reason="rows.vm_row (the lead's file) judges the history with the RPO rule only: a "
-                                       "session running since before the window is never stuck_session")
 def test_a_run_that_started_before_the_window_and_still_runs_is_stuck():
     result = evaluate(sessions(), now=NOW, lookback_days=1, backup_rpo_hours=48)
     assert result["vms"][0]["reasons"] == ["stuck_session"] and result["compliant"] is False
