@@ -21,7 +21,7 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.pol
     session_in_scope)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.rules import (
     evaluate_kind, last_success, _num, rpo_exceeded, rpo_exceeded_with_history, status_of, stuck_session,
-    unique_codes, unreadable_sessions, unreadable_vm_sessions)
+    unique_codes, unreadable_sessions, unreadable_vm_sessions, without_future_successes)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
     data_time, format_time, hours_between, is_finished, is_running, is_success,
     is_unsuccessful, _name_key, server_key, vm_key)
@@ -70,7 +70,8 @@ def kind_summary(sessions, now, rpo_hours, accept_warnings, days):
     """Counts and latest facts of one kind for one VM (None when it has no such sessions)."""
     if not sessions:
         return None
-    best = last_success(sessions, accept_warnings)
+    # the success the rules count: one dated ahead of now (a wrong clock, clock_skew) is not shown as the last
+    best = last_success(without_future_successes(sessions, now, accept_warnings)[0], accept_warnings)
     latest = sessions[-1]
     return {
         "sessions": len(sessions),

@@ -114,3 +114,12 @@ def test_a_server_that_went_silent_is_silent_despite_one_stray_session_dated_ahe
     result = evaluate([session(vm="db01", created="2025-06-02T01:00:00Z"),
                        session(vm="db02", created="2026-01-01T01:00:00Z", result="Failed")], now=NOW)
     assert "server_silent" in only_server(result)["reasons"]
+
+
+def test_the_row_shows_the_success_the_rules_count_not_the_one_dated_ahead():
+    """The VM row's last_success_time agrees with its findings: the success dated ahead is named (clock_skew), the
+    one shown as the last success is the real one, with its real age."""
+    result = evaluate([session(vm="db01", created="2025-06-04T01:00:00Z"),
+                       session(vm="db01", created="2026-01-01T01:00:00Z")], now=NOW)
+    backup = only_row(result)["backup"]
+    assert backup["last_success_time"] == "2025-06-04T01:00:00Z" and backup["last_success_age_hours"] == 29.0
