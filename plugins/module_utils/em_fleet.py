@@ -266,8 +266,8 @@ def message(result, title, max_items=20):
             {"title": "Evaluated", "value": "%s (UTC)" % result["generated_at"]},
             {"title": "VMs", "value": "%d total, %d compliant, %d warning, %d violation" % (
                 summary["vms_total"], summary["vms_compliant"], summary["vms_warning"], summary["vms_violation"])},
-            {"title": "Backup servers", "value": "%d total, %d silent" % (summary["servers_total"],
-                                                                         summary["servers_silent"])},
+            {"title": "Backup servers", "value": "%d total, %d silent" % (
+                summary["servers_total"], summary["servers_silent"])},
             {"title": "Jobs", "value": "%d total, %d failed" % (summary["jobs_total"], summary["jobs_failed"])},
             {"title": "Findings", "value": "%d violation(s), %d error(s)" % (summary["violations_total"], len(errors))},
         ],
