@@ -100,7 +100,7 @@ def session_fold(now, **options):
     return fold
 
 
-def evaluate_fold(fold, job_sessions=None, packed=False, jobs_complete=False, **late_options):
+def evaluate_fold(fold, job_sessions=None, packed=False, jobs_complete=False, job_types=None, **late_options):
     """The verdicts of the sessions folded; ``late_options`` are the policy options known only after
     reading (known_backup_servers from EM, read_errors, view_limits).
 
@@ -111,13 +111,18 @@ def evaluate_fold(fold, job_sessions=None, packed=False, jobs_complete=False, **
     ``jobs_complete``: ``job_sessions`` are every job session EM has from the history start on (the
     module's read, em_compliance_read.window_filters): a backup task session whose job is not among them
     at all is then judged as a copy, never as a backup (fold.kind_of, job_type_unknown). Job sessions a
-    caller of the filter passes may be a selection, so there an unknown job still counts as a backup."""
+    caller of the filter passes may be a selection, so there an unknown job still counts as a backup.
+    ``job_types``: {(lower server name, lower job name): job type} of job sessions read before the window
+    and not passed in ``job_sessions`` (em_compliance_read.JobPages keeps no more of them)."""
     policy = build_policy(dict(fold.options, **late_options)) if late_options else fold.policy
     now_time, start = fold.now, fold.start
     days = window_days(start, now_time)
     prepared_jobs = prepare_job_sessions(job_sessions)
     fold.settle()
     index = job_type_index(job_sessions)
+    for key, job_type in (job_types or {}).items():  # a type of the window's own sessions wins
+        if index[1].get(key) is None:
+            index[1][key] = job_type
     walked = _walk_vms(fold, index if jobs_complete else None, start, now_time, policy, days,
                        em_rows.PackedRows() if packed else [], index)
     rows = walked["rows"]

@@ -85,6 +85,7 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils import (
     em_compliance, em_compliance_report, em_parse, em_query, em_resources, em_time)
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMError, EMForbiddenError
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import history_cache
+from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import readable_creation_time
 
 
 WINDOW = "window"
@@ -215,11 +216,12 @@ def run_reads(client, reads, now, start, bounded, page_size, concurrency, fold=N
             queries[read.key] = skipped_history(resource, history_from, start)
             continue
         pages = PageFold(resource, fold, read.kind, history) if fold is not None and read.kind else None
+        jobs = JobPages(resource, start) if fold is not None and read.key in JOB_SESSION_READS else None
         kept_before = len(fold.history) if pages else 0
         try:
             found, info = client.query(resource, window_filters(read, now, start, bounded, history_from, window_from),
                                        sort, "desc" if history else "asc", page_size, concurrency=concurrency,
-                                       normalise=pages.normalise if pages else None)
+                                       normalise=pages.normalise if pages else (jobs.normalise if jobs else None))
         except EMError as error:
             queries[read.key] = {"type": resource.query_type, "failed": True}
             if pages:  # the pages folded before the failure are part of an answer: no verdict on them
@@ -231,6 +233,10 @@ def run_reads(client, reads, now, start, bounded, page_size, concurrency, fold=N
             summary["items"] = pages.read
             if history:
                 summary["kept"] = len(fold.history) - kept_before
+        elif jobs:
+            summary["items"] = jobs.read
+            items[read.key] = jobs.kept()
+            items.setdefault(JOB_TYPES_BEFORE_WINDOW, {}).update(jobs.types)
         else:
             items[read.key] = found
         if history:  # the range really read: shorter than the 30 days when the history cache gave the rest
@@ -277,6 +283,42 @@ class PageFold(object):
         self.read += len(page)
         self.add(page, self.kind)
         return page[-1:]
+
+
+JOB_SESSION_READS = ("backup_job_sessions", "replica_job_sessions")
+JOB_TYPES_BEFORE_WINDOW = "job_types_before_window"
+
+
+class JobPages(object):
+    """The job sessions read as far back as the task sessions (window_filters), reduced as the pages
+    arrive: the window's are kept whole (job rows, job types by UID), one read before the window only
+    as its job's type by (server, job name) - all a task session whose job session is older than the
+    window needs (fold.job_type_of: a job's type does not change) - so the 30 days of job sessions are
+    never held (issue 18: ~110,000 job sessions at 50,000 VMs). A session read twice is kept once (UID);
+    one without a readable creation time is kept (rules.unreadable_job_sessions names it)."""
+
+    def __init__(self, resource, start):
+        self.resource = resource
+        self.start = start if isinstance(start, datetime) else em_compliance.parse_time(start)
+        self.read = 0
+        self.types = {}          # (lower server name, lower job name) -> job type, of those before the window
+        self._kept = {}          # UID (or position) -> job session of the window
+
+    def normalise(self, document):
+        page = em_parse.normalise_document(document, self.resource)
+        self.read += len(page)
+        for item in page:
+            created = readable_creation_time(item)
+            if created is not None and created < self.start:
+                key = (str(item.get("backup_server_name") or "").lower(), str(item.get("job_name") or "").lower())
+                if item.get("job_type") or key not in self.types:
+                    self.types[key] = item.get("job_type") or None
+            else:
+                self._kept.setdefault(item.get("uid") or len(self._kept), item)
+        return page[-1:]
+
+    def kept(self):
+        return list(self._kept.values())
 
 
 def probe_reach(client):
@@ -340,6 +382,7 @@ def judge_read(params, fold, items, read_errors, limits=(), packed=False):
     # every job session from the history start was read (window_filters) when the backup job sessions were
     complete = "backup_job_sessions" in items and not read_errors
     return em_compliance.evaluate_fold(fold, job_sessions, packed=packed, jobs_complete=complete,
+                                       job_types=items.get(JOB_TYPES_BEFORE_WINDOW),
                                        known_backup_servers=known_servers(params, items),
                                        read_errors=read_errors, view_limits=list(limits))
 

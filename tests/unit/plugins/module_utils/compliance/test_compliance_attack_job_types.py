@@ -63,3 +63,34 @@ def test_the_job_sessions_are_read_as_far_back_as_the_task_sessions():
     filters = dict((read.key, reader.window_filters(read, NOW, reader.em_compliance.parse_time(start), False))
                    for read in reader.planned_reads(params))
     assert filters["backup_job_sessions"] == 'CreationTime>="%s"' % window_start(NOW, 30)
+
+
+def test_the_job_pages_keep_the_window_whole_and_only_the_job_types_before_it(monkeypatch):
+    """30 days of job sessions are read (issue 18: ~110,000 at 50,000 VMs) but never held: the window's are kept
+    (job rows), each one before the window leaves only its job's type by (server, job name); a session read twice
+    is kept once, one without a readable creation time is kept (unreadable_job_sessions names it)."""
+    from ansible_collections.backupops.veeam_em.plugins.module_utils import em_resources
+    monkeypatch.setattr(reader.em_parse, "normalise_document", lambda document, resource: document)
+    pages = reader.JobPages(em_resources.BACKUP_JOB_SESSION, window_start(NOW, 1))
+    old_copy = job_session("Offsite Copy", "2025-06-01T00:00:00Z", kind="BackupCopy")
+    old_backup = job_session("Nightly", "2025-05-20T22:00:00Z")
+    recent = job_session("Nightly", "2025-06-04T22:00:00Z", "Failed")
+    unreadable = dict(job_session("Nightly", "2025-06-04T23:00:00Z"), creation_time="not a time")
+    assert pages.normalise([old_copy, old_backup, recent, unreadable, recent]) == [recent]
+    assert pages.read == 5
+    assert pages.kept() == [recent, unreadable]
+    assert pages.types == {("vbr01", "offsite copy"): "BackupCopy", ("vbr01", "nightly"): "Backup"}
+
+
+def test_a_copy_whose_job_session_is_older_than_the_window_is_typed_by_its_job():
+    """The module's read: the copy job's session of 4 days ago was read and reduced to its job's type, so the
+    copy is a copy (not job_type_unknown) and the failed backup stays open."""
+    sessions, backup_job, _copy_job = nightly_failure_and_a_copy()
+    fold = session_fold(NOW, lookback_days=1)
+    fold.add(sessions, KIND_BACKUP)
+    result = reader.judge_read({"known_servers_from_em": False, "known_backup_servers": []}, fold,
+                               {"backup_job_sessions": [backup_job],
+                                reader.JOB_TYPES_BEFORE_WINDOW: {("vbr01", "offsite copy"): "BackupCopy"}}, [])
+    row = result["vms"][0]
+    assert row["reasons"] == ["rpo_exceeded", "last_backup_failed"] and row["copy"]["sessions"] == 1
+    assert not [item for item in result["warnings"] if item["code"] == "job_type_unknown"]
