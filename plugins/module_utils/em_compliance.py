@@ -123,8 +123,8 @@ def evaluate_fold(fold, job_sessions=None, packed=False, jobs_complete=False, jo
     for key, job_type in (job_types or {}).items():  # a type of the window's own sessions wins
         if index[1].get(key) is None:
             index[1][key] = job_type
-    walked = _walk_vms(fold, index if jobs_complete else None, start, now_time, policy, days,
-                       em_rows.PackedRows() if packed else [], index)
+    walked = _walk_vms(fold, index, jobs_complete, start, now_time, policy, days,
+                       em_rows.PackedRows() if packed else [])
     rows = walked["rows"]
     unreadable_findings = apply_unreadable(rows, fold.unreadable, fold.uids, policy)
     apply_expected(rows, policy["expected_vms"], policy)
@@ -136,7 +136,7 @@ def evaluate_fold(fold, job_sessions=None, packed=False, jobs_complete=False, jo
     return _result(counts, fold.ignored, policy, now_time, start, days, rows, servers, jobs, global_findings, no_data)
 
 
-def _walk_vms(fold, complete_index, start, now_time, policy, days, rows, index):
+def _walk_vms(fold, index, jobs_complete, start, now_time, policy, days, rows):
     """One VM at a time: its sessions as dicts (typed by their job), its row (appended to ``rows``),
     then they go.
 
@@ -149,7 +149,7 @@ def _walk_vms(fold, complete_index, start, now_time, policy, days, rows, index):
         group = []
         for record in records:
             job_type = _fold.job_type_of(record, index) if _fold.base_kind(record) == KIND_BACKUP else None
-            kind = _fold.kind_of(record, job_type, complete_index)
+            kind = _fold.kind_of(record, job_type, index if jobs_complete else None)
             session = _fold.as_session(record, kind)
             if _fold.base_kind(record) == KIND_BACKUP:
                 session["_job_type"] = job_type

@@ -85,7 +85,8 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils import (
     em_compliance, em_compliance_report, em_parse, em_query, em_resources, em_rows, em_time)
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMError, EMForbiddenError
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import history_cache
-from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import readable_creation_time
+from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
+    note_job_type, readable_creation_time)
 
 
 WINDOW = "window"
@@ -313,9 +314,7 @@ class JobPages(object):
         for item in page:
             created = readable_creation_time(item)
             if created is not None and created < self.start:
-                key = (str(item.get("backup_server_name") or "").lower(), str(item.get("job_name") or "").lower())
-                if item.get("job_type") or key not in self.types:
-                    self.types[key] = item.get("job_type") or None
+                note_job_type(self.types, item)
             else:
                 key = item.get("uid") or len(self._kept)
                 if key not in self._kept:

@@ -136,13 +136,18 @@ def job_type_index(job_sessions):
     for item in job_sessions or []:
         if not isinstance(item, dict):
             continue
-        job_type = item.get("job_type") or None
         if item.get("uid"):
-            by_uid[str(item["uid"]).lower()] = job_type
-        key = (str(item.get("backup_server_name") or "").lower(), str(item.get("job_name") or "").lower())
-        if job_type or key not in by_job:
-            by_job[key] = job_type
+            by_uid[str(item["uid"]).lower()] = item.get("job_type") or None
+        note_job_type(by_job, item)
     return by_uid, by_job
+
+
+def note_job_type(by_job, item):
+    """File a job session's type under its (lower server name, lower job name); a known type is not
+    replaced by a missing one."""
+    key = (str(item.get("backup_server_name") or "").lower(), str(item.get("job_name") or "").lower())
+    if item.get("job_type") or key not in by_job:
+        by_job[key] = item.get("job_type") or None
 
 
 def server_key(session):
