@@ -86,7 +86,7 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils import (
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMError, EMForbiddenError
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import history_cache
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
-    note_job_type, readable_creation_time)
+    _readable_time, job_key, note_job_type, readable_creation_time)
 
 
 WINDOW = "window"
@@ -154,11 +154,12 @@ def evaluation_time(params):
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), False
 
 
-def window_filters(read, now, start, bounded, history_from=None, window_from=None):
+def window_filters(read, now, start, bounded, history_from=None, window_from=None, job_from=None):
     """The EM filter of one read: the creation-time window, the history before it (as far back
     as EM keeps sessions, or from ``history_from`` when the history cache gives what is before it),
     or nothing for the server list. ``window_from``: where the window's task-session reads start when
-    the history cache holds the window's start (the job sessions are always read from the window start)."""
+    the history cache holds the window's start; ``job_from``: where the job-session reads start when its
+    job part gives what is before it (else the history start)."""
     if not read.windowed:
         return None
     if read.windowed == HISTORY:
@@ -171,11 +172,18 @@ def window_filters(read, now, start, bounded, history_from=None, window_from=Non
         # session is on its job session (FACTS 6), and a copy job's session can be days older than its
         # task sessions of last night; a task session whose job was not read at all is then not a backup
         # (fold.kind_of). job_rows judges only the window's job sessions.
-        history_start = em_compliance.window_start(now, em_compliance.HISTORY_DAYS)
-        earlier = em_compliance.parse_time(history_start) < (
-            start if isinstance(start, datetime) else em_compliance.parse_time(start))
-        params = {"created_after": history_start if earlier else start, "created_before": now if bounded else None}
+        params = job_range(now, start, bounded, job_from)
     return em_query.build_filter(read.resource, params)
+
+
+def job_range(now, start, bounded, job_from=None):
+    """The creation-time range of the job-session reads: from ``job_from`` (the history cache's job part
+    gives what is before it), else from the history start (or the window start when the window reaches
+    further back), to ``now`` when it bounds the window."""
+    history_start = em_compliance.window_start(now, em_compliance.HISTORY_DAYS)
+    earlier = em_compliance.parse_time(history_start) < (
+        start if isinstance(start, datetime) else em_compliance.parse_time(start))
+    return {"created_after": job_from or (history_start if earlier else start), "created_before": now if bounded else None}
 
 
 def policy_options(params):
@@ -209,6 +217,8 @@ def run_reads(client, reads, now, start, bounded, page_size, concurrency, fold=N
         cache.begin(client, fold)
     history_from = em_time.format_z(cache.read_from) if cache else None
     window_from = em_time.format_z(cache.window_read_from) if cache else None
+    job_from = em_time.format_z(cache.job_read_from) if cache and cache.job_keys else None
+    job_pages = {}
     for read in reads:
         resource = read.resource
         sort = em_query.sort_field(resource, resource.default_sort)
@@ -217,10 +227,15 @@ def run_reads(client, reads, now, start, bounded, page_size, concurrency, fold=N
             queries[read.key] = skipped_history(resource, history_from, start)
             continue
         pages = PageFold(resource, fold, read.kind, history) if fold is not None and read.kind else None
-        jobs = JobPages(resource, start) if fold is not None and read.key in JOB_SESSION_READS else None
+        jobs = None
+        if fold is not None and read.key in JOB_SESSION_READS:
+            jobs = job_pages[read.key] = JobPages(resource, start, cache.note_unsettled_job if cache else None)
+            if cache:
+                jobs.seed(cache.cached_jobs.get(read.key, ()), cache.cached_job_types.get(read.key, {}))
         kept_before = len(fold.history) if pages else 0
         try:
-            found, info = client.query(resource, window_filters(read, now, start, bounded, history_from, window_from),
+            found, info = client.query(resource, window_filters(read, now, start, bounded, history_from, window_from,
+                                                                job_from),
                                        sort, "desc" if history else "asc", page_size, concurrency=concurrency,
                                        normalise=pages.normalise if pages else (jobs.normalise if jobs else None))
         except EMError as error:
@@ -238,6 +253,9 @@ def run_reads(client, reads, now, start, bounded, page_size, concurrency, fold=N
             summary["items"] = jobs.read
             items[read.key] = jobs.kept()
             items.setdefault(JOB_TYPES_BEFORE_WINDOW, {}).update(jobs.types)
+            summary.update(job_range(now, start, bounded, job_from))  # the range really read
+            if job_from:  # and what the history cache gave
+                summary["cached"] = jobs.seeded
         else:
             items[read.key] = found
         if history:  # the range really read: shorter than the 30 days when the history cache gave the rest
@@ -247,7 +265,7 @@ def run_reads(client, reads, now, start, bounded, page_size, concurrency, fold=N
             summary.update(created_after=window_from, created_before=now if bounded else None)
         queries[read.key] = summary
     if cache:
-        cache.save(fold)
+        cache.save(fold, job_pages)
     return items, queries, None
 
 
@@ -286,7 +304,7 @@ class PageFold(object):
         return page[-1:]
 
 
-JOB_SESSION_READS = ("backup_job_sessions", "replica_job_sessions")
+JOB_SESSION_READS = (history_cache.BACKUP_JOB_READ, history_cache.REPLICA_JOB_READ)
 JOB_TYPES_BEFORE_WINDOW = "job_types_before_window"
 
 
@@ -296,13 +314,21 @@ class JobPages(object):
     as its job's type by (server, job name) - all a task session whose job session is older than the
     window needs (fold.job_type_of: a job's type does not change) - so the 30 days of job sessions are
     never held (issue 18: ~110,000 job sessions at 50,000 VMs). A session read twice is kept once (UID);
-    one without a readable creation time is kept (rules.unreadable_job_sessions names it)."""
+    one without a readable creation time is kept (rules.unreadable_job_sessions names it) and counted in
+    ``unplaced``.
 
-    def __init__(self, resource, start):
+    With the history cache: ``seed`` takes what its job part gives (the cached window job sessions and
+    the types of jobs seen before it, each with its newest session's time, ``typed``); a window job
+    session EM may still change (not Stopped with an end) is shown to ``on_unsettled`` (the cache then
+    covers nothing from it on); ``kept_before`` gives the settled ones it writes."""
+
+    def __init__(self, resource, start, on_unsettled=None):
         self.resource = resource
         self.start = start if isinstance(start, datetime) else em_compliance.parse_time(start)
-        self.read = 0
+        self.on_unsettled = on_unsettled
+        self.read = self.unplaced = self.seeded = 0
         self.types = {}          # (lower server name, lower job name) -> job type, of those before the window
+        self._newest = {}        # the same key -> the creation time of its newest session read
         self._kept = {}          # UID (or position) -> job session of the window
         # equal strings of the kept sessions shared, as the pager's own collector does (em_rows.Interner:
         # ~12 MB of job, server and state names at 50,000 VMs)
@@ -311,18 +337,63 @@ class JobPages(object):
     def normalise(self, document):
         page = em_parse.normalise_document(document, self.resource)
         self.read += len(page)
-        for item in page:
+        self._take(page)
+        return page[-1:]
+
+    def seed(self, items, types):
+        """What the history cache gives: job sessions as read on an earlier night, and {(server, job):
+        (type, newest creation time)} of jobs seen before that night's window."""
+        before = len(self._kept)
+        self._take(items)
+        self.seeded = len(self._kept) - before
+        for key, (job_type, newest) in types.items():
+            note_job_type(self.types, {"backup_server_name": key[0], "job_name": key[1], "job_type": job_type})
+            self._note_newest(key, newest)
+
+    def _take(self, items):
+        for item in items:
             created = readable_creation_time(item)
             if created is not None and created < self.start:
                 note_job_type(self.types, item)
-            else:
-                key = item.get("uid") or len(self._kept)
-                if key not in self._kept:
-                    self._kept[key] = self._share(item)
-        return page[-1:]
+                self._note_newest(job_key(item), created)
+                continue
+            key = item.get("uid") or len(self._kept)
+            if key in self._kept:
+                continue
+            self._kept[key] = self._share(item)
+            if created is None:
+                self.unplaced += 1
+            elif self.on_unsettled is not None and job_unsettled(item, created):
+                self.on_unsettled(created)
+
+    def _note_newest(self, key, created):
+        if key not in self._newest or created > self._newest[key]:
+            self._newest[key] = created
 
     def kept(self):
         return list(self._kept.values())
+
+    def kept_before(self, moment):
+        """The window's job sessions created before ``moment`` (all readable: the cache writes none when
+        one is not, ``unplaced``), as read."""
+        for item in self._kept.values():
+            created = readable_creation_time(item)
+            if created is not None and created < moment:
+                yield item
+
+    def typed(self):
+        """{(lower server name, lower job name): (job type, creation time of its newest session)} of the
+        jobs seen before the window."""
+        return dict((key, (job_type, self._newest[key])) for key, job_type in self.types.items())
+
+
+def job_unsettled(item, created):
+    """A job session EM may still change: not Stopped, or Stopped without a readable end at or after its
+    creation (em_parse sets placeholder times to None; FACTS 6)."""
+    if item.get("state") != "Stopped":
+        return True
+    ended = _readable_time(item.get("end_time"))
+    return ended is None or ended < created
 
 
 def probe_reach(client):

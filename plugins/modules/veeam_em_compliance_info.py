@@ -128,6 +128,13 @@ options:
         history and window are read.
       - Only with O(history_cache). V(false) reads the whole window every night (the history cache works as without
         this option).
+      - The job sessions (O(check_jobs)) are kept too, whatever this option says - every job session of the window
+        created before the oldest window job session EM may still change (not C(Stopped) with an end), and, of each
+        job seen before the window, its type and its newest session's creation time. The next night reads the job
+        sessions from EM only from O(history_cache_overlap_hours) before that point on, not the 30 days (at 50,000
+        VMs about 146 of a warm night's 326 requests). A job whose newest session is older than the 30 days is
+        dropped, as a full read would not see it - its task sessions then count as a copy, never as a backup.
+        A job session without a readable creation time leaves the job part unwritten (the next run reads them all).
     type: bool
     default: true
   history_cache_overlap_hours:
@@ -433,6 +440,9 @@ queries:
       C(skipped) (C(the history cache holds it)), C(requests) 0, C(cache_read_from) and C(window_start), and no
       C(items). With the history cache in use, the window's task-session entries have C(created_after) and
       C(created_before) too (O(history_cache_window) - later than the window start when the cache gave its start).
+      The job-session entries have C(created_after) and C(created_before), the range read (from the history start,
+      or later when the history cache's job part gave the rest), and with the history cache in use C(cached), the
+      window job sessions it gave.
   returned: always
   type: dict
   sample:
@@ -462,7 +472,10 @@ history_cache:
       was written (check mode, no O(report_dir), a failed read); C(write_error) - only when writing failed (the
       run's verdicts are complete; the next run reads the whole history); C(not_written) - only when the cache was
       left unwritten on purpose (history sessions without a readable creation time, which no cache can keep and
-      whose finding must come back every night).
+      whose finding must come back every night). C(job_read_from) - where the job sessions were read from (null
+      without O(check_jobs)); C(job_items_loaded), C(job_items_kept) - the job part's lines in the file, and those
+      it gave this run (window job sessions and job types); C(jobs_cached) - whether the cache written holds the
+      job part; C(jobs_reason) - why the job part was not used or not written, only then.
   returned: always
   type: dict
   sample: {"used": true, "reason": "the history cache of the run at 2026-11-22T06:00:00Z covers up to 2026-11-22T06:00:00Z;

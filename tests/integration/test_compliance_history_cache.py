@@ -130,6 +130,14 @@ def test_window_cached_nights_equal_cold_nights_with_fewer_requests_than_the_his
                                             "cache_read_from": em_time.format_z(read_from),
                                             "window_start": em_time.format_z(window_start)}
         assert 0 < cache["window_items_kept"] <= cache["window_items_loaded"] and cache["window_cached"] is True
+        # the job sessions too: from the job part's end minus the overlap, not from the history start
+        assert previous["jobs_cached"] is True and cache["jobs_cached"] is True and cache["job_items_kept"] > 0
+        job_from = em_time.parse_iso(previous["job_read_through"]) - timedelta(hours=OVERLAP_HOURS)
+        assert cache["job_read_from"] == em_time.format_z(job_from)
+        for key in ("backup_job_sessions", "replica_job_sessions"):
+            assert warm["queries"][key]["created_after"] == cache["job_read_from"]
+            assert warm["queries"][key]["items"] < cold["queries"][key]["items"]
+            assert cold["queries"][key]["created_after"] == em_time.format_z(em_time.parse_iso(night) - timedelta(days=30))
     assert em.stats()["open_sessions"] == 0
 
 

@@ -47,6 +47,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import timedelta
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -241,16 +242,22 @@ class Bench:
         measured["history_read_from"] = self.nightly_history_from = read_from
         measured["window_read_from"] = self.nightly_window_from = \
             max(window_start, read_from) if previous.get("window_cached") else window_start
+        # the job sessions: from the job part's end minus the overlap (history_cache._job_part), else 30 days
+        history_start = em_time.parse_iso(iso_minus(NOW, 30 * 24))
+        job_from = history_start if not previous.get("jobs_cached") else max(history_start, em_time.parse_iso(
+            previous["job_read_through"]) - timedelta(hours=history_cache.DEFAULT_OVERLAP_HOURS))
+        measured["job_read_from"] = self.nightly_job_from = em_time.format_z(job_from)
         shutil.rmtree(reports, ignore_errors=True)
         return measured
 
     def floor_nightly(self):
         """The floor of the nightly column: the same queries as the warm run (its ranges)."""
-        return self.floor(self.nightly_history_from, self.nightly_window_from)
+        return self.floor(self.nightly_history_from, self.nightly_window_from, self.nightly_job_from)
 
-    def delta_items(self, history_from, window_from):
+    def delta_items(self, history_from, window_from, job_from):
         """{task-session query key: items} a warm run reads: the history from ``history_from`` to the window
-        start, the window from ``window_from`` to NOW; and the history queries it does not send (``skipped``).
+        start, the window from ``window_from`` to NOW, the job sessions from ``job_from`` to NOW; and the history
+        queries it does not send (``skipped``).
         Counted with the bare client after the timed runs."""
         options = em_client.ConnectionOptions(server=self.em.host, port=self.em.port, username=self.em.username,
                                               password=self.em.password, ca_path=self.em.ca_file)
@@ -259,7 +266,9 @@ class Bench:
         ranges = (("backup_task_history", em_resources.BACKUP_TASK_SESSION, history_from, window_start),
                   ("replica_task_history", em_resources.REPLICA_TASK_SESSION, history_from, window_start),
                   ("backup_task_sessions", em_resources.BACKUP_TASK_SESSION, window_from, NOW),
-                  ("replica_task_sessions", em_resources.REPLICA_TASK_SESSION, window_from, NOW))
+                  ("replica_task_sessions", em_resources.REPLICA_TASK_SESSION, window_from, NOW),
+                  ("backup_job_sessions", em_resources.BACKUP_JOB_SESSION, job_from, NOW),
+                  ("replica_job_sessions", em_resources.REPLICA_JOB_SESSION, job_from, NOW))
         with em_client.EMClient(options) as client:
             for key, base, after, before in ranges:
                 if em_time.parse_iso(after) >= em_time.parse_iso(before):
@@ -286,13 +295,14 @@ class Bench:
         measured["report_files"] = _files(os.path.dirname(report), "baseline-verdicts.json")
         return measured
 
-    def floor(self, history_from=None, window_from=None):
+    def floor(self, history_from=None, window_from=None, job_from=None):
         """The bare client sending the module's queries; with ``history_from`` and ``window_from`` those of a
         warm night."""
         command = [sys.executable, os.path.join(HERE, "floor.py"), "--page-size", str(self.page_size),
                    "--created-after", iso_minus(NOW, LOOKBACK_DAYS * 24), "--created-before", NOW]
         command += ["--history-from", history_from] if history_from else []
         command += ["--window-from", window_from] if window_from else []
+        command += ["--job-from", job_from] if job_from else []
         measured = self._measure(command)
         measured.update(json.loads(measured["stdout"].strip().splitlines()[-1]))
         return measured
@@ -355,7 +365,8 @@ def run_size(vms, days, repeat, latency_ms, page_size, baseline_cap_s=None):
         floor = runs["floor"][-1]
         dataset_sessions = len(em.dataset().get("task_sessions", []))
         ours, base, nightly = runs["ours"], runs["baseline"], runs["nightly"]
-        delta = dict(floor, **bench.delta_items(nightly[-1]["history_read_from"], nightly[-1]["window_read_from"]))
+        delta = dict(floor, **bench.delta_items(nightly[-1]["history_read_from"], nightly[-1]["window_read_from"],
+                                                  nightly[-1]["job_read_from"]))
         row = {
             "vms": vms, "days": days, "sessions": dataset_sessions,
             "window_backup_sessions": floor["backup_task_sessions"],

@@ -29,13 +29,16 @@ class DeltaOnly(object):
     """The reads of a warm night (--history-from, --window-from): the module folds its history cache
     from disk and asks EM only for the history from ``read_from`` to the window start (no history query
     when that is at or after the window start) and for the window's task sessions from
-    ``window_read_from``; the floor sends the same queries. Reading the cache file is the module's own
-    work, so it is not part of the floor."""
+    ``window_read_from``, and for the job sessions from ``job_read_from``; the floor sends the same
+    queries. Reading the cache file is the module's own work, so it is not part of the floor."""
 
     enabled = True
+    job_keys = em_compliance_read.JOB_SESSION_READS
+    cached_jobs = cached_job_types = {}
 
-    def __init__(self, read_from, window_read_from, window_start):
+    def __init__(self, read_from, window_read_from, window_start, job_read_from):
         self.read_from, self.window_read_from, self.window_start = read_from, window_read_from, window_start
+        self.job_read_from = job_read_from
 
     @property
     def reads_history(self):
@@ -47,7 +50,10 @@ class DeltaOnly(object):
     def begin(self, client, fold):
         pass
 
-    def save(self, fold):
+    def note_unsettled_job(self, created):
+        pass
+
+    def save(self, fold, jobs=None):
         pass
 
 
@@ -77,13 +83,16 @@ def main():
     parser.add_argument("--window-from",
                         help="read the window's task sessions from this ISO time only (a warm night with the window "
                              "cached)")
+    parser.add_argument("--job-from", help="read the job sessions from this ISO time only (a warm night with the "
+                                           "job part cached)")
     args = parser.parse_args()
     delta = None
-    if args.history_from or args.window_from:
+    if args.history_from or args.window_from or args.job_from:
         window_start = em_time.parse_iso(args.created_after)
-        delta = DeltaOnly(em_time.parse_iso(args.history_from) if args.history_from else
-                          em_time.parse_iso(args.created_before) - timedelta(days=em_compliance.HISTORY_DAYS),
-                          em_time.parse_iso(args.window_from) if args.window_from else window_start, window_start)
+        history_start = em_time.parse_iso(args.created_before) - timedelta(days=em_compliance.HISTORY_DAYS)
+        delta = DeltaOnly(em_time.parse_iso(args.history_from) if args.history_from else history_start,
+                          em_time.parse_iso(args.window_from) if args.window_from else window_start, window_start,
+                          em_time.parse_iso(args.job_from) if args.job_from else history_start)
     options = em_client.ConnectionOptions(
         server=os.environ["VEEAM_EM_SERVER"], port=int(os.environ["VEEAM_EM_PORT"]),
         username=os.environ["VEEAM_EM_USERNAME"], password=os.environ["VEEAM_EM_PASSWORD"],

@@ -75,6 +75,22 @@ What the user trades with the window part: a window session created more than th
 is not read again from EM until the next full read (a late or changed one is found then), as for the
 history.
 
+The job part (format 3). The job sessions are read from the history start (em_compliance_read.window_filters:
+a task session's job type is on its job session, which can be days older), so a warm night read 30 days of
+them again: at 50,000 VMs ~146 of its 326 requests. The cache keeps, per job-session read, every window job
+session created before ``job_read_through`` J1 = min(T1, the creation of the oldest window job session EM may
+still change: not Stopped with an end; em_compliance_read.job_unsettled), as read, and of each job seen before
+its window (server, job name) its type and its newest session's creation time. A run at T2 reads the job
+sessions from EM from G = max(H2, J1 - overlap) and takes from the cache the window job sessions created in
+[H2, G) and the types whose newest session is at or after H2 (em_compliance_read.JobPages.seed). A cold read
+keeps the job sessions of [W2, T2) whole and the types of [H2, W2): every window one of [W2, G) is cached
+([W2, G) lies within [W1, J1): W1 <= W2 is checked), and a job with a session in [H2, W2) has one in [H1, W1)
+(its type, with a newest time >= H2), in [W1, G) (cached whole) or at or after G (read again). A type whose
+newest session is before H2 is dropped: a cold read would not see the job, and its task sessions then count
+as a copy, never as a backup (fold.kind_of). A job's type does not change, so a job session before the window
+bounds nothing; one EM may still change in the window bounds J1, and is read again. A job session without a
+readable creation time leaves the job part unwritten (``jobs_reason``), like the window part.
+
 A failed read, a read in check mode or without ``report_dir`` writes nothing. Never a failure:
 the worst a cache can cost is a full read.
 """
@@ -94,10 +110,11 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils import em_files
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
     is_running, readable_creation_time)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.vocabulary import (
-    BACKUP_HISTORY_FIELDS, BACKUP_TASK_SESSION_FIELDS, ComplianceInputError, HISTORY_DAYS, KIND_BACKUP, KIND_REPLICA,
-    REPLICA_HISTORY_FIELDS, REPLICA_TASK_SESSION_FIELDS)
+    BACKUP_HISTORY_FIELDS, BACKUP_TASK_SESSION_FIELDS, ComplianceInputError, HISTORY_DAYS, JOB_SESSION_FIELDS,
+    KIND_BACKUP, KIND_REPLICA, REPLICA_HISTORY_FIELDS, REPLICA_TASK_SESSION_FIELDS)
 
-FORMAT = 2                      # the version of the file's layout; another one is a full read (1: no window part)
+FORMAT = 3                      # the version of the file's layout; another one is a full read (1: no window part,
+                                # 2: no job part)
 SUFFIX = ".history-cache.json.gz"
 DEFAULT_OVERLAP_HOURS = 48.0
 DEFAULT_FULL_READ_DAYS = 7.0
@@ -108,6 +125,9 @@ WINDOW_FIELDS = {KIND_BACKUP: list(BACKUP_TASK_SESSION_FIELDS), KIND_REPLICA: li
 # becomes tonight's history, so that the fold keeps what a cold history read would give.
 _WINDOW_ONLY = dict((kind, frozenset(WINDOW_FIELDS[kind]) - frozenset(FIELDS[kind])) for kind in FIELDS)
 _WINDOW_MARK = "window"         # the third element of a cached window item's line
+# The job part (format 3): the job-session reads (em_compliance_read.JOB_SESSION_READS) by their keys.
+BACKUP_JOB_READ, REPLICA_JOB_READ = "backup_job_sessions", "replica_job_sessions"
+_JOB_MARK, _JOB_TYPE_MARK = "job", "job_type"   # the first element of a job part's line
 
 
 def argument_spec():
@@ -162,6 +182,13 @@ class HistoryCache(object):
         self.overlap = timedelta(hours=float(_option(params, "history_cache_overlap_hours", DEFAULT_OVERLAP_HOURS)))
         self.full_read_days = float(_option(params, "history_full_read_days", DEFAULT_FULL_READ_DAYS))
         self.kinds = [KIND_BACKUP] + ([KIND_REPLICA] if params.get("check_replicas", True) else [])
+        self.job_keys = ([BACKUP_JOB_READ] + ([REPLICA_JOB_READ] if params.get("check_replicas", True) else [])
+                         if params.get("check_jobs", True) else [])
+        # the job part: where the job-session reads start, what the cache gives them (JobPages.seed)
+        self.job_read_from, self.jobs_cached_through = self.history_start, None
+        self.cached_jobs = dict((key, []) for key in self.job_keys)
+        self.cached_job_types = dict((key, {}) for key in self.job_keys)
+        self.oldest_unsettled_job = None
         self.username = params.get("username")
         self.full_read_at = self.now
         self.oldest_running = None
@@ -183,7 +210,9 @@ class HistoryCache(object):
         self.outcome = {"used": False, "reason": reason, "read_from": _iso(self.read_from) if history else None,
                         "read_to": _iso(self.window_start) if history else None, "history_read": bool(history),
                         "window_read_from": _iso(self.window_start), "items_loaded": 0, "items_kept": 0,
-                        "window_items_loaded": 0, "window_items_kept": 0, "window_cached": None, "written": None}
+                        "window_items_loaded": 0, "window_items_kept": 0, "window_cached": None, "written": None,
+                        "job_read_from": _iso(self.history_start) if self.job_keys else None,
+                        "job_items_loaded": 0, "job_items_kept": 0, "jobs_cached": None}
         if self.path and not self.window:
             self.outcome["window_reason"] = "history_cache_window is false: the whole window is read every night"
 
@@ -198,7 +227,8 @@ class HistoryCache(object):
         (the history's and the window's)."""
         return {"em": base, "account": account, "kinds": list(self.kinds),
                 "fields": dict((kind, FIELDS[kind]) for kind in self.kinds),
-                "window_fields": dict((kind, WINDOW_FIELDS[kind]) for kind in self.kinds)}
+                "window_fields": dict((kind, WINDOW_FIELDS[kind]) for kind in self.kinds),
+                "job_reads": list(self.job_keys), "job_fields": list(JOB_SESSION_FIELDS) if self.job_keys else []}
 
     def begin(self, client, fold):
         """Before the history reads: load and check the cache, fold what it may give, set read_from.
@@ -233,6 +263,7 @@ class HistoryCache(object):
             used=True, read_from=_iso(self.read_from) if reads_history else None,
             read_to=_iso(self.window_start) if reads_history else None, history_read=reads_history,
             window_read_from=_iso(self.window_read_from),
+            job_read_from=_iso(self.job_read_from) if self.job_keys else None,
             reason="the history cache of the run at %s covers up to %s; read from EM from %s (%s h overlap)%s"
                    % (header["now"], _iso(self.cached_through), _iso(min(self.read_from, self.window_read_from)),
                       _number(self.overlap.total_seconds() / 3600.0),
@@ -247,6 +278,8 @@ class HistoryCache(object):
         self.read_from = max(self.history_start, self.cached_through - self.overlap)
         if self.window and self.cached_window:
             self.window_read_from = max(self.window_start, self.read_from)
+        if self.jobs_cached_through is not None:
+            self.job_read_from = max(self.history_start, self.jobs_cached_through - self.overlap)
         history_to = min(self.read_from, self.window_start)
         batches = {True: dict((kind, []) for kind in self.kinds), False: dict((kind, []) for kind in self.kinds)}
         adds = {True: fold.add, False: fold.add_history}
@@ -257,6 +290,11 @@ class HistoryCache(object):
                 return "the history cache %s goes on after its end: the whole history was read" % self.path
             if isinstance(entry, dict):  # the last line: how many items were written
                 total = entry.get("items")
+                continue
+            if isinstance(entry, list) and entry and entry[0] in (_JOB_MARK, _JOB_TYPE_MARK):
+                reason = self._job_line(entry, counts)
+                if reason is not None:
+                    return reason
                 continue
             kind, item, created, window = _entry(entry, self.kinds)
             if created is None or (window and not self.cached_window):
@@ -277,15 +315,45 @@ class HistoryCache(object):
             if len(batch) >= _BATCH:
                 adds[as_window](batch, kind)
                 batches[as_window][kind] = []
-        if total != counts["loaded"] + counts["window_loaded"]:
+        loaded = counts["loaded"] + counts["window_loaded"] + counts.get("job_loaded", 0)
+        if total != loaded:
             return "the history cache %s is incomplete (%s of %s items): the whole history was read" % (
-                self.path, counts["loaded"] + counts["window_loaded"], total)
+                self.path, loaded, total)
         for as_window, by_kind in batches.items():
             for kind, items in by_kind.items():
                 adds[as_window](items, kind)
         self.outcome.update(items_loaded=counts["loaded"], items_kept=counts["kept"],
-                            window_items_loaded=counts["window_loaded"], window_items_kept=counts["window_kept"])
+                            window_items_loaded=counts["window_loaded"], window_items_kept=counts["window_kept"],
+                            job_items_loaded=counts.get("job_loaded", 0), job_items_kept=counts.get("job_kept", 0))
         return None
+
+    def _job_line(self, entry, counts):
+        """Take one line of the job part: a job session of the cached window (``["job", read key, item]``)
+        created in [history start, job_read_from) goes to that read (JobPages.seed: the window's kept whole,
+        an older one reduced to its job's type); a job's type (``["job_type", read key, server, job, type,
+        newest]``) whose newest session is at or after the history start too (an older one a cold read would
+        not see). None, or why the file cannot be used."""
+        counts["job_loaded"] = counts.get("job_loaded", 0) + 1
+        usable = self.jobs_cached_through is not None
+        if entry[0] == _JOB_MARK and len(entry) == 3 and entry[1] in self.job_keys and isinstance(entry[2], dict):
+            created = readable_creation_time(entry[2])
+            if created is not None:
+                if usable and self.history_start <= created < self.job_read_from:
+                    self.cached_jobs[entry[1]].append(entry[2])
+                    counts["job_kept"] = counts.get("job_kept", 0) + 1
+                return None
+        elif entry[0] == _JOB_TYPE_MARK and len(entry) == 6 and entry[1] in self.job_keys:
+            try:
+                newest = em_time.parse_iso(entry[5])
+            except (TypeError, ValueError):
+                newest = None
+            if newest is not None and isinstance(entry[2], str) and isinstance(entry[3], str):
+                if usable and newest >= self.history_start:
+                    self.cached_job_types[entry[1]][(entry[2], entry[3])] = (entry[4], newest)
+                    counts["job_kept"] = counts.get("job_kept", 0) + 1
+                return None
+        return "the history cache %s holds a job-session line that cannot be read: the whole history was read" \
+            % self.path
 
     def _misfit(self, document):
         """Why the cache's first line cannot stand for this run's history before ``read_from`` (None: it can)."""
@@ -295,7 +363,8 @@ class HistoryCache(object):
         if not isinstance(cached, dict):
             return "the history cache %s names no EM and account: the whole history was read" % self.path
         for key, what in (("em", "another EM"), ("account", "another EM account"), ("kinds", "other kinds of sessions"),
-                          ("fields", "other history fields"), ("window_fields", "other window fields")):
+                          ("fields", "other history fields"), ("window_fields", "other window fields"),
+                          ("job_reads", "other job-session reads"), ("job_fields", "other job-session fields")):
             if cached.get(key) != self.identity_now[key]:
                 return "the history cache %s was written for %s (%s, this run: %s): the whole history was read" % (
                     self.path, what, _shown(cached.get(key)), _shown(self.identity_now[key]))
@@ -320,7 +389,33 @@ class HistoryCache(object):
             return "the last full read of the history was at %s, history_full_read_days=%s ago or more: the whole " \
                    "history was read" % (_iso(full_read_at), _number(self.full_read_days))
         self.cached_through, self.full_read_at, self.cached_window = read_through, full_read_at, cached_window
+        self.jobs_cached_through = self._job_part(document, written_now)
         return None
+
+    def _job_part(self, document, written_now):
+        """The end of what the cache's job part covers, or None (the job sessions are read whole from the
+        history start, the reason in ``outcome['jobs_reason']``): it holds every job session of its window
+        created before ``job_read_through`` and the type of each job seen before its window (with its newest
+        session's time), so it stands for this run's [history start, job_read_from) only when its window
+        starts at or before this run's and its end is within [this run's history start, its own now]."""
+        if not self.job_keys:
+            return None
+        if document.get("jobs_cached") is not True:
+            self.outcome["jobs_reason"] = "the history cache holds no job sessions: they were read whole"
+            return None
+        try:
+            through, cached_start = (em_time.parse_iso(document.get(key)) for key in ("job_read_through", "window_start"))
+        except (TypeError, ValueError):
+            through = cached_start = None
+        if through is None or cached_start is None or not self.history_start <= through <= written_now \
+                or cached_start > self.window_start:
+            self.outcome["jobs_reason"] = "the history cache's job part (through %s, window from %s) does not " \
+                                          "cover this run's (history from %s, window from %s): the job sessions " \
+                                          "were read whole" % (_shown(document.get("job_read_through")),
+                                                               _shown(document.get("window_start")),
+                                                               _iso(self.history_start), _iso(self.window_start))
+            return None
+        return through
 
     def _window_misfit(self, document, cached_window, written_now, read_through):
         """Why the cache's full-detail range (its window, [window_start, read_through)) does not cover this
@@ -349,9 +444,14 @@ class HistoryCache(object):
     def _full(self, reason):
         self.read_from, self.full_read_at = self.history_start, self.now
         self.window_read_from = self.window_start
+        self.job_read_from, self.jobs_cached_through = self.history_start, None
+        self.cached_jobs = dict((key, []) for key in self.job_keys)
+        self.cached_job_types = dict((key, {}) for key in self.job_keys)
         self.outcome.update(used=False, reason=reason, read_from=_iso(self.read_from), read_to=_iso(self.window_start),
                             history_read=True, window_read_from=_iso(self.window_start), items_loaded=0,
-                            items_kept=0, window_items_loaded=0, window_items_kept=0)
+                            items_kept=0, window_items_loaded=0, window_items_kept=0,
+                            job_read_from=_iso(self.history_start) if self.job_keys else None,
+                            job_items_loaded=0, job_items_kept=0)
 
     # ---- while reading ------------------------------------------------------------------------
     def watch(self, fold):
@@ -365,9 +465,16 @@ class HistoryCache(object):
         if created is not None and (self.oldest_running is None or created < self.oldest_running):
             self.oldest_running = created
 
+    def note_unsettled_job(self, created):
+        """A job session of the window EM may still change (JobPages: not Stopped with an end), created at
+        ``created``: the job part covers nothing from it on (``job_read_through``), so it is read again."""
+        if created is not None and (self.oldest_unsettled_job is None or created < self.oldest_unsettled_job):
+            self.oldest_unsettled_job = created
+
     # ---- saving -------------------------------------------------------------------------------
-    def save(self, fold):
-        """Write the history and the window the fold holds (before settle), after every read succeeded.
+    def save(self, fold, jobs=None):
+        """Write the history and the window the fold holds (before settle), after every read succeeded;
+        with ``jobs`` ({read key: em_compliance_read.JobPages} of every job-session read) the job part too.
 
         A file that cannot be written is not a failure of the run (its verdicts are complete):
         the next run reads the whole history, and ``outcome`` says why."""
@@ -388,28 +495,55 @@ class HistoryCache(object):
                                             "run reads the whole window" % fold.window_set_aside
         end = self.now if cached_window else self.window_start
         read_through = end if self.oldest_running is None else min(end, self.oldest_running)
+        job_through = self._job_read_through(jobs)
         header = {"format": FORMAT, "identity": self.identity_now, "now": _iso(self.now),
                   "read_through": _iso(read_through), "full_read_at": _iso(self.full_read_at),
                   "window_start": _iso(self.window_start), "lookback_days": self.lookback_days,
-                  "window_cached": cached_window}
-        entries = _entries(fold, read_through if cached_window else None)
+                  "window_cached": cached_window, "jobs_cached": job_through is not None,
+                  "job_read_through": _iso(job_through) if job_through is not None else None}
+        entries = _entries(fold, read_through if cached_window else None, jobs if job_through is not None else None,
+                           job_through)
         try:
             _write_atomic(self.path, header, entries, self.mode)
         except (IOError, OSError, TypeError, ValueError) as error:
             self.outcome["write_error"] = "the history cache %s could not be written (%s): the next run reads " \
                                           "the whole history" % (self.path, error)
             return
-        self.outcome.update(written=self.path, window_cached=cached_window)
+        self.outcome.update(written=self.path, window_cached=cached_window, jobs_cached=job_through is not None)
+
+    def _job_read_through(self, jobs):
+        """Where the job part written tonight ends (None: none is written, said in ``outcome``): now, or the
+        creation of the oldest window job session EM may still change. A job session whose creation time
+        cannot be read cannot be placed in time (as for the window's task sessions): no job part then."""
+        if not self.job_keys:
+            return None
+        if jobs is None or sorted(jobs) != sorted(self.job_keys):
+            self.outcome["jobs_reason"] = "the job sessions were not all read: no job part is cached"
+            return None
+        unplaced = sum(pages.unplaced for pages in jobs.values())
+        if unplaced:
+            self.outcome["jobs_reason"] = "%d job session(s) have no readable creation time: no job part is " \
+                                          "cached, the next run reads the job sessions whole" % unplaced
+            return None
+        return self.now if self.oldest_unsettled_job is None else min(self.now, self.oldest_unsettled_job)
 
 
-def _entries(fold, window_before):
+def _entries(fold, window_before, jobs=None, jobs_before=None):
     """The lines of the items: the history's ``[kind, item]``, then, when ``window_before`` is given, the
-    window's sessions created before it as ``[kind, item, "window"]``: one at a time, from the fold."""
+    window's sessions created before it as ``[kind, item, "window"]``: one at a time, from the fold. With
+    ``jobs`` the job part: each read's window job sessions created before ``jobs_before`` as read
+    (``["job", read key, item]``), and the type of each job seen before the window (``["job_type", read key,
+    server, job, type, newest creation time]``)."""
     for kind, session in fold.history_items():
         yield [kind, as_item(session)]
     if window_before is not None:
         for kind, session in fold.window_sessions(window_before):
             yield [kind, as_item(session), _WINDOW_MARK]
+    for key, pages in sorted((jobs or {}).items()):
+        for item in pages.kept_before(jobs_before):
+            yield [_JOB_MARK, key, item]
+        for (server, job), (job_type, newest) in sorted(pages.typed().items()):
+            yield [_JOB_TYPE_MARK, key, server, job, job_type, _iso(newest)]
 
 
 def _option(params, name, default):

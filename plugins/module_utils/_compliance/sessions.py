@@ -142,10 +142,14 @@ def job_type_index(job_sessions):
     return by_uid, by_job
 
 
+def job_key(item):
+    """(lower server name, lower job name): how a job is told apart when its session is not read."""
+    return str(item.get("backup_server_name") or "").lower(), str(item.get("job_name") or "").lower()
+
+
 def note_job_type(by_job, item):
-    """File a job session's type under its (lower server name, lower job name); a known type is not
-    replaced by a missing one."""
-    key = (str(item.get("backup_server_name") or "").lower(), str(item.get("job_name") or "").lower())
+    """File a job session's type under its job_key; a known type is not replaced by a missing one."""
+    key = job_key(item)
     if item.get("job_type") or key not in by_job:
         by_job[key] = item.get("job_type") or None
 

@@ -138,8 +138,13 @@ def test_save_writes_gzip_json_atomically_with_report_mode(tmp_path):
                                     "fields": {"backup": list(em_compliance.BACKUP_HISTORY_FIELDS),
                                                "replica": list(em_compliance.REPLICA_HISTORY_FIELDS)},
                                     "window_fields": {"backup": list(em_compliance.BACKUP_TASK_SESSION_FIELDS),
-                                                      "replica": list(em_compliance.REPLICA_TASK_SESSION_FIELDS)}}
+                                                      "replica": list(em_compliance.REPLICA_TASK_SESSION_FIELDS)},
+                                    "job_reads": ["backup_job_sessions", "replica_job_sessions"],
+                                    "job_fields": list(em_compliance.JOB_SESSION_FIELDS)}
     assert (document["now"], document["full_read_at"]) == (NIGHT1, NIGHT1)
+    # saved without the job-session reads (this test's night read none): no job part, said
+    assert (document["jobs_cached"], document["job_read_through"]) == (False, None)
+    assert cache.outcome["jobs_reason"] == "the job sessions were not all read: no job part is cached"
     assert (document["window_start"], document["lookback_days"]) == (_at(NIGHT1, days=-LOOKBACK), LOOKBACK)
     assert len(document["items"]) == 7 and document["trailer"] == {"items": 7}
     assert os.listdir(str(tmp_path)) == ["compliance.history-cache.json.gz"]  # no temporary left
@@ -264,7 +269,7 @@ def test_no_cache_yet(tmp_path):
 # mtime=0 and ids: gzip writes the time into its header, and test ids must be the same in every
 # pytest-xdist worker (a different id per worker is a collection error)
 @pytest.mark.parametrize("content, words", [
-    (b"", "is not of format 2"), (gzip.compress(b"", mtime=0), "is not of format 2"),
+    (b"", "is not of format 3"), (gzip.compress(b"", mtime=0), "is not of format 3"),
     (b"not gzip at all", "could not be read"), (gzip.compress(b"{not json", mtime=0), "could not be read"),
     (gzip.compress(b"\xff\xfe", mtime=0), "could not be read"),
     (gzip.compress(b"[1, 2]", mtime=0)[:-6], "could not be read")],
@@ -289,8 +294,9 @@ def test_a_cache_cut_short_is_dropped_whole(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("change, words", [
-    ({"format": 99}, "is not of format 2"),
-    ({"format": None}, "is not of format 2"),
+    ({"format": 99}, "is not of format 3"),
+    ({"format": None}, "is not of format 3"),
+    ({"format": 2}, "is not of format 3"),  # a cache of the previous layout (no job part): a full read
     ({"identity": None}, "names no EM and account"),
     ({"now": "yesterday"}, "no readable times"),
     ({"read_through": None}, "no readable times"),
@@ -453,7 +459,8 @@ class FakeEM(object):
             raise EMError("HTTP 500: the database is not available")
         if resource.query_type == "Job":
             return [{"name": "Backup Job 1"}], Info(1)
-        kind = {"BackupTaskSession": "backup", "ReplicaTaskSession": "replica"}.get(resource.query_type)
+        kind = {"BackupTaskSession": "backup", "ReplicaTaskSession": "replica", "BackupJobSession": "backup_job",
+                "ReplicaJobSession": "replica_job"}.get(resource.query_type)
         after, before = _bounds(filter_expr)
         keys = resource.output_keys()  # the fields asked for, as EM answers a projected query
         page = [dict((key, item.get(key)) for key in keys) for item_kind, item in self.sessions if item_kind == kind
@@ -479,7 +486,7 @@ def _bounds(filter_expr):
 
 
 def _night(tmp_path, em, now, **extra):
-    params = _params(tmp_path, check_jobs=False, known_servers_from_em=False, **extra)
+    params = _params(tmp_path, **dict(dict(check_jobs=False, known_servers_from_em=False), **extra))
     start = em_compliance.window_start(now, params["lookback_days"])
     fold, cache = reader.new_fold(params, now), _plan(params, now)
     items, queries, error = reader.run_reads(em, reader.planned_reads(params), now, start, True, 1000, 1, fold, cache)
@@ -543,7 +550,8 @@ def _as_em_shows(sessions, moment):
         if visible > moment:
             continue
         if finished > moment:
-            item = dict(item, state="InProgress", result="None", end_time=None)
+            state = "Working" if kind.endswith("_job") else "InProgress"
+            item = dict(item, state=state, result="None", end_time=None)
         shown.append((kind, item))
     return shown
 
@@ -552,8 +560,8 @@ def _judged(tmp_path, sessions, now, **extra):
     em = FakeEM(_as_em_shows(sessions, em_time.parse_iso(now)))
     fold, items, _queries, error, cache = _night(tmp_path, em, now, **extra)
     assert error is None
-    return json.loads(json.dumps(reader.judge_read(_params(tmp_path, **extra), fold, items, []))), cache, \
-        em.requests_sent
+    params = _params(tmp_path, **dict(dict(check_jobs=False, known_servers_from_em=False), **extra))
+    return json.loads(json.dumps(reader.judge_read(params, fold, items, []))), cache, em.requests_sent
 
 
 @pytest.mark.parametrize("seed, lookback", [(0, 1), (1, 1), (2, 7), (3, 2)])
@@ -599,6 +607,117 @@ def test_a_session_collected_later_than_the_overlap_waits_for_the_full_read(tmp_
     assert used == [True, True, False]
     assert cold_names == [["sql01"], ["late01", "sql01"], ["late01", "sql01"]]
     assert warm_names == [["sql01"], ["sql01"], ["late01", "sql01"]]
+
+
+# ---- the job part: job sessions from job_read_from, the rest from the cache ---------------------------------
+
+_RANK = {"Success": 0, "Warning": 1, "Failed": 2}
+
+
+def _job_session(kind, job, job_type, created, ended, result, uid):
+    item = {"uid": uid, "name": "%s@%s" % (job, em_time.format_z(created)), "job_uid": "urn:veeam:Job:" + job,
+            "job_id": job, "job_name": job, "job_type": job_type, "backup_server_name": "vbr01.example.com",
+            "creation_time": em_time.format_z(created), "end_time": em_time.format_z(ended), "state": "Stopped",
+            "result": result, "is_retry": False}
+    return kind + "_job", item
+
+
+def _with_job_sessions(sessions, now):
+    """``sessions`` plus their job sessions: one per (kind, job, day), created 5 minutes before its first task,
+    ending 5 minutes after its last, collected with its first task; each task names it (job_session_uid).
+    Plus a backup copy job (BackupSync) whose one session opened 12 days before ``now`` and runs for 8 days, with
+    task sessions of three VMs every day of it (a copy's success is no backup: they stay violations only when
+    its type is known), and a job whose only session is 35 days old (before every night's history)."""
+    groups = {}
+    for entry in sessions:
+        kind, item = entry[0], entry[1]
+        groups.setdefault((kind, item["job_name"], item["creation_time"][:10]), []).append(entry)
+    jobs = []
+    for number, ((kind, job, _day), entries) in enumerate(sorted(groups.items())):
+        created = min(_em_created(item) for _kind, item, _finished, _visible in entries) - timedelta(minutes=5)
+        ended = max(finished for _kind, _item, finished, _visible in entries) + timedelta(minutes=5)
+        result = max((item["result"] for _kind, item, _f, _v in entries), key=lambda value: _RANK.get(value, 0))
+        uid = "urn:veeam:%sJobSession:%08d" % (kind.capitalize(), number)
+        job_kind, job_item = _job_session(kind, job, "Replica" if kind == "replica" else "Backup", created, ended,
+                                          result, uid)
+        for _kind, item, _finished, _visible in entries:
+            item["job_session_uid"] = uid
+        jobs.append((job_kind, job_item, ended, min(visible for _k, _i, _f, visible in entries)))
+    opened = em_time.parse_iso(now) - timedelta(days=12)
+    kind, copy = _job_session("backup", "Copy 1", "BackupSync", opened, opened + timedelta(days=8), "Success",
+                              "urn:veeam:BackupJobSession:copy")
+    jobs.append((kind, copy, opened + timedelta(days=8), opened))
+    for day in range(8):
+        for vm in (1, 2, 3):
+            created = opened + timedelta(days=day, hours=vm)
+            task = build_session(vm="copy%d" % vm, vm_uid="urn:vm:copy%d" % vm, created=em_time.format_z(created),
+                                 job="Copy 1", job_session_uid=copy["uid"])
+            jobs.append((em_compliance.KIND_BACKUP, task, created + timedelta(hours=1), created))
+    old = em_time.parse_iso(now) - timedelta(days=35)
+    jobs.append(_job_session("backup", "Retired", "Backup", old, old + timedelta(hours=1), "Failed",
+                             "urn:veeam:BackupJobSession:old") + (old + timedelta(hours=1), old))
+    for day in range(1, 12):  # task sessions of the old job's session: once it leaves the history, not a backup
+        created = em_time.parse_iso(now) - timedelta(days=day, hours=2)
+        task = build_session(vm="orphan01", vm_uid="urn:vm:orphan01", created=em_time.format_z(created),
+                             job="Retired", job_session_uid="urn:veeam:BackupJobSession:old")
+        jobs.append((em_compliance.KIND_BACKUP, task, created + timedelta(hours=1), created))
+    return sessions + jobs
+
+
+def _job_filters(em):
+    return [flt for query_type, flt in em.filters if query_type in ("BackupJobSession", "ReplicaJobSession")]
+
+
+@pytest.mark.parametrize("seed, lookback", [(20, 7), (21, 2), (22, 3)])
+def test_warm_nights_with_the_job_part_equal_cold_nights(tmp_path, monkeypatch, seed, lookback):
+    """Job sessions read with the task sessions (check_jobs): a warm night reads them from EM only from the
+    previous night's job_read_through minus the overlap (not from the history start), takes the rest from the
+    cache (the window's whole, the older ones' types), and judges as a cold read does - the jobs, the copy job's
+    task sessions (typed by a job session opened before the window, running across nights: it bounds what the
+    job part covers) and the VMs. Sessions arrive up to 40 h late."""
+    monkeypatch.setattr(reader.em_parse, "normalise_document", lambda document, resource: document)
+    first = "2025-06-01T06:00:00Z"
+    last = _at(first, days=9)
+    sessions = _with_job_sessions(_month(seed, last, late_hours=40), last)
+    extra = dict(check_jobs=True, lookback_days=lookback, history_full_read_days=30)
+    _judged_night(tmp_path / "warm", sessions, first, **extra)
+    seen = set()
+    for night in range(1, 9):
+        now = _at(first, days=night)
+        previous = _header(tmp_path / "warm")
+        warm, cache, em, queries = _judged_night(tmp_path / "warm", sessions, now, **extra)
+        cold, _cache, cold_em, cold_queries = _judged_night(tmp_path / "cold", sessions, now,
+                                                            **dict(extra, history_cache=False))
+        assert warm == cold, (night, cache.outcome)
+        assert cold["jobs"] and cold["summary"]["vms_total"] >= 20
+        assert previous["jobs_cached"] is True and cache.outcome["jobs_cached"] is True
+        job_from = max(em_time.parse_iso(now) - timedelta(days=30),
+                       em_time.parse_iso(previous["job_read_through"]) - timedelta(hours=48))
+        assert cache.outcome["job_read_from"] == em_time.format_z(job_from)
+        assert _job_filters(em) and all('CreationTime>="%s"' % em_time.format_z(job_from) in flt
+                                        for flt in _job_filters(em))
+        for key in ("backup_job_sessions", "replica_job_sessions"):
+            assert queries[key]["created_after"] == em_time.format_z(job_from)
+            assert queries[key]["items"] < cold_queries[key]["items"]
+        (opened, ends), = [(_em_created(item), finished) for _kind, item, finished, _visible in sessions
+                           if item["uid"] == "urn:veeam:BackupJobSession:copy"]
+        through = em_time.parse_iso(_header(tmp_path / "warm")["job_read_through"])
+        window_start = em_time.parse_iso(now) - timedelta(days=lookback)
+        if opened >= window_start and ends > em_time.parse_iso(now):
+            # a window job session still running: the job part covers nothing from it on
+            assert through == opened
+            seen.add("open copy session in the window")
+        elif ends > em_time.parse_iso(now):
+            assert through > opened  # before the window only its type is kept: it bounds nothing
+            seen.add("open copy session before the window")
+        copy_rows = [row for row in cold["vms"] if row["vm_display_name"].startswith("copy")]
+        assert copy_rows and all(row["status"] != "compliant" for row in copy_rows)  # a copy is no backup
+        orphan, = [row for row in cold["vms"] if row["vm_display_name"] == "orphan01"]
+        retired_seen = em_time.parse_iso(now) - timedelta(days=30) <= em_time.parse_iso(last) - timedelta(days=35)
+        assert (orphan["status"] == "compliant") is retired_seen, orphan  # its job unseen: not a backup
+        seen.add("retired job seen" if retired_seen else "retired job gone")
+    assert seen == {"retired job seen", "retired job gone",
+                    "open copy session in the window" if lookback == 7 else "open copy session before the window"}
 
 
 # ---- the window cached too: last night's window is tonight's history, tonight reads [read_from, now) ------
