@@ -230,8 +230,8 @@ def run_reads(client, reads, now, start, bounded, page_size, concurrency, fold=N
         jobs = None
         if fold is not None and read.key in JOB_SESSION_READS:
             jobs = job_pages[read.key] = JobPages(resource, start, cache.note_unsettled_job if cache else None)
-            if cache:
-                jobs.seed(cache.cached_jobs.get(read.key, ()), cache.cached_job_types.get(read.key, {}))
+            if cache:  # what the job part gives; the cache lets go of it (JobPages keeps the window's)
+                jobs.seed(cache.cached_jobs.pop(read.key, ()), cache.cached_job_types.pop(read.key, {}))
         kept_before = len(fold.history) if pages else 0
         try:
             found, info = client.query(resource, window_filters(read, now, start, bounded, history_from, window_from,
