@@ -86,7 +86,7 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils import (
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMError, EMForbiddenError
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import history_cache
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
-    _readable_time, job_key, note_job_type, readable_creation_time)
+    _readable_time, job_key, readable_creation_time)
 
 
 WINDOW = "window"
@@ -328,6 +328,7 @@ class JobPages(object):
         self.on_unsettled = on_unsettled
         self.read = self.unplaced = self.seeded = 0
         self.types = {}          # (lower server name, lower job name) -> job type, of those before the window
+        self._typed_at = {}      # the same key -> the creation time of the session whose type that is
         self._newest = {}        # the same key -> the creation time of its newest session read
         self._kept = {}          # UID (or position) -> job session of the window
         # equal strings of the kept sessions shared, as the pager's own collector does (em_rows.Interner:
@@ -347,15 +348,13 @@ class JobPages(object):
         self._take(items)
         self.seeded = len(self._kept) - before
         for key, (job_type, newest) in types.items():
-            note_job_type(self.types, {"backup_server_name": key[0], "job_name": key[1], "job_type": job_type})
-            self._note_newest(key, newest)
+            self._note(key, job_type, newest)
 
     def _take(self, items):
         for item in items:
             created = readable_creation_time(item)
             if created is not None and created < self.start:
-                note_job_type(self.types, item)
-                self._note_newest(job_key(item), created)
+                self._note(job_key(item), item.get("job_type") or None, created)
                 continue
             key = item.get("uid") or len(self._kept)
             if key in self._kept:
@@ -366,7 +365,15 @@ class JobPages(object):
             elif self.on_unsettled is not None and job_unsettled(item, created):
                 self.on_unsettled(created)
 
-    def _note_newest(self, key, created):
+    def _note(self, key, job_type, created):
+        """A job's type is that of its newest session that has one, whichever page or night brought it (pages
+        arrive in any order; a job deleted and created again under its name as a copy job is a copy from then
+        on); None while none has one (EM 9.5 sends no JobType: the job was read, its type is unknown)."""
+        if job_type:
+            if key not in self._typed_at or created >= self._typed_at[key]:
+                self.types[key], self._typed_at[key] = job_type, created
+        elif key not in self.types:
+            self.types[key] = None
         if key not in self._newest or created > self._newest[key]:
             self._newest[key] = created
 

@@ -94,3 +94,27 @@ def test_a_copy_whose_job_session_is_older_than_the_window_is_typed_by_its_job()
     row = result["vms"][0]
     assert row["reasons"] == ["rpo_exceeded", "last_backup_failed"] and row["copy"]["sessions"] == 1
     assert not [item for item in result["warnings"] if item["code"] == "job_type_unknown"]
+
+
+def test_a_job_created_again_as_a_copy_job_is_a_copy_whichever_page_comes_first(monkeypatch):
+    """A job deleted and created again under its name with another type: its type is its newest session's, so the
+    copy's successes never stand for a backup - also when the pages arrive newest first (they are read in
+    parallel) and when the older type comes from the history cache after the newer session."""
+    from ansible_collections.backupops.veeam_em.plugins.module_utils import em_resources
+    from datetime import datetime, timezone
+    monkeypatch.setattr(reader.em_parse, "normalise_document", lambda document, resource: document)
+    was_backup = job_session("Offsite", "2025-05-10T22:00:00Z")
+    now_copy = job_session("Offsite", "2025-06-02T00:00:00Z", kind="BackupSync")
+    untyped = dict(job_session("Offsite", "2025-06-03T00:00:00Z"), job_type=None)  # EM 9.5: no JobType
+    for order in ([was_backup], [now_copy, untyped]), ([now_copy, untyped], [was_backup]):
+        pages = reader.JobPages(em_resources.BACKUP_JOB_SESSION, window_start(NOW, 1))
+        for page in order:
+            pages.normalise(page)
+        assert pages.types == {("vbr01", "offsite"): "BackupSync"}
+        assert pages.typed()[("vbr01", "offsite")] == ("BackupSync", datetime(2025, 6, 3, tzinfo=timezone.utc))
+    seeded = reader.JobPages(em_resources.BACKUP_JOB_SESSION, window_start(NOW, 1))
+    seeded.seed([now_copy], {("vbr01", "offsite"): ("Backup", datetime(2025, 5, 10, 22, tzinfo=timezone.utc))})
+    assert seeded.types == {("vbr01", "offsite"): "BackupSync"}
+    untyped_only = reader.JobPages(em_resources.BACKUP_JOB_SESSION, window_start(NOW, 1))
+    untyped_only.normalise([untyped])
+    assert untyped_only.types == {("vbr01", "offsite"): None}  # read, type unknown
