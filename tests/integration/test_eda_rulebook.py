@@ -51,19 +51,20 @@ def _rulebook_present():
         pytest.fail("CI: " + MISSING)
 
 
-NOW = datetime.now(timezone.utc).replace(microsecond=0)
-
-
 def _guid(number):
     return str(uuid.UUID(int=number))
 
 
-def _at(minutes_before):
-    return (NOW - timedelta(minutes=minutes_before)).strftime("%Y-%m-%dT%H:%M:%SZ")
+def _at(now, minutes_before):
+    return (now - timedelta(minutes=minutes_before)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def build_dataset():
-    """Job A: ok01 succeeded 3 h ago, then fail01 failed 25 min ago (the job's newest run). Job B: ok02 fine."""
+def build_dataset(now):
+    """Job A: ok01 succeeded 3 h ago, then fail01 failed 25 min ago (the job's newest run). Job B: ok02 fine.
+
+    ``now`` is read when the test starts, not when this file is imported: the source reads with the real
+    clock (60 min lookback), so a run more than 35 min after collection (pytest-xdist, make shuffle, a
+    long suite) would not see fail01 at all and wait for a ticket that never comes."""
     server = _guid(1)
     rows = [("Backup Job A", 1000, "ok01", 190, "Success", ""),
             ("Backup Job A", 1000, "fail01", 30, "Failed", "Error: There is not enough space on the disk."),
@@ -75,13 +76,14 @@ def build_dataset():
         vm_id = "urn:VMware:Vm:vc.vm-%d" % number
         vms.append({"id": vm_id, "name": vm, "backup_server_id": server, "size_bytes": 10 ** 9})
         job["vms"].append(vm_id)
-        job_sessions.append({"id": _guid(number), "job_id": job["id"], "creation_time": _at(before),
-                             "end_time": _at(before - 5), "state": "Stopped", "result": result, "progress": 100,
+        job_sessions.append({"id": _guid(number), "job_id": job["id"], "creation_time": _at(now, before),
+                             "end_time": _at(now, before - 5), "state": "Stopped", "result": result, "progress": 100,
                              "is_retry": False})
         task_sessions.append({"id": _guid(5000 + number), "job_session_id": _guid(number), "vm_id": vm_id,
-                              "vm_display_name": vm, "creation_time": _at(before), "end_time": _at(before - 5),
-                              "state": "Completed", "result": result, "reason": reason, "total_size": 10 ** 9})
-    return {"format": "veeam-em-emulator-dataset/1", "generated_now": _at(0),
+                              "vm_display_name": vm, "creation_time": _at(now, before),
+                              "end_time": _at(now, before - 5), "state": "Completed", "result": result,
+                              "reason": reason, "total_size": 10 ** 9})
+    return {"format": "veeam-em-emulator-dataset/1", "generated_now": _at(now, 0),
             "backup_servers": [{"id": server, "name": "vbr01.test"}], "vms": vms, "jobs": list(jobs.values()),
             "job_sessions": job_sessions, "task_sessions": task_sessions}
 
@@ -115,7 +117,8 @@ def test_one_failure_is_retried_exactly_once_then_ticketed(tmp_path):
     variables.write_text("veeam_em_poll_interval: 1\nveeam_em_state_file: %s\n" % (tmp_path / "state.json"),
                          encoding="utf-8")
     log = tmp_path / "rulebook.log"
-    with Emulator(dataset=build_dataset(), tls=True) as em, open(log, "w", encoding="utf-8") as output:
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    with Emulator(dataset=build_dataset(now), tls=True) as em, open(log, "w", encoding="utf-8") as output:
         proc = subprocess.Popen(COMMAND + ["-i", str(inventory), "-r", RULEBOOK, "--vars", str(variables), "-vv"],
                                 env=environment(em), cwd=str(tmp_path), stdout=output, stderr=subprocess.STDOUT)
         try:

@@ -20,15 +20,13 @@ from emulator.harness import Emulator
 from ansible_collections.backupops.veeam_em.extensions.eda.plugins.event_source import veeam_em_sessions as source
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMValidationError
 
-REAL_NOW = datetime.now(timezone.utc).replace(microsecond=0)
-
 
 def _guid(number):
     return str(uuid.UUID(int=number))
 
 
-def _at(minutes_before):
-    return (REAL_NOW - timedelta(minutes=minutes_before)).strftime("%Y-%m-%dT%H:%M:%SZ")
+def _at(now, minutes_before):
+    return (now - timedelta(minutes=minutes_before)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 SERVER = "vbr01.test"
@@ -41,7 +39,7 @@ SESSIONS = [
 ]
 
 
-def build_dataset():
+def build_dataset(now):
     server_id = _guid(1)
     vms, job_sessions, task_sessions = [], [], []
     job = {"id": _guid(1000), "name": "Backup Job A", "type": "Backup", "backup_server_id": server_id, "vms": []}
@@ -49,21 +47,32 @@ def build_dataset():
         vm_id = "urn:VMware:Vm:vc.vm-%d" % number
         vms.append({"id": vm_id, "name": vm, "backup_server_id": server_id, "size_bytes": 10 ** 9})
         job["vms"].append(vm_id)
-        ended = _at(before - minutes) if minutes is not None else None
-        job_sessions.append({"id": _guid(number), "job_id": job["id"], "creation_time": _at(before), "end_time": ended,
-                             "state": "Stopped" if ended else "Working", "result": result,
+        ended = _at(now, before - minutes) if minutes is not None else None
+        job_sessions.append({"id": _guid(number), "job_id": job["id"], "creation_time": _at(now, before),
+                             "end_time": ended, "state": "Stopped" if ended else "Working", "result": result,
                              "progress": 100 if ended else 40, "is_retry": False})
         task_sessions.append({"id": _guid(5000 + number), "job_session_id": _guid(number), "vm_id": vm_id,
-                              "vm_display_name": vm, "creation_time": _at(before), "end_time": ended, "state": state,
-                              "result": result, "reason": reason, "total_size": 10 ** 9 if result else 0})
-    return {"format": "veeam-em-emulator-dataset/1", "generated_now": _at(0),
+                              "vm_display_name": vm, "creation_time": _at(now, before), "end_time": ended,
+                              "state": state, "result": result, "reason": reason,
+                              "total_size": 10 ** 9 if result else 0})
+    return {"format": "veeam-em-emulator-dataset/1", "generated_now": _at(now, 0),
             "backup_servers": [{"id": server_id, "name": SERVER}], "vms": vms, "jobs": [job],
             "job_sessions": job_sessions, "task_sessions": task_sessions}
 
 
 @pytest.fixture()
-def em():
-    with Emulator(dataset=build_dataset(), tls=True) as emulator:
+def data_now():
+    """The moment the test's sessions are laid out from: when its emulator starts, not when this file
+    was imported. The source reads them with the real clock (the 60 min lookback, the RPO ages), and a
+    test may run many minutes after collection (pytest-xdist, make shuffle, a long suite): with a clock
+    read at import, old01's age left 5.0 h +- 0.1 after 6 minutes and ok01/fail01 left the lookback
+    after 25."""
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+@pytest.fixture()
+def em(data_now):
+    with Emulator(dataset=build_dataset(data_now), tls=True) as emulator:
         yield emulator
 
 
@@ -96,7 +105,7 @@ def names(events):
             for e in events]
 
 
-def test_first_poll_reports_what_finished_in_the_lookback(em):
+def test_first_poll_reports_what_finished_in_the_lookback(em, data_now):
     poller = source.Poller(args_for(em))
     try:
         events, started = poller.poll()
@@ -112,7 +121,7 @@ def test_first_poll_reports_what_finished_in_the_lookback(em):
         "vm_uid": "urn:VMware:Vm:vc.vm-102", "job_name": "Backup Job A", "job_uid": "urn:veeam:Job:" + _guid(1000),
         "job_type": "Backup", "is_retry": False, "job_session_uid": "urn:veeam:BackupJobSession:" + _guid(102),
         "backup_server": SERVER, "backup_server_uid": "urn:veeam:BackupServer:" + _guid(1),
-        "creation_time": _at(30), "end_time": _at(25)}
+        "creation_time": _at(data_now, 30), "end_time": _at(data_now, 25)}
     assert events[3]["veeam_em"]["uid"] == "urn:veeam:BackupJobSession:" + _guid(102)
     assert abs((started - datetime.now(timezone.utc)).total_seconds()) < 600
     stats = em.stats()
