@@ -143,7 +143,9 @@ def _walk_vms(fold, index, jobs_complete, start, now_time, policy, days, rows):
     Also what the servers, jobs and counts need of the in-scope sessions."""
     servers, ran, cells = {}, set(), {}
     counts = _counts(fold.excluded_records(), index, start)
-    counts.update({"scoped_window": 0, KIND_BACKUP: 0, KIND_REPLICA: 0, KIND_COPY: 0, "job_unseen": []})
+    counts.update({"scoped_window": 0, KIND_BACKUP: 0, KIND_REPLICA: 0, KIND_COPY: 0, "job_unseen": [],
+                   "job_untyped": []})
+    typed_jobs_read = jobs_complete and bool(index[0] or index[1])
     for _key, records in fold.vm_groups():
         _count(counts, records, index, start)
         group = []
@@ -155,6 +157,8 @@ def _walk_vms(fold, index, jobs_complete, start, now_time, policy, days, rows):
                 session["_job_type"] = job_type
                 if job_type is None and kind == KIND_COPY:  # its job not read at all: not a backup (kind_of)
                     counts["job_unseen"].append(session.get("uid") or session.get("name"))
+                elif job_type is None and typed_jobs_read:  # its job read, without a JobType: counted as a backup
+                    counts["job_untyped"].append(session.get("job_name") or session.get("uid") or session.get("name"))
             group.append(session)
             note_server_session(servers, session, _fold.sort_key(record), start)
             ran.add((str(session.get("backup_server_name") or "").lower(), str(session.get("job_name") or "").lower()))
@@ -203,7 +207,7 @@ def _global_findings(counts, ignored, policy, job_sessions, unreadable_findings)
         counts["backups"] + counts["replicas"] + ignored, counts["in_window"], counts["scoped_window"],
         policy["lookback_days"])
     found += missing
-    found += _rules.job_type_unknown(counts["job_unseen"])
+    found += _rules.job_type_unknown(counts["job_unseen"], counts["job_untyped"])
     no_data = bool(missing) or any(item["code"] == READ_ERROR for item in found)
     # Named, not counted only (issue 13); they are not "no data": what was readable is judged.
     found += unreadable_findings + _rules.unreadable_job_sessions(job_sessions)

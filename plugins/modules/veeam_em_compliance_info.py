@@ -63,6 +63,8 @@ options:
         task session (O(copy_rpo_hours)). Job sessions are read from the history start (30 days), as far back as
         the task sessions; a backup task session whose job is not among them at all (a copy job whose session
         has run for longer) is judged as a copy, never as a backup, and named by a C(job_type_unknown) warning.
+        One whose job sessions carry no JobType is counted as a backup, and a C(job_type_unknown) warning names
+        their count and first job (a backup copy job among them would count as a backup).
         With V(false) failed jobs are not seen and every task session counts as a backup
         (C(summary.backup_sessions_job_type_unknown)).
     type: bool

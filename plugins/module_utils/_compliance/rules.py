@@ -420,16 +420,26 @@ def partial_view(limits, allow):
     return [finding(PARTIAL_VIEW, severity, None, "%s%s" % (limit, suffix)) for limit in limits if limit]
 
 
-def job_type_unknown(unseen):
-    """job_type_unknown (warning): backup task sessions whose job session is not among the job sessions read,
-    nor any session of their job (fold.kind_of). The job sessions are read as far back as the task sessions,
-    so their job has run longer than that (a backup copy or mirroring job keeps its session open [INF]):
-    they are judged as copies, never as backups. ``unseen``: their UIDs (or names)."""
-    if not unseen:
-        return []
-    return [finding(JOB_TYPE_UNKNOWN, STATUS_WARNING, KIND_BACKUP,
-                    "%d backup task session(s) belong to no job session read (their job type is unknown): judged as "
-                    "copies, never as backups; first: %s" % (len(unseen), unseen[0] or "(no uid)"))]
+def job_type_unknown(unseen, untyped=()):
+    """job_type_unknown (warning), up to two findings. ``unseen``: backup task sessions whose job session is not
+    among the job sessions read, nor any session of their job (fold.kind_of) - the job sessions are read as far
+    back as the task sessions, so their job has run longer than that (a backup copy or mirroring job keeps its
+    session open [INF]): they are judged as copies, never as backups. ``untyped``: backup task sessions whose job
+    was read but whose job sessions carry no JobType (an EM that leaves it out; FACTS 5.4 documents it): they are
+    counted as backups, as without job sessions, and a copy job among them would stand for a backup - said, with
+    the first job's name, so that a person can check it. Their UIDs (or names), and job names."""
+    found = []
+    if unseen:
+        found.append(finding(JOB_TYPE_UNKNOWN, STATUS_WARNING, KIND_BACKUP,
+                             "%d backup task session(s) belong to no job session read (their job type is unknown): "
+                             "judged as copies, never as backups; first: %s" % (len(unseen), unseen[0] or "(no uid)")))
+    if untyped:
+        jobs = sorted(set(str(name) for name in untyped if name))
+        found.append(finding(JOB_TYPE_UNKNOWN, STATUS_WARNING, KIND_BACKUP,
+                             "%d backup task session(s) belong to %d job(s) whose job sessions carry no JobType: "
+                             "counted as backups - a backup copy job among them would count as a backup; first job: "
+                             "%s" % (len(untyped), len(jobs), jobs[0] if jobs else "(no name)")))
+    return found
 
 
 def unreadable_job_sessions(job_sessions):

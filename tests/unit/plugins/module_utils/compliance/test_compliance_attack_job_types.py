@@ -118,3 +118,24 @@ def test_a_job_created_again_as_a_copy_job_is_a_copy_whichever_page_comes_first(
     untyped_only = reader.JobPages(em_resources.BACKUP_JOB_SESSION, window_start(NOW, 1))
     untyped_only.normalise([untyped])
     assert untyped_only.types == {("vbr01", "offsite"): None}  # read, type unknown
+
+
+def test_job_sessions_without_a_job_type_are_counted_as_backups_and_said():
+    """Job sessions that carry no JobType: the module cannot tell a copy job from a backup job, counts their task
+    sessions as backups (as without job sessions) and says so - a warning naming the count and the first job -
+    so that a copy job among them cannot silently stand for a backup. With typed job sessions: no such warning."""
+    sessions, backup_job, copy_job = nightly_failure_and_a_copy()
+    untyped = [dict(backup_job, job_type=None), dict(copy_job, job_type=None)]
+    fold = session_fold(NOW, lookback_days=1)
+    fold.add(sessions, KIND_BACKUP)
+    result = evaluate_fold(fold, untyped, jobs_complete=True)
+    assert result["vms"][0]["copy"] is None and result["vms"][0]["backup"]["sessions"] == 2
+    said = [item["message"] for item in result["warnings"] if item["code"] == "job_type_unknown"]
+    assert said == ["2 backup task session(s) belong to 2 job(s) whose job sessions carry no JobType: counted as "
+                    "backups - a backup copy job among them would count as a backup; first job: Nightly"]
+    assert result["summary"]["backup_sessions_job_type_unknown"] == 2
+    sessions, backup_job, copy_job = nightly_failure_and_a_copy()
+    typed = session_fold(NOW, lookback_days=1)
+    typed.add(sessions, KIND_BACKUP)
+    result = evaluate_fold(typed, [backup_job, copy_job], jobs_complete=True)
+    assert not [item for item in result["warnings"] if item["code"] == "job_type_unknown"]
