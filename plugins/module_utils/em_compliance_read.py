@@ -86,7 +86,7 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils import (
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMError, EMForbiddenError
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import history_cache
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
-    _readable_time, job_key, readable_creation_time)
+    job_key, job_unsettled, readable_creation_time)
 
 
 WINDOW = "window"
@@ -392,15 +392,6 @@ class JobPages(object):
         """{(lower server name, lower job name): (job type, creation time of its newest session)} of the
         jobs seen before the window."""
         return dict((key, (job_type, self._newest[key])) for key, job_type in self.types.items())
-
-
-def job_unsettled(item, created):
-    """A job session EM may still change: not Stopped, or Stopped without a readable end at or after its
-    creation (em_parse sets placeholder times to None; FACTS 6)."""
-    if item.get("state") != "Stopped":
-        return True
-    ended = _readable_time(item.get("end_time"))
-    return ended is None or ended < created
 
 
 def probe_reach(client):

@@ -43,7 +43,7 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.rul
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.policy import (
     in_scope, session_in_scope)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
-    is_running, _name_key, readable_creation_time, _readable_time, server_key)
+    is_running, _name_key, readable_creation_time, readable_end, _readable_time, server_key)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.vocabulary import (
     KIND_BACKUP, KIND_COPY, KIND_REPLICA, RUNNING_STATES, SOURCE_BACKUP_JOB_TYPES, STATE_COMPLETED)
 
@@ -175,9 +175,8 @@ class SessionFold(object):
         if created is None or not (item.get("vm_uid") or item.get("vm_display_name")):
             self._set_aside(item, kind)
             return None
-        ended = _readable_time(item.get("end_time"))
         values = [item.get(key) if key else None for key in _READ[kind]]
-        values += [created, ended if ended is not None and ended >= created else None,
+        values += [created, readable_end(item, created),
                    _readable_time(item.get("restore_point_time") or item.get("replica_point_time")), kind, history]
         return tuple(values)
 
@@ -332,8 +331,7 @@ def _unsettled_item(item, created):
     """unsettled() of an item as read (its end time as _record takes it: none before the creation)."""
     if item.get("state") == STATE_COMPLETED:
         return False
-    ended = _readable_time(item.get("end_time"))
-    return unsettled(item.get("state"), ended if ended is not None and ended >= created else None)
+    return unsettled(item.get("state"), readable_end(item, created))
 
 
 def unique_records(records):

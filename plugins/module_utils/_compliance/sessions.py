@@ -128,6 +128,19 @@ def _readable_time(value):
         return None
 
 
+def readable_end(item, created):
+    """An item's end time as the rules take it: None when it cannot be read or is before the creation
+    (em_parse already sets placeholder times to None; FACTS 6)."""
+    ended = _readable_time(item.get("end_time"))
+    return ended if ended is not None and ended >= created else None
+
+
+def job_unsettled(item, created):
+    """A job session EM may still change: not Stopped, or Stopped without an end (readable_end). The history
+    cache's job part covers nothing from the oldest such window job session on (em_compliance_read.JobPages)."""
+    return item.get("state") != "Stopped" or readable_end(item, created) is None
+
+
 def job_type_index(job_sessions):
     """Job types of the job sessions read: by job session UID, and by (server, job name) for task
     sessions whose job session was not read (a job's type does not change). A job session without a
