@@ -113,7 +113,7 @@ from datetime import timedelta
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils import em_files, em_rows, em_secrets, em_time
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
-    is_running, readable_creation_time)
+    is_running, job_unsettled, readable_creation_time)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.vocabulary import (
     BACKUP_HISTORY_FIELDS, BACKUP_TASK_SESSION_FIELDS, ComplianceInputError, HISTORY_DAYS, JOB_SESSION_FIELDS,
     KIND_BACKUP, KIND_REPLICA, REPLICA_HISTORY_FIELDS, REPLICA_TASK_SESSION_FIELDS)
@@ -344,14 +344,15 @@ class HistoryCache(object):
         one a cold read would not see). None, or why the file cannot be used.
 
         A line the writer cannot have written is refused (a full read): a job session outside the cached
-        window's [window start, job_read_through), a type of a session not before that window start, a type
-        that is not a word. Such a line (a file edited by hand) would type a job a cold read does not see - a
+        window's [window start, job_read_through) or one EM may still change (as a cached running task session
+        is), a type of a session not before that window start, a type that is not a word. Such a line (a file edited by hand) would type a job a cold read does not see - a
         "newest" time in the future kept a forgotten job's type for ever, its copies counted as backups."""
         counts["job_loaded"] = counts.get("job_loaded", 0) + 1
         usable = self.jobs_cached_through is not None
         if entry[0] == _JOB_MARK and len(entry) == 3 and entry[1] in self.job_keys and isinstance(entry[2], dict):
             created = readable_creation_time(entry[2])
-            if created is not None and self._job_time_fits(created, True):
+            # and settled: job_read_through is never after a window job session EM may still change
+            if created is not None and self._job_time_fits(created, True) and not job_unsettled(entry[2], created):
                 if usable and self.history_start <= created < self.job_read_from:
                     self.cached_jobs[entry[1]].append(self._share_job(entry[2]))
                     counts["job_kept"] = counts.get("job_kept", 0) + 1

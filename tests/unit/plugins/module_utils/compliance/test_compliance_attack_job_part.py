@@ -48,7 +48,8 @@ def _task(vm, job, created, job_session_uid, result="Success", visible=None, ser
 
 def _failed_nightly(now):
     """db01's backup of last night failed: only a copy's success could make it look protected."""
-    nightly = _job("Nightly", "Backup", _t(now, hours=-9), "urn:veeam:BackupJobSession:nightly", result="Failed")
+    nightly = _job("Nightly", "Backup", _t(now, hours=-9), "urn:veeam:BackupJobSession:nightly@" + now,
+                   result="Failed")
     return [nightly, _task("db01", "Nightly", _t(now, hours=-8), nightly[1]["uid"], result="Failed")]
 
 
@@ -224,6 +225,9 @@ def _retired_copy_sessions():
     (["job_type", "backup_job_sessions", SERVER, "retired", ["Backup"], "2025-05-30T00:00:00Z"], "cannot be read"),
     # a job session outside the cached window's [window start, job_read_through)
     (["job", "backup_job_sessions", dict(_job("Retired", "Backup", _t(T1, days=-3), "urn:x")[1])], "cannot be read"),
+    # a window job session EM may still change (Working): job_read_through is never after one
+    (["job", "backup_job_sessions", dict(_job("Retired", "Backup", _t(T1, hours=-3), "urn:x")[1], state="Working",
+                                         end_time=None)], "cannot be read"),
     # a read this run does not make
     (["job_type", "replica_job_sessions", SERVER, "retired", "Backup", "2025-05-30T00:00:00Z"], "cannot be read"),
 ])
@@ -274,3 +278,61 @@ def test_warm_nights_with_the_job_part_and_another_policy_each_night_equal_cold_
         assert warm == cold, (night, cache.outcome)
         used.append(cache.outcome["used"] and cache.jobs_cached_through is not None)
     assert used == [False, True, True, True, True, True]
+
+
+# ---- job sessions that cannot be placed, carry no JobType, or share a job name across servers --------------------
+
+def test_a_job_session_without_a_readable_creation_time_on_one_night_leaves_the_job_part_out(tmp_path):
+    """Held: a window job session whose creation time cannot be read (EM filters it by its real time) is read on
+    night 1 only (EM drops it before night 2): night 1 writes no job part (said), night 2 reads the job sessions
+    whole and judges as the cold read; night 3 is warm again."""
+    sessions = _failed_nightly(T2) + _failed_nightly(T1)
+    odd = _job("Nightly", "Backup", _t(T1, hours=-2), "urn:veeam:BackupJobSession:odd")
+    odd[1].update(creation_time="not a time", _em_created=em_time.format_z(_t(T1, hours=-2)))
+    sessions.append(odd)
+    judged = _warm_and_cold(tmp_path, sessions, [T1], lookback_days=2)
+    (warm1, cold1, cache1), = judged
+    assert "no readable creation time" in cache1.outcome["jobs_reason"] and cache1.outcome["jobs_cached"] is False
+    assert warm1 == cold1 and [item for item in cold1["warnings"] + cold1["errors"] + cold1["violations"]
+                               if item["code"] == "unreadable_sessions"]
+    sessions.remove(odd)  # EM no longer answers it from night 2 on
+    judged = _warm_and_cold(tmp_path, sessions, [T2, em_time.format_z(_t(T2, days=1))], lookback_days=2)
+    (warm2, cold2, cache2), (warm3, cold3, cache3) = judged
+    assert cache2.outcome["used"] is True and "holds no job sessions" in cache2.outcome["jobs_reason"]
+    assert cache2.outcome["job_read_from"] == em_time.format_z(_t(T2, days=-30))
+    assert cache3.jobs_cached_through is not None
+    assert warm2 == cold2 and warm3 == cold3
+
+
+def test_warm_nights_of_an_em_whose_job_sessions_carry_no_job_type_equal_cold_nights(tmp_path):
+    """Held: EM 9.5 sends no JobType: every job is read untyped (its task sessions counted as backups, said as
+    job_type_unknown) on warm nights as on cold ones; the cache never invents a type."""
+    first = "2025-06-01T06:00:00Z"
+    last = _t(first, days=4)
+    sessions = _with_job_sessions(_month(40, em_time.format_z(last), late_hours=40), em_time.format_z(last))
+    sessions = [(kind, dict(item, job_type=None) if kind.endswith("_job") else item, finished, visible)
+                for kind, item, finished, visible in sessions]
+    nights = [em_time.format_z(_t(first, days=night)) for night in range(5)]
+    for night, (warm, cold, cache) in enumerate(_warm_and_cold(tmp_path, sessions, nights, lookback_days=3)):
+        assert warm == cold, night
+        assert [item for item in cold["warnings"] if item["code"] == "job_type_unknown"]
+        assert (cache.jobs_cached_through is not None) is (night > 0)
+    assert all(line[4] is None for line in _load(tmp_path / "warm")["items"] if line[0] == "job_type")
+
+
+def test_two_servers_with_one_job_name_keep_their_own_types(tmp_path):
+    """Held: "Offsite" is a backup job on vbr01 and a backup copy job on vbr02 (both opened before the window):
+    the cache keeps a type per (server, job), so vbr02's copy is a copy and vbr01's backup a backup."""
+    other = "vbr02.example.com"
+    sessions = _failed_nightly(T2) + [
+        _job("Offsite", "Backup", _t(T1, days=-6), "urn:veeam:BackupJobSession:b1", hours=200),
+        _job("Offsite", "BackupSync", _t(T1, days=-6), "urn:veeam:BackupJobSession:c2", hours=200, server=other),
+        _task("db01", "Offsite", _t(T2, hours=-4), "urn:veeam:BackupJobSession:c2", server=other),
+        _task("web01", "Offsite", _t(T2, hours=-4), "urn:veeam:BackupJobSession:b1")]
+    (_w1, _c1, _cache1), (warm, cold, cache) = _warm_and_cold(tmp_path, sessions, [T1, T2])
+    assert cache.jobs_cached_through is not None
+    copies = sorted((row["vm_display_name"], row["backup_server_name"]) for row in cold["vms"] if row["copy"])
+    assert copies == [("db01", other)]
+    web01, = [row for row in cold["vms"] if row["vm_display_name"] == "web01"]
+    assert web01["backup"]["succeeded"] == 1 and web01["copy"] is None
+    assert warm == cold
