@@ -118,8 +118,8 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.voc
     BACKUP_HISTORY_FIELDS, BACKUP_TASK_SESSION_FIELDS, ComplianceInputError, HISTORY_DAYS, JOB_SESSION_FIELDS,
     KIND_BACKUP, KIND_REPLICA, REPLICA_HISTORY_FIELDS, REPLICA_TASK_SESSION_FIELDS)
 
-FORMAT = 3                      # the version of the file's layout; another one is a full read (1: no window part,
-                                # 2: no job part)
+# the version of the file's layout; another one is a full read (1: no window part, 2: no job part)
+FORMAT = 3
 SUFFIX = ".history-cache.json.gz"
 DEFAULT_OVERLAP_HOURS = 48.0
 DEFAULT_FULL_READ_DAYS = 7.0
@@ -345,8 +345,9 @@ class HistoryCache(object):
 
         A line the writer cannot have written is refused (a full read): a job session outside the cached
         window's [window start, job_read_through) or one EM may still change (as a cached running task session
-        is), a type of a session not before that window start, a type that is not a word. Such a line (a file edited by hand) would type a job a cold read does not see - a
-        "newest" time in the future kept a forgotten job's type for ever, its copies counted as backups."""
+        is), a type of a session not before that window start, a type that is not a word. Such a line (a file
+        edited by hand) would type a job a cold read does not see - a "newest" time in the future kept a
+        forgotten job's type for ever, its copies counted as backups."""
         counts["job_loaded"] = counts.get("job_loaded", 0) + 1
         usable = self.jobs_cached_through is not None
         if entry[0] == _JOB_MARK and len(entry) == 3 and entry[1] in self.job_keys and isinstance(entry[2], dict):
