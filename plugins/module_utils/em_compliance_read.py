@@ -372,7 +372,7 @@ class JobPages(object):
         if job_type:
             if key not in self._typed_at or created >= self._typed_at[key]:
                 # at an equal time the copy's type, whichever page came last (sessions.type_wins)
-                if type_wins(job_type, created, self.types.get(key), self._typed_at.get(key)):
+                if created != self._typed_at.get(key) or type_wins(job_type, created, self.types[key], created):
                     self.types[key], self._typed_at[key] = job_type, created
         elif key not in self.types:
             self.types[key] = None
