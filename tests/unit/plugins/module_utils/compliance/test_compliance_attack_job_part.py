@@ -375,3 +375,18 @@ def test_a_window_job_session_in_a_state_the_reader_does_not_know_is_read_again(
     (warm, cold, cache), = _warm_and_cold(tmp_path, sessions, [T2], lookback_days=2)
     assert cache.outcome["job_read_from"] == em_time.format_z(created - timedelta(hours=48))
     assert warm == cold
+
+
+@pytest.mark.parametrize("window", [True, False])
+def test_lookback_days_grown_between_nights_reads_the_job_sessions_whole(tmp_path, window):
+    """Held: night 2's window starts before night 1's (lookback_days 1 -> 3): the cached job part holds no window
+    job session before night 1's window start, so the cache is not used (with or without the window part) and
+    the job sessions are read from the history start."""
+    sessions = _failed_nightly(T2) + _failed_nightly(T1) + [
+        _job("Offsite", "BackupSync", _t(T1, days=-2), "urn:veeam:BackupJobSession:copy", hours=100),
+        _task("db01", "Offsite", _t(T2, hours=-4), "urn:veeam:BackupJobSession:copy")]
+    _warm_and_cold(tmp_path, sessions, [T1], lookback_days=1, history_cache_window=window)
+    (warm, cold, cache), = _warm_and_cold(tmp_path, sessions, [T2], lookback_days=3, history_cache_window=window)
+    assert cache.outcome["used"] is False and cache.outcome["job_read_from"] == em_time.format_z(_t(T2, days=-30))
+    assert cold["compliant"] is False and _db01(cold)["copy"]["sessions"] == 1
+    assert warm == cold
