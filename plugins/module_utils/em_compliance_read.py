@@ -86,7 +86,7 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils import (
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMError, EMForbiddenError
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import history_cache
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
-    job_key, job_unsettled, readable_creation_time)
+    job_key, job_unsettled, readable_creation_time, type_wins)
 
 
 WINDOW = "window"
@@ -231,7 +231,7 @@ def run_reads(client, reads, now, start, bounded, page_size, concurrency, fold=N
         if fold is not None and read.key in JOB_SESSION_READS:
             jobs = job_pages[read.key] = JobPages(resource, start, cache.note_unsettled_job if cache else None)
             if cache:  # what the job part gives; the cache lets go of it (JobPages keeps the window's)
-                jobs.seed(cache.cached_jobs.pop(read.key, ()), cache.cached_job_types.pop(read.key, {}))
+                jobs.seed(cache.cached_jobs.pop(read.key, ()), cache.cached_job_types.pop(read.key, ()))
         kept_before = len(fold.history) if pages else 0
         try:
             found, info = client.query(resource, window_filters(read, now, start, bounded, history_from, window_from,
@@ -318,7 +318,7 @@ class JobPages(object):
     ``unplaced``.
 
     With the history cache: ``seed`` takes what its job part gives (the cached window job sessions and
-    the types of jobs seen before it, each with its newest session's time, ``typed``); a window job
+    the types of jobs seen before it, as ``type_notes`` gives them); a window job
     session EM may still change (not Stopped with an end) is shown to ``on_unsettled`` (the cache then
     covers nothing from it on); ``kept_before`` gives the settled ones it writes."""
 
@@ -342,13 +342,13 @@ class JobPages(object):
         return page[-1:]
 
     def seed(self, items, types):
-        """What the history cache gives: job sessions as read on an earlier night, and {(server, job):
-        (type, newest creation time)} of jobs seen before that night's window."""
+        """What the history cache gives: job sessions as read on an earlier night, and ((server, job), type or
+        None, creation time) of the sessions of jobs seen before that night's window that type_notes gives."""
         before = len(self._kept)
         self._take(items)
         self.seeded = len(self._kept) - before
-        for key, (job_type, newest) in types.items():
-            self._note(key, job_type, newest)
+        for key, job_type, created in types:
+            self._note(key, job_type, created)
 
     def _take(self, items):
         for item in items:
@@ -371,7 +371,9 @@ class JobPages(object):
         on); None while none has one (EM 9.5 sends no JobType: the job was read, its type is unknown)."""
         if job_type:
             if key not in self._typed_at or created >= self._typed_at[key]:
-                self.types[key], self._typed_at[key] = job_type, created
+                # at an equal time the copy's type, whichever page came last (sessions.type_wins)
+                if created != self._typed_at.get(key) or type_wins(job_type, created, self.types[key], created):
+                    self.types[key], self._typed_at[key] = job_type, created
         elif key not in self.types:
             self.types[key] = None
         if key not in self._newest or created > self._newest[key]:
@@ -388,10 +390,19 @@ class JobPages(object):
             if created is not None and created < moment:
                 yield item
 
-    def typed(self):
-        """{(lower server name, lower job name): (job type, creation time of its newest session)} of the
-        jobs seen before the window."""
-        return dict((key, (job_type, self._newest[key])) for key, job_type in self.types.items())
+    def type_notes(self):
+        """What a later night must know of the jobs seen before the window, as ((lower server name, lower job
+        name), job type or None, creation time): the type of the newest typed session with that session's time,
+        and None with the time of the newest session when that one is newer (or none is typed). Two times, not
+        the type with the newest time: a night whose history no longer holds the typed session must find the
+        job read without a type, and a typed session read again between the two (EM collected it late, within
+        the overlap) must name the type, as in a cold read (_note)."""
+        for key, job_type in self.types.items():
+            typed_at, newest = self._typed_at.get(key), self._newest[key]
+            if typed_at is not None:
+                yield key, job_type, typed_at
+            if typed_at is None or newest > typed_at:
+                yield key, None, newest
 
 
 def probe_reach(client):

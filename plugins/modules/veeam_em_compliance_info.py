@@ -132,11 +132,14 @@ options:
         this option).
       - The job sessions (O(check_jobs)) are kept too, whatever this option says - every job session of the window
         created before the oldest window job session EM may still change (not C(Stopped) with an end), and, of each
-        job seen before the window, its type and its newest session's creation time. The next night reads the job
+        job seen before the window, the type of its newest typed session with that session's creation time, and
+        the creation time of its newest session when that one carries no type. The next night reads the job
         sessions from EM only from O(history_cache_overlap_hours) before that point on, not the 30 days (at 50,000
         VMs about 146 of a warm night's 326 requests). A job whose newest session is older than the 30 days is
         dropped, as a full read would not see it - its task sessions then count as a copy, never as a backup.
         A job session without a readable creation time leaves the job part unwritten (the next run reads them all).
+        A cache whose job part holds a line its writer cannot have written (a job session outside its window or
+        not settled, a type dated at or after its window start, a type that is not a word) is not used.
     type: bool
     default: true
   history_cache_overlap_hours:

@@ -43,9 +43,9 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.rul
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.policy import (
     in_scope, session_in_scope)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
-    is_running, _name_key, readable_creation_time, readable_end, _readable_time, server_key)
+    is_running, is_source_backup_type, _name_key, readable_creation_time, readable_end, _readable_time, server_key)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.vocabulary import (
-    KIND_BACKUP, KIND_COPY, KIND_REPLICA, RUNNING_STATES, SOURCE_BACKUP_JOB_TYPES, STATE_COMPLETED)
+    KIND_BACKUP, KIND_COPY, KIND_REPLICA, RUNNING_STATES, STATE_COMPLETED)
 
 _KIND_RANK = {KIND_BACKUP: 0, KIND_REPLICA: 1}
 # What is read of an item of each kind (a replica task session has no job session UID: None).
@@ -406,7 +406,7 @@ def kind_of(record, job_type, index=None):
     if record[_KIND] != KIND_BACKUP:
         return record[_KIND]
     if job_type is not None:
-        return KIND_COPY if str(job_type).lower() not in SOURCE_BACKUP_JOB_TYPES else KIND_BACKUP
+        return KIND_BACKUP if is_source_backup_type(job_type) else KIND_COPY
     if index is not None and (index[0] or index[1]) and not job_seen(record, index):
         return KIND_COPY
     return KIND_BACKUP

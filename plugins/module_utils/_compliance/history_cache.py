@@ -80,9 +80,14 @@ a task session's job type is on its job session, which can be days older), so a 
 them again: at 50,000 VMs ~146 of its 326 requests. The cache keeps, per job-session read, every window job
 session created before ``job_read_through`` J1 = min(T1, the creation of the oldest window job session EM may
 still change: not Stopped with an end; em_compliance_read.job_unsettled), as read, and of each job seen before
-its window (server, job name) its type and its newest session's creation time. A run at T2 reads the job
+its window (server, job name) its newest typed session's type with that session's creation time, and its
+newest session's time without a type when that one is newer (JobPages.type_notes: one time would not do - a
+night whose history lost the typed session must find the job untyped, and a typed session EM collected late,
+read again between the two, must type it, as in a cold read). A run at T2 reads the job
 sessions from EM from G = max(H2, J1 - overlap) and takes from the cache the window job sessions created in
-[H2, G) and the types whose newest session is at or after H2 (em_compliance_read.JobPages.seed). A cold read
+[H2, G) and the type notes of sessions at or after H2 (em_compliance_read.JobPages.seed). A job line its writer
+cannot have written (a session outside [W1, J1), a type note not before W1, a type that is not a word) is a
+full read: a hand-edited "newest" in the future would keep a forgotten job's type, its copies backups. A cold read
 keeps the job sessions of [W2, T2) whole and the types of [H2, W2): every window one of [W2, G) is cached
 ([W2, G) lies within [W1, J1): W1 <= W2 is checked), and a job with a session in [H2, W2) has one in [H1, W1)
 (its type, with a newest time >= H2), in [W1, G) (cached whole) or at or after G (read again). A type whose
@@ -108,13 +113,13 @@ from datetime import timedelta
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils import em_files, em_rows, em_secrets, em_time
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
-    is_running, readable_creation_time)
+    is_running, job_unsettled, readable_creation_time)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.vocabulary import (
     BACKUP_HISTORY_FIELDS, BACKUP_TASK_SESSION_FIELDS, ComplianceInputError, HISTORY_DAYS, JOB_SESSION_FIELDS,
     KIND_BACKUP, KIND_REPLICA, REPLICA_HISTORY_FIELDS, REPLICA_TASK_SESSION_FIELDS)
 
-FORMAT = 3                      # the version of the file's layout; another one is a full read (1: no window part,
-                                # 2: no job part)
+# the version of the file's layout; another one is a full read (1: no window part, 2: no job part)
+FORMAT = 3
 SUFFIX = ".history-cache.json.gz"
 DEFAULT_OVERLAP_HOURS = 48.0
 DEFAULT_FULL_READ_DAYS = 7.0
@@ -187,7 +192,8 @@ class HistoryCache(object):
         # the job part: where the job-session reads start, what the cache gives them (JobPages.seed)
         self.job_read_from, self.jobs_cached_through = self.history_start, None
         self.cached_jobs = dict((key, []) for key in self.job_keys)
-        self.cached_job_types = dict((key, {}) for key in self.job_keys)
+        self.cached_job_types = dict((key, []) for key in self.job_keys)
+        self.cached_job_window = None   # the cached window's start: its job part holds nothing from before it
         self.oldest_unsettled_job = None
         # the cached job sessions wait for their read (JobPages.seed) with their equal strings shared, as
         # JobPages keeps them (~32,000 window job sessions at 50,000 VMs, held while the task sessions are read)
@@ -333,14 +339,21 @@ class HistoryCache(object):
     def _job_line(self, entry, counts):
         """Take one line of the job part: a job session of the cached window (``["job", read key, item]``)
         created in [history start, job_read_from) goes to that read (JobPages.seed: the window's kept whole,
-        an older one reduced to its job's type); a job's type (``["job_type", read key, server, job, type,
-        newest]``) whose newest session is at or after the history start too (an older one a cold read would
-        not see). None, or why the file cannot be used."""
+        an older one reduced to its job's type); a job's type (``["job_type", read key, server, job, type or
+        null, creation time]``, JobPages.type_notes) of a session at or after the history start too (an older
+        one a cold read would not see). None, or why the file cannot be used.
+
+        A line the writer cannot have written is refused (a full read): a job session outside the cached
+        window's [window start, job_read_through) or one EM may still change (as a cached running task session
+        is), a type of a session not before that window start, a type that is not a word. Such a line (a file
+        edited by hand) would type a job a cold read does not see - a "newest" time in the future kept a
+        forgotten job's type for ever, its copies counted as backups."""
         counts["job_loaded"] = counts.get("job_loaded", 0) + 1
         usable = self.jobs_cached_through is not None
         if entry[0] == _JOB_MARK and len(entry) == 3 and entry[1] in self.job_keys and isinstance(entry[2], dict):
             created = readable_creation_time(entry[2])
-            if created is not None:
+            # and settled: job_read_through is never after a window job session EM may still change
+            if created is not None and self._job_time_fits(created, True) and not job_unsettled(entry[2], created):
                 if usable and self.history_start <= created < self.job_read_from:
                     self.cached_jobs[entry[1]].append(self._share_job(entry[2]))
                     counts["job_kept"] = counts.get("job_kept", 0) + 1
@@ -350,13 +363,23 @@ class HistoryCache(object):
                 newest = em_time.parse_iso(entry[5])
             except (TypeError, ValueError):
                 newest = None
-            if newest is not None and isinstance(entry[2], str) and isinstance(entry[3], str):
+            if newest is not None and isinstance(entry[2], str) and isinstance(entry[3], str) \
+                    and (entry[4] is None or isinstance(entry[4], str)) and self._job_time_fits(newest, False):
                 if usable and newest >= self.history_start:
-                    self.cached_job_types[entry[1]][(entry[2], entry[3])] = (entry[4], newest)
+                    self.cached_job_types[entry[1]].append(((entry[2], entry[3]), entry[4], newest))
                     counts["job_kept"] = counts.get("job_kept", 0) + 1
                 return None
         return "the history cache %s holds a job-session line that cannot be read: the whole history was read" \
             % self.path
+
+    def _job_time_fits(self, moment, window):
+        """Whether a job line's time is one its writer could write: a window job session's (``window``) in [the
+        cached window start, job_read_through), a type's before the cached window start (JobPages notes types
+        only of sessions before its window). Without a usable job part (its lines are not taken) any time fits."""
+        start, through = self.cached_job_window, self.jobs_cached_through
+        if through is None or start is None:
+            return True
+        return start <= moment < through if window else moment < start
 
     def _misfit(self, document):
         """Why the cache's first line cannot stand for this run's history before ``read_from`` (None: it can)."""
@@ -418,6 +441,7 @@ class HistoryCache(object):
                                                                _shown(document.get("window_start")),
                                                                _iso(self.history_start), _iso(self.window_start))
             return None
+        self.cached_job_window = cached_start
         return through
 
     def _window_misfit(self, document, cached_window, written_now, read_through):
@@ -449,7 +473,7 @@ class HistoryCache(object):
         self.window_read_from = self.window_start
         self.job_read_from, self.jobs_cached_through = self.history_start, None
         self.cached_jobs = dict((key, []) for key in self.job_keys)
-        self.cached_job_types = dict((key, {}) for key in self.job_keys)
+        self.cached_job_types = dict((key, []) for key in self.job_keys)
         self.outcome.update(used=False, reason=reason, read_from=_iso(self.read_from), read_to=_iso(self.window_start),
                             history_read=True, window_read_from=_iso(self.window_start), items_loaded=0,
                             items_kept=0, window_items_loaded=0, window_items_kept=0,
@@ -535,8 +559,8 @@ def _entries(fold, window_before, jobs=None, jobs_before=None):
     """The lines of the items: the history's ``[kind, item]``, then, when ``window_before`` is given, the
     window's sessions created before it as ``[kind, item, "window"]``: one at a time, from the fold. With
     ``jobs`` the job part: each read's window job sessions created before ``jobs_before`` as read
-    (``["job", read key, item]``), and the type of each job seen before the window (``["job_type", read key,
-    server, job, type, newest creation time]``)."""
+    (``["job", read key, item]``), and what a later night must know of each job seen before the window
+    (``["job_type", read key, server, job, type or null, creation time]``, JobPages.type_notes)."""
     for kind, session in fold.history_items():
         yield [kind, as_item(session)]
     if window_before is not None:
@@ -545,8 +569,8 @@ def _entries(fold, window_before, jobs=None, jobs_before=None):
     for key, pages in sorted((jobs or {}).items()):
         for item in pages.kept_before(jobs_before):
             yield [_JOB_MARK, key, item]
-        for (server, job), (job_type, newest) in sorted(pages.typed().items()):
-            yield [_JOB_TYPE_MARK, key, server, job, job_type, _iso(newest)]
+        for (server, job), job_type, created in sorted(pages.type_notes(), key=lambda note: (note[0], note[2])):
+            yield [_JOB_TYPE_MARK, key, server, job, job_type, _iso(created)]
 
 
 def _option(params, name, default):

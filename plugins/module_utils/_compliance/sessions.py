@@ -23,7 +23,7 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils import em_time
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.policy import (
     _non_negative)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.vocabulary import (
-    ComplianceInputError, RESULT_SUCCESS, RESULT_WARNING, RUNNING_STATES, STATE_COMPLETED)
+    ComplianceInputError, RESULT_SUCCESS, RESULT_WARNING, RUNNING_STATES, SOURCE_BACKUP_JOB_TYPES, STATE_COMPLETED)
 
 
 # The one ISO 8601 grammar, fast path included, is em_time's (issue 16).
@@ -145,13 +145,13 @@ def job_type_index(job_sessions):
     """Job types of the job sessions read: by job session UID, and by (server, job name) for task
     sessions whose job session was not read (a job's type does not change). A job session without a
     JobType is indexed too, with None: it was read, its type is unknown (fold.kind_of tells the two apart)."""
-    by_uid, by_job = {}, {}
+    by_uid, by_job, typed_at = {}, {}, {}
     for item in job_sessions or []:
         if not isinstance(item, dict):
             continue
         if item.get("uid"):
             by_uid[str(item["uid"]).lower()] = item.get("job_type") or None
-        note_job_type(by_job, item)
+        note_job_type(by_job, item, typed_at)
     return by_uid, by_job
 
 
@@ -160,11 +160,33 @@ def job_key(item):
     return str(item.get("backup_server_name") or "").lower(), str(item.get("job_name") or "").lower()
 
 
-def note_job_type(by_job, item):
-    """File a job session's type under its job_key; a known type is not replaced by a missing one."""
-    key = job_key(item)
-    if item.get("job_type") or key not in by_job:
-        by_job[key] = item.get("job_type") or None
+def note_job_type(by_job, item, typed_at):
+    """File a job session's type under its job_key: the type of the job's newest typed session (type_wins), as
+    em_compliance_read.JobPages types the jobs before the window - not the last in the list, which is the order
+    the pages arrived in (a job created again under its name with another type). A known type is not replaced by
+    a missing one. ``typed_at``: {job_key: creation time of the session whose type is filed}."""
+    key, job_type = job_key(item), item.get("job_type") or None
+    if job_type is None:
+        by_job.setdefault(key, None)
+        return
+    created = readable_creation_time(item)
+    if key not in typed_at or type_wins(job_type, created, by_job[key], typed_at[key]):
+        by_job[key], typed_at[key] = job_type, created
+
+
+def type_wins(job_type, created, kept_type, kept_created):
+    """Whether a session's JobType ``job_type`` created at ``created`` names its job's type over the one kept
+    (``kept_type`` of a session created at ``kept_created``): the newer session's (a time that cannot be read,
+    None, is older than any), and at equal times the type that is not a source backup's (then the greater
+    name): sessions of one instant arrive in any order, and a copy's success must never stand for a backup."""
+    def rank(kind, moment):  # (False, None) before any readable time; two Nones compare equal, never as times
+        return (moment is not None, moment, not is_source_backup_type(kind), str(kind))
+    return rank(job_type, created) > rank(kept_type, kept_created)
+
+
+def is_source_backup_type(job_type):
+    """A JobType whose task sessions make backups (not a copy: BackupSync, BackupCopy, ImmediateBackupCopy...)."""
+    return str(job_type).lower() in SOURCE_BACKUP_JOB_TYPES
 
 
 def server_key(session):

@@ -111,9 +111,11 @@ def test_a_job_created_again_as_a_copy_job_is_a_copy_whichever_page_comes_first(
         for page in order:
             pages.normalise(page)
         assert pages.types == {("vbr01", "offsite"): "BackupSync"}
-        assert pages.typed()[("vbr01", "offsite")] == ("BackupSync", datetime(2025, 6, 3, tzinfo=timezone.utc))
+        assert sorted(pages.type_notes(), key=lambda note: note[2]) == [
+            (("vbr01", "offsite"), "BackupSync", datetime(2025, 6, 2, tzinfo=timezone.utc)),
+            (("vbr01", "offsite"), None, datetime(2025, 6, 3, tzinfo=timezone.utc))]  # the typed one, the newest
     seeded = reader.JobPages(em_resources.BACKUP_JOB_SESSION, window_start(NOW, 1))
-    seeded.seed([now_copy], {("vbr01", "offsite"): ("Backup", datetime(2025, 5, 10, 22, tzinfo=timezone.utc))})
+    seeded.seed([now_copy], [(("vbr01", "offsite"), "Backup", datetime(2025, 5, 10, 22, tzinfo=timezone.utc))])
     assert seeded.types == {("vbr01", "offsite"): "BackupSync"}
     untyped_only = reader.JobPages(em_resources.BACKUP_JOB_SESSION, window_start(NOW, 1))
     untyped_only.normalise([untyped])
