@@ -100,7 +100,8 @@ def session_fold(now, **options):
     return fold
 
 
-def evaluate_fold(fold, job_sessions=None, packed=False, jobs_complete=False, job_types=None, **late_options):
+def evaluate_fold(fold, job_sessions=None, packed=False, jobs_complete=False, job_types=None, job_types_by_uid=None,
+                  **late_options):
     """The verdicts of the sessions folded; ``late_options`` are the policy options known only after
     reading (known_backup_servers from EM, read_errors, view_limits).
 
@@ -113,7 +114,9 @@ def evaluate_fold(fold, job_sessions=None, packed=False, jobs_complete=False, jo
     at all is then judged as a copy, never as a backup (fold.kind_of, job_type_unknown). Job sessions a
     caller of the filter passes may be a selection, so there an unknown job still counts as a backup.
     ``job_types``: {(lower server name, lower job name): job type} of job sessions read before the window
-    and not passed in ``job_sessions`` (em_compliance_read.JobPages keeps no more of them)."""
+    and not passed in ``job_sessions`` (em_compliance_read.JobPages keeps no more of them); ``job_types_by_uid``:
+    {lower job session UID: job type} of those before the window that window task sessions name (JobPages.by_uid,
+    also read by UID: em_compliance_read.read_named_job_sessions)."""
     policy = build_policy(dict(fold.options, **late_options)) if late_options else fold.policy
     now_time, start = fold.now, fold.start
     days = window_days(start, now_time)
@@ -123,6 +126,8 @@ def evaluate_fold(fold, job_sessions=None, packed=False, jobs_complete=False, jo
     for key, job_type in (job_types or {}).items():  # a type of the window's own sessions wins
         if index[1].get(key) is None:
             index[1][key] = job_type
+    for uid, job_type in (job_types_by_uid or {}).items():
+        index[0].setdefault(uid, job_type)
     walked = _walk_vms(fold, index, jobs_complete, start, now_time, policy, days,
                        em_rows.PackedRows() if packed else [])
     rows = walked["rows"]

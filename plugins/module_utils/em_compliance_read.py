@@ -229,7 +229,8 @@ def run_reads(client, reads, now, start, bounded, page_size, concurrency, fold=N
         pages = PageFold(resource, fold, read.kind, history) if fold is not None and read.kind else None
         jobs = None
         if fold is not None and read.key in JOB_SESSION_READS:
-            jobs = job_pages[read.key] = JobPages(resource, start, cache.note_unsettled_job if cache else None)
+            jobs = job_pages[read.key] = JobPages(resource, start, cache.note_unsettled_job if cache else None,
+                                                  fold.job_session_uids if read.key == BACKUP_JOB_READ else None)
             if cache:  # what the job part gives; the cache lets go of it (JobPages keeps the window's)
                 jobs.seed(cache.cached_jobs.pop(read.key, ()), cache.cached_job_types.pop(read.key, ()))
         kept_before = len(fold.history) if pages else 0
@@ -251,6 +252,14 @@ def run_reads(client, reads, now, start, bounded, page_size, concurrency, fold=N
                 summary["kept"] = len(fold.history) - kept_before
         elif jobs:
             summary["items"] = jobs.read
+            if read.key == BACKUP_JOB_READ:
+                try:
+                    queries[NAMED_JOB_SESSIONS] = read_named_job_sessions(client, jobs, page_size, concurrency)
+                except EMError as error:
+                    queries[read.key] = summary
+                    queries[NAMED_JOB_SESSIONS] = {"type": resource.query_type, "failed": True}
+                    return items, queries, error
+                items[JOB_TYPES_BY_UID] = jobs.by_uid
             items[read.key] = jobs.kept()
             items.setdefault(JOB_TYPES_BEFORE_WINDOW, {}).update(jobs.types)
             summary.update(job_range(now, start, bounded, job_from))  # the range really read
@@ -304,8 +313,43 @@ class PageFold(object):
         return page[-1:]
 
 
-JOB_SESSION_READS = (history_cache.BACKUP_JOB_READ, history_cache.REPLICA_JOB_READ)
+BACKUP_JOB_READ = history_cache.BACKUP_JOB_READ
+JOB_SESSION_READS = (BACKUP_JOB_READ, history_cache.REPLICA_JOB_READ)
 JOB_TYPES_BEFORE_WINDOW = "job_types_before_window"
+JOB_TYPES_BY_UID = "job_types_by_uid"
+NAMED_JOB_SESSIONS = "named_job_sessions"
+NAMED_CHUNK = 40   # UIDs per request: 40 x ~75 characters of filter keeps the URL near 3 KB (IIS allows 16 KB)
+
+
+def read_named_job_sessions(client, jobs, page_size, concurrency):
+    """Read by UID the job sessions the window's backup task sessions name that no job-session read returned
+    (JobPages.unread_named), into ``jobs`` (the window's kept whole, an older one by UID and job name); their
+    query summary. Why: the job sessions are read from the history start, but a backup copy or mirroring job
+    can keep one session open for longer (FACTS 6) and EM can collect one late (after the history cache's
+    overlap): by its UID the task session gets its job's real type, not a type guessed from the job's name
+    (a job created again under its name as a copy job) nor job_type_unknown. A UID that is not a UID of a
+    backup job session (em_query refuses it) is not asked: its task sessions stay unseen, copies
+    (fold.kind_of) and named by job_type_unknown. Usually nothing is asked, and no request is sent."""
+    resource = jobs.resource
+    wanted, asked, requests, read_before = jobs.unread_named(), 0, 0, jobs.read
+    filters, refused = [], 0
+    for uid in wanted:
+        try:
+            em_query.build_filter(resource, {"uid": [uid]})
+        except EMError:
+            refused += 1
+            continue
+        filters.append(uid)
+    for first in range(0, len(filters), NAMED_CHUNK):
+        chunk = filters[first:first + NAMED_CHUNK]
+        before = client.requests_sent
+        client.query(resource, em_query.build_filter(resource, {"uid": chunk}),
+                     em_query.sort_field(resource, resource.default_sort), "asc", page_size,
+                     concurrency=concurrency, normalise=jobs.normalise)
+        asked += len(chunk)
+        requests += client.requests_sent - before
+    return {"type": resource.query_type, "asked": asked, "not_asked": refused, "requests": requests,
+            "items": jobs.read - read_before}
 
 
 class JobPages(object):
@@ -322,10 +366,14 @@ class JobPages(object):
     session EM may still change (not Stopped with an end) is shown to ``on_unsettled`` (the cache then
     covers nothing from it on); ``kept_before`` gives the settled ones it writes."""
 
-    def __init__(self, resource, start, on_unsettled=None):
+    def __init__(self, resource, start, on_unsettled=None, named=None):
         self.resource = resource
         self.start = start if isinstance(start, datetime) else em_compliance.parse_time(start)
         self.on_unsettled = on_unsettled
+        # the job sessions window task sessions name (SessionFold.job_session_uids): one before the window
+        # among them keeps its type by UID too (``by_uid``), the rest only by job name
+        self.named = named or {}
+        self.by_uid = {}
         self.read = self.unplaced = self.seeded = 0
         self.types = {}          # (lower server name, lower job name) -> job type, of those before the window
         self._typed_at = {}      # the same key -> the creation time of the session whose type that is
@@ -355,6 +403,9 @@ class JobPages(object):
             created = readable_creation_time(item)
             if created is not None and created < self.start:
                 self._note(job_key(item), item.get("job_type") or None, created)
+                uid = str(item.get("uid") or "").lower()
+                if uid in self.named:
+                    self.by_uid[uid] = item.get("job_type") or None
                 continue
             key = item.get("uid") or len(self._kept)
             if key in self._kept:
@@ -381,6 +432,12 @@ class JobPages(object):
 
     def kept(self):
         return list(self._kept.values())
+
+    def unread_named(self):
+        """The UIDs (as the task sessions give them, sorted) of the named job sessions no read returned."""
+        read = set(self.by_uid)
+        read.update(str(uid).lower() for uid in self._kept if isinstance(uid, str))
+        return sorted(uid for lower, uid in self.named.items() if lower not in read)
 
     def kept_before(self, moment):
         """The window's job sessions created before ``moment`` (all readable: the cache writes none when
@@ -467,6 +524,7 @@ def judge_read(params, fold, items, read_errors, limits=(), packed=False):
     complete = "backup_job_sessions" in items and not read_errors
     return em_compliance.evaluate_fold(fold, job_sessions, packed=packed, jobs_complete=complete,
                                        job_types=items.get(JOB_TYPES_BEFORE_WINDOW),
+                                       job_types_by_uid=items.get(JOB_TYPES_BY_UID),
                                        known_backup_servers=known_servers(params, items),
                                        read_errors=read_errors, view_limits=list(limits))
 

@@ -63,6 +63,8 @@ options:
         task session (O(copy_rpo_hours)). Job sessions are read from the history start (30 days), as far back as
         the task sessions; a backup task session whose job is not among them at all (a copy job whose session
         has run for longer) is judged as a copy, never as a backup, and named by a C(job_type_unknown) warning.
+        A window task session whose job session no read returned (a copy job's session open for longer than
+        the 30 days, one EM collected late) has it read by its UID (C(named_job_sessions) in RV(queries)).
         One whose job sessions carry no JobType is counted as a backup, and a C(job_type_unknown) warning names
         their count and first job (a backup copy job among them would count as a backup).
         With V(false) failed jobs are not seen and every task session counts as a backup
@@ -448,6 +450,11 @@ queries:
       The job-session entries have C(created_after) and C(created_before), the range read (from the history start,
       or later when the history cache's job part gave the rest), and with the history cache in use C(cached), the
       window job sessions it gave.
+      C(named_job_sessions) (with O(check_jobs)) - the backup job sessions that window backup task sessions name
+      but no job-session read returned (a copy job's session open for longer than the history, one EM collected
+      late), read by UID so that their task sessions are typed by their own job session - C(asked), C(not_asked)
+      (values that are not a backup job session UID, never put into a filter; their task sessions count as copies
+      and C(job_type_unknown) names them), C(requests) (usually 0) and C(items).
   returned: always
   type: dict
   sample:

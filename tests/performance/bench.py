@@ -58,7 +58,7 @@ from emulator.harness import Emulator  # noqa: E402
 
 sys.path.insert(0, link_collection())
 from ansible_collections.backupops.veeam_em.plugins.module_utils import (  # noqa: E402
-    em_client, em_query, em_resources, em_time)
+    em_client, em_compliance_read, em_query, em_resources, em_time)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import history_cache  # noqa: E402
 
 NOW = "2026-11-01T06:00:00Z"          # a fixed clock keeps every run's window identical
@@ -338,11 +338,16 @@ def _files(directory, only=None):
             if only is None or name == only}
 
 
+NAMED_ASKED = "named_job_sessions_asked"
+
+
 def minimum_requests(items_by_key, page_size):
     """One logon, the account-reach probe (one request), one GET per page of each query the module
-    sends (at least one each; the history before the window too, unless not sent: ``skipped``), one logoff."""
+    sends (at least one each; the history before the window too, unless not sent: ``skipped``), one per
+    em_compliance_read.NAMED_CHUNK job sessions asked for by UID (none when none is), one logoff."""
     return 2 + 1 + sum(max(1, math.ceil(items_by_key.get(key, 0) / page_size)) for key in READ_KEYS
-                       if key not in items_by_key.get("skipped", ()))
+                       if key not in items_by_key.get("skipped", ())) + \
+        math.ceil(items_by_key.get(NAMED_ASKED, 0) / em_compliance_read.NAMED_CHUNK)
 
 
 def run_size(vms, days, repeat, latency_ms, page_size, baseline_cap_s=None):
@@ -367,6 +372,8 @@ def run_size(vms, days, repeat, latency_ms, page_size, baseline_cap_s=None):
         ours, base, nightly = runs["ours"], runs["baseline"], runs["nightly"]
         delta = dict(floor, **bench.delta_items(nightly[-1]["history_read_from"], nightly[-1]["window_read_from"],
                                                   nightly[-1]["job_read_from"]))
+        # the job sessions asked for by UID: as many as the warm night's own floor asked (its range read less)
+        delta[NAMED_ASKED] = runs["floor_nightly"][-1].get(NAMED_ASKED, 0)
         row = {
             "vms": vms, "days": days, "sessions": dataset_sessions,
             "window_backup_sessions": floor["backup_task_sessions"],

@@ -58,14 +58,18 @@ class DeltaOnly(object):
 
 
 class CountOnly(object):
-    """Takes the task-session pages like the module's fold and keeps nothing (the floor parses every
-    page and holds none, as the module holds only its fold)."""
+    """Takes the task-session pages like the module's fold and keeps nothing but the job session UIDs the
+    window's backup task sessions name (the module reads those no job-session read returned by UID, so the
+    floor does too: em_compliance_read.read_named_job_sessions)."""
 
     def __init__(self):
         self.history = {}
+        self.job_session_uids = {}
 
     def add(self, items, kind):
-        pass
+        for item in items:
+            if item.get("job_session_uid"):
+                self.job_session_uids.setdefault(str(item["job_session_uid"]).lower(), item["job_session_uid"])
 
     def add_history(self, items, kind):
         pass
@@ -108,6 +112,7 @@ def main():
     # the items EM sent per query (a job-session query reads 30 days but keeps the window's: JobPages), the pages
     # the minimum counts; what was kept only for a read without a query summary
     counts.update((key, len(found)) for key, found in items.items() if key not in queries)
+    counts["named_job_sessions_asked"] = queries.get(em_compliance_read.NAMED_JOB_SESSIONS, {}).get("asked", 0)
     counts["floor_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     print(json.dumps(counts))
 

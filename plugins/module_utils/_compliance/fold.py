@@ -99,6 +99,10 @@ class SessionFold(object):
         # history cache bounds what it keeps by the oldest (history_cache.note_running). One is_running
         # per item, shared with the history's fold key.
         self.on_running = None
+        # The job sessions the window's backup task sessions name (lower UID -> UID as read): those no
+        # job-session read returns are read by UID (em_compliance_read.read_named_job_sessions), so that a
+        # copy job's session older than the history, or one EM collected late, types them by UID.
+        self.job_session_uids = {}
         self._packer = _Packer()
         self._unreadable_uids = set()
 
@@ -113,6 +117,8 @@ class SessionFold(object):
                 continue
             if self.on_running is not None and unsettled(record[_STATE], record[_END]):
                 self.on_running(record[_CREATED])
+            if record[_JOB_SESSION]:
+                self.job_session_uids.setdefault(_lower(record[_JOB_SESSION]), record[_JOB_SESSION])
             self._place(record)
 
     def add_history(self, items, kind):
@@ -157,6 +163,7 @@ class SessionFold(object):
         self.groups, self.excluded, self.history, self.unreadable = {}, [], {}, []
         self.last_seen, self.ahead_seen, self.uids, self.ignored = {}, {}, {}, 0
         self.window_set_aside = self.history_set_aside = 0
+        self.job_session_uids = {}
         self._unreadable_uids = set()
 
     def settle(self):

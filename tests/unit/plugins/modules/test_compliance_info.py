@@ -30,7 +30,7 @@ SERVED = {
 # The queries of one default run: the probe, the window, the history before it (the fake ignores
 # the filter, so it serves the same items again), the servers and the job sessions.
 DEFAULT_QUERIES = (["Job"] + ["BackupTaskSession"] * 3 + ["ReplicaTaskSession"] + ["BackupTaskSession"] * 3
-                   + ["ReplicaTaskSession", "BackupServer", "BackupJobSession", "ReplicaJobSession"])
+                   + ["ReplicaTaskSession", "BackupServer", "BackupJobSession", "BackupJobSession", "ReplicaJobSession"])
 
 
 def by_type(fail_type=None, deny_type=None):
@@ -68,7 +68,12 @@ def test_one_logon_one_query_per_resource_one_logoff(fake, capsys):
     assert fake.logons == 1 and fake.logoffs == 1
     # issue 14: + the account-reach probe and the history before the window (4 requests)
     assert query_types(fake) == DEFAULT_QUERIES
-    assert result["requests"] == len(fake.calls) == 14
+    assert result["requests"] == len(fake.calls) == 15
+    # the fake serves no job sessions: the three the task sessions name are asked for by UID, in one request
+    named = fake.api_calls()[11].query["filter"]
+    assert named.count('UID=="urn:veeam:BackupJobSession:') == 3 and named.startswith("(")
+    assert result["queries"]["named_job_sessions"] == {"type": "BackupJobSession", "asked": 3, "not_asked": 0,
+                                                       "requests": 1, "items": 0}
     probe = fake.api_calls()[0].query
     assert (probe["type"], probe["pageSize"], probe["page"]) == ("Job", "1", "1")
     backup_query = fake.api_calls()[1].query

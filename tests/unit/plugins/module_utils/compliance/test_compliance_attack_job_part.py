@@ -340,25 +340,23 @@ def test_two_servers_with_one_job_name_keep_their_own_types(tmp_path):
 
 # ---- job sessions EM collects late, job sessions in states the reader does not know -----------------------------
 
-@pytest.mark.xfail(strict=True, reason="the documented late-collection bound (history_cache.py: a session collected "
-                   "later than the overlap waits for the full read) - here it makes a copy a backup: the job part's "
-                   "type note of the old backup job stands until the next full read. Closing it needs a change of "
-                   "design outside the job part's files (e.g. reading again the job sessions that window task "
-                   "sessions name but no job session read has, or the job's UID on the task session; FACTS 6: "
-                   "a BackupTaskSession has JobSessionUid only)")
 def test_a_job_created_again_as_a_copy_collected_later_than_the_overlap_is_a_copy(tmp_path):
     """Job "Offsite" was a backup job (its last session 10 days ago) and was created again as a backup copy job
     on a backup server EM could not reach: the copy job's session of 3 days before night 2 reaches EM after
-    night 1, older than the overlap before night 1's job_read_through, so the warm night 2 never reads it; the
-    copy's success of last night, typed by the cached note "Backup", stands for db01's failed backup."""
+    night 1, older than the overlap before night 1's job_read_through, so the warm night 2 does not read it in
+    its range and the cache typed the job "Backup" by its name. The copy's success of last night names that job
+    session, which no read returned: it is read by its UID (read_named_job_sessions), and the copy stays a copy
+    (it was xfail: a false compliant until the next full read)."""
+    late = "urn:veeam:BackupJobSession:5d1c7a52-0b64-4c39-9a35-1f6f3d0c2b11"
     sessions = _failed_nightly(T2) + [
-        _job("Offsite", "Backup", _t(T1, days=-10), "urn:veeam:BackupJobSession:s1"),
-        _job("Offsite", "BackupSync", _t(T1, days=-2.5), "urn:veeam:BackupJobSession:late", visible=_t(T1, hours=12)),
-        _task("db01", "Offsite", _t(T2, hours=-4), "urn:veeam:BackupJobSession:late")]
+        _job("Offsite", "Backup", _t(T1, days=-10), "urn:veeam:BackupJobSession:0e8f2a41-6b5d-4f0e-8d0a-3c5b2e1f4a22"),
+        _job("Offsite", "BackupSync", _t(T1, days=-2.5), late, visible=_t(T1, hours=12)),
+        _task("db01", "Offsite", _t(T2, hours=-4), late)]
     (_w1, _c1, _cache1), (warm, cold, cache) = _warm_and_cold(tmp_path, sessions, [T1, T2])
     assert cache.outcome["used"] is True and cache.jobs_cached_through is not None
     assert cold["compliant"] is False and _db01(cold)["copy"]["sessions"] == 1
     assert warm["compliant"] is False and _db01(warm)["copy"]["sessions"] == 1
+    assert warm == cold
 
 
 @pytest.mark.parametrize("state", ["stopped", "Postponed", None])
@@ -390,3 +388,48 @@ def test_lookback_days_grown_between_nights_reads_the_job_sessions_whole(tmp_pat
     assert cache.outcome["used"] is False and cache.outcome["job_read_from"] == em_time.format_z(_t(T2, days=-30))
     assert cold["compliant"] is False and _db01(cold)["copy"]["sessions"] == 1
     assert warm == cold
+
+
+# ---- job sessions the window's task sessions name, read by UID (read_named_job_sessions) ----------------------
+
+def test_a_mirroring_copy_session_open_longer_than_the_history_types_its_task_sessions_by_uid(tmp_path):
+    """An immediate (mirroring) copy job keeps one session open for weeks (FACTS 6): created 40 days ago, before the
+    history start, it is in no job-session read. Its task session of last night is read by UID: a copy by its
+    real type, not a job_type_unknown guess - cold and warm alike, one request each night."""
+    mirror = "urn:veeam:BackupJobSession:7a3e9c10-2f4b-4d6e-8b1a-9c0d5e6f7a33"
+    sessions = _failed_nightly(T2) + _failed_nightly(T1) + [
+        _job("Offsite Mirror", "ImmediateBackupCopy", _t(T2, days=-40), mirror, hours=24 * 60),
+        _task("db01", "Offsite Mirror", _t(T1, hours=-3), mirror),
+        _task("db01", "Offsite Mirror", _t(T2, hours=-3), mirror)]
+    nights = _warm_and_cold(tmp_path, sessions, [T1, T2])
+    for warm, cold, _cache in nights:
+        assert warm == cold
+        assert cold["compliant"] is False and _db01(cold)["copy"]["sessions"] >= 1
+        assert not [item for item in cold["warnings"] if item["code"] == "job_type_unknown"]
+    _warm, _cache, _em, queries = _judged_night(tmp_path / "cold", sessions, T2, check_jobs=True, lookback_days=1,
+                                                history_cache=False)
+    assert queries["named_job_sessions"] == {"type": "BackupJobSession", "asked": 1, "not_asked": 0, "requests": 1,
+                                             "items": 1}
+
+
+def test_nothing_is_asked_by_uid_when_every_named_job_session_was_read(tmp_path):
+    """The usual night: every task session's job session is in the range read (the window's, or one before the
+    window whose UID a window task session names): no request by UID."""
+    _warm, _cache, em, queries = _judged_night(tmp_path, _failed_nightly(T2), T2, check_jobs=True, lookback_days=1,
+                                               history_cache=False)
+    assert queries["named_job_sessions"] == {"type": "BackupJobSession", "asked": 0, "not_asked": 0, "requests": 0,
+                                             "items": 0}
+    assert [flt for query_type, flt in em.filters if "UID==" in (flt or "")] == []
+
+
+def test_a_task_session_naming_something_that_is_no_job_session_uid_stays_a_copy_and_is_said(tmp_path):
+    """A JobSessionUid that is not a backup job session's UID is not put into a filter (em_query refuses it, so no
+    value changes a query's meaning): its task session stays unseen - a copy, named by job_type_unknown."""
+    odd = 'urn:veeam:BackupJobSession:x" ,UID=="*'
+    sessions = _failed_nightly(T2) + [_task("db01", "Gone", _t(T2, hours=-3), odd)]
+    cold, _cache, em, queries = _judged_night(tmp_path, sessions, T2, check_jobs=True, lookback_days=1,
+                                              history_cache=False)
+    assert queries["named_job_sessions"]["not_asked"] == 1 and queries["named_job_sessions"]["requests"] == 0
+    assert [flt for query_type, flt in em.filters if "UID==" in (flt or "")] == []
+    assert cold["compliant"] is False and _db01(cold)["copy"]["sessions"] == 1
+    assert [item for item in cold["warnings"] if item["code"] == "job_type_unknown"]

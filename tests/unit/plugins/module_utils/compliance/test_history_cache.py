@@ -5,6 +5,7 @@ import gzip
 import json
 import os
 import random
+import re
 import stat
 from datetime import timedelta
 
@@ -462,9 +463,11 @@ class FakeEM(object):
         kind = {"BackupTaskSession": "backup", "ReplicaTaskSession": "replica", "BackupJobSession": "backup_job",
                 "ReplicaJobSession": "replica_job"}.get(resource.query_type)
         after, before = _bounds(filter_expr)
+        uids = _uids(filter_expr)
         keys = resource.output_keys()  # the fields asked for, as EM answers a projected query
         page = [dict((key, item.get(key)) for key in keys) for item_kind, item in self.sessions if item_kind == kind
-                and (after is None or _em_created(item) >= after) and (before is None or _em_created(item) < before)]
+                and (after is None or _em_created(item) >= after) and (before is None or _em_created(item) < before)
+                and (uids is None or str(item.get("uid")).lower() in uids)]
         if normalise and page:
             normalise(page)
         return page, Info(len(page))
@@ -473,6 +476,12 @@ class FakeEM(object):
 def _em_created(item):
     """The creation time EM filters on: ``_em_created`` for an item whose creation time we cannot read."""
     return em_time.parse_iso(item.get("_em_created") or item["creation_time"])
+
+
+def _uids(filter_expr):
+    """The UIDs a read by UID asks for (``UID=="..."`` clauses, OR'ed), lower case; None for another filter."""
+    found = re.findall(r'(?<![A-Za-z])UID=="([^"]+)"', filter_expr or "")
+    return set(uid.lower() for uid in found) if found else None
 
 
 def _bounds(filter_expr):
