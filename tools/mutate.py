@@ -159,6 +159,10 @@ MUTANTS = [
     Mutant("job-type-last-page-wins", MU + "em_compliance_read.py",
            "if key not in self._typed_at or created >= self._typed_at[key]:", "if True:", COMPLIANCE_TESTS,
            "a job's type is that of whichever page came last, not of its newest session"),
+    Mutant("named-job-sessions-unread", MU + "em_compliance_read.py",
+           "wanted, asked, requests, read_before = jobs.unread_named(), 0, 0, jobs.read",
+           "wanted, asked, requests, read_before = [], 0, 0, jobs.read", COMPLIANCE_TESTS,
+           "the job sessions window task sessions name but no read returned are not read by UID (typed by name)"),
     # the rules that issue 16 moved out of the row builders into rules.py
     Mutant("server-silent-ge", MU + "_compliance/rules.py", "    if last < horizon:", "    if last <= horizon:",
            RULE_TESTS, "server_silent: a last sign of life exactly at the horizon is silent"),
