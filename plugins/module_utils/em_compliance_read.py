@@ -319,6 +319,7 @@ JOB_TYPES_BEFORE_WINDOW = "job_types_before_window"
 JOB_TYPES_BY_UID = "job_types_by_uid"
 NAMED_JOB_SESSIONS = "named_job_sessions"
 NAMED_CHUNK = 40   # UIDs per request: 40 x ~75 characters of filter keeps the URL near 3 KB (IIS allows 16 KB)
+NAMED_MAX = 1000   # UIDs asked at most (25 requests): the rest stay unseen - copies, named by job_type_unknown
 
 
 def read_named_job_sessions(client, jobs, page_size, concurrency):
@@ -328,8 +329,9 @@ def read_named_job_sessions(client, jobs, page_size, concurrency):
     can keep one session open for longer (FACTS 6) and EM can collect one late (after the history cache's
     overlap): by its UID the task session gets its job's real type, not a type guessed from the job's name
     (a job created again under its name as a copy job) nor job_type_unknown. A UID that is not a UID of a
-    backup job session (em_query refuses it) is not asked: its task sessions stay unseen, copies
-    (fold.kind_of) and named by job_type_unknown. Usually nothing is asked, and no request is sent."""
+    backup job session (em_query refuses it), or one beyond NAMED_MAX, is not asked (``not_asked``): its task
+    sessions stay unseen, copies (fold.kind_of) and named by job_type_unknown. Usually nothing is asked, and
+    no request is sent."""
     resource = jobs.resource
     wanted, asked, requests, read_before = jobs.unread_named(), 0, 0, jobs.read
     filters, refused = [], 0
@@ -337,6 +339,9 @@ def read_named_job_sessions(client, jobs, page_size, concurrency):
         try:
             em_query.build_filter(resource, {"uid": [uid]})
         except EMError:
+            refused += 1
+            continue
+        if len(filters) >= NAMED_MAX:  # an answer naming that many is not a fleet's few long copy sessions
             refused += 1
             continue
         filters.append(uid)

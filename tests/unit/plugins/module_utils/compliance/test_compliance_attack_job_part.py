@@ -433,3 +433,20 @@ def test_a_task_session_naming_something_that_is_no_job_session_uid_stays_a_copy
     assert [flt for query_type, flt in em.filters if "UID==" in (flt or "")] == []
     assert cold["compliant"] is False and _db01(cold)["copy"]["sessions"] == 1
     assert [item for item in cold["warnings"] if item["code"] == "job_type_unknown"]
+
+
+def test_at_most_named_max_job_sessions_are_asked_for_by_uid(tmp_path, monkeypatch):
+    """An answer naming more job sessions than a fleet's few long copy sessions costs at most NAMED_MAX / NAMED_CHUNK
+    requests; the others are not asked and their task sessions stay copies, named by job_type_unknown."""
+    monkeypatch.setattr(reader, "NAMED_MAX", 2)
+    monkeypatch.setattr(reader, "NAMED_CHUNK", 1)
+    uids = ["urn:veeam:BackupJobSession:00000000-0000-4000-8000-%012d" % number for number in range(5)]
+    sessions = _failed_nightly(T2) + [_task("vm%d" % number, "Gone", _t(T2, hours=-3), uid)
+                                      for number, uid in enumerate(uids)]
+    cold, _cache, em, queries = _judged_night(tmp_path, sessions, T2, check_jobs=True, lookback_days=1,
+                                              history_cache=False)
+    assert queries["named_job_sessions"] == {"type": "BackupJobSession", "asked": 2, "not_asked": 3, "requests": 2,
+                                             "items": 0}
+    assert len([flt for query_type, flt in em.filters if "UID==" in (flt or "")]) == 2
+    unknown = [item for item in cold["warnings"] if item["code"] == "job_type_unknown"]
+    assert unknown and unknown[0]["message"].startswith("5 backup task session(s) belong to no job session read")
