@@ -370,8 +370,9 @@ def run_size(vms, days, repeat, latency_ms, page_size, baseline_cap_s=None):
         floor = runs["floor"][-1]
         dataset_sessions = len(em.dataset().get("task_sessions", []))
         ours, base, nightly = runs["ours"], runs["baseline"], runs["nightly"]
-        delta = dict(floor, **bench.delta_items(nightly[-1]["history_read_from"], nightly[-1]["window_read_from"],
-                                                  nightly[-1]["job_read_from"]))
+        warm = nightly[-1]
+        delta = dict(floor, **bench.delta_items(warm["history_read_from"], warm["window_read_from"],
+                                                warm["job_read_from"]))
         # the job sessions asked for by UID: as many as the warm night's own floor asked (its range read less)
         delta[NAMED_ASKED] = runs["floor_nightly"][-1].get(NAMED_ASKED, 0)
         row = {
