@@ -86,7 +86,7 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils import (
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMError, EMForbiddenError
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import history_cache
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
-    job_key, job_unsettled, readable_creation_time, type_wins)
+    job_key, job_session_key, job_session_uid, job_unsettled, readable_creation_time, type_wins)
 
 
 WINDOW = "window"
@@ -377,7 +377,7 @@ class JobPages(object):
         self.on_unsettled = on_unsettled
         # the job sessions window task sessions name (SessionFold.job_session_uids): one before the window
         # among them keeps its type by UID too (``by_uid``), the rest only by job name
-        self.named = named or {}
+        self.named = named or set()
         self.by_uid = {}
         self.read = self.unplaced = self.seeded = 0
         self.types = {}          # (lower server name, lower job name) -> job type, of those before the window
@@ -408,9 +408,8 @@ class JobPages(object):
             created = readable_creation_time(item)
             if created is not None and created < self.start:
                 self._note(job_key(item), item.get("job_type") or None, created)
-                uid = str(item.get("uid") or "").lower()
-                if uid in self.named:
-                    self.by_uid[uid] = item.get("job_type") or None
+                if job_session_key(item.get("uid")) in self.named:
+                    self.by_uid[str(item.get("uid")).lower()] = item.get("job_type") or None
                 continue
             key = item.get("uid") or len(self._kept)
             if key in self._kept:
@@ -440,9 +439,9 @@ class JobPages(object):
 
     def unread_named(self):
         """The UIDs (as the task sessions give them, sorted) of the named job sessions no read returned."""
-        read = set(self.by_uid)
-        read.update(str(uid).lower() for uid in self._kept if isinstance(uid, str))
-        return sorted(uid for lower, uid in self.named.items() if lower not in read)
+        read = set(job_session_key(uid) for uid in self.by_uid)
+        read.update(job_session_key(uid) for uid in self._kept if isinstance(uid, str))
+        return sorted(job_session_uid(key) for key in self.named if key not in read)
 
     def kept_before(self, moment):
         """The window's job sessions created before ``moment`` (all readable: the cache writes none when

@@ -64,12 +64,12 @@ class CountOnly(object):
 
     def __init__(self):
         self.history = {}
-        self.job_session_uids = {}
+        self.job_session_uids = set()
 
     def add(self, items, kind):
         for item in items:
             if item.get("job_session_uid"):
-                self.job_session_uids.setdefault(str(item["job_session_uid"]).lower(), item["job_session_uid"])
+                self.job_session_uids.add(em_compliance_read.job_session_key(item["job_session_uid"]))
 
     def add_history(self, items, kind):
         pass

@@ -43,7 +43,8 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.rul
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.policy import (
     in_scope, session_in_scope)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
-    is_running, is_source_backup_type, _name_key, readable_creation_time, readable_end, _readable_time, server_key)
+    is_running, is_source_backup_type, job_session_key, _name_key, readable_creation_time, readable_end,
+    _readable_time, server_key)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.vocabulary import (
     KIND_BACKUP, KIND_COPY, KIND_REPLICA, RUNNING_STATES, STATE_COMPLETED)
 
@@ -99,10 +100,10 @@ class SessionFold(object):
         # history cache bounds what it keeps by the oldest (history_cache.note_running). One is_running
         # per item, shared with the history's fold key.
         self.on_running = None
-        # The job sessions the window's backup task sessions name (lower UID -> UID as read): those no
-        # job-session read returns are read by UID (em_compliance_read.read_named_job_sessions), so that a
-        # copy job's session older than the history, or one EM collected late, types them by UID.
-        self.job_session_uids = {}
+        # The job sessions the window's backup task sessions name (sessions.job_session_key: 16 bytes a UID):
+        # those no job-session read returns are read by UID (em_compliance_read.read_named_job_sessions), so
+        # that a copy job's session older than the history, or one EM collected late, types them by UID.
+        self.job_session_uids = set()
         self._packer = _Packer()
         self._unreadable_uids = set()
 
@@ -118,7 +119,7 @@ class SessionFold(object):
             if self.on_running is not None and unsettled(record[_STATE], record[_END]):
                 self.on_running(record[_CREATED])
             if record[_JOB_SESSION]:
-                self.job_session_uids.setdefault(_lower(record[_JOB_SESSION]), record[_JOB_SESSION])
+                self.job_session_uids.add(job_session_key(record[_JOB_SESSION]))
             self._place(record)
 
     def add_history(self, items, kind):
@@ -163,7 +164,7 @@ class SessionFold(object):
         self.groups, self.excluded, self.history, self.unreadable = {}, [], {}, []
         self.last_seen, self.ahead_seen, self.uids, self.ignored = {}, {}, {}, 0
         self.window_set_aside = self.history_set_aside = 0
-        self.job_session_uids = {}
+        self.job_session_uids = set()
         self._unreadable_uids = set()
 
     def settle(self):

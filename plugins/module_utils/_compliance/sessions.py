@@ -141,6 +141,29 @@ def job_unsettled(item, created):
     return item.get("state") != "Stopped" or readable_end(item, created) is None
 
 
+_JOB_SESSION_URN = "urn:veeam:BackupJobSession:"
+
+
+def job_session_key(uid):
+    """A compact key of a backup job session UID, for the sets of UIDs held at 50,000 VMs (~23,000): the 16
+    bytes of its GUID (any case), or the UID in lower case when it is not ``urn:veeam:BackupJobSession:<GUID>``."""
+    text = str(uid or "")
+    if len(text) == 63 and text[:27].lower() == "urn:veeam:backupjobsession:":
+        try:
+            return bytes.fromhex(text[27:].replace("-", ""))
+        except ValueError:
+            pass
+    return text.lower()
+
+
+def job_session_uid(key):
+    """The UID of a job_session_key (EM's own spelling: urn:veeam:BackupJobSession:<lower-case GUID>)."""
+    if isinstance(key, bytes):
+        text = key.hex()
+        return "%s%s-%s-%s-%s-%s" % (_JOB_SESSION_URN, text[:8], text[8:12], text[12:16], text[16:20], text[20:])
+    return key
+
+
 def job_type_index(job_sessions):
     """Job types of the job sessions read: by job session UID, and by (server, job name) for task
     sessions whose job session was not read (a job's type does not change). A job session without a
