@@ -86,7 +86,7 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils import (
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMError, EMForbiddenError
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import history_cache
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
-    job_key, job_session_key, job_session_uid, job_unsettled, readable_creation_time, type_wins)
+    job_key, job_session_key, job_session_uid, job_unsettled, note_type, readable_creation_time)
 
 
 WINDOW = "window"
@@ -425,13 +425,7 @@ class JobPages(object):
         """A job's type is that of its newest session that has one, whichever page or night brought it (pages
         arrive in any order; a job deleted and created again under its name as a copy job is a copy from then
         on); None while none has one (EM 9.5 sends no JobType: the job was read, its type is unknown)."""
-        if job_type:
-            if key not in self._typed_at or created >= self._typed_at[key]:
-                # at an equal time the copy's type, whichever page came last (sessions.type_wins)
-                if created != self._typed_at.get(key) or type_wins(job_type, created, self.types[key], created):
-                    self.types[key], self._typed_at[key] = job_type, created
-        elif key not in self.types:
-            self.types[key] = None
+        note_type(self.types, self._typed_at, key, job_type, created)
         if key not in self._newest or created > self._newest[key]:
             self._newest[key] = created
 

@@ -188,12 +188,15 @@ def note_job_type(by_job, item, typed_at):
     em_compliance_read.JobPages types the jobs before the window - not the last in the list, which is the order
     the pages arrived in (a job created again under its name with another type). A known type is not replaced by
     a missing one. ``typed_at``: {job_key: creation time of the session whose type is filed}."""
-    key, job_type = job_key(item), item.get("job_type") or None
+    note_type(by_job, typed_at, job_key(item), item.get("job_type") or None, readable_creation_time(item))
+
+
+def note_type(by_job, typed_at, key, job_type, created):
+    """File ``job_type`` of a session created at ``created`` under ``key`` when it names the job's type
+    (type_wins over the one filed); None only marks the job as read while no type is known."""
     if job_type is None:
         by_job.setdefault(key, None)
-        return
-    created = readable_creation_time(item)
-    if key not in typed_at or type_wins(job_type, created, by_job[key], typed_at[key]):
+    elif key not in typed_at or type_wins(job_type, created, by_job[key], typed_at[key]):
         by_job[key], typed_at[key] = job_type, created
 
 
