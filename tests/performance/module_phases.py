@@ -14,9 +14,15 @@ phase, the process's RSS and the peak since the previous phase (VmHWM, reset bet
   release     gc.collect and malloc_trim before exit_json (em_compliance_module.release_memory)
   exit_json   AnsibleModule.exit_json (its copy, the scrubbing, the JSON to stdout, counted not kept)
 
+With --nightly each run is the warm night users run every night: a first child at NOW - 24 h writes the
+history cache into the report_dir (not shown), then the measured child at NOW reads it back; two more
+phases are marked inside read+fold: "cache read back" (HistoryCache.begin) and "cache written"
+(HistoryCache.save). "at s" is the time since the child started its module (perf_counter).
+
     .venv/bin/python tests/performance/module_phases.py --vms 50000 --days 30
     .venv/bin/python tests/performance/module_phases.py --vms 5000 --detail compact --detail summary
     .venv/bin/python tests/performance/module_phases.py --vms 50000 --connect '{"host": ...}' --fine
+    .venv/bin/python tests/performance/module_phases.py --vms 5000 --nightly --repeat 3
 
 Figures, not asserts (the machine may be shared: timings are noisy, memory figures are not).
 """
@@ -36,6 +42,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "tests")
 from collection_layout import link_collection  # noqa: E402
 
 NOW = "2026-11-01T06:00:00Z"
+NIGHT_BEFORE = "2026-10-31T06:00:00Z"
 
 
 def _status_mb(key):
@@ -52,7 +59,7 @@ class Phases(object):
 
     def mark(self, name):
         self.rows.append({"phase": name, "rss_mb": round(_status_mb("VmRSS")), "peak_mb": round(_status_mb("VmHWM")),
-                          "at_s": round(time.perf_counter() - self.started, 1)})
+                          "at_s": round(time.perf_counter() - self.started, 2)})
         try:  # reset the high-water mark: the next phase's peak is its own
             with open("/proc/self/clear_refs", "w") as handle:
                 handle.write("5")
@@ -68,7 +75,8 @@ def child(options):
 
     phases = Phases()
     params = {"server": options["host"], "port": options["port"], "username": options["username"],
-              "password": options["password"], "ca_path": options["ca_file"], "now": NOW, "lookback_days": 7,
+              "password": options["password"], "ca_path": options["ca_file"], "now": options.get("now", NOW),
+              "lookback_days": 7,
               "detail": options["detail"], "report_formats": ["json", "junit", "html"],
               "report_dir": options["report_dir"]}
     basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": params}).encode()  # pylint: disable=protected-access
@@ -85,6 +93,10 @@ def child(options):
         setattr(owner, name, wrapped)
 
     after(reader, "_read", "read+fold")
+    if options.get("nightly"):
+        from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import history_cache
+        after(history_cache.HistoryCache, "begin", "cache read back")
+        after(history_cache.HistoryCache, "save", "cache written")
     after(reader, "judge_read", "evaluation")
     if options.get("fine"):  # the reports file by file (--fine)
         from ansible_collections.backupops.veeam_em.plugins.module_utils._report import files
@@ -134,6 +146,8 @@ def main(argv=None):
     parser.add_argument("--detail", action="append", help="detail of each run (default: compact)")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--fine", action="store_true", help="mark the reports phase file by file")
+    parser.add_argument("--nightly", action="store_true", help="the warm night: the previous night's history "
+                        "cache in report_dir first (that run not shown)")
     parser.add_argument("--connect", help="JSON {host, port, username, password, ca_file} of a running emulator "
                         "(of --vms x --days; not started then)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -158,7 +172,10 @@ def runs(args, connection):
     """Each asked run in a child process of its own (its peak RSS is the module's alone)."""
     for detail in (args.detail or ["compact"]) * args.repeat:
         with tempfile.TemporaryDirectory() as report_dir:
-            options = dict(connection, detail=detail, report_dir=report_dir, fine=args.fine)
+            options = dict(connection, detail=detail, report_dir=report_dir, fine=args.fine, nightly=args.nightly)
+            if args.nightly:  # the night before writes the cache the measured night reads back
+                subprocess.run([sys.executable, __file__, "--child", json.dumps(dict(options, now=NIGHT_BEFORE))],
+                               capture_output=True, text=True, check=True)
             out = subprocess.run([sys.executable, __file__, "--child", json.dumps(options)],
                                  capture_output=True, text=True, check=True).stdout
         figures = json.loads(out.strip().splitlines()[-1])
@@ -166,7 +183,7 @@ def runs(args, connection):
             args.vms, args.days, detail, figures["peak_mb"], figures["output_mb"], figures["report_mb"]))
         print("  %-32s %10s %14s %8s" % ("phase", "RSS at end", "peak in phase", "at s"))
         for row in figures["phases"]:
-            print("  %-32s %7d MB %11d MB %8.1f" % (row["phase"], row["rss_mb"], row["peak_mb"], row["at_s"]))
+            print("  %-32s %7d MB %11d MB %8.2f" % (row["phase"], row["rss_mb"], row["peak_mb"], row["at_s"]))
         sys.stdout.flush()
 
 
