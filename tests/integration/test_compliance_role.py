@@ -601,6 +601,33 @@ def test_policy_refused_by_the_module_still_writes_parseable_no_data_reports(rul
     assert rules_emulator.stats()["requests_total"] == 0
 
 
+def test_module_cut_off_is_no_refused_option_and_no_verdict(rules_emulator, tmp_path):
+    """A compliance module that dies mid-answer (killed out of memory at a big fleet, output cut): the
+    play fails with status error, says the module stopped (with its exit code) - not that it refused
+    its options (the earlier wording sent people looking for a setting) - and its no_data reports
+    are written. The interpreter here cuts the compliance module's JSON and exits 137 (SIGKILL's
+    code); every other module of the role runs normally."""
+    interpreter = tmp_path / "python-cut"
+    interpreter.write_text("#!/bin/sh\n"
+                           "case \"$1\" in *AnsiballZ_veeam_em_compliance_info*)\n"
+                           "  printf '{\"changed\": false, \"compliance\": {\"status\": \"compl'; exit 137;;\n"
+                           "esac\n"
+                           "exec %s \"$@\"\n" % sys.executable)
+    interpreter.chmod(0o755)
+    reports = tmp_path / "reports"
+    run = run_playbook(em_env(rules_emulator), reports, veeam_em_compliance_now=NOW,
+                       ansible_python_interpreter=str(interpreter))
+    assert run.returncode != 0
+    assert "The compliance module stopped without an answer Ansible could read (killed, crashed or its output " \
+        "cut, exit code 137), so nothing was judged (status error, not a compliance verdict):" in run.stdout
+    assert "refused its options" not in run.stdout and "veeam_em_compliance_NAME" not in run.stdout
+    result, junit, page = read_reports(reports)
+    assert result["status"] == "error" and result["summary"]["no_data"] is True
+    assert result["vms"] == [] and len(result["policy"]["read_errors"]) == 1
+    assert_junit_matches(result, junit)
+    assert "read_error" in page
+
+
 def custom_stats(stdout):
     """The RUN custom stats the default callback prints with ANSIBLE_SHOW_CUSTOM_STATS (one JSON object)."""
     text = stdout.split("CUSTOM STATS:", 1)[1]
