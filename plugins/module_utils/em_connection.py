@@ -150,12 +150,13 @@ def _check_credentials(params):
 
 
 def _check_numbers(params):
-    if params["timeout"] <= 0:
-        raise EMValidationError("option timeout: %r must be greater than 0" % params["timeout"])
+    # isfinite: nan passes "<= 0" and "< 0" (and reached the socket and time.sleep); inf waits for ever
+    if not (params["timeout"] > 0 and math.isfinite(params["timeout"])):
+        raise EMValidationError("option timeout: %r must be a number of seconds greater than 0" % params["timeout"])
     if params["retries"] < 0:
         raise EMValidationError("option retries: %r must be 0 or more" % params["retries"])
-    if params["retry_backoff"] < 0:
-        raise EMValidationError("option retry_backoff: %r must be 0 or more" % params["retry_backoff"])
+    if not (params["retry_backoff"] >= 0 and math.isfinite(params["retry_backoff"])):
+        raise EMValidationError("option retry_backoff: %r must be a number of seconds, 0 or more" % params["retry_backoff"])
     deadline = params["deadline"]
     if not (deadline > 0 and math.isfinite(deadline)):
         raise EMValidationError("option deadline: %r must be a number of seconds greater than 0" % deadline)

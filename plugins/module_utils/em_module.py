@@ -17,6 +17,7 @@ __metaclass__ = type
 
 import io
 import json
+import math
 import os
 import sys
 
@@ -49,8 +50,9 @@ def check_wait(params):
     """The values of ``wait_argument_spec``, before any request (as ``em_query.check_paging``)."""
     if params["wait_timeout"] < 0:
         raise EMValidationError("option wait_timeout: %r must be 0 or more" % params["wait_timeout"])
-    if params["wait_interval"] <= 0:
-        raise EMValidationError("option wait_interval: %r must be greater than 0" % params["wait_interval"])
+    if not (params["wait_interval"] > 0 and math.isfinite(params["wait_interval"])):  # nan passed "<= 0"
+        raise EMValidationError("option wait_interval: %r must be a number of seconds greater than 0"
+                                % params["wait_interval"])
 
 
 def create_module(argument_spec, **kwargs):

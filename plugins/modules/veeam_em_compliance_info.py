@@ -151,14 +151,16 @@ options:
         sessions when it is back, with their past creation times (inferred, not observed - docs/em-api-facts.md).
         Sessions collected up to this many hours late are found the next night; later ones by the full read every
         O(history_full_read_days).
-      - A number of 0 or more; a negative value fails the module before any request.
+      - A number from 0 to 8760 (a year - a longer overlap than the 30-day history reads it all anyway); a value
+        outside fails the module before any request.
     type: float
     default: 48
   history_full_read_days:
     description:
       - Read the whole history again (and rewrite the cache) when the last full read is this many days old or more;
         this bounds for how long a session EM collected later than O(history_cache_overlap_hours) can be missed.
-      - A number of 0 or more; V(0) reads the whole history every run (the cache is written but never used).
+      - A number from 0 to 3650 (ten years; a value outside fails the module before any request); V(0) reads the
+        whole history every run (the cache is written but never used).
     type: float
     default: 7
   page_size:

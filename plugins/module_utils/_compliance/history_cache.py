@@ -145,6 +145,11 @@ def argument_spec():
     )
 
 
+# The largest values taken: an overlap longer than the 30-day history reads it all anyway, and a full read
+# every ten years is none; far larger ones overflow a date (timedelta: ~1e9 days) - refused, never a crash.
+MAX_OPTION = {"history_cache_overlap_hours": 8760, "history_full_read_days": 3650}
+
+
 def check_options(params):
     """Values that cannot work fail before any request, naming the option and the value."""
     for name, default in (("history_cache_overlap_hours", DEFAULT_OVERLAP_HOURS),
@@ -158,6 +163,8 @@ def check_options(params):
             raise ComplianceInputError("%s=%r: must be a number" % (name, value))
         if math.isnan(number) or math.isinf(number) or number < 0:
             raise ComplianceInputError("%s=%r: must be a number of 0 or more" % (name, value))
+        if number > MAX_OPTION[name]:
+            raise ComplianceInputError("%s=%r: must be at most %d" % (name, value, MAX_OPTION[name]))
 
 
 def cache_path(params):

@@ -51,13 +51,23 @@ DEFAULT_POLICY = {
 INTERNAL_OPTIONS = ("read_errors", "view_limits")
 
 
+# The largest value of each number: ten years. A larger one (1e12, inf) overflowed a date (a crash), and
+# nan passed "not negative" and then compared false with every age: an RPO that is never exceeded.
+MAXIMA = {"backup_rpo_hours": 87600, "replica_rpo_hours": 87600, "copy_rpo_hours": 87600, "recent_hours": 87600,
+          "stuck_hours": 87600, "lookback_days": 3650, "max_duration_minutes": 5256000}
+
+
 def _non_negative(value, name):
     try:
         number = float(value)
     except (TypeError, ValueError):
         raise ComplianceInputError("%s must be a number, got %r" % (name, value))
+    if number != number:  # nan
+        raise ComplianceInputError("%s must be a number, got %r" % (name, value))
     if number < 0:
         raise ComplianceInputError("%s must not be negative, got %r" % (name, value))
+    if number > MAXIMA[name]:
+        raise ComplianceInputError("%s must be at most %d, got %r" % (name, MAXIMA[name], value))
     return int(number) if number.is_integer() else number
 
 

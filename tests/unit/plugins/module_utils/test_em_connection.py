@@ -76,9 +76,14 @@ def test_from_params_builds_every_option():
 
 @pytest.mark.parametrize("overrides, message", [
     ({"username": None}, "username and password are required unless session_id is given"),
-    ({"timeout": 0}, "option timeout: 0 must be greater than 0"),
+    ({"timeout": 0}, "option timeout: 0 must be a number of seconds greater than 0"),
+    # nan passed "<= 0" (socket.settimeout then raised); inf waited for ever
+    ({"timeout": float("nan")}, "option timeout: nan must be a number of seconds greater than 0"),
+    ({"timeout": float("inf")}, "option timeout: inf must be a number of seconds greater than 0"),
     ({"retries": -1}, "option retries: -1 must be 0 or more"),
-    ({"retry_backoff": -0.5}, "option retry_backoff: -0.5 must be 0 or more"),
+    ({"retry_backoff": -0.5}, "option retry_backoff: -0.5 must be a number of seconds, 0 or more"),
+    ({"retry_backoff": float("nan")}, "option retry_backoff: nan must be a number of seconds, 0 or more"),
+    ({"retry_backoff": float("inf")}, "option retry_backoff: inf must be a number of seconds, 0 or more"),
     ({"deadline": float("inf")}, "option deadline: inf must be a number of seconds greater than 0"),
     ({"deadline": 60.0, "wait_timeout": 60}, "option deadline: 60.0 must be greater than wait_timeout (60)"),
     ({"ca_path": "/nonexistent/ca.pem"}, "option ca_path: '/nonexistent/ca.pem' does not exist"),

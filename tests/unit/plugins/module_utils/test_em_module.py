@@ -73,7 +73,9 @@ def test_a_result_error_copies_its_result():
 
 @pytest.mark.parametrize("timeout, interval, message", [
     (-1, 3, "option wait_timeout: -1 must be 0 or more"),
-    (10, 0, "option wait_interval: 0 must be greater than 0"),
+    (10, 0, "option wait_interval: 0 must be a number of seconds greater than 0"),
+    (10, float("nan"), "option wait_interval: nan must be a number of seconds greater than 0"),  # sleep(nan) raised
+    (10, float("inf"), "option wait_interval: inf must be a number of seconds greater than 0"),
 ])
 def test_check_wait_names_the_option(timeout, interval, message):
     with pytest.raises(EMValidationError) as raised:

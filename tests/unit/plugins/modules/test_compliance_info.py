@@ -137,6 +137,23 @@ def test_without_now_the_window_has_no_upper_bound(fake, capsys):
     ({"report_mode": "644x"}, ["report_mode", "644x"]),
     ({"history_cache_overlap_hours": -1}, ["history_cache_overlap_hours", "-1"]),
     ({"history_full_read_days": -0.5}, ["history_full_read_days", "-0.5"]),
+    # past what a date can hold (timedelta/datetime overflow: a crash before), and past any use
+    ({"history_cache_overlap_hours": 1e12}, ["history_cache_overlap_hours", "1000000000000.0", "8760"]),
+    ({"history_cache_overlap_hours": 8761}, ["history_cache_overlap_hours", "8761", "8760"]),
+    ({"history_full_read_days": 1e12}, ["history_full_read_days", "1000000000000.0", "3650"]),
+    ({"history_full_read_days": 3651}, ["history_full_read_days", "3651", "3650"]),
+    # the policy's numbers: nan passed "not negative" and compared false with every age (an RPO never
+    # exceeded: a false compliant); 1e12 and inf overflowed a date (a crash)
+    ({"backup_rpo_hours": "nan"}, ["backup_rpo_hours", "must be a number", "nan"]),
+    ({"replica_rpo_hours": float("nan")}, ["replica_rpo_hours", "must be a number", "nan"]),
+    ({"copy_rpo_hours": "NaN"}, ["copy_rpo_hours", "must be a number", "nan"]),
+    ({"stuck_hours": "nan"}, ["stuck_hours", "must be a number"]),
+    ({"max_duration_minutes": "nan"}, ["max_duration_minutes", "must be a number"]),
+    ({"backup_rpo_hours": 1e12}, ["backup_rpo_hours", "must be at most 87600", "1000000000000.0"]),
+    ({"recent_hours": "inf"}, ["recent_hours", "must be at most 87600", "inf"]),
+    ({"lookback_days": 3651}, ["lookback_days", "must be at most 3650", "3651"]),
+    ({"max_duration_minutes": 1e300}, ["max_duration_minutes", "must be at most 5256000"]),
+    ({"timeout": "nan"}, ["timeout", "nan", "greater than 0"]),
 ])
 def test_bad_input_is_refused_before_any_request(fake, capsys, args, words):
     result = run(args, capsys)
