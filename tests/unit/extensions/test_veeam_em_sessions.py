@@ -301,6 +301,17 @@ def test_connection_defaults_come_from_the_modules_environment(monkeypatch, tmp_
     ({"kinds": ["vm"]}, "kinds"),
     ({"port": "many"}, "port"),
     ({"compliance_interval": -1}, "compliance_interval"),
+    # nan passed every "< 0" check (sleep(nan), timedelta(minutes=nan) raised later; a compliance_interval of
+    # nan never ran a check); inf slept for ever or overflowed a date
+    ({"interval": "nan"}, "argument interval: 'nan' is not a valid float"),
+    ({"interval": float("inf")}, "argument interval: inf is not a valid float"),
+    ({"keepalive_seconds": "nan"}, "argument keepalive_seconds: 'nan' is not a valid float"),
+    ({"lookback_minutes": "nan"}, "argument lookback_minutes: 'nan' is not a valid float"),
+    ({"overlap_minutes": "-inf"}, "argument overlap_minutes: '-inf' is not a valid float"),
+    ({"compliance_interval": "nan"}, "argument compliance_interval: 'nan' is not a valid float"),
+    ({"lookback_minutes": 1e12}, r"argument lookback_minutes: 1000000000000.0 must be at most 5256000"),
+    ({"interval": 1e12}, r"argument interval: 1000000000000.0 must be at most 31536000"),
+    ({"compliance_policy": {"backup_rpo_hours": "nan"}}, "backup_rpo_hours must be a number"),
     ({"compliance_policy": {"backup_rpo_hours": -1}}, "backup_rpo_hours"),
     ({"compliance_policy": {"backup_rpo_hourz": 4}}, "unknown option.*backup_rpo_hourz"),
     ({"compliance_policy": ["backup_rpo_hours"]}, "compliance_policy"),

@@ -33,6 +33,8 @@ Arguments (connection arguments default to the VEEAM_EM_* environment variables 
         backups stopped produces no session event at all: this is the event that catches it.
     compliance_policy: the policy of the checks, as the module's options (backup_rpo_hours,
         replica_rpo_hours, lookback_days, include_vms, ...); checked before any request.
+    The numbers must be finite (nan and inf are refused); interval and compliance_interval at most
+    a year (31536000), lookback_minutes and overlap_minutes at most ten years (5256000).
 
 Each event is ``{"veeam_em": {...}}`` with: type (task_session or job_session), kind (backup or
 replica), uid, name, state, result, reason (task sessions: EM's Reason; job sessions:
@@ -66,6 +68,7 @@ from __future__ import absolute_import, division, print_function
 import asyncio
 import json
 import logging
+import math
 import os
 import sys
 import tempfile
@@ -95,6 +98,10 @@ SOURCES = (
     (JOB_SESSION, "replica", em_resources.REPLICA_JOB_SESSION, "Stopped"),
 )
 JOB_SESSION_OF = {"backup": em_resources.BACKUP_JOB_SESSION, "replica": em_resources.REPLICA_JOB_SESSION}
+# The largest durations taken (a year of seconds, ten years of minutes): larger ones overflow a date
+# or the event loop's timer, and mean "never" - which is not a setting of a poller.
+MAXIMA = {"interval": 31536000, "compliance_interval": 31536000, "lookback_minutes": 5256000,
+          "overlap_minutes": 5256000}
 DEFAULTS = {"interval": 60, "lookback_minutes": 60, "overlap_minutes": 60, "state_file": None,
             "kinds": [TASK_SESSION, JOB_SESSION], "include_replicas": True, "keepalive_seconds": 600,
             "page_size": 1000, "compliance_interval": 0, "compliance_policy": None}
@@ -140,7 +147,14 @@ def _convert(key, value, kind):
         if kind == "int":
             return int(value)
         if kind == "float":
-            return float(value)
+            number = float(value)
+            # nan passed every "< 0" check (asyncio.sleep(nan) and timedelta(minutes=nan) then raised, and
+            # a compliance_interval of nan never ran a check); inf slept for ever or overflowed a date
+            if not math.isfinite(number):
+                raise ValueError(value)
+            if number > MAXIMA.get(key, number):
+                raise EMValidationError("argument %s: %r must be at most %d" % (key, value, MAXIMA[key]))
+            return number
     except (TypeError, ValueError):
         raise EMValidationError("argument %s: %r is not a valid %s" % (key, value, kind))
     return value
