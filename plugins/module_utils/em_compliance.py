@@ -146,32 +146,44 @@ def _walk_vms(fold, index, jobs_complete, start, now_time, policy, days, rows):
     then they go.
 
     Also what the servers, jobs and counts need of the in-scope sessions."""
-    servers, ran, cells = {}, set(), {}
-    counts = _counts(fold.excluded_records(), index, start)
+    walk = {"servers": {}, "ran": set(), "index": index, "start": start, "by_index": index if jobs_complete else None,
+            "typed_jobs_read": jobs_complete and bool(index[0] or index[1])}
+    counts = walk["counts"] = _counts(fold.excluded_records(), index, start)
     counts.update({"scoped_window": 0, KIND_BACKUP: 0, KIND_REPLICA: 0, KIND_COPY: 0, "job_unseen": [],
                    "job_untyped": []})
-    typed_jobs_read = jobs_complete and bool(index[0] or index[1])
+    cells = {}
     for _key, records in fold.vm_groups():
-        _count(counts, records, index, start)
-        group = []
-        for record in records:
-            job_type = _fold.job_type_of(record, index) if _fold.base_kind(record) == KIND_BACKUP else None
-            kind = _fold.kind_of(record, job_type, index if jobs_complete else None)
-            session = _fold.as_session(record, kind)
-            if _fold.base_kind(record) == KIND_BACKUP:
-                session["_job_type"] = job_type
-                if job_type is None and kind == KIND_COPY:  # its job not read at all: not a backup (kind_of)
-                    counts["job_unseen"].append(session.get("uid") or session.get("name"))
-                elif job_type is None and typed_jobs_read:  # its job read, without a JobType: counted as a backup
-                    counts["job_untyped"].append(session.get("job_name") or session.get("uid") or session.get("name"))
-            group.append(session)
-            note_server_session(servers, session, _fold.sort_key(record), start)
-            ran.add((str(session.get("backup_server_name") or "").lower(), str(session.get("job_name") or "").lower()))
-            if session["_created"] >= start:
-                counts["scoped_window"] += 1
-                counts[session["_kind"]] += 1
+        group = [_walked_session(record, walk) for record in records]
         rows.append(_share_cells(vm_row(group, start, now_time, policy, days), cells))
-    return {"rows": rows, "servers": servers, "ran": ran, "counts": counts}
+    return {"rows": rows, "servers": walk["servers"], "ran": walk["ran"], "counts": counts}
+
+
+def _walked_session(record, walk):
+    """The session dict of one in-scope record (typed by its job), counted (_count's counts with the
+    job type found once) and noted for its server and job."""
+    counts, start = walk["counts"], walk["start"]
+    backup = _fold.base_kind(record) == KIND_BACKUP
+    job_type = _fold.job_type_of(record, walk["index"]) if backup else None
+    created = _fold.created(record)
+    counts["backups" if backup else "replicas"] += 1
+    if created >= start:
+        counts["in_window"] += 1
+        counts["scoped_window"] += 1
+        if backup and job_type is None:
+            counts["job_type_unknown"] += 1
+    kind = _fold.kind_of(record, job_type, walk["by_index"])
+    session = _fold.as_session(record, kind)
+    if backup:
+        session["_job_type"] = job_type
+        if job_type is None and kind == KIND_COPY:  # its job not read at all: not a backup (kind_of)
+            counts["job_unseen"].append(session.get("uid") or session.get("name"))
+        elif job_type is None and walk["typed_jobs_read"]:  # its job read, without a JobType: counted as a backup
+            counts["job_untyped"].append(session.get("job_name") or session.get("uid") or session.get("name"))
+    if created >= start:
+        counts[kind] += 1
+    note_server_session(walk["servers"], session, _fold.sort_key(record), start)
+    walk["ran"].add((str(session.get("backup_server_name") or "").lower(), str(session.get("job_name") or "").lower()))
+    return session
 
 
 def _share_cells(row, cells):

@@ -59,9 +59,10 @@ def window_days(start, now):
 
 def daily_cells(sessions, days, accept_warnings):
     """One grid cell per window day: {'date', 'cell', 'sessions'}."""
-    by_day = {}
-    for session in sessions:
-        by_day.setdefault(session["_created"].date().isoformat(), []).append(session)
+    by_date = {}
+    for session in sessions:  # grouped by date, each date written once (not once a session)
+        by_date.setdefault(session["_created"].date(), []).append(session)
+    by_day = dict((date.isoformat(), day_sessions) for date, day_sessions in by_date.items())
     return [{"date": day, "cell": day_cell(by_day.get(day, []), accept_warnings),
              "sessions": len(by_day.get(day, []))} for day in days]
 
@@ -73,13 +74,13 @@ def kind_summary(sessions, now, rpo_hours, accept_warnings, days):
     # the success the rules count: one dated ahead of now (a wrong clock, clock_skew) is not shown as the last
     best = last_success(without_future_successes(sessions, now, accept_warnings)[0], accept_warnings)
     latest = sessions[-1]
+    outcomes = _outcomes(sessions)
     return {
         "sessions": len(sessions),
-        "succeeded": sum(1 for s in sessions if s.get("result") == RESULT_SUCCESS and is_finished(s)),
-        "warnings": sum(1 for s in sessions if s.get("result") == RESULT_WARNING and is_finished(s)),
-        "failed": sum(1 for s in sessions
-                      if is_finished(s) and s.get("result") not in (RESULT_SUCCESS, RESULT_WARNING)),
-        "running": sum(1 for s in sessions if is_running(s)),
+        "succeeded": outcomes[RESULT_SUCCESS],
+        "warnings": outcomes[RESULT_WARNING],
+        "failed": outcomes[None],
+        "running": outcomes["running"],
         "rpo_hours": rpo_hours or None,
         "last_success_time": format_time(data_time(best)) if best else None,
         "last_success_age_hours": max(0.0, hours_between(data_time(best), now)) if best else None,
@@ -90,6 +91,19 @@ def kind_summary(sessions, now, rpo_hours, accept_warnings, days):
         "last_result": latest.get("result"),
         "daily": daily_cells(sessions, days, accept_warnings),
     }
+
+
+def _outcomes(sessions):
+    """kind_summary's counts in one pass: the finished sessions by result (Success, Warning, None for any
+    other result), and the running ones."""
+    counts = {RESULT_SUCCESS: 0, RESULT_WARNING: 0, None: 0, "running": 0}
+    for session in sessions:
+        if is_finished(session):
+            result = session.get("result")
+            counts[result if result in (RESULT_SUCCESS, RESULT_WARNING) else None] += 1
+        elif is_running(session):
+            counts["running"] += 1
+    return counts
 
 
 def build_row(group, now, policy, days):
