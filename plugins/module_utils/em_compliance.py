@@ -28,7 +28,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import itertools
 from datetime import timedelta
 
 # The names other files import from here (plugins, extensions, tools, tests) are re-exported.
@@ -57,13 +56,12 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.job
     job_rows, jobs_in_scope, prepare_job_sessions)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.rows import (
     apply_unreadable, vm_row, window_days)
-from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.rules import status_of
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.servers import (
     note_server_session, server_rows)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
     job_type_index, _require_now)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.summary import (
-    flatten, public_policy, sort_rows, summary_counts)
+    flatten_all, public_policy, RowCounts, sort_rows, summary_counts)
 
 __all__ = (
     "BACKUP_HISTORY_FIELDS", "BACKUP_SERVER_FIELDS", "BACKUP_TASK_SESSION_FIELDS", "build_policy", "compact",
@@ -232,11 +230,10 @@ def _global_findings(counts, ignored, policy, job_sessions, unreadable_findings)
 
 
 def _result(counts, ignored, policy, now_time, start, days, rows, servers, jobs, global_findings, no_data):
-    violations = flatten(rows, servers, global_findings, STATUS_VIOLATION, jobs)
-    warnings = flatten(rows, servers, global_findings, STATUS_WARNING, jobs)
-    errors = flatten(rows, servers, global_findings, STATUS_ERROR, jobs)
-    overall = status_of(itertools.chain(global_findings, (f for s in servers for f in s["findings"]),
-                                        (f for r in rows for f in r["findings"]), (f for j in jobs for f in j["findings"])))
+    # one pass over the rows (a PackedRows decompresses each row every pass)
+    row_counts = RowCounts()
+    lists, overall = flatten_all(rows, servers, global_findings, jobs, on_row=row_counts)
+    violations, warnings, errors = lists[STATUS_VIOLATION], lists[STATUS_WARNING], lists[STATUS_ERROR]
     return {
         "status": overall,
         # Only a run that read EM in full and found no violation is compliant: an error (EM not
@@ -246,7 +243,8 @@ def _result(counts, ignored, policy, now_time, start, days, rows, servers, jobs,
         "window": {"start": format_time(start), "end": format_time(now_time),
                    "lookback_days": policy["lookback_days"], "days": days},
         "policy": public_policy(policy),
-        "summary": dict(summary_counts(rows, servers, violations, warnings, counts, ignored, no_data, jobs, errors),
+        "summary": dict(summary_counts(rows, servers, violations, warnings, counts, ignored, no_data, jobs, errors,
+                                       row_counts),
                         copy_sessions=counts[KIND_COPY],
                         backup_sessions_job_type_unknown=counts["job_type_unknown"]),
         "vms": rows,
