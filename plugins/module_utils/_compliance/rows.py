@@ -24,7 +24,7 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.rul
     unique_codes, unreadable_sessions, unreadable_vm_sessions, without_future_successes)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
     data_time, format_time, hours_between, is_finished, is_running, is_success,
-    is_unsuccessful, _name_key, server_key, vm_key)
+    _name_key, server_key, vm_key)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.vocabulary import (
     CELL_FAILED, CELL_NONE, CELL_RECOVERED, CELL_RUNNING, CELL_SUCCESS, CELL_WARNING, KIND_BACKUP, KIND_CODES,
     KIND_COPY, KIND_REPLICA, KIND_RPO_OPTIONS, RESULT_SUCCESS, RESULT_WARNING, RPO_EXCEEDED, STATUS_COMPLIANT)
@@ -37,10 +37,11 @@ def day_cell(day_sessions, accept_warnings):
     finished = [s for s in day_sessions if is_finished(s)]
     if not finished:
         return CELL_RUNNING
+    # of finished sessions, is_unsuccessful is "not is_success": each is asked once
+    succeeded = [is_success(s, accept_warnings) for s in finished]
     last = finished[-1]
-    had_failure = any(is_unsuccessful(s, accept_warnings) for s in finished)
-    if is_success(last, accept_warnings):
-        if had_failure:
+    if succeeded[-1]:
+        if not all(succeeded):
             return CELL_RECOVERED
         return CELL_WARNING if any(s.get("result") == RESULT_WARNING for s in finished) else CELL_SUCCESS
     if last.get("result") == RESULT_WARNING:
