@@ -57,7 +57,7 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.job
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.rows import (
     apply_unreadable, vm_row, window_days)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.servers import (
-    note_server_session, server_rows)
+    note_server_session, server_rows, ServerStatuses)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
     job_type_index, _require_now)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.summary import (
@@ -131,8 +131,9 @@ def evaluate_fold(fold, job_sessions=None, packed=False, jobs_complete=False, jo
     rows = walked["rows"]
     unreadable_findings = apply_unreadable(rows, fold.unreadable, fold.uids, policy)
     apply_expected(rows, policy["expected_vms"], policy)
-    rows = sort_rows(rows)
-    servers = server_rows(walked["servers"], fold.last_seen, rows, now_time, policy, fold.ahead_seen)
+    statuses = ServerStatuses(walked["servers"], policy)  # taken as the rows are sorted (one pass less)
+    rows = sort_rows(rows, on_row=statuses)
+    servers = server_rows(walked["servers"], fold.last_seen, rows, now_time, policy, fold.ahead_seen, statuses)
     counts = walked["counts"]
     global_findings, no_data = _global_findings(counts, fold.ignored, policy, job_sessions, unreadable_findings)
     jobs = jobs_in_scope(job_rows(prepared_jobs, start, policy, now_time), walked["ran"], policy)

@@ -77,11 +77,17 @@ def _file(lists, worst, findings, where):
             lists[severity].append(dict(item, **where))
 
 
-def sort_rows(rows):
+def sort_rows(rows, on_row=None):
     """Violations first, then warnings, then by server and VM name; in place (a list, or em_rows.PackedRows,
-    whose ``sort`` is stable as ``list.sort``), returns ``rows``."""
+    whose ``sort`` is stable as ``list.sort``), returns ``rows``. ``on_row`` is called with each row once, as
+    its key is computed (both sorts call the key once a row): servers.ServerStatuses, no pass of its own."""
     found_nul = []
-    rows.sort(key=lambda row: _row_order_text(row, found_nul))
+
+    def key(row):
+        if on_row is not None:
+            on_row(row)
+        return _row_order_text(row, found_nul)
+    rows.sort(key=key)
     if found_nul:  # sorted again by the tuples: rows of equal tuples had equal texts, so stable still holds
         rows.sort(key=_row_order)
     return rows

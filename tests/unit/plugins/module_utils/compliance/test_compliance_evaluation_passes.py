@@ -99,9 +99,10 @@ def test_the_worst_finding_of_any_scope_is_the_overall_status(where):
     assert worst == "violation"
 
 
-def test_the_result_reads_the_packed_rows_in_three_passes(monkeypatch):
-    """sort_rows (its keys), server_rows and the result's lists and counts: one pass each over the packed
-    VM rows (the result's lists, status and counts made five), with the same result as the list rows."""
+def test_the_result_reads_the_packed_rows_in_two_passes(monkeypatch):
+    """sort_rows (its keys, with the servers' VM counts taken on the way) and the result's lists and counts:
+    one pass each over the packed VM rows (the servers and the result's lists, status and counts made six),
+    with the same result as the list rows."""
     passes = []
     iterate = em_rows.PackedRows.__iter__
 
@@ -114,9 +115,10 @@ def test_the_result_reads_the_packed_rows_in_three_passes(monkeypatch):
     fold = em_compliance.session_fold(NOW)
     fold.add(sessions, em_compliance.KIND_BACKUP)
     result = em_compliance.evaluate_fold(fold, packed=True)
-    assert passes == [7, 7, 7]
+    assert passes == [7, 7]
     expected = em_compliance.evaluate(sessions, now=NOW)
     assert dict(result, vms=list(result["vms"])) == expected
     assert result["summary"]["vms_total"] == 7 and result["summary"]["vms_violation"] == 3
     assert result["status"] == "violation"
+    assert [(server["vms"], server["vms_compliant"], server["vms_violation"]) for server in result["servers"]] == [(7, 4, 3)]
     assert sorted(item["code"] for item in result["violations"]) == ["last_backup_failed"] * 3 + ["rpo_exceeded"] * 3
