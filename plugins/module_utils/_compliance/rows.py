@@ -64,8 +64,11 @@ def daily_cells(sessions, days, accept_warnings):
     for session in sessions:  # grouped by date, each date written once (not once a session)
         by_date.setdefault(session["_created"].date(), []).append(session)
     by_day = dict((date.isoformat(), day_sessions) for date, day_sessions in by_date.items())
-    return [{"date": day, "cell": day_cell(by_day.get(day, []), accept_warnings),
-             "sessions": len(by_day.get(day, []))} for day in days]
+    cells = []
+    for day in days:
+        day_sessions = by_day.get(day, ())
+        cells.append({"date": day, "cell": day_cell(day_sessions, accept_warnings), "sessions": len(day_sessions)})
+    return cells
 
 
 def kind_summary(sessions, now, rpo_hours, accept_warnings, days):
