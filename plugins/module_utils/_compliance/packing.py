@@ -22,6 +22,7 @@ __metaclass__ = type
 
 import base64
 import binascii
+import functools
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -143,9 +144,16 @@ _DEFAULT_NAME = _NONE + "@"   # EM's task session name "<VM name>@<creation time
 
 
 def _default_name(vm_name, created):
-    """Made the same way when packing and unpacking from the same values: exact whatever they are
-    (isoformat, not strftime: a third of the cost, and it runs for every record unpacked)."""
-    return "%s@%s" % (vm_name, created.isoformat(" ")[:19])
+    """Made the same way when packing and unpacking from the same values: exact whatever they are.
+    The text of ``created.isoformat(" ")[:19]`` (the date as isoformat writes it, then the wall-clock
+    time to the second), with each date written once (_iso_date): half the cost of isoformat, and it
+    runs for every record packed and unpacked (test_compliance_fold_packing checks it equals isoformat's)."""
+    return "%s@%s %02d:%02d:%02d" % (vm_name, _iso_date(created.date()), created.hour, created.minute, created.second)
+
+
+@functools.lru_cache(maxsize=4096)  # bounded: a long-lived controller process sees one entry a day
+def _iso_date(day):
+    return day.isoformat()
 
 
 # A GUID as str(uuid.UUID(...)) writes it: what _unguid gives back, so only this form is compacted.
