@@ -28,7 +28,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import itertools
 from datetime import timedelta
 
 # The names other files import from here (plugins, extensions, tools, tests) are re-exported.
@@ -57,13 +56,12 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.job
     job_rows, jobs_in_scope, prepare_job_sessions)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.rows import (
     apply_unreadable, vm_row, window_days)
-from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.rules import status_of
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.servers import (
-    note_server_session, server_rows)
+    note_server_session, server_rows, ServerStatuses)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
     job_type_index, _require_now)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.summary import (
-    flatten, public_policy, sort_rows, summary_counts)
+    flatten_all, public_policy, RowCounts, sort_rows, summary_counts)
 
 __all__ = (
     "BACKUP_HISTORY_FIELDS", "BACKUP_SERVER_FIELDS", "BACKUP_TASK_SESSION_FIELDS", "build_policy", "compact",
@@ -133,8 +131,9 @@ def evaluate_fold(fold, job_sessions=None, packed=False, jobs_complete=False, jo
     rows = walked["rows"]
     unreadable_findings = apply_unreadable(rows, fold.unreadable, fold.uids, policy)
     apply_expected(rows, policy["expected_vms"], policy)
-    rows = sort_rows(rows)
-    servers = server_rows(walked["servers"], fold.last_seen, rows, now_time, policy, fold.ahead_seen)
+    statuses = ServerStatuses(walked["servers"], policy)  # taken as the rows are sorted (one pass less)
+    rows = sort_rows(rows, on_row=statuses)
+    servers = server_rows(walked["servers"], fold.last_seen, rows, now_time, policy, fold.ahead_seen, statuses)
     counts = walked["counts"]
     global_findings, no_data = _global_findings(counts, fold.ignored, policy, job_sessions, unreadable_findings)
     jobs = jobs_in_scope(job_rows(prepared_jobs, start, policy, now_time), walked["ran"], policy)
@@ -146,32 +145,44 @@ def _walk_vms(fold, index, jobs_complete, start, now_time, policy, days, rows):
     then they go.
 
     Also what the servers, jobs and counts need of the in-scope sessions."""
-    servers, ran, cells = {}, set(), {}
-    counts = _counts(fold.excluded_records(), index, start)
+    walk = {"servers": {}, "ran": set(), "index": index, "start": start, "by_index": index if jobs_complete else None,
+            "typed_jobs_read": jobs_complete and bool(index[0] or index[1])}
+    counts = walk["counts"] = _counts(fold.excluded_records(), index, start)
     counts.update({"scoped_window": 0, KIND_BACKUP: 0, KIND_REPLICA: 0, KIND_COPY: 0, "job_unseen": [],
                    "job_untyped": []})
-    typed_jobs_read = jobs_complete and bool(index[0] or index[1])
+    cells = {}
     for _key, records in fold.vm_groups():
-        _count(counts, records, index, start)
-        group = []
-        for record in records:
-            job_type = _fold.job_type_of(record, index) if _fold.base_kind(record) == KIND_BACKUP else None
-            kind = _fold.kind_of(record, job_type, index if jobs_complete else None)
-            session = _fold.as_session(record, kind)
-            if _fold.base_kind(record) == KIND_BACKUP:
-                session["_job_type"] = job_type
-                if job_type is None and kind == KIND_COPY:  # its job not read at all: not a backup (kind_of)
-                    counts["job_unseen"].append(session.get("uid") or session.get("name"))
-                elif job_type is None and typed_jobs_read:  # its job read, without a JobType: counted as a backup
-                    counts["job_untyped"].append(session.get("job_name") or session.get("uid") or session.get("name"))
-            group.append(session)
-            note_server_session(servers, session, _fold.sort_key(record), start)
-            ran.add((str(session.get("backup_server_name") or "").lower(), str(session.get("job_name") or "").lower()))
-            if session["_created"] >= start:
-                counts["scoped_window"] += 1
-                counts[session["_kind"]] += 1
+        group = [_walked_session(record, walk) for record in records]
         rows.append(_share_cells(vm_row(group, start, now_time, policy, days), cells))
-    return {"rows": rows, "servers": servers, "ran": ran, "counts": counts}
+    return {"rows": rows, "servers": walk["servers"], "ran": walk["ran"], "counts": counts}
+
+
+def _walked_session(record, walk):
+    """The session dict of one in-scope record (typed by its job), counted (_count's counts with the
+    job type found once) and noted for its server and job."""
+    counts, start = walk["counts"], walk["start"]
+    backup = _fold.base_kind(record) == KIND_BACKUP
+    job_type = _fold.job_type_of(record, walk["index"]) if backup else None
+    created = _fold.created(record)
+    counts["backups" if backup else "replicas"] += 1
+    if created >= start:
+        counts["in_window"] += 1
+        counts["scoped_window"] += 1
+        if backup and job_type is None:
+            counts["job_type_unknown"] += 1
+    kind = _fold.kind_of(record, job_type, walk["by_index"])
+    session = _fold.as_session(record, kind)
+    if backup:
+        session["_job_type"] = job_type
+        if job_type is None and kind == KIND_COPY:  # its job not read at all: not a backup (kind_of)
+            counts["job_unseen"].append(session.get("uid") or session.get("name"))
+        elif job_type is None and walk["typed_jobs_read"]:  # its job read, without a JobType: counted as a backup
+            counts["job_untyped"].append(session.get("job_name") or session.get("uid") or session.get("name"))
+    if created >= start:
+        counts[kind] += 1
+    note_server_session(walk["servers"], session, _fold.sort_key(record), start)
+    walk["ran"].add((str(session.get("backup_server_name") or "").lower(), str(session.get("job_name") or "").lower()))
+    return session
 
 
 def _share_cells(row, cells):
@@ -220,11 +231,10 @@ def _global_findings(counts, ignored, policy, job_sessions, unreadable_findings)
 
 
 def _result(counts, ignored, policy, now_time, start, days, rows, servers, jobs, global_findings, no_data):
-    violations = flatten(rows, servers, global_findings, STATUS_VIOLATION, jobs)
-    warnings = flatten(rows, servers, global_findings, STATUS_WARNING, jobs)
-    errors = flatten(rows, servers, global_findings, STATUS_ERROR, jobs)
-    overall = status_of(itertools.chain(global_findings, (f for s in servers for f in s["findings"]),
-                                        (f for r in rows for f in r["findings"]), (f for j in jobs for f in j["findings"])))
+    # one pass over the rows (a PackedRows decompresses each row every pass)
+    row_counts = RowCounts()
+    lists, overall = flatten_all(rows, servers, global_findings, jobs, on_row=row_counts)
+    violations, warnings, errors = lists[STATUS_VIOLATION], lists[STATUS_WARNING], lists[STATUS_ERROR]
     return {
         "status": overall,
         # Only a run that read EM in full and found no violation is compliant: an error (EM not
@@ -234,7 +244,8 @@ def _result(counts, ignored, policy, now_time, start, days, rows, servers, jobs,
         "window": {"start": format_time(start), "end": format_time(now_time),
                    "lookback_days": policy["lookback_days"], "days": days},
         "policy": public_policy(policy),
-        "summary": dict(summary_counts(rows, servers, violations, warnings, counts, ignored, no_data, jobs, errors),
+        "summary": dict(summary_counts(rows, servers, violations, warnings, counts, ignored, no_data, jobs, errors,
+                                       row_counts),
                         copy_sessions=counts[KIND_COPY],
                         backup_sessions_job_type_unknown=counts["job_type_unknown"]),
         "vms": rows,

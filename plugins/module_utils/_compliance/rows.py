@@ -24,7 +24,7 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.rul
     unique_codes, unreadable_sessions, unreadable_vm_sessions, without_future_successes)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
     data_time, format_time, hours_between, is_finished, is_running, is_success,
-    is_unsuccessful, _name_key, server_key, vm_key)
+    _name_key, server_key, vm_key)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.vocabulary import (
     CELL_FAILED, CELL_NONE, CELL_RECOVERED, CELL_RUNNING, CELL_SUCCESS, CELL_WARNING, KIND_BACKUP, KIND_CODES,
     KIND_COPY, KIND_REPLICA, KIND_RPO_OPTIONS, RESULT_SUCCESS, RESULT_WARNING, RPO_EXCEEDED, STATUS_COMPLIANT)
@@ -37,10 +37,11 @@ def day_cell(day_sessions, accept_warnings):
     finished = [s for s in day_sessions if is_finished(s)]
     if not finished:
         return CELL_RUNNING
+    # of finished sessions, is_unsuccessful is "not is_success": each is asked once
+    succeeded = [is_success(s, accept_warnings) for s in finished]
     last = finished[-1]
-    had_failure = any(is_unsuccessful(s, accept_warnings) for s in finished)
-    if is_success(last, accept_warnings):
-        if had_failure:
+    if succeeded[-1]:
+        if not all(succeeded):
             return CELL_RECOVERED
         return CELL_WARNING if any(s.get("result") == RESULT_WARNING for s in finished) else CELL_SUCCESS
     if last.get("result") == RESULT_WARNING:
@@ -59,11 +60,15 @@ def window_days(start, now):
 
 def daily_cells(sessions, days, accept_warnings):
     """One grid cell per window day: {'date', 'cell', 'sessions'}."""
-    by_day = {}
-    for session in sessions:
-        by_day.setdefault(session["_created"].date().isoformat(), []).append(session)
-    return [{"date": day, "cell": day_cell(by_day.get(day, []), accept_warnings),
-             "sessions": len(by_day.get(day, []))} for day in days]
+    by_date = {}
+    for session in sessions:  # grouped by date, each date written once (not once a session)
+        by_date.setdefault(session["_created"].date(), []).append(session)
+    by_day = dict((date.isoformat(), day_sessions) for date, day_sessions in by_date.items())
+    cells = []
+    for day in days:
+        day_sessions = by_day.get(day, ())
+        cells.append({"date": day, "cell": day_cell(day_sessions, accept_warnings), "sessions": len(day_sessions)})
+    return cells
 
 
 def kind_summary(sessions, now, rpo_hours, accept_warnings, days):
@@ -73,13 +78,13 @@ def kind_summary(sessions, now, rpo_hours, accept_warnings, days):
     # the success the rules count: one dated ahead of now (a wrong clock, clock_skew) is not shown as the last
     best = last_success(without_future_successes(sessions, now, accept_warnings)[0], accept_warnings)
     latest = sessions[-1]
+    outcomes = _outcomes(sessions)
     return {
         "sessions": len(sessions),
-        "succeeded": sum(1 for s in sessions if s.get("result") == RESULT_SUCCESS and is_finished(s)),
-        "warnings": sum(1 for s in sessions if s.get("result") == RESULT_WARNING and is_finished(s)),
-        "failed": sum(1 for s in sessions
-                      if is_finished(s) and s.get("result") not in (RESULT_SUCCESS, RESULT_WARNING)),
-        "running": sum(1 for s in sessions if is_running(s)),
+        "succeeded": outcomes[RESULT_SUCCESS],
+        "warnings": outcomes[RESULT_WARNING],
+        "failed": outcomes[None],
+        "running": outcomes["running"],
         "rpo_hours": rpo_hours or None,
         "last_success_time": format_time(data_time(best)) if best else None,
         "last_success_age_hours": max(0.0, hours_between(data_time(best), now)) if best else None,
@@ -90,6 +95,19 @@ def kind_summary(sessions, now, rpo_hours, accept_warnings, days):
         "last_result": latest.get("result"),
         "daily": daily_cells(sessions, days, accept_warnings),
     }
+
+
+def _outcomes(sessions):
+    """kind_summary's counts in one pass: the finished sessions by result (Success, Warning, None for any
+    other result), and the running ones."""
+    counts = {RESULT_SUCCESS: 0, RESULT_WARNING: 0, None: 0, "running": 0}
+    for session in sessions:
+        if is_finished(session):
+            result = session.get("result")
+            counts[result if result in (RESULT_SUCCESS, RESULT_WARNING) else None] += 1
+        elif is_running(session):
+            counts["running"] += 1
+    return counts
 
 
 def build_row(group, now, policy, days):

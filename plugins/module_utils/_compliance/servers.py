@@ -27,7 +27,24 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.voc
     STATUS_COMPLIANT, STATUS_VIOLATION, STATUS_WARNING)
 
 
-def server_rows(seen, last_seen, vm_rows, now, policy, ahead_seen=None):
+class ServerStatuses(object):
+    """The status of each VM row on each server row to be (server_rows' VM counts), taken one row at a
+    time: sort_rows hands it every row while it computes their keys, so that server_rows makes no pass of
+    its own over the rows (issue 18: a pass over em_rows.PackedRows decompresses every row). ``seen`` and
+    the known servers make the entries (server_rows' ``servers``)."""
+
+    def __init__(self, seen, policy):
+        self.servers = dict((key, entry) for key, entry in sorted(seen.items(), key=lambda item: item[1]["_first"]))
+        _add_known(self.servers, policy)
+        self.statuses = dict((key, []) for key in self.servers)
+
+    def __call__(self, row):
+        for key, entry in self.servers.items():
+            if _row_on_server(row, key, entry):
+                self.statuses[key].append(row["status"])
+
+
+def server_rows(seen, last_seen, vm_rows, now, policy, ahead_seen=None, statuses=None):
     """Per backup server: activity, VM status counts and the server_silent rule.
 
     ``seen`` are the servers of the in-scope sessions (window and history; note_server_session,
@@ -45,16 +62,14 @@ def server_rows(seen, last_seen, vm_rows, now, policy, ahead_seen=None):
     configuration, so a server that drops out is caught on the first night even without a list.
     ``ahead_seen``: by the same keys, the newest sign of life dated ahead of ``now`` (a wrong clock;
     the fold keeps it apart from ``last_seen``): a clock_skew warning, never a sign of life.
+    ``statuses``: a ServerStatuses of ``seen`` that was handed every row of ``vm_rows`` (sort_rows' on_row);
+    without it the rows are read here, in one pass (em_rows.PackedRows: one decompression of each).
     """
-    servers = dict((key, entry) for key, entry in sorted(seen.items(), key=lambda item: item[1]["_first"]))
-    _add_known(servers, policy)
-    # The statuses of each server's VM rows, in one pass over the rows (em_rows.PackedRows: one
-    # decompression of each, not one per server).
-    statuses = dict((key, []) for key in servers)
-    for row in vm_rows:
-        for key, entry in servers.items():
-            if _row_on_server(row, key, entry):
-                statuses[key].append(row["status"])
+    if statuses is None:
+        statuses = ServerStatuses(seen, policy)
+        for row in vm_rows:
+            statuses(row)
+    servers, statuses = statuses.servers, statuses.statuses
     result = []
     for key in sorted(servers, key=lambda k: str(servers[k]["backup_server_name"] or k).lower()):
         entry = servers[key]

@@ -5,10 +5,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils import em_compliance
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import fold as _fold
+from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import packing as _packing
 
 from .conftest import build_session
 
@@ -70,3 +73,16 @@ def test_the_index_is_forgotten_at_settle_and_a_later_pack_still_unpacks_exactly
     assert packer.index == {} and packer.table
     after = packer.pack(record)
     assert packer.unpack(before) == packer.unpack(after) == record
+
+
+@pytest.mark.parametrize("created", [
+    datetime(2025, 6, 5, 1, 0, 0, tzinfo=timezone.utc), datetime(2025, 6, 5, 23, 59, 59, 999999, tzinfo=timezone.utc),
+    datetime(1, 1, 1, 0, 0, 0, 1, tzinfo=timezone.utc), datetime(999, 12, 31, 9, 5, 7, tzinfo=timezone.utc),
+    datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc), datetime(1969, 12, 31, 23, 59, 59, 500000, tzinfo=timezone.utc),
+    datetime(2025, 6, 5, 1, 2, 3, tzinfo=timezone(timedelta(hours=-4, minutes=-30))), datetime(2025, 6, 5, 1, 2, 3)])
+def test_the_default_name_is_the_isoformat_text_of_the_creation_time(created):
+    """_default_name writes the time field by field (each date once): the text isoformat gives, for any
+    time (years below 1000 padded, microseconds cut, another offset's or a naive wall clock), so that a
+    name is packed short exactly when it is the default and unpacks to itself."""
+    for vm_name in ("vm01", "", None, "a@b"):
+        assert _packing._default_name(vm_name, created) == "%s@%s" % (vm_name, created.isoformat(" ")[:19])
