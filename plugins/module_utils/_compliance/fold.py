@@ -344,8 +344,12 @@ def _unsettled_item(item, created):
 
 def unique_records(records):
     """One record per session (kind and UID): a session read twice (two pages, a restarted walk, the
-    window and the history) is kept once: the window's read over the history's, a finished read over
-    a running one, else the first read. Sessions without a UID cannot be told apart: all are kept."""
+    window and the history, the history cache and EM) is kept once: the window's read over the history's,
+    a finished read over a running one, else the later read - EM's pages are folded after the history
+    cache's lines (history_cache.begin), so that what EM says of a session wins over what a file in the
+    report directory says of it (an edited line that moved a Failed session out of the range read again
+    and called it Success hid EM's Failed: a false compliant). Sessions without a UID cannot be told
+    apart: all are kept."""
     kept, position = [], {}
     for record in records:
         if not record[_UID]:
@@ -362,9 +366,10 @@ def unique_records(records):
 
 
 def _better(record, kept):
+    """Whether ``record``, read after ``kept``, replaces it (unique_records' rule)."""
     if record[_HISTORY] != kept[_HISTORY]:
         return not record[_HISTORY]
-    return kept[_STATE] in RUNNING_STATES and record[_STATE] not in RUNNING_STATES
+    return kept[_STATE] in RUNNING_STATES or record[_STATE] not in RUNNING_STATES
 
 
 def _join(packed, joined=None):

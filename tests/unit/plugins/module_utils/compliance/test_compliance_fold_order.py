@@ -55,3 +55,30 @@ def test_without_uids_the_first_filed_comes_first():
     first, second = _on("b", None), _on("a", None)
     assert _walked_servers([[first], [second]]) == ["urn:veeam:BackupServer:b", "urn:veeam:BackupServer:a"]
     assert _walked_servers([[second], [first]]) == ["urn:veeam:BackupServer:a", "urn:veeam:BackupServer:b"]
+
+
+def _one_vm(reads):
+    fold = em_compliance.session_fold(NOW)
+    for page in reads:
+        fold.add(page, em_compliance.KIND_BACKUP)
+    return em_compliance.evaluate_fold(fold)["vms"]
+
+
+def test_a_session_read_twice_keeps_the_later_finished_read():
+    """The same session (UID) read twice, both finished, with other results: the later read is kept.
+    The history cache's lines are folded before EM's pages, so this is EM's answer over the file's
+    (an edited cached line that moved a Failed session out of the range EM is asked again and made it a
+    Success hid EM's Failed: a false compliant; the attack test is in test_compliance_attack_cache_records).
+    A finished read still wins over a running one, in either order."""
+    failed = _on("a", "urn:veeam:BackupTaskSession:9", created="2025-06-05T04:00:00Z")
+    failed.update(result="Failed", reason="Storage is not available")
+    edited = dict(failed, result="Success", reason="", creation_time="2025-06-05T03:00:00Z",
+                  end_time="2025-06-05T03:10:00Z")
+    rows = _one_vm([[edited], [failed]])
+    assert [row["status"] for row in rows] == ["violation"]
+    assert "last_backup_failed" in rows[0]["reasons"]
+    assert [row["status"] for row in _one_vm([[failed], [edited]])] == ["compliant"]  # the later read, as said
+    running = dict(failed, state="InProgress", result="None", end_time=None)
+    for reads in ([[failed], [running]], [[running], [failed]]):
+        rows = _one_vm(reads)
+        assert "last_backup_failed" in rows[0]["reasons"], reads
