@@ -108,11 +108,13 @@ class SessionFold(object):
         self._unreadable_uids = set()
 
     # ---- feeding ------------------------------------------------------------------------------
-    def add(self, items, kind):
-        """Window sessions of one kind (KIND_BACKUP or KIND_REPLICA)."""
+    def add(self, items, kind, records=False):
+        """Window sessions of one kind (KIND_BACKUP or KIND_REPLICA). With ``records``, ``items`` are records
+        the history cache made and checked (history_cache._checked_record: a window record, the history flag
+        false), not read again from items (issue 18: the warm night's read back)."""
         for item in items or []:
             self.read += 1
-            record = self._record(item, kind, False)
+            record = item if records else self._record(item, kind, False)
             if record is None:
                 self.window_set_aside += 1
                 continue
@@ -122,10 +124,14 @@ class SessionFold(object):
                 self.job_session_uids.add(job_session_key(record[_JOB_SESSION]))
             self._place(record)
 
-    def add_history(self, items, kind):
+    def add_history(self, items, kind, records=False):
         """Sessions before the window: per (server, VM, job, result, running) the newest is kept
         (sessions.fold_history's rule; ties by UID); items without a readable creation time are
-        dropped, as there."""
+        dropped, as there. With ``records``, ``items`` are records the history cache made and checked
+        (history_cache._checked_record: a VM identity, the history flag true), folded by the same rule."""
+        if records:
+            self._add_history_records(items, kind)
+            return
         for item in items or []:
             self.read += 1
             created = readable_creation_time(item)
@@ -147,6 +153,21 @@ class SessionFold(object):
                     self.history[key] = (created, self._packer.pack(self._record(item, kind, True)))
                 else:
                     self.history[key] = (created, (item, kind))
+
+    def _add_history_records(self, records, kind):
+        """add_history of records (the same key and rule, from the record's values: what _record took of the
+        item, so the key is the item's)."""
+        for record in records or []:
+            self.read += 1
+            created, running = record[_CREATED], record[_STATE] in RUNNING_STATES
+            if self.on_running is not None and (running or unsettled(record[_STATE], record[_END])):
+                self.on_running(created)
+            view = record_view(record)
+            key = self._packer.key((kind, server_key(view), _lower(view["vm_uid"]), _lower(view["vm_display_name"]),
+                                    _lower(view["job_name"]), view["result"], running))
+            kept = self.history.get(key)
+            if kept is None or created > kept[0] or (created == kept[0] and (record[_UID] or "") > self._uid_of(kept[1])):
+                self.history[key] = (created, self._packer.pack(record))
 
     def _uid_of(self, kept):
         if _is_item(kept):
