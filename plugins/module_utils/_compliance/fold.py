@@ -110,7 +110,7 @@ class SessionFold(object):
     # ---- feeding ------------------------------------------------------------------------------
     def add(self, items, kind, records=False):
         """Window sessions of one kind (KIND_BACKUP or KIND_REPLICA). With ``records``, ``items`` are records
-        the history cache made and checked (history_cache._checked_record: a window record, the history flag
+        the history cache made and checked (history_cache._record_entry: a window record, the history flag
         false), not read again from items (issue 18: the warm night's read back)."""
         for item in items or []:
             self.read += 1
@@ -128,46 +128,37 @@ class SessionFold(object):
         """Sessions before the window: per (server, VM, job, result, running) the newest is kept
         (sessions.fold_history's rule; ties by UID); items without a readable creation time are
         dropped, as there. With ``records``, ``items`` are records the history cache made and checked
-        (history_cache._checked_record: a VM identity, the history flag true), folded by the same rule."""
-        if records:
-            self._add_history_records(items, kind)
-            return
+        (history_cache._record_entry: a VM identity, the history flag true), not read again from items
+        (issue 18); a record's values are what _record took of its item, so its key is the item's."""
         for item in items or []:
             self.read += 1
-            created = readable_creation_time(item)
-            if created is None:  # named like a window item (unreadable_sessions), never dropped unsaid
-                self.history_set_aside += 1
-                self._set_aside(item, kind)
-                continue
-            running = is_running(item)
-            if self.on_running is not None and (running or _unsettled_item(item, created)):
+            if records:
+                record, created, view = item, item[_CREATED], record_view(item)
+                running = record[_STATE] in RUNNING_STATES
+                watched = running or unsettled(record[_STATE], record[_END])
+            else:
+                record, created, view = None, readable_creation_time(item), item
+                if created is None:  # named like a window item (unreadable_sessions), never dropped unsaid
+                    self.history_set_aside += 1
+                    self._set_aside(item, kind)
+                    continue
+                running = is_running(item)
+                watched = running or _unsettled_item(item, created)
+            if self.on_running is not None and watched:
                 self.on_running(created)  # also one that a newer session of its key hides
-            key = self._packer.key((kind, server_key(item), _lower(item.get("vm_uid")),
-                                    _lower(item.get("vm_display_name")), _lower(item.get("job_name")),
-                                    item.get("result"), running))
+            key = self._packer.key((kind, server_key(view), _lower(view.get("vm_uid")),
+                                    _lower(view.get("vm_display_name")), _lower(view.get("job_name")),
+                                    view.get("result"), running))
             kept = self.history.get(key)
-            if kept is None or created > kept[0] or (created == kept[0] and _history_uid(item) > self._uid_of(kept[1])):
+            if kept is None or created > kept[0] or (created == kept[0] and _history_uid(view) > self._uid_of(kept[1])):
                 # A VM's session is kept as its record; one without a VM identity as the item, to be
                 # set aside (unreadable) at settle() like the list-based evaluation did.
-                if item.get("vm_uid") or item.get("vm_display_name"):
+                if record is not None:
+                    self.history[key] = (created, self._packer.pack(record))
+                elif item.get("vm_uid") or item.get("vm_display_name"):
                     self.history[key] = (created, self._packer.pack(self._record(item, kind, True)))
                 else:
                     self.history[key] = (created, (item, kind))
-
-    def _add_history_records(self, records, kind):
-        """add_history of records (the same key and rule, from the record's values: what _record took of the
-        item, so the key is the item's)."""
-        for record in records or []:
-            self.read += 1
-            created, running = record[_CREATED], record[_STATE] in RUNNING_STATES
-            if self.on_running is not None and (running or unsettled(record[_STATE], record[_END])):
-                self.on_running(created)
-            view = record_view(record)
-            key = self._packer.key((kind, server_key(view), _lower(view["vm_uid"]), _lower(view["vm_display_name"]),
-                                    _lower(view["job_name"]), view["result"], running))
-            kept = self.history.get(key)
-            if kept is None or created > kept[0] or (created == kept[0] and (record[_UID] or "") > self._uid_of(kept[1])):
-                self.history[key] = (created, self._packer.pack(record))
 
     def _uid_of(self, kept):
         if _is_item(kept):
