@@ -150,7 +150,7 @@ MUTANTS = [
            "    if not _STRINGS.issuperset(map(type, values)):", "    if False:", COMPLIANCE_TESTS,
            "a cached record's value that is no string (a hand-edited number or list) is folded"),
     Mutant("cache-record-end-before-start", MU + "_compliance/history_cache.py",
-           "    if times[1] is not None and times[1] < times[0]:", "    if False:", COMPLIANCE_TESTS,
+           "        if ended is None or ended < created:", "        if ended is None:", COMPLIANCE_TESTS,
            "a cached record ending before its creation is folded (a cold read would take it as not ended)"),
     Mutant("cache-window-only-kept", MU + "_compliance/history_cache.py",
            "                    values[position] = None", "                    pass", COMPLIANCE_TESTS,

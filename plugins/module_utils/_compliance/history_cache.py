@@ -665,12 +665,19 @@ def _record_entry(entry, kinds):
     for position in _NONE_AT[entry[0]]:
         if values[position] is not None:
             return none
-    times = tuple(_moment(value) for value in entry[2:_RECORD_LINE])
-    if times[0] is None or any(moment is None and value is not None for moment, value in zip(times, entry[2:])):
+    created, ended, point = entry[2:_RECORD_LINE]
+    created = _moment(created)
+    if created is None:
         return none
-    if times[1] is not None and times[1] < times[0]:  # readable_end: an end before the creation is none
-        return none
-    return entry[0], values, times, window
+    if ended is not None:
+        ended = _moment(ended)
+        if ended is None or ended < created:  # readable_end: an end before the creation is none
+            return none
+    if point is not None:
+        point = _moment(point)
+        if point is None:
+            return none
+    return entry[0], values, (created, ended, point), window
 
 
 def _record(kind, values, times, history):
