@@ -15,10 +15,19 @@ those 30 days are the same every night. The fold keeps of the history only the n
 (kind, server, VM, job, result, running) (SessionFold.add_history); that is what is kept here, in
 ``<report_dir>/<report_basename>.history-cache.json.gz`` (gzip'd JSON lines: a header naming the EM,
 the account, the kinds and the history and window fields read, ``now``, ``read_through``,
-``full_read_at``, ``window_start``, ``lookback_days`` and ``window_cached``; one ``[kind, item]`` per
-history item and one ``[kind, item, "window"]`` per window session; ``{"items": count}`` last), and a
-later run folds it back in like a page (the fold is order-independent) and reads from EM only what may
-have changed.
+``full_read_at``, ``window_start``, ``lookback_days`` and ``window_cached``; one line per history session
+and one per window session; ``{"items": count}`` last), and a later run folds it back in like a page (the
+fold is order-independent) and reads from EM only what may have changed.
+
+A session's line (format 4) is the fold's record of it: ``[kind, [the values of RECORD_KEYS], creation, end,
+restore point time]`` (the times in microseconds since the epoch, null when absent), ``"window"`` appended
+for a window session; a history item without a VM identity (set aside at settle) stays ``[kind, item]`` as
+read. Written from the fold's sessions and folded back as records (fold.add/add_history ``records``): no
+time formatted or parsed, no key repeated (issue 18: at 5,000 VMs the format-3 items with their keys and
+ISO times cost ~3 s of the warm night's ~9 s, read back and written). The file is read as EM's answer is:
+a line whose values a record of a read item cannot hold (not a string or null, no VM identity, a replica's
+job session, an end before its creation, a time no datetime holds: _record_entry) is a full read, as any
+line the writer cannot have written.
 
 The window too (history_cache_window, default true): after the history, the window was 46 of the 72
 requests of a warm night at 5,000 VMs and most of its bytes, and its sessions from before the
@@ -140,6 +149,8 @@ _WINDOW_MARK = "window"         # the last element of a cached window session's 
 _RECORD_LINE = 5
 _STRINGS = frozenset((str, type(None)))   # what a record line's values may be
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+# the times a datetime holds, in microseconds since the epoch (datetime.min and max)
+_FIRST, _LAST = (_microseconds(moment.replace(tzinfo=timezone.utc)) for moment in (datetime.min, datetime.max))
 # The positions of the window-only keys in a record: None when last night's window is tonight's history.
 _WINDOW_ONLY_AT = dict((kind, tuple(RECORD_KEYS.index(key) for key in sorted(_WINDOW_ONLY[kind]) if key in RECORD_KEYS))
                        for kind in _WINDOW_ONLY)
@@ -686,18 +697,15 @@ def _record(kind, values, times, history):
 
 
 def _moment(value):
-    """A time of a record line (microseconds since the epoch, an int) as the datetime, or None."""
+    """A time of a record line (microseconds since the epoch, an int a datetime holds) as the datetime, or None."""
     # an int: JSON's true or 1.5 is no time the writer writes
-    if type(value) is not int:  # pylint: disable=unidiomatic-typecheck
+    if type(value) is not int or not _FIRST <= value <= _LAST:  # pylint: disable=unidiomatic-typecheck
         return None
-    try:
-        return _EPOCH + timedelta(microseconds=value)
-    except OverflowError:
-        return None
+    return _EPOCH + timedelta(0, 0, value)  # positional: a third less than microseconds=
 
 
 def _write_atomic(path, header, entries, mode):
-    """The cache as gzip'd JSON lines - the header, one ``[kind, item]`` per line, then ``{"items": count}`` -
+    """The cache as gzip'd JSON lines - the header, one session (or job line) per line, then ``{"items": count}`` -
     written whole or not at all (em_files.atomic_open, the reports' writer): a run that stops half way
     leaves the previous cache, never half a file. Lines, so that neither writing nor reading holds the
     whole history as one document (~110,000 items at 50,000 VMs)."""
