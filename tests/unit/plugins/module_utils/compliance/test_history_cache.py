@@ -132,9 +132,11 @@ def test_the_exported_history_folds_back_to_the_same_verdicts():
         if len(line) == 2:
             copy.add_history([line[1]], line[0])
             continue
-        kind, values, times, window = history_cache._record_entry(line, ["backup", "replica"])
-        assert window is False
+        kind, values, times, marked = history_cache._record_entry(line, ["backup", "replica"])
+        assert marked is False
         copy.add_history([history_cache._record(kind, values, times, True)], kind, records=True)
+    # the same sessions, exactly (every value, the times to the microsecond), as records and as items
+    assert sorted(map(repr, copy.history_items())) == sorted(map(repr, original.history_items()))
     for fold in (original, copy):
         fold.add(window, em_compliance.KIND_BACKUP)
     cold, warm = _verdicts(original), _verdicts(copy)
