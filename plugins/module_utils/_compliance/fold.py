@@ -108,11 +108,13 @@ class SessionFold(object):
         self._unreadable_uids = set()
 
     # ---- feeding ------------------------------------------------------------------------------
-    def add(self, items, kind):
-        """Window sessions of one kind (KIND_BACKUP or KIND_REPLICA)."""
+    def add(self, items, kind, records=False):
+        """Window sessions of one kind (KIND_BACKUP or KIND_REPLICA). With ``records``, ``items`` are records
+        the history cache made and checked (history_cache._record_entry: a window record, the history flag
+        false), not read again from items (issue 18: the warm night's read back)."""
         for item in items or []:
             self.read += 1
-            record = self._record(item, kind, False)
+            record = item if records else self._record(item, kind, False)
             if record is None:
                 self.window_set_aside += 1
                 continue
@@ -122,28 +124,38 @@ class SessionFold(object):
                 self.job_session_uids.add(job_session_key(record[_JOB_SESSION]))
             self._place(record)
 
-    def add_history(self, items, kind):
+    def add_history(self, items, kind, records=False):
         """Sessions before the window: per (server, VM, job, result, running) the newest is kept
         (sessions.fold_history's rule; ties by UID); items without a readable creation time are
-        dropped, as there."""
+        dropped, as there. With ``records``, ``items`` are records the history cache made and checked
+        (history_cache._record_entry: a VM identity, the history flag true), not read again from items
+        (issue 18); a record's values are what _record took of its item, so its key is the item's."""
         for item in items or []:
             self.read += 1
-            created = readable_creation_time(item)
-            if created is None:  # named like a window item (unreadable_sessions), never dropped unsaid
-                self.history_set_aside += 1
-                self._set_aside(item, kind)
-                continue
-            running = is_running(item)
-            if self.on_running is not None and (running or _unsettled_item(item, created)):
+            if records:
+                record, created, view = item, item[_CREATED], record_view(item)
+                running = record[_STATE] in RUNNING_STATES
+                watched = running or unsettled(record[_STATE], record[_END])
+            else:
+                record, created, view = None, readable_creation_time(item), item
+                if created is None:  # named like a window item (unreadable_sessions), never dropped unsaid
+                    self.history_set_aside += 1
+                    self._set_aside(item, kind)
+                    continue
+                running = is_running(item)
+                watched = running or _unsettled_item(item, created)
+            if self.on_running is not None and watched:
                 self.on_running(created)  # also one that a newer session of its key hides
-            key = self._packer.key((kind, server_key(item), _lower(item.get("vm_uid")),
-                                    _lower(item.get("vm_display_name")), _lower(item.get("job_name")),
-                                    item.get("result"), running))
+            key = self._packer.key((kind, server_key(view), _lower(view.get("vm_uid")),
+                                    _lower(view.get("vm_display_name")), _lower(view.get("job_name")),
+                                    view.get("result"), running))
             kept = self.history.get(key)
-            if kept is None or created > kept[0] or (created == kept[0] and _history_uid(item) > self._uid_of(kept[1])):
+            if kept is None or created > kept[0] or (created == kept[0] and _history_uid(view) > self._uid_of(kept[1])):
                 # A VM's session is kept as its record; one without a VM identity as the item, to be
                 # set aside (unreadable) at settle() like the list-based evaluation did.
-                if item.get("vm_uid") or item.get("vm_display_name"):
+                if record is not None:
+                    self.history[key] = (created, self._packer.pack(record))
+                elif item.get("vm_uid") or item.get("vm_display_name"):
                     self.history[key] = (created, self._packer.pack(self._record(item, kind, True)))
                 else:
                     self.history[key] = (created, (item, kind))

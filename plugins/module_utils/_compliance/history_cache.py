@@ -15,10 +15,19 @@ those 30 days are the same every night. The fold keeps of the history only the n
 (kind, server, VM, job, result, running) (SessionFold.add_history); that is what is kept here, in
 ``<report_dir>/<report_basename>.history-cache.json.gz`` (gzip'd JSON lines: a header naming the EM,
 the account, the kinds and the history and window fields read, ``now``, ``read_through``,
-``full_read_at``, ``window_start``, ``lookback_days`` and ``window_cached``; one ``[kind, item]`` per
-history item and one ``[kind, item, "window"]`` per window session; ``{"items": count}`` last), and a
-later run folds it back in like a page (the fold is order-independent) and reads from EM only what may
-have changed.
+``full_read_at``, ``window_start``, ``lookback_days`` and ``window_cached``; one line per history session
+and one per window session; ``{"items": count}`` last), and a later run folds it back in like a page (the
+fold is order-independent) and reads from EM only what may have changed.
+
+A session's line (format 4) is the fold's record of it: ``[kind, [the values of RECORD_KEYS], creation, end,
+restore point time]`` (the times in microseconds since the epoch, null when absent), ``"window"`` appended
+for a window session; a history item without a VM identity (set aside at settle) stays ``[kind, item]`` as
+read. Written from the fold's sessions and folded back as records (fold.add/add_history ``records``): no
+time formatted or parsed, no key repeated (issue 18: at 5,000 VMs reading back and writing the format-3
+items, with their keys and ISO times, was ~3 s of the warm night's ~9 s; ~30 % less now). The file is read
+as EM's answer is: a line whose values a record of a read item cannot hold (not a string or null, no VM
+identity, a replica's job session, an end before its creation, a time no datetime holds: _record_entry) is
+a full read, as any line the writer cannot have written.
 
 The window too (history_cache_window, default true): after the history, the window was 46 of the 72
 requests of a warm night at 5,000 VMs and most of its bytes, and its sessions from before the
@@ -109,17 +118,20 @@ import json
 import math
 import os
 import zlib
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils import em_files, em_rows, em_secrets, em_time
+from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.packing import (
+    RECORD_KEYS, _microseconds, _STATE, _VM_NAME, _VM_UID)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
-    is_running, job_unsettled, readable_creation_time)
+    job_unsettled, readable_creation_time)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.vocabulary import (
     BACKUP_HISTORY_FIELDS, BACKUP_TASK_SESSION_FIELDS, ComplianceInputError, HISTORY_DAYS, JOB_SESSION_FIELDS,
-    KIND_BACKUP, KIND_REPLICA, REPLICA_HISTORY_FIELDS, REPLICA_TASK_SESSION_FIELDS)
+    KIND_BACKUP, KIND_REPLICA, REPLICA_HISTORY_FIELDS, REPLICA_TASK_SESSION_FIELDS, RUNNING_STATES)
 
-# the version of the file's layout; another one is a full read (1: no window part, 2: no job part)
-FORMAT = 3
+# the version of the file's layout; another one is a full read (1: no window part, 2: no job part,
+# 3: task sessions as items with their keys and ISO times)
+FORMAT = 4
 SUFFIX = ".history-cache.json.gz"
 DEFAULT_OVERLAP_HOURS = 48.0
 DEFAULT_FULL_READ_DAYS = 7.0
@@ -129,7 +141,21 @@ WINDOW_FIELDS = {KIND_BACKUP: list(BACKUP_TASK_SESSION_FIELDS), KIND_REPLICA: li
 # What a window item has that the history query does not read: dropped when last night's window
 # becomes tonight's history, so that the fold keeps what a cold history read would give.
 _WINDOW_ONLY = dict((kind, frozenset(WINDOW_FIELDS[kind]) - frozenset(FIELDS[kind])) for kind in FIELDS)
-_WINDOW_MARK = "window"         # the third element of a cached window item's line
+_WINDOW_MARK = "window"         # the last element of a cached window session's line
+# The record lines (format 4): [kind, [the values of RECORD_KEYS], creation, end, restore point time] (the times
+# in microseconds since the epoch, null when absent), then "window" for a window session. What the fold keeps
+# of a session, exactly, so that neither side re-formats nor re-parses it (issue 18: at 5,000 VMs the items with
+# their keys and ISO times were most of the warm night's ~3 s of cache).
+_RECORD_LINE = 5
+_STRINGS = frozenset((str, type(None)))   # what a record line's values may be
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+# the times a datetime holds, in microseconds since the epoch (datetime.min and max)
+_FIRST, _LAST = (_microseconds(moment.replace(tzinfo=timezone.utc)) for moment in (datetime.min, datetime.max))
+# The positions of the window-only keys in a record: None when last night's window is tonight's history.
+_WINDOW_ONLY_AT = dict((kind, tuple(RECORD_KEYS.index(key) for key in sorted(_WINDOW_ONLY[kind])
+                                    if key in RECORD_KEYS)) for kind in _WINDOW_ONLY)
+# What a record of each kind can hold (fold._READ: a replica task session has no job session UID).
+_NONE_AT = {KIND_BACKUP: (), KIND_REPLICA: (RECORD_KEYS.index("job_session_uid"),)}
 # The job part (format 3): the job-session reads (em_compliance_read.JOB_SESSION_READS) by their keys.
 BACKUP_JOB_READ, REPLICA_JOB_READ = "backup_job_sessions", "replica_job_sessions"
 _JOB_MARK, _JOB_TYPE_MARK = "job", "job_type"   # the first element of a job part's line
@@ -315,35 +341,60 @@ class HistoryCache(object):
                 if reason is not None:
                     return reason
                 continue
-            kind, item, created, window = _entry(entry, self.kinds)
-            if created is None or (window and not self.cached_window):
-                return "the history cache %s holds an entry that is not a history or window item of a kind read: " \
-                       "the whole history was read" % self.path
+            if isinstance(entry, list) and len(entry) == 2:  # a history item without a VM identity, as read
+                reason = self._item_line(entry, fold, history_to, counts)
+                if reason is not None:
+                    return reason
+                continue
+            kind, values, times, window = _record_entry(entry, self.kinds)
+            if values is None or (window and not self.cached_window):
+                return "the history cache %s holds an entry that is not a history or window item of a kind " \
+                       "read: the whole history was read" % self.path
             counts["window_loaded" if window else "loaded"] += 1
+            created = times[0]
             as_window = window and self.window_start <= created < self.window_read_from
             if not as_window and not self.history_start <= created < history_to:
                 continue  # forgotten by EM, or read again from EM
-            if is_running(item):  # a running one is never before read_through (save): not this module's file
+            if values[_STATE] in RUNNING_STATES:  # a running one is never before read_through (save)
                 return "the history cache %s holds a running session before its covered end: the whole history " \
                        "was read" % self.path
             if window and not as_window:  # last night's window is tonight's history: read with fewer fields
-                item = dict((key, value) for key, value in item.items() if key not in _WINDOW_ONLY[kind])
+                for position in _WINDOW_ONLY_AT[kind]:
+                    values[position] = None
             counts["window_kept" if as_window else "kept"] += 1
             batch = batches[as_window][kind]
-            batch.append(item)
+            batch.append(_record(kind, values, times, not as_window))
             if len(batch) >= _BATCH:
-                adds[as_window](batch, kind)
+                adds[as_window](batch, kind, records=True)
                 batches[as_window][kind] = []
         loaded = counts["loaded"] + counts["window_loaded"] + counts.get("job_loaded", 0)
         if total != loaded:
             return "the history cache %s is incomplete (%s of %s items): the whole history was read" % (
                 self.path, loaded, total)
         for as_window, by_kind in batches.items():
-            for kind, items in by_kind.items():
-                adds[as_window](items, kind)
+            for kind, records in by_kind.items():
+                adds[as_window](records, kind, records=True)
         self.outcome.update(items_loaded=counts["loaded"], items_kept=counts["kept"],
                             window_items_loaded=counts["window_loaded"], window_items_kept=counts["window_kept"],
                             job_items_loaded=counts.get("job_loaded", 0), job_items_kept=counts.get("job_kept", 0))
+        return None
+
+    def _item_line(self, entry, fold, history_to, counts):
+        """A history item without a VM identity (``[kind, item]``), kept as read: the fold sets it aside at
+        settle (unreadable_sessions) as a cold read does. None, or why the file cannot be used: the writer
+        writes no other item so (a VM's session is a record line)."""
+        kind, item = entry
+        created = readable_creation_time(item)
+        if kind not in self.kinds or created is None or item.get("vm_uid") or item.get("vm_display_name"):
+            return "the history cache %s holds an entry that is not a history or window item of a kind read: " \
+                   "the whole history was read" % self.path
+        counts["loaded"] += 1
+        if self.history_start <= created < history_to:
+            if item.get("state") in RUNNING_STATES:
+                return "the history cache %s holds a running session before its covered end: the whole history " \
+                       "was read" % self.path
+            counts["kept"] += 1
+            fold.add_history([item], kind)
         return None
 
     def _job_line(self, entry, counts):
@@ -568,21 +619,36 @@ class HistoryCache(object):
 
 
 def _entries(fold, window_before, jobs=None, jobs_before=None):
-    """The lines of the items: the history's ``[kind, item]``, then, when ``window_before`` is given, the
-    window's sessions created before it as ``[kind, item, "window"]``: one at a time, from the fold. With
-    ``jobs`` the job part: each read's window job sessions created before ``jobs_before`` as read
-    (``["job", read key, item]``), and what a later night must know of each job seen before the window
+    """The lines of the items: the history's (``_record_line``; an item without a VM identity as ``[kind, item]``),
+    then, when ``window_before`` is given, the window's sessions created before it, marked "window": one at a time,
+    from the fold. With ``jobs`` the job part: each read's window job sessions created before ``jobs_before`` as
+    read (``["job", read key, item]``), and what a later night must know of each job seen before the window
     (``["job_type", read key, server, job, type or null, creation time]``, JobPages.type_notes)."""
     for kind, session in fold.history_items():
-        yield [kind, as_item(session)]
+        yield _record_line(kind, session) if "_created" in session else [kind, _without_kind(session)]
     if window_before is not None:
         for kind, session in fold.window_sessions(window_before):
-            yield [kind, as_item(session), _WINDOW_MARK]
+            yield _record_line(kind, session, _WINDOW_MARK)
     for key, pages in sorted((jobs or {}).items()):
         for item in pages.kept_before(jobs_before):
             yield [_JOB_MARK, key, item]
         for (server, job), job_type, created in sorted(pages.type_notes(), key=lambda note: (note[0], note[2])):
             yield [_JOB_TYPE_MARK, key, server, job, job_type, _iso(created)]
+
+
+def _record_line(kind, session, *mark):
+    """The line of a session the fold holds (as_session: its RECORD_KEYS and parsed times): what _record_entry
+    reads back to the same record."""
+    return [kind, [session[key] for key in RECORD_KEYS], _microseconds(session["_created"]),
+            _microseconds_or_none(session["_end"]), _microseconds_or_none(session["_point_created"])] + list(mark)
+
+
+def _microseconds_or_none(moment):
+    return None if moment is None else _microseconds(moment)
+
+
+def _without_kind(item):
+    return dict((key, value) for key, value in item.items() if key != "_kind")
 
 
 def _option(params, name, default):
@@ -598,33 +664,55 @@ def _number(value):
     return ("%d" % value) if float(value).is_integer() else ("%s" % value)
 
 
-def as_item(session):
-    """An item add_history folds to the same record as the session it was made from (the times as
-    'Z' strings with their microseconds: em_time.format_z and parse_iso give back the same instant)."""
-    if "_created" not in session:  # an item without a VM identity, kept as it was read
-        return dict((key, value) for key, value in session.items() if key != "_kind")
-    item = dict((key, value) for key, value in session.items() if not key.startswith("_") and value is not None)
-    item["creation_time"] = _iso(session["_created"])
-    if session.get("_end") is not None:
-        item["end_time"] = _iso(session["_end"])
-    if session.get("_point_created") is not None:
-        item["restore_point_time"] = _iso(session["_point_created"])
-    return item
+def _record_entry(entry, kinds):
+    """(kind, values (a list), (creation, end, restore point time), a window session?) of a record line, or
+    (None, None, None, False) when it is not one its writer could write. The file is input like EM's answer (it
+    sits in the report directory, and may be edited or damaged): every value is checked to be one the fold's
+    record of a read item can hold (fold._record: strings or null, a VM identity, a replica without job session,
+    the end not before the creation, times a datetime can hold)."""
+    none = (None, None, None, False)
+    if not isinstance(entry, list) or len(entry) not in (_RECORD_LINE, _RECORD_LINE + 1) or entry[0] not in kinds:
+        return none
+    window = len(entry) == _RECORD_LINE + 1
+    values = entry[1]
+    if (window and entry[_RECORD_LINE] != _WINDOW_MARK) or not isinstance(values, list) \
+            or len(values) != len(RECORD_KEYS) or not (values[_VM_UID] or values[_VM_NAME]):
+        return none
+    if not _STRINGS.issuperset(map(type, values)):  # json.loads makes no subclass of str
+        return none
+    for position in _NONE_AT[entry[0]]:
+        if values[position] is not None:
+            return none
+    created, ended, point = entry[2:_RECORD_LINE]
+    created = _moment(created)
+    if created is None:
+        return none
+    if ended is not None:
+        ended = _moment(ended)
+        if ended is None or ended < created:  # readable_end: an end before the creation is none
+            return none
+    if point is not None:
+        point = _moment(point)
+        if point is None:
+            return none
+    return entry[0], values, (created, ended, point), window
 
 
-def _entry(entry, kinds):
-    """(kind, item, creation time, a window item?) of one line, or (None, None, None, False) when it is not an
-    item of a kind read."""
-    if isinstance(entry, list) and len(entry) in (2, 3) and entry[0] in kinds and isinstance(entry[1], dict) \
-            and (len(entry) == 2 or entry[2] == _WINDOW_MARK):
-        created = readable_creation_time(entry[1])
-        if created is not None:
-            return entry[0], entry[1], created, len(entry) == 3
-    return None, None, None, False
+def _record(kind, values, times, history):
+    """The fold's record (fold._record) of a checked record line."""
+    return tuple(values) + times + (kind, history)
+
+
+def _moment(value):
+    """A time of a record line (microseconds since the epoch, an int a datetime holds) as the datetime, or None."""
+    # an int: JSON's true or 1.5 is no time the writer writes
+    if type(value) is not int or not _FIRST <= value <= _LAST:  # pylint: disable=unidiomatic-typecheck
+        return None
+    return _EPOCH + timedelta(0, 0, value)  # positional: a third less than microseconds=
 
 
 def _write_atomic(path, header, entries, mode):
-    """The cache as gzip'd JSON lines - the header, one ``[kind, item]`` per line, then ``{"items": count}`` -
+    """The cache as gzip'd JSON lines - the header, one session (or job line) per line, then ``{"items": count}`` -
     written whole or not at all (em_files.atomic_open, the reports' writer): a run that stops half way
     leaves the previous cache, never half a file. Lines, so that neither writing nor reading holds the
     whole history as one document (~110,000 items at 50,000 VMs)."""
@@ -646,8 +734,12 @@ def _write_atomic(path, header, entries, mode):
             stream.write(b"".join(lines))
 
 
+# One encoder for every line (json.dumps with options builds one per call: a tenth of the lines' time).
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
 def _line(value):
     """One JSON line. EM's words pass the one scrubber, as in the reports: a token or password EM echoed
     in a session's name is not kept on disk (a name changed by it can only cost a full read of it)."""
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    text = _ENCODER.encode(value)
     return (em_secrets.scrub(text) + "\n").encode("utf-8")

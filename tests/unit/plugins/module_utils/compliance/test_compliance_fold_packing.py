@@ -86,3 +86,41 @@ def test_the_default_name_is_the_isoformat_text_of_the_creation_time(created):
     name is packed short exactly when it is the default and unpacks to itself."""
     for vm_name in ("vm01", "", None, "a@b"):
         assert _packing._default_name(vm_name, created) == "%s@%s" % (vm_name, created.isoformat(" ")[:19])
+
+
+_PINNED_ITEM = {"uid": "urn:veeam:BackupTaskSession:" + GUID, "name": "vm01@2025-06-05 01:00:00",
+                "vm_display_name": "vm01", "vm_uid": "urn:vmware:vm:x.vm-1", "job_name": "Backup Job 1",
+                "backup_server_uid": "urn:veeam:BackupServer:" + GUID.upper(), "backup_server_name": "vbr01",
+                "state": "Completed", "result": "Success", "reason": "",
+                "restore_point_uid": "urn:veeam:RestorePoint:{%s}" % GUID,
+                "job_session_uid": "urn:veeam:BackupJobSession:" + GUID,
+                "creation_time": "2025-06-05T01:00:00.123456Z", "end_time": "2025-06-05T01:10:00.000001Z",
+                "restore_point_time": "2025-06-05T01:05:00.5Z"}
+
+
+def test_the_packed_form_is_pinned():
+    """The packed strings, field by field, as the packer wrote them before pack was made faster (issue 18: the
+    warm night's read back packs every cached session): the same table numbers, compact GUIDs (URL-safe base64,
+    '-' and '_' too), default name, hexadecimal times, a relative end; None, a non-canonical UID, a running
+    replica read in the history."""
+    fold = em_compliance.session_fold(NOW)
+    packer = _fold._Packer()
+    records = [fold._record(_PINNED_ITEM, em_compliance.KIND_BACKUP, False),
+               fold._record(dict(_PINNED_ITEM, uid="not-a-urn", name="vm01@2025-06-05 01:00:01", end_time=None,
+                                 state="InProgress", restore_point_time=None, reason=None),
+                            em_compliance.KIND_REPLICA, True),
+               fold._record(dict(_PINNED_ITEM, uid="urn:veeam:BackupTaskSession:fbfffbff-ffff-ffff-ffff-ffffffffffff"),
+                            em_compliance.KIND_BACKUP, False)]
+    tail = "\x1f9:{%s}\x1f\x00\x1f10\x1f636c8a2090640\x1f" % GUID
+    assert [packer.pack(record) for record in records] == [
+        "0;GtVIJbj5SjqT8rxKfI1pxQ\x1f\x00@\x1f1\x1f2\x1f3\x1f4\x1f5\x1f6\x1f7\x1f8" + tail
+        + "+23c163c1\x1f636c8b3f06820\x1f11\x1f",
+        "8:not-a-urn\x1fvm01@2025-06-05 01:00:01\x1f1\x1f2\x1f3\x1f4\x1f5\x1f12\x1f7\x1f\x00\x1f9:{%s}\x1f\x00"
+        "\x1f\x00\x1f636c8a2090640\x1f\x00\x1f\x00\x1f13\x1f1" % GUID,
+        "0;-__7_________________w\x1f\x00@\x1f1\x1f2\x1f3\x1f4\x1f5\x1f6\x1f7\x1f8" + tail
+        + "+23c163c1\x1f636c8b3f06820\x1f11\x1f"]
+    assert packer.table == ["urn:veeam:BackupTaskSession:", "vm01", "urn:vmware:vm:x.vm-1", "Backup Job 1",
+                            "urn:veeam:BackupServer:" + GUID.upper(), "vbr01", "Completed", "Success", "",
+                            "urn:veeam:RestorePoint:", "urn:veeam:BackupJobSession:" + GUID, "backup", "InProgress",
+                            "replica"]
+    assert [packer.unpack(packer.pack(record)) for record in records] == records

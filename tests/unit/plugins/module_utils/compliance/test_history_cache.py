@@ -95,6 +95,14 @@ def _save(tmp_path, document):
 
 # ---- the exporter and the file round trip ------------------------------------------------------------
 
+def _line_of(kind, item, *mark):
+    """The line the writer writes of a session read as ``item`` (through a fold, as the module writes it)."""
+    fold = _fold(NIGHT2)
+    fold.add_history([item], kind)
+    (kind, session), = fold.history_items()
+    return history_cache._record_line(kind, session, *mark)
+
+
 def _odd_history():
     """What a history can hold: replicas without VM UID, fractions of seconds, an end before the start, no UID,
     a running session, an item without a VM identity (set aside as unreadable) and two sessions of one key."""
@@ -117,10 +125,18 @@ def test_the_exported_history_folds_back_to_the_same_verdicts():
     window = [build_session(vm="sql01", vm_uid="urn:vm:sql01", created=_at(NIGHT2, days=-1))]
     for kind, item in _odd_history():
         original.add_history([item], kind)
-    exported = [(kind, history_cache.as_item(session)) for kind, session in original.history_items()]
+    exported = json.loads(json.dumps(list(history_cache._entries(original, None))))  # the writer's lines
     assert len(exported) == 7  # sql01's older session of the same key is not kept
-    for kind, item in reversed(exported):
-        copy.add_history([json.loads(json.dumps(item))], kind)
+    assert sorted(len(line) for line in exported) == [2] + [5] * 6  # the item without a VM is kept as read
+    for line in reversed(exported):
+        if len(line) == 2:
+            copy.add_history([line[1]], line[0])
+            continue
+        kind, values, times, marked = history_cache._record_entry(line, ["backup", "replica"])
+        assert marked is False
+        copy.add_history([history_cache._record(kind, values, times, True)], kind, records=True)
+    # the same sessions, exactly (every value, the times to the microsecond), as records and as items
+    assert sorted(map(repr, copy.history_items())) == sorted(map(repr, original.history_items()))
     for fold in (original, copy):
         fold.add(window, em_compliance.KIND_BACKUP)
     cold, warm = _verdicts(original), _verdicts(copy)
@@ -270,7 +286,7 @@ def test_no_cache_yet(tmp_path):
 # mtime=0 and ids: gzip writes the time into its header, and test ids must be the same in every
 # pytest-xdist worker (a different id per worker is a collection error)
 @pytest.mark.parametrize("content, words", [
-    (b"", "is not of format 3"), (gzip.compress(b"", mtime=0), "is not of format 3"),
+    (b"", "is not of format 4"), (gzip.compress(b"", mtime=0), "is not of format 4"),
     (b"not gzip at all", "could not be read"), (gzip.compress(b"{not json", mtime=0), "could not be read"),
     (gzip.compress(b"\xff\xfe", mtime=0), "could not be read"),
     (gzip.compress(b"[1, 2]", mtime=0)[:-6], "could not be read")],
@@ -294,26 +310,67 @@ def test_a_cache_cut_short_is_dropped_whole(tmp_path, monkeypatch):
     _assert_full(cache, fold, "is incomplete")
 
 
+_SQL = build_session(vm="sql01", vm_uid="urn:vm:sql01", created=_at(NIGHT1, days=-9))
+_SQL_LINE = _line_of(em_compliance.KIND_BACKUP, _SQL)
+_REPLICA_LINE = _line_of(em_compliance.KIND_REPLICA, build_session(vm="rep01", kind="replica",
+                                                                   created=_at(NIGHT1, days=-9)))
+
+
+def _changed(line, position, value):
+    """``line`` (a record line) with one element changed (``position``: an int, or (1, i) for the i-th value)."""
+    line = json.loads(json.dumps(line))
+    if isinstance(position, tuple):
+        line[1][position[1]] = value
+    else:
+        line[position] = value
+    return line
+
+
+_AT = dict((key, (1, number)) for number, key in enumerate(history_cache.RECORD_KEYS))
+_NOT_AN_ITEM = "not a history or window item of a kind read"
+
+
 @pytest.mark.parametrize("change, words", [
-    ({"format": 99}, "is not of format 3"),
-    ({"format": None}, "is not of format 3"),
-    ({"format": 2}, "is not of format 3"),  # a cache of the previous layout (no job part): a full read
+    ({"format": 99}, "is not of format 4"),
+    ({"format": None}, "is not of format 4"),
+    ({"format": 2}, "is not of format 4"),  # a cache of an older layout (no job part): a full read
+    ({"format": 3}, "is not of format 4"),  # the items with their keys and ISO times: a full read
     ({"identity": None}, "names no EM and account"),
     ({"now": "yesterday"}, "no readable times"),
     ({"read_through": None}, "no readable times"),
     ({"trailer": {"items": 2}}, "is incomplete (1 of 2 items)"),
     ({"trailer": {}}, "is incomplete (1 of None items)"),
-    ({"items": [["copy", {"creation_time": NIGHT1}]]}, "not a history or window item of a kind read"),
-    ({"items": [["backup", {"creation_time": "soon"}]]}, "not a history or window item of a kind read"),
-    ({"items": [["backup", {"creation_time": NIGHT1}, "other"]]}, "not a history or window item of a kind read"),
-    ({"items": [["backup", {"creation_time": NIGHT1}, "window"]], "window_cached": False,
-      "read_through": _at(NIGHT1, days=-LOOKBACK)},
-     "not a history or window item of a kind read"),
+    ({"items": [_changed(_SQL_LINE, 0, "copy")]}, _NOT_AN_ITEM),
+    ({"items": [_changed(_SQL_LINE, 2, "soon")]}, _NOT_AN_ITEM),
+    ({"items": [_SQL_LINE + ["other"]]}, _NOT_AN_ITEM),
+    ({"items": [_SQL_LINE + ["window"]], "window_cached": False, "read_through": _at(NIGHT1, days=-LOOKBACK)},
+     _NOT_AN_ITEM),
+    # a record line's values are checked as EM's answer is: each one a line the writer cannot write
+    ({"items": [_SQL_LINE[:4]]}, _NOT_AN_ITEM),
+    ({"items": [_changed(_SQL_LINE, 1, _SQL_LINE[1][:-1])]}, _NOT_AN_ITEM),
+    ({"items": [_changed(_SQL_LINE, 1, dict(zip(history_cache.RECORD_KEYS, _SQL_LINE[1])))]}, _NOT_AN_ITEM),
+    ({"items": [_changed(_SQL_LINE, _AT["result"], 1)]}, _NOT_AN_ITEM),
+    ({"items": [_changed(_SQL_LINE, _AT["job_name"], ["Backup Job 1"])]}, _NOT_AN_ITEM),
+    ({"items": [_changed(_changed(_SQL_LINE, _AT["vm_uid"], None), _AT["vm_display_name"], "")]}, _NOT_AN_ITEM),
+    ({"items": [_changed(_REPLICA_LINE, _AT["job_session_uid"], "urn:veeam:BackupJobSession:x")]}, _NOT_AN_ITEM),
+    ({"items": [_changed(_SQL_LINE, 2, float(_SQL_LINE[2]))]}, _NOT_AN_ITEM),
+    ({"items": [_changed(_SQL_LINE, 2, True)]}, _NOT_AN_ITEM),
+    ({"items": [_changed(_SQL_LINE, 2, 10 ** 30)]}, _NOT_AN_ITEM),
+    ({"items": [_changed(_SQL_LINE, 3, _SQL_LINE[2] - 1)]}, _NOT_AN_ITEM),  # an end before the creation
+    ({"items": [_changed(_SQL_LINE, 3, "+1")]}, _NOT_AN_ITEM),
+    ({"items": [_changed(_SQL_LINE, 4, -10 ** 30)]}, _NOT_AN_ITEM),
+    # an item line is only the history item without a VM identity the fold keeps as read
+    ({"items": [["backup", _SQL]]}, _NOT_AN_ITEM),
+    ({"items": [["backup", dict(_SQL, vm_uid=None, vm_display_name=None, creation_time="soon")]]}, _NOT_AN_ITEM),
+    ({"items": [["copy", dict(_SQL, vm_uid=None, vm_display_name=None)]]}, _NOT_AN_ITEM),
+    ({"items": [["backup", dict(_SQL, vm_uid=None, vm_display_name=None)], 7]}, _NOT_AN_ITEM),
     ({"window_start": None}, "no readable window start"),
     ({"read_through": _at(NIGHT1, hours=1)}, "after its own run"),
-    ({"items": [{"items": 0}, ["backup", {"creation_time": NIGHT1}]], "trailer": {"items": 0}},
-     "goes on after its end"),
-    ({"items": [_history(NIGHT1, 20, "sql01"), _history(NIGHT1, 21, "long01", state="InProgress", result="None")]},
+    ({"items": [{"items": 0}, _SQL_LINE], "trailer": {"items": 0}}, "goes on after its end"),
+    ({"items": [_line_of(*_history(NIGHT1, 20, "sql01")),
+                _line_of(*_history(NIGHT1, 21, "long01", state="InProgress", result="None"))]},
+     "holds a running session before its covered end"),
+    ({"items": [["backup", dict(_SQL, vm_uid=None, vm_display_name=None, state="Pending", end_time=None)]]},
      "holds a running session before its covered end"),
 ])
 def test_a_foreign_or_broken_document(tmp_path, change, words):
@@ -870,8 +927,10 @@ def test_the_window_cache_is_written_from_the_fold_with_every_window_session(tmp
     cache.save(fold)
     document = _load(tmp_path)
     assert document["window_cached"] is True and document["read_through"] == _at(now, days=-1)
-    assert sorted(item["vm_display_name"] for _kind, item, _mark in document["items"]) == ["sql01", "web01"]
-    written = dict((item["uid"], item) for _kind, item, _mark in document["items"])
+    assert all(len(line) == 6 and line[5] == "window" for line in document["items"])
+    items = [dict(zip(history_cache.RECORD_KEYS, line[1])) for line in document["items"]]
+    assert sorted(item["vm_display_name"] for item in items) == ["sql01", "web01"]
+    written = dict((item["uid"], item) for item in items)
     assert written[window[0]["uid"]]["reason"] == window[0]["reason"]
     assert written[window[0]["uid"]]["job_session_uid"] == window[0]["job_session_uid"]
     assert cache.outcome["window_cached"] is True
@@ -889,7 +948,7 @@ def test_a_window_item_set_aside_keeps_the_window_out_of_the_cache(tmp_path):
     cache.save(fold)
     document = _load(tmp_path)
     assert document["window_cached"] is False and document["read_through"] == _at(NIGHT1, days=-LOOKBACK)
-    assert all(len(entry) == 2 for entry in document["items"])
+    assert all(len(entry) == 5 for entry in document["items"])  # history lines only
     assert "1 window session(s) could not be placed in time" in cache.outcome["window_reason"]
     warm, _fold_ = _warm(tmp_path, NIGHT2)
     assert warm.outcome["used"] is True and warm.outcome["window_read_from"] == _at(NIGHT2, days=-LOOKBACK)
