@@ -250,6 +250,12 @@ def _late_failure():
     return _estate() + [_task("db01", _t(T2, hours=-34), result="Failed")]
 
 
+def _stale():
+    """stale01: its backups stopped; its one Success 4 days before night 2 (from the cache): a cold night 2 says
+    rpo_exceeded (RPO 24 h)."""
+    return _estate() + [_task("stale01", _t(T2, days=-4, hours=-1))]
+
+
 def _edit_late_failure(to=None):
     """The edit: db01's Failed of 34 hours before night 2 made a Success (and moved to ``to``)."""
     def edit(lines):
@@ -282,6 +288,39 @@ def test_an_edited_session_moved_before_read_from_does_not_hide_em_s_answer(tmp_
     assert cache.outcome["used"] is True, cache.outcome
     assert _row(cold, "db01")["status"] == "violation"
     assert _row(warm, "db01")["status"] == "violation"
+    assert warm == cold
+
+
+def _hist01():
+    """hist01: history only (lookback_days=1): a Success 5 days before night 2, a Failed 2.5 days before it."""
+    return [_task("hist01", _t(T2, days=-5)), _task("hist01", _t(T2, days=-2, hours=-12), result="Failed"),
+            _task("web01", _t(T2, hours=-3))]
+
+
+@pytest.mark.parametrize("sessions, extra", [(_late_failure, {}), (_hist01, {"lookback_days": 1}),
+                                             (_stale, {"backup_rpo_hours": 24})],
+                         ids=["late-failure", "history-only", "stale"])
+def test_the_attacked_estates_unedited_give_the_cold_verdicts(tmp_path, sessions, extra):
+    """The controls of the attacks below: without the edit, the cache is used and warm equals cold."""
+    warm, cold, cache = _nights(tmp_path, lambda lines: None, sessions(), **extra)
+    assert cache.outcome["used"] is True and cache.outcome["items_kept"] + cache.outcome["window_items_kept"] > 0
+    assert warm == cold
+
+
+@pytest.mark.xfail(strict=True, reason="the same in the history: a cached history record and EM's history read of the "
+                                       "same UID are both history records, unique_records keeps the first (the "
+                                       "cache's, placed first at settle): the row's last success is the forged one "
+                                       "(the status here stays compliant: a history failure is no finding). The "
+                                       "same fix: EM's read wins over the cache's")
+def test_an_edited_history_session_moved_before_read_from_does_not_hide_em_s_answer(tmp_path):
+    """lookback_days=1: hist01's Failed of 2.5 days ago (history, in the overlap: read again from EM) made a Success
+    and moved 4 days back (before read_from: taken from the cache)."""
+    def edit(lines):
+        _number, line = _record_of(lines, "hist01", _t(T2, days=-2, hours=-12))
+        line[1][AT["result"]] = "Success"
+        line[2], line[3] = _us(_t(T2, days=-4)), _us(_t(T2, days=-4, hours=1))
+    warm, cold, cache = _nights(tmp_path, edit, _hist01(), lookback_days=1)
+    assert cache.outcome["used"] is True and cache.outcome["history_read"] is True, cache.outcome
     assert warm == cold
 
 
@@ -475,12 +514,6 @@ def test_a_job_line_with_unhashable_values_is_a_full_read(tmp_path):
 
 
 # ---- looking freshly backed up ------------------------------------------------------------------------------------
-
-def _stale():
-    """stale01: its backups stopped; its one Success 4 days before night 2 (from the cache): a cold night 2 says
-    rpo_exceeded (RPO 24 h)."""
-    return _estate() + [_task("stale01", _t(T2, days=-4, hours=-1))]
-
 
 def test_a_success_moved_into_the_last_hours_is_read_again_not_folded(tmp_path):
     """Held: the obvious forgery - stale01's Success moved to an hour before night 2 - is never folded: a cached
