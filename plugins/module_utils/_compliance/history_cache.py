@@ -123,8 +123,9 @@ from datetime import datetime, timedelta, timezone
 from ansible_collections.backupops.veeam_em.plugins.module_utils import em_files, em_rows, em_secrets, em_time
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.packing import (
     RECORD_KEYS, _microseconds, _STATE, _VM_NAME, _VM_UID)
+from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.fold import unsettled
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
-    job_unsettled, readable_creation_time)
+    job_unsettled, readable_creation_time, readable_end)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.vocabulary import (
     BACKUP_HISTORY_FIELDS, BACKUP_TASK_SESSION_FIELDS, ComplianceInputError, HISTORY_DAYS, JOB_SESSION_FIELDS,
     KIND_BACKUP, KIND_REPLICA, REPLICA_HISTORY_FIELDS, REPLICA_TASK_SESSION_FIELDS, RUNNING_STATES)
@@ -154,8 +155,12 @@ _FIRST, _LAST = (_microseconds(moment.replace(tzinfo=timezone.utc)) for moment i
 # The positions of the window-only keys in a record: None when last night's window is tonight's history.
 _WINDOW_ONLY_AT = dict((kind, tuple(RECORD_KEYS.index(key) for key in sorted(_WINDOW_ONLY[kind])
                                     if key in RECORD_KEYS)) for kind in _WINDOW_ONLY)
-# What a record of each kind can hold (fold._READ: a replica task session has no job session UID).
-_NONE_AT = {KIND_BACKUP: (), KIND_REPLICA: (RECORD_KEYS.index("job_session_uid"),)}
+# What a record line of each kind must hold null: the keys neither of its queries reads (the UID is the entity's
+# own) - a replica's job session or restore point, a backup's replica point (one of the other kind showed in the
+# row). A history line's reason or job session is not refused: the history query does not read them either, but
+# the fold keeps what a page gives (the unit tests' fakes give them), and a cold read would keep them too.
+_NONE_AT = dict((kind, tuple(position for position, key in enumerate(RECORD_KEYS)
+                             if key != "uid" and key not in WINDOW_FIELDS[kind])) for kind in FIELDS)
 # The job part (format 3): the job-session reads (em_compliance_read.JOB_SESSION_READS) by their keys.
 BACKUP_JOB_READ, REPLICA_JOB_READ = "backup_job_sessions", "replica_job_sessions"
 _JOB_MARK, _JOB_TYPE_MARK = "job", "job_type"   # the first element of a job part's line
@@ -239,6 +244,7 @@ class HistoryCache(object):
         self.oldest_running = None
         self.path, self.mode, self.write = None, None, False
         self.identity_now, self.cached_through, self.cached_window = None, None, False
+        self.cached_window_start = None  # the cached window part's start (its lines' range, _record_time_fits)
         reason = "the history cache was not loaded: the reading stopped before the history"
         if not history:
             reason = "the history is not read (read_history is false, or lookback_days covers the %d days EM keeps)" \
@@ -297,8 +303,10 @@ class HistoryCache(object):
                 reason = self._misfit(header)
                 if reason is None:
                     reason = self._fold_lines(stream, fold)
-        except (IOError, OSError, EOFError, ValueError, zlib.error) as error:
-            reason = "the history cache %s could not be read (%s): the whole history was read" % (self.path, error)
+        except (IOError, OSError, EOFError, ValueError, RecursionError, zlib.error) as error:
+            # RecursionError: json.loads of a line nested thousands deep (no writer writes one)
+            reason = "the history cache %s could not be read (%s): the whole history was read" % (
+                self.path, type(error).__name__ if isinstance(error, RecursionError) else error)
         if reason is not None:
             fold.discard()
             self._full(reason)
@@ -328,13 +336,13 @@ class HistoryCache(object):
         history_to = min(self.read_from, self.window_start)
         batches = {True: dict((kind, []) for kind in self.kinds), False: dict((kind, []) for kind in self.kinds)}
         adds = {True: fold.add, False: fold.add_history}
-        counts, total = {"loaded": 0, "kept": 0, "window_loaded": 0, "window_kept": 0}, None
+        counts, total, ended = {"loaded": 0, "kept": 0, "window_loaded": 0, "window_kept": 0}, None, False
         for line in stream:
             entry = json.loads(line)
-            if total is not None:
+            if ended:  # the trailer is the last line, whatever it holds
                 return "the history cache %s goes on after its end: the whole history was read" % self.path
             if isinstance(entry, dict):  # the last line: how many items were written
-                total = entry.get("items")
+                total, ended = entry.get("items"), True
                 continue
             if isinstance(entry, list) and entry and entry[0] in (_JOB_MARK, _JOB_TYPE_MARK):
                 reason = self._job_line(entry, counts)
@@ -352,10 +360,15 @@ class HistoryCache(object):
                        "read: the whole history was read" % self.path
             counts["window_loaded" if window else "loaded"] += 1
             created = times[0]
+            if not self._record_time_fits(created, window):
+                return "the history cache %s holds a session outside the part its line is in: the whole history " \
+                       "was read" % self.path
             as_window = window and self.window_start <= created < self.window_read_from
             if not as_window and not self.history_start <= created < history_to:
                 continue  # forgotten by EM, or read again from EM
-            if values[_STATE] in RUNNING_STATES:  # a running one is never before read_through (save)
+            # one EM may still change (running, or neither Completed nor ended: fold.unsettled) is never before
+            # read_through (save): "Stopped" with no end hid a Failed session's failure
+            if unsettled(values[_STATE], times[1]):
                 return "the history cache %s holds a running session before its covered end: the whole history " \
                        "was read" % self.path
             if window and not as_window:  # last night's window is tonight's history: read with fewer fields
@@ -379,18 +392,26 @@ class HistoryCache(object):
                             job_items_loaded=counts.get("job_loaded", 0), job_items_kept=counts.get("job_kept", 0))
         return None
 
+    def _record_time_fits(self, created, window):
+        """Whether a window line's creation time is one its writer could write: before read_through (save writes
+        the window's sessions created before it). Not bounded below by the cached window start, nor a history
+        line's: those bounds are EM's filters (how EM compares fractional seconds at a bound is undocumented,
+        [INF]), and one EM returns past them is written as it came; a line outside [history start, read_from) is not folded (_fold_lines)."""
+        return not window or created < self.cached_through
+
     def _item_line(self, entry, fold, history_to, counts):
         """A history item without a VM identity (``[kind, item]``), kept as read: the fold sets it aside at
         settle (unreadable_sessions) as a cold read does. None, or why the file cannot be used: the writer
         writes no other item so (a VM's session is a record line)."""
         kind, item = entry
-        created = readable_creation_time(item)
+        # strings or null, as the record lines' values: a list as result or UID broke the fold (TypeError)
+        created = readable_creation_time(item) if _plain(item, _ITEM_KEYS) else None
         if kind not in self.kinds or created is None or item.get("vm_uid") or item.get("vm_display_name"):
             return "the history cache %s holds an entry that is not a history or window item of a kind read: " \
                    "the whole history was read" % self.path
         counts["loaded"] += 1
         if self.history_start <= created < history_to:
-            if item.get("state") in RUNNING_STATES:
+            if unsettled(item.get("state"), readable_end(item, created)):
                 return "the history cache %s holds a running session before its covered end: the whole history " \
                        "was read" % self.path
             counts["kept"] += 1
@@ -411,7 +432,7 @@ class HistoryCache(object):
         forgotten job's type for ever, its copies counted as backups."""
         counts["job_loaded"] = counts.get("job_loaded", 0) + 1
         usable = self.jobs_cached_through is not None
-        if entry[0] == _JOB_MARK and len(entry) == 3 and entry[1] in self.job_keys and isinstance(entry[2], dict):
+        if entry[0] == _JOB_MARK and len(entry) == 3 and entry[1] in self.job_keys and _plain(entry[2], _JOB_KEYS):
             created = readable_creation_time(entry[2])
             # and settled: job_read_through is never after a window job session EM may still change
             if created is not None and self._job_time_fits(created, True) and not job_unsettled(entry[2], created):
@@ -464,6 +485,11 @@ class HistoryCache(object):
             written_now = None
         if written_now is None or read_through is None or full_read_at is None:
             return "the history cache %s has no readable times: the whole history was read" % self.path
+        # a full read is at or before its run's now; a later one, written forward every night, stopped the full
+        # read every history_full_read_days (the bound on sessions EM collects late) for ever
+        if full_read_at > written_now:
+            return "the history cache %s has a full read time (%s) after its own run (now=%s): the whole history " \
+                   "was read" % (self.path, _iso(full_read_at), _iso(written_now))
         if written_now > self.now:
             return "the history cache %s is from a run after this one (now=%s, this run: %s): the whole history " \
                    "was read" % (self.path, _iso(written_now), _iso(self.now))
@@ -524,6 +550,7 @@ class HistoryCache(object):
             cached_start = None
         if cached_start is None:
             return "the history cache %s has no readable window start: the whole history was read" % self.path
+        self.cached_window_start = cached_start
         if cached_start > self.window_start:
             return "the history cache %s holds the window from %s (lookback_days=%s), after this run's window " \
                    "start %s (lookback_days=%s): the whole history and window were read" % (
@@ -685,17 +712,29 @@ def _record_entry(entry, kinds):
             return none
     created, ended, point = entry[2:_RECORD_LINE]
     created = _moment(created)
-    if created is None:
+    # no restore point time: the module reads none (sessions.data_time prefers it to the creation time - one
+    # edited to an hour ago made a stale VM fresh, past every re-read range)
+    if created is None or point is not None:
         return none
     if ended is not None:
         ended = _moment(ended)
         if ended is None or ended < created:  # readable_end: an end before the creation is none
             return none
-    if point is not None:
-        point = _moment(point)
-        if point is None:
-            return none
-    return entry[0], values, (created, ended, point), window
+    return entry[0], values, (created, ended, None), window
+
+
+_SCALARS = frozenset((str, bool, int, float, type(None)))   # what a cached item's or job session's values may be
+
+
+def _plain(item, keys):
+    """Whether ``item`` is a dict whose values at ``keys`` are scalars: what a read item holds there (em_parse
+    normalises EM's answer to strings, numbers and bools); a list or dict in a cached line's UID, result or job
+    name broke the fold and the job part (unhashable: TypeError)."""
+    return isinstance(item, dict) and all(type(item.get(key)) in _SCALARS for key in keys)
+
+
+_ITEM_KEYS = RECORD_KEYS + ("creation_time", "end_time")     # what the fold reads of an item (fold._record)
+_JOB_KEYS = ("uid",) + JOB_SESSION_FIELDS                    # what JobPages reads of a job session
 
 
 def _record(kind, values, times, history):
