@@ -22,19 +22,19 @@ options:
         counted from the time of the data - the task session's creation time (the snapshot is taken
         near the start of the task), or a restore point's own creation time when the session carries
         it as C(restore_point_time) - not from the end of the session.
-      - A number from 0 to 87600 (ten years); another value (or nan) fails before any request.
+      - A number from 0 to 1000000 (about a century); another value (or nan) fails before any request.
     type: float
     default: 24
   replica_rpo_hours:
     description:
       - Maximum age of the newest successful replica point, in hours; V(0) disables the check.
-      - A number from 0 to 87600 (ten years); another value (or nan) fails before any request.
+      - A number from 0 to 1000000 (about a century); another value (or nan) fails before any request.
     type: float
     default: 24
   lookback_days:
     description:
       - Length of the window, in days, that tells which VMs are protected at all.
-      - A number from 0 to 3650 (ten years); another value (or nan) fails before any request.
+      - A number from 0 to 40000 (about a century); another value (or nan) fails before any request.
     type: float
     default: 7
   recent_hours:
@@ -42,7 +42,7 @@ options:
       - Recovered failures are reported when the failed session ended within this many hours, and
         finished long-running sessions when they ended within it, whenever they started (running
         ones every night). Set it to the interval between runs, so that each is reported once.
-      - A number from 0 to 87600 (ten years); another value (or nan) fails before any request.
+      - A number from 0 to 1000000 (about a century); another value (or nan) fails before any request.
     type: float
     default: 24
   accept_warnings:
@@ -52,13 +52,13 @@ options:
   max_duration_minutes:
     description:
       - Longest acceptable session duration; V(0) disables the check.
-      - A number from 0 to 5256000 (ten years); another value (or nan) fails before any request.
+      - A number from 0 to 60000000 (about a century); another value (or nan) fails before any request.
     type: float
     default: 480
   stuck_hours:
     description:
       - A session InProgress or Pending for longer than this since its creation is stuck.
-      - A number from 0 to 87600 (ten years); another value (or nan) fails before any request.
+      - A number from 0 to 1000000 (about a century); another value (or nan) fails before any request.
     type: float
     default: 12
   copy_rpo_hours:
@@ -72,7 +72,7 @@ options:
         C(last_copy_failed)) and never satisfy the backup RPO nor recover a failed backup.
       - Without job sessions the job type is unknown and every session counts as a backup, as
         before job types were read; C(summary.backup_sessions_job_type_unknown) counts them.
-      - A number from 0 to 87600 (ten years); another value (or nan) fails before any request.
+      - A number from 0 to 1000000 (about a century); another value (or nan) fails before any request.
     type: float
     default: 0
   failed_job_severity:

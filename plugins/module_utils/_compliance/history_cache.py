@@ -128,7 +128,7 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.ses
     job_unsettled, readable_creation_time, readable_end)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.vocabulary import (
     BACKUP_HISTORY_FIELDS, BACKUP_TASK_SESSION_FIELDS, ComplianceInputError, HISTORY_DAYS, JOB_SESSION_FIELDS,
-    KIND_BACKUP, KIND_REPLICA, REPLICA_HISTORY_FIELDS, REPLICA_TASK_SESSION_FIELDS, RUNNING_STATES)
+    KIND_BACKUP, KIND_REPLICA, REPLICA_HISTORY_FIELDS, REPLICA_TASK_SESSION_FIELDS)
 
 # the version of the file's layout; another one is a full read (1: no window part, 2: no job part,
 # 3: task sessions as items with their keys and ISO times)

@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import fnmatch
+import math
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.vocabulary import (
     ComplianceInputError, EXPECTED_VM_MATCHES, FAILED_JOB_SEVERITIES, STATUS_WARNING)
@@ -51,10 +52,11 @@ DEFAULT_POLICY = {
 INTERNAL_OPTIONS = ("read_errors", "view_limits")
 
 
-# The largest value of each number: ten years. A larger one (1e12, inf) overflowed a date (a crash), and
-# nan passed "not negative" and then compared false with every age: an RPO that is never exceeded.
-MAXIMA = {"backup_rpo_hours": 87600, "replica_rpo_hours": 87600, "copy_rpo_hours": 87600, "recent_hours": 87600,
-          "stuck_hours": 87600, "lookback_days": 3650, "max_duration_minutes": 5256000}
+# The largest value of each number: about a century (a million hours), far past any policy and past the
+# "effectively off" values people set (100000), short of a date overflow. A larger one (1e12, inf) overflowed a
+# date (a crash), and nan passed "not negative" and then compared false with every age: an RPO never exceeded.
+MAXIMA = {"backup_rpo_hours": 1000000, "replica_rpo_hours": 1000000, "copy_rpo_hours": 1000000,
+          "recent_hours": 1000000, "stuck_hours": 1000000, "lookback_days": 40000, "max_duration_minutes": 60000000}
 
 
 def _non_negative(value, name):
@@ -62,7 +64,7 @@ def _non_negative(value, name):
         number = float(value)
     except (TypeError, ValueError):
         raise ComplianceInputError("%s must be a number, got %r" % (name, value))
-    if number != number:  # nan
+    if math.isnan(number):
         raise ComplianceInputError("%s must be a number, got %r" % (name, value))
     if number < 0:
         raise ComplianceInputError("%s must not be negative, got %r" % (name, value))
