@@ -64,3 +64,17 @@ def build_session(vm="vm01", created="2025-06-05T01:00:00Z", end="default", resu
 def session():
     """Factory fixture: session(vm=..., created=..., result=...)."""
     return build_session
+
+
+@pytest.fixture
+def pages_as_given(monkeypatch):
+    """The fake EM's pages folded as given (no em_parse normalising): the attack tests' items are already
+    normalised sessions."""
+    from ansible_collections.backupops.veeam_em.plugins.module_utils import em_compliance_read
+    monkeypatch.setattr(em_compliance_read.em_parse, "normalise_document", lambda document, resource: document)
+
+
+def moment(iso, **delta):
+    """The datetime of an ISO time plus a timedelta's keywords (days=-4, hours=2)."""
+    from ansible_collections.backupops.veeam_em.plugins.module_utils import em_time
+    return em_time.parse_iso(iso) + timedelta(**delta)

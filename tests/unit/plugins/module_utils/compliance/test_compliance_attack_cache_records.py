@@ -25,11 +25,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils import em_time
-from ansible_collections.backupops.veeam_em.plugins.module_utils import em_compliance_read as reader
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.packing import RECORD_KEYS
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance import KIND_BACKUP, KIND_REPLICA
 
-from .conftest import build_session
+from .conftest import build_session, moment
 from .test_history_cache import _cache_file, _judged_night
 
 T1 = "2025-06-04T06:00:00Z"
@@ -40,13 +39,8 @@ EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _FULL = "the whole history was read"
 
 
-@pytest.fixture(autouse=True)
-def _pages_as_given(monkeypatch):
-    monkeypatch.setattr(reader.em_parse, "normalise_document", lambda document, resource: document)
-
-
-def _t(iso, **delta):
-    return em_time.parse_iso(iso) + timedelta(**delta)
+pytestmark = pytest.mark.usefixtures("pages_as_given")
+_t = moment
 
 
 def _us(moment):

@@ -15,7 +15,7 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils import em_compl
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance import (
     KIND_BACKUP, evaluate_fold, session_fold)
 
-from .conftest import build_session
+from .conftest import build_session, moment
 from .test_history_cache import (
     _header, _job_session, _judged_night, _load, _save, _with_job_sessions, _month)
 
@@ -24,13 +24,8 @@ T2 = "2025-06-05T06:00:00Z"
 SERVER = "vbr01.example.com"
 
 
-@pytest.fixture(autouse=True)
-def _pages_as_given(monkeypatch):
-    monkeypatch.setattr(reader.em_parse, "normalise_document", lambda document, resource: document)
-
-
-def _t(iso, **delta):
-    return em_time.parse_iso(iso) + timedelta(**delta)
+pytestmark = pytest.mark.usefixtures("pages_as_given")
+_t = moment
 
 
 def _job(job, job_type, created, uid, result="Success", visible=None, hours=1, server=SERVER):
