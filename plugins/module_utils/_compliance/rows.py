@@ -23,7 +23,7 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.rul
     evaluate_kind, last_success, _num, rpo_exceeded, rpo_exceeded_with_history, status_of, stuck_session,
     unique_codes, unreadable_sessions, unreadable_vm_sessions, without_future_successes)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
-    data_time, format_time, hours_between, is_finished, is_running, is_success,
+    data_time, format_time, hours_between, is_finished, is_running, is_success, state_says_finished,
     _name_key, server_key, vm_key)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.vocabulary import (
     CELL_FAILED, CELL_NONE, CELL_RECOVERED, CELL_RUNNING, CELL_SUCCESS, CELL_WARNING, KIND_BACKUP, KIND_CODES,
@@ -99,11 +99,15 @@ def kind_summary(sessions, now, rpo_hours, accept_warnings, days):
 
 def _outcomes(sessions):
     """kind_summary's counts in one pass: the finished sessions by result (Success, Warning, None for any
-    other result), and the running ones."""
+    other result), and the running ones. A Success or Warning whose state does not say finished (Stopped with
+    an end: is_success refuses it, and last_failed names the VM) counts as failed, as the rules count it - a
+    row said "succeeded 1, failed 0" on a VM in violation for it."""
     counts = {RESULT_SUCCESS: 0, RESULT_WARNING: 0, None: 0, "running": 0}
     for session in sessions:
         if is_finished(session):
             result = session.get("result")
+            if result in (RESULT_SUCCESS, RESULT_WARNING) and not state_says_finished(session):
+                result = None
             counts[result if result in (RESULT_SUCCESS, RESULT_WARNING) else None] += 1
         elif is_running(session):
             counts["running"] += 1

@@ -28,6 +28,18 @@ def test_a_success_in_an_unknown_state_does_not_satisfy_the_rpo(state):
     assert row["findings"][1]["message"] == "last backup ended with Success in state %r, not Completed" % state
 
 
+@pytest.mark.parametrize("result_value", ["Success", "Warning"])
+def test_the_row_counts_a_success_in_an_unknown_state_as_the_rules_do(result_value):
+    """The row's counts agree with the verdict: a Success (or Warning) in a state EM does not document is no
+    point (last_backup_failed names it), so it is counted failed - the row said "succeeded 1, failed 0" on a VM
+    in violation for it. A Completed one is still counted by its result."""
+    result = evaluate([session(vm="db01", created="2025-06-04T01:00:00Z"),
+                       session(vm="db01", created="2025-06-05T01:00:00Z", state="Stopped", result=result_value)],
+                      now=NOW)
+    backup = only_row(result)["backup"]
+    assert (backup["succeeded"], backup["warnings"], backup["failed"], backup["sessions"]) == (1, 0, 1, 2)
+
+
 def test_a_success_in_an_unknown_state_does_not_hide_the_failure_before_it():
     # the last real success is 29 h old (RPO 24 h), then a failure, then "Success" in state Idle
     idle = session(vm="db01", created="2025-06-05T03:00:00Z", state="Idle")
