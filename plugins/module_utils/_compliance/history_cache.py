@@ -244,7 +244,6 @@ class HistoryCache(object):
         self.oldest_running = None
         self.path, self.mode, self.write = None, None, False
         self.identity_now, self.cached_through, self.cached_window = None, None, False
-        self.cached_window_start = None  # the cached window part's start (its lines' range, _record_time_fits)
         reason = "the history cache was not loaded: the reading stopped before the history"
         if not history:
             reason = "the history is not read (read_history is false, or lookback_days covers the %d days EM keeps)" \
@@ -396,7 +395,8 @@ class HistoryCache(object):
         """Whether a window line's creation time is one its writer could write: before read_through (save writes
         the window's sessions created before it). Not bounded below by the cached window start, nor a history
         line's: those bounds are EM's filters (how EM compares fractional seconds at a bound is undocumented,
-        [INF]), and one EM returns past them is written as it came; a line outside [history start, read_from) is not folded (_fold_lines)."""
+        [INF]), and one EM returns past them is written as it came; a line outside [history start, read_from)
+        is not folded (_fold_lines)."""
         return not window or created < self.cached_through
 
     def _item_line(self, entry, fold, history_to, counts):
@@ -404,7 +404,7 @@ class HistoryCache(object):
         settle (unreadable_sessions) as a cold read does. None, or why the file cannot be used: the writer
         writes no other item so (a VM's session is a record line)."""
         kind, item = entry
-        # strings or null, as the record lines' values: a list as result or UID broke the fold (TypeError)
+        # scalars where the fold reads (_plain): a list as result or UID broke the fold (TypeError)
         created = readable_creation_time(item) if _plain(item, _ITEM_KEYS) else None
         if kind not in self.kinds or created is None or item.get("vm_uid") or item.get("vm_display_name"):
             return "the history cache %s holds an entry that is not a history or window item of a kind read: " \
@@ -550,7 +550,6 @@ class HistoryCache(object):
             cached_start = None
         if cached_start is None:
             return "the history cache %s has no readable window start: the whole history was read" % self.path
-        self.cached_window_start = cached_start
         if cached_start > self.window_start:
             return "the history cache %s holds the window from %s (lookback_days=%s), after this run's window " \
                    "start %s (lookback_days=%s): the whole history and window were read" % (
