@@ -19,7 +19,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import math
 import os
 import re
 
@@ -27,6 +26,7 @@ from ansible.module_utils.basic import env_fallback
 from ansible.module_utils.errors import AnsibleFallbackNotFound
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMValidationError
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_values import finite_over
 
 API_VERSIONS = ["latest", "v1_7", "v1_6", "v1_5"]
 DEFAULT_DEADLINE = 1800.0   # seconds for a whole module call (doc fragment connection: deadline)
@@ -150,15 +150,15 @@ def _check_credentials(params):
 
 
 def _check_numbers(params):
-    # isfinite: nan passes "<= 0" and "< 0" (and reached the socket and time.sleep); inf waits for ever
-    if not (params["timeout"] > 0 and math.isfinite(params["timeout"])):
+    # finite_number: nan passed "<= 0" and "< 0" (and reached the socket and time.sleep); inf waited for ever
+    if not finite_over(params["timeout"], 0):
         raise EMValidationError("option timeout: %r must be a number of seconds greater than 0" % params["timeout"])
     if params["retries"] < 0:
         raise EMValidationError("option retries: %r must be 0 or more" % params["retries"])
-    if not (params["retry_backoff"] >= 0 and math.isfinite(params["retry_backoff"])):
+    if not finite_over(params["retry_backoff"], 0, or_equal=True):
         raise EMValidationError("option retry_backoff: %r must be a number of seconds, 0 or more" % params["retry_backoff"])
     deadline = params["deadline"]
-    if not (deadline > 0 and math.isfinite(deadline)):
+    if not finite_over(deadline, 0):
         raise EMValidationError("option deadline: %r must be a number of seconds greater than 0" % deadline)
     wait = params.get("wait_timeout")
     if wait is not None and deadline <= wait:

@@ -65,9 +65,10 @@ def _count(value, where):
         raise FleetInputError("%s must be a count (integer >= 0), got %r" % (where, value))
     try:
         number = int(value)
-    except (TypeError, ValueError):
+        whole = number == float(value)
+    except (TypeError, ValueError, OverflowError):  # OverflowError: inf, and an int past a double (was a crash)
         raise FleetInputError("%s must be a count (integer >= 0), got %r" % (where, value))
-    if number < 0 or number != float(value):
+    if number < 0 or not whole:
         raise FleetInputError("%s must be a count (integer >= 0), got %r" % (where, value))
     return number
 

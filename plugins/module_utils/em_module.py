@@ -17,7 +17,6 @@ __metaclass__ = type
 
 import io
 import json
-import math
 import os
 import sys
 
@@ -25,7 +24,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.parameters import remove_values
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils import (
-    em_client, em_connection, em_decode, em_parse, em_query, em_secrets)
+    em_client, em_connection, em_decode, em_parse, em_query, em_secrets, em_values)
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMError, EMValidationError
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_filter_expr import bare_guid
 
@@ -50,7 +49,7 @@ def check_wait(params):
     """The values of ``wait_argument_spec``, before any request (as ``em_query.check_paging``)."""
     if params["wait_timeout"] < 0:
         raise EMValidationError("option wait_timeout: %r must be 0 or more" % params["wait_timeout"])
-    if not (params["wait_interval"] > 0 and math.isfinite(params["wait_interval"])):  # nan passed "<= 0"
+    if not em_values.finite_over(params["wait_interval"], 0):  # nan passed "<= 0"
         raise EMValidationError("option wait_interval: %r must be a number of seconds greater than 0"
                                 % params["wait_interval"])
 

@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import math
 import re
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils import em_time
@@ -75,6 +76,28 @@ def _in_range(number, value):
     if abs(number) > MAX_INT_MAGNITUDE:
         raise EMResponseError("a numeric field holds %s, beyond what EM can send" % (str(value)[:40],))
     return number
+
+
+def finite_number(value):
+    """``value`` as a float when it is a finite number, else None (not a number, ``nan``, ``inf``).
+
+    The one check of the options given as numbers (timeouts, policy hours, cache hours, the EDA source's
+    seconds): ``nan`` passes every ``< 0`` check and then compares false with every age (an RPO never
+    exceeded), ``inf`` waits for ever or overflows a date. Callers word their own error, naming the option.
+    """
+    if isinstance(value, bool):
+        return float(value)  # as float() does: the argspec's own conversion of yes/no to a float option
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an int past a double (10 ** 400)
+        return None
+    return number if math.isfinite(number) else None
+
+
+def finite_over(value, low, or_equal=False):
+    """Whether ``value`` is a finite number (finite_number) above ``low``, or equal to it with ``or_equal``."""
+    number = finite_number(value)
+    return number is not None and (number > low or (or_equal and number == low))
 
 
 def to_bool(value):

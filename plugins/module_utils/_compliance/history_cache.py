@@ -115,12 +115,11 @@ __metaclass__ = type
 
 import gzip
 import json
-import math
 import os
 import zlib
 from datetime import datetime, timedelta, timezone
 
-from ansible_collections.backupops.veeam_em.plugins.module_utils import em_files, em_rows, em_secrets, em_time
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_files, em_rows, em_secrets, em_time, em_values
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.packing import (
     RECORD_KEYS, _microseconds, _STATE, _VM_NAME, _VM_UID)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.fold import unsettled
@@ -188,11 +187,8 @@ def check_options(params):
         value = params.get(name, default)
         if value is None:
             continue
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise ComplianceInputError("%s=%r: must be a number" % (name, value))
-        if math.isnan(number) or math.isinf(number) or number < 0:
+        number = em_values.finite_number(value)
+        if number is None or number < 0:
             raise ComplianceInputError("%s=%r: must be a number of 0 or more" % (name, value))
         if number > MAX_OPTION[name]:
             raise ComplianceInputError("%s=%r: must be at most %d" % (name, value, MAX_OPTION[name]))

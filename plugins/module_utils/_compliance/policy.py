@@ -16,8 +16,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import fnmatch
-import math
 
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_values
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.vocabulary import (
     ComplianceInputError, EXPECTED_VM_MATCHES, FAILED_JOB_SEVERITIES, STATUS_WARNING)
 
@@ -60,11 +60,8 @@ MAXIMA = {"backup_rpo_hours": 1000000, "replica_rpo_hours": 1000000, "copy_rpo_h
 
 
 def _non_negative(value, name):
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ComplianceInputError("%s must be a number, got %r" % (name, value))
-    if math.isnan(number):
+    number = em_values.finite_number(value)
+    if number is None:
         raise ComplianceInputError("%s must be a number, got %r" % (name, value))
     if number < 0:
         raise ComplianceInputError("%s must not be negative, got %r" % (name, value))

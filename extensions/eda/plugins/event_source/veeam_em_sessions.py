@@ -68,7 +68,6 @@ from __future__ import absolute_import, division, print_function
 import asyncio
 import json
 import logging
-import math
 import os
 import sys
 import tempfile
@@ -82,7 +81,8 @@ except ImportError:  # ansible-rulebook loads this file by path: make its collec
     sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), *([os.pardir] * 7))))
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils import (  # noqa: E402
-    em_client, em_compliance, em_compliance_read, em_filter_expr, em_inventory, em_module, em_query, em_resources)
+    em_client, em_compliance, em_compliance_read, em_filter_expr, em_inventory, em_module, em_query, em_resources,
+    em_values)
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import (  # noqa: E402
     EMError, EMValidationError)
 
@@ -147,10 +147,10 @@ def _convert(key, value, kind):
         if kind == "int":
             return int(value)
         if kind == "float":
-            number = float(value)
             # nan passed every "< 0" check (asyncio.sleep(nan) and timedelta(minutes=nan) then raised, and
             # a compliance_interval of nan never ran a check); inf slept for ever or overflowed a date
-            if not math.isfinite(number):
+            number = em_values.finite_number(value)
+            if number is None:
                 raise ValueError(value)
             if number > MAXIMA.get(key, number):
                 raise EMValidationError("argument %s: %r must be at most %d" % (key, value, MAXIMA[key]))

@@ -167,6 +167,11 @@ def test_a_part_of_an_em_not_expected_is_kept_and_marked():
     ([{"em": "a", "status": "compliant", "summary": {"vms_total": -1}}], "parts[0].summary.vms_total must be a count"),
     ([{"em": "a", "status": "compliant", "summary": {"vms_total": "many"}}], "parts[0].summary.vms_total"),
     ([{"em": "a", "status": "compliant", "summary": {"vms_total": True}}], "parts[0].summary.vms_total"),
+    # int(inf) and float(10 ** 400) raised OverflowError: a crash of the merge, not a named refusal
+    ([{"em": "a", "status": "compliant", "summary": {"vms_total": float("inf")}}], "parts[0].summary.vms_total must be a count"),
+    ([{"em": "a", "status": "compliant", "summary": {"vms_total": 10 ** 400}}], "parts[0].summary.vms_total must be a count"),
+    ([{"em": "a", "status": "compliant", "summary": {"vms_total": float("nan")}}], "parts[0].summary.vms_total must be a count"),
+    ([{"em": "a", "status": "compliant", "summary": {"vms_total": 2.5}}], "parts[0].summary.vms_total must be a count"),
     ([{"em": "a", "status": "compliant", "first_violations": "x"}], "parts[0].first_violations must be a list"),
     ([{"em": "a", "status": "compliant"}, {"em": "a", "status": "compliant"}], "EM 'a' has two parts"),
 ])

@@ -52,3 +52,20 @@ def test_guid_of():
 ])
 def test_times_em_time_cannot_place_are_kept_as_sent(value, expected):
     assert em_values.to_datetime(value) == expected
+
+
+@pytest.mark.parametrize("value, expected", [
+    (0, 0.0), (1.5, 1.5), ("2.5", 2.5), (" 3 ", 3.0), (-4, -4.0), (True, 1.0), (1e308, 1e308),
+    (float("nan"), None), ("nan", None), ("NaN", None), (float("inf"), None), ("-inf", None), ("1e999", None),
+    (10 ** 400, None), ("", None), ("soon", None), (None, None), ([1], None), ({}, None),
+])
+def test_finite_number_is_a_float_or_none(value, expected):
+    assert em_values.finite_number(value) == expected
+
+
+@pytest.mark.parametrize("value, low, or_equal, expected", [
+    (1, 0, False, True), (0, 0, False, False), (0, 0, True, True), (-0.5, 0, True, False),
+    (float("nan"), 0, True, False), (float("inf"), 0, False, False), ("x", 0, True, False), (None, 0, True, False),
+])
+def test_finite_over_refuses_what_is_not_a_finite_number(value, low, or_equal, expected):
+    assert em_values.finite_over(value, low, or_equal) is expected
