@@ -1,0 +1,211 @@
+"""The history cache night after night while EM's data EVOLVES (the emulator's as-of view, asof.py).
+
+test_compliance_history_cache.py replays nights on a dataset generated once: at a night before the
+emulator's clock EM would answer with sessions created after that night and with the final state of
+sessions still running then. Here the emulator answers as of each night (``as_of=True``): a session
+created later is absent, one that ends later is running (InProgress / Working, the EM 13 placeholder end
+time), and a backup server EM could not reach has its sessions of the outage collected only when it
+is back, with their past creation times (late collection, docs/em-api-facts.md 6 [INF]).
+
+Every night the module runs warm (report_dir, the cache of the previous nights) and cold
+(history_cache=false) at the same ``now``; the module promises (history_cache_window's and
+history_cache_overlap_hours' documentation) that their ``compliance`` is equal, except for sessions EM
+collects later than the overlap after their creation, which the next full read
+(history_full_read_days) finds.
+"""
+import gzip
+import json
+import xml.etree.ElementTree as ET
+from datetime import timedelta
+
+import pytest
+import requests
+
+from emulator.harness import Emulator
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_time
+from ansible_collections.backupops.veeam_em.plugins.modules import veeam_em_compliance_info as module
+from unit.plugins.modules.module_runner import run_module
+
+pytestmark = pytest.mark.slow
+
+NOW = "2026-11-08T12:00:00Z"           # the dataset's clock; every night is at or before it
+LOOKBACK_DAYS = 2
+OVERLAP_HOURS = 24
+MORNINGS = ["2026-11-0%dT06:00:00Z" % day for day in range(3, 9)]
+SERVER = "vbr02.corp.example.com"       # the backup server of the outages (generator: the second one)
+NS = {"v": "http://www.veeam.com/ent/v1.0"}
+
+
+@pytest.fixture(scope="module")
+def em():
+    with Emulator(vms=60, days=14, seed=7, tls=True, now=NOW, as_of=True) as emulator:
+        yield emulator
+
+
+@pytest.fixture(scope="module")
+def data(em):
+    """The whole dataset (the control plane never applies the view): what the nights are chosen from."""
+    return em.dataset()
+
+
+@pytest.fixture(autouse=True)
+def as_of_without_outage(em):
+    em.set_view(as_of=True)
+    yield
+    em.set_view(as_of=True)
+
+
+def _args(em, now, **extra):
+    args = {"server": em.host, "port": em.port, "username": em.username, "password": em.password,
+            "ca_path": em.ca_file, "now": now, "lookback_days": LOOKBACK_DAYS, "page_size": 25,
+            "history_cache_overlap_hours": OVERLAP_HOURS, "history_full_read_days": 10}
+    args.update(extra)
+    return args
+
+
+def _run(em, capsys, now, **extra):
+    """One module run at ``now`` on the emulator's clock ``now`` (the as-of view); (result, requests)."""
+    em.set_clock(now)
+    em.reset_stats()
+    result = run_module(module, _args(em, now, **extra), capsys)
+    assert not result.get("failed"), result.get("msg")
+    return result, em.stats()["requests_total"]
+
+
+def _night(em, capsys, now, report_dir, **extra):
+    """The warm and the cold run of one night: (warm, cold, warm requests, cold requests)."""
+    warm, warm_requests = _run(em, capsys, now, report_dir=str(report_dir), **extra)
+    cold, cold_requests = _run(em, capsys, now, history_cache=False, **extra)
+    return warm, cold, warm_requests, cold_requests
+
+
+def _cache_header(report_dir):
+    with gzip.open(str(report_dir / "compliance.history-cache.json.gz"), "rt", encoding="utf-8") as stream:
+        return json.loads(stream.readline())
+
+
+def _parse(text):
+    return em_time.parse_iso(text)
+
+
+def _midpoint(session):
+    created, ended = _parse(session["creation_time"]), _parse(session["end_time"])
+    return em_time.format_z(created + (ended - created) / 2)
+
+
+def _index(data):
+    job_sessions = dict((s["id"], s) for s in data["job_sessions"])
+    jobs = dict((j["id"], j) for j in data["jobs"])
+    servers = dict((s["id"], s) for s in data["backup_servers"])
+    return job_sessions, jobs, servers
+
+
+def _failed_cuts(data):
+    """Failed task sessions (not retries) of visible servers, at least 20 h apart, a replica first: a night at
+    each one's midpoint sees it InProgress and its job session Working."""
+    job_sessions, jobs, servers = _index(data)
+    start, end = _parse(MORNINGS[0]), _parse(MORNINGS[-1])
+    candidates = []
+    for session in sorted(data["task_sessions"], key=lambda s: s["creation_time"]):
+        job_session = job_sessions[session["job_session_id"]]
+        job = jobs[job_session["job_id"]]
+        created = _parse(session["creation_time"])
+        if session["result"] == "Failed" and not job_session["is_retry"] \
+                and not servers[job["backup_server_id"]]["restricted"] and start < created < end \
+                and _parse(session["end_time"]) - created >= timedelta(seconds=4):
+            candidates.append((session, job_session, job["type"]))
+    cuts = []
+    for replica in (True, False):
+        for cut in candidates:
+            created = _parse(cut[0]["creation_time"])
+            if (cut[2] == "Replica") == replica and \
+                    all(abs(created - _parse(other[0]["creation_time"])) >= timedelta(hours=20) for other in cuts):
+                cuts.append(cut)
+    assert any(kind == "Replica" for _s, _j, kind in cuts), "the dataset has no failed replica task session to cut"
+    assert len(cuts) >= 3, cuts
+    return cuts
+
+
+class _Client(object):
+    """A plain EM client on the emulator (XML): what EM answers for one session at the clock."""
+
+    def __init__(self, em):
+        self.em = em
+        self.http = requests.Session()
+        self.http.trust_env = False
+        answer = self.http.post(em.api_url + "/sessionMngr/?v=latest", auth=(em.username, em.password),
+                                verify=em.ca_file)
+        assert answer.status_code == 201, answer.text
+        self.token = answer.headers["X-RestSvcSessionId"]
+        self.session_id = ET.fromstring(answer.content).find("v:SessionId", NS).text
+
+    def entity(self, path):
+        answer = self.http.get(self.em.api_url + path, params={"format": "Entity"},
+                               headers={"X-RestSvcSessionId": self.token}, verify=self.em.ca_file)
+        if answer.status_code == 404:
+            return None
+        assert answer.status_code == 200, answer.text
+        root = ET.fromstring(answer.content)
+        return dict((child.tag.split("}")[1], child.text) for child in root if not child.tag.endswith("Links"))
+
+    def close(self):
+        if self.session_id is None:
+            return
+        self.http.delete(self.em.api_url + "/logonSessions/" + self.session_id,
+                         headers={"X-RestSvcSessionId": self.token}, verify=self.em.ca_file)
+        self.http.close()
+        self.session_id = None
+
+
+@pytest.fixture
+def client(em):
+    c = _Client(em)
+    yield c
+    c.close()
+
+
+def _paths(kind):
+    return ("/replicaTaskSessions/", "/replicaSessions/") if kind == "Replica" else \
+        ("/backupTaskSessions/", "/backupSessions/")
+
+
+def _assert_warm_equals_cold(warm, cold, warm_requests, cold_requests, night):
+    cache = warm["history_cache"]
+    assert cache["used"] is True, (night, cache["reason"])
+    assert warm["compliance"] == cold["compliance"], night
+    assert warm_requests < cold_requests, (night, warm_requests, cold_requests)
+
+
+@pytest.mark.parametrize("overlap_hours", [0, OVERLAP_HOURS])
+def test_nights_cutting_through_failing_runs_equal_cold_nights(em, data, client, capsys, tmp_path, overlap_hours):
+    """Mornings and nights inside failing job runs (a task session InProgress and its job session Working at one
+    night, both Failed at the next, a replica among them): every warm night judges as the cold one. With no
+    overlap at all too: what bounds the cache then is the running session alone (read again the next night)."""
+    cuts = _failed_cuts(data)
+    cut_nights = dict((_midpoint(session), (session, job_session, kind)) for session, job_session, kind in cuts)
+    nights = sorted(set(MORNINGS) | set(cut_nights), key=_parse)
+    first, _requests = _run(em, capsys, nights[0], report_dir=str(tmp_path), history_cache_overlap_hours=overlap_hours)
+    assert first["history_cache"]["used"] is False
+    pending = None      # the cut of the previous night: Failed now
+    for night in nights[1:]:
+        warm, cold, warm_requests, cold_requests = _night(em, capsys, night, tmp_path,
+                                                          history_cache_overlap_hours=overlap_hours)
+        _assert_warm_equals_cold(warm, cold, warm_requests, cold_requests, night)
+        if pending is not None:
+            session, job_session, kind = pending
+            task_path, job_path = _paths(kind)
+            assert client.entity(task_path + session["id"])["Result"] == "Failed"
+            assert client.entity(job_path + job_session["id"])["Result"] == "Failed"
+            pending = None
+        if night in cut_nights:
+            session, job_session, kind = cut_nights[night]
+            task_path, job_path = _paths(kind)
+            task, job = client.entity(task_path + session["id"]), client.entity(job_path + job_session["id"])
+            assert (task["State"], task.get("Result"), task["EndTimeUTC"]) == ("InProgress", None, "1900-01-01T00:00:00Z")
+            assert (job["State"], job.get("Result")) == ("Working", None)
+            # the running session bounds what the cache covers: it is read again the next night
+            assert _parse(_cache_header(tmp_path)["read_through"]) <= _parse(session["creation_time"])
+            pending = cut_nights[night]
+    assert pending is None, "the last night cut a run: nothing checked that it ended Failed"
+    client.close()
+    assert em.stats()["open_sessions"] == 0
