@@ -176,20 +176,26 @@ def _assert_warm_equals_cold(warm, cold, warm_requests, cold_requests, night):
     assert warm_requests < cold_requests, (night, warm_requests, cold_requests)
 
 
-@pytest.mark.parametrize("overlap_hours", [0, OVERLAP_HOURS])
-def test_nights_cutting_through_failing_runs_equal_cold_nights(em, data, client, capsys, tmp_path, overlap_hours):
+@pytest.mark.parametrize("options", [
+    dict(history_cache_overlap_hours=0),
+    dict(history_cache_overlap_hours=OVERLAP_HOURS),
+    # a 6-hour window and no window part: the history is read from the cache's end each night, and the job
+    # session stuck Working since 14 h before the dataset's clock (generator) is a running HISTORY session
+    dict(history_cache_overlap_hours=0, history_cache_window=False, lookback_days=0.25),
+], ids=["no-overlap", "overlap-24h", "history-only-6h-window"])
+def test_nights_cutting_through_failing_runs_equal_cold_nights(em, data, client, capsys, tmp_path, options):
     """Mornings and nights inside failing job runs (a task session InProgress and its job session Working at one
     night, both Failed at the next, a replica among them): every warm night judges as the cold one. With no
     overlap at all too: what bounds the cache then is the running session alone (read again the next night)."""
     cuts = _failed_cuts(data)
     cut_nights = dict((_midpoint(session), (session, job_session, kind)) for session, job_session, kind in cuts)
     nights = sorted(set(MORNINGS) | set(cut_nights), key=_parse)
-    first, _requests = _run(em, capsys, nights[0], report_dir=str(tmp_path), history_cache_overlap_hours=overlap_hours)
+    first, _requests = _run(em, capsys, nights[0], report_dir=str(tmp_path), **options)
     assert first["history_cache"]["used"] is False
     pending = None      # the cut of the previous night: Failed now
+    running_in_history = False
     for night in nights[1:]:
-        warm, cold, warm_requests, cold_requests = _night(em, capsys, night, tmp_path,
-                                                          history_cache_overlap_hours=overlap_hours)
+        warm, cold, warm_requests, cold_requests = _night(em, capsys, night, tmp_path, **options)
         _assert_warm_equals_cold(warm, cold, warm_requests, cold_requests, night)
         if pending is not None:
             session, job_session, kind = pending
@@ -203,9 +209,15 @@ def test_nights_cutting_through_failing_runs_equal_cold_nights(em, data, client,
             task, job = client.entity(task_path + session["id"]), client.entity(job_path + job_session["id"])
             assert (task["State"], task.get("Result"), task["EndTimeUTC"]) == ("InProgress", None, "1900-01-01T00:00:00Z")
             assert (job["State"], job.get("Result")) == ("Working", None)
-            # the running session bounds what the cache covers: it is read again the next night
-            assert _parse(_cache_header(tmp_path)["read_through"]) <= _parse(session["creation_time"])
             pending = cut_nights[night]
+        # the oldest session running at the night bounds what the cache covers: it is read again the next night
+        running = _running_at(data, night)
+        if running:
+            assert _parse(_cache_header(tmp_path)["read_through"]) <= min(running)
+            window_start = _parse(night) - timedelta(days=options.get("lookback_days", LOOKBACK_DAYS))
+            running_in_history = running_in_history or min(running) < window_start
+    if not options.get("history_cache_window", True):
+        assert running_in_history, "no night had a running session in its history"
     assert pending is None, "the last night cut a run: nothing checked that it ended Failed"
     # a VM that stopped being backed up during these nights (generator: removed from its job 3-7 days before NOW)
     # is judged from the cache alone on the last warm night, as the cold read judges it: RPO exceeded
@@ -214,7 +226,7 @@ def test_nights_cutting_through_failing_runs_equal_cold_nights(em, data, client,
     read_from = min(_parse(warm["history_cache"]["window_read_from"]), _parse(warm["history_cache"]["read_from"] or night))
     rows = _rows(warm)
     for uid, last in dropped.items():
-        assert _parse(nights[0]) - timedelta(days=LOOKBACK_DAYS) < last < read_from
+        assert _parse(nights[0]) - timedelta(days=options.get("lookback_days", LOOKBACK_DAYS)) < last < read_from
         assert rows[uid]["status"] == "violation" and set(rows[uid]["reasons"]) & {"rpo_exceeded", "replica_rpo_exceeded"}
     client.close()
     assert em.stats()["open_sessions"] == 0
@@ -277,6 +289,13 @@ def _beyond_the_overlap(em, data, capsys, tmp_path):
     warm, cold, _warm_requests, _cold_requests = _night(em, capsys, BEYOND_NIGHTS[-1], tmp_path, **BEYOND_POLICY)
     read_from = _parse(warm["history_cache"]["window_read_from"])
     return warm, cold, _server_sessions(data, SERVER, start, read_from)
+
+
+def _running_at(data, night):
+    """The creation times of the task sessions running at ``night`` (as the as-of view shows them)."""
+    moment = _parse(night)
+    return [_parse(s["creation_time"]) for s in data["task_sessions"] if _parse(s["creation_time"]) <= moment
+            and (s["end_time"] is None or _parse(s["end_time"]) > moment)]
 
 
 def _dropped_vms(data):
