@@ -331,6 +331,9 @@ def test_late_collection_beyond_the_overlap_is_found_by_the_full_read(em, data, 
     better = sorted(row["vm_display_name"] for uid, row in _rows(warm).items()
                     if RANK[row["status"]] < RANK[_rows(cold)[uid]["status"]])
     assert better, "no verdict differs: the scenario no longer shows the false compliant"
+    fewer_failures = [uid for uid in differing
+                      if (_rows(warm)[uid].get("backup") or {}).get("failed", 0) < (_rows(cold)[uid].get("backup") or {}).get("failed", 0)]
+    assert fewer_failures, "no row counts fewer failed backups warm than cold"
     # the next night is a full read (history_full_read_days=3 after the first night): equal again
     night = "2026-11-07T06:00:00Z"
     warm, cold, warm_requests, cold_requests = _night(em, capsys, night, tmp_path, **BEYOND_POLICY)
@@ -344,7 +347,7 @@ def test_late_collection_beyond_the_overlap_is_found_by_the_full_read(em, data, 
     "more than the overlap after its creation (a backup server unreachable for 49 h, overlap 24 h) is not read "
     "again by the warm night, only by the next full read (history_full_read_days); that night a VM whose late "
     "Warning a later success made good is compliant warm and 'warning' (recovered_failure) cold (sql_014, ci035, "
-    "SRV-ERP-0033 in this dataset), and rows count fewer failed sessions (SRV-CRM-0058: 2 failed warm, 5 cold)"))
+    "SRV-ERP-0033 in this dataset), and rows count fewer failed sessions (SRV-CRM-0058: 5 failed backups warm, 8 cold)"))
 def test_late_collection_beyond_the_overlap_judges_as_cold(em, data, capsys, tmp_path):
     warm, cold, _missed = _beyond_the_overlap(em, data, capsys, tmp_path)
     assert warm["history_cache"]["used"] is True
