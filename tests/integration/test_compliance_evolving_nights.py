@@ -223,7 +223,7 @@ def test_nights_cutting_through_failing_runs_equal_cold_nights(em, data, client,
     # is judged from the cache alone on the last warm night, as the cold read judges it: RPO exceeded
     dropped = _dropped_vms(data)
     assert dropped, "the dataset has no VM that stopped being backed up"
-    read_from = min(_parse(warm["history_cache"]["window_read_from"]), _parse(warm["history_cache"]["read_from"] or night))
+    read_from = _read_start(warm)
     rows = _rows(warm)
     for uid, last in dropped.items():
         assert _parse(nights[0]) - timedelta(days=options.get("lookback_days", LOOKBACK_DAYS)) < last < read_from
@@ -244,18 +244,21 @@ def _outage(start, end):
     return [{"server": SERVER, "from": start, "until": end}]
 
 
-def test_late_collection_inside_the_overlap_equals_cold(em, data, client, capsys, tmp_path):
+@pytest.mark.parametrize("options", [{}, dict(history_cache_window=False, lookback_days=0.25)],
+                         ids=["window-cached", "history-only-6h-window"])
+def test_late_collection_inside_the_overlap_equals_cold(em, data, client, capsys, tmp_path, options):
     """A backup server EM cannot reach for 14 hours (less than the 24 h overlap) over a night: that night EM shows
     none of its sessions since the outage began; the next night they are all there with their past creation
-    times, inside what the warm night reads again - warm equals cold every night."""
+    times, inside what the warm night reads again - warm equals cold every night. With a 6-hour window the late
+    sessions are history the night they appear."""
     start, end = "2026-11-04T20:00:00Z", "2026-11-05T10:00:00Z"
     late = _server_sessions(data, SERVER, _parse(start), _parse("2026-11-05T06:00:00Z"))
     assert late, "the dataset has no session of %s in the outage" % SERVER
     em.set_view(as_of=True, late_collection=_outage(start, end))
     nights = ["2026-11-04T06:00:00Z", "2026-11-05T06:00:00Z", "2026-11-05T12:00:00Z", "2026-11-06T06:00:00Z"]
-    _run(em, capsys, nights[0], report_dir=str(tmp_path))
+    _run(em, capsys, nights[0], report_dir=str(tmp_path), **options)
     for night in nights[1:]:
-        warm, cold, warm_requests, cold_requests = _night(em, capsys, night, tmp_path)
+        warm, cold, warm_requests, cold_requests = _night(em, capsys, night, tmp_path, **options)
         _assert_warm_equals_cold(warm, cold, warm_requests, cold_requests, night)
         shown = [client.entity(_paths(_kind(data, s))[0] + s["id"]) for s in late]
         if night == nights[1]:      # inside the outage: not collected yet
@@ -263,7 +266,10 @@ def test_late_collection_inside_the_overlap_equals_cold(em, data, client, capsys
         else:                       # collected, with their own creation times
             assert [item["CreationTimeUTC"] for item in shown] == [s["creation_time"] for s in late]
         if night == nights[2]:      # the night after the outage reads again from before it began
-            assert _parse(warm["history_cache"]["window_read_from"]) <= _parse(start)
+            assert _read_start(warm) <= _parse(start)
+            window_start = _parse(night) - timedelta(days=options.get("lookback_days", LOOKBACK_DAYS))
+            in_history = [s for s in late if _parse(s["creation_time"]) < window_start]
+            assert len(in_history) == (len(late) if "lookback_days" in options else 0)
     client.close()
     assert em.stats()["open_sessions"] == 0
 
@@ -289,6 +295,12 @@ def _beyond_the_overlap(em, data, capsys, tmp_path):
     warm, cold, _warm_requests, _cold_requests = _night(em, capsys, BEYOND_NIGHTS[-1], tmp_path, **BEYOND_POLICY)
     read_from = _parse(warm["history_cache"]["window_read_from"])
     return warm, cold, _server_sessions(data, SERVER, start, read_from)
+
+
+def _read_start(warm):
+    """Where the warm night's reads from EM start: the history's read_from (None when not read), or the window's."""
+    cache = warm["history_cache"]
+    return min(_parse(text) for text in (cache["read_from"], cache["window_read_from"]) if text)
 
 
 def _running_at(data, night):
