@@ -81,6 +81,8 @@ def test_a_session_ended_after_the_clock_is_in_progress_with_the_placeholder(em,
     assert (job["State"], job["Result"], job["EndTimeUTC"], job["FailureMessage"]) == \
         ("Working", None, PLACEHOLDER, None)
     assert 0 <= job["Progress"] < 100
+    working = query_items(c.query(type="BackupJobSession", filter="State==Working;UID==%s" % js["id"]))
+    assert len(working) == 1 and _one(c, "BackupJobSession", "%s;Result==Failed" % js["id"]) is None
     # back at the dataset's clock: as generated
     em.set_clock(NOW)
     item = _one(c, "BackupTaskSession", t["id"])
