@@ -55,6 +55,13 @@ def build_parser():
     a.add_argument("--running-end-time", metavar="ISO",
                    help="end time written on running sessions ('' = none; default: per --em-version), "
                         "e.g. 0001-01-01T00:00:00")
+    a.add_argument("--as-of", action="store_true",
+                   help="answer as EM would at the data clock: no session created after it, the sessions "
+                        "that ended after it still running (off by default; see README, 'As-of view')")
+    a.add_argument("--late-collection", metavar="JSON",
+                   help="with --as-of: backup servers EM could not reach, JSON list of "
+                        "{\"server\": name, \"from\": ISO, \"until\": ISO}; their sessions of that time "
+                        "appear from 'until' on")
     return p
 
 
@@ -113,6 +120,11 @@ def main(argv=None):
                           idle_seconds=args.session_idle_seconds, task_seconds=args.task_seconds,
                           latency_ms=args.latency_ms, scheme=scheme, em_version=args.em_version,
                           running_end_time=args.running_end_time)
+    if args.as_of or args.late_collection:
+        try:
+            state.set_view(args.as_of, json.loads(args.late_collection) if args.late_collection else [])
+        except ValueError as e:
+            return _fail(parser, "--as-of/--late-collection: %s" % e)
     if args.faults:
         spec = args.faults
         try:

@@ -1,6 +1,6 @@
 """``/_emulator/...``: the unauthenticated JSON control plane for tests.
 
-Faults, statistics, the dataset and the clock (README: control plane). Answers go through
+Faults, statistics, the dataset, the clock and the as-of view (README: control plane). Answers go through
 ``writers.send_json``: no faults, no latency, not counted in the statistics.
 """
 import json
@@ -67,6 +67,23 @@ def _set_clock(st, body):
     return _clock(st, body)
 
 
+def _view(st, _body):
+    return st.view_doc()
+
+
+def _set_view(st, body):
+    """``{"as_of": true, "late_collection": [{"server", "from", "until"}, ...]}`` (asof.py); ``as_of`` false: off."""
+    doc = _load(body)
+    if not isinstance(doc, dict) or not isinstance(doc.get("as_of"), bool) \
+            or not set(doc) <= {"as_of", "late_collection"}:
+        raise HttpError(400, "expected {\"as_of\": true|false, \"late_collection\": [...]}")
+    try:
+        st.set_view(doc["as_of"], doc.get("late_collection") or [])
+    except ValueError as e:
+        raise HttpError(400, str(e))
+    return st.view_doc()
+
+
 def _health(_st, _body):
     return {"ok": True}
 
@@ -81,6 +98,8 @@ CONTROL = {
     ("/_emulator/faults", "DELETE"): _clear_faults,
     ("/_emulator/clock", "GET"): _clock,
     ("/_emulator/clock", "POST"): _set_clock,
+    ("/_emulator/view", "GET"): _view,
+    ("/_emulator/view", "POST"): _set_view,
     ("/_emulator/health", "*"): _health,
 }
 

@@ -39,14 +39,16 @@ class Emulator:
     (start-up fault spec, dict/list); ``username``/``password``; ``extra_args`` (list);
     ``startup_timeout`` (seconds, default 60); ``em_version`` (``"12"`` or ``"13"``; None = the
     emulator's default, 13); ``running_end_time`` (placeholder end time of running sessions, ``""``
-    for none; None = per version).
+    for none; None = per version); ``as_of`` (True: the as-of view, see asof.py) and
+    ``late_collection`` (its outages, a list of ``{"server", "from", "until"}``).
     """
 
     def __init__(self, vms=50, days=7, seed=1, dataset=None, tls=True, latency_ms=None,
                  session_idle_seconds=None, now=None, task_seconds=None, faults=None,
                  username="emadmin", password="emadmin-Pass1", extra_args=None, startup_timeout=60,
-                 host="127.0.0.1", em_version=None, running_end_time=None):
+                 host="127.0.0.1", em_version=None, running_end_time=None, as_of=False, late_collection=None):
         self.em_version = em_version
+        self.as_of, self.late_collection = as_of, late_collection
         self.running_end_time = running_end_time
         self.vms, self.days, self.seed = vms, days, seed
         self.dataset_arg = dataset
@@ -99,6 +101,10 @@ class Emulator:
             cmd += ["--em-version", str(self.em_version)]
         if self.running_end_time is not None:
             cmd += ["--running-end-time", str(self.running_end_time)]
+        if self.as_of:
+            cmd += ["--as-of"]
+        if self.late_collection:
+            cmd += ["--late-collection", json.dumps(self.late_collection)]
         return cmd + self.extra_args
 
     def start(self):
@@ -203,6 +209,10 @@ class Emulator:
 
     def faults_state(self):
         return self._control("GET", "/_emulator/faults")
+
+    def set_view(self, as_of=True, late_collection=None):
+        """Turn the as-of view (asof.py) on, with its late-collection outages, or off (``as_of=False``)."""
+        return self._control("POST", "/_emulator/view", {"as_of": as_of, "late_collection": late_collection or []})
 
     def set_clock(self, now):
         """Fix the emulator's data clock (ISO string) or pass None to follow real time."""

@@ -2,6 +2,7 @@
 import random
 import threading
 
+from .asof import AsOfView, ViewError, parse_outages
 from .auth import SessionStore
 from .faults import FaultManager
 from .model import TaskSession
@@ -61,6 +62,33 @@ class EmulatorState:
         self.scheme = scheme
         self.insert_rng = random.Random(7)
         self.stop_event = threading.Event()
+        self.view = None                # the as-of view (asof.py), off by default
+
+    # ------------------------------------------------------------ the as-of view (asof.py)
+    def set_view(self, as_of, late_collection=()):
+        """Turn the as-of view on (with the late-collection outages) or off; ``asof.ViewError`` on bad input."""
+        if late_collection and not as_of:
+            raise ViewError("late_collection needs as_of true (late collection is part of the as-of view)")
+        with self.ds.lock:
+            self.view = AsOfView(parse_outages(self.ds, list(late_collection or []))) if as_of else None
+            self.ds.touch()
+
+    def view_doc(self):
+        return self.view.doc() if self.view is not None else {"as_of": False, "late_collection": []}
+
+    def source(self, qt, sess):
+        """The items of query type ``qt`` the handlers serve: the dataset's, or the as-of view's."""
+        items = qt.source(self.ds, sess)
+        if self.view is None:
+            return items
+        return self.view.items(self.ds, self.clock.now(), qt.name, items)
+
+    def as_of(self, obj):
+        """``obj`` as the handlers show it (None: absent at the data clock)."""
+        return obj if self.view is None else self.view.one(self.ds, self.clock.now(), obj)
+
+    def tasks_of(self, js):
+        return list(js.tasks) if self.view is None else self.view.tasks_of(self.ds, self.clock.now(), js)
 
     def stats_doc(self):
         st = self.stats

@@ -38,7 +38,7 @@ def _items(req, sess, qt, ftext, sort_field, sort_desc):
     items = st.cache.get(key)
     if items is None:
         with st.ds.lock:
-            items = select(qt, qt.source(st.ds, sess), ftext, sort_field, sort_desc, visible(sess))
+            items = select(qt, st.source(qt, sess), ftext, sort_field, sort_desc, visible(sess))
         st.cache.put(key, items)
     return items
 

@@ -24,11 +24,11 @@ def _window(req, qt, items):
 
 def _find(req, qt, oid, sess):
     if qt.name == "VmRestorePoint":
-        for rp in qt.source(req.st.ds, sess):
+        for rp in req.st.source(qt, sess):
             if rp.guid == oid.lower():
                 return rp
         return None
-    return req.st.ds.get(qt.name, oid)
+    return req.st.as_of(req.st.ds.get(qt.name, oid))
 
 
 def _send_items(req, qt, items, as_entities):
@@ -54,7 +54,7 @@ def collection(qname):
         as_entities = format_entity(req)
         show = visible(sess)
         with req.st.ds.lock:
-            items = _window(req, qt, qt.source(req.st.ds, sess))
+            items = _window(req, qt, req.st.source(qt, sess))
             items = [x for x in items if show(x)] if show is not None else list(items)
         _send_items(req, qt, items, as_entities)
     return handler
@@ -80,7 +80,7 @@ def children(qname, child_qname):
         js = _visible_one(req, sess, qt, ids[0])
         as_entities = format_entity(req)
         lo = req.st.clock.now() - WINDOW_DAYS * DAY_US
-        _send_items(req, child_qt, [t for t in list(js.tasks) if t.ct >= lo], as_entities)
+        _send_items(req, child_qt, [t for t in req.st.tasks_of(js) if t.ct >= lo], as_entities)
     return handler
 
 
@@ -92,5 +92,5 @@ def job_sessions_of_job(req, sess, ids):
     as_entities = format_entity(req)
     qt = TYPES["replicajobsession" if job.job_type == "Replica" else "backupjobsession"]
     with req.st.ds.lock:
-        items = [s for s in _window(req, qt, qt.source(req.st.ds, sess)) if s.job is job]
+        items = [s for s in _window(req, qt, req.st.source(qt, sess)) if s.job is job]
     _send_items(req, qt, items, as_entities)
