@@ -497,7 +497,7 @@ history_cache:
       without O(check_jobs)); C(job_items_loaded), C(job_items_kept) - the job part's lines in the file, and those
       it gave this run (window job sessions and job types); C(jobs_cached) - whether the cache written holds the
       job part; C(jobs_reason) - why the job part was not used or not written, only then. C(quiet_server) - only
-      when a backup server in scope had no session for longer than O(history_cache_overlap_hours): which one, since
+      when a backup server in scope had no session for longer than O(history_cache_overlap_hours) - which one, since
       when, and where the cache written ends because of it (O(history_cache)).
   returned: always
   type: dict
