@@ -110,7 +110,13 @@ options:
       - Written only when every read succeeded, and never in check mode (a cache is read there, not written).
       - Without O(report_dir), with O(read_history=false) or V(false) here, the whole history is read every run.
       - The warm verdicts equal those of a full read of the same night, except for sessions EM collects later than
-        O(history_cache_overlap_hours) after their creation (see there), which the next full read finds.
+        O(history_cache_overlap_hours) after their creation while their backup server shows sessions (see there),
+        which the next full read finds.
+      - A backup server with no session for longer than O(history_cache_overlap_hours) (EM may not reach it; when
+        it does, its sessions come with their past creation times) holds the cache back - it covers only up to that
+        server's last sign of life (the newest end, else start, of its sessions) plus the overlap, so the next run
+        reads again from that sign of life, and RV(history_cache.quiet_server) says so. While a server in scope is
+        that quiet, each run reads back to its newest session (at most a full read).
       - With O(history_cache_window) (the default) the cache also keeps the window's task sessions (see there).
     type: bool
     default: true
@@ -149,8 +155,9 @@ options:
       - Hours before the end of the cached history that are read again from EM on a run that uses the cache.
       - Why - EM collects the sessions of each backup server; a backup server EM could not reach sends its
         sessions when it is back, with their past creation times (inferred, not observed - docs/em-api-facts.md).
-        Sessions collected up to this many hours late are found the next night; later ones by the full read every
-        O(history_full_read_days).
+        Sessions collected up to this many hours late are found the next night; so are those of a backup server
+        that had no session for longer than this (the cache then ends at its last sign of life plus this many
+        hours, RV(history_cache.quiet_server)); other later ones by the full read every O(history_full_read_days).
       - A number from 0 to 8760 (a year - a longer overlap than the 30-day history reads it all anyway); a value
         outside fails the module before any request.
     type: float
@@ -489,7 +496,9 @@ history_cache:
       whose finding must come back every night). C(job_read_from) - where the job sessions were read from (null
       without O(check_jobs)); C(job_items_loaded), C(job_items_kept) - the job part's lines in the file, and those
       it gave this run (window job sessions and job types); C(jobs_cached) - whether the cache written holds the
-      job part; C(jobs_reason) - why the job part was not used or not written, only then.
+      job part; C(jobs_reason) - why the job part was not used or not written, only then. C(quiet_server) - only
+      when a backup server in scope had no session for longer than O(history_cache_overlap_hours) - which one, since
+      when, and where the cache written ends because of it (O(history_cache)).
   returned: always
   type: dict
   sample: {"used": true, "reason": "the history cache of the run at 2026-11-22T06:00:00Z covers up to 2026-11-22T06:00:00Z;

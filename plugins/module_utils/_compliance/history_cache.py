@@ -606,8 +606,11 @@ class HistoryCache(object):
                                             "creation time or no VM): the window part is not cached, the next " \
                                             "run reads the whole window" % fold.window_set_aside
         end = self.now if cached_window else self.window_start
-        read_through = end if self.oldest_running is None else min(end, self.oldest_running)
+        quiet = self._quiet_through(fold)
+        read_through = min(moment for moment in (end, self.oldest_running, quiet) if moment is not None)
         job_through = self._job_read_through(jobs)
+        if job_through is not None and quiet is not None:
+            job_through = min(job_through, quiet)
         header = {"format": FORMAT, "identity": self.identity_now, "now": _iso(self.now),
                   "read_through": _iso(read_through), "full_read_at": _iso(self.full_read_at),
                   "window_start": _iso(self.window_start), "lookback_days": self.lookback_days,
@@ -622,6 +625,33 @@ class HistoryCache(object):
                                           "the whole history" % (self.path, error)
             return
         self.outcome.update(written=self.path, window_cached=cached_window, jobs_cached=job_through is not None)
+
+    def _quiet_through(self, fold):
+        """Where a quiet backup server holds the cache back (None: none does): its newest sign of life
+        (fold.last_seen, over the cache and EM's pages) plus the overlap, when that is before now.
+
+        A backup server EM cannot reach is quiet in EM, and when EM reaches it again its sessions arrive with
+        their past creation times (docs/em-api-facts.md 6, [INF]). Were the cache to cover past its last sign
+        of life by more than the overlap, the next night would not read those sessions (a Failed one among them
+        is a warning or a failure count a full read finds: a better verdict than EM's data gives). So the
+        next night reads from its last sign of life on. Its cost: while a server in scope is quiet for longer
+        than the overlap, each night reads back to its newest session (at most the 30 days, a full read's)."""
+        quiet = None
+        for key, moment in fold.last_seen.items():
+            through = moment + self.overlap
+            if through < self.now and (quiet is None or through < quiet[0]):
+                quiet = (through, key)
+        if quiet is None:
+            return None
+        through, key = quiet
+        name = next((other[len("known:"):] for other, moment in sorted(fold.last_seen.items())
+                     if other.startswith("known:") and moment + self.overlap == through), key)
+        self.outcome["quiet_server"] = (
+            "backup server %s has no session since %s (more than %s h before this run): the cache covers only up "
+            "to %s, so the next run reads again from that last sign of life the sessions EM collects late when it "
+            "reaches the server again" % (name, _iso(through - self.overlap), _number(self.overlap.total_seconds() / 3600.0),
+                                          _iso(through)))
+        return through
 
     def _job_read_through(self, jobs):
         """Where the job part written tonight ends (None: none is written, said in ``outcome``): now, or the

@@ -55,21 +55,26 @@ def window_filters(fake):
 
 
 def test_a_warm_night_with_the_window_cached_reads_only_from_the_cached_end_minus_the_overlap(fake, capsys, tmp_path):
-    """The default (history_cache_window): night 1 cached its window up to its now; night 2 reads the window from
-    night 1 minus 48 h and sends no history query (their summaries say why)."""
+    """The default (history_cache_window): night 1 cached its window up to its now - here up to its only backup
+    server's last sign of life plus 48 h, the server being quiet since (history_cache._quiet_through: its sessions
+    may come late); night 2 reads the window from that last sign of life, not from night 1 minus 48 h, and sends no
+    history query (their summaries say why)."""
     first = run(capsys, NIGHT1, report_dir=str(tmp_path))
     assert first["history_cache"]["window_cached"] is True, first["history_cache"]
+    quiet = "2025-06-25T00:24:24.024Z"   # the newest session of enterprise06 (the sample data's only server) ended
+    assert "backup server enterprise06.tech.local has no session since %s" % quiet in first["history_cache"]["quiet_server"]
     fake.calls[:] = []
     second = run(capsys, NIGHT2, report_dir=str(tmp_path))
     cache = second["history_cache"]
     assert cache["used"] is True and cache["history_read"] is False, cache["reason"]
-    assert (cache["read_from"], cache["read_to"], cache["window_read_from"]) == (None, None, "2025-06-26T06:00:00Z")
+    assert (cache["read_from"], cache["read_to"], cache["window_read_from"]) == (None, None, quiet)
     assert history_filters(fake) == []
-    assert window_filters(fake) == ['CreationTime>="2025-06-26T06:00:00Z";CreationTime<"2025-06-29T06:00:00Z"'] * 2
+    # EM's filter in whole seconds, the fraction dropped: the bound reads from before it, never after
+    assert window_filters(fake) == ['CreationTime>="2025-06-25T00:24:24Z";CreationTime<"2025-06-29T06:00:00Z"'] * 2
     for key in ("backup_task_history", "replica_task_history"):
         assert second["queries"][key]["skipped"] == "the history cache holds it"
         assert "items" not in second["queries"][key]
-    assert second["queries"]["backup_task_sessions"]["created_after"] == "2025-06-26T06:00:00Z"
+    assert second["queries"]["backup_task_sessions"]["created_after"] == quiet
     assert cache["window_items_loaded"] > 0 and cache["window_items_kept"] > 0
     assert second["requests"] < first["requests"]
 

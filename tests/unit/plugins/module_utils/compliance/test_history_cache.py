@@ -1002,19 +1002,22 @@ def test_a_cached_window_read_without_the_window_option_becomes_history_only(tmp
 
 def test_a_warm_night_skips_the_history_queries_and_says_so(tmp_path, monkeypatch):
     monkeypatch.setattr(reader.em_parse, "normalise_document", lambda document, resource: document)
+    # the server's newest session (web01's) is 3 days old: a quiet server holds the cache back to its last sign
+    # of life plus the overlap (_quiet_through), so night 2 reads from that session's end - still no history query
     em = FakeEM([_history(NIGHT1, 9, "sql01"), _history(NIGHT1, 3, "web01")])
     _night(tmp_path, em, NIGHT1)
     em.filters, em.requests_sent = [], 0
     _fold_, _items, queries, error, cache = _night(tmp_path, em, NIGHT2)
+    last_sign = "2025-06-01T06:10:00Z"   # web01's session ended (build_session: ten minutes after its creation)
     assert error is None and cache.outcome["history_read"] is False
     assert (cache.outcome["read_from"], cache.outcome["read_to"]) == (None, None)
     assert queries["backup_task_history"] == {"type": "BackupTaskSession", "skipped": "the history cache holds it",
-                                              "requests": 0, "cache_read_from": _at(NIGHT1, hours=-48),
+                                              "requests": 0, "cache_read_from": last_sign,
                                               "window_start": _at(NIGHT2, days=-LOOKBACK)}
     assert "items" not in queries["replica_task_history"]  # never an empty answer
     assert [query_type for query_type, _flt in em.filters] == ["Job", "BackupTaskSession", "ReplicaTaskSession"]
-    assert all('CreationTime>="%s"' % _at(NIGHT1, hours=-48) in flt for _type, flt in em.filters[1:])
-    assert queries["backup_task_sessions"]["created_after"] == _at(NIGHT1, hours=-48)
+    assert all('CreationTime>="%s"' % last_sign in flt for _type, flt in em.filters[1:])
+    assert queries["backup_task_sessions"]["created_after"] == last_sign
     assert (cache.outcome["window_items_loaded"], cache.outcome["window_items_kept"]) == (1, 1)
 
 
@@ -1047,3 +1050,48 @@ def test_a_window_session_collected_later_than_the_overlap_waits_for_the_full_re
             used.append(cache.outcome["used"])
         assert used == [True, True, False]
         assert warm_names == expected, window
+
+
+def _vbr(now, hours_back, vm, server, collected_hours=None, **keys):
+    """A finished backup session on ``server`` created ``hours_back`` before ``now``; EM shows it from its end, or
+    from ``collected_hours`` after ``now`` (collected late), as _as_em_shows takes it."""
+    item = build_session(vm=vm, vm_uid="urn:vm:" + vm, created=_at(now, hours=-hours_back), server=server, **keys)
+    end = em_time.parse_iso(item["end_time"])
+    visible = end if collected_hours is None else em_time.parse_iso(_at(now, hours=collected_hours))
+    return em_compliance.KIND_BACKUP, item, end, visible
+
+
+def _vm_row(result, name):
+    return next(row for row in result["vms"] if row["vm_display_name"] == name)
+
+
+def test_a_quiet_backup_server_holds_the_cache_back_to_its_last_sign_of_life(tmp_path, monkeypatch):
+    """A backup server EM cannot reach is quiet in EM; when EM reaches it again its sessions come with their past
+    creation times (em-api-facts 6, [INF]). vbr02's last session ended 60 h before night 1, more than the 48 h
+    overlap: night 1's cache covers only up to that end plus 48 h, so night 2 reads again from that end and finds
+    the Failed session created 50 h before night 1 that EM collected 12 h after night 1 - the cold read's verdict.
+    Before this bound night 2 read from night 1 minus 48 h and its row of app01 counted no failure (a better
+    verdict than EM's data gives). vbr01, active, bounds nothing."""
+    monkeypatch.setattr(reader.em_parse, "normalise_document", lambda document, resource: document)
+    sessions = [_vbr(NIGHT1, hours, "web01", "vbr01.example.com") for hours in (2, 26, 50)] + [
+        _vbr(NIGHT1, 60 + 1.0 / 6, "app01", "vbr02.example.com"),                        # ends 60 h before night 1
+        _vbr(NIGHT1, 50, "app01", "vbr02.example.com", collected_hours=12, result="Failed"),
+        _vbr(NIGHT2, 1, "app01", "vbr02.example.com")]                                   # vbr02 is back
+    _first, cache, _requests = _judged(tmp_path / "warm", sessions, NIGHT1)
+    last_sign = _at(NIGHT1, hours=-60)
+    assert "backup server vbr02.example.com has no session since %s" % last_sign in cache.outcome["quiet_server"]
+    assert _load(tmp_path / "warm")["read_through"] == _at(NIGHT1, hours=-12)    # its last sign of life + 48 h
+    warm, cache, _requests = _judged(tmp_path / "warm", sessions, NIGHT2)
+    cold, _cache, _requests = _judged(tmp_path / "cold", sessions, NIGHT2, history_cache=False)
+    assert cache.outcome["used"] is True and cache.outcome["window_read_from"] == last_sign
+    assert _vm_row(cold, "app01")["backup"]["failed"] == 1
+    assert warm == cold
+
+
+def test_active_backup_servers_leave_the_cache_where_it_was(tmp_path, monkeypatch):
+    """Every server's last sign of life within the overlap: the cache covers up to now, no quiet_server said."""
+    monkeypatch.setattr(reader.em_parse, "normalise_document", lambda document, resource: document)
+    sessions = [_vbr(NIGHT1, 2, "web01", "vbr01.example.com"), _vbr(NIGHT1, 47, "app01", "vbr02.example.com")]
+    _first, cache, _requests = _judged(tmp_path, sessions, NIGHT1)
+    assert "quiet_server" not in cache.outcome
+    assert _load(tmp_path)["read_through"] == NIGHT1
