@@ -1138,8 +1138,8 @@ def test_the_same_servers_or_fewer_keep_the_cache(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("first_listed, second_listed, used", [(False, True, False), (True, False, True)])
-def test_a_cache_without_em_s_server_list_is_a_full_read_when_the_list_is_read(tmp_path, monkeypatch, first_listed,
-                                                                                second_listed, used):
+def test_a_cache_without_em_s_server_list_is_a_full_read_when_the_list_is_read(
+        tmp_path, monkeypatch, first_listed, second_listed, used):
     """Written with known_servers_from_em false, the cache names no list: a night that reads EM's list cannot
     tell a new server, so it reads the whole history (said); a night that does not read the list does not check."""
     monkeypatch.setattr(reader.em_parse, "normalise_document", lambda document, resource: document)
