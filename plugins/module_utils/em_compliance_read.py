@@ -132,7 +132,7 @@ def planned_reads(params):
             reads.append(Read("replica_task_history", em_resources.REPLICA_TASK_SESSION,
                               em_compliance.REPLICA_HISTORY_FIELDS, HISTORY))
     if params["known_servers_from_em"]:
-        reads.append(Read("backup_servers", em_resources.BACKUP_SERVER, em_compliance.BACKUP_SERVER_FIELDS, None))
+        reads.append(Read(BACKUP_SERVERS_READ, em_resources.BACKUP_SERVER, em_compliance.BACKUP_SERVER_FIELDS, None))
     if params["check_jobs"]:
         reads.append(Read("backup_job_sessions", em_resources.BACKUP_JOB_SESSION,
                           em_compliance.JOB_SESSION_FIELDS, WINDOW))
@@ -213,8 +213,11 @@ def run_reads(client, reads, now, start, bounded, page_size, concurrency, fold=N
         return items, queries, error
     cache = cache if fold is not None and cache is not None and cache.enabled else None
     if cache and any(read.windowed == HISTORY for read in reads):
+        reads, listed, error = _servers_first(client, reads, items, queries, page_size, concurrency)
+        if error is not None:
+            return items, queries, error
         cache.watch(fold)
-        cache.begin(client, fold)
+        cache.begin(client, fold, listed)
     history_from = em_time.format_z(cache.read_from) if cache else None
     window_from = em_time.format_z(cache.window_read_from) if cache else None
     job_from = em_time.format_z(cache.job_read_from) if cache and cache.job_keys else None
@@ -279,6 +282,26 @@ def run_reads(client, reads, now, start, bounded, page_size, concurrency, fold=N
     return items, queries, None
 
 
+def _servers_first(client, reads, items, queries, page_size, concurrency):
+    """With the history cache, EM's backup servers are read before it is judged (HistoryCache._new_servers: a
+    server new to EM may come with past sessions the delta would not read): (the other reads, the names EM
+    lists or None when the list is not read, error or None)."""
+    first = [read for read in reads if read.key == BACKUP_SERVERS_READ]
+    if not first:
+        return reads, None, None
+    read = first[0]
+    resource = read.resource
+    try:
+        found, info = client.query(resource, None, em_query.sort_field(resource, resource.default_sort), "asc",
+                                   page_size, concurrency=concurrency)
+    except EMError as error:
+        queries[read.key] = {"type": resource.query_type, "failed": True}
+        return reads, None, error
+    items[read.key] = found
+    queries[read.key] = dict(info.as_dict(), items=len(found))
+    return [other for other in reads if other is not read], [server.get("name") for server in found], None
+
+
 def skipped_history(resource, history_from, start):
     """The summary of a history query not sent: the history cache holds the whole history before the
     window (its delta starts at or after the window start). Said as a skip, never as an empty answer."""
@@ -314,6 +337,7 @@ class PageFold(object):
         return page[-1:]
 
 
+BACKUP_SERVERS_READ = "backup_servers"
 BACKUP_JOB_READ = history_cache.BACKUP_JOB_READ
 JOB_SESSION_READS = (BACKUP_JOB_READ, history_cache.REPLICA_JOB_READ)
 JOB_TYPES_BEFORE_WINDOW = "job_types_before_window"
@@ -485,7 +509,7 @@ def view_limits(client, params, items, queries):
     if queries.get("account_reach", {}).get("administrator", True):
         return []
     account = getattr(client, "user_name", None) or params.get("username") or "(the account in use)"
-    servers = sorted(server.get("name") for server in items.get("backup_servers", []) if server.get("name"))
+    servers = sorted(server.get("name") for server in items.get(BACKUP_SERVERS_READ, []) if server.get("name"))
     seen = ("it sees %d backup server(s): %s" % (len(servers), ", ".join(servers))) if servers else \
         "the backup servers it sees were not read (known_servers_from_em is false)"
     return ["the EM account %s is not a Portal Administrator (EM refused the jobs query with 403): EM shows it only "
@@ -496,7 +520,7 @@ def view_limits(client, params, items, queries):
 def known_servers(params, items):
     """Backup servers that must report: the given names plus every server EM knows."""
     names = list(params.get("known_backup_servers") or [])
-    for server in items.get("backup_servers", []):
+    for server in items.get(BACKUP_SERVERS_READ, []):
         if server.get("name") and server["name"] not in names:
             names.append(server["name"])
     return names

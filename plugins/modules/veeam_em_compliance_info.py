@@ -75,6 +75,8 @@ options:
     description:
       - Read the backup servers EM knows and add them to O(known_backup_servers), so that a server with no
         session in the window is a C(server_silent) violation.
+      - With the history cache (O(history_cache)) the list is read before the cache is used and kept in it - a
+        server new to EM is a full read of the history (see there).
     type: bool
     default: true
   read_history:
@@ -105,8 +107,11 @@ options:
       - A cache is used only when it fits - the same EM (server URL), the same O(username), the same kinds read
         (O(check_replicas)), the same format and history fields, written by a run whose O(now) is not after this
         run's, covering up to a point not inside this run's window and not before this run's history start, and
-        the last full read less than O(history_full_read_days) ago. Otherwise (or when the file is unreadable)
-        the whole history is read; RV(history_cache) says which and why. A cache is never a failure.
+        the last full read less than O(history_full_read_days) ago. With O(known_servers_from_em) EM's backup
+        servers are read before the cache, and a server EM lists that the cache's run did not list (added to EM,
+        or reached again after EM forgot it - its past sessions may have just been collected) is a full read too.
+        Otherwise (or when the file is unreadable) the whole history is read; RV(history_cache) says which and
+        why. A cache is never a failure.
       - Written only when every read succeeded, and never in check mode (a cache is read there, not written).
       - Without O(report_dir), with O(read_history=false) or V(false) here, the whole history is read every run.
       - The warm verdicts equal those of a full read of the same night, except for sessions EM collects later than

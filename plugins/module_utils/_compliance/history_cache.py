@@ -238,6 +238,7 @@ class HistoryCache(object):
         self.username = params.get("username")
         self.full_read_at = self.now
         self.oldest_running = None
+        self.listed = None
         self.path, self.mode, self.write = None, None, False
         self.identity_now, self.cached_through, self.cached_window = None, None, False
         reason = "the history cache was not loaded: the reading stopped before the history"
@@ -276,14 +277,17 @@ class HistoryCache(object):
                 "window_fields": dict((kind, WINDOW_FIELDS[kind]) for kind in self.kinds),
                 "job_reads": list(self.job_keys), "job_fields": list(JOB_SESSION_FIELDS) if self.job_keys else []}
 
-    def begin(self, client, fold):
+    def begin(self, client, fold, listed=None):
         """Before the history reads: load and check the cache, fold what it may give, set read_from.
 
         A cache that does not fit is not used (a full read) and the reason is said in ``outcome``.
         Called before any session is folded, so a cache found broken half way is dropped whole
-        (fold.discard) and nothing of it is judged."""
+        (fold.discard) and nothing of it is judged. ``listed``: the names of the backup servers EM lists
+        tonight (known_servers_from_em, read before the cache; None when not read): one the cache's run did
+        not list is a full read (_new_servers), and the cache written names them."""
         if not self.enabled:
             return
+        self.listed = None if listed is None else set(str(name).lower() for name in listed)
         account = self.username or getattr(client, "user_name", None)
         self.identity_now = self.identity(getattr(client, "base", None), account)
         if not account:
@@ -499,8 +503,30 @@ class HistoryCache(object):
         if self.now - full_read_at >= timedelta(days=self.full_read_days):
             return "the last full read of the history was at %s, history_full_read_days=%s ago or more: the whole " \
                    "history was read" % (_iso(full_read_at), _number(self.full_read_days))
+        reason = self._new_servers(document)
+        if reason is not None:
+            return reason
         self.cached_through, self.full_read_at, self.cached_window = read_through, full_read_at, cached_window
         self.jobs_cached_through = self._job_part(document, written_now)
+        return None
+
+    def _new_servers(self, document):
+        """Why EM's backup servers tonight do not fit the cache (None: they do, or EM's list was not read).
+
+        A backup server added to EM - or one EM reaches again after it forgot it - comes with its past sessions,
+        collected now with their past creation times (docs/em-api-facts.md 6, [INF]): the delta after the cached
+        part would not read them (its VMs' older failures, a cold read's findings). So a server EM lists that the
+        cache's run did not list is a full read. A cache written without EM's list is one too."""
+        if self.listed is None:
+            return None
+        cached = document.get("servers_listed")
+        if not isinstance(cached, list) or not all(isinstance(name, str) for name in cached):
+            return "the history cache %s does not name the backup servers EM listed (known_servers_from_em): the " \
+                   "whole history was read" % self.path
+        new = sorted(self.listed - set(cached))
+        if new:
+            return "EM lists backup server(s) the history cache %s does not know (%s): EM may have just collected " \
+                   "their past sessions, the whole history was read" % (self.path, ", ".join(new))
         return None
 
     def _job_part(self, document, written_now):
@@ -615,7 +641,8 @@ class HistoryCache(object):
                   "read_through": _iso(read_through), "full_read_at": _iso(self.full_read_at),
                   "window_start": _iso(self.window_start), "lookback_days": self.lookback_days,
                   "window_cached": cached_window, "jobs_cached": job_through is not None,
-                  "job_read_through": _iso(job_through) if job_through is not None else None}
+                  "job_read_through": _iso(job_through) if job_through is not None else None,
+                  "servers_listed": sorted(self.listed) if self.listed is not None else None}
         entries = _entries(fold, read_through if cached_window else None, jobs if job_through is not None else None,
                            job_through)
         try:

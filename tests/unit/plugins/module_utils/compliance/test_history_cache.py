@@ -509,6 +509,7 @@ class FakeEM(object):
     def __init__(self, sessions, fail_type=None):
         self.base, self.user_name, self.requests_sent = BASE, USER, 0
         self.sessions, self.fail_type, self.filters = sessions, fail_type, []
+        self.servers = ["vbr01.example.com"]   # EM's backup server list (known_servers_from_em)
 
     def query(self, resource, filter_expr, sort, order, page_size, limit=None, concurrency=1, normalise=None):
         self.requests_sent += 1
@@ -517,6 +518,8 @@ class FakeEM(object):
             raise EMError("HTTP 500: the database is not available")
         if resource.query_type == "Job":
             return [{"name": "Backup Job 1"}], Info(1)
+        if resource.query_type == "BackupServer":
+            return [{"name": name} for name in self.servers], Info(len(self.servers))
         kind = {"BackupTaskSession": "backup", "ReplicaTaskSession": "replica", "BackupJobSession": "backup_job",
                 "ReplicaJobSession": "replica_job"}.get(resource.query_type)
         after, before = _bounds(filter_expr)
@@ -1095,3 +1098,63 @@ def test_active_backup_servers_leave_the_cache_where_it_was(tmp_path, monkeypatc
     _first, cache, _requests = _judged(tmp_path, sessions, NIGHT1)
     assert "quiet_server" not in cache.outcome
     assert _load(tmp_path)["read_through"] == NIGHT1
+
+
+def _listing_night(tmp_path, em, now, **extra):
+    return _night(tmp_path, em, now, known_servers_from_em=True, **extra)
+
+
+def test_a_backup_server_new_to_em_is_a_full_read(tmp_path, monkeypatch):
+    """A backup server added to EM (or one EM reaches again after it forgot it) comes with its past sessions,
+    collected now with their past creation times [INF]: a warm night reading only the delta would miss its VMs'
+    older sessions. EM's list is read before the cache is judged; a server the cache's run did not list is a
+    full read, said - and the cache it writes names tonight's list, so the night after is warm again."""
+    monkeypatch.setattr(reader.em_parse, "normalise_document", lambda document, resource: document)
+    em = FakeEM([_history(NIGHT1, 9, "sql01"), _history(NIGHT1, 1, "web01")])
+    _listing_night(tmp_path, em, NIGHT1)
+    assert _load(tmp_path)["servers_listed"] == ["vbr01.example.com"]
+    em.servers = ["VBR01.example.com", "vbr-new.example.com"]   # names compare without case
+    em.filters = []
+    _fold_, _items, queries, error, cache = _listing_night(tmp_path, em, NIGHT2)
+    assert error is None and cache.outcome["used"] is False
+    assert "EM lists backup server(s) the history cache" in cache.outcome["reason"]
+    assert "(vbr-new.example.com): EM may have just collected their past sessions" in cache.outcome["reason"]
+    assert [query_type for query_type, _flt in em.filters][:2] == ["Job", "BackupServer"]  # the list before the cache
+    assert queries["backup_servers"]["items"] == 2
+    assert queries["backup_task_history"]["created_after"] == _at(NIGHT2, days=-30)
+    assert _load(tmp_path)["servers_listed"] == ["vbr-new.example.com", "vbr01.example.com"]
+    _fold_, _items, _queries, error, cache = _listing_night(tmp_path, em, _at(NIGHT2, days=1))
+    assert error is None and cache.outcome["used"] is True, cache.outcome["reason"]
+
+
+def test_the_same_servers_or_fewer_keep_the_cache(tmp_path, monkeypatch):
+    monkeypatch.setattr(reader.em_parse, "normalise_document", lambda document, resource: document)
+    em = FakeEM([_history(NIGHT1, 9, "sql01"), _history(NIGHT1, 1, "web01")])
+    em.servers = ["vbr01.example.com", "vbr02.example.com"]
+    _listing_night(tmp_path, em, NIGHT1)
+    em.servers = ["vbr01.example.com"]   # one removed from EM: nothing new to read
+    _fold_, _items, _queries, error, cache = _listing_night(tmp_path, em, NIGHT2)
+    assert error is None and cache.outcome["used"] is True, cache.outcome["reason"]
+
+
+@pytest.mark.parametrize("first_listed, second_listed, used", [(False, True, False), (True, False, True)])
+def test_a_cache_without_em_s_server_list_is_a_full_read_when_the_list_is_read(
+        tmp_path, monkeypatch, first_listed, second_listed, used):
+    """Written with known_servers_from_em false, the cache names no list: a night that reads EM's list cannot
+    tell a new server, so it reads the whole history (said); a night that does not read the list does not check."""
+    monkeypatch.setattr(reader.em_parse, "normalise_document", lambda document, resource: document)
+    em = FakeEM([_history(NIGHT1, 9, "sql01"), _history(NIGHT1, 1, "web01")])
+    _night(tmp_path, em, NIGHT1, known_servers_from_em=first_listed)
+    _fold_, _items, _queries, error, cache = _night(tmp_path, em, NIGHT2, known_servers_from_em=second_listed)
+    assert error is None and cache.outcome["used"] is used, cache.outcome["reason"]
+    if not used:
+        assert "does not name the backup servers EM listed (known_servers_from_em)" in cache.outcome["reason"]
+
+
+def test_a_failed_server_list_is_the_run_s_error_before_the_cache_is_read(tmp_path, monkeypatch):
+    monkeypatch.setattr(reader.em_parse, "normalise_document", lambda document, resource: document)
+    em = FakeEM([_history(NIGHT1, 9, "sql01")], fail_type="BackupServer")
+    _fold_, _items, queries, error, cache = _listing_night(tmp_path, em, NIGHT1)
+    assert "HTTP 500" in str(error) and queries["backup_servers"] == {"type": "BackupServer", "failed": True}
+    assert [query_type for query_type, _flt in em.filters] == ["Job", "BackupServer"]
+    assert cache.outcome["written"] is None and not os.path.exists(_cache_file(tmp_path))
