@@ -245,7 +245,7 @@ def run_reads(client, reads, now, start, bounded, page_size, concurrency, fold=N
         except EMError as error:
             queries[read.key] = {"type": resource.query_type, "failed": True}
             if pages:  # the pages folded before the failure are part of an answer: no verdict on them
-                fold.discard()
+                fold.discard(read_failed=True)
             return items, queries, error
         summary = info.as_dict()
         summary["items"] = len(found)
@@ -545,11 +545,15 @@ def judge_read(params, fold, items, read_errors, limits=(), packed=False):
     job_sessions = items.get("backup_job_sessions", []) + items.get("replica_job_sessions", [])
     # every job session from the history start was read (window_filters) when the backup job sessions were
     complete = "backup_job_sessions" in items and not read_errors
+    # Task sessions EM could not be read: a known server without one is not "silent" (no session of it at
+    # all: server_silent, a breach) - nothing was read (issue 14: a read failure is an error, never a breach).
+    # EM's list of servers is read before the task sessions when the history cache is used.
+    known = [] if fold.task_sessions_unread else known_servers(params, items)
     return em_compliance.evaluate_fold(fold, job_sessions, packed=packed, jobs_complete=complete,
                                        job_types=items.get(JOB_TYPES_BEFORE_WINDOW),
                                        job_types_by_uid=items.get(JOB_TYPES_BY_UID),
-                                       known_backup_servers=known_servers(params, items),
-                                       read_errors=read_errors, view_limits=list(limits))
+                                       known_backup_servers=known, read_errors=read_errors,
+                                       view_limits=list(limits))
 
 
 def argument_spec():

@@ -84,6 +84,7 @@ class SessionFold(object):
 
     def __init__(self, policy, start):
         self.policy = policy
+        self.task_sessions_unread = False   # discard(read_failed=True)
         self.start = start
         self.groups = {}          # (server key, VM uid or "name:...") -> (oldest creation (µs), packed records joined)
         self.excluded = []        # packed records of the sessions outside the patterns (counts only)
@@ -165,14 +166,17 @@ class SessionFold(object):
             return _history_uid(kept[0])
         return self._packer.unpack(kept)[_UID] or ""
 
-    def discard(self):
+    def discard(self, read_failed=False):
         """Drop every session folded so far (the count of items read stays), after a failed read.
 
         A query that fails half way has folded the pages that arrived before the failure, and the
         fold cannot tell them from the earlier queries' at no cost; evaluating them would judge VMs
         on part of their sessions. The verdict is ``error`` (read_error) either way; with this, no
         VM row is made from a half-read answer (the list-based reader kept nothing of a failed query).
+        ``read_failed``: EM's task sessions could not be read (not a history cache dropped), so no
+        absence of sessions means anything (``task_sessions_unread``; em_compliance_read.judge_read).
         """
+        self.task_sessions_unread = self.task_sessions_unread or read_failed
         self.groups, self.excluded, self.history, self.unreadable = {}, [], {}, []
         self.last_seen, self.ahead_seen, self.uids, self.ignored = {}, {}, {}, 0
         self.window_set_aside = self.history_set_aside = 0

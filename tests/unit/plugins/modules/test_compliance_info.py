@@ -180,6 +180,22 @@ def test_a_failed_read_fails_with_read_error_verdicts_and_logs_off(monkeypatch, 
     assert CONNECTION["password"] not in str(result)
 
 
+@pytest.mark.parametrize("extra", [{"known_backup_servers": ["vbr01.example.com"]},
+                                   {"report_dir": "REPORTS"}])   # the history cache: EM's servers read first
+def test_a_failed_task_session_read_claims_no_silent_server(monkeypatch, capsys, tmp_path, extra):
+    """Known servers (given, or EM's list read before the history cache) and the task sessions not read: no
+    server is "silent" (server_silent: no session of it at all, a breach) - nothing was read (issue 14)."""
+    fake = FakeEM("json", by_type(fail_type="BackupTaskSession"))
+    install_fake(monkeypatch, fake)
+    extra = dict((key, str(tmp_path) if value == "REPORTS" else value) for key, value in extra.items())
+    result = run(extra, capsys)
+    assert result["failed"] is True and "HTTP 500" in result["msg"]
+    compliance = result["compliance"]
+    assert compliance["status"] == "error" and compliance["violations"] == [], compliance["violations"]
+    assert [e["code"] for e in compliance["errors"]] == [em_compliance.READ_ERROR]
+    assert compliance["servers"] == []
+
+
 def test_a_failed_logon_still_returns_error_verdicts(monkeypatch, capsys):
     fake = FakeEM("json", by_type(), logon=lambda call: Reply(401, error_body("json", 401, "Unauthorized")))
     install_fake(monkeypatch, fake)
