@@ -23,10 +23,19 @@ phases are marked inside read+fold: "cache read back" (HistoryCache.begin) and "
     .venv/bin/python tests/performance/module_phases.py --vms 5000 --detail compact --detail summary
     .venv/bin/python tests/performance/module_phases.py --vms 50000 --connect '{"host": ...}' --fine
     .venv/bin/python tests/performance/module_phases.py --vms 5000 --nightly --repeat 3
+    .venv/bin/python tests/performance/module_phases.py --vms 5000 --nightly --digest --profile /tmp/night.svg
+
+--digest prints (its output kept in memory: its exit_json peak is not the module's) the sha256 of the module's JSON output, of each report file and of the history cache's decoded
+lines (sorted: their order follows the pages' arrival; the report_dir's temporary path and the emulator's
+host:port replaced), to check that a change leaves the output
+byte-identical. --profile FILE runs the measured child under py-spy (``record --nonblocking``; py-spy's path
+from $PYSPY, else py-spy on PATH) and writes its flame graph (speedscope JSON when FILE ends in .json).
 
 Figures, not asserts (the machine may be shared: timings are noisy, memory figures are not).
 """
 import argparse
+import gzip
+import hashlib
 import json
 import os
 import resource
@@ -114,11 +123,14 @@ def child(options):
     if hasattr(em_compliance, "summary_only"):
         after(em_compliance, "summary_only", "compact")
 
-    class Sink(object):  # the module's JSON: counted, not kept
+    class Sink(object):  # the module's JSON: counted, not kept (hashed with --digest)
         chars = 0
+        kept = []
 
         def write(self, text):
             Sink.chars += len(text)
+            if options.get("digest"):
+                Sink.kept.append(text)
 
         def flush(self):
             pass
@@ -135,8 +147,35 @@ def child(options):
                  for name in os.listdir(options["report_dir"]) if "-" not in name and not name.startswith("."))
     # clear_refs resets ru_maxrss too: the run's peak is the highest phase peak
     peak = max([row["peak_mb"] for row in phases.rows] + [resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0])
-    print(json.dumps({"phases": phases.rows, "peak_mb": round(peak),
-                      "output_mb": round(Sink.chars / 1e6, 2), "report_mb": sizes}))
+    figures = {"phases": phases.rows, "peak_mb": round(peak), "output_mb": round(Sink.chars / 1e6, 2), "report_mb": sizes}
+    if options.get("digest"):
+        figures["digests"] = _digests(options, "".join(Sink.kept).encode("utf-8"))
+    print(json.dumps(figures))
+
+
+def _digests(options, output):
+    """sha256 of the module's output and of each file of report_dir, the history cache's of its decoded lines
+    (--digest), the run's own names (its report_dir, the emulator's port) replaced."""
+    report_dir = options["report_dir"]
+    names = ((report_dir.encode("utf-8"), b"<report_dir>"),
+             (("%s:%s" % (options["host"], options["port"])).encode("utf-8"), b"<em>"))
+
+    def digest(content):
+        for name, shown in names:
+            content = content.replace(name, shown)
+        return hashlib.sha256(content).hexdigest()
+    digests = {"output": digest(output)}
+    for name in sorted(os.listdir(report_dir)):
+        path = os.path.join(report_dir, name)
+        if name.startswith(".") or not os.path.isfile(path):
+            continue
+        opener = gzip.open if name.endswith(".gz") else open
+        with opener(path, "rb") as handle:
+            content = handle.read()
+        if name.endswith(".gz"):  # the cache's lines follow the pages' arrival (parallel reads): sorted
+            content = b"".join(sorted(content.splitlines(True)))
+        digests[name] = digest(content)
+    return digests
 
 
 def main(argv=None):
@@ -150,6 +189,9 @@ def main(argv=None):
                         "cache in report_dir first (that run not shown)")
     parser.add_argument("--connect", help="JSON {host, port, username, password, ca_file} of a running emulator "
                         "(of --vms x --days; not started then)")
+    parser.add_argument("--digest", action="store_true", help="print the sha256 of the output, the reports and the "
+                        "history cache's decoded lines")
+    parser.add_argument("--profile", help="run the measured child under py-spy record --nonblocking, its output here")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -172,18 +214,24 @@ def runs(args, connection):
     """Each asked run in a child process of its own (its peak RSS is the module's alone)."""
     for detail in (args.detail or ["compact"]) * args.repeat:
         with tempfile.TemporaryDirectory() as report_dir:
-            options = dict(connection, detail=detail, report_dir=report_dir, fine=args.fine, nightly=args.nightly)
+            options = dict(connection, detail=detail, report_dir=report_dir, fine=args.fine, nightly=args.nightly,
+                           digest=args.digest)
             if args.nightly:  # the night before writes the cache the measured night reads back
                 subprocess.run([sys.executable, __file__, "--child", json.dumps(dict(options, now=NIGHT_BEFORE))],
                                capture_output=True, text=True, check=True)
-            out = subprocess.run([sys.executable, __file__, "--child", json.dumps(options)],
-                                 capture_output=True, text=True, check=True).stdout
-        figures = json.loads(out.strip().splitlines()[-1])
+            command = [sys.executable, __file__, "--child", json.dumps(options)]
+            if args.profile:
+                command = [os.environ.get("PYSPY", "py-spy"), "record", "--nonblocking", "-o", args.profile] + (
+                    ["--format", "speedscope"] if args.profile.endswith(".json") else []) + ["--"] + command
+            out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+        figures = json.loads([line for line in out.splitlines() if line.startswith("{")][-1])  # py-spy's lines too
         print("%d VMs x %d days, detail=%s: module peak RSS %d MB, exit_json output %.1f MB, reports MB %s" % (
             args.vms, args.days, detail, figures["peak_mb"], figures["output_mb"], figures["report_mb"]))
         print("  %-32s %10s %14s %8s" % ("phase", "RSS at end", "peak in phase", "at s"))
         for row in figures["phases"]:
             print("  %-32s %7d MB %11d MB %8.2f" % (row["phase"], row["rss_mb"], row["peak_mb"], row["at_s"]))
+        for name, digest in sorted(figures.get("digests", {}).items()):
+            print("  sha256 %-40s %s" % (name, digest))
         sys.stdout.flush()
 
 
