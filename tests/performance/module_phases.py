@@ -16,8 +16,8 @@ phase, the process's RSS and the peak since the previous phase (VmHWM, reset bet
 
 With --nightly each run is the warm night users run every night: a first child at NOW - 24 h writes the
 history cache into the report_dir (not shown), then the measured child at NOW reads it back; two more
-phases are marked inside read+fold: "cache read back" (HistoryCache.begin) and "cache written"
-(HistoryCache.save). "at s" is the time since the child started its module (perf_counter).
+phases are marked inside read+fold: "cache read back" (HistoryCache.begin), "EM reads" (the reads from EM
+after it, up to HistoryCache.save) and "cache written" (HistoryCache.save). "at s" is the time since the child started its module (perf_counter).
 
     .venv/bin/python tests/performance/module_phases.py --vms 50000 --days 30
     .venv/bin/python tests/performance/module_phases.py --vms 5000 --detail compact --detail summary
@@ -101,10 +101,19 @@ def child(options):
             return answer
         setattr(owner, name, wrapped)
 
+    def before(owner, name, phase):
+        original = getattr(owner, name)
+
+        def wrapped(*args, **kwargs):
+            phases.mark(phase)
+            return original(*args, **kwargs)
+        setattr(owner, name, wrapped)
+
     after(reader, "_read", "read+fold")
     if options.get("nightly"):
         from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import history_cache
         after(history_cache.HistoryCache, "begin", "cache read back")
+        before(history_cache.HistoryCache, "save", "EM reads")
         after(history_cache.HistoryCache, "save", "cache written")
     after(reader, "judge_read", "evaluation")
     if options.get("fine"):  # the reports file by file (--fine)
