@@ -26,8 +26,8 @@ after it, up to HistoryCache.save) and "cache written" (HistoryCache.save). "at 
     .venv/bin/python tests/performance/module_phases.py --vms 5000 --nightly --digest --profile /tmp/night.svg
 
 --digest prints (its output kept in memory: its exit_json peak is not the module's) the sha256 of the module's JSON output, of each report file and of the history cache's decoded
-lines (sorted: their order follows the pages' arrival; the report_dir's temporary path and the emulator's
-host:port replaced), to check that a change leaves the output
+lines (sorted: their order follows the pages' arrival; the report_dir's temporary path, the emulator's
+host:port and CA file replaced), to check that a change leaves the output
 byte-identical. --profile FILE runs the measured child under py-spy (``record --nonblocking``; py-spy's path
 from $PYSPY, else py-spy on PATH) and writes its flame graph (speedscope JSON when FILE ends in .json).
 
@@ -167,7 +167,8 @@ def _digests(options, output):
     (--digest), the run's own names (its report_dir, the emulator's port) replaced."""
     report_dir = options["report_dir"]
     names = ((report_dir.encode("utf-8"), b"<report_dir>"),
-             (("%s:%s" % (options["host"], options["port"])).encode("utf-8"), b"<em>"))
+             (("%s:%s" % (options["host"], options["port"])).encode("utf-8"), b"<em>"),
+             (options["ca_file"].encode("utf-8"), b"<ca_file>"))
 
     def digest(content):
         for name, shown in names:

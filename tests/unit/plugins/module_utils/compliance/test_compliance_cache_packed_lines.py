@@ -204,3 +204,38 @@ def test_found_is_whether_scrub_changes_the_text():
     assert em_secrets.found("a H9-FOUND-SECRET b") and em_secrets.scrub("a H9-FOUND-SECRET b") == "a ******** b"
     text = "nothing registered here"
     assert not em_secrets.found(text) and em_secrets.scrub(text) is text
+
+
+# ---- the C encoder made once per file ------------------------------------------------------------------
+
+_VALUES = [["backup", ["uid", None, u"\u03a9 \"quoted\" \\ \n", "x"], 1717552800000000, None, -5, "window"],
+           {"format": 4, "identity": {"em": "https://em", "kinds": ["backup"]}, "window_cached": True, "f": 1.5},
+           ["job", "backup_job_sessions", {"uid": "u", "z": 1e300, "a": [], "n": float("nan")}],
+           ["backup", {"creation_time": datetime(2025, 6, 5, tzinfo=UTC)}]]   # default=str, as _ENCODER
+
+
+def test_the_line_encoder_writes_the_text_of_json_encoder():
+    encode = history_cache._encoder()
+    assert encode is not history_cache._ENCODER.encode   # CPython: the C encoder made once
+    assert [encode(value) for value in _VALUES] == [history_cache._ENCODER.encode(value) for value in _VALUES]
+
+
+def test_the_line_encoder_keeps_the_circular_reference_check():
+    looped = ["backup"]
+    looped.append(looped)
+    encode = history_cache._encoder()
+    with pytest.raises(ValueError):
+        encode(looped)
+    assert encode(_VALUES[0]) == history_cache._ENCODER.encode(_VALUES[0])
+
+
+@pytest.mark.parametrize("make", [None, "wrong-text", "wrong-signature"])
+def test_the_line_encoder_is_json_encoders_where_the_c_encoder_differs(monkeypatch, make):
+    if make == "wrong-text":
+        def make(*args):
+            return lambda value, level: ["[]"]
+    elif make == "wrong-signature":
+        def make(*args):
+            raise TypeError("another signature")
+    monkeypatch.setattr(history_cache, "_C_MAKE_ENCODER", make)
+    assert history_cache._encoder() == history_cache._ENCODER.encode
