@@ -17,7 +17,8 @@ phase, the process's RSS and the peak since the previous phase (VmHWM, reset bet
 With --nightly each run is the warm night users run every night: a first child at NOW - 24 h writes the
 history cache into the report_dir (not shown), then the measured child at NOW reads it back; two more
 phases are marked inside read+fold: "cache read back" (HistoryCache.begin), "EM reads" (the reads from EM
-after it, up to HistoryCache.save) and "cache written" (HistoryCache.save). "at s" is the time since the child started its module (perf_counter).
+after it, up to HistoryCache.save) and "cache written" (HistoryCache.save). "at s" is the time since the child
+started its module (perf_counter).
 
     .venv/bin/python tests/performance/module_phases.py --vms 50000 --days 30
     .venv/bin/python tests/performance/module_phases.py --vms 5000 --detail compact --detail summary
@@ -25,11 +26,12 @@ after it, up to HistoryCache.save) and "cache written" (HistoryCache.save). "at 
     .venv/bin/python tests/performance/module_phases.py --vms 5000 --nightly --repeat 3
     .venv/bin/python tests/performance/module_phases.py --vms 5000 --nightly --digest --profile /tmp/night.svg
 
---digest prints (its output kept in memory: its exit_json peak is not the module's) the sha256 of the module's JSON output, of each report file and of the history cache's decoded
-lines (sorted: their order follows the pages' arrival; the report_dir's temporary path, the emulator's
-host:port and CA file replaced), to check that a change leaves the output
-byte-identical. --profile FILE runs the measured child under py-spy (``record --nonblocking``; py-spy's path
-from $PYSPY, else py-spy on PATH) and writes its flame graph (speedscope JSON when FILE ends in .json).
+--digest prints the sha256 of the module's JSON output (kept in memory then: that run's exit_json peak is not
+the module's), of each report file and of the history cache's decoded lines (sorted: their order follows the
+pages' arrival), the report_dir's temporary path, the emulator's host:port and its CA file replaced: to check
+that a change leaves the output byte-identical (run the code before and after against one emulator, --connect).
+--profile FILE runs the measured child under py-spy (``record --nonblocking``: blocking mode cut the module's
+output; py-spy from $PYSPY, else on PATH) and writes its flame graph (speedscope JSON when FILE ends in .json).
 
 Figures, not asserts (the machine may be shared: timings are noisy, memory figures are not).
 """
@@ -156,7 +158,8 @@ def child(options):
                  for name in os.listdir(options["report_dir"]) if "-" not in name and not name.startswith("."))
     # clear_refs resets ru_maxrss too: the run's peak is the highest phase peak
     peak = max([row["peak_mb"] for row in phases.rows] + [resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0])
-    figures = {"phases": phases.rows, "peak_mb": round(peak), "output_mb": round(Sink.chars / 1e6, 2), "report_mb": sizes}
+    figures = {"phases": phases.rows, "peak_mb": round(peak), "output_mb": round(Sink.chars / 1e6, 2),
+               "report_mb": sizes}
     if options.get("digest"):
         figures["digests"] = _digests(options, "".join(Sink.kept).encode("utf-8"))
     print(json.dumps(figures))
