@@ -38,13 +38,13 @@ __metaclass__ = type
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.packing import (  # noqa: F401
     RECORD_KEYS, _CREATED, _END, _HISTORY, _JOB, _JOB_SESSION, _KIND, _microseconds, _Packer, _POINT, _RECORD,
-    _SERVER_NAME, _STATE, _UID)
+    _SERVER_NAME, _SERVER_UID, _STATE, _UID, _VM_NAME, _VM_UID)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.rules import CLOCK_SKEW_TOLERANCE
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.policy import (
-    in_scope, session_in_scope)
+    in_scope, scope_filtered, session_in_scope)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
     is_running, is_source_backup_type, job_session_key, _name_key, readable_creation_time, readable_end,
-    _readable_time, server_key)
+    _readable_time, server_key, server_key_of)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.vocabulary import (
     KIND_BACKUP, KIND_COPY, KIND_REPLICA, RUNNING_STATES, STATE_COMPLETED)
 
@@ -211,15 +211,21 @@ class SessionFold(object):
 
     def _place(self, record, packed=None):
         """File a record under its VM (duplicates are resolved when the VM is walked: unique_records); ``packed``:
-        the record as pack made it already, when it was."""
-        view = record_view(record)
+        the record as pack made it already, when it was. Read from the record's positions, not a dict of it (issue
+        18: runs for every session, read from EM or from the history cache, and again for the history at settle):
+        without VM or job patterns (policy.scope_filtered) a session is in scope when its server is."""
         policy = self.policy
-        server_scope = in_scope(view["backup_server_name"], policy["include_servers"], policy["exclude_servers"])
+        server_name = record[_SERVER_NAME]
+        server_scope = in_scope(server_name, policy["include_servers"], policy["exclude_servers"])
         if packed is None:
             packed = self._packer.pack(record)
-        if server_scope and session_in_scope(view, policy):
-            server = server_key(view)
-            vm = _lower(view["vm_uid"]) if view["vm_uid"] else _name_key(view["vm_display_name"])
+        if not server_scope:
+            self.excluded.append(packed)
+            return
+        server = server_key_of(record[_SERVER_UID], server_name)
+        if not scope_filtered(policy) or session_in_scope(record_view(record), policy):
+            vm_uid, vm_name = record[_VM_UID], record[_VM_NAME]
+            vm = _lower(vm_uid) if vm_uid else _name_key(vm_name)
             group = self.groups.get((server, vm))
             # The oldest creation time as one int (issue 18: a (datetime, UID, rank) tuple was ~250 bytes
             # a VM); vm_groups breaks its ties with the full sort key.
@@ -228,36 +234,35 @@ class SessionFold(object):
                 self.groups[(server, vm)] = (order, _join(packed))
             else:
                 self.groups[(server, vm)] = (min(group[0], order), _join(packed, group[1]))
-            if view["vm_uid"] and view["vm_display_name"]:
-                self._uid_of_name(server, view)
+            if vm_uid and vm_name:
+                self._uid_of_name(server, vm_name, vm_uid)
         else:
             self.excluded.append(packed)
-        if server_scope:
-            self._seen(view, record[_END] or record[_CREATED], record[_CREATED])
+        self._seen(server, server_name, record[_END] or record[_CREATED], record[_CREATED])
 
-    def _uid_of_name(self, server, view):
+    def _uid_of_name(self, server, vm_name, vm_uid):
         """Note a VM UID of the name; a tuple, not a set (issue 18: 48 bytes, not 216, for most names)."""
-        key, uid = (server, _lower(view["vm_display_name"])), _lower(view["vm_uid"])
+        key, uid = (server, _lower(vm_name)), _lower(vm_uid)
         uids = self.uids.get(key, ())
         if uid not in uids:
             self.uids[key] = uids + (uid,)
 
-    def _seen(self, view, moment, created):
+    def _seen(self, server, server_name, moment, created):
         """The server's latest sign of life, ``moment`` (a session's end, else its start; servers.
-        server_rows: under its key and its name). A time dated ahead of ``now`` (a wrong clock) is kept
+        server_rows: under its key ``server`` and its name). A time dated ahead of ``now`` (a wrong clock) is kept
         apart (clock_skew), so that one stray session does not hide that the server went silent
         (rules.server_silent); when only the end is ahead, the start still is a sign of life."""
         now = getattr(self, "now", None)
         limit = None if now is None else now + CLOCK_SKEW_TOLERANCE
         if limit is not None and moment > limit:
-            self._newest(self.ahead_seen, view, moment)
+            self._newest(self.ahead_seen, server, server_name, moment)
             moment = created if created <= limit else None
         if moment is not None:
-            self._newest(self.last_seen, view, moment)
+            self._newest(self.last_seen, server, server_name, moment)
 
     @staticmethod
-    def _newest(seen, view, moment):
-        for key in (server_key(view), "known:" + _lower(view["backup_server_name"])):
+    def _newest(seen, server, server_name, moment):
+        for key in (server, "known:" + _lower(server_name)):
             last = seen.get(key)
             if last is None or moment > last:
                 seen[key] = moment
