@@ -49,6 +49,7 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.voc
     KIND_BACKUP, KIND_COPY, KIND_REPLICA, RUNNING_STATES, STATE_COMPLETED)
 
 _KIND_RANK = {KIND_BACKUP: 0, KIND_REPLICA: 1}
+_RESULT = RECORD_KEYS.index("result")
 # What is read of an item of each kind (a replica task session has no job session UID: None).
 _READ = {KIND_BACKUP: RECORD_KEYS,
          KIND_REPLICA: tuple(None if key == "job_session_uid" else key for key in RECORD_KEYS)}
@@ -132,25 +133,29 @@ class SessionFold(object):
         (issue 18); a record's values are what _record took of its item, so its key is the item's."""
         for item in items or []:
             self.read += 1
-            if records:
-                record, created, view = item, item[_CREATED], record_view(item)
+            if records:  # the key from the record's positions (issue 18: no dict of it), as from the item
+                record, created = item, item[_CREATED]
                 running = record[_STATE] in RUNNING_STATES
                 watched = running or unsettled(record[_STATE], record[_END])
+                key = (kind, server_key_of(record[_SERVER_UID], record[_SERVER_NAME]), _lower(record[_VM_UID]),
+                       _lower(record[_VM_NAME]), _lower(record[_JOB]), record[_RESULT], running)
+                uid = record[_UID] or ""
             else:
-                record, created, view = None, readable_creation_time(item), item
+                record, created = None, readable_creation_time(item)
                 if created is None:  # named like a window item (unreadable_sessions), never dropped unsaid
                     self.history_set_aside += 1
                     self._set_aside(item, kind)
                     continue
                 running = is_running(item)
                 watched = running or _unsettled_item(item, created)
+                key = (kind, server_key(item), _lower(item.get("vm_uid")), _lower(item.get("vm_display_name")),
+                       _lower(item.get("job_name")), item.get("result"), running)
+                uid = _history_uid(item)
             if self.on_running is not None and watched:
                 self.on_running(created)  # also one that a newer session of its key hides
-            key = self._packer.key((kind, server_key(view), _lower(view.get("vm_uid")),
-                                    _lower(view.get("vm_display_name")), _lower(view.get("job_name")),
-                                    view.get("result"), running))
+            key = self._packer.key(key)
             kept = self.history.get(key)
-            if kept is None or created > kept[0] or (created == kept[0] and _history_uid(view) > self._uid_of(kept[1])):
+            if kept is None or created > kept[0] or (created == kept[0] and uid > self._uid_of(kept[1])):
                 # A VM's session is kept as its record; one without a VM identity as the item, to be
                 # set aside (unreadable) at settle() like the list-based evaluation did.
                 if record is not None:
