@@ -239,3 +239,73 @@ def test_the_line_encoder_is_json_encoders_where_the_c_encoder_differs(monkeypat
             raise TypeError("another signature")
     monkeypatch.setattr(history_cache, "_C_MAKE_ENCODER", make)
     assert history_cache._encoder() == history_cache._ENCODER.encode
+
+
+# ---- _place and add_history read the record's positions ------------------------------------------------
+
+def _scope_items():
+    """Sessions in and out of VM, job and server patterns, with and without server UID or VM UID, one dated ahead."""
+    return [build_session("web01", "2025-06-04T10:00:00Z", vm_uid="urn:vmware:vm:x.vm-2"),
+            build_session("WEB01", "2025-06-04T11:00:00Z"),                                  # the UID of its name
+            build_session("skip01", "2025-06-04T12:00:00Z", vm_uid="urn:vmware:vm:x.vm-9"),
+            build_session("db01", "2025-06-04T13:00:00Z", job="Copy Job 7"),
+            build_session("db01", "2025-06-04T14:00:00Z", server="vbr09.example.com"),
+            build_session("db02", "2025-06-04T15:00:00Z", server="vbr02.example.com", server_uid=None),
+            build_session("db03", "2025-06-04T16:00:00Z", server=None, server_uid=None),
+            build_session("db04", "2025-06-05T07:00:00Z", end="2025-06-05T09:00:00Z")]       # ahead of now
+
+
+def _expected_place(fold, items, kind):
+    """What _place did with a dict of each record (record_view): in scope by policy.session_in_scope, the server
+    key by sessions.server_key, the VM by its UID or name key, each in-server-scope session a sign of life."""
+    from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import policy as _policy
+    from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import sessions as _sessions
+    groups, excluded, servers = set(), 0, set()
+    for item in items:
+        view = _fold.record_view(fold._record(item, kind, False))
+        server_scope = _policy.in_scope(view["backup_server_name"], fold.policy["include_servers"],
+                                        fold.policy["exclude_servers"])
+        if server_scope and _policy.session_in_scope(view, fold.policy):
+            vm = view["vm_uid"].lower() if view["vm_uid"] else _sessions._name_key(view["vm_display_name"])
+            groups.add((_sessions.server_key(view), vm))
+        else:
+            excluded += 1
+        if server_scope:
+            servers |= {_sessions.server_key(view), "known:" + str(view["backup_server_name"] or "").lower()}
+    return groups, excluded, servers
+
+
+@pytest.mark.parametrize("patterns", [
+    {},
+    {"exclude_vms": ["skip*"]},
+    {"include_jobs": ["backup*"], "exclude_servers": ["vbr09*"]},
+    {"include_servers": ["vbr01*", "vbr02*"]},
+])
+def test_placing_reads_the_records_positions_as_it_read_their_dict(patterns):
+    fold = em_compliance.session_fold(NOW, lookback_days=2, **patterns)
+    items = _scope_items()
+    groups, excluded, servers = _expected_place(fold, items, em_compliance.KIND_BACKUP)
+    fold.add(items, em_compliance.KIND_BACKUP)
+    assert set(fold.groups) == groups
+    assert len(fold.excluded) == excluded
+    assert set(fold.last_seen) | set(fold.ahead_seen) == servers
+    assert fold.uids.get(("urn:veeam:backupserver:vbr01.example.com", "web01")) == ("urn:vmware:vm:x.vm-2",)
+    if not patterns:  # web01 by UID and by name (merged at the walk), skip01, db01 on two servers, db02-04
+        assert len(groups) == 8 and excluded == 0
+
+
+def test_a_cached_records_history_key_is_its_items():
+    """add_history of records (the cache's read back) keeps per key what add_history of the items keeps."""
+    items = [build_session("web01", "2025-05-30T10:00:00Z", vm_uid="urn:vmware:vm:x.vm-2"),
+             build_session("web01", "2025-05-31T10:00:00Z", vm_uid="urn:vmware:vm:x.vm-2"),
+             build_session("WEB01", "2025-05-31T10:00:00Z", vm_uid="URN:VMWARE:VM:X.VM-2", job="BACKUP JOB 1"),
+             build_session("web01", "2025-05-31T11:00:00Z", vm_uid="urn:vmware:vm:x.vm-2", result="Failed"),
+             build_session("web01", "2025-05-31T12:00:00Z", vm_uid="urn:vmware:vm:x.vm-2", state="InProgress"),
+             build_session("db01", "2025-05-31T12:00:00Z", server_uid=None, server="VBR02.example.com"),
+             build_session("db01", "2025-05-31T13:00:00Z", server_uid=None, server="vbr02.EXAMPLE.com")]
+    by_items, by_records = (em_compliance.session_fold(NOW) for _twice in range(2))
+    by_items.add_history(items, em_compliance.KIND_BACKUP)
+    records = [by_records._record(item, em_compliance.KIND_BACKUP, True) for item in items]
+    by_records.add_history(records, em_compliance.KIND_BACKUP, records=True)
+    assert sorted(map(repr, by_records.history_items())) == sorted(map(repr, by_items.history_items()))
+    assert len(by_items.history) == 4   # web01 Success (3 reduced to 1), Failed, running; db01 (2 reduced to 1)
