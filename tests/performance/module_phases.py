@@ -17,8 +17,8 @@ phase, the process's RSS and the peak since the previous phase (VmHWM, reset bet
 With --nightly each run is the warm night users run every night: a first child at NOW - 24 h writes the
 history cache into the report_dir (not shown), then the measured child at NOW reads it back; two more
 phases are marked inside read+fold: "cache read back" (HistoryCache.begin), "EM reads" (the reads from EM
-after it, up to HistoryCache.save) and "cache written" (HistoryCache.save). "at s" is the time since the child
-started its module (perf_counter).
+after it, up to HistoryCache.save) and "cache written" (HistoryCache.save); --cache-marks marks them on a first
+night too. "at s" is the time since the child started its module (perf_counter).
 
     .venv/bin/python tests/performance/module_phases.py --vms 50000 --days 30
     .venv/bin/python tests/performance/module_phases.py --vms 5000 --detail compact --detail summary
@@ -112,7 +112,7 @@ def child(options):
         setattr(owner, name, wrapped)
 
     after(reader, "_read", "read+fold")
-    if options.get("nightly"):
+    if options.get("nightly") or options.get("cache_marks"):
         from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import history_cache
         after(history_cache.HistoryCache, "begin", "cache read back")
         before(history_cache.HistoryCache, "save", "EM reads")
@@ -202,6 +202,8 @@ def main(argv=None):
                         "cache in report_dir first (that run not shown)")
     parser.add_argument("--connect", help="JSON {host, port, username, password, ca_file} of a running emulator "
                         "(of --vms x --days; not started then)")
+    parser.add_argument("--cache-marks", action="store_true", help="the three marks of --nightly inside read+fold "
+                        "on a first night too (where its peak is: the reads or the cache written)")
     parser.add_argument("--digest", action="store_true", help="print the sha256 of the output, the reports and the "
                         "history cache's decoded lines")
     parser.add_argument("--profile", help="run the measured child under py-spy record --nonblocking, its output here")
@@ -228,7 +230,7 @@ def runs(args, connection):
     for detail in (args.detail or ["compact"]) * args.repeat:
         with tempfile.TemporaryDirectory() as report_dir:
             options = dict(connection, detail=detail, report_dir=report_dir, fine=args.fine, nightly=args.nightly,
-                           digest=args.digest)
+                           digest=args.digest, cache_marks=args.cache_marks)
             if args.nightly:  # the night before writes the cache the measured night reads back
                 subprocess.run([sys.executable, __file__, "--child", json.dumps(dict(options, now=NIGHT_BEFORE))],
                                capture_output=True, text=True, check=True)
