@@ -309,3 +309,18 @@ def test_a_cached_records_history_key_is_its_items():
     by_records.add_history(records, em_compliance.KIND_BACKUP, records=True)
     assert sorted(map(repr, by_records.history_items())) == sorted(map(repr, by_items.history_items()))
     assert len(by_items.history) == 4   # web01 Success (3 reduced to 1), Failed, running; db01 (2 reduced to 1)
+
+
+@pytest.mark.parametrize("first, second", [
+    (u"ΟΔΟΣ", u"ΣΟΔΟ"),            # a sigma ending the first text, one opening the second
+    (u"ΟΔΟΣ'", u"'ΣΟΔΟ"),          # behind a case-ignorable apostrophe
+    (u"[\"ΟΔΟΣ\"]", u"[\"Σ\"]"),
+])
+def test_the_lower_case_of_texts_joined_by_a_newline_is_theirs_joined(first, second):
+    """found() on a batch sees every form per-line found() sees: str.lower's one rule with context (a final
+    sigma) reads the newline as the end of a word, as the end of a text."""
+    assert (first + "\n" + second).lower() == first.lower() + "\n" + second.lower()
+    secret = u"h9-ΟΔΟΣ"
+    em_secrets.register(secret)
+    texts = [history_cache._ENCODER.encode(["backup", [u"x " + secret]]), history_cache._ENCODER.encode([first])]
+    assert history_cache._lines(texts) == _per_line(texts) and secret.encode("utf-8") not in _per_line(texts)
