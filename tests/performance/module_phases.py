@@ -16,17 +16,28 @@ phase, the process's RSS and the peak since the previous phase (VmHWM, reset bet
 
 With --nightly each run is the warm night users run every night: a first child at NOW - 24 h writes the
 history cache into the report_dir (not shown), then the measured child at NOW reads it back; two more
-phases are marked inside read+fold: "cache read back" (HistoryCache.begin) and "cache written"
-(HistoryCache.save). "at s" is the time since the child started its module (perf_counter).
+phases are marked inside read+fold: "cache read back" (HistoryCache.begin), "EM reads" (the reads from EM
+after it, up to HistoryCache.save) and "cache written" (HistoryCache.save); --cache-marks marks them on a first
+night too. "at s" is the time since the child started its module (perf_counter).
 
     .venv/bin/python tests/performance/module_phases.py --vms 50000 --days 30
     .venv/bin/python tests/performance/module_phases.py --vms 5000 --detail compact --detail summary
     .venv/bin/python tests/performance/module_phases.py --vms 50000 --connect '{"host": ...}' --fine
     .venv/bin/python tests/performance/module_phases.py --vms 5000 --nightly --repeat 3
+    .venv/bin/python tests/performance/module_phases.py --vms 5000 --nightly --digest --profile /tmp/night.svg
+
+--digest prints the sha256 of the module's JSON output (kept in memory then: that run's exit_json peak is not
+the module's), of each report file and of the history cache's decoded lines (sorted: their order follows the
+pages' arrival), the report_dir's temporary path, the emulator's host:port and its CA file replaced: to check
+that a change leaves the output byte-identical (run the code before and after against one emulator, --connect).
+--profile FILE runs the measured child under py-spy (``record --nonblocking``: blocking mode cut the module's
+output; py-spy from $PYSPY, else on PATH) and writes its flame graph (speedscope JSON when FILE ends in .json).
 
 Figures, not asserts (the machine may be shared: timings are noisy, memory figures are not).
 """
 import argparse
+import gzip
+import hashlib
 import json
 import os
 import resource
@@ -92,10 +103,19 @@ def child(options):
             return answer
         setattr(owner, name, wrapped)
 
+    def before(owner, name, phase):
+        original = getattr(owner, name)
+
+        def wrapped(*args, **kwargs):
+            phases.mark(phase)
+            return original(*args, **kwargs)
+        setattr(owner, name, wrapped)
+
     after(reader, "_read", "read+fold")
-    if options.get("nightly"):
+    if options.get("nightly") or options.get("cache_marks"):
         from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import history_cache
         after(history_cache.HistoryCache, "begin", "cache read back")
+        before(history_cache.HistoryCache, "save", "EM reads")
         after(history_cache.HistoryCache, "save", "cache written")
     after(reader, "judge_read", "evaluation")
     if options.get("fine"):  # the reports file by file (--fine)
@@ -114,11 +134,14 @@ def child(options):
     if hasattr(em_compliance, "summary_only"):
         after(em_compliance, "summary_only", "compact")
 
-    class Sink(object):  # the module's JSON: counted, not kept
+    class Sink(object):  # the module's JSON: counted, not kept (hashed with --digest)
         chars = 0
+        kept = []
 
         def write(self, text):
             Sink.chars += len(text)
+            if options.get("digest"):
+                Sink.kept.append(text)
 
         def flush(self):
             pass
@@ -135,8 +158,37 @@ def child(options):
                  for name in os.listdir(options["report_dir"]) if "-" not in name and not name.startswith("."))
     # clear_refs resets ru_maxrss too: the run's peak is the highest phase peak
     peak = max([row["peak_mb"] for row in phases.rows] + [resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0])
-    print(json.dumps({"phases": phases.rows, "peak_mb": round(peak),
-                      "output_mb": round(Sink.chars / 1e6, 2), "report_mb": sizes}))
+    figures = {"phases": phases.rows, "peak_mb": round(peak), "output_mb": round(Sink.chars / 1e6, 2),
+               "report_mb": sizes}
+    if options.get("digest"):
+        figures["digests"] = _digests(options, "".join(Sink.kept).encode("utf-8"))
+    print(json.dumps(figures))
+
+
+def _digests(options, output):
+    """sha256 of the module's output and of each file of report_dir, the history cache's of its decoded lines
+    (--digest), the run's own names (its report_dir, the emulator's port) replaced."""
+    report_dir = options["report_dir"]
+    names = ((report_dir.encode("utf-8"), b"<report_dir>"),
+             (("%s:%s" % (options["host"], options["port"])).encode("utf-8"), b"<em>"),
+             (options["ca_file"].encode("utf-8"), b"<ca_file>"))
+
+    def digest(content):
+        for name, shown in names:
+            content = content.replace(name, shown)
+        return hashlib.sha256(content).hexdigest()
+    digests = {"output": digest(output)}
+    for name in sorted(os.listdir(report_dir)):
+        path = os.path.join(report_dir, name)
+        if name.startswith(".") or not os.path.isfile(path):
+            continue
+        opener = gzip.open if name.endswith(".gz") else open
+        with opener(path, "rb") as handle:
+            content = handle.read()
+        if name.endswith(".gz"):  # the cache's lines follow the pages' arrival (parallel reads): sorted
+            content = b"".join(sorted(content.splitlines(True)))
+        digests[name] = digest(content)
+    return digests
 
 
 def main(argv=None):
@@ -150,6 +202,11 @@ def main(argv=None):
                         "cache in report_dir first (that run not shown)")
     parser.add_argument("--connect", help="JSON {host, port, username, password, ca_file} of a running emulator "
                         "(of --vms x --days; not started then)")
+    parser.add_argument("--cache-marks", action="store_true", help="the three marks of --nightly inside read+fold "
+                        "on a first night too (where its peak is: the reads or the cache written)")
+    parser.add_argument("--digest", action="store_true", help="print the sha256 of the output, the reports and the "
+                        "history cache's decoded lines")
+    parser.add_argument("--profile", help="run the measured child under py-spy record --nonblocking, its output here")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -172,18 +229,24 @@ def runs(args, connection):
     """Each asked run in a child process of its own (its peak RSS is the module's alone)."""
     for detail in (args.detail or ["compact"]) * args.repeat:
         with tempfile.TemporaryDirectory() as report_dir:
-            options = dict(connection, detail=detail, report_dir=report_dir, fine=args.fine, nightly=args.nightly)
+            options = dict(connection, detail=detail, report_dir=report_dir, fine=args.fine, nightly=args.nightly,
+                           digest=args.digest, cache_marks=args.cache_marks)
             if args.nightly:  # the night before writes the cache the measured night reads back
                 subprocess.run([sys.executable, __file__, "--child", json.dumps(dict(options, now=NIGHT_BEFORE))],
                                capture_output=True, text=True, check=True)
-            out = subprocess.run([sys.executable, __file__, "--child", json.dumps(options)],
-                                 capture_output=True, text=True, check=True).stdout
-        figures = json.loads(out.strip().splitlines()[-1])
+            command = [sys.executable, __file__, "--child", json.dumps(options)]
+            if args.profile:
+                command = [os.environ.get("PYSPY", "py-spy"), "record", "--nonblocking", "-o", args.profile] + (
+                    ["--format", "speedscope"] if args.profile.endswith(".json") else []) + ["--"] + command
+            out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+        figures = json.loads([line for line in out.splitlines() if line.startswith("{")][-1])  # py-spy's lines too
         print("%d VMs x %d days, detail=%s: module peak RSS %d MB, exit_json output %.1f MB, reports MB %s" % (
             args.vms, args.days, detail, figures["peak_mb"], figures["output_mb"], figures["report_mb"]))
         print("  %-32s %10s %14s %8s" % ("phase", "RSS at end", "peak in phase", "at s"))
         for row in figures["phases"]:
             print("  %-32s %7d MB %11d MB %8.2f" % (row["phase"], row["rss_mb"], row["peak_mb"], row["at_s"]))
+        for name, digest in sorted(figures.get("digests", {}).items()):
+            print("  sha256 %-40s %s" % (name, digest))
         sys.stdout.flush()
 
 

@@ -38,17 +38,18 @@ __metaclass__ = type
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.packing import (  # noqa: F401
     RECORD_KEYS, _CREATED, _END, _HISTORY, _JOB, _JOB_SESSION, _KIND, _microseconds, _Packer, _POINT, _RECORD,
-    _SERVER_NAME, _STATE, _UID)
+    _SERVER_NAME, _SERVER_UID, _STATE, _UID, _VM_NAME, _VM_UID)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.rules import CLOCK_SKEW_TOLERANCE
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.policy import (
-    in_scope, session_in_scope)
+    in_scope, scope_filtered, session_in_scope)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
     is_running, is_source_backup_type, job_session_key, _name_key, readable_creation_time, readable_end,
-    _readable_time, server_key)
+    _readable_time, server_key, server_key_of)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.vocabulary import (
     KIND_BACKUP, KIND_COPY, KIND_REPLICA, RUNNING_STATES, STATE_COMPLETED)
 
 _KIND_RANK = {KIND_BACKUP: 0, KIND_REPLICA: 1}
+_RESULT = RECORD_KEYS.index("result")
 # What is read of an item of each kind (a replica task session has no job session UID: None).
 _READ = {KIND_BACKUP: RECORD_KEYS,
          KIND_REPLICA: tuple(None if key == "job_session_uid" else key for key in RECORD_KEYS)}
@@ -133,25 +134,29 @@ class SessionFold(object):
         (issue 18); a record's values are what _record took of its item, so its key is the item's."""
         for item in items or []:
             self.read += 1
-            if records:
-                record, created, view = item, item[_CREATED], record_view(item)
+            if records:  # the key from the record's positions (issue 18: no dict of it), as from the item
+                record, created = item, item[_CREATED]
                 running = record[_STATE] in RUNNING_STATES
                 watched = running or unsettled(record[_STATE], record[_END])
+                key = (kind, server_key_of(record[_SERVER_UID], record[_SERVER_NAME]), _lower(record[_VM_UID]),
+                       _lower(record[_VM_NAME]), _lower(record[_JOB]), record[_RESULT], running)
+                uid = record[_UID] or ""
             else:
-                record, created, view = None, readable_creation_time(item), item
+                record, created = None, readable_creation_time(item)
                 if created is None:  # named like a window item (unreadable_sessions), never dropped unsaid
                     self.history_set_aside += 1
                     self._set_aside(item, kind)
                     continue
                 running = is_running(item)
                 watched = running or _unsettled_item(item, created)
+                key = (kind, server_key(item), _lower(item.get("vm_uid")), _lower(item.get("vm_display_name")),
+                       _lower(item.get("job_name")), item.get("result"), running)
+                uid = _history_uid(item)
             if self.on_running is not None and watched:
                 self.on_running(created)  # also one that a newer session of its key hides
-            key = self._packer.key((kind, server_key(view), _lower(view.get("vm_uid")),
-                                    _lower(view.get("vm_display_name")), _lower(view.get("job_name")),
-                                    view.get("result"), running))
+            key = self._packer.key(key)
             kept = self.history.get(key)
-            if kept is None or created > kept[0] or (created == kept[0] and _history_uid(view) > self._uid_of(kept[1])):
+            if kept is None or created > kept[0] or (created == kept[0] and uid > self._uid_of(kept[1])):
                 # A VM's session is kept as its record; one without a VM identity as the item, to be
                 # set aside (unreadable) at settle() like the list-based evaluation did.
                 if record is not None:
@@ -189,8 +194,8 @@ class SessionFold(object):
         for _created, kept in history.values():
             if _is_item(kept):
                 self._set_aside(*kept)
-            else:
-                self._place(self._packer.unpack(kept))
+            else:  # its packed string as kept: packing it again gives the same (issue 18: ~0.13 s at 5,000 VMs)
+                self._place(self._packer.unpack(kept), kept)
         self._packer.forget_index()  # nothing is packed after this (issue 18: a dict of every shared value)
 
     def _record(self, item, kind, history):
@@ -213,15 +218,23 @@ class SessionFold(object):
         self.ignored += 1
         self.unreadable.append(dict(item, _kind=kind) if isinstance(item, dict) else {"_kind": kind})
 
-    def _place(self, record):
-        """File a record under its VM (duplicates are resolved when the VM is walked: unique_records)."""
-        view = record_view(record)
+    def _place(self, record, packed=None):
+        """File a record under its VM (duplicates are resolved when the VM is walked: unique_records); ``packed``:
+        the record as pack made it already, when it was. Read from the record's positions, not a dict of it (issue
+        18: runs for every session, read from EM or from the history cache, and again for the history at settle):
+        without VM or job patterns (policy.scope_filtered) a session is in scope when its server is."""
         policy = self.policy
-        server_scope = in_scope(view["backup_server_name"], policy["include_servers"], policy["exclude_servers"])
-        packed = self._packer.pack(record)
-        if server_scope and session_in_scope(view, policy):
-            server = server_key(view)
-            vm = _lower(view["vm_uid"]) if view["vm_uid"] else _name_key(view["vm_display_name"])
+        server_name = record[_SERVER_NAME]
+        server_scope = in_scope(server_name, policy["include_servers"], policy["exclude_servers"])
+        if packed is None:
+            packed = self._packer.pack(record)
+        if not server_scope:
+            self.excluded.append(packed)
+            return
+        server = server_key_of(record[_SERVER_UID], server_name)
+        if not scope_filtered(policy) or session_in_scope(record_view(record), policy):
+            vm_uid, vm_name = record[_VM_UID], record[_VM_NAME]
+            vm = _lower(vm_uid) if vm_uid else _name_key(vm_name)
             group = self.groups.get((server, vm))
             # The oldest creation time as one int (issue 18: a (datetime, UID, rank) tuple was ~250 bytes
             # a VM); vm_groups breaks its ties with the full sort key.
@@ -230,36 +243,35 @@ class SessionFold(object):
                 self.groups[(server, vm)] = (order, _join(packed))
             else:
                 self.groups[(server, vm)] = (min(group[0], order), _join(packed, group[1]))
-            if view["vm_uid"] and view["vm_display_name"]:
-                self._uid_of_name(server, view)
+            if vm_uid and vm_name:
+                self._uid_of_name(server, vm_name, vm_uid)
         else:
             self.excluded.append(packed)
-        if server_scope:
-            self._seen(view, record[_END] or record[_CREATED], record[_CREATED])
+        self._seen(server, server_name, record[_END] or record[_CREATED], record[_CREATED])
 
-    def _uid_of_name(self, server, view):
+    def _uid_of_name(self, server, vm_name, vm_uid):
         """Note a VM UID of the name; a tuple, not a set (issue 18: 48 bytes, not 216, for most names)."""
-        key, uid = (server, _lower(view["vm_display_name"])), _lower(view["vm_uid"])
+        key, uid = (server, _lower(vm_name)), _lower(vm_uid)
         uids = self.uids.get(key, ())
         if uid not in uids:
             self.uids[key] = uids + (uid,)
 
-    def _seen(self, view, moment, created):
+    def _seen(self, server, server_name, moment, created):
         """The server's latest sign of life, ``moment`` (a session's end, else its start; servers.
-        server_rows: under its key and its name). A time dated ahead of ``now`` (a wrong clock) is kept
+        server_rows: under its key ``server`` and its name). A time dated ahead of ``now`` (a wrong clock) is kept
         apart (clock_skew), so that one stray session does not hide that the server went silent
         (rules.server_silent); when only the end is ahead, the start still is a sign of life."""
         now = getattr(self, "now", None)
         limit = None if now is None else now + CLOCK_SKEW_TOLERANCE
         if limit is not None and moment > limit:
-            self._newest(self.ahead_seen, view, moment)
+            self._newest(self.ahead_seen, server, server_name, moment)
             moment = created if created <= limit else None
         if moment is not None:
-            self._newest(self.last_seen, view, moment)
+            self._newest(self.last_seen, server, server_name, moment)
 
     @staticmethod
-    def _newest(seen, view, moment):
-        for key in (server_key(view), "known:" + _lower(view["backup_server_name"])):
+    def _newest(seen, server, server_name, moment):
+        for key in (server, "known:" + _lower(server_name)):
             last = seen.get(key)
             if last is None or moment > last:
                 seen[key] = moment
@@ -326,21 +338,33 @@ class SessionFold(object):
                 record = self._packer.unpack(kept)
                 yield base_kind(record), as_session(record, base_kind(record))
 
-    def window_sessions(self, before):
-        """The window's readable sessions created before ``before`` (call before settle()), as (kind,
-        dict) pairs like history_items: every one (excluded by the patterns too: the patterns apply when
-        folded, so another night's policy judges them anew), unpacked one at a time (issue 18: at 50,000
-        VMs the window holds ~430,000 sessions; no list of them is made). A session read twice is given
-        twice; the fold that reads them back keeps it once (unique_records)."""
+    def history_lines(self):
+        """The history kept so far (call before settle()) as the history cache writes it: (kind, _Packer.line of a
+        VM's session, None), or (kind, None, the item read) for one without a VM identity (history_items' pairs,
+        the times in microseconds: issue 18, no dict made per session)."""
+        for _created, kept in self.history.values():
+            if _is_item(kept):
+                yield kept[1], None, kept[0]
+            else:
+                line = self._packer.line(kept)
+                yield line[4], line, None
+
+    def window_lines(self, before):
+        """The window's readable sessions created before ``before`` (a datetime; call before settle()), as
+        (kind, _Packer.line) pairs: every one (excluded by the patterns too: the patterns apply when folded, so
+        another night's policy judges them anew), one at a time from the packed records (issue 18: at 50,000
+        VMs the window holds ~430,000 sessions; no list of them is made, no dict per session). A session read
+        twice is given twice; the fold that reads them back keeps it once (unique_records)."""
+        before = _microseconds(before)
         for _order, joined in self.groups.values():
             for packed in _split(joined):
-                record = self._packer.unpack(packed)
-                if not record[_HISTORY] and record[_CREATED] < before:
-                    yield base_kind(record), as_session(record, base_kind(record))
+                line = self._packer.line(packed)
+                if not line[5] and line[1] < before:
+                    yield line[4], line
         for packed in self.excluded:
-            record = self._packer.unpack(packed)
-            if not record[_HISTORY] and record[_CREATED] < before:
-                yield base_kind(record), as_session(record, base_kind(record))
+            line = self._packer.line(packed)
+            if not line[5] and line[1] < before:
+                yield line[4], line
 
 
 def unsettled(state, end):

@@ -33,7 +33,7 @@ The window too (history_cache_window, default true): after the history, the wind
 requests of a warm night at 5,000 VMs and most of its bytes, and its sessions from before the
 previous run are the same every night. The window is kept whole - every session with all the window
 fields (the rules read each one, not only the newest) - written one record at a time from the fold
-(SessionFold.window_sessions; no list of 430,000 sessions at 50,000 VMs).
+(SessionFold.window_lines; no list of 430,000 sessions at 50,000 VMs).
 
 Why the warm verdicts equal the cold ones. The cache of a run at T1 (window start W1, history start
 H1) holds, per fold key, the newest session of [H1, W1) (the history part) and, with its window part,
@@ -703,11 +703,11 @@ def _entries(fold, window_before, jobs=None, jobs_before=None):
     from the fold. With ``jobs`` the job part: each read's window job sessions created before ``jobs_before`` as
     read (``["job", read key, item]``), and what a later night must know of each job seen before the window
     (``["job_type", read key, server, job, type or null, creation time]``, JobPages.type_notes)."""
-    for kind, session in fold.history_items():
-        yield _record_line(kind, session) if "_created" in session else [kind, _without_kind(session)]
+    for kind, line, item in fold.history_lines():
+        yield _record_line(kind, line) if item is None else [kind, _without_kind(item)]
     if window_before is not None:
-        for kind, session in fold.window_sessions(window_before):
-            yield _record_line(kind, session, _WINDOW_MARK)
+        for kind, line in fold.window_lines(window_before):
+            yield _record_line(kind, line, _WINDOW_MARK)
     for key, pages in sorted((jobs or {}).items()):
         for item in pages.kept_before(jobs_before):
             yield [_JOB_MARK, key, item]
@@ -715,15 +715,10 @@ def _entries(fold, window_before, jobs=None, jobs_before=None):
             yield [_JOB_TYPE_MARK, key, server, job, job_type, _iso(created)]
 
 
-def _record_line(kind, session, *mark):
-    """The line of a session the fold holds (as_session: its RECORD_KEYS and parsed times): what _record_entry
-    reads back to the same record."""
-    return [kind, [session[key] for key in RECORD_KEYS], _microseconds(session["_created"]),
-            _microseconds_or_none(session["_end"]), _microseconds_or_none(session["_point_created"])] + list(mark)
-
-
-def _microseconds_or_none(moment):
-    return None if moment is None else _microseconds(moment)
+def _record_line(kind, line, *mark):
+    """The line of a session the fold holds (_Packer.line: its RECORD_KEYS' values and its times in microseconds,
+    taken from its packed record as they are): what _record_entry reads back to the same record."""
+    return [kind, line[0], line[1], line[2], line[3]] + list(mark)
 
 
 def _without_kind(item):
@@ -814,23 +809,54 @@ def _write_atomic(path, header, entries, mode):
         # Level 1 and a write per batch of lines (issue 18: at 5,000 VMs the ~50,000 lines at level 6,
         # one write each, were a fifth of the nightly's cache time; the file is ~20 % larger).
         with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1) as stream:
-            lines, count = [_line(header)], 0
+            encode = _encoder()
+            texts, count = [encode(header)], 0
             for entry in entries:
-                lines.append(_line(entry))
+                texts.append(encode(entry))
                 count += 1
-                if len(lines) >= _BATCH:
-                    stream.write(b"".join(lines))
-                    lines = []
-            lines.append(_line({"items": count}))
-            stream.write(b"".join(lines))
+                if len(texts) >= _BATCH:
+                    stream.write(_lines(texts))
+                    texts = []
+            texts.append(encode({"items": count}))
+            stream.write(_lines(texts))
 
 
 # One encoder for every line (json.dumps with options builds one per call: a tenth of the lines' time).
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+_C_MAKE_ENCODER = getattr(json.encoder, "c_make_encoder", None)   # None where _json is not built (PyPy)
+_PROBE = [{"b": [1, 2.5, -0.0, 1e300, None, True], "a": u"\u03a9\"\\\n\x00/\u2028"}, [], {}, "x", 10 ** 20]
 
 
-def _line(value):
-    """One JSON line. EM's words pass the one scrubber, as in the reports: a token or password EM echoed
-    in a session's name is not kept on disk (a name changed by it can only cost a full read of it)."""
-    text = _ENCODER.encode(value)
-    return (em_secrets.scrub(text) + "\n").encode("utf-8")
+def _encoder():
+    """_ENCODER.encode, or the C encoder it makes for each call made once per file (issue 18: JSONEncoder.encode
+    builds it anew for every line, ~40 % of encoding the ~60,000 lines of a warm night at 5,000 VMs). The C
+    encoder is CPython's, made with the arguments JSONEncoder.iterencode gives it (a fresh ``markers`` dict:
+    the circular-reference check kept); used only where it gives _ENCODER's text for a probe of every kind of
+    value, else (another Python, another signature) _ENCODER.encode."""
+    make = _C_MAKE_ENCODER
+    if make is None:
+        return _ENCODER.encode
+    try:
+        fast = make({}, _ENCODER.default, json.encoder.encode_basestring, None, _ENCODER.key_separator,
+                    _ENCODER.item_separator, True, False, True)
+
+        def encode(value):
+            return "".join(fast(value, 0))
+        if encode(_PROBE) != _ENCODER.encode(_PROBE):
+            return _ENCODER.encode
+    except (TypeError, ValueError):
+        return _ENCODER.encode
+    return encode
+
+
+def _lines(texts):
+    """JSON texts (each one line: JSON escapes every control character) as lines, UTF-8. EM's words pass the one
+    scrubber, as in the reports: a token or password EM echoed in a session's name is not kept on disk (a name
+    changed by it can only cost a full read of it). Each line is scrubbed alone, as before, but only when a
+    secret's form occurs in the batch joined (em_secrets.found; issue 18: one search per batch of 1,000 lines,
+    not one per line). The join decides nothing else: where no form is in the whole, none is in any line, and
+    on a hit every line is scrubbed on its own, so no match can span two lines nor be hidden by the join."""
+    text = "\n".join(texts) + "\n"
+    if em_secrets.found(text):
+        text = "".join(em_secrets.scrub(line) + "\n" for line in texts)
+    return text.encode("utf-8")

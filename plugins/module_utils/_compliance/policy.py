@@ -76,7 +76,7 @@ def matches_any(value, patterns):
     Case is ignored because VM and server names are typed by people (CMDB, vars files) who do
     not reliably preserve the hypervisor's capitalisation.
     """
-    if value is None:
+    if value is None or not patterns:  # no pattern (the default): nothing to lower (issue 18: 4 calls a session)
         return False
     text = str(value).lower()
     return any(fnmatch.fnmatchcase(text, str(pattern).lower()) for pattern in patterns)

@@ -220,10 +220,13 @@ def is_source_backup_type(job_type):
 
 def server_key(session):
     """Backup servers are told apart by UID, else by name (case-insensitive)."""
-    uid = session.get("backup_server_uid")
+    return server_key_of(session.get("backup_server_uid"), session.get("backup_server_name"))
+
+
+def server_key_of(uid, name):
+    """server_key of a session whose backup server UID and name are ``uid`` and ``name`` (the fold's records)."""
     if uid:
         return str(uid).lower()
-    name = session.get("backup_server_name")
     return "name:" + str(name).lower() if name else "unknown"
 
 

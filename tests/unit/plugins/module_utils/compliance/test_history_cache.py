@@ -99,8 +99,8 @@ def _line_of(kind, item, *mark):
     """The line the writer writes of a session read as ``item`` (through a fold, as the module writes it)."""
     fold = _fold(NIGHT2)
     fold.add_history([item], kind)
-    (kind, session), = fold.history_items()
-    return history_cache._record_line(kind, session, *mark)
+    line, = history_cache._entries(fold, None)
+    return line + list(mark)
 
 
 def _odd_history():
