@@ -177,6 +177,19 @@ MUTANTS = [
     Mutant("cache-window-after-covered-end", MU + "_compliance/history_cache.py",
            "        return not window or created < self.cached_through", "        return True", COMPLIANCE_TESTS,
            "a window line after the cache's covered end is taken (a Success moved into the last hours drops the VM)"),
+    # ---- late collection (session 9: the as-of emulator's outages) ---------------------------------------------
+    Mutant("cache-quiet-server-ignored", MU + "_compliance/history_cache.py",
+           "            if through < self.now and (quiet is None or through < quiet[0]):", "            if False:",
+           COMPLIANCE_TESTS + ["tests/unit/plugins/modules/test_compliance_info_history_cache.py"],
+           "a backup server quiet for longer than the overlap does not hold the cache back: its late sessions are "
+           "not read again (a warm night reads better than a cold one)"),
+    Mutant("cache-new-server-ignored", MU + "_compliance/history_cache.py",
+           "        new = sorted(self.listed - set(cached))", "        new = []", COMPLIANCE_TESTS,
+           "a backup server new to EM (its past sessions collected now) is not a full read"),
+    Mutant("read-failure-known-silent", MU + "em_compliance_read.py",
+           "    known = [] if fold.task_sessions_unread else known_servers(params, items)",
+           "    known = known_servers(params, items)", ["tests/unit/plugins/modules/test_compliance_info.py"],
+           "with the task sessions unread, known servers are server_silent violations (a read failure as a breach)"),
     # ---- the history cache's job part (session 7) ----------------------------------------------------------
     Mutant("job-type-past-history-kept", MU + "_compliance/history_cache.py",
            "if usable and newest >= self.history_start:", "if usable:", COMPLIANCE_TESTS,
