@@ -136,7 +136,7 @@ MUTANTS = [
            "                    self.history_set_aside += 1\n", COMPLIANCE_TESTS,
            "a history session without a readable creation time is dropped without a trace"),
     Mutant("window-excluded-not-cached", MU + "_compliance/fold.py",
-           "        for packed in self.excluded:\n            record", "        for packed in []:\n            record",
+           "        for packed in self.excluded:\n            line", "        for packed in []:\n            line",
            COMPLIANCE_TESTS, "the sessions outside tonight's patterns are not cached (another policy misses them)"),
     Mutant("window-set-aside-cached", MU + "_compliance/history_cache.py",
            "cached_window = self.window and fold.window_set_aside == 0", "cached_window = self.window",
