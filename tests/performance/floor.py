@@ -47,7 +47,7 @@ class DeltaOnly(object):
     def watch(self, fold):
         pass
 
-    def begin(self, client, fold):
+    def begin(self, client, fold, listed=None):
         pass
 
     def note_unsettled_job(self, created):
