@@ -136,3 +136,44 @@ def test_a_quiet_server_whose_vms_are_all_excluded_still_holds_the_cache_back(tm
     warm, cold, cache = _night_pair(tmp_path, sessions, NIGHT2)
     assert _vm_row(cold, "app01")["backup"]["failed"] == 1
     assert warm == cold
+
+
+# ---- 3. no server_silent next to a read that stopped before the task sessions --------------------------------
+
+def _codes(result):
+    return sorted(set(code for row in result.get("servers", []) for code in row.get("reasons", [])))
+
+
+@pytest.mark.parametrize("fail_type", [
+    pytest.param("BackupServer", marks=pytest.mark.xfail(strict=True, reason=(
+        "EM's server list is read before the task sessions with the history cache (_servers_first); when that "
+        "read fails run_reads returns before any task session is read, but fold.task_sessions_unread stays False "
+        "(only a failed task-session query sets it), so judge_read passes known_backup_servers=[vbr01] and the "
+        "result carries server_silent for vbr01 next to the read_error: a read failure worded as a breach (wrong "
+        "error; the sibling of 8ce75bb)"))),
+    pytest.param("Job", marks=pytest.mark.xfail(strict=True, reason=(
+        "the account probe (type=Job) fails with HTTP 500: no task session is read, task_sessions_unread stays "
+        "False, and known_backup_servers=[vbr01] is judged server_silent next to the read_error (wrong error; "
+        "the sibling of 8ce75bb)"))),
+])
+def test_a_read_stopped_before_the_task_sessions_judges_no_server_silent(tmp_path, fail_type):
+    em = FakeEM([_vbr(NIGHT1, 2, "web01", VBR1)[:2]], fail_type=fail_type)
+    extra = dict(known_servers_from_em=True, known_backup_servers=[VBR1])
+    fold, items, queries, error, _cache = _night(tmp_path, em, NIGHT1, **extra)
+    assert error is not None and "HTTP 500" in str(error)
+    params = _params(tmp_path, check_jobs=False, **extra)
+    result = json.loads(json.dumps(reader.judge_read(params, fold, items, [str(error)])))
+    assert result["status"] == "error"
+    assert "read_error" in json.dumps(result)
+    assert "server_silent" not in json.dumps(result), _codes(result)
+
+
+def test_a_failed_task_session_read_judges_no_server_silent(tmp_path):
+    """The rule that landed (8ce75bb), pinned with the history cache and the list read first."""
+    em = FakeEM([_vbr(NIGHT1, 2, "web01", VBR1)[:2]], fail_type="BackupTaskSession")
+    extra = dict(known_servers_from_em=True, known_backup_servers=[VBR1])
+    fold, items, _queries, error, _cache = _night(tmp_path, em, NIGHT1, **extra)
+    assert error is not None and fold.task_sessions_unread is True
+    params = _params(tmp_path, check_jobs=False, **extra)
+    result = json.loads(json.dumps(reader.judge_read(params, fold, items, [str(error)])))
+    assert result["status"] == "error" and "server_silent" not in json.dumps(result)
