@@ -177,3 +177,82 @@ def test_a_failed_task_session_read_judges_no_server_silent(tmp_path):
     params = _params(tmp_path, check_jobs=False, **extra)
     result = json.loads(json.dumps(reader.judge_read(params, fold, items, [str(error)])))
     assert result["status"] == "error" and "server_silent" not in json.dumps(result)
+
+
+# ---- 4. a secret EM echoes in a backup server's name: never in the result, never in the cache ---------------
+
+def _secret_server_em(monkeypatch, server, created_day):
+    """The module's HTTP fake serving 6 backup task sessions of ``server`` (the last on June ``created_day``+5)
+    and EM's server list naming it."""
+    from unit.plugins.module_utils.em_fake import FakeEM as HttpEM, paged_handler, synthetic_task_session
+    from unit.plugins.modules.module_runner import install_fake
+    sessions = []
+    for index in range(6):
+        item = synthetic_task_session(index)
+        item["CreationTimeUTC"] = item["EndTimeUTC"] = "2025-06-%02dT01:00:00Z" % (created_day + index)
+        item["Links"][0]["Name"] = server
+        sessions.append(item)
+    served = {"BackupTaskSession": (sessions, "BackupTaskSessions", "BackupTaskSession"),
+              "ReplicaTaskSession": ([], "ReplicaTaskSessions", "ReplicaTaskSession"),
+              "BackupServer": ([{"Name": server, "UID": "urn:veeam:BackupServer:7445e6ce-86f5-4171-b909-dac209c66563",
+                                 "Type": "BackupServer", "Links": []}], "BackupServers", "BackupServer"),
+              "Job": ([{"Name": "Backup Job 1", "UID": "urn:veeam:Job:0b5b5d2e-1b1e-4a36-9d0e-5f0b7c1d2a01",
+                        "Links": []}], "Jobs", "Job")}
+
+    def handler(call):
+        if call.path != "/api/query":
+            return None
+        items, list_tag, item_tag = served[call.query["type"]]
+        return paged_handler(items, "json", list_tag, item_tag)(call)
+    install_fake(monkeypatch, HttpEM("json", handler))
+
+
+def _run_module(capsys, tmp_path, now):
+    from ansible_collections.backupops.veeam_em.plugins.modules import veeam_em_compliance_info as module
+    from unit.plugins.modules.module_runner import CONNECTION, run_module
+    result = run_module(module, dict(CONNECTION, now=now, check_jobs=False, check_replicas=False,
+                                     report_dir=str(tmp_path)), capsys)
+    assert "failed" not in result, result.get("msg")
+    return result
+
+
+def _cache_text(tmp_path):
+    import gzip
+    with gzip.open(str(tmp_path / "compliance.history-cache.json.gz"), "rt", encoding="utf-8") as stream:
+        return stream.read()
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "a backup server whose name carries the password (EM echoes what it was given, 'vbr-Pa55-w0rd!.example.com'), "
+    "quiet for 18 days: history_cache.quiet_server names it LOWER-CASED (_quiet_through takes the name from "
+    "fold.last_seen's 'known:<lower name>' key): 'backup server vbr-pa55-w0rd!.example.com has no session since "
+    "...'. The outcome is returned as it is (em_compliance_module: history_cache=cache.outcome, not "
+    "em_secrets.scrub_data'd), and ansible-core's no_log masking is case-sensitive: the password, lower-cased, is "
+    "in the module's result (secret in result). The cache file is scrubbed (case-insensitive): it holds none"))
+def test_a_quiet_server_named_with_a_secret_is_masked_in_the_result_and_the_cache(monkeypatch, capsys, tmp_path):
+    from unit.plugins.modules.module_runner import CONNECTION
+    monkeypatch.undo()   # EM's real pages here (the autouse fixture's plain pages are for FakeEM)
+    secret = CONNECTION["password"]
+    _secret_server_em(monkeypatch, "vbr-%s.example.com" % secret, 5)
+    result = _run_module(capsys, tmp_path, "2025-06-29T06:00:00Z")
+    assert "has no session since 2025-06-10T01:00:00Z" in result["history_cache"]["quiet_server"]
+    text = _cache_text(tmp_path)
+    assert "vbr-********.example.com" in text and secret.lower() not in text.lower()
+    assert secret.lower() not in json.dumps(result).lower(), result["history_cache"]["quiet_server"]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "EM's server list names a server whose name carries the password, new since the cache's night: "
+    "HistoryCache._new_servers' reason lists the LOWER-CASED names ('... does not know (vbr-pa55-w0rd!...)'), "
+    "returned in history_cache.reason unscrubbed; no_log masking is case-sensitive: the password, lower-cased, "
+    "is in the module's result"))
+def test_a_new_server_named_with_a_secret_is_masked_in_the_reason(monkeypatch, capsys, tmp_path):
+    from unit.plugins.modules.module_runner import CONNECTION
+    monkeypatch.undo()
+    secret = CONNECTION["password"]
+    _secret_server_em(monkeypatch, "vbr01.example.com", 22)
+    _run_module(capsys, tmp_path, "2025-06-28T06:00:00Z")
+    _secret_server_em(monkeypatch, "vbr-%s.example.com" % secret, 22)
+    result = _run_module(capsys, tmp_path, "2025-06-29T06:00:00Z")
+    assert "EM lists backup server(s) the history cache" in result["history_cache"]["reason"]
+    assert secret.lower() not in json.dumps(result).lower(), result["history_cache"]["reason"]
