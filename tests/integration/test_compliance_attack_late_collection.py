@@ -100,3 +100,37 @@ def test_an_outage_longer_than_the_window_judges_as_cold(em, data, capsys, tmp_p
     assert warm["compliance"] == cold["compliance"]
     # and it is said while vbr02 is quiet in EM, also once its newest session is history
     assert all(text and ("backup server %s has no session since" % SERVER) in text for text in quiet), quiet
+
+
+def _cut_session(data):
+    """A task session of SERVER created on 2026-11-04 that runs for 4 s or more, not a retry: the outage begins at
+    its midpoint (EM keeps it InProgress until the server is back)."""
+    job_sessions = dict((s["id"], s) for s in data["job_sessions"])
+    for session in sorted(_server_sessions(data, SERVER, _parse("2026-11-04T00:00:00Z"), _parse("2026-11-05T00:00:00Z")),
+                          key=lambda s: s["creation_time"]):
+        if session["end_time"] and not job_sessions[session["job_session_id"]]["is_retry"] and \
+                _parse(session["end_time"]) - _parse(session["creation_time"]) >= timedelta(seconds=4):
+            return session
+    raise AssertionError("no session of %s to cut on 2026-11-04" % SERVER)
+
+
+def test_an_outage_that_begins_while_a_session_of_the_server_runs_judges_as_cold(em, data, capsys, tmp_path):
+    """Held: an outage of SERVER (49 h, longer than the 24 h overlap, inside the 3-day window) that begins in the
+    middle of one of its task sessions: EM shows it InProgress until the server is back (the as-of view), so it
+    bounds read_through (the oldest running session) as well as the quiet rule does; every warm night equals the
+    cold one, the night after the outage too."""
+    session = _cut_session(data)
+    created, ended = _parse(session["creation_time"]), _parse(session["end_time"])
+    start = created + (ended - created) / 2
+    until = start + timedelta(hours=49)
+    fmt = lambda moment: moment.strftime("%Y-%m-%dT%H:%M:%SZ")   # noqa: E731
+    em.set_view(as_of=True, late_collection=_outage(fmt(start), fmt(until)))
+    nights = [start - timedelta(hours=23), start + timedelta(hours=1), start + timedelta(hours=25),
+              until + timedelta(hours=1), until + timedelta(hours=25)]
+    _run(em, capsys, fmt(nights[0]), report_dir=str(tmp_path))
+    for night in nights[1:]:
+        warm, cold = _night(em, capsys, fmt(night), tmp_path)
+        assert warm["history_cache"]["used"] is True, warm["history_cache"]["reason"]
+        assert warm["compliance"] == cold["compliance"], fmt(night)
+        if night == nights[3]:      # the night after the outage reads again from before it began
+            assert _parse(warm["history_cache"]["window_read_from"]) <= created
