@@ -295,3 +295,37 @@ def test_a_new_server_named_with_a_secret_is_masked_in_the_reason(monkeypatch, c
     result = _run_module(capsys, tmp_path, "2025-06-29T06:00:00Z")
     assert "EM lists backup server(s) the history cache" in result["history_cache"]["reason"]
     assert secret.lower() not in json.dumps(result).lower(), result["history_cache"]["reason"]
+
+
+@pytest.mark.parametrize("failure", [
+    pytest.param("logon", marks=pytest.mark.xfail(strict=True, reason=(
+        "the module with known_backup_servers=[vbr01] and a logon refused (HTTP 401, a wrong password): no task "
+        "session is read, fold.task_sessions_unread is False (no task-session query failed: none was sent), so "
+        "judge_read judges vbr01 server_silent (a violation 'no session of it at all') next to the read_error - a "
+        "read failure worded as a breach (wrong error; 8ce75bb covers only a failed task-session query)"))),
+    pytest.param("servers", marks=pytest.mark.xfail(strict=True, reason=(
+        "the module with report_dir (the history cache: EM's server list read right after the probe) and "
+        "known_backup_servers=[vbr01]: the list read fails (HTTP 500) before any task session; vbr01 is judged "
+        "server_silent next to the read_error (wrong error)"))),
+    "tasks",   # 8ce75bb's case: held
+])
+def test_the_module_claims_no_silent_server_when_em_could_not_be_read(monkeypatch, capsys, tmp_path, failure):
+    from ansible_collections.backupops.veeam_em.plugins.modules import veeam_em_compliance_info as module
+    from unit.plugins.module_utils.em_fake import FakeEM as HttpEM, Reply, error_body
+    from unit.plugins.modules.module_runner import CONNECTION, install_fake, run_module
+    from unit.plugins.modules.test_compliance_info import by_type
+    monkeypatch.undo()
+    if failure == "logon":
+        fake = HttpEM("json", by_type(), logon=lambda call: Reply(401, error_body("json", 401, "Unauthorized")))
+    else:
+        fake = HttpEM("json", by_type(fail_type="BackupServer" if failure == "servers" else "BackupTaskSession"))
+    install_fake(monkeypatch, fake)
+    result = run_module(module, dict(CONNECTION, now="2025-06-29T06:00:00Z", known_backup_servers=[VBR1],
+                                     report_dir=str(tmp_path)), capsys)
+    assert result["failed"] is True
+    compliance = result["compliance"]
+    assert [error["code"] for error in compliance["errors"]] == [em_compliance.READ_ERROR]
+    assert compliance["status"] == "error"
+    assert compliance["violations"] == [] and compliance["servers"] == [], compliance["violations"]
+    if failure != "logon":
+        assert fake.logoffs == 1
