@@ -5,6 +5,7 @@ sessions of the outage collected when it is back, with their past creation times
 Every night runs warm (report_dir) and cold (history_cache=false) at the same ``now``; the module promises equal
 ``compliance`` - for a backup server quiet for longer than the overlap too (history_cache._quiet_through).
 """
+import json
 from datetime import timedelta
 
 import pytest
@@ -134,3 +135,42 @@ def test_an_outage_that_begins_while_a_session_of_the_server_runs_judges_as_cold
         assert warm["compliance"] == cold["compliance"], fmt(night)
         if night == nights[3]:      # the night after the outage reads again from before it began
             assert _parse(warm["history_cache"]["window_read_from"]) <= created
+
+
+# 49 h, inside the 3-day window (as test_compliance_evolving_nights' BEYOND_OUTAGE)
+INSIDE_OUTAGE = ("2026-11-04T07:00:00Z", "2026-11-06T08:00:00Z")
+INSIDE_NIGHTS = ["2026-11-04T06:00:00Z", "2026-11-05T06:00:00Z", "2026-11-06T06:00:00Z", "2026-11-06T09:00:00Z"]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "exclude_servers: [vbr02] during a 49 h outage of vbr02 (inside the 3-day window), the pattern dropped on the "
+    "night after it (2026-11-06T09): vbr02 out of scope leaves no fold.last_seen (SessionFold._place returns "
+    "before _seen), so no quiet_server holds the cache back; the night vbr02 is in scope again reads from "
+    "2026-11-05T06 and misses its late sessions of [11-04T07, 11-05T06): warm compliance differs from cold - "
+    "here the missed late sessions are successes, so the warm RPO findings are older (erp (old) 57.83 h, sql_014 "
+    "67.91 h, web_024 'none in the window' warm, fresher cold) and the server row counts 47 sessions warm, 69 "
+    "cold; with a late Failed session the same gap is a false compliant (the unit test "
+    "test_a_quiet_server_outside_the_server_patterns_still_holds_the_cache_back)"))
+def test_a_server_back_in_scope_after_its_outage_judges_as_cold(em, data, capsys, tmp_path):
+    em.set_view(as_of=True, late_collection=_outage(*INSIDE_OUTAGE))
+    excluded = dict(exclude_servers=[SERVER])
+    _run(em, capsys, INSIDE_NIGHTS[0], report_dir=str(tmp_path), **excluded)
+    for night in INSIDE_NIGHTS[1:-1]:
+        warm, cold = _night(em, capsys, night, tmp_path, **excluded)
+        assert warm["compliance"] == cold["compliance"], night
+    warm, cold = _night(em, capsys, INSIDE_NIGHTS[-1], tmp_path)
+    assert warm["history_cache"]["used"] is True, warm["history_cache"]["reason"]
+    assert _statuses(warm) == _statuses(cold)   # here the statuses agree; the rows do not
+    rows = [(name, _counts(warm).get(name), counts) for name, counts in sorted(_counts(cold).items())
+            if _counts(warm).get(name) != counts]
+    assert rows == [], rows
+    only = lambda a, b: sorted((v.get("vm_display_name"), v["code"], v.get("message")) for v in a["compliance"]["violations"]  # noqa: E731
+                               if v not in b["compliance"]["violations"])
+    assert (only(warm, cold), only(cold, warm)) == ([], [])
+    assert warm["compliance"] == cold["compliance"]
+
+
+def _counts(result):
+    """{VM name: (backup failed, backup warning, backup total)} of the VMs of SERVER."""
+    return dict((row["vm_display_name"], tuple((row.get("backup") or {}).get(key) for key in ("failed", "warning", "total")))
+                for row in result["compliance"]["vms"] if row.get("backup_server_name") == SERVER)
