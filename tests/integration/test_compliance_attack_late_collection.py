@@ -5,7 +5,6 @@ sessions of the outage collected when it is back, with their past creation times
 Every night runs warm (report_dir) and cold (history_cache=false) at the same ``now``; the module promises equal
 ``compliance`` - for a backup server quiet for longer than the overlap too (history_cache._quiet_through).
 """
-import json
 from datetime import timedelta
 
 import pytest
@@ -107,8 +106,8 @@ def _cut_session(data):
     """A task session of SERVER created on 2026-11-04 that runs for 4 s or more, not a retry: the outage begins at
     its midpoint (EM keeps it InProgress until the server is back)."""
     job_sessions = dict((s["id"], s) for s in data["job_sessions"])
-    for session in sorted(_server_sessions(data, SERVER, _parse("2026-11-04T00:00:00Z"), _parse("2026-11-05T00:00:00Z")),
-                          key=lambda s: s["creation_time"]):
+    day = _server_sessions(data, SERVER, _parse("2026-11-04T00:00:00Z"), _parse("2026-11-05T00:00:00Z"))
+    for session in sorted(day, key=lambda s: s["creation_time"]):
         if session["end_time"] and not job_sessions[session["job_session_id"]]["is_retry"] and \
                 _parse(session["end_time"]) - _parse(session["creation_time"]) >= timedelta(seconds=4):
             return session
@@ -164,13 +163,18 @@ def test_a_server_back_in_scope_after_its_outage_judges_as_cold(em, data, capsys
     rows = [(name, _counts(warm).get(name), counts) for name, counts in sorted(_counts(cold).items())
             if _counts(warm).get(name) != counts]
     assert rows == [], rows
-    only = lambda a, b: sorted((v.get("vm_display_name"), v["code"], v.get("message")) for v in a["compliance"]["violations"]  # noqa: E731
-                               if v not in b["compliance"]["violations"])
-    assert (only(warm, cold), only(cold, warm)) == ([], [])
+    assert (_only(warm, cold), _only(cold, warm)) == ([], [])
     assert warm["compliance"] == cold["compliance"]
+
+
+def _only(result, other):
+    """(VM, code, message) of the violations of ``result`` that ``other`` does not have."""
+    return sorted((v.get("vm_display_name"), v["code"], v.get("message")) for v in result["compliance"]["violations"]
+                  if v not in other["compliance"]["violations"])
 
 
 def _counts(result):
     """{VM name: (backup failed, backup warning, backup total)} of the VMs of SERVER."""
-    return dict((row["vm_display_name"], tuple((row.get("backup") or {}).get(key) for key in ("failed", "warning", "total")))
+    keys = ("failed", "warning", "total")
+    return dict((row["vm_display_name"], tuple((row.get("backup") or {}).get(key) for key in keys))
                 for row in result["compliance"]["vms"] if row.get("backup_server_name") == SERVER)

@@ -14,7 +14,7 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils import em_compl
 from ansible_collections.backupops.veeam_em.plugins.module_utils import em_compliance_read as reader
 
 from .test_history_cache import (  # helpers only (no test is imported: pytest would run it twice)
-    FakeEM, NIGHT1, NIGHT2, _as_em_shows, _at, _judged, _load, _night, _params, _vbr, _vm_row)
+    FakeEM, NIGHT1, NIGHT2, _as_em_shows, _judged, _night, _params, _vbr, _vm_row)
 
 VBR1, VBR2 = "vbr01.example.com", "vbr02.example.com"
 
