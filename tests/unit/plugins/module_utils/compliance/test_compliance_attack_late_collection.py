@@ -7,6 +7,7 @@ pin behaviour that held under attack. The nights are the FakeEM nights of test_h
 (_judged: EM shows a session from its end, or from ``collected_hours`` after a night: collected late).
 """
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -329,3 +330,36 @@ def test_the_module_claims_no_silent_server_when_em_could_not_be_read(monkeypatc
     assert compliance["violations"] == [] and compliance["servers"] == [], compliance["violations"]
     if failure != "logon":
         assert fake.logoffs == 1
+
+
+# ---- 5. clock skew of a quiet server ------------------------------------------------------------------------
+
+def _shown_from(entry, hours_before_night1):
+    """``entry`` (a _vbr tuple) shown by EM from ``hours_before_night1`` before night 1 (its times dated ahead)."""
+    kind, item, end, _visible = entry
+    return kind, item, end, em_compliance.parse_time(NIGHT1) - timedelta(hours=hours_before_night1)
+
+
+@pytest.mark.parametrize("stray", ["created ahead", "ended ahead"])
+def test_a_stray_session_dated_ahead_does_not_hide_a_quiet_server(tmp_path, stray):
+    """Held: vbr02 is quiet since 60 h before night 1, but one of its sessions carries a time 3 days ahead of night 1
+    (a wrong clock: its creation, or only its end): that time is no sign of life (fold.ahead_seen, clock_skew), so
+    vbr02 still holds the cache back and night 2 finds the Failed session EM collects late - warm equals cold."""
+    if stray == "created ahead":
+        odd = _shown_from(_vbr(NIGHT1, -72, "db01", VBR2), 61)
+    else:
+        odd = _shown_from(_vbr(NIGHT1, 61, "db01", VBR2, end=_at_hours(NIGHT1, 72)), 61)
+    sessions = _active(NIGHT1) + [
+        _vbr(NIGHT1, 60 + 1.0 / 6, "app01", VBR2), odd,
+        _vbr(NIGHT1, 50, "app01", VBR2, collected_hours=12, result="Failed"),
+        _vbr(NIGHT2, 1, "app01", VBR2)]
+    _first, cache, _requests = _judged(tmp_path / "warm", sessions, NIGHT1)
+    assert "backup server %s has no session since" % VBR2 in cache.outcome["quiet_server"]
+    warm, cold, cache = _night_pair(tmp_path, sessions, NIGHT2)
+    assert cache.outcome["used"] is True
+    assert _vm_row(cold, "app01")["backup"]["failed"] == 1
+    assert warm == cold
+
+
+def _at_hours(iso, hours):
+    return em_compliance.format_time(em_compliance.parse_time(iso) + timedelta(hours=hours))
