@@ -363,3 +363,18 @@ def test_a_stray_session_dated_ahead_does_not_hide_a_quiet_server(tmp_path, stra
 
 def _at_hours(iso, hours):
     return em_compliance.format_time(em_compliance.parse_time(iso) + timedelta(hours=hours))
+
+
+# ---- 6. the cost of the quiet rule ----------------------------------------------------------------------------
+
+def test_a_server_with_weekly_jobs_holds_every_warm_night_back_to_its_last_run(tmp_path):
+    """The cost, pinned (not a fault): a backup server whose only job runs weekly is 'quiet' for up to 6 days after
+    each run, so while it is, every warm night reads the window again from that run's end - night 2 below reads
+    5 of the 7 days of the window from EM (a cold read reads 7). A decommissioned server still in scope costs the
+    same until its last session leaves the window (and, once the history is counted as a sign of life, the 30 days)."""
+    sessions = _active(NIGHT2) + [_vbr(NIGHT1, 4 * 24, "weekly01", VBR2)]
+    _judged(tmp_path / "warm", sessions, NIGHT1)
+    warm, cold, cache = _night_pair(tmp_path, sessions, NIGHT2)
+    assert warm == cold and cache.outcome["used"] is True
+    assert cache.outcome["window_read_from"] == "2025-05-31T06:10:00Z"   # the weekly run's end, 5 days back
+    assert "backup server %s has no session since 2025-05-31T06:10:00Z" % VBR2 in cache.outcome["quiet_server"]
