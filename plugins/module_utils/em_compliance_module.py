@@ -106,7 +106,10 @@ def run_compliance_info_module():
     result = outputs(module.params, compliance, module.check_mode)
     compliance = None  # with detail=compact the full rows (day grids) are only in the reports: freed here
     release_memory()
-    result.update(queries=queries, requests=client.requests_sent if client else 0, history_cache=cache.outcome)
+    # the cache's texts name backup servers and paths in EM's words, some lower-cased (ansible-core's no_log masks
+    # only the case it was given): through the one scrubber, as every text that leaves the collection
+    result.update(queries=queries, requests=client.requests_sent if client else 0,
+                  history_cache=em_secrets.scrub_data(cache.outcome))
     if result.get("report_error") or error:  # fail_json's answer holds lists only (detail=full: the packed rows)
         _listed(result)
     if result.get("report_error") and not error:  # asked for and not written: said loudly, never a quiet pass

@@ -222,12 +222,14 @@ def run_reads(client, reads, now, start, bounded, page_size, concurrency, fold=N
     window_from = em_time.format_z(cache.window_read_from) if cache else None
     job_from = em_time.format_z(cache.job_read_from) if cache and cache.job_keys else None
     job_pages = {}
+    unread = set(read.key for read in reads if read.kind)   # the task-session queries not answered yet
     for read in reads:
         resource = read.resource
         sort = em_query.sort_field(resource, resource.default_sort)
         history = read.windowed == HISTORY
         if history and cache and not cache.reads_history:
             queries[read.key] = skipped_history(resource, history_from, start)
+            _answered(fold, unread, read)
             continue
         pages = PageFold(resource, fold, read.kind, history) if fold is not None and read.kind else None
         jobs = None
@@ -245,7 +247,7 @@ def run_reads(client, reads, now, start, bounded, page_size, concurrency, fold=N
         except EMError as error:
             queries[read.key] = {"type": resource.query_type, "failed": True}
             if pages:  # the pages folded before the failure are part of an answer: no verdict on them
-                fold.discard(read_failed=True)
+                fold.discard()
             return items, queries, error
         summary = info.as_dict()
         summary["items"] = len(found)
@@ -277,9 +279,18 @@ def run_reads(client, reads, now, start, bounded, page_size, concurrency, fold=N
         elif cache and read.kind:  # the window's task sessions: from window_from when the cache gave the start
             summary.update(created_after=window_from, created_before=now if bounded else None)
         queries[read.key] = summary
+        _answered(fold, unread, read)
     if cache:
         cache.save(fold, job_pages)
     return items, queries, None
+
+
+def _answered(fold, unread, read):
+    """Note a query answered; the last task-session query answered marks the fold's task sessions read (judge_read:
+    only then does a known server without a session say anything)."""
+    unread.discard(read.key)
+    if fold is not None and not unread:
+        fold.task_sessions_read = True
 
 
 def _servers_first(client, reads, items, queries, page_size, concurrency):
@@ -545,10 +556,10 @@ def judge_read(params, fold, items, read_errors, limits=(), packed=False):
     job_sessions = items.get("backup_job_sessions", []) + items.get("replica_job_sessions", [])
     # every job session from the history start was read (window_filters) when the backup job sessions were
     complete = "backup_job_sessions" in items and not read_errors
-    # Task sessions EM could not be read: a known server without one is not "silent" (no session of it at
-    # all: server_silent, a breach) - nothing was read (issue 14: a read failure is an error, never a breach).
-    # EM's list of servers is read before the task sessions when the history cache is used.
-    known = [] if fold.task_sessions_unread else known_servers(params, items)
+    # Task sessions EM did not answer (a failed logon, probe, server list or task-session query): a known server
+    # without one is not "silent" (no session of it at all: server_silent, a breach) - nothing was read (issue 14:
+    # a read failure is an error, never a breach). EM's servers are read first when the history cache is used.
+    known = known_servers(params, items) if fold.task_sessions_read or not read_errors else []
     return em_compliance.evaluate_fold(fold, job_sessions, packed=packed, jobs_complete=complete,
                                        job_types=items.get(JOB_TYPES_BEFORE_WINDOW),
                                        job_types_by_uid=items.get(JOB_TYPES_BY_UID),

@@ -119,9 +119,12 @@ options:
         which the next full read finds.
       - A backup server with no session for longer than O(history_cache_overlap_hours) (EM may not reach it; when
         it does, its sessions come with their past creation times) holds the cache back - it covers only up to that
-        server's last sign of life (the newest end, else start, of its sessions) plus the overlap, so the next run
-        reads again from that sign of life, and RV(history_cache.quiet_server) says so. While a server in scope is
-        that quiet, each run reads back to its newest session (at most a full read).
+        server's last sign of life (the newest end, else start, of its window sessions, the creation of its history
+        sessions; whatever the VM, job and server patterns, as another night's may take it in) plus the overlap,
+        so the next run reads again from that sign of life, and RV(history_cache.quiet_server) says so. A server
+        EM lists (O(known_servers_from_em)) in the server scope with no session at all in the 30 days holds it
+        back to the history start. While a server is that quiet, each run reads back to its newest session (at
+        most a full read); exclude a retired server EM still lists (O(exclude_servers)) or remove it from EM.
       - With O(history_cache_window) (the default) the cache also keeps the window's task sessions (see there).
     type: bool
     default: true

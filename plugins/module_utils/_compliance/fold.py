@@ -85,7 +85,10 @@ class SessionFold(object):
 
     def __init__(self, policy, start):
         self.policy = policy
-        self.task_sessions_unread = False   # discard(read_failed=True)
+        self.task_sessions_read = False     # every task-session query answered (em_compliance_read.run_reads)
+        # server key -> [newest sign of life, name]: every session folded - window and history, any scope - as the
+        # history cache's quiet bound needs it before settle (history_cache._quiet_through); last_seen is the rules'
+        self.server_signs = {}
         self.start = start
         self.groups = {}          # (server key, VM uid or "name:...") -> (oldest creation (µs), packed records joined)
         self.excluded = []        # packed records of the sessions outside the patterns (counts only)
@@ -154,6 +157,9 @@ class SessionFold(object):
                 uid = _history_uid(item)
             if self.on_running is not None and watched:
                 self.on_running(created)  # also one that a newer session of its key hides
+            # its creation, a lower bound of its end: the history cache's quiet bound reads back no later for it
+            self._seen(key[1], record[_SERVER_NAME] if records else item.get("backup_server_name"), created, created,
+                       rules=False)
             key = self._packer.key(key)
             kept = self.history.get(key)
             if kept is None or created > kept[0] or (created == kept[0] and uid > self._uid_of(kept[1])):
@@ -171,17 +177,15 @@ class SessionFold(object):
             return _history_uid(kept[0])
         return self._packer.unpack(kept)[_UID] or ""
 
-    def discard(self, read_failed=False):
+    def discard(self):
         """Drop every session folded so far (the count of items read stays), after a failed read.
 
         A query that fails half way has folded the pages that arrived before the failure, and the
         fold cannot tell them from the earlier queries' at no cost; evaluating them would judge VMs
         on part of their sessions. The verdict is ``error`` (read_error) either way; with this, no
         VM row is made from a half-read answer (the list-based reader kept nothing of a failed query).
-        ``read_failed``: EM's task sessions could not be read (not a history cache dropped), so no
-        absence of sessions means anything (``task_sessions_unread``; em_compliance_read.judge_read).
         """
-        self.task_sessions_unread = self.task_sessions_unread or read_failed
+        self.server_signs = {}
         self.groups, self.excluded, self.history, self.unreadable = {}, [], {}, []
         self.last_seen, self.ahead_seen, self.uids, self.ignored = {}, {}, {}, 0
         self.window_set_aside = self.history_set_aside = 0
@@ -228,10 +232,11 @@ class SessionFold(object):
         server_scope = in_scope(server_name, policy["include_servers"], policy["exclude_servers"])
         if packed is None:
             packed = self._packer.pack(record)
-        if not server_scope:
-            self.excluded.append(packed)
-            return
         server = server_key_of(record[_SERVER_UID], server_name)
+        if not server_scope:  # not the rules' (server_silent); the cache's, as another night may take it in
+            self.excluded.append(packed)
+            self._seen(server, server_name, record[_END] or record[_CREATED], record[_CREATED], rules=False)
+            return
         if not scope_filtered(policy) or session_in_scope(record_view(record), policy):
             vm_uid, vm_name = record[_VM_UID], record[_VM_NAME]
             vm = _lower(vm_uid) if vm_uid else _name_key(vm_name)
@@ -256,18 +261,27 @@ class SessionFold(object):
         if uid not in uids:
             self.uids[key] = uids + (uid,)
 
-    def _seen(self, server, server_name, moment, created):
+    def _seen(self, server, server_name, moment, created, rules=True):
         """The server's latest sign of life, ``moment`` (a session's end, else its start; servers.
         server_rows: under its key ``server`` and its name). A time dated ahead of ``now`` (a wrong clock) is kept
         apart (clock_skew), so that one stray session does not hide that the server went silent
-        (rules.server_silent); when only the end is ahead, the start still is a sign of life."""
+        (rules.server_silent); when only the end is ahead, the start still is a sign of life. Always noted for
+        the history cache (server_signs); with ``rules`` (an in-scope session placed) for the rules too."""
         now = getattr(self, "now", None)
         limit = None if now is None else now + CLOCK_SKEW_TOLERANCE
         if limit is not None and moment > limit:
-            self._newest(self.ahead_seen, server, server_name, moment)
+            if rules:
+                self._newest(self.ahead_seen, server, server_name, moment)
             moment = created if created <= limit else None
-        if moment is not None:
+        if moment is None:
+            return
+        if rules:
             self._newest(self.last_seen, server, server_name, moment)
+        sign = self.server_signs.get(server)
+        if sign is None:
+            self.server_signs[server] = [moment, server_name]
+        elif moment > sign[0]:
+            sign[0], sign[1] = moment, server_name or sign[1]
 
     @staticmethod
     def _newest(seen, server, server_name, moment):

@@ -123,6 +123,7 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils import em_files
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.packing import (
     RECORD_KEYS, _microseconds, _STATE, _VM_NAME, _VM_UID)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.fold import unsettled
+from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.policy import in_scope
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
     job_unsettled, readable_creation_time, readable_end)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.vocabulary import (
@@ -654,31 +655,33 @@ class HistoryCache(object):
         self.outcome.update(written=self.path, window_cached=cached_window, jobs_cached=job_through is not None)
 
     def _quiet_through(self, fold):
-        """Where a quiet backup server holds the cache back (None: none does): its newest sign of life
-        (fold.last_seen, over the cache and EM's pages) plus the overlap, when that is before now.
+        """Where a quiet backup server holds the cache back (None: none does): its newest sign of life plus the
+        overlap, when that is before now.
 
         A backup server EM cannot reach is quiet in EM, and when EM reaches it again its sessions arrive with
         their past creation times (docs/em-api-facts.md 6, [INF]). Were the cache to cover past its last sign
         of life by more than the overlap, the next night would not read those sessions (a Failed one among them
         is a warning or a failure count a full read finds: a better verdict than EM's data gives). So the
-        next night reads from its last sign of life on. Its cost: while a server in scope is quiet for longer
-        than the overlap, each night reads back to its newest session (at most the 30 days, a full read's)."""
-        quiet = None
-        for key, moment in fold.last_seen.items():
-            through = moment + self.overlap
-            if through < self.now and (quiet is None or through < quiet[0]):
-                quiet = (through, key)
-        if quiet is None:
+        next night reads from its last sign of life on. The signs are every session folded, window and history,
+        whatever the patterns (fold.server_signs: a history session by its creation, a lower bound of its end;
+        a server excluded tonight may be taken in tomorrow); a server EM lists (known_servers_from_em) in the
+        server scope with no session at all is quiet since the history start. Its cost: while a server is that
+        quiet, each run reads back to its newest session (at most the 30 days, a full read's)."""
+        signs = [(moment, name or key) for key, (moment, name) in sorted(fold.server_signs.items())]
+        named = set(str(name).lower() for _moment, name in signs)
+        policy = fold.policy
+        signs += [(self.history_start, name) for name in sorted(self.listed or ())
+                  if name not in named and in_scope(name, policy["include_servers"], policy["exclude_servers"])]
+        quiet = min(signs, key=lambda sign: sign[0]) if signs else None
+        if quiet is None or quiet[0] + self.overlap >= self.now:
             return None
-        through, key = quiet
-        name = next((other[len("known:"):] for other, moment in sorted(fold.last_seen.items())
-                     if other.startswith("known:") and moment + self.overlap == through), key)
+        moment, name = quiet
         self.outcome["quiet_server"] = (
             "backup server %s has no session since %s (more than %s h before this run): the cache covers only up "
             "to %s, so the next run reads again from that last sign of life the sessions EM collects late when it "
-            "reaches the server again" % (name, _iso(through - self.overlap), _number(self.overlap.total_seconds() / 3600.0),
-                                          _iso(through)))
-        return through
+            "reaches the server again" % (name, _iso(moment) if moment > self.history_start else "the history start",
+                                          _number(self.overlap.total_seconds() / 3600.0), _iso(moment + self.overlap)))
+        return moment + self.overlap
 
     def _job_read_through(self, jobs):
         """Where the job part written tonight ends (None: none is written, said in ``outcome``): now, or the

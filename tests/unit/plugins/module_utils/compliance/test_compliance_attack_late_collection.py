@@ -1,9 +1,10 @@
 """Attacks on the history cache's late-collection rules of session 9 (h-attack9).
 
 _quiet_through (a quiet backup server holds the cache back), _new_servers (a server new to EM is a full
-read) and fold.task_sessions_unread (no server_silent next to a failed task-session read). Each xfail
-(strict) is a warm night judging BETTER than a cold read of the same EM, or a wrong error; the plain tests
-pin behaviour that held under attack. The nights are the FakeEM nights of test_history_cache.py
+read) and fold.task_sessions_read (no server_silent unless the task sessions were read). Each finding (a
+warm night judging BETTER than a cold read of the same EM, a secret in the result, or a wrong error) was a
+strict xfail first and is a plain test now, its finding in the comment above it; the one strict xfail left is
+an accepted limit (its reason says why); the other plain tests pin behaviour that held under attack. The nights are the FakeEM nights of test_history_cache.py
 (_judged: EM shows a session from its end, or from ``collected_hours`` after a night: collected late).
 """
 import json
@@ -39,14 +40,13 @@ def _night_pair(tmp_path, sessions, night, **extra):
 
 # ---- 1. a server quiet for longer than the window ------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason=(
-    "quiet server beyond the window: vbr02's last session ended 9 days before night 1 (lookback 7 d, so it is a "
-    "HISTORY session); it is unreachable, and a Failed session of app01 created 3 days before night 1 is collected "
-    "12 h after night 1. HistoryCache.save runs before settle, and SessionFold.add_history never calls _seen, so "
-    "fold.last_seen has no entry for vbr02 at save: no quiet_server, read_through = night 1. Night 2 reads the "
-    "window from night 1 - 48 h and misses the late Failed session: warm app01 backup.failed 0, cold 1 "
-    "(false compliant; the module doc promises 'a backup server that had no session for longer than this' is "
-    "found the next night)"))
+# Found (h-attack9), fixed in session 9: quiet server beyond the window: vbr02's last session ended 9 days before
+#  night 1 (lookback 7 d, so it is a HISTORY session); it is unreachable, and a Failed session of app01 created 3
+#  days before night 1 is collected 12 h after night 1. HistoryCache.save runs before settle, and
+#  SessionFold.add_history never calls _seen, so fold.last_seen has no entry for vbr02 at save: no quiet_server,
+#  read_through = night 1. Night 2 reads the window from night 1 - 48 h and misses the late Failed session: warm
+#  app01 backup.failed 0, cold 1 (false compliant; the module doc promises 'a backup server that had no session for
+#  longer than this' is found the next night)
 def test_a_server_quiet_for_longer_than_the_window_holds_the_cache_back(tmp_path):
     sessions = _active(NIGHT1) + [
         _vbr(NIGHT1, 9 * 24, "app01", VBR2),                                          # its last sign of life
@@ -77,12 +77,12 @@ def test_a_server_quiet_inside_the_window_is_held_back(tmp_path):
     assert warm == cold
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a server EM lists with no session at all in the 30 days (unreachable all that time; known_servers_from_em): "
-    "nothing in fold.last_seen, so no quiet_server and the cache covers up to night 1. When EM reaches it, its "
-    "sessions of the last days arrive with their past creation times; night 2 reads from night 1 - 48 h and misses "
-    "the Failed one created 3 days before night 1: warm app01 backup.failed 0, cold 1 (false compliant). A listed "
-    "server with no sign of life should hold the cache back (to the history start), said in quiet_server"))
+# Found (h-attack9), fixed in session 9: a server EM lists with no session at all in the 30 days (unreachable all
+#  that time; known_servers_from_em): nothing in fold.last_seen, so no quiet_server and the cache covers up to night
+#  1. When EM reaches it, its sessions of the last days arrive with their past creation times; night 2 reads from
+#  night 1 - 48 h and misses the Failed one created 3 days before night 1: warm app01 backup.failed 0, cold 1 (false
+#  compliant). A listed server with no sign of life should hold the cache back (to the history start), said in
+#  quiet_server
 def test_a_listed_server_with_no_session_at_all_holds_the_cache_back(tmp_path):
     sessions = _active(NIGHT1) + [
         _vbr(NIGHT1, 72, "app01", VBR2, collected_hours=12, result="Failed"),
@@ -106,12 +106,11 @@ def test_a_listed_server_with_no_session_at_all_holds_the_cache_back(tmp_path):
 
 # ---- 2. a quiet server outside the server patterns --------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason=(
-    "exclude_servers: [vbr02] on night 1, the pattern removed on night 2 (a policy changed between nights; the "
-    "cache docstring promises cached sessions are judged 'as a cold read would'). vbr02 is quiet 60 h at night 1, "
-    "but SessionFold._place returns for an out-of-scope server before _seen, so it has no last_seen: no "
-    "quiet_server, read_through = night 1. Night 2 (vbr02 in scope) misses app01's Failed session created 50 h "
-    "before night 1 and collected 12 h after it: warm backup.failed 0, cold 1 (false compliant)"))
+# Found (h-attack9), fixed in session 9: exclude_servers: [vbr02] on night 1, the pattern removed on night 2 (a
+#  policy changed between nights; the cache docstring promises cached sessions are judged 'as a cold read would').
+#  vbr02 is quiet 60 h at night 1, but SessionFold._place returns for an out-of-scope server before _seen, so it has
+#  no last_seen: no quiet_server, read_through = night 1. Night 2 (vbr02 in scope) misses app01's Failed session
+#  created 50 h before night 1 and collected 12 h after it: warm backup.failed 0, cold 1 (false compliant)
 def test_a_quiet_server_outside_the_server_patterns_still_holds_the_cache_back(tmp_path):
     sessions = _active(NIGHT1) + [
         _vbr(NIGHT1, 60 + 1.0 / 6, "app01", VBR2),
@@ -142,6 +141,7 @@ def test_a_quiet_server_whose_vms_are_all_excluded_still_holds_the_cache_back(tm
 # ---- 2b. a server added to EM again under the same name -----------------------------------------------------
 
 @pytest.mark.xfail(strict=True, reason=(
+    "accepted, not fixed (EM's server list is read by name only, BACKUP_SERVER_FIELDS; a UID in the list would change the query every caller sends): "
     "_new_servers compares EM's list by NAME only (BACKUP_SERVER_FIELDS = ('name',)): vbr02 is removed from EM "
     "and a backup server of the same name (VBR reinstalled on the same host: a new UID) is added between two "
     "nights; EM collects its past sessions with their past creation times, among them a Failed one of app01 "
@@ -178,13 +178,12 @@ def test_a_server_added_again_under_its_name_is_a_full_read(tmp_path):
     assert new_app01(warm)["backup"]["failed"] == 1, cache.outcome["reason"]   # now: 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a backup server added to EM minutes before night 1: EM's list names it (new: night 1 is a full read, said), "
-    "but EM has collected none of its past sessions yet; they arrive 2 h after night 1 with their past creation "
-    "times. Night 1's cache names vbr02 in servers_listed and covers up to night 1 (no session of vbr02: no "
-    "last_seen, no quiet_server), so night 2 is warm, reads from night 1 - 48 h and misses app01's Failed session "
-    "created 3 days before night 1: warm backup.failed 0, cold 1 (false compliant). _new_servers assumes EM has "
-    "collected a new server's past by the time it lists it"))
+# Found (h-attack9), fixed in session 9: a backup server added to EM minutes before night 1: EM's list names it
+#  (new: night 1 is a full read, said), but EM has collected none of its past sessions yet; they arrive 2 h after
+#  night 1 with their past creation times. Night 1's cache names vbr02 in servers_listed and covers up to night 1
+#  (no session of vbr02: no last_seen, no quiet_server), so night 2 is warm, reads from night 1 - 48 h and misses
+#  app01's Failed session created 3 days before night 1: warm backup.failed 0, cold 1 (false compliant).
+#  _new_servers assumes EM has collected a new server's past by the time it lists it
 def test_a_new_server_whose_past_ems_collects_after_the_night_is_read_the_night_after(tmp_path):
     sessions = _active(NIGHT1) + [
         _vbr(NIGHT1, 72, "app01", VBR2, collected_hours=2, result="Failed"),
@@ -216,16 +215,8 @@ def _codes(result):
 
 
 @pytest.mark.parametrize("fail_type", [
-    pytest.param("BackupServer", marks=pytest.mark.xfail(strict=True, reason=(
-        "EM's server list is read before the task sessions with the history cache (_servers_first); when that "
-        "read fails run_reads returns before any task session is read, but fold.task_sessions_unread stays False "
-        "(only a failed task-session query sets it), so judge_read passes known_backup_servers=[vbr01] and the "
-        "result carries server_silent for vbr01 next to the read_error: a read failure worded as a breach (wrong "
-        "error; the sibling of 8ce75bb)"))),
-    pytest.param("Job", marks=pytest.mark.xfail(strict=True, reason=(
-        "the account probe (type=Job) fails with HTTP 500: no task session is read, task_sessions_unread stays "
-        "False, and known_backup_servers=[vbr01] is judged server_silent next to the read_error (wrong error; "
-        "the sibling of 8ce75bb)"))),
+    "BackupServer",  # found by h-attack9 (server_silent next to read_error), fixed in session 9: fold.task_sessions_read
+    "Job",  # found by h-attack9 (server_silent next to read_error), fixed in session 9: fold.task_sessions_read
 ])
 def test_a_read_stopped_before_the_task_sessions_judges_no_server_silent(tmp_path, fail_type):
     em = FakeEM([_vbr(NIGHT1, 2, "web01", VBR1)[:2]], fail_type=fail_type)
@@ -244,7 +235,7 @@ def test_a_failed_task_session_read_judges_no_server_silent(tmp_path):
     em = FakeEM([_vbr(NIGHT1, 2, "web01", VBR1)[:2]], fail_type="BackupTaskSession")
     extra = dict(known_servers_from_em=True, known_backup_servers=[VBR1])
     fold, items, _queries, error, _cache = _night(tmp_path, em, NIGHT1, **extra)
-    assert error is not None and fold.task_sessions_unread is True
+    assert error is not None and fold.task_sessions_read is False
     params = _params(tmp_path, check_jobs=False, **extra)
     result = json.loads(json.dumps(reader.judge_read(params, fold, items, [str(error)])))
     assert result["status"] == "error" and "server_silent" not in json.dumps(result)
@@ -293,13 +284,13 @@ def _cache_text(tmp_path):
         return stream.read()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a backup server whose name carries the password (EM echoes what it was given, 'vbr-Pa55-w0rd!.example.com'), "
-    "quiet for 18 days: history_cache.quiet_server names it LOWER-CASED (_quiet_through takes the name from "
-    "fold.last_seen's 'known:<lower name>' key): 'backup server vbr-pa55-w0rd!.example.com has no session since "
-    "...'. The outcome is returned as it is (em_compliance_module: history_cache=cache.outcome, not "
-    "em_secrets.scrub_data'd), and ansible-core's no_log masking is case-sensitive: the password, lower-cased, is "
-    "in the module's result (secret in result). The cache file is scrubbed (case-insensitive): it holds none"))
+# Found (h-attack9), fixed in session 9: a backup server whose name carries the password (EM echoes what it was
+#  given, 'vbr-Pa55-w0rd!.example.com'), quiet for 18 days: history_cache.quiet_server names it LOWER-CASED
+#  (_quiet_through takes the name from fold.last_seen's 'known:<lower name>' key): 'backup server
+#  vbr-pa55-w0rd!.example.com has no session since ...'. The outcome is returned as it is (em_compliance_module:
+#  history_cache=cache.outcome, not em_secrets.scrub_data'd), and ansible-core's no_log masking is case-sensitive:
+#  the password, lower-cased, is in the module's result (secret in result). The cache file is scrubbed
+#  (case-insensitive): it holds none
 def test_a_quiet_server_named_with_a_secret_is_masked_in_the_result_and_the_cache(monkeypatch, capsys, tmp_path):
     from unit.plugins.modules.module_runner import CONNECTION
     monkeypatch.undo()   # EM's real pages here (the autouse fixture's plain pages are for FakeEM)
@@ -312,11 +303,10 @@ def test_a_quiet_server_named_with_a_secret_is_masked_in_the_result_and_the_cach
     assert secret.lower() not in json.dumps(result).lower(), result["history_cache"]["quiet_server"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "EM's server list names a server whose name carries the password, new since the cache's night: "
-    "HistoryCache._new_servers' reason lists the LOWER-CASED names ('... does not know (vbr-pa55-w0rd!...)'), "
-    "returned in history_cache.reason unscrubbed; no_log masking is case-sensitive: the password, lower-cased, "
-    "is in the module's result"))
+# Found (h-attack9), fixed in session 9: EM's server list names a server whose name carries the password, new since
+#  the cache's night: HistoryCache._new_servers' reason lists the LOWER-CASED names ('... does not know
+#  (vbr-pa55-w0rd!...)'), returned in history_cache.reason unscrubbed; no_log masking is case-sensitive: the
+#  password, lower-cased, is in the module's result
 def test_a_new_server_named_with_a_secret_is_masked_in_the_reason(monkeypatch, capsys, tmp_path):
     from unit.plugins.modules.module_runner import CONNECTION
     monkeypatch.undo()
@@ -330,15 +320,8 @@ def test_a_new_server_named_with_a_secret_is_masked_in_the_reason(monkeypatch, c
 
 
 @pytest.mark.parametrize("failure", [
-    pytest.param("logon", marks=pytest.mark.xfail(strict=True, reason=(
-        "the module with known_backup_servers=[vbr01] and a logon refused (HTTP 401, a wrong password): no task "
-        "session is read, fold.task_sessions_unread is False (no task-session query failed: none was sent), so "
-        "judge_read judges vbr01 server_silent (a violation 'no session of it at all') next to the read_error - a "
-        "read failure worded as a breach (wrong error; 8ce75bb covers only a failed task-session query)"))),
-    pytest.param("servers", marks=pytest.mark.xfail(strict=True, reason=(
-        "the module with report_dir (the history cache: EM's server list read right after the probe) and "
-        "known_backup_servers=[vbr01]: the list read fails (HTTP 500) before any task session; vbr01 is judged "
-        "server_silent next to the read_error (wrong error)"))),
+    "logon",  # found by h-attack9 (server_silent next to read_error), fixed in session 9: fold.task_sessions_read
+    "servers",  # found by h-attack9 (server_silent next to read_error), fixed in session 9: fold.task_sessions_read
     "tasks",   # 8ce75bb's case: held
 ])
 def test_the_module_claims_no_silent_server_when_em_could_not_be_read(monkeypatch, capsys, tmp_path, failure):

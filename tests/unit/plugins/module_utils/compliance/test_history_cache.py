@@ -14,6 +14,7 @@ import pytest
 from ansible_collections.backupops.veeam_em.plugins.module_utils import em_compliance, em_resources, em_time
 from ansible_collections.backupops.veeam_em.plugins.module_utils import em_compliance_read as reader
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import history_cache
+from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import sessions
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMError
 
 from .conftest import build_session
@@ -50,14 +51,21 @@ def _fold(now, lookback=LOOKBACK):
     return em_compliance.session_fold(now, lookback_days=lookback)
 
 
-def _write_night(tmp_path, now, history, **extra):
-    """A run at ``now`` whose history read gave ``history`` ([(kind, item)]): its cache is written."""
+def _write_night(tmp_path, now, history, active=True, **extra):
+    """A run at ``now`` whose history read gave ``history`` ([(kind, item)]): its cache is written. ``active``: the
+    backup server (build_session's) showed a session an hour before ``now`` - a window session these tests of the
+    history part leave out - so that it is not quiet (the quiet bound, history_cache._quiet_through, has its own
+    tests: test_a_quiet_backup_server_holds_the_cache_back_to_its_last_sign_of_life and the attack files)."""
     params = _params(tmp_path, **extra)
     cache, fold = _plan(params, now), _fold(now)
     cache.watch(fold)
     cache.begin(Client(), fold)
     for kind, item in history:
         fold.add_history([item], kind)
+    if active:
+        server = build_session()
+        fold.server_signs[sessions.server_key(server)] = [em_time.parse_iso(_at(now, hours=-1)),
+                                                          server["backup_server_name"]]
     cache.save(fold)
     return cache
 
