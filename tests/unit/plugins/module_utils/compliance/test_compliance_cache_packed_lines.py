@@ -19,6 +19,7 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance imp
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import packing as _packing
 
 from .conftest import build_session
+from .test_compliance_fold_packing import _record  # the fold and the record of one item
 
 NOW = "2025-06-05T06:00:00Z"
 GUID = "1ad54825-b8f9-4a3a-93f2-bc4a7c8d69c5"
@@ -34,13 +35,6 @@ def _expected_line(record):
     session = _fold.as_session(record, record[_packing._KIND])
     return ([session[key] for key in _packing.RECORD_KEYS], _us(session["_created"]), _us(session["_end"]),
             _us(session["_point_created"]), record[_packing._KIND], record[_packing._HISTORY])
-
-
-def _record(**fields):
-    fold = em_compliance.session_fold(NOW)
-    item = build_session(**dict({"vm_uid": "urn:vmware:vm:x.vm-1"}, **fields.pop("item", {})))
-    item.update(fields)
-    return fold, fold._record(item, em_compliance.KIND_BACKUP, False)
 
 
 @pytest.mark.parametrize("fields", [
