@@ -121,7 +121,7 @@ options:
         it does, its sessions come with their past creation times) holds the cache back - it covers only up to that
         server's last sign of life (the newest end, else start, of its window sessions, the creation of its history
         sessions; whatever the VM, job and server patterns, as another night's may take it in) plus the overlap,
-        so the next run reads again from that sign of life, and RV(history_cache.quiet_server) says so. A server
+        so the next run reads again from that sign of life, and C(quiet_server) in RV(history_cache) says so. A server
         EM lists (O(known_servers_from_em)) in the server scope with no session at all in the 30 days holds it
         back to the history start. While a server is that quiet, each run reads back to its newest session (at
         most a full read); exclude a retired server EM still lists (O(exclude_servers)) or remove it from EM.
@@ -165,7 +165,7 @@ options:
         sessions when it is back, with their past creation times (inferred, not observed - docs/em-api-facts.md).
         Sessions collected up to this many hours late are found the next night; so are those of a backup server
         that had no session for longer than this (the cache then ends at its last sign of life plus this many
-        hours, RV(history_cache.quiet_server)); other later ones by the full read every O(history_full_read_days).
+        hours, C(quiet_server) in RV(history_cache)); other later ones by the full read every O(history_full_read_days).
       - A number from 0 to 8760 (a year - a longer overlap than the 30-day history reads it all anyway); a value
         outside fails the module before any request.
     type: float
