@@ -110,8 +110,10 @@ def run_compliance_info_module():
     # only the case it was given): through the one scrubber, as every text that leaves the collection
     result.update(queries=queries, requests=client.requests_sent if client else 0,
                   history_cache=em_secrets.scrub_data(cache.outcome))
+    # result_format=json: the evaluation as one JSON text (compliance_json), one value for ansible-core to carry
+    as_text = "compliance_json" if module.params["result_format"] == "json" else None
     if result.get("report_error") or error:  # fail_json's answer holds lists only (detail=full: the packed rows)
-        _listed(result)
+        result = em_module.plain_result(result, "vms", "compliance", as_text)
     if result.get("report_error") and not error:  # asked for and not written: said loudly, never a quiet pass
         module.fail_json(msg=result.pop("report_error"), **result)
         return
@@ -120,14 +122,7 @@ def run_compliance_info_module():
         return
     em_module.warn_client(module, client)
     # the VM rows written one batch at a time, not copied whole by exit_json (50,000 compact rows: 24 MB of JSON)
-    em_module.exit_with_items(module, result, "vms", within="compliance")
-
-
-def _listed(result):
-    """``result['compliance']['vms']`` as a list when it is em_rows.PackedRows (detail=full)."""
-    compliance = result.get("compliance")
-    if isinstance(compliance, dict) and compliance.get("vms") is not None and not isinstance(compliance["vms"], list):
-        result["compliance"] = dict(compliance, vms=list(compliance["vms"]))
+    em_module.exit_with_items(module, result, "vms", within="compliance", as_text=as_text)
 
 
 def summary_only(compliance):

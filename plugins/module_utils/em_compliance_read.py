@@ -579,6 +579,7 @@ def argument_spec():
         concurrency=dict(type="int", default=em_query.DEFAULT_CONCURRENCY),
         media_type=dict(type="str", default=em_query.DEFAULT_MEDIA_TYPE, choices=["json", "xml"]),
         detail=dict(type="str", default="full", choices=["full", "compact", "summary"]),
+        result_format=dict(type="str", default="dict", choices=["dict", "json"]),
     )
     spec.update(em_compliance_report.argument_spec())  # report_formats, report_dir, ... (the report's own)
     spec.update(history_cache.argument_spec())  # history_cache, history_cache_overlap_hours, history_full_read_days

@@ -31,7 +31,7 @@ HOSTNAME_CHOICES = ("vm_name", "vm_name_server")
 # operator). The "{" becomes "_"; the VM's own name stays in veeam_vm_name (marked unsafe by the plugin).
 TEMPLATE_OPENER_RE = re.compile(r"\{(?=[{%#])")
 # Reading options of veeam_em_compliance_info that mean nothing to an inventory (no reports).
-NOT_FOR_INVENTORY = ("detail", "report_formats", "report_title", "report_dir", "report_basename", "report_history",
+NOT_FOR_INVENTORY = ("detail", "result_format", "report_formats", "report_title", "report_dir", "report_basename", "report_history",
                      "report_trend_days", "report_html_max_rows", "report_mode",
                      # the history cache lives in report_dir (issue 18): an inventory reads the whole history
                      "history_cache", "history_cache_overlap_hours", "history_full_read_days",

@@ -235,9 +235,13 @@ def run_resource_info_module(resource, extra_options=None, after_read=None):
     exit_with_items(module, result, resource.return_key)
 
 
-def exit_with_items(module, result, items_key, within=None):
+def exit_with_items(module, result, items_key, within=None, as_text=None):
     """``module.exit_json(changed=False, **result)``, with ``result[items_key]`` written item by item
     (``result[within][items_key]`` when ``within`` names the dict that holds the list).
+
+    ``as_text`` (with ``within``): the dict ``result[within]`` is answered as one JSON text under the key
+    ``as_text`` instead (veeam_em_compliance_info's ``result_format=json``), written the same way, item by
+    item; ``json.loads`` of that text is the dict ``within`` would have been, key for key.
 
     Same output, same no_log guarantee, a fraction of the memory: exit_json deep-copies the
     whole result (remove_values) and then builds its JSON text as one string, copied twice more
@@ -251,7 +255,7 @@ def exit_with_items(module, result, items_key, within=None):
     holder = result.get(within) if within else result
     items = holder.get(items_key) if isinstance(holder, dict) else None
     if not items or not _exit_prints_to_stdout(module):
-        _exit_plain(module, result, items_key, within)
+        _exit_plain(module, result, items_key, within, as_text)
     small = dict(result)
     if within:
         small[within] = dict(holder)
@@ -275,22 +279,32 @@ def exit_with_items(module, result, items_key, within=None):
         sys.exit(code)  # pylint: disable=ansible-bad-function  # exit_json's own answer, passed on
     path = (within, items_key) if within else (items_key,)
     if document is None or _at(document, path) != []:
-        _exit_plain(module, result, items_key, within)
+        _exit_plain(module, result, items_key, within, as_text)
     stdout.write("\n")
-    _write_object(stdout, document, path, items, module.no_log_values)
+    _write_object(stdout, document, path, items, module.no_log_values, as_text)
     stdout.write("\n")
     stdout.flush()
     sys.exit(0)  # pylint: disable=ansible-bad-function  # what exit_json does after printing
 
 
-def _exit_plain(module, result, items_key, within):
+def _exit_plain(module, result, items_key, within, as_text=None):
     """exit_json of the whole result, the items as a list (they may be a sequence that is not one,
-    em_rows.PackedRows: exit_json's JSON encoder takes lists)."""
+    em_rows.PackedRows: exit_json's JSON encoder takes lists); ``as_text``: ``result[within]`` as one
+    JSON text under that key (exit_json's no_log masking works inside a text as in any string)."""
+    module.exit_json(changed=False, **plain_result(result, items_key, within, as_text))
+
+
+def plain_result(result, items_key, within=None, as_text=None):
+    """``result`` as exit_json or fail_json take it: the items as a list, and with ``as_text`` the dict
+    ``result[within]`` replaced by its JSON text under the key ``as_text``."""
     holder = result.get(within) if within else result
     if isinstance(holder, dict) and holder.get(items_key) is not None and not isinstance(holder[items_key], list):
         holder = dict(holder, **{items_key: list(holder[items_key])})
         result = dict(result, **{within: holder}) if within else holder
-    module.exit_json(changed=False, **result)
+    if as_text and within and isinstance(result.get(within), dict):
+        result = dict(result)
+        result[as_text] = json.dumps(result.pop(within))
+    return result
 
 
 def _at(document, path):
@@ -302,10 +316,16 @@ def _at(document, path):
     return document
 
 
-def _write_object(stream, document, path, items, no_log_values):
-    """``document`` as a JSON object, the (empty) list at ``path`` replaced by ``items`` streamed."""
+def _write_object(stream, document, path, items, no_log_values, as_text=None):
+    """``document`` as a JSON object, the (empty) list at ``path`` replaced by ``items`` streamed; with
+    ``as_text`` the object at ``path[0]`` is written as one JSON text (a string) under that key."""
     stream.write("{")
     for index, (key, value) in enumerate(document.items()):
+        if key == path[0] and len(path) > 1 and as_text:
+            stream.write("%s%s: \"" % (", " if index else "", json.dumps(as_text)))
+            _write_object(_TextOf(stream), value, path[1:], items, no_log_values)
+            stream.write("\"")
+            continue
         stream.write("%s%s: " % (", " if index else "", json.dumps(key)))
         if key == path[0] and len(path) == 1:
             _write_items(stream, items, no_log_values)
@@ -314,6 +334,18 @@ def _write_object(stream, document, path, items, no_log_values):
         else:
             stream.write(json.dumps(value))
     stream.write("}")
+
+
+class _TextOf(object):
+    """A stream that writes what it is given as the inside of a JSON string (quotes and backslashes escaped):
+    the JSON written through it arrives as one text. Pieces may be cut anywhere: JSON's escaping is per
+    character."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text):
+        self.stream.write(json.dumps(text)[1:-1])
 
 
 def _exit_prints_to_stdout(module):

@@ -207,6 +207,21 @@ options:
     type: str
     choices: [full, compact, summary]
     default: full
+  result_format:
+    description:
+      - V(dict) returns the evaluation as the dict RV(compliance).
+      - V(json) returns the same document as one JSON text in RV(compliance_json) instead (no RV(compliance) key);
+        C(from_json) of it is RV(compliance) key for key. ansible-core walks every value of a task's result for
+        its callbacks and again in each C(set_fact) that copies it (about 0.8 s in all at 5,000 VMs with
+        O(detail=compact), ansible-core 2.19), where a text is one value. The role
+        C(backupops.veeam_em.veeam_em_compliance) uses it.
+      - Read it with C(from_json), as in C({{ nightly.compliance_json | from_json }}). Its strings stay unsafe as the
+        registered result's - ansible-core marks what a template makes of an unsafe value unsafe, and 2.19 renders
+        only trusted strings - so a VM, job or backup server whose name in EM holds C({{ }}) is printed, never
+        rendered.
+    type: str
+    choices: [dict, json]
+    default: dict
   report_formats:
     description:
       - Reports to make from the full evaluation - V(json) (the whole evaluation), V(junit) (one test case per
@@ -409,6 +424,13 @@ compliance:
       type: list
       elements: dict
       sample: [{"code": "read_error", "scope": "global", "text": "(all): read_error - Enterprise Manager could not be read: HTTP 401"}]
+compliance_json:
+  description:
+    - RV(compliance) as one JSON text, with O(result_format=json) (then RV(compliance) is not returned); C(from_json)
+      of it is RV(compliance).
+  returned: with O(result_format=json), also when a read failed
+  type: str
+  sample: '{"status": "violation", "compliant": false, "summary": {"vms_total": 300}}'
 reports:
   description:
     - The documents asked with O(report_formats), keyed by format, as text - only without O(report_dir)

@@ -81,12 +81,12 @@ EXPECTED = {  # (server, vm) -> (status, reasons)
 }
 
 
-def build_dataset():
-    """The SESSIONS table in the emulator's documented dataset format."""
+def build_dataset(sessions=None):
+    """The SESSIONS table (or ``sessions`` of its shape) in the emulator's documented dataset format."""
     servers = [{"id": _guid(index + 1), "name": name} for index, name in enumerate(SERVERS.values())]
     server_id = {key: _guid(index + 1) for index, key in enumerate(SERVERS)}
     vms, jobs, job_sessions, task_sessions = {}, {}, [], []
-    for number, (server, vm, kind, hours, minutes, state, result, reason) in enumerate(SESSIONS, start=100):
+    for number, (server, vm, kind, hours, minutes, state, result, reason) in enumerate(sessions or SESSIONS, start=100):
         vm_id = vms.setdefault((server, vm), {
             "id": "urn:VMware:Vm:vc-%s.vm-%d" % (server.lower(), len(vms) + 1), "name": vm,
             "backup_server_id": server_id[server], "size_bytes": 10 ** 9})["id"]
@@ -230,6 +230,24 @@ def test_violations_fail_the_play_after_the_reports(rules_emulator, tmp_path):
     assert result["summary"]["vms_violation"] > 0
     assert_junit_matches(result, junit)
     assert rules_emulator.stats()["open_sessions"] == 0
+
+
+JINJA_NAME = "{{ 7 * 191 }}-{{ lookup('env', 'HOME') }}"
+
+
+def test_a_vm_named_as_a_template_is_printed_never_rendered(tmp_path):
+    """EM's names reach the role's variables as the module's JSON text (result_format=json) through from_json: a
+    VM whose name holds "{{ }}" is printed as it is in the failing verdict's message, never rendered (2.19 renders
+    only trusted strings; before, what a template makes of an unsafe value is unsafe - compat runs this on 2.16-2.18)."""
+    dataset = build_dataset(SESSIONS + [("A", JINJA_NAME, "backup", 5, 10, "Completed", "Failed", "Error: {{ 6 * 7 }}")])
+    with Emulator(dataset=dataset, now=NOW, tls=True) as em:
+        run = run_playbook(em_env(em), tmp_path, veeam_em_compliance_now=NOW,
+                           veeam_em_compliance_fail_on_violation=True)
+    assert run.returncode != 0 and "compliance violation(s)" in run.stdout, run.stdout[-4000:]
+    assert "{{ 7 * 191 }}" in run.stdout and "{{ lookup('env', 'HOME') }}" in run.stdout, run.stdout[-4000:]
+    assert "1337" not in run.stdout
+    result, _junit, _page = read_reports(tmp_path)
+    assert [row["status"] for row in result["vms"] if row["vm_display_name"] == JINJA_NAME] == ["violation"]
 
 
 def test_scope_and_policy_variables_reach_the_evaluation(rules_emulator, tmp_path):

@@ -332,3 +332,54 @@ def test_detail_summary_returns_no_vm_rows_and_the_same_rest(fake, capsys):
     assert "vms" not in summary["compliance"]
     assert summary["compliance"] == dict((key, value) for key, value in full.items() if key != "vms")
     assert summary["compliance"]["summary"]["vms_total"] == len(full["vms"]) > 0
+
+
+@pytest.mark.parametrize("detail", ["full", "compact", "summary"])
+@pytest.mark.parametrize("streamed", [True, False])
+def test_result_format_json_is_the_same_document_as_one_text(fake, capsys, monkeypatch, detail, streamed):
+    """result_format=json (the role's): compliance_json is the JSON text of the dict result_format=dict answers,
+    key for key, streamed batch by batch (em_module.exit_with_items, as_text) or through exit_json; no compliance."""
+    import json
+
+    from ansible_collections.backupops.veeam_em.plugins.module_utils import em_module
+
+    as_dict = run({"detail": detail}, capsys)
+    if not streamed:
+        monkeypatch.setattr(em_module, "_exit_prints_to_stdout", lambda module: False)
+    as_text = run({"detail": detail, "result_format": "json"}, capsys)
+    assert "compliance" not in as_text and isinstance(as_text["compliance_json"], str)
+    assert json.loads(as_text["compliance_json"]) == as_dict["compliance"]
+    assert as_text["invocation"]["module_args"]["result_format"] == "json"
+    assert dict((k, v) for k, v in as_text.items() if k not in ("compliance_json", "invocation")) == \
+        dict((k, v) for k, v in as_dict.items() if k not in ("compliance", "invocation"))
+
+
+@pytest.mark.parametrize("streamed", [True, False])
+def test_result_format_json_masks_a_password_em_echoes_inside_the_text(monkeypatch, capsys, streamed):
+    """A session reason holding the password (EM echoes what it was given): masked inside the text too, in the
+    rows written batch by batch and in exit_json's own part."""
+    from ansible_collections.backupops.veeam_em.plugins.module_utils import em_module
+
+    echoed = [synthetic_task_session(i, reason="Error: logon as svc with %s refused" % CONNECTION["password"])
+              for i in range(20, 28)]
+
+    def handler(call):
+        if call.path == "/api/query" and call.query["type"] == "BackupTaskSession":
+            return paged_handler(echoed, "json", "BackupTaskSessions", "BackupTaskSession")(call)
+        return by_type()(call)
+    install_fake(monkeypatch, FakeEM("json", handler))
+    if not streamed:
+        monkeypatch.setattr(em_module, "_exit_prints_to_stdout", lambda module: False)
+    result = run({"result_format": "json", "check_replicas": False}, capsys)
+    assert "compliance_json" in result and "logon as svc with" in result["compliance_json"]
+    assert CONNECTION["password"] not in str(result)
+
+
+def test_result_format_json_a_failed_read_answers_the_error_verdicts_as_text(monkeypatch, capsys):
+    import json
+
+    install_fake(monkeypatch, FakeEM("json", by_type(fail_type="ReplicaTaskSession")))
+    result = run({"result_format": "json"}, capsys)
+    assert result["failed"] is True and "HTTP 500" in result["msg"] and "compliance" not in result
+    compliance = json.loads(result["compliance_json"])
+    assert compliance["status"] == "error" and [e["code"] for e in compliance["errors"]] == [em_compliance.READ_ERROR]
