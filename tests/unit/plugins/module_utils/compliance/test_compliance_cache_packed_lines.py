@@ -19,7 +19,7 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance imp
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import packing as _packing
 
 from .conftest import build_session
-from .test_compliance_fold_packing import _record  # the fold and the record of one item
+from .test_compliance_fold_packing import RECORD_FIELD_CASES, _record  # the fold and the record of one item
 
 NOW = "2025-06-05T06:00:00Z"
 GUID = "1ad54825-b8f9-4a3a-93f2-bc4a7c8d69c5"
@@ -37,17 +37,9 @@ def _expected_line(record):
             _us(session["_point_created"]), record[_packing._KIND], record[_packing._HISTORY])
 
 
-@pytest.mark.parametrize("fields", [
-    {"uid": "urn:veeam:BackupTaskSession:" + GUID, "name": "vm01@2025-06-05 01:00:00"},       # both compact
-    {"uid": "urn:veeam:BackupTaskSession:" + GUID.upper(), "name": "vm01@2025-06-05 01:00:01"},  # neither
-    {"uid": "urn:veeam:BackupTaskSession:{%s}" % GUID, "name": "vm01@2025-06-05T01:00:00Z"},
-    {"uid": "not-a-urn", "name": "vm01", "restore_point_uid": "urn:veeam:RestorePoint:" + GUID},
-    {"uid": "urn:veeam:X:", "name": "@2025-06-05 01:00:00", "vm_display_name": None},
-    {"creation_time": "2025-06-05T01:00:00.123456Z", "end_time": "2025-06-05T01:10:00.000001Z",
-     "restore_point_time": "2025-06-05T01:05:00.5Z", "name": "vm01@2025-06-05 01:00:00"},
+@pytest.mark.parametrize("fields", RECORD_FIELD_CASES + [
     {"creation_time": "1970-01-01T00:00:00Z", "name": "vm01@1970-01-01 00:00:00"},   # 0 µs: the epoch itself
     {"creation_time": "1969-12-31T23:59:59.999999Z", "name": "vm01@1969-12-31 23:59:59"},  # before the epoch
-    {"end_time": None, "state": "InProgress"},
 ])
 def test_a_packed_records_line_is_what_unpack_gives_with_its_times_in_microseconds(fields):
     fold, record = _record(**fields)

@@ -26,7 +26,8 @@ def _record(**fields):
     return fold, fold._record(item, em_compliance.KIND_BACKUP, False)
 
 
-@pytest.mark.parametrize("fields", [
+# An item's fields each way a record may pack them (compact or not), shared with test_compliance_cache_packed_lines
+RECORD_FIELD_CASES = [
     {"uid": "urn:veeam:BackupTaskSession:" + GUID, "name": "vm01@2025-06-05 01:00:00"},       # both compact
     {"uid": "urn:veeam:BackupTaskSession:" + GUID.upper(), "name": "vm01@2025-06-05 01:00:01"},  # neither
     {"uid": "urn:veeam:BackupTaskSession:{%s}" % GUID, "name": "vm01@2025-06-05T01:00:00Z"},
@@ -35,7 +36,10 @@ def _record(**fields):
     {"creation_time": "2025-06-05T01:00:00.123456Z", "end_time": "2025-06-05T01:10:00.000001Z",
      "restore_point_time": "2025-06-05T01:05:00.5Z", "name": "vm01@2025-06-05 01:00:00"},
     {"end_time": None, "state": "InProgress"},
-])
+]
+
+
+@pytest.mark.parametrize("fields", RECORD_FIELD_CASES)
 def test_a_packed_record_unpacks_to_the_record_exactly(fields):
     fold, record = _record(**fields)
     packed = fold._packer.pack(record)
