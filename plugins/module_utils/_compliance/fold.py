@@ -488,12 +488,14 @@ def _better(record, kept):
 
 def _merged(earlier, later, both):
     """``earlier`` then ``later`` as one dict in that order (a key of both where ``earlier`` has it), ``both(kept,
-    new)`` for a key in both (SessionFold.absorb_first)."""
-    merged = dict(earlier)
-    for key, value in later.items():
-        kept = merged.get(key)
-        merged[key] = value if kept is None else both(kept, value)
-    return merged
+    new)`` for a key in both (SessionFold.absorb_first). In place: ``earlier`` is the answer and ``later`` is
+    emptied as it is walked, so that each group's two strings are freed as soon as they are joined (a copy held
+    every group twice for a moment: +5 MB of the warm night's peak at 5,000 VMs)."""
+    for key in list(later):
+        value = later.pop(key)
+        kept = earlier.get(key)
+        earlier[key] = value if kept is None else both(kept, value)
+    return earlier
 
 
 def _concat(joined, more):
