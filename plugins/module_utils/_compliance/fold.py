@@ -460,9 +460,10 @@ def unique_records(records):
     """One record per session (kind and UID): a session read twice (two pages, a restarted walk, the
     window and the history, the history cache and EM) is kept once: the window's read over the history's,
     a finished read over a running one, else the later read - EM's pages come after the history cache's
-    lines (history_cache.begin; or, when the lines are folded in a thread while EM is read, SessionFold.absorb_first
-    puts them first), so that what EM says of a session wins over what a file in the report directory says of it (an edited line that moved a Failed session out of the range read again
-    and called it Success hid EM's Failed: a false compliant). Sessions without a UID cannot be told
+    lines (history_cache.begin; or, the lines folded in a thread while EM is read, SessionFold.absorb_first puts
+    them first), so that what EM says of a session wins over what a file in the report directory says of it
+    (an edited line that moved a Failed session out of the range read again and called it Success hid EM's
+    Failed: a false compliant). Sessions without a UID cannot be told
     apart: all are kept."""
     kept, position = [], {}
     for record in records:
