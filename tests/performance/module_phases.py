@@ -16,8 +16,12 @@ phase, the process's RSS and the peak since the previous phase (VmHWM, reset bet
 
 With --nightly each run is the warm night users run every night: a first child at NOW - 24 h writes the
 history cache into the report_dir (not shown), then the measured child at NOW reads it back; two more
-phases are marked inside read+fold: "cache read back" (HistoryCache.begin), "EM reads" (the reads from EM
-after it, up to HistoryCache.save) and "cache written" (HistoryCache.save); --cache-marks marks them on a first
+phases are marked inside read+fold: "cache header" (HistoryCache.open_header: the ranges known, the thread that
+folds the cache's lines started), "cache lines joined" (the main thread joins that thread, after EM's window task
+sessions: what it still waited for the lines is in this phase), "EM reads" (the rest of the reads, up to
+HistoryCache.save) and "cache written" (HistoryCache.save); the thread's own span is printed after the phases
+("cache lines folded (thread)"). On a tree before the thread (em_compliance_read without CacheLines) the mark is
+"cache read back" (HistoryCache.begin, the lines folded before the reads). --cache-marks marks them on a first
 night too. "at s" is the time since the child started its module (perf_counter).
 
     .venv/bin/python tests/performance/module_phases.py --vms 50000 --days 30
@@ -112,9 +116,14 @@ def child(options):
         setattr(owner, name, wrapped)
 
     after(reader, "_read", "read+fold")
+    spans = {}
     if options.get("nightly") or options.get("cache_marks"):
         from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import history_cache
-        after(history_cache.HistoryCache, "begin", "cache read back")
+        from ansible_collections.backupops.veeam_em.plugins.module_utils import em_compliance_read
+        if hasattr(em_compliance_read, "CacheLines"):  # the lines folded in a thread while EM is read
+            _mark_cache_lines(phases, spans, history_cache.HistoryCache, em_compliance_read.CacheLines, after)
+        else:  # the code before (the lines folded before the reads): one mark after them
+            after(history_cache.HistoryCache, "begin", "cache read back")
         before(history_cache.HistoryCache, "save", "EM reads")
         after(history_cache.HistoryCache, "save", "cache written")
     after(reader, "judge_read", "evaluation")
@@ -159,10 +168,38 @@ def child(options):
     # clear_refs resets ru_maxrss too: the run's peak is the highest phase peak
     peak = max([row["peak_mb"] for row in phases.rows] + [resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0])
     figures = {"phases": phases.rows, "peak_mb": round(peak), "output_mb": round(Sink.chars / 1e6, 2),
-               "report_mb": sizes}
+               "report_mb": sizes, "spans": spans}
     if options.get("digest"):
         figures["digests"] = _digests(options, "".join(Sink.kept).encode("utf-8"))
     print(json.dumps(figures))
+
+
+def _mark_cache_lines(phases, spans, cache_class, lines_class, after):
+    """The marks of the cache read back in a thread (em_compliance_read.CacheLines): "cache header" after its
+    header (the ranges known, the thread started), "cache lines joined" when the main thread first joins the thread
+    (before the history and job reads: the wait for the lines, if any, is in that phase), and the thread's own span
+    (``spans``: from when it starts folding to when it ends, in the child's seconds; no mark from the thread: a mark
+    resets the process's peak)."""
+    after(cache_class, "open_header", "cache header")
+    fold_lines, finish = cache_class.fold_lines, lines_class.finish
+
+    def timed(self, stream, fold):
+        begun = time.perf_counter()
+        try:
+            return fold_lines(self, stream, fold)
+        finally:
+            spans["cache lines folded (thread)"] = [round(begun - phases.started, 2),
+                                                    round(time.perf_counter() - phases.started, 2)]
+
+    def joined(self):
+        first, begun = not self.finished, time.perf_counter()
+        answer = finish(self)
+        if first:  # the main thread's wait for the lines (if any) and the fold's absorb_first
+            spans["join: wait + absorb (main thread)"] = [round(begun - phases.started, 2),
+                                                          round(time.perf_counter() - phases.started, 2)]
+            phases.mark("cache lines joined")
+        return answer
+    cache_class.fold_lines, lines_class.finish = timed, joined
 
 
 def _digests(options, output):
@@ -245,6 +282,8 @@ def runs(args, connection):
         print("  %-32s %10s %14s %8s" % ("phase", "RSS at end", "peak in phase", "at s"))
         for row in figures["phases"]:
             print("  %-32s %7d MB %11d MB %8.2f" % (row["phase"], row["rss_mb"], row["peak_mb"], row["at_s"]))
+        for name, (begun, ended) in sorted(figures.get("spans", {}).items()):
+            print("  %-32s from %.2f to %.2f s (%.2f s)" % (name, begun, ended, ended - begun))
         for name, digest in sorted(figures.get("digests", {}).items()):
             print("  sha256 %-40s %s" % (name, digest))
         sys.stdout.flush()

@@ -136,7 +136,11 @@ FORMAT = 4
 SUFFIX = ".history-cache.json.gz"
 DEFAULT_OVERLAP_HOURS = 48.0
 DEFAULT_FULL_READ_DAYS = 7.0
-_BATCH = 1000                   # cached items folded per call, like a page
+# Cached items folded per call, like a page: 250, not 1,000, since the lines are folded while EM's pages are
+# (em_compliance_read.CacheLines) and the batches pending (one per kind, window and history) add to the pages'
+# peak (issue 18: at 5,000 VMs 1,000 put the warm night at ~84 MB, 250 at ~75 MB; no slower).
+_BATCH = 250
+_WRITE_BATCH = 1000             # lines encoded per write (and per secret search: _lines)
 FIELDS = {KIND_BACKUP: list(BACKUP_HISTORY_FIELDS), KIND_REPLICA: list(REPLICA_HISTORY_FIELDS)}
 WINDOW_FIELDS = {KIND_BACKUP: list(BACKUP_TASK_SESSION_FIELDS), KIND_REPLICA: list(REPLICA_TASK_SESSION_FIELDS)}
 # What a window item has that the history query does not read: dropped when last night's window
@@ -164,6 +168,8 @@ _NONE_AT = dict((kind, tuple(position for position, key in enumerate(RECORD_KEYS
 # The job part (format 3): the job-session reads (em_compliance_read.JOB_SESSION_READS) by their keys.
 BACKUP_JOB_READ, REPLICA_JOB_READ = "backup_job_sessions", "replica_job_sessions"
 _JOB_MARK, _JOB_TYPE_MARK = "job", "job_type"   # the first element of a job part's line
+# What a cache file that cannot be read raises (a full read, said): the file is input, like EM's answer.
+_READ_ERRORS = (IOError, OSError, EOFError, ValueError, RecursionError, zlib.error)
 
 
 def argument_spec():
@@ -242,6 +248,7 @@ class HistoryCache(object):
         self.listed = None
         self.path, self.mode, self.write = None, None, False
         self.identity_now, self.cached_through, self.cached_window = None, None, False
+        self._header_now = None   # the header's ``now`` (open_header), named in ``outcome`` (end_lines)
         reason = "the history cache was not loaded: the reading stopped before the history"
         if not history:
             reason = "the history is not read (read_history is false, or lookback_days covers the %d days EM keeps)" \
@@ -285,28 +292,59 @@ class HistoryCache(object):
         Called before any session is folded, so a cache found broken half way is dropped whole
         (fold.discard) and nothing of it is judged. ``listed``: the names of the backup servers EM lists
         tonight (known_servers_from_em, read before the cache; None when not read): one the cache's run did
-        not list is a full read (_new_servers), and the cache written names them."""
+        not list is a full read (_new_servers), and the cache written names them.
+
+        The two halves, for a reader that folds the lines while EM is read (em_compliance_read.CacheLines):
+        ``open_header`` (the ranges, from the header alone) then ``fold_lines`` and ``end_lines``."""
+        stream = self.open_header(client, fold, listed)
+        if stream is not None:
+            self.end_lines(fold, self.fold_lines(stream, fold))
+
+    def open_header(self, client, fold, listed=None):
+        """The header half of ``begin``: the file opened and its first line checked (_misfit & co), the ranges
+        read from EM set (read_from, window_read_from, job_read_from) before any line is folded; the open stream
+        for ``fold_lines``, or None (no cache, or one that does not fit: a full read, said in ``outcome``)."""
         if not self.enabled:
-            return
+            return None
         self.listed = None if listed is None else set(str(name).lower() for name in listed)
         account = self.username or getattr(client, "user_name", None)
         self.identity_now = self.identity(getattr(client, "base", None), account)
         if not account:
             self._full("the EM account is not known (session_id without username): the history cache is not used")
-            return
+            return None
         if not os.path.exists(self.path):
             self._full("no history cache yet (%s): the whole history was read" % self.path)
-            return
+            return None
+        stream = None
         try:
-            with gzip.open(self.path, "rt", encoding="utf-8") as stream:
-                header = json.loads(stream.readline() or "null")
-                reason = self._misfit(header)
-                if reason is None:
-                    reason = self._fold_lines(stream, fold)
-        except (IOError, OSError, EOFError, ValueError, RecursionError, zlib.error) as error:
-            # RecursionError: json.loads of a line nested thousands deep (no writer writes one)
-            reason = "the history cache %s could not be read (%s): the whole history was read" % (
-                self.path, type(error).__name__ if isinstance(error, RecursionError) else error)
+            stream = gzip.open(self.path, "rt", encoding="utf-8")
+            header = json.loads(stream.readline() or "null")
+            reason = self._misfit(header)
+        except _READ_ERRORS as error:
+            reason = self._unreadable(error)
+        if reason is not None:
+            if stream is not None:
+                stream.close()
+            fold.discard()
+            self._full(reason)
+            return None
+        self._header_now = header["now"]
+        self._set_ranges()
+        return stream
+
+    def fold_lines(self, stream, fold):
+        """The lines half of ``begin``: fold the cached lines after the header into ``fold``; None, or why the
+        file cannot be used (end_lines then discards the fold). Closes ``stream``. Any exception but those of a
+        file that cannot be read (_READ_ERRORS: a full read, as before) reaches the caller."""
+        try:
+            with stream:
+                return self._fold_lines(stream, fold)
+        except _READ_ERRORS as error:
+            return self._unreadable(error)
+
+    def end_lines(self, fold, reason):
+        """After ``fold_lines``: a broken file (``reason``) discards the fold and is a full read; else ``outcome``
+        says what the cache gave."""
         if reason is not None:
             fold.discard()
             self._full(reason)
@@ -318,21 +356,30 @@ class HistoryCache(object):
             window_read_from=_iso(self.window_read_from),
             job_read_from=_iso(self.job_read_from) if self.job_keys else None,
             reason="the history cache of the run at %s covers up to %s; read from EM from %s (%s h overlap)%s"
-                   % (header["now"], _iso(self.cached_through), _iso(min(self.read_from, self.window_read_from)),
+                   % (self._header_now, _iso(self.cached_through), _iso(min(self.read_from, self.window_read_from)),
                       _number(self.overlap.total_seconds() / 3600.0),
                       "" if reads_history else ": the history before the window is all in the cache, not read"))
+
+    def _unreadable(self, error):
+        # RecursionError: json.loads of a line nested thousands deep (no writer writes one)
+        return "the history cache %s could not be read (%s): the whole history was read" % (
+            self.path, type(error).__name__ if isinstance(error, RecursionError) else error)
+
+    def _set_ranges(self):
+        """The ranges read from EM when the header fits (its read_through, window and job part): known before any
+        line is folded, so that EM can be read while the lines are (em_compliance_read.CacheLines)."""
+        self.read_from = max(self.history_start, self.cached_through - self.overlap)
+        if self.window and self.cached_window:
+            self.window_read_from = max(self.window_start, self.read_from)
+        if self.jobs_cached_through is not None:
+            self.job_read_from = max(self.history_start, self.jobs_cached_through - self.overlap)
 
     def _fold_lines(self, stream, fold):
         """Fold the cached items, in batches; None, or why the file cannot be used (then the caller
         discards what was folded). A cached window item created in [window start, window_read_from) is
         a window session tonight (fold.add); any cached item created in [history start, min(read_from,
         window start)) is history (fold.add_history; a window item without the window-only fields);
-        the others were forgotten by EM or are read again from EM."""
-        self.read_from = max(self.history_start, self.cached_through - self.overlap)
-        if self.window and self.cached_window:
-            self.window_read_from = max(self.window_start, self.read_from)
-        if self.jobs_cached_through is not None:
-            self.job_read_from = max(self.history_start, self.jobs_cached_through - self.overlap)
+        the others were forgotten by EM or are read again from EM. The ranges are set already (_set_ranges)."""
         history_to = min(self.read_from, self.window_start)
         batches = {True: dict((kind, []) for kind in self.kinds), False: dict((kind, []) for kind in self.kinds)}
         adds = {True: fold.add, False: fold.add_history}
@@ -817,7 +864,7 @@ def _write_atomic(path, header, entries, mode):
             for entry in entries:
                 texts.append(encode(entry))
                 count += 1
-                if len(texts) >= _BATCH:
+                if len(texts) >= _WRITE_BATCH:
                     stream.write(_lines(texts))
                     texts = []
             texts.append(encode({"items": count}))
