@@ -179,7 +179,7 @@ MUTANTS = [
            "a window line after the cache's covered end is taken (a Success moved into the last hours drops the VM)"),
     # ---- late collection (session 9: the as-of emulator's outages) ---------------------------------------------
     Mutant("cache-quiet-server-ignored", MU + "_compliance/history_cache.py",
-           "            if through < self.now and (quiet is None or through < quiet[0]):", "            if False:",
+           "        if quiet is None or quiet[0] + self.overlap >= self.now:", "        if True:",
            COMPLIANCE_TESTS + ["tests/unit/plugins/modules/test_compliance_info_history_cache.py"],
            "a backup server quiet for longer than the overlap does not hold the cache back: its late sessions are "
            "not read again (a warm night reads better than a cold one)"),
@@ -187,9 +187,18 @@ MUTANTS = [
            "        new = sorted(self.listed - set(cached))", "        new = []", COMPLIANCE_TESTS,
            "a backup server new to EM (its past sessions collected now) is not a full read"),
     Mutant("read-failure-known-silent", MU + "em_compliance_read.py",
-           "    known = [] if fold.task_sessions_unread else known_servers(params, items)",
+           "    known = known_servers(params, items) if fold.task_sessions_read or not read_errors else []",
            "    known = known_servers(params, items)", ["tests/unit/plugins/modules/test_compliance_info.py"],
            "with the task sessions unread, known servers are server_silent violations (a read failure as a breach)"),
+    # ---- the cache's lines folded in a thread while EM is read (session 10) ----------------------------------
+    Mutant("cache-lines-after-em", MU + "_compliance/fold.py",
+           "            min(kept[0], new[0]), _concat(kept[1], new[1])))", "            min(kept[0], new[0]), _concat(new[1], kept[1])))",
+           COMPLIANCE_TESTS,
+           "the cache's lines joined after EM's pages: an edited cached line wins over what EM says of the session"),
+    Mutant("cache-lines-not-joined-on-failure", MU + "em_compliance_read.py",
+           "            if lines is not None:  # joined before the fold is emptied: the thread feeds it no more\n"
+           "                lines.finish()\n", "", COMPLIANCE_TESTS,
+           "a failed window read empties the fold while the cache thread still feeds it: a verdict on half a read"),
     # ---- the history cache's job part (session 7) ----------------------------------------------------------
     Mutant("job-type-past-history-kept", MU + "_compliance/history_cache.py",
            "if usable and newest >= self.history_start:", "if usable:", COMPLIANCE_TESTS,
