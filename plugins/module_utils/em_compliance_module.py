@@ -25,6 +25,14 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance_r
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMError
 
 
+# From how many VMs (the fold's groups: one per backup server and VM) the full rows are held compressed. Measured
+# (tests/performance/module_phases.py, session 10): at 50,000 VMs x 30 days the rows as dicts raised the module's
+# peak from 295 to 349 MB (~1.1 KB a row, past the 300 MB target); at 5,000 VMs compressing them cost ~0.45 s of
+# the evaluation and reports (pickle, zlib, a decompression per pass) for no lower peak (the reads' 79 MB). Here
+# the dicts cost at most ~22 MB more than the compressed rows.
+PACK_ROWS_FROM = 20000
+
+
 def _prepare(module):
     """The policy, paging and ``now``, checked before any request; a bad value fails the module outright.
     Returns (now, bounded, start, the empty session fold)."""
@@ -98,8 +106,9 @@ def run_compliance_info_module():
     release_memory()  # the freed page trees of the read handed back before the evaluation builds its rows
     read_errors = [em_module.error_message(module, error, client)] if error else []
     limits = view_limits(client, module.params, items, queries)
-    # the full rows held compressed (em_rows.PackedRows, issue 18): read row by row by the reports, compact and exit
-    compliance = judge_read(module.params, fold, items, read_errors, limits, packed=True)
+    # a big fleet's full rows held compressed (em_rows.PackedRows, issue 18): read row by row by the reports, compact
+    # and exit; a smaller one's as dicts (the reports and compact read each row once per pass: no decompression)
+    compliance = judge_read(module.params, fold, items, read_errors, limits, packed=len(fold.groups) >= PACK_ROWS_FROM)
     compliance["source"] = source(module.params, client)
     fold = items = None  # the records left the fold with the evaluation; the rest is not needed again
     release_memory()  # the fold's table and the read's job sessions handed back before the reports

@@ -323,6 +323,36 @@ def test_streamed_vm_rows_equal_exit_json(fake, capsys, monkeypatch, detail):
     assert CONNECTION["password"] not in str(streamed)
 
 
+@pytest.mark.parametrize("detail", ["full", "compact", "summary"])
+def test_rows_held_compressed_or_as_dicts_give_the_same_answer_and_reports(fake, capsys, monkeypatch, tmp_path, detail):
+    """A big fleet's rows are held as em_rows.PackedRows (PACK_ROWS_FROM), a smaller one's as dicts: the module's
+    answer and every report are the same either way (here the fake's 25 VMs both ways)."""
+    import json
+
+    from ansible_collections.backupops.veeam_em.plugins.module_utils import em_compliance_module, em_rows
+
+    made = []
+    real = em_rows.PackedRows.__init__
+
+    def noted(self, *args, **kwargs):
+        made.append(self)
+        real(self, *args, **kwargs)
+    monkeypatch.setattr(em_rows.PackedRows, "__init__", noted)
+    answers, reports = [], []
+    for pack_from, where in ((10 ** 9, "dicts"), (0, "packed")):
+        monkeypatch.setattr(em_compliance_module, "PACK_ROWS_FROM", pack_from)
+        directory = tmp_path / where
+        result = run({"detail": detail, "report_dir": str(directory), "report_history": False,
+                      "report_formats": ["json", "junit", "html"]}, capsys)
+        assert (len(made) > 0) is (where == "packed"), where
+        answers.append(json.dumps(result, sort_keys=True).replace(str(directory), "<dir>"))
+        reports.append(dict((path.name, path.read_bytes().replace(str(directory).encode(), b"<dir>"))
+                            for path in directory.iterdir() if path.is_file() and not path.name.endswith(".gz")))
+    assert answers[0] == answers[1] and reports[0] == reports[1]
+    assert sorted(reports[0]) == ["compliance.html", "compliance.json", "compliance.state.json",
+                                  "compliance.trend.json", "compliance.xml"]
+
+
 def test_detail_summary_returns_no_vm_rows_and_the_same_rest(fake, capsys):
     """Issue 18: detail=summary leaves the VM rows to the reports: no ``vms`` key (never an empty list
     that reads as "no VM"); everything else is the full evaluation."""
