@@ -187,8 +187,8 @@ MUTANTS = [
            "        new = sorted(self.listed - set(cached))", "        new = []", COMPLIANCE_TESTS,
            "a backup server new to EM (its past sessions collected now) is not a full read"),
     Mutant("read-failure-known-silent", MU + "em_compliance_read.py",
-           "    known = known_servers(params, items) if fold.task_sessions_read or not read_errors else []",
-           "    known = known_servers(params, items)", ["tests/unit/plugins/modules/test_compliance_info.py"],
+           "    answered = not read_errors or (queries is not None and task_sessions_answered(params, queries))",
+           "    answered = True", ["tests/unit/plugins/modules/test_compliance_info.py"],
            "with the task sessions unread, known servers are server_silent violations (a read failure as a breach)"),
     # ---- the cache's lines folded in a thread while EM is read (session 10) ----------------------------------
     Mutant("cache-lines-after-em", MU + "_compliance/fold.py",

@@ -259,7 +259,6 @@ def _query_all(client, reads, times, page_size, concurrency, fold, cache, lines,
     history_from = em_time.format_z(cache.read_from) if cache else None
     window_from = em_time.format_z(cache.window_read_from) if cache else None
     job_from = em_time.format_z(cache.job_read_from) if cache and cache.job_keys else None
-    unread = set(read.key for read in reads if read.kind)   # the task-session queries not answered yet
     for read in reads:
         resource = read.resource
         sort = em_query.sort_field(resource, resource.default_sort)
@@ -268,7 +267,6 @@ def _query_all(client, reads, times, page_size, concurrency, fold, cache, lines,
             return _RESTART  # joined before the first read that is not the window's task sessions
         if history and cache and not cache.reads_history:
             queries[read.key] = skipped_history(resource, history_from, start)
-            _answered(fold, unread, read)
             continue
         pages = PageFold(resource, fold, read.kind, history) if fold is not None and read.kind else None
         jobs = None
@@ -320,18 +318,16 @@ def _query_all(client, reads, times, page_size, concurrency, fold, cache, lines,
         elif cache and read.kind:  # the window's task sessions: from window_from when the cache gave the start
             summary.update(created_after=window_from, created_before=now if bounded else None)
         queries[read.key] = summary
-        _answered(fold, unread, read)
     if lines is not None and lines.finish() is not None:
         return _RESTART
     return None
 
 
-def _answered(fold, unread, read):
-    """Note a query answered; the last task-session query answered marks the fold's task sessions read (judge_read:
-    only then does a known server without a session say anything)."""
-    unread.discard(read.key)
-    if fold is not None and not unread:
-        fold.task_sessions_read = True
+def task_sessions_answered(params, queries):
+    """Whether every task-session query the options call for was answered (``queries``: run_reads'; none failed,
+    none left unsent): only then does a known backup server without a session say something (judge_read)."""
+    return all(read.key in queries and not queries[read.key].get("failed")
+               for read in planned_reads(params) if read.kind)
 
 
 def _servers_first(client, reads, items, queries, page_size, concurrency):
@@ -652,17 +648,20 @@ def history_plan(params, now, start, check_mode=False):
     return history_cache.HistoryCache(params, now, start, check_mode=check_mode, history=wants_history(params))
 
 
-def judge_read(params, fold, items, read_errors, limits=(), packed=False):
+def judge_read(params, fold, items, read_errors, limits=(), packed=False, queries=None):
     """The compliance verdicts of what was read (the same rules as the filter): the task sessions
     folded as they were read (window and history), the job sessions and backup servers in ``items``.
-    ``packed``: the VM rows as em_rows.PackedRows (em_compliance.evaluate_fold; the module's)."""
+    ``packed``: the VM rows as em_rows.PackedRows (em_compliance.evaluate_fold; the module's).
+    ``queries``: run_reads' summaries, which say whether the task sessions were read when ``read_errors``
+    says something was not (without them, a read error is taken to have left them unread)."""
     job_sessions = items.get("backup_job_sessions", []) + items.get("replica_job_sessions", [])
     # every job session from the history start was read (window_filters) when the backup job sessions were
     complete = "backup_job_sessions" in items and not read_errors
     # Task sessions EM did not answer (a failed logon, probe, server list or task-session query): a known server
     # without one is not "silent" (no session of it at all: server_silent, a breach) - nothing was read (issue 14:
     # a read failure is an error, never a breach). EM's servers are read first when the history cache is used.
-    known = known_servers(params, items) if fold.task_sessions_read or not read_errors else []
+    answered = not read_errors or (queries is not None and task_sessions_answered(params, queries))
+    known = known_servers(params, items) if answered else []
     return em_compliance.evaluate_fold(fold, job_sessions, packed=packed, jobs_complete=complete,
                                        job_types=items.get(JOB_TYPES_BEFORE_WINDOW),
                                        job_types_by_uid=items.get(JOB_TYPES_BY_UID),

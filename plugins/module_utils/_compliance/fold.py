@@ -104,7 +104,6 @@ class SessionFold(object):
 
     def __init__(self, policy, start):
         self.policy = policy
-        self.task_sessions_read = False     # every task-session query answered (em_compliance_read.run_reads)
         # server key -> [newest sign of life, name]: every session folded - window and history, any scope - as the
         # history cache's quiet bound needs it before settle (history_cache._quiet_through); last_seen is the rules'
         self.server_signs = {}

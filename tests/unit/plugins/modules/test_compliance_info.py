@@ -196,6 +196,19 @@ def test_a_failed_task_session_read_claims_no_silent_server(monkeypatch, capsys,
     assert compliance["servers"] == []
 
 
+def test_a_failed_job_session_read_after_the_task_sessions_still_names_a_silent_server(monkeypatch, capsys):
+    """The other side of the rule: every task-session query answered, a later read failed (the job sessions): a known
+    server with no session at all is server_silent beside the read_error (the sessions were read; it had none)."""
+    install_fake(monkeypatch, FakeEM("json", by_type(fail_type="BackupJobSession")))
+    result = run({"known_backup_servers": ["vbr-ghost.example.com"]}, capsys)
+    assert result["failed"] is True and "HTTP 500" in result["msg"]
+    compliance = result["compliance"]
+    assert [e["code"] for e in compliance["errors"]] == [em_compliance.READ_ERROR]
+    silent = [row["backup_server_name"] for row in compliance["servers"] if "server_silent" in row["reasons"]]
+    # the given name and the one EM lists (read before the job sessions), neither with a session
+    assert {"vbr-ghost.example.com", "vbr-known.example.com"} <= set(silent), compliance["servers"]
+
+
 def test_a_failed_logon_still_returns_error_verdicts(monkeypatch, capsys):
     fake = FakeEM("json", by_type(), logon=lambda call: Reply(401, error_body("json", 401, "Unauthorized")))
     install_fake(monkeypatch, fake)

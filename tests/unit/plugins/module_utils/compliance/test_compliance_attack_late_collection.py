@@ -1,7 +1,7 @@
 """Attacks on the history cache's late-collection rules of session 9 (h-attack9).
 
 _quiet_through (a quiet backup server holds the cache back), _new_servers (a server new to EM is a full
-read) and fold.task_sessions_read (no server_silent unless the task sessions were read). Each finding (a
+read) and em_compliance_read.task_sessions_answered (no server_silent unless the task sessions were read). Each finding (a
 warm night judging BETTER than a cold read of the same EM, a secret in the result, or a wrong error) was a
 strict xfail first and is a plain test now, its finding in the comment above it; the one strict xfail left is
 an accepted limit (its reason says why); the other plain tests pin behaviour that held under attack. The nights are the FakeEM nights of test_history_cache.py
@@ -206,8 +206,8 @@ def _codes(result):
 
 
 @pytest.mark.parametrize("fail_type", [
-    "BackupServer",  # found by h-attack9 (server_silent next to read_error), fixed in session 9: fold.task_sessions_read
-    "Job",  # found by h-attack9 (server_silent next to read_error), fixed in session 9: fold.task_sessions_read
+    "BackupServer",  # found by h-attack9 (server_silent next to read_error), fixed in session 9 (task_sessions_answered)
+    "Job",  # found by h-attack9 (server_silent next to read_error), fixed in session 9 (task_sessions_answered)
 ])
 def test_a_read_stopped_before_the_task_sessions_judges_no_server_silent(tmp_path, fail_type):
     em = FakeEM([_vbr(NIGHT1, 2, "web01", VBR1)[:2]], fail_type=fail_type)
@@ -215,7 +215,7 @@ def test_a_read_stopped_before_the_task_sessions_judges_no_server_silent(tmp_pat
     fold, items, queries, error, _cache = _night(tmp_path, em, NIGHT1, **extra)
     assert error is not None and "HTTP 500" in str(error)
     params = _params(tmp_path, check_jobs=False, **extra)
-    result = json.loads(json.dumps(reader.judge_read(params, fold, items, [str(error)])))
+    result = json.loads(json.dumps(reader.judge_read(params, fold, items, [str(error)], queries=queries)))
     assert result["status"] == "error"
     assert "read_error" in json.dumps(result)
     assert "server_silent" not in json.dumps(result), _codes(result)
@@ -225,10 +225,10 @@ def test_a_failed_task_session_read_judges_no_server_silent(tmp_path):
     """The rule that landed (8ce75bb), pinned with the history cache and the list read first."""
     em = FakeEM([_vbr(NIGHT1, 2, "web01", VBR1)[:2]], fail_type="BackupTaskSession")
     extra = dict(known_servers_from_em=True, known_backup_servers=[VBR1])
-    fold, items, _queries, error, _cache = _night(tmp_path, em, NIGHT1, **extra)
-    assert error is not None and fold.task_sessions_read is False
+    fold, items, queries, error, _cache = _night(tmp_path, em, NIGHT1, **extra)
     params = _params(tmp_path, check_jobs=False, **extra)
-    result = json.loads(json.dumps(reader.judge_read(params, fold, items, [str(error)])))
+    assert error is not None and reader.task_sessions_answered(params, queries) is False
+    result = json.loads(json.dumps(reader.judge_read(params, fold, items, [str(error)], queries=queries)))
     assert result["status"] == "error" and "server_silent" not in json.dumps(result)
 
 
@@ -311,8 +311,8 @@ def test_a_new_server_named_with_a_secret_is_masked_in_the_reason(monkeypatch, c
 
 
 @pytest.mark.parametrize("failure", [
-    "logon",  # found by h-attack9 (server_silent next to read_error), fixed in session 9: fold.task_sessions_read
-    "servers",  # found by h-attack9 (server_silent next to read_error), fixed in session 9: fold.task_sessions_read
+    "logon",  # found by h-attack9 (server_silent next to read_error), fixed in session 9 (task_sessions_answered)
+    "servers",  # found by h-attack9 (server_silent next to read_error), fixed in session 9 (task_sessions_answered)
     "tasks",   # 8ce75bb's case: held
 ])
 def test_the_module_claims_no_silent_server_when_em_could_not_be_read(monkeypatch, capsys, tmp_path, failure):
