@@ -399,22 +399,10 @@ class SessionFold(object):
         return unique_records(self._packer.unpack(item) for item in self.excluded)
 
     # ---- the history cache (_compliance/history_cache.py) --------------------------------------
-    def history_items(self):
-        """The history kept so far (call before settle()), as (kind, dict) pairs: a VM's session as
-        as_session makes it (RECORD_KEYS and the parsed times ``_created``, ``_end``, ``_point_created``),
-        one without a VM identity as the item read. history_cache turns them back into items that
-        add_history folds to the same history (order-independent, like pages)."""
-        for _created, kept in self.history.values():
-            if isinstance(kept, tuple) and len(kept) == 2:
-                yield kept[1], kept[0]
-            else:
-                record = self._packer.unpack(kept)
-                yield base_kind(record), as_session(record, base_kind(record))
-
     def history_lines(self):
         """The history kept so far (call before settle()) as the history cache writes it: (kind, _Packer.line of a
-        VM's session, None), or (kind, None, the item read) for one without a VM identity (history_items' pairs,
-        the times in microseconds: issue 18, no dict made per session)."""
+        VM's session, None), or (kind, None, the item read) for one without a VM identity (the times in
+        microseconds: issue 18, no dict made per session)."""
         for _created, kept in self.history.values():
             if _is_item(kept):
                 yield kept[1], None, kept[0]
