@@ -78,3 +78,17 @@ def moment(iso, **delta):
     """The datetime of an ISO time plus a timedelta's keywords (days=-4, hours=2)."""
     from ansible_collections.backupops.veeam_em.plugins.module_utils import em_time
     return em_time.parse_iso(iso) + timedelta(**delta)
+
+
+def history_items(fold):
+    """The history a fold keeps (before settle) as (kind, dict) pairs: a VM's session as as_session makes it, one
+    without a VM identity as the item read (what the history cache's lines stand for)."""
+    from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import fold as fold_module
+
+    for _created, kept in fold.history.values():
+        if isinstance(kept, tuple) and len(kept) == 2:
+            yield kept[1], kept[0]
+        else:
+            record = fold._packer.unpack(kept)  # pylint: disable=protected-access
+            kind = fold_module.base_kind(record)
+            yield kind, fold_module.as_session(record, kind)

@@ -18,7 +18,7 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance imp
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import history_cache
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import packing as _packing
 
-from .conftest import build_session
+from .conftest import build_session, history_items
 from .test_compliance_fold_packing import RECORD_FIELD_CASES, _record  # the fold and the record of one item
 
 NOW = "2025-06-05T06:00:00Z"
@@ -89,7 +89,7 @@ def _filled_fold():
 def test_the_history_lines_are_history_items_as_the_writer_wrote_them():
     fold = _filled_fold()
     expected = []
-    for kind, session in fold.history_items():
+    for kind, session in history_items(fold):
         if "_created" in session:
             record = tuple(session[key] for key in _packing.RECORD_KEYS) + (
                 session["_created"], session["_end"], session["_point_created"], kind, True)
@@ -293,7 +293,7 @@ def test_a_cached_records_history_key_is_its_items():
     by_items.add_history(items, em_compliance.KIND_BACKUP)
     records = [by_records._record(item, em_compliance.KIND_BACKUP, True) for item in items]
     by_records.add_history(records, em_compliance.KIND_BACKUP, records=True)
-    assert sorted(map(repr, by_records.history_items())) == sorted(map(repr, by_items.history_items()))
+    assert sorted(map(repr, history_items(by_records))) == sorted(map(repr, history_items(by_items)))
     assert len(by_items.history) == 4   # web01 Success (3 reduced to 1), Failed, running; db01 (2 reduced to 1)
 
 

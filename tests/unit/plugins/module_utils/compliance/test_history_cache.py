@@ -13,12 +13,11 @@ import pytest
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils import em_compliance, em_resources, em_time
 from ansible_collections.backupops.veeam_em.plugins.module_utils import em_compliance_read as reader
-from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import fold as fold_module
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import history_cache
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import sessions
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMError
 
-from .conftest import build_session
+from .conftest import build_session, history_items
 
 NIGHT1 = "2025-06-04T06:00:00Z"
 NIGHT2 = "2025-06-05T06:00:00Z"
@@ -125,18 +124,6 @@ def _odd_history():
     return items
 
 
-def _history_items(fold):
-    """The history a fold keeps (before settle) as (kind, dict) pairs: a VM's session as as_session makes it, one
-    without a VM identity as the item read (what the history cache's lines stand for)."""
-    for _created, kept in fold.history.values():
-        if isinstance(kept, tuple) and len(kept) == 2:
-            yield kept[1], kept[0]
-        else:
-            record = fold._packer.unpack(kept)  # pylint: disable=protected-access
-            kind = fold_module.base_kind(record)
-            yield kind, fold_module.as_session(record, kind)
-
-
 def _verdicts(fold):
     return json.loads(json.dumps(em_compliance.evaluate_fold(fold)))
 
@@ -157,7 +144,7 @@ def test_the_exported_history_folds_back_to_the_same_verdicts():
         assert marked is False
         copy.add_history([history_cache._record(kind, values, times, True)], kind, records=True)
     # the same sessions, exactly (every value, the times to the microsecond), as records and as items
-    assert sorted(map(repr, _history_items(copy))) == sorted(map(repr, _history_items(original)))
+    assert sorted(map(repr, history_items(copy))) == sorted(map(repr, history_items(original)))
     for fold in (original, copy):
         fold.add(window, em_compliance.KIND_BACKUP)
     cold, warm = _verdicts(original), _verdicts(copy)
@@ -198,7 +185,7 @@ def test_a_warm_run_reads_from_the_covered_end_minus_the_overlap(tmp_path):
     assert cache.outcome["read_to"] == _at(NIGHT2, days=-LOOKBACK)
     # web01 (8 days before night 1) is inside the 48 h read again: read from EM, not taken from the cache
     assert (cache.outcome["items_loaded"], cache.outcome["items_kept"]) == (2, 1)
-    assert [session["vm_display_name"] for _kind, session in _history_items(fold)] == ["sql01"]
+    assert [session["vm_display_name"] for _kind, session in history_items(fold)] == ["sql01"]
 
 
 def test_the_overlap_is_an_option(tmp_path):
@@ -214,7 +201,7 @@ def test_items_older_than_this_runs_history_start_are_dropped(tmp_path):
     _write_night(tmp_path, NIGHT1, [old, _history(NIGHT1, 20, "sql01")])
     cache, fold = _warm(tmp_path, NIGHT2)
     assert (cache.outcome["items_loaded"], cache.outcome["items_kept"]) == (2, 1)
-    assert [session["vm_display_name"] for _kind, session in _history_items(fold)] == ["sql01"]
+    assert [session["vm_display_name"] for _kind, session in history_items(fold)] == ["sql01"]
 
 
 def test_a_running_session_bounds_what_the_cache_covers(tmp_path):
@@ -223,14 +210,14 @@ def test_a_running_session_bounds_what_the_cache_covers(tmp_path):
     assert _load(tmp_path)["read_through"] == running[1]["creation_time"]
     cache, fold = _warm(tmp_path, NIGHT2, history_cache_overlap_hours=0)
     assert cache.outcome["read_from"] == running[1]["creation_time"]  # read again: its result is known later
-    assert [session["vm_display_name"] for _kind, session in _history_items(fold)] == ["sql01"]
+    assert [session["vm_display_name"] for _kind, session in history_items(fold)] == ["sql01"]
 
 
 def test_a_running_session_hidden_by_a_newer_one_of_its_key_still_bounds_it(tmp_path):
     older = _history(NIGHT1, 15, "long01", state="InProgress", result="None")
     newer = _history(NIGHT1, 12, "long01", state="InProgress", result="None")
     cache = _write_night(tmp_path, NIGHT1, [older, newer])
-    assert [session["uid"] for _kind, session in _history_items(_fold_of(cache, [older, newer]))] == [newer[1]["uid"]]
+    assert [session["uid"] for _kind, session in history_items(_fold_of(cache, [older, newer]))] == [newer[1]["uid"]]
     assert _load(tmp_path)["read_through"] == older[1]["creation_time"]
 
 
@@ -297,7 +284,7 @@ def _assert_full(cache, fold, words):
     assert cache.read_from == em_time.parse_iso(NIGHT2) - timedelta(days=30)
     assert cache.outcome["read_from"] == _at(NIGHT2, days=-30)
     assert (cache.outcome["items_loaded"], cache.outcome["items_kept"]) == (0, 0)
-    assert list(_history_items(fold)) == []
+    assert list(history_items(fold)) == []
 
 
 def test_no_cache_yet(tmp_path):
@@ -607,7 +594,7 @@ def test_a_failed_delta_read_writes_no_cache_and_judges_nothing(tmp_path, monkey
     fold, _items, queries, error, cache = _night(tmp_path, em, NIGHT2)
     assert error is not None and queries["replica_task_sessions"]["failed"] is True
     assert cache.outcome["written"] is None and open(_cache_file(tmp_path), "rb").read() == before
-    assert list(_history_items(fold)) == []
+    assert list(history_items(fold)) == []
 
 
 # ---- warm == cold: nights of an EM whose past changes as sessions end and arrive late --------------------
@@ -1019,7 +1006,7 @@ def test_a_cached_window_read_without_the_window_option_becomes_history_only(tmp
     assert cache.outcome["used"] is True and cache.outcome["history_read"] is False
     assert cache.outcome["window_read_from"] == _at(NIGHT2, days=-LOOKBACK)
     assert (cache.outcome["window_items_loaded"], cache.outcome["window_items_kept"]) == (2, 0)
-    history = [session for _kind, session in _history_items(fold)]
+    history = [session for _kind, session in history_items(fold)]
     assert [session["vm_display_name"] for session in history] == ["sql01"]
     assert history[0]["reason"] is None and history[0]["job_session_uid"] is None  # as a cold history read gives
 
