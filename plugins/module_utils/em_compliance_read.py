@@ -79,6 +79,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
 import threading
 from datetime import datetime, timezone
 
@@ -227,7 +228,10 @@ def run_reads(client, reads, now, start, bounded, page_size, concurrency, fold=N
         if error is not None:
             return items, queries, error
         cache.watch(fold)
-        lines = CacheLines.start(cache, client, fold, listed)
+        if lines_beside_reads(cache):
+            lines = CacheLines.start(cache, client, fold, listed)
+        else:
+            cache.begin(client, fold, listed)
     job_pages = {}
     try:
         error = _query_all(client, reads, (now, start, bounded), page_size, concurrency, fold, cache, lines, items,
@@ -355,6 +359,23 @@ def skipped_history(resource, history_from, start):
     window (its delta starts at or after the window start). Said as a skip, never as an empty answer."""
     return {"type": resource.query_type, "skipped": "the history cache holds it", "requests": 0,
             "cache_read_from": history_from, "window_start": start}
+
+
+# Up to which size of the history cache file its lines are folded in a thread while EM is read (CacheLines). Time
+# against memory, measured (tests/performance/module_phases.py --nightly, session 10): at 5,000 VMs (a 5 MB file)
+# the thread saved ~0.6 s of the module's ~7 s for +1 MB of peak; at 50,000 VMs (~53 MB) it saved 11 of 88 s but
+# raised the peak from 294 to 337 MB (the two folds' tables side by side, then merged: past the 300 MB bound).
+# 20 MB is about 20,000 VMs, where the module's full rows are packed too (em_compliance_module.PACK_ROWS_FROM).
+LINES_BESIDE_READS_BELOW_BYTES = 20 * 1024 * 1024
+
+
+def lines_beside_reads(cache):
+    """Whether the history cache's lines are folded in a thread while EM is read (a small file) or before the reads
+    (a big one, or none: HistoryCache.begin says why it is not used)."""
+    try:
+        return os.path.getsize(cache.path) < LINES_BESIDE_READS_BELOW_BYTES
+    except (OSError, TypeError):
+        return False
 
 
 class CacheLines(object):

@@ -235,3 +235,20 @@ def test_a_read_that_raises_while_the_lines_are_folded_leaves_no_thread(tmp_path
     finally:
         gate.release()
     assert alive == [] and gate.waited == [True]
+
+
+def test_a_cache_file_past_the_size_bound_is_folded_before_the_reads(tmp_path, plain_pages, monkeypatch):
+    """Memory over time for a big cache (LINES_BESIDE_READS_BELOW_BYTES: at 50,000 VMs the thread put the module
+    past its 300 MB bound): its lines are folded before EM is read, no thread, and the night is the cold read's."""
+    sessions = _sessions()
+    _warm_cache(tmp_path / "warm", sessions)
+    monkeypatch.setattr(reader, "LINES_BESIDE_READS_BELOW_BYTES", 1)
+    started = []
+    monkeypatch.setattr(reader.CacheLines, "start", classmethod(lambda cls, *args: started.append(args)))
+    fold, items, _queries, error, cache = _night(tmp_path / "warm", _em(sessions, SECOND), SECOND, lookback_days=LOOKBACK)
+    assert error is None and started == [] and not _alive()
+    assert cache.outcome["used"] is True and cache.outcome["window_items_kept"] > 0, cache.outcome
+    warm = _verdicts(tmp_path / "warm", fold, items)
+    cold_fold, cold_items, _q, cold_error, _c = _night(tmp_path / "cold", _em(sessions, SECOND), SECOND,
+                                                       lookback_days=LOOKBACK, history_cache=False)
+    assert cold_error is None and warm == _verdicts(tmp_path / "cold", cold_fold, cold_items)
