@@ -126,6 +126,9 @@ options:
         back to the history start. While a server is that quiet, each run reads back to its newest session (at
         most a full read); exclude a retired server EM still lists (O(exclude_servers)) or remove it from EM.
       - With O(history_cache_window) (the default) the cache also keeps the window's task sessions (see there).
+      - A cache file under 20 MB (about 20,000 VMs) is read in a second thread while EM's window is read (the ranges
+        asked of EM come from its first line), which hides most of its read-back time; a bigger one is read before
+        EM is asked, which keeps the module's memory lower. The verdicts are the same either way.
     type: bool
     default: true
   history_cache_window:
