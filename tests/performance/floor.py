@@ -33,6 +33,7 @@ class DeltaOnly(object):
     queries. Reading the cache file is the module's own work, so it is not part of the floor."""
 
     enabled = True
+    path = None   # no file: its lines are not read in a thread beside EM's window (em_compliance_read.lines_beside_reads)
     job_keys = em_compliance_read.JOB_SESSION_READS
     cached_jobs = cached_job_types = {}
 
