@@ -31,6 +31,22 @@ def _active(now):
     return [_vbr(now, hours, "web01", VBR1) for hours in (2, 26, 50, 74)]
 
 
+def _listed_night(path, sessions, night, servers=(VBR1, VBR2), **extra):
+    """One night against an EM that lists ``servers`` (known_servers_from_em) and shows ``sessions`` as at ``night``
+    (late ones not yet collected): (fold, items, cache), the reads without error."""
+    em = FakeEM(_as_em_shows(sessions, em_compliance.parse_time(night)))
+    em.servers = list(servers)
+    fold, items, _queries, error, cache = _night(path, em, night, known_servers_from_em=True, **extra)
+    assert error is None
+    return fold, items, cache
+
+
+def _listed_verdicts(path, fold, items):
+    """judge_read of a _listed_night's fold (the task sessions read, no read error), as JSON gives it back."""
+    params = _params(path, check_jobs=False, known_servers_from_em=True)
+    return json.loads(json.dumps(reader.judge_read(params, fold, items, [])))
+
+
 def _night_pair(tmp_path, sessions, night, **extra):
     warm, cache, _requests = _judged(tmp_path / "warm", sessions, night, **extra)
     cold, _cache, _requests = _judged(tmp_path / "cold", sessions, night, history_cache=False,
@@ -82,17 +98,10 @@ def test_a_listed_server_with_no_session_at_all_holds_the_cache_back(tmp_path):
     sessions = _active(NIGHT1) + [
         _vbr(NIGHT1, 72, "app01", VBR2, collected_hours=12, result="Failed"),
         _vbr(NIGHT2, 1, "app01", VBR2)]
-    listed = dict(known_servers_from_em=True)
-    first = FakeEM(_as_em_shows(sessions, em_compliance.parse_time(NIGHT1)))
-    first.servers = [VBR1, VBR2]
-    _fold, _items, _queries, error, first_cache = _night(tmp_path / "warm", first, NIGHT1, **listed)
-    assert error is None
-    warm_em = FakeEM(_as_em_shows(sessions, em_compliance.parse_time(NIGHT2)))
-    warm_em.servers = [VBR1, VBR2]
-    fold, items, _queries, error, cache = _night(tmp_path / "warm", warm_em, NIGHT2, **listed)
-    assert error is None and cache.outcome["used"] is True
-    params = _params(tmp_path / "warm", check_jobs=False, **listed)
-    warm = json.loads(json.dumps(reader.judge_read(params, fold, items, [])))
+    _fold, _items, first_cache = _listed_night(tmp_path / "warm", sessions, NIGHT1)
+    fold, items, cache = _listed_night(tmp_path / "warm", sessions, NIGHT2)
+    assert cache.outcome["used"] is True
+    warm = _listed_verdicts(tmp_path / "warm", fold, items)
     cold, _cache, _requests = _judged(tmp_path / "cold", sessions, NIGHT2, history_cache=False)
     assert _vm_row(cold, "app01")["backup"]["failed"] == 1
     assert _vm_row(warm, "app01")["backup"]["failed"] == 1   # fails now: 0 (the late Failed session unread)
@@ -145,22 +154,12 @@ def test_a_server_added_again_under_its_name_is_a_full_read(tmp_path):
     night2 = _active(NIGHT2) + [
         _vbr(NIGHT1, 72, "app01", VBR2, collected_hours=12, result="Failed", server_uid=new_uid),
         _vbr(NIGHT2, 1, "app01", VBR2, server_uid=new_uid)]
-    listed = dict(known_servers_from_em=True)
-    first = FakeEM(_as_em_shows(night1, em_compliance.parse_time(NIGHT1)))
-    first.servers = [VBR1, VBR2]
-    _fold, _items, _queries, error, _cache = _night(tmp_path / "warm", first, NIGHT1, **listed)
-    assert error is None
+    _listed_night(tmp_path / "warm", night1, NIGHT1)
     # EM forgot the removed server's sessions; the new one's are all there from night 1 + 12 h
-    second = FakeEM(_as_em_shows(night2, em_compliance.parse_time(NIGHT2)))
-    second.servers = [VBR1, VBR2]
-    fold, items, _queries, error, cache = _night(tmp_path / "warm", second, NIGHT2, **listed)
-    assert error is None
-    params = _params(tmp_path / "warm", check_jobs=False, **listed)
-    warm = json.loads(json.dumps(reader.judge_read(params, fold, items, [])))
-    cold_em = FakeEM(_as_em_shows(night2, em_compliance.parse_time(NIGHT2)))
-    cold_em.servers = [VBR1, VBR2]
-    fold, items, _queries, error, _cache = _night(tmp_path / "cold", cold_em, NIGHT2, history_cache=False, **listed)
-    cold = json.loads(json.dumps(reader.judge_read(params, fold, items, [])))
+    fold, items, cache = _listed_night(tmp_path / "warm", night2, NIGHT2)
+    warm = _listed_verdicts(tmp_path / "warm", fold, items)
+    fold, items, _cache = _listed_night(tmp_path / "cold", night2, NIGHT2, history_cache=False)
+    cold = _listed_verdicts(tmp_path / "warm", fold, items)
 
     def new_app01(result):
         return next(row for row in result["vms"] if row["vm_display_name"] == "app01"
@@ -180,20 +179,11 @@ def test_a_new_server_whose_past_ems_collects_after_the_night_is_read_the_night_
         _vbr(NIGHT1, 72, "app01", VBR2, collected_hours=2, result="Failed"),
         _vbr(NIGHT1, 48, "app01", VBR2, collected_hours=2),
         _vbr(NIGHT2, 1, "app01", VBR2)]
-    listed = dict(known_servers_from_em=True)
-    night0 = _at_hours(NIGHT1, -24)
-    for night, servers in ((night0, [VBR1]), (NIGHT1, [VBR1, VBR2])):
-        em = FakeEM(_as_em_shows(sessions, em_compliance.parse_time(night)))
-        em.servers = servers
-        _fold, _items, _queries, error, cache = _night(tmp_path / "warm", em, night, **listed)
-        assert error is None
+    _listed_night(tmp_path / "warm", sessions, _at_hours(NIGHT1, -24), servers=[VBR1])
+    _fold, _items, cache = _listed_night(tmp_path / "warm", sessions, NIGHT1)
     assert cache.outcome["used"] is False and "EM lists backup server(s)" in cache.outcome["reason"]
-    em = FakeEM(_as_em_shows(sessions, em_compliance.parse_time(NIGHT2)))
-    em.servers = [VBR1, VBR2]
-    fold, items, _queries, error, cache = _night(tmp_path / "warm", em, NIGHT2, **listed)
-    assert error is None
-    params = _params(tmp_path / "warm", check_jobs=False, **listed)
-    warm = json.loads(json.dumps(reader.judge_read(params, fold, items, [])))
+    fold, items, cache = _listed_night(tmp_path / "warm", sessions, NIGHT2)
+    warm = _listed_verdicts(tmp_path / "warm", fold, items)
     cold, _cache, _requests = _judged(tmp_path / "cold", sessions, NIGHT2, history_cache=False)
     assert _vm_row(cold, "app01")["backup"]["failed"] == 1
     assert _vm_row(warm, "app01")["backup"]["failed"] == 1, cache.outcome["reason"]   # now: 0
