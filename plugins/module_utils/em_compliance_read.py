@@ -419,8 +419,7 @@ class CacheLines(object):
             self.error = error
 
     def _running(self, created):
-        if created is not None and (self.oldest_running is None or created < self.oldest_running):
-            self.oldest_running = created
+        self.oldest_running = history_cache.earlier(self.oldest_running, created)
 
     def finish(self):
         """Join the thread and fold its lines in (once; later calls give the same): None, or why the lines cannot

@@ -201,6 +201,11 @@ def check_options(params):
             raise ComplianceInputError("%s=%r: must be at most %d" % (name, value, MAX_OPTION[name]))
 
 
+def earlier(kept, moment):
+    """The earlier of two times, None meaning none yet (the oldest running session, unsettled job session)."""
+    return moment if moment is not None and (kept is None or moment < kept) else kept
+
+
 def cache_path(params):
     return os.path.join(params["report_dir"], params.get("report_basename") or "compliance") + SUFFIX
 
@@ -648,14 +653,12 @@ class HistoryCache(object):
 
     def note_running(self, created):
         """A session still running, created at ``created``."""
-        if created is not None and (self.oldest_running is None or created < self.oldest_running):
-            self.oldest_running = created
+        self.oldest_running = earlier(self.oldest_running, created)
 
     def note_unsettled_job(self, created):
         """A job session of the window EM may still change (JobPages: not Stopped with an end), created at
         ``created``: the job part covers nothing from it on (``job_read_through``), so it is read again."""
-        if created is not None and (self.oldest_unsettled_job is None or created < self.oldest_unsettled_job):
-            self.oldest_unsettled_job = created
+        self.oldest_unsettled_job = earlier(self.oldest_unsettled_job, created)
 
     # ---- saving -------------------------------------------------------------------------------
     def save(self, fold, jobs=None):
