@@ -101,7 +101,16 @@ def run_compliance_info_module():
     except (EMError, em_compliance.ComplianceInputError, em_compliance_report.ReportInputError) as error:
         em_module.fail(module, error)
         return
-    cache = history_plan(module.params, now, start, module.check_mode)  # the history cache (issue 18)
+    # the history cache (issue 18), written by a child process while this one evaluates and writes the reports
+    cache = history_plan(module.params, now, start, module.check_mode, write_beside=True)
+    try:
+        _judge_and_answer(module, now, bounded, start, fold, cache)
+    finally:
+        cache.wait()  # never a writer left running: also when the evaluation or the reports raised
+
+
+def _judge_and_answer(module, now, bounded, start, fold, cache):
+    """Read, judge, write the reports, answer (run_compliance_info_module's body past the options)."""
     client, items, queries, error = _read(module, now, bounded, start, fold, cache)
     release_memory()  # the freed page trees of the read handed back before the evaluation builds its rows
     read_errors = [em_module.error_message(module, error, client)] if error else []
@@ -116,6 +125,7 @@ def run_compliance_info_module():
     result = outputs(module.params, compliance, module.check_mode)
     compliance = None  # with detail=compact the full rows (day grids) are only in the reports: freed here
     release_memory()
+    cache.wait()  # what the child wrote, or why not, in cache.outcome
     # the cache's texts name backup servers and paths in EM's words, some lower-cased (ansible-core's no_log masks
     # only the case it was given): through the one scrubber, as every text that leaves the collection
     result.update(queries=queries, requests=client.requests_sent if client else 0,

@@ -662,10 +662,12 @@ def new_fold(params, now):
     return em_compliance.session_fold(now, **policy_options(params))
 
 
-def history_plan(params, now, start, check_mode=False):
+def history_plan(params, now, start, check_mode=False, write_beside=False):
     """The history cache of this run (_compliance/history_cache.py): its ``outcome`` is the module's
-    ``history_cache`` result; ``enabled`` only with ``report_dir``, ``history_cache`` and the history read."""
-    return history_cache.HistoryCache(params, now, start, check_mode=check_mode, history=wants_history(params))
+    ``history_cache`` result; ``enabled`` only with ``report_dir``, ``history_cache`` and the history read.
+    ``write_beside``: the file written by a child process while the caller evaluates (HistoryCache.wait after)."""
+    return history_cache.HistoryCache(params, now, start, check_mode=check_mode, history=wants_history(params),
+                                      write_beside=write_beside)
 
 
 def judge_read(params, fold, items, read_errors, limits=(), packed=False, queries=None):

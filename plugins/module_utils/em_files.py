@@ -38,3 +38,72 @@ def atomic_open(path, mode, binary=False):
         if os.path.exists(temporary):
             os.unlink(temporary)
         raise
+
+
+class WrittenBeside(object):
+    """A file written by a child process (``os.fork``) while this process goes on (issue 18: the history cache,
+    ~1 s of CPU at 5,000 VMs, written on the second core while the module evaluates and writes the reports).
+
+    ``start(write)`` runs ``write()`` in the child, which answers through a pipe: nothing when it returned, the
+    error's text when it raised. ``wait()`` joins it and returns None or that text (also when the child ended
+    without a word: killed, out of memory). Why a process, not a thread: the write is Python work (records to
+    JSON lines), which a thread would do under the GIL in turn with the evaluation; and the child sees the data
+    as it was when it was forked, so the parent may consume it. Why hand-written: multiprocessing pickles what
+    it hands a child, which is the cost this avoids, and its start methods other than fork re-import the module.
+
+    ``start`` returns None where forking is not safe or not possible (no os.fork, another thread running: a
+    fork copies a lock another thread holds as held), and the caller writes in-process."""
+
+    def __init__(self, pid, answer):
+        self.pid, self._answer, self._said = pid, answer, None
+
+    @classmethod
+    def start(cls, write):
+        import threading
+        if not hasattr(os, "fork") or threading.active_count() != 1:
+            return None
+        answer, told = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: write, say how it went, leave without running the parent's exit handlers
+            code = 1
+            try:
+                os.close(answer)
+                code = _child_write(write, told)
+            finally:
+                os._exit(code)  # pylint: disable=protected-access
+        os.close(told)
+        return cls(pid, answer)
+
+    def wait(self):
+        """None when the file was written, else why not (the child's error, or how it ended). Once; later calls
+        return the same."""
+        if self.pid is None:
+            return self._said
+        chunks = []
+        with os.fdopen(self._answer, "rb") as answer:
+            for chunk in iter(lambda: answer.read(65536), b""):
+                chunks.append(chunk)
+        status = os.waitpid(self.pid, 0)[1]
+        self.pid = None
+        said = b"".join(chunks).decode("utf-8", "replace")
+        if said:
+            self._said = said
+        elif not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0):
+            self._said = "the writing process ended without a word (%s)" % (
+                "signal %d" % os.WTERMSIG(status) if os.WIFSIGNALED(status) else "exit code %d" % os.WEXITSTATUS(status))
+        return self._said
+
+
+def _child_write(write, told):
+    """In the child of WrittenBeside.start: run ``write``; its error's text (type and message) to ``told``."""
+    said = b""
+    try:
+        write()
+    except Exception as error:  # pylint: disable=broad-except  # said to the parent, which reports it
+        said = ("%s" % error if isinstance(error, (IOError, OSError, TypeError, ValueError))
+                else "%s: %s" % (type(error).__name__, error)).encode("utf-8", "replace") or b"error"
+    view = memoryview(said)
+    while view:
+        view = view[os.write(told, view):]
+    os.close(told)
+    return 0 if not said else 3

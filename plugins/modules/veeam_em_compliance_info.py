@@ -129,6 +129,10 @@ options:
       - A cache file under 20 MB (about 20,000 VMs) is read in a second thread while EM's window is read (the ranges
         asked of EM come from its first line), which hides most of its read-back time; a bigger one is read before
         EM is asked, which keeps the module's memory lower. The verdicts are the same either way.
+      - Below 20,000 VMs the cache file is written by a child process of the module (C(os.fork)) while the module
+        evaluates the sessions and writes the reports; the module waits for it before it answers, and
+        RV(history_cache) says what it wrote, or C(write_error). Bigger fleets write it before the evaluation
+        (a child would keep a second copy of the sessions in memory).
     type: bool
     default: true
   history_cache_window:

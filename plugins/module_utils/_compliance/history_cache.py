@@ -141,6 +141,12 @@ DEFAULT_FULL_READ_DAYS = 7.0
 # peak (issue 18: at 5,000 VMs 1,000 put the warm night at ~84 MB, 250 at ~75 MB; no slower).
 _BATCH = 250
 _WRITE_BATCH = 1000             # lines encoded per write (and per secret search: _lines)
+# Below how many of the fold's groups (backup server and VM) the file is written by a child process while the
+# module evaluates (write_beside, em_files.WrittenBeside). Measured (issue 18, session 11): at 5,000 VMs the write
+# is ~1 s of the warm night's critical path; above this the parent's evaluation touches the fold's pages, which
+# the child shares copy-on-write, so both would hold a copy of the fold (~150 MB at 50,000 VMs, against the
+# 300 MB target). The same bound as the rows held as dicts (em_compliance_module.PACK_ROWS_FROM).
+WRITE_BESIDE_BELOW_VMS = 20000
 FIELDS = {KIND_BACKUP: list(BACKUP_HISTORY_FIELDS), KIND_REPLICA: list(REPLICA_HISTORY_FIELDS)}
 WINDOW_FIELDS = {KIND_BACKUP: list(BACKUP_TASK_SESSION_FIELDS), KIND_REPLICA: list(REPLICA_TASK_SESSION_FIELDS)}
 # What a window item has that the history query does not read: dropped when last night's window
@@ -223,7 +229,7 @@ class HistoryCache(object):
     task-session reads start: the window start, or later when the cache holds the window's start.
     """
 
-    def __init__(self, params, now, window_start, check_mode=False, history=True):
+    def __init__(self, params, now, window_start, check_mode=False, history=True, write_beside=False):
         self.now = em_time.parse_iso(now)
         self.window_start = em_time.parse_iso(window_start)
         self.history_start = self.now - timedelta(days=HISTORY_DAYS)
@@ -252,6 +258,8 @@ class HistoryCache(object):
         self.oldest_running = None
         self.listed = None
         self.path, self.mode, self.write = None, None, False
+        # save() in a child process (the module's: it calls wait() before it reads ``outcome``)
+        self.write_beside, self._writer, self._written = write_beside, None, None
         self.identity_now, self.cached_through, self.cached_window = None, None, False
         self._header_now = None   # the header's ``now`` (open_header), named in ``outcome`` (end_lines)
         reason = "the history cache was not loaded: the reading stopped before the history"
@@ -666,7 +674,9 @@ class HistoryCache(object):
         with ``jobs`` ({read key: em_compliance_read.JobPages} of every job-session read) the job part too.
 
         A file that cannot be written is not a failure of the run (its verdicts are complete):
-        the next run reads the whole history, and ``outcome`` says why."""
+        the next run reads the whole history, and ``outcome`` says why. With ``write_beside`` (below
+        WRITE_BESIDE_BELOW_VMS) the file is written by a child process, from the fold as it is now, while the caller
+        goes on (it may settle and evaluate the fold): ``wait()`` completes ``outcome``."""
         if not (self.enabled and self.write):
             return
         if fold.history_set_aside:
@@ -696,13 +706,36 @@ class HistoryCache(object):
                   "servers_listed": sorted(self.listed) if self.listed is not None else None}
         entries = _entries(fold, read_through if cached_window else None, jobs if job_through is not None else None,
                            job_through)
-        try:
+        self._written = dict(written=self.path, window_cached=cached_window, jobs_cached=job_through is not None)
+
+        def write():
             _write_atomic(self.path, header, entries, self.mode)
+        if self.write_beside and len(fold.groups) < WRITE_BESIDE_BELOW_VMS:
+            self._writer = em_files.WrittenBeside.start(write)   # None: written here
+            if self._writer is not None:
+                return
+        try:
+            write()
         except (IOError, OSError, TypeError, ValueError) as error:
-            self.outcome["write_error"] = "the history cache %s could not be written (%s): the next run reads " \
-                                          "the whole history" % (self.path, error)
+            self._write_failed(error)
             return
-        self.outcome.update(written=self.path, window_cached=cached_window, jobs_cached=job_through is not None)
+        self.outcome.update(self._written)
+
+    def wait(self):
+        """The end of save() when a child process writes the file (write_beside): ``outcome`` then says what was
+        written, or why not. Nothing to do otherwise; safe to call again (the module calls it on every path)."""
+        writer, self._writer = self._writer, None
+        if writer is None:
+            return
+        failed = writer.wait()
+        if failed:
+            self._write_failed(failed)
+        else:
+            self.outcome.update(self._written)
+
+    def _write_failed(self, error):
+        self.outcome["write_error"] = "the history cache %s could not be written (%s): the next run reads " \
+                                      "the whole history" % (self.path, error)
 
     def _quiet_through(self, fold):
         """Where a quiet backup server holds the cache back (None: none does): its newest sign of life plus the

@@ -44,3 +44,57 @@ def test_the_temporary_file_is_hidden_beside_the_target(tmp_path):
         names = os.listdir(str(tmp_path))
         stream.write(u"x")
     assert len(names) == 1 and names[0].startswith(".report.json.")
+
+
+# ---- WrittenBeside: a file written by a child process while this one goes on (issue 18) ----------------------
+
+def _write_text(path, data):
+    def write():
+        with em_files.atomic_open(str(path), 0o644) as stream:
+            stream.write(u"".join(data))
+    return write
+
+
+def test_a_child_writes_the_data_as_it_was_when_it_started(tmp_path):
+    path, data = tmp_path / "cache", [u"night ", u"one"]
+    writer = em_files.WrittenBeside.start(_write_text(path, data))
+    assert writer is not None and writer.pid not in (None, os.getpid())
+    data[:] = [u"changed"]  # what the parent does with its data after the start: the child's copy is its own
+    assert writer.wait() is None
+    assert path.read_text() == u"night one"
+    assert writer.wait() is None  # once: a second wait says the same, without a process to join
+    assert os.listdir(str(tmp_path)) == ["cache"]
+
+
+def test_the_childs_error_is_said_with_its_message(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    writer = em_files.WrittenBeside.start(_write_text(blocker / "cache", [u"x"]))
+    said = writer.wait()
+    assert "Not a directory" in said or "No such file" in said
+    assert writer.wait() == said
+
+
+def test_an_unexpected_error_is_said_with_its_type(tmp_path):
+    def write():
+        raise KeyError("lost")
+    assert em_files.WrittenBeside.start(write).wait() == "KeyError: 'lost'"
+
+
+@pytest.mark.parametrize("end, said", [(lambda: os.kill(os.getpid(), 9), "signal 9"),
+                                       (lambda: os._exit(5), "exit code 5")])
+def test_a_child_that_ends_without_a_word_is_said(end, said):
+    assert em_files.WrittenBeside.start(end).wait() == "the writing process ended without a word (%s)" % said
+
+
+def test_no_fork_while_another_thread_runs(tmp_path):
+    import threading
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        assert em_files.WrittenBeside.start(_write_text(tmp_path / "cache", [u"x"])) is None
+    finally:
+        release.set()
+        other.join()
+    assert not os.path.exists(str(tmp_path / "cache"))  # the caller writes it in-process then

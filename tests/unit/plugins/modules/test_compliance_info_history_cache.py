@@ -100,3 +100,28 @@ def test_switched_off_the_whole_history_is_read(fake, capsys, tmp_path):
     assert result["history_cache"]["used"] is False and "history_cache is false" in result["history_cache"]["reason"]
     assert history_filters(fake) == ['CreationTime>="2025-05-30T06:00:00Z";CreationTime<"2025-06-22T06:00:00Z"'] * 2
     assert os.path.exists(str(tmp_path / CACHE))  # the first night's, left as it was
+
+
+def test_the_cache_writer_is_joined_when_the_evaluation_fails(fake, capsys, tmp_path, monkeypatch):
+    """The history cache is written by a child process while the module evaluates (HistoryCache.write_beside):
+    an evaluation that raises still joins it - the file is whole and no child is left running or unreaped."""
+    from ansible_collections.backupops.veeam_em.plugins.module_utils import em_compliance_module
+    from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import history_cache
+    waited = []
+    original_wait = history_cache.HistoryCache.wait
+
+    def wait(cache):
+        waited.append(cache._writer.pid if cache._writer else None)
+        return original_wait(cache)
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("the evaluation broke")
+    monkeypatch.setattr(history_cache.HistoryCache, "wait", wait)
+    monkeypatch.setattr(em_compliance_module, "judge_read", broken)
+    with pytest.raises(RuntimeError, match="the evaluation broke"):
+        run(capsys, NIGHT1, report_dir=str(tmp_path))
+    child = waited[0]
+    assert child is not None and child != os.getpid()   # a child wrote it, and the finally joined it
+    with pytest.raises(ChildProcessError):
+        os.waitpid(child, os.WNOHANG)                    # reaped: no such child any more
+    assert os.path.getsize(str(tmp_path / CACHE)) > 0

@@ -1166,3 +1166,59 @@ def test_a_failed_server_list_is_the_run_s_error_before_the_cache_is_read(tmp_pa
     assert "HTTP 500" in str(error) and queries["backup_servers"] == {"type": "BackupServer", "failed": True}
     assert [query_type for query_type, _flt in em.filters] == ["Job", "BackupServer"]
     assert cache.outcome["written"] is None and not os.path.exists(_cache_file(tmp_path))
+
+
+# ---- written by a child process (write_beside: the module's, issue 18) -----------------------------------------
+
+def _night_beside(directory, write_beside, monkeypatch=None, below=None, sessions_read=None):
+    """NIGHT1's cache of ``sessions_read`` (_sessions_beside) saved with or without a child process writing it;
+    (cache, fold)."""
+    history, window = sessions_read or _sessions_beside()
+    if below is not None:
+        monkeypatch.setattr(history_cache, "WRITE_BESIDE_BELOW_VMS", below)
+    params = _params(directory)
+    start = em_compliance.window_start(NIGHT1, LOOKBACK)
+    cache = reader.history_plan(params, NIGHT1, start, write_beside=write_beside)
+    fold = _fold(NIGHT1)
+    cache.watch(fold)
+    cache.begin(Client(), fold)
+    for kind, item in history:
+        fold.add_history([item], kind)
+    fold.add(window, em_compliance.KIND_BACKUP)
+    cache.save(fold)
+    return cache, fold
+
+
+def _sessions_beside():
+    return _odd_history(), [build_session(vm="sql01", vm_uid="urn:vm:sql01", created=_at(NIGHT1, hours=-3))]
+
+
+def test_a_cache_written_beside_is_the_one_written_in_process(tmp_path):
+    inline_dir, beside_dir = tmp_path / "inline", tmp_path / "beside"
+    sessions_read = _sessions_beside()
+    inline, _fold_inline = _night_beside(inline_dir, False, sessions_read=sessions_read)
+    beside, fold = _night_beside(beside_dir, True, sessions_read=sessions_read)
+    assert beside.outcome["written"] is None  # not said before the child is joined
+    em_compliance.evaluate_fold(fold)  # the parent consumes its fold while the child writes from its own copy
+    beside.wait()
+    assert json.dumps(beside.outcome).replace(str(beside_dir), "DIR") == \
+        json.dumps(inline.outcome).replace(str(inline_dir), "DIR")
+    assert beside.outcome["written"] == _cache_file(beside_dir)
+    assert _load(beside_dir) == _load(inline_dir)
+    beside.wait()  # a second wait changes nothing
+    assert beside.outcome["written"] == _cache_file(beside_dir)
+
+
+def test_a_cache_a_child_cannot_write_is_said_not_failed(tmp_path):
+    target = tmp_path / "file"
+    target.write_text("x")
+    cache, _fold_beside = _night_beside(target, True)
+    cache.wait()
+    assert cache.outcome["written"] is None
+    assert cache.outcome["write_error"].startswith("the history cache %s could not be written (" % _cache_file(target))
+
+
+def test_a_big_fold_is_written_in_process(tmp_path, monkeypatch):
+    # from WRITE_BESIDE_BELOW_VMS groups the child would hold a second copy of the fold: written before save returns
+    cache, fold = _night_beside(tmp_path, True, monkeypatch, below=1)
+    assert len(fold.groups) == 1 and cache.outcome["written"] == _cache_file(tmp_path)
