@@ -199,6 +199,18 @@ MUTANTS = [
            "            if lines is not None:  # joined before the fold is emptied: the thread feeds it no more\n"
            "                lines.finish()\n", "", COMPLIANCE_TESTS,
            "a failed window read empties the fold while the cache thread still feeds it: a verdict on half a read"),
+    # ---- the history cache written by a child process (session 11) ------------------------------------------
+    Mutant("cache-writer-not-joined-on-failure", MU + "em_compliance_module.py",
+           "        cache.wait()  # never a writer left running: also when the evaluation or the reports raised\n",
+           "        pass\n", ["tests/unit/plugins/modules/test_compliance_info_history_cache.py"],
+           "an evaluation that raises leaves the cache's writing process unjoined (a zombie, a file said nowhere)"),
+    Mutant("cache-writer-error-unsaid", MU + "em_files.py",
+           "        if said:\n            self._said = said\n", "", ["tests/unit/plugins/module_utils/test_em_files.py"] +
+           COMPLIANCE_TESTS, "the child's error is dropped: a cache that was not written is said written"),
+    Mutant("cache-writer-killed-unsaid", MU + "em_files.py",
+           "        elif not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0):",
+           "        elif False:", ["tests/unit/plugins/module_utils/test_em_files.py"],
+           "a writing process killed half way (out of memory, a signal) is taken for a written file"),
     # ---- the history cache's job part (session 7) ----------------------------------------------------------
     Mutant("job-type-past-history-kept", MU + "_compliance/history_cache.py",
            "if usable and newest >= self.history_start:", "if usable:", COMPLIANCE_TESTS,
