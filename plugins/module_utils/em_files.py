@@ -68,6 +68,7 @@ class WrittenBeside(object):
             code = 1
             try:
                 os.close(answer)
+                _quiet_stdio()
                 code = _child_write(write, told)
             finally:
                 os._exit(code)  # pylint: disable=protected-access
@@ -92,6 +93,15 @@ class WrittenBeside(object):
             self._said = "the writing process ended without a word (%s)" % (
                 "signal %d" % os.WTERMSIG(status) if os.WIFSIGNALED(status) else "exit code %d" % os.WEXITSTATUS(status))
         return self._said
+
+
+def _quiet_stdio():
+    """The child's standard streams on /dev/null: the module's answer is its parent's JSON on stdout, which nothing
+    the child might print (a warning) may mix into, and Ansible reads that pipe until every holder has closed it."""
+    quiet = os.open(os.devnull, os.O_RDWR)
+    for stream in (0, 1, 2):
+        os.dup2(quiet, stream)
+    os.close(quiet)
 
 
 def _child_write(write, told):

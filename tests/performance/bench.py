@@ -357,7 +357,9 @@ def run_size(vms, days, repeat, latency_ms, page_size, baseline_cap_s=None):
                      startup_timeout=1800) as em:
         bench = Bench(em, workdir, page_size)
         runs = {"ours": [], "nightly": [], "baseline": [], "floor": [], "floor_nightly": []}
+        calibration = []
         for _round in range(repeat):
+            calibration.append(machine_speed())
             for name in ("ours", "nightly", "baseline", "floor", "floor_nightly"):
                 if name == "baseline" and baseline_cap_s is not None:
                     continue
@@ -414,6 +416,10 @@ def run_size(vms, days, repeat, latency_ms, page_size, baseline_cap_s=None):
             "peak_rss_mb_floor": max(r.get("peak_rss_mb_tree_max", 0) for r in runs["floor"]),
             "report_files_ours": ours[-1]["report_files"],
             "report_files_baseline": base[-1]["report_files"],
+            # every run's wall time, and the machine's speed before each round (machine_speed): the figures above
+            # are medians, and on a shared machine the same work took 0.84 to 1.43 s of machine_speed an hour apart
+            "walls_s": dict((name, [r["wall_s"] for r in done]) for name, done in runs.items()),
+            "machine_speed_s": calibration,
         }
         if baseline_cap_s == 0:
             row["wall_s_baseline"] = row["ratio_baseline_over_ours"] = row["ratio_baseline_over_nightly"] = None
@@ -424,6 +430,18 @@ def run_size(vms, days, repeat, latency_ms, page_size, baseline_cap_s=None):
         row["ratio_ours_over_floor"] = row["wall_s_ours"] / row["wall_s_floor"]
         row["ratio_nightly_over_floor"] = row["wall_s_nightly"] / row["wall_s_floor_nightly"]
         return row, bench
+
+
+def machine_speed():
+    """Seconds for a fixed piece of pure-Python work (10 million additions), best of three: how fast this machine
+    is right now. A shared machine's speed moves (here 0.84 to 1.43 s within an hour, session 11 of issue 18), and
+    every run of a round moves with it; printed beside the figures so that a reader can tell."""
+    def once():
+        started, total = time.perf_counter(), 0
+        for number in range(10000000):
+            total += number
+        return time.perf_counter() - started
+    return min(once() for _ in range(3))
 
 
 def _maybe(pattern, value):
@@ -451,6 +469,11 @@ def print_table(rows):
                   "%.0f" % r["peak_rss_mb"],
                   "%.0f" % r.get("peak_rss_mb_ours_playbook", 0), "%.0f" % r.get("peak_rss_mb_ours_tree_sum", 0))
         print(" | ".join("%10s" % v for v in values))
+        walls = r.get("walls_s", {})
+        if len(walls.get("baseline", [])) == len(walls.get("nightly", [])) > 1:  # runs of one round: alike conditions
+            print("   base/night round by round: %s; machine_speed (s) before each round: %s" % (
+                ", ".join("%.1fx" % (b / n) for b, n in zip(walls["baseline"], walls["nightly"])),
+                ", ".join("%.2f" % c for c in r.get("machine_speed_s", []))))
         if not r["nightly_used_cache"]:  # said, never a silent cold figure in the nightly column
             print("   WARNING: the nightly run at %d VMs did not use the history cache" % r["vms"])
 

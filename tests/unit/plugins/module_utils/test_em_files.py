@@ -98,3 +98,12 @@ def test_no_fork_while_another_thread_runs(tmp_path):
         release.set()
         other.join()
     assert not os.path.exists(str(tmp_path / "cache"))  # the caller writes it in-process then
+
+
+def test_the_child_prints_nothing_to_the_modules_streams(tmp_path, capfd):
+    def write():
+        os.write(1, b"not JSON\n")
+        os.write(2, b"a warning\n")
+    assert em_files.WrittenBeside.start(write).wait() is None
+    out, err = capfd.readouterr()
+    assert (out, err) == ("", "")  # the module's stdout carries its JSON answer alone
