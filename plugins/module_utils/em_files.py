@@ -21,6 +21,7 @@ __metaclass__ = type
 import contextlib
 import os
 import tempfile
+import threading
 
 
 @contextlib.contextmanager
@@ -52,18 +53,26 @@ class WrittenBeside(object):
     it hands a child, which is the cost this avoids, and its start methods other than fork re-import the module.
 
     ``start`` returns None where forking is not safe or not possible (no os.fork, another thread running: a
-    fork copies a lock another thread holds as held), and the caller writes in-process."""
+    fork copies a lock another thread holds as held; the fork or its pipe refused), and the caller writes
+    in-process."""
 
     def __init__(self, pid, answer):
         self.pid, self._answer, self._said = pid, answer, None
 
     @classmethod
     def start(cls, write):
-        import threading
         if not hasattr(os, "fork") or threading.active_count() != 1:
             return None
-        answer, told = os.pipe()
-        pid = os.fork()
+        try:
+            answer, told = os.pipe()
+        except OSError:  # no file descriptor left: written in-process, where the error (if any) is said
+            return None
+        try:
+            pid = os.fork()
+        except OSError:  # no process left (EAGAIN) or no memory for one: written in-process
+            os.close(answer)
+            os.close(told)
+            return None
         if pid == 0:  # the child: write, say how it went, leave without running the parent's exit handlers
             code = 1
             try:

@@ -107,3 +107,12 @@ def test_the_child_prints_nothing_to_the_modules_streams(tmp_path, capfd):
     assert em_files.WrittenBeside.start(write).wait() is None
     out, err = capfd.readouterr()
     assert (out, err) == ("", "")  # the module's stdout carries its JSON answer alone
+
+
+def test_a_refused_fork_leaves_the_write_to_the_caller(tmp_path, monkeypatch):
+    def refused():
+        raise OSError(11, "Resource temporarily unavailable")
+    before = len(os.listdir("/proc/self/fd"))
+    monkeypatch.setattr(em_files.os, "fork", refused)
+    assert em_files.WrittenBeside.start(_write_text(tmp_path / "cache", [u"x"])) is None
+    assert len(os.listdir("/proc/self/fd")) == before  # the pipe closed again
