@@ -441,7 +441,7 @@ def machine_speed():
         for number in range(10000000):
             total += number
         return time.perf_counter() - started
-    return min(once() for _ in range(3))
+    return min(once() for _attempt in range(3))
 
 
 def _maybe(pattern, value):
