@@ -23,14 +23,16 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils import (
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance_read import (
     argument_spec, evaluation_time, history_plan, judge_read, new_fold, planned_reads, run_reads, view_limits)
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMError
+from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import history_cache
 
 
 # From how many VMs (the fold's groups: one per backup server and VM) the full rows are held compressed. Measured
 # (tests/performance/module_phases.py, session 10): at 50,000 VMs x 30 days the rows as dicts raised the module's
 # peak from 295 to 349 MB (~1.1 KB a row, past the 300 MB target); at 5,000 VMs compressing them cost ~0.45 s of
 # the evaluation and reports (pickle, zlib, a decompression per pass) for no lower peak (the reads' 79 MB). Here
-# the dicts cost at most ~22 MB more than the compressed rows.
-PACK_ROWS_FROM = 20000
+# the dicts cost at most ~22 MB more than the compressed rows. One bound with the history cache's child writer (a
+# second copy of per-VM data is what breaks the 300 MB target in both): history_cache.WRITE_BESIDE_BELOW_VMS.
+PACK_ROWS_FROM = history_cache.WRITE_BESIDE_BELOW_VMS
 
 
 def _prepare(module):

@@ -23,6 +23,10 @@ import os
 import tempfile
 import threading
 
+# The errors a file write is expected to raise (the disk, the path, a value the encoder refuses): said by their
+# message alone; any other is said with its type name too (WrittenBeside's child). HistoryCache.save catches these.
+WRITE_ERRORS = (IOError, OSError, TypeError, ValueError)
+
 
 @contextlib.contextmanager
 def atomic_open(path, mode, binary=False):
@@ -119,7 +123,7 @@ def _child_write(write, told):
     try:
         write()
     except Exception as error:  # pylint: disable=broad-except  # said to the parent, which reports it
-        said = ("%s" % error if isinstance(error, (IOError, OSError, TypeError, ValueError))
+        said = ("%s" % error if isinstance(error, WRITE_ERRORS)
                 else "%s: %s" % (type(error).__name__, error)).encode("utf-8", "replace") or b"error"
     view = memoryview(said)
     while view:

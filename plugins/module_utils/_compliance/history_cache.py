@@ -145,7 +145,7 @@ _WRITE_BATCH = 1000             # lines encoded per write (and per secret search
 # module evaluates (write_beside, em_files.WrittenBeside). Measured (issue 18, session 11): at 5,000 VMs the write
 # is ~1 s of the warm night's critical path; above this the parent's evaluation touches the fold's pages, which
 # the child shares copy-on-write, so both would hold a copy of the fold (~150 MB at 50,000 VMs, against the
-# 300 MB target). The same bound as the rows held as dicts (em_compliance_module.PACK_ROWS_FROM).
+# 300 MB target). The same bound is where the module holds its rows packed (em_compliance_module.PACK_ROWS_FROM).
 WRITE_BESIDE_BELOW_VMS = 20000
 FIELDS = {KIND_BACKUP: list(BACKUP_HISTORY_FIELDS), KIND_REPLICA: list(REPLICA_HISTORY_FIELDS)}
 WINDOW_FIELDS = {KIND_BACKUP: list(BACKUP_TASK_SESSION_FIELDS), KIND_REPLICA: list(REPLICA_TASK_SESSION_FIELDS)}
@@ -716,7 +716,7 @@ class HistoryCache(object):
                 return
         try:
             write()
-        except (IOError, OSError, TypeError, ValueError) as error:
+        except em_files.WRITE_ERRORS as error:
             self._write_failed(error)
             return
         self.outcome.update(self._written)
