@@ -205,11 +205,10 @@ MUTANTS = [
            "        pass\n", ["tests/unit/plugins/modules/test_compliance_info_history_cache.py"],
            "an evaluation that raises leaves the cache's writing process unjoined (a zombie, a file said nowhere)"),
     Mutant("cache-writer-error-unsaid", MU + "em_files.py",
-           "        if said:\n            self._said = said\n", "", ["tests/unit/plugins/module_utils/test_em_files.py"] +
-           COMPLIANCE_TESTS, "the child's error is dropped: a cache that was not written is said written"),
+           "        if said[:1] == _FAILED:\n", "        if False:\n", ["tests/unit/plugins/module_utils/test_em_files.py"] +
+           COMPLIANCE_TESTS, "the child's error is dropped: said as an exit code, its message lost"),
     Mutant("cache-writer-killed-unsaid", MU + "em_files.py",
-           "        elif not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0):",
-           "        elif False:", ["tests/unit/plugins/module_utils/test_em_files.py"],
+           "        elif said[:1] == _ANSWERED and ended:\n", "        elif True:\n", ["tests/unit/plugins/module_utils/test_em_files.py"],
            "a writing process killed half way (out of memory, a signal) is taken for a written file"),
     # ---- the history cache's job part (session 7) ----------------------------------------------------------
     Mutant("job-type-past-history-kept", MU + "_compliance/history_cache.py",

@@ -80,11 +80,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import pickle
 import threading
 from datetime import datetime, timezone
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils import (
-    em_compliance, em_compliance_report, em_parse, em_query, em_resources, em_rows, em_time)
+    em_compliance, em_compliance_report, em_files, em_parse, em_query, em_resources, em_rows, em_time)
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMError, EMForbiddenError
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import history_cache
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
@@ -247,7 +248,7 @@ def run_reads(client, reads, now, start, bounded, page_size, concurrency, fold=N
             lines.finish()  # joined already (before the history); raises what the thread raised
     finally:
         if lines is not None:
-            lines.thread.join()  # never left running, whatever the reads raised
+            lines.join()  # never left running, whatever the reads raised
     if error is None and cache:
         cache.save(fold, job_pages)
     return items, queries, error
@@ -378,19 +379,30 @@ def lines_beside_reads(cache):
         return False
 
 
-class CacheLines(object):
-    """The history cache's lines folded in a thread of their own while the main thread reads EM's window task
-    sessions (issue 18). Why a thread in a module: on a warm night at 5,000 VMs the ~54,000 lines took ~1.1 s
-    (gzip, JSON, the fold) and the reads ~2 s, mostly waiting for EM; nothing of the lines decides what is read
-    (the header does: HistoryCache.open_header), so the two overlap.
+# Whether the history cache's lines are folded by a child process (CacheLines; else by a thread of the module).
+LINES_IN_CHILD = True
 
-    What guards it: the thread folds into a sibling fold of its own (SessionFold.sibling: one feeder per fold, the
-    shared packer numbers new values under its lock) and notes its running sessions here, not in the cache; the
-    main thread reads the cache's ranges only (set before the thread starts) until ``finish``. ``finish`` joins
-    the thread and makes the fold what folding the lines first gave (SessionFold.absorb_first: EM's read of a
-    session wins over the cache's, as before); a broken file discards the fold (HistoryCache.end_lines: a full
-    read, said); an exception the thread raised is raised in the main thread, never lost. The thread is a daemon
-    and run_reads joins it on every path (try/finally), so none outlives the reads."""
+
+class CacheLines(object):
+    """The history cache's lines folded while the main thread reads EM's window task sessions (issue 18). Why: on a
+    warm night at 5,000 VMs the ~54,000 lines took ~1.1 s of CPU (gzip, JSON, the fold) and the reads ~2 s, mostly
+    waiting for EM; nothing of the lines decides what is read (the header does: HistoryCache.open_header), so the
+    two overlap.
+
+    By a child process (em_files.Beside; LINES_IN_CHILD) where the module can fork, else by a thread. Why a
+    process: a thread folds under the GIL in turn with the main thread's parsing of EM's pages, and both are
+    Python (the lines' ~1.1 s stretched to ~2.3 s of the reads, profiled with py-spy). The child folds into a
+    sibling fold of its own numbering (SessionFold.split: the two processes number new values apart) and sends
+    it back pickled with what the lines changed in the cache (HistoryCache.lines_state) and their oldest running
+    session; a child that fails or ends without a whole answer makes the lines unusable: a full read, its reason
+    said in ``history_cache.reason`` (never a half-folded cache). By a thread: a sibling fold sharing the packer
+    (new values numbered under its lock), its exception raised in the main thread.
+
+    Either way the main thread reads the cache's ranges only (set before the lines are folded) until ``finish``,
+    which joins the folder and makes the fold what folding the lines first gave (SessionFold.absorb_first: EM's
+    read of a session wins over the cache's, as before); a broken file discards the fold (HistoryCache.end_lines:
+    a full read, said). run_reads joins the folder on every path (``join`` in a finally), so none outlives the
+    reads."""
 
     def __init__(self, cache, stream, fold):
         self.cache, self.fold = cache, fold
@@ -399,17 +411,25 @@ class CacheLines(object):
         self.oldest_running = None
         self.reason = self.error = None
         self.finished = False
+        self.child = None
         self.thread = threading.Thread(target=self._run, args=(stream,), name="history-cache-lines")
         self.thread.daemon = True  # never keeps the process alive (run_reads joins it anyway)
 
     @classmethod
     def start(cls, cache, client, fold, listed):
-        """The header read, the lines' thread started; None when the header does not fit (a full read, said)."""
+        """The header read, the lines' folder started; None when the header does not fit (a full read, said)."""
         stream = cache.open_header(client, fold, listed)
         if stream is None:
             return None
         lines = cls(cache, stream, fold)
-        lines.thread.start()
+        if LINES_IN_CHILD:
+            fold.split(1)
+            lines.child = em_files.Beside.start(lambda: lines._in_child(stream), "folding")
+        if lines.child is None:  # no fork here (or LINES_IN_CHILD off): a thread, the packer shared as it was
+            fold.split(None)
+            lines.thread.start()
+        else:
+            stream.close()   # the child's copy of the file is the one read
         return lines
 
     def _run(self, stream):
@@ -418,14 +438,46 @@ class CacheLines(object):
         except BaseException as error:  # pylint: disable=broad-except  # raised again in the main thread (finish)
             self.error = error
 
+    def _in_child(self, stream):
+        """In the child (em_files.Beside): the lines folded, the answer pickled. What fold_lines raises is said by
+        Beside (the lines then unusable: a full read)."""
+        self._side.split(0)
+        reason = self.cache.fold_lines(stream, self._side)
+        held = None if reason is not None else (self._side.portable(), self.oldest_running, self.cache.lines_state())
+        return pickle.dumps((reason, held), pickle.HIGHEST_PROTOCOL)
+
+    def _take_child(self):
+        """The child's answer taken in: its fold into the sibling, its cache state into the cache; or the reason
+        the lines are unusable (the child's error, or how it ended)."""
+        answer, why = self.child.wait()
+        if why is not None:
+            self.reason = "the history cache %s could not be read (folding its lines: %s): the whole history was " \
+                          "read" % (self.cache.path, why)
+            return
+        self.reason, held = pickle.loads(answer)
+        if held is not None:
+            portable, self.oldest_running, state = held
+            self._side.take_portable(portable)
+            self.cache.take_lines_state(state)
+
     def _running(self, created):
         self.oldest_running = history_cache.earlier(self.oldest_running, created)
 
+    def join(self):
+        """The folder ended (the child's answer read, the thread joined), whatever the reads did."""
+        if self.child is not None:
+            self.child.wait()
+        elif self.thread.ident is not None:
+            self.thread.join()
+
     def finish(self):
-        """Join the thread and fold its lines in (once; later calls give the same): None, or why the lines cannot
+        """Join the folder and fold its lines in (once; later calls give the same): None, or why the lines cannot
         be used (the fold discarded, the cache a full read). What the thread raised is raised here."""
         if not self.finished:
-            self.thread.join()
+            if self.child is not None:
+                self._take_child()
+            else:
+                self.thread.join()
             self.finished = True
             side, self._side = self._side, None
             if self.error is not None:

@@ -45,67 +45,89 @@ def atomic_open(path, mode, binary=False):
         raise
 
 
-class WrittenBeside(object):
-    """A file written by a child process (``os.fork``) while this process goes on (issue 18: the history cache,
-    ~1 s of CPU at 5,000 VMs, written on the second core while the module evaluates and writes the reports).
+class Beside(object):
+    """Work done by a child process (``os.fork``) while this process goes on, its answer (bytes) sent back through
+    a pipe (issue 18: the history cache written, ~1 s of CPU at 5,000 VMs, while the module evaluates; its lines
+    folded while EM is read). Why a process, not a thread: the work is Python, which a thread would do under the
+    GIL in turn with this process's; and the child sees the data as it was when it was forked, so the parent may
+    consume it. Why hand-written: multiprocessing pickles what it hands a child, which is the cost this avoids,
+    and its start methods other than fork re-import the module.
 
-    ``start(write)`` runs ``write()`` in the child, which answers through a pipe: nothing when it returned, the
-    error's text when it raised. ``wait()`` joins it and returns None or that text (also when the child ended
-    without a word: killed, out of memory). Why a process, not a thread: the write is Python work (records to
-    JSON lines), which a thread would do under the GIL in turn with the evaluation; and the child sees the data
-    as it was when it was forked, so the parent may consume it. Why hand-written: multiprocessing pickles what
-    it hands a child, which is the cost this avoids, and its start methods other than fork re-import the module.
+    ``start(work)`` runs ``work()`` in the child: what it returns (bytes or None) is the answer; the text of what
+    it raised is said instead. ``wait()`` joins the child: (answer, None), or (None, why) - its error, or how it
+    ended when it ended without a whole answer (killed, out of memory: its exit code or signal). The child's
+    standard streams are /dev/null and it leaves by ``os._exit`` (no exit handler of the parent runs twice).
 
     ``start`` returns None where forking is not safe or not possible (no os.fork, another thread running: a
-    fork copies a lock another thread holds as held; the fork or its pipe refused), and the caller writes
+    fork copies a lock another thread holds as held; the fork or its pipe refused): the caller does the work
     in-process."""
 
-    def __init__(self, pid, answer):
-        self.pid, self._answer, self._said = pid, answer, None
+    def __init__(self, pid, answer, what):
+        self.pid, self._answer, self._what, self._said = pid, answer, what, (None, None)
 
     @classmethod
-    def start(cls, write):
+    def start(cls, work, what="working"):
+        """The child started on ``work``, or None (see the class); ``what`` names it in an answer lost."""
         if not hasattr(os, "fork") or threading.active_count() != 1:
             return None
         try:
             answer, told = os.pipe()
-        except OSError:  # no file descriptor left: written in-process, where the error (if any) is said
+        except OSError:  # no file descriptor left: done in-process, where the error (if any) is said
             return None
         try:
             pid = os.fork()
-        except OSError:  # no process left (EAGAIN) or no memory for one: written in-process
+        except OSError:  # no process left (EAGAIN) or no memory for one: done in-process
             os.close(answer)
             os.close(told)
             return None
-        if pid == 0:  # the child: write, say how it went, leave without running the parent's exit handlers
+        if pid == 0:  # the child: work, answer, leave without running the parent's exit handlers
             code = 1
             try:
                 os.close(answer)
                 _quiet_stdio()
-                code = _child_write(write, told)
+                code = _child_run(work, told)
             finally:
                 os._exit(code)  # pylint: disable=protected-access
         os.close(told)
-        return cls(pid, answer)
+        return cls(pid, answer, what)
 
     def wait(self):
-        """None when the file was written, else why not (the child's error, or how it ended). Once; later calls
-        return the same."""
+        """(answer, None) or (None, why); see the class. Once; later calls return the same."""
         if self.pid is None:
             return self._said
         chunks = []
         with os.fdopen(self._answer, "rb") as answer:
-            for chunk in iter(lambda: answer.read(65536), b""):
+            for chunk in iter(lambda: answer.read(1 << 20), b""):
                 chunks.append(chunk)
         status = os.waitpid(self.pid, 0)[1]
         self.pid = None
-        said = b"".join(chunks).decode("utf-8", "replace")
-        if said:
-            self._said = said
-        elif not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0):
-            self._said = "the writing process ended without a word (%s)" % (
-                "signal %d" % os.WTERMSIG(status) if os.WIFSIGNALED(status) else "exit code %d" % os.WEXITSTATUS(status))
+        said = b"".join(chunks)
+        ended = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+        if said[:1] == _FAILED:
+            self._said = (None, said[1:].decode("utf-8", "replace") or "error")
+        elif said[:1] == _ANSWERED and ended:
+            self._said = (said[1:], None)
+        else:  # nothing, or an answer cut short: never taken for a whole one
+            self._said = (None, "the %s process ended without a word (%s)" % (self._what, (
+                "signal %d" % os.WTERMSIG(status) if os.WIFSIGNALED(status) else "exit code %d" % os.WEXITSTATUS(status))))
         return self._said
+
+
+class WrittenBeside(Beside):
+    """A file written by a child process (Beside): ``start(write)``; ``wait()`` returns None when it was written,
+    else why not (the child's error, or how it ended)."""
+
+    @classmethod
+    def start(cls, work, what="writing"):
+        def written():  # no answer but the file
+            work()
+        return super(WrittenBeside, cls).start(written, what)
+
+    def wait(self):
+        return Beside.wait(self)[1]
+
+
+_ANSWERED, _FAILED = b"A", b"E"   # the first byte of a child's answer: what follows is its answer, or its error
 
 
 def _quiet_stdio():
@@ -117,16 +139,16 @@ def _quiet_stdio():
     os.close(quiet)
 
 
-def _child_write(write, told):
-    """In the child of WrittenBeside.start: run ``write``; its error's text (type and message) to ``told``."""
-    said = b""
+def _child_run(work, told):
+    """In the child of Beside.start: run ``work``; its answer, or its error's text (the type named unless it is one
+    of WRITE_ERRORS), to ``told``. The exit code: 0 answered, 3 failed."""
     try:
-        write()
+        said, code = _ANSWERED + (work() or b""), 0
     except Exception as error:  # pylint: disable=broad-except  # said to the parent, which reports it
-        said = ("%s" % error if isinstance(error, WRITE_ERRORS)
-                else "%s: %s" % (type(error).__name__, error)).encode("utf-8", "replace") or b"error"
+        said, code = _FAILED + ("%s" % error if isinstance(error, WRITE_ERRORS)
+                                else "%s: %s" % (type(error).__name__, error)).encode("utf-8", "replace"), 3
     view = memoryview(said)
     while view:
         view = view[os.write(told, view):]
     os.close(told)
-    return 0 if not said else 3
+    return code

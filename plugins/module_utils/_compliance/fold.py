@@ -40,7 +40,7 @@ import threading
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.packing import (  # noqa: F401
     RECORD_KEYS, _CREATED, _END, _HISTORY, _JOB, _JOB_SESSION, _KIND, _microseconds, _Packer, _POINT, _RECORD,
-    _SERVER_NAME, _SERVER_UID, _STATE, _UID, _VM_NAME, _VM_UID)
+    _SERVER_NAME, _SERVER_UID, _STATE, _UID, _VM_NAME, _VM_UID, renumbered_key)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.rules import CLOCK_SKEW_TOLERANCE
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.policy import (
     in_scope, scope_filtered, session_in_scope)
@@ -53,6 +53,10 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.voc
 _KIND_RANK = {KIND_BACKUP: 0, KIND_REPLICA: 1}
 _RESULT = RECORD_KEYS.index("result")
 # What is read of an item of each kind (a replica task session has no job session UID: None).
+# What a fold holds (not its policy, window or packer): what a child process that folded the history cache's lines
+# sends back (SessionFold.portable).
+_HELD = ("server_signs", "groups", "excluded", "history", "unreadable", "ignored", "last_seen", "ahead_seen", "uids",
+         "read", "window_set_aside", "history_set_aside", "job_session_uids", "_unreadable_uids")
 _READ = {KIND_BACKUP: RECORD_KEYS,
          KIND_REPLICA: tuple(None if key == "job_session_uid" else key for key in RECORD_KEYS)}
 
@@ -201,6 +205,27 @@ class SessionFold(object):
                 setattr(other, name, getattr(self, name))
         other._packer = self._packer  # pylint: disable=protected-access
         return other
+
+    def split(self, parity):
+        """Before a fork (parity 1, the parent) and in the child (0): the two number new values apart
+        (packing._Packer.split_numbers), so that the child's fold can be taken in (``take_portable``); None ends
+        the split (no child was forked)."""
+        self._packer.split_numbers(parity)
+
+    def portable(self):
+        """What this fold holds, as plain data (pickled; a child process's fold, see ``split``), with its packer's
+        table from the split."""
+        return dict((name, getattr(self, name)) for name in _HELD), self._packer.split_table()
+
+    def take_portable(self, portable):
+        """This fold (an empty sibling in the parent) made the child's fold of ``portable``: its values numbered
+        into the shared packer, its history keys renumbered where both processes numbered a value."""
+        held, table = portable
+        numbers = self._packer.join_numbers(table)
+        for name in _HELD:
+            setattr(self, name, held[name])
+        if numbers:
+            self.history = dict((renumbered_key(key, numbers), kept) for key, kept in self.history.items())
 
     def absorb_first(self, earlier):
         """Make this fold what it would be had ``earlier`` (its sibling, no longer fed) been folded BEFORE it, as

@@ -147,6 +147,9 @@ _WRITE_BATCH = 1000             # lines encoded per write (and per secret search
 # the child shares copy-on-write, so both would hold a copy of the fold (~150 MB at 50,000 VMs, against the
 # 300 MB target). The same bound is where the module holds its rows packed (em_compliance_module.PACK_ROWS_FROM).
 WRITE_BESIDE_BELOW_VMS = 20000
+# The counts of ``outcome`` that folding the lines sets (_fold_lines; HistoryCache.lines_state)
+_LINES_COUNTS = ("items_loaded", "items_kept", "window_items_loaded", "window_items_kept", "job_items_loaded",
+                 "job_items_kept")
 FIELDS = {KIND_BACKUP: list(BACKUP_HISTORY_FIELDS), KIND_REPLICA: list(REPLICA_HISTORY_FIELDS)}
 WINDOW_FIELDS = {KIND_BACKUP: list(BACKUP_TASK_SESSION_FIELDS), KIND_REPLICA: list(REPLICA_TASK_SESSION_FIELDS)}
 # What a window item has that the history query does not read: dropped when last night's window
@@ -354,6 +357,16 @@ class HistoryCache(object):
                 return self._fold_lines(stream, fold)
         except _READ_ERRORS as error:
             return self._unreadable(error)
+
+    def lines_state(self):
+        """What ``fold_lines`` changed in this cache but the fold: the counts in ``outcome`` and the job part's items
+        (JobPages.seed). A child process that folded the lines sends it to its parent (take_lines_state;
+        em_compliance_read.CacheLines)."""
+        return (dict((key, self.outcome[key]) for key in _LINES_COUNTS), self.cached_jobs, self.cached_job_types)
+
+    def take_lines_state(self, state):
+        counts, self.cached_jobs, self.cached_job_types = state
+        self.outcome.update(counts)
 
     def end_lines(self, fold, reason):
         """After ``fold_lines``: a broken file (``reason``) discards the fold and is a full read; else ``outcome``

@@ -55,6 +55,7 @@ class _Packer(object):
     def __init__(self):
         self.index = {}
         self.table = []
+        self._split = None   # (base, parity) while two processes number new values (split_numbers)
 
     def key(self, values):
         """fold_history's key (values, then the running flag) as one short string of table numbers
@@ -78,9 +79,50 @@ class _Packer(object):
     def _number(self, value):
         number = self.index.get(value)
         if number is None:
+            split = self._split
+            if split is not None and (len(self.table) - split[0]) % 2 != split[1]:
+                self.table.append(None)   # the other process's position (split_numbers)
             number = self.index[value] = len(self.table)
             self.table.append(value)
         return str(number)
+
+    # ---- two processes packing at once: the history cache's lines folded by a child (em_compliance_read.CacheLines)
+    def split_numbers(self, parity):
+        """From now on, number new values at the table positions base + ``parity`` + 2k only (base: the table's
+        length at the first call); the child calls it with 0 after the fork, the parent with 1 before it, so the
+        two never give one number to two values (None: no split, the fork refused). Why not renumber the child's
+        records on the join: its ~54,000 records at 5,000 VMs would be unpacked and packed again (~0.5 s), where
+        this renumbers a few history keys."""
+        if parity is None:
+            self._split = None
+            return
+        base = len(self.table) if self._split is None else self._split[0]
+        self._split = (base, parity)
+
+    def split_table(self):
+        """The child's side of split_numbers: its table from the base (the other's positions hold None)."""
+        return self.table[self._split[0]:]
+
+    def join_numbers(self, table):
+        """The parent's side of split_numbers: take in the values of the child's ``table`` (split_table) and end
+        the split. Returns {the child's number: this packer's number} (both as text) of the values both numbered:
+        the keys the child made (``key``) must name them by this packer's number (renumbered_key); its packed
+        records need nothing (either number unpacks to the value)."""
+        base, parity = self._split
+        self._split = None
+        own, index = self.table, self.index
+        if len(own) < base + len(table):
+            own.extend([None] * (base + len(table) - len(own)))
+        numbers = {}
+        for offset in range(1 - parity, len(table), 2):
+            value = table[offset]
+            if value is None:
+                continue
+            own[base + offset] = value
+            number = index.setdefault(value, base + offset)
+            if number != base + offset:
+                numbers[str(base + offset)] = str(number)
+        return numbers
 
     def pack(self, record):
         # One pass over the values with what to do with each (_HANDLING), the table numbers looked up
@@ -184,6 +226,15 @@ _READ_AS = tuple(_AS_SHARED if position in _SHARED else _AS_URN if position in _
 # The compact forms of a record's fields (issue 18: ~65 of a record's ~185 characters). Each is used
 # only where it gives back the exact value; else the field is kept as it was read.
 _DEFAULT_NAME = _NONE + "@"   # EM's task session name "<VM name>@<creation time>" (the emulator's; [INF] EM's)
+
+
+def renumbered_key(key, numbers):
+    """A key of ``key`` with the numbers ``numbers`` maps (_Packer.join_numbers) replaced; its last field (the
+    running flag) is not a number."""
+    if not numbers or not isinstance(key, str):
+        return key
+    fields = key.split(_FIELD)
+    return _FIELD.join([numbers.get(field, field) for field in fields[:-1]] + fields[-1:])
 
 
 def _default_name(vm_name, created):

@@ -1,18 +1,24 @@
-"""The history cache's lines folded in a thread while EM's window task sessions are read (issue 18,
-em_compliance_read.CacheLines): joined before the history and job reads, on a failed read and always; a broken
-file found after the delta was read is a full read; what the thread raises reaches the main thread.
+"""The history cache's lines folded while EM's window task sessions are read (issue 18,
+em_compliance_read.CacheLines), by a child process or a thread (each test of both runs with each: ``folder``):
+joined before the history and job reads, on a failed read and always; a broken file found after the delta was read
+is a full read; what the thread raises reaches the main thread, what the child raises or how it ends is a full read,
+said.
 
 The thread is gated (``_Gate``): its fold of the lines waits until run_reads joins it, so that EM's window is read
-first, deterministically (with a fake EM the lines would often be folded before the first page arrives)."""
+first, deterministically (with a fake EM the lines would often be folded before the first page arrives). The child
+folds into a fold of its own whatever the timing; the gate records the children started and whether each was
+joined (reaped)."""
 from __future__ import absolute_import, division, print_function
 
 import json
+import os
+import signal
 import threading
 from datetime import timedelta
 
 import pytest
 
-from ansible_collections.backupops.veeam_em.plugins.module_utils import em_time
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_files, em_time
 from ansible_collections.backupops.veeam_em.plugins.module_utils import em_compliance_read as reader
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import history_cache
 
@@ -26,18 +32,39 @@ LOOKBACK = 7
 THREAD = "history-cache-lines"
 
 
+@pytest.fixture(params=["child", "thread"])
+def folder(request, monkeypatch):
+    """Who folds the lines: a child process (the default where the module can fork) or a thread."""
+    monkeypatch.setattr(reader, "LINES_IN_CHILD", request.param == "child")
+    return request.param
+
+
 class _Gate(object):
     """The cache thread's fold of the lines waits until the reader joins the thread (Thread.join opens the gate):
     EM's window pages are folded before any cached line. Never joined, it stays blocked (``release`` lets it go
-    at the test's end; the wait's bound only keeps a broken reader from hanging the suite)."""
+    at the test's end; the wait's bound only keeps a broken reader from hanging the suite). With a child process
+    (``folder``): the children started are kept; ``waited`` says of each whether it was joined."""
 
-    def __init__(self, monkeypatch):
-        self.opened, self.waited = threading.Event(), []
+    def __init__(self, monkeypatch, folder="thread"):
+        self.opened, self._waited, self.children = threading.Event(), [], []
+        if folder == "child":
+            start = em_files.Beside.start.__func__
+            children = self.children
+
+            def started(cls, work, what="working"):
+                child = start(cls, work, what)
+                if what == "folding":
+                    assert child is not None, "no fork here: the child's tests would test the thread"
+                    children.append(child)
+                return child
+            monkeypatch.setattr(em_files.Beside, "start", classmethod(started))
+            return
+        monkeypatch.setattr(reader, "LINES_IN_CHILD", False)
         gate = self
         fold_lines = history_cache.HistoryCache.fold_lines
 
         def gated(cache, stream, fold):
-            gate.waited.append(gate.opened.wait(60))
+            gate._waited.append(gate.opened.wait(60))
             return fold_lines(cache, stream, fold)
 
         thread = threading.Thread
@@ -49,6 +76,10 @@ class _Gate(object):
 
         monkeypatch.setattr(history_cache.HistoryCache, "fold_lines", gated)
         monkeypatch.setattr(reader.threading, "Thread", GatedThread)
+
+    @property
+    def waited(self):
+        return [child.pid is None for child in self.children] if self.children else self._waited
 
     def release(self):
         self.opened.set()
@@ -82,12 +113,12 @@ def _warm_cache(tmp_path, sessions):
 
 
 def test_the_lines_are_folded_after_the_window_read_and_a_warm_night_equals_a_cold_one(tmp_path, plain_pages,
-                                                                                       monkeypatch):
+                                                                                       monkeypatch, folder):
     """The gate holds the lines until the join: EM's delta window is folded first, then the cache's lines are
     joined in as if folded before it (SessionFold.absorb_first); the verdicts are the cold read's."""
     sessions = _sessions()
     _warm_cache(tmp_path / "warm", sessions)
-    gate = _Gate(monkeypatch)
+    gate = _Gate(monkeypatch, folder)
     try:
         fold, items, _queries, error, cache = _night(tmp_path / "warm", _em(sessions, SECOND), SECOND,
                                                      lookback_days=LOOKBACK)
@@ -102,14 +133,14 @@ def test_the_lines_are_folded_after_the_window_read_and_a_warm_night_equals_a_co
     assert warm["summary"]["vms_total"] >= 20
 
 
-def test_a_broken_line_found_after_the_delta_was_read_is_a_full_read(tmp_path, plain_pages, monkeypatch):
+def test_a_broken_line_found_after_the_delta_was_read_is_a_full_read(tmp_path, plain_pages, monkeypatch, folder):
     """(a) The file's end says more items than it holds: found only after EM's window was read from the delta's
     window_read_from. Everything is read again whole (the window from its start), the outcome says why exactly
     as before, and the verdicts are a cold read's."""
     sessions = _sessions()
     document = _warm_cache(tmp_path / "warm", sessions)
     _save(tmp_path / "warm", dict(document, trailer={"items": len(document["items"]) + 1}))
-    gate = _Gate(monkeypatch)
+    gate = _Gate(monkeypatch, folder)
     em = _em(sessions, SECOND)
     try:
         fold, items, queries, error, cache = _night(tmp_path / "warm", em, SECOND, lookback_days=LOOKBACK)
@@ -137,14 +168,14 @@ def test_a_broken_line_found_after_the_delta_was_read_is_a_full_read(tmp_path, p
 
 
 def test_a_failed_window_read_while_the_lines_are_folded_joins_and_judges_nothing(tmp_path, plain_pages,
-                                                                                  monkeypatch):
+                                                                                  monkeypatch, folder):
     """(b) The replica window read fails while the thread still holds the lines (gated): the thread is joined,
     then the fold emptied (the backups' pages and the cache's lines alike: no VM judged on part of its sessions),
     the error returned, no cache written, no thread left."""
     sessions = _sessions()
     _warm_cache(tmp_path, sessions)
     before = open(_cache_file(tmp_path), "rb").read()
-    gate = _Gate(monkeypatch)
+    gate = _Gate(monkeypatch, folder)
     try:
         fold, _items, queries, error, cache = _night(tmp_path, _em(sessions, SECOND, fail_type="ReplicaTaskSession"),
                                                      SECOND, lookback_days=LOOKBACK)
@@ -166,6 +197,7 @@ class Boom(Exception):
 def test_what_the_cache_thread_raises_is_raised_in_the_main_thread(tmp_path, plain_pages, monkeypatch, raised):
     """(c) Not a file that cannot be read (a full read, said) but a bug or no memory left: raised by run_reads,
     never lost in the thread (threading prints it and the run went on without the cached lines), no thread left."""
+    monkeypatch.setattr(reader, "LINES_IN_CHILD", False)
     sessions = _sessions()
     _warm_cache(tmp_path, sessions)
 
@@ -178,14 +210,14 @@ def test_what_the_cache_thread_raises_is_raised_in_the_main_thread(tmp_path, pla
 
 
 @pytest.mark.parametrize("seed", [40, 41])
-def test_the_job_part_seeds_the_job_reads_after_the_join(tmp_path, plain_pages, monkeypatch, seed):
+def test_the_job_part_seeds_the_job_reads_after_the_join(tmp_path, plain_pages, monkeypatch, seed, folder):
     """(d) The job part is read from the lines (the thread): the job reads come after the join and are seeded by
     it - the job sessions read from EM only from job_read_from, the rest given by the cache - and warm == cold."""
     last = _at(FIRST, days=4)
     sessions = _with_job_sessions(_month(seed, last, late_hours=0), last)
     extra = dict(check_jobs=True, lookback_days=7, history_full_read_days=30)
     _judged_night(tmp_path / "warm", sessions, FIRST, **extra)
-    gate = _Gate(monkeypatch)
+    gate = _Gate(monkeypatch, folder)
     try:
         warm, cache, _em_, queries = _judged_night(tmp_path / "warm", sessions, SECOND, **extra)
     finally:
@@ -214,7 +246,7 @@ class Crash(Exception):
     pass
 
 
-def test_a_read_that_raises_while_the_lines_are_folded_leaves_no_thread(tmp_path, plain_pages, monkeypatch):
+def test_a_read_that_raises_while_the_lines_are_folded_leaves_no_thread(tmp_path, plain_pages, monkeypatch, folder):
     """Not an EM error but an exception out of a read (a bug in a page's fold): raised by run_reads after the
     thread is joined (try/finally), never with the thread left folding."""
     sessions = _sessions()
@@ -227,7 +259,7 @@ def test_a_read_that_raises_while_the_lines_are_folded_leaves_no_thread(tmp_path
             raise Crash("a page that broke the fold")
         return query(resource, *args, **kwargs)
     em.query = crashing
-    gate = _Gate(monkeypatch)
+    gate = _Gate(monkeypatch, folder)
     try:
         with pytest.raises(Crash):
             _night(tmp_path, em, SECOND, lookback_days=LOOKBACK)

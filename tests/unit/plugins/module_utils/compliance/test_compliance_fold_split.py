@@ -1,0 +1,111 @@
+# -*- coding: utf-8 -*-
+"""A fold split between two processes (issue 18, em_compliance_read.CacheLines with a child process): the child
+folds the history cache's lines into a copy of the fold made at the fork, the two number new values apart
+(SessionFold.split), and the parent takes the child's fold in (take_portable, then absorb_first). The result must
+be the fold of the child's sessions first, then the parent's, in one process - every group, history key and
+count. The fork is stood for by a deep copy (a forked child's memory is a copy of its parent's at the fork), the
+pipe by pickle, as the reader sends it."""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import pickle
+import threading
+
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_compliance
+from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import fold as _fold
+
+from .conftest import build_session
+
+NOW = "2025-06-05T06:00:00Z"
+BACKUP, REPLICA = em_compliance.KIND_BACKUP, em_compliance.KIND_REPLICA
+
+
+def _sessions(vms, day, **fields):
+    return [build_session(vm=vm, vm_uid="urn:vmware:vm:%s" % vm, created="2025-06-%02dT01:00:00Z" % day, **fields)
+            for vm in vms]
+
+
+# Before the fork (numbered by the parent alone), the child's (the cache's lines), the parent's after the fork
+# (EM's pages): new VMs, servers and jobs on both sides and shared by both (numbered by each process apart).
+BEFORE = _sessions(["vm01"], 4)
+CHILD_WINDOW = _sessions(["vm02", "vm03", "vm04"], 3, job="Job B", server="vbr02") + _sessions(["vm05"], 4)
+CHILD_HISTORY = _sessions(["vm02", "vm06"], 1, job="Job B", server="vbr02", result="Failed")
+PARENT_WINDOW = _sessions(["vm03", "vm07"], 5, job="Job B", server="vbr02") + _sessions(["vm08"], 5, job="Job C")
+# the same history keys as the child's (server, VM, job, result), newer: one per key must survive the join
+PARENT_HISTORY = _sessions(["vm02", "vm06"], 2, job="Job B", server="vbr02", result="Failed")
+
+
+def _forked(thing, packer):
+    """A copy of ``thing`` as a forked child holds it (its packer's lock a new one: a lock is not copied)."""
+    return copy.deepcopy(thing, {id(packer._lock): threading.Lock()})
+
+
+def _feed(fold, window, history):
+    fold.add(copy.deepcopy(window), BACKUP)
+    fold.add_history(copy.deepcopy(history), BACKUP)
+
+
+def _split_fold():
+    parent = em_compliance.session_fold(NOW, lookback_days=3)
+    _feed(parent, BEFORE, [])
+    side = parent.sibling()
+    parent.split(1)
+    child = _forked(side, side._packer)   # the fork: the child's copy of the sibling and its packer
+    child.split(0)
+    _feed(child, CHILD_WINDOW, CHILD_HISTORY)
+    _feed(parent, PARENT_WINDOW, PARENT_HISTORY)
+    side.take_portable(pickle.loads(pickle.dumps(child.portable(), pickle.HIGHEST_PROTOCOL)))
+    parent.absorb_first(side)
+    return parent
+
+
+def _one_process_fold():
+    fold = em_compliance.session_fold(NOW, lookback_days=3)
+    _feed(fold, BEFORE, [])
+    _feed(fold, CHILD_WINDOW, CHILD_HISTORY)
+    _feed(fold, PARENT_WINDOW, PARENT_HISTORY)
+    return fold
+
+
+def _walked(fold):
+    history = sorted(tuple(fold._packer.unpack(kept)) for _created, kept in fold.history.values())
+    counts = (fold.read, fold.ignored, fold.window_set_aside, fold.history_set_aside, sorted(fold.last_seen.items()),
+              sorted(fold.uids.items()), sorted(fold.job_session_uids))
+    fold.settle()
+    return history, counts, [(key, records) for key, records in fold.vm_groups()]
+
+
+def test_a_fold_split_between_two_processes_is_the_fold_of_one():
+    split, whole = _split_fold(), _one_process_fold()
+    assert len(split.history) == len(whole.history) == 2   # one per key: the parent's key and the child's agree
+    assert _walked(split) == _walked(whole)
+
+
+def test_the_two_processes_number_new_values_apart_and_the_parent_takes_the_childs_in():
+    parent = em_compliance.session_fold(NOW)
+    packer = parent._packer
+    packer.key(("backup", "vbr01", "vm01", "Job A", "Success", False))
+    before = set(packer.index.values())
+    child = _forked(packer, packer)
+    packer.split_numbers(1)
+    child.split_numbers(0)
+    child_key = child.key(("backup", "vbr02", "vm02", "Job B", "Success", False))
+    parent_key = packer.key(("backup", "vbr02", "vm03", "Job B", "Failed", False))
+    assert (set(child.index.values()) - before).isdisjoint(set(packer.index.values()) - before)
+    numbers = packer.join_numbers(child.split_table())
+    # "vbr02" and "Job B", numbered by both: the child's numbers become the parent's; "vm02" keeps the child's
+    assert sorted(numbers.values()) == sorted(str(packer.index[value]) for value in ("vbr02", "Job B"))
+    assert _fold.renumbered_key(child_key, numbers) == packer.key(("backup", "vbr02", "vm02", "Job B", "Success", False))
+    assert parent_key == packer.key(("backup", "vbr02", "vm03", "Job B", "Failed", False))
+    assert [packer.table[int(field)] for field in child_key.split("\x1f")[:5]] == [
+        "backup", "vbr02", "vm02", "Job B", "Success"]   # the child's own numbers still unpack
+    assert packer.key(("backup", "vbr09", "vm09", "Job Z", "Success", True)).endswith("\x1f1")  # the split is over
+
+
+def test_the_state_sent_back_is_all_the_fold_holds():
+    """A state attribute added to SessionFold and not to _HELD would be lost on the way back from the child."""
+    fold = em_compliance.session_fold(NOW)
+    not_held = {"policy", "start", "on_running", "_packer", "now", "options"}
+    assert set(vars(fold)) - not_held == set(_fold._HELD)
