@@ -35,7 +35,7 @@ the module's), of each report file and of the history cache's decoded lines (sor
 pages' arrival), the report_dir's temporary path, the emulator's host:port and its CA file replaced: to check
 that a change leaves the output byte-identical (run the code before and after against one emulator, --connect).
 --profile FILE runs the measured child under py-spy (``record --nonblocking``: blocking mode cut the module's
-output; py-spy from $PYSPY, else on PATH) and writes its flame graph (speedscope JSON when FILE ends in .json).
+output; py-spy from $PYSPY, else on PATH) and writes its flame graph (speedscope JSON when FILE ends in .json, collapsed stacks when .txt).
 
 Figures, not asserts (the machine may be shared: timings are noisy, memory figures are not).
 """
@@ -179,7 +179,9 @@ def _mark_cache_lines(phases, spans, cache_class, lines_class, after):
     header (the ranges known, the thread started), "cache lines joined" when the main thread first joins the thread
     (before the history and job reads: the wait for the lines, if any, is in that phase), and the thread's own span
     (``spans``: from when it starts folding to when it ends, in the child's seconds; no mark from the thread: a mark
-    resets the process's peak)."""
+    resets the process's peak). With the lines folded by a child process (em_compliance_read.LINES_IN_CHILD, the
+    default) the folder's span is the child's and is not seen here; the join's span holds the wait for its answer,
+    its unpickling and take-in."""
     after(cache_class, "open_header", "cache header")
     fold_lines, finish = cache_class.fold_lines, lines_class.finish
 
@@ -274,7 +276,8 @@ def runs(args, connection):
             command = [sys.executable, __file__, "--child", json.dumps(options)]
             if args.profile:
                 command = [os.environ.get("PYSPY", "py-spy"), "record", "--nonblocking", "-o", args.profile] + (
-                    ["--format", "speedscope"] if args.profile.endswith(".json") else []) + ["--"] + command
+                    ["--format", "speedscope"] if args.profile.endswith(".json") else
+                    ["--format", "raw"] if args.profile.endswith(".txt") else []) + ["--"] + command
             out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
         figures = json.loads([line for line in out.splitlines() if line.startswith("{")][-1])  # py-spy's lines too
         print("%d VMs x %d days, detail=%s: module peak RSS %d MB, exit_json output %.1f MB, reports MB %s" % (

@@ -209,6 +209,57 @@ def test_what_the_cache_thread_raises_is_raised_in_the_main_thread(tmp_path, pla
     assert caught.value is raised and _alive() == []
 
 
+def _kill_myself(cache, stream, fold):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _fold_bug(cache, stream, fold):
+    raise Boom("a bug in the fold")
+
+
+@pytest.mark.parametrize("broken, said", [(_fold_bug, "Boom: a bug in the fold"), (_kill_myself, "signal 9")],
+                         ids=["raised", "killed"])
+def test_a_child_that_fails_or_dies_is_a_full_read_said(tmp_path, plain_pages, monkeypatch, broken, said):
+    """(c') By a child process: what it raises, or its death half way (killed, out of memory), is never taken for
+    folded lines nor lost: the lines are unusable - a full read whose reason names it - the child is reaped, and
+    the verdicts are a cold read's."""
+    sessions = _sessions()
+    _warm_cache(tmp_path / "warm", sessions)
+    gate = _Gate(monkeypatch, "child")
+    monkeypatch.setattr(reader, "LINES_IN_CHILD", True)
+    monkeypatch.setattr(history_cache.HistoryCache, "_fold_lines", broken)
+    fold, items, _queries, error, cache = _night(tmp_path / "warm", _em(sessions, SECOND), SECOND,
+                                                 lookback_days=LOOKBACK)
+    assert error is None and gate.waited == [True]
+    assert cache.outcome["used"] is False and said in cache.outcome["reason"], cache.outcome
+    assert "the whole history was read" in cache.outcome["reason"]
+    warm = _verdicts(tmp_path / "warm", fold, items)
+    cold_fold, cold_items, _q, cold_error, _c = _night(tmp_path / "cold", _em(sessions, SECOND), SECOND,
+                                                       lookback_days=LOOKBACK, history_cache=False)
+    assert cold_error is None and warm == _verdicts(tmp_path / "cold", cold_fold, cold_items)
+
+
+def test_no_fork_here_folds_the_lines_in_a_thread(tmp_path, plain_pages, monkeypatch):
+    """Where the module cannot fork (another thread running, the fork refused: em_files.Beside.start gives None)
+    the lines are folded by the thread, the packer no longer split, and the night is a cold read's."""
+    sessions = _sessions()
+    _warm_cache(tmp_path / "warm", sessions)
+    monkeypatch.setattr(reader, "LINES_IN_CHILD", True)
+    monkeypatch.setattr(em_files.Beside, "start", classmethod(lambda cls, work, what="working": None))
+    folds = []
+    start = reader.CacheLines.start.__func__
+    monkeypatch.setattr(reader.CacheLines, "start", classmethod(
+        lambda cls, cache, client, fold, listed: folds.append(fold) or start(cls, cache, client, fold, listed)))
+    fold, items, _queries, error, cache = _night(tmp_path / "warm", _em(sessions, SECOND), SECOND,
+                                                 lookback_days=LOOKBACK)
+    assert error is None and folds == [fold] and fold._packer._split is None and not _alive()
+    assert cache.outcome["used"] is True and cache.outcome["window_items_kept"] > 0, cache.outcome
+    warm = _verdicts(tmp_path / "warm", fold, items)
+    cold_fold, cold_items, _q, cold_error, _c = _night(tmp_path / "cold", _em(sessions, SECOND), SECOND,
+                                                       lookback_days=LOOKBACK, history_cache=False)
+    assert cold_error is None and warm == _verdicts(tmp_path / "cold", cold_fold, cold_items)
+
+
 @pytest.mark.parametrize("seed", [40, 41])
 def test_the_job_part_seeds_the_job_reads_after_the_join(tmp_path, plain_pages, monkeypatch, seed, folder):
     """(d) The job part is read from the lines (the thread): the job reads come after the join and are seeded by
