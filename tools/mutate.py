@@ -196,9 +196,21 @@ MUTANTS = [
            COMPLIANCE_TESTS,
            "the cache's lines joined after EM's pages: an edited cached line wins over what EM says of the session"),
     Mutant("cache-lines-not-joined-on-failure", MU + "em_compliance_read.py",
-           "            if lines is not None:  # joined before the fold is emptied: the thread feeds it no more\n"
+           "            if lines is not None:  # joined before the fold is emptied: the lines' folder feeds it no more\n"
            "                lines.finish()\n", "", COMPLIANCE_TESTS,
            "a failed window read empties the fold while the cache thread still feeds it: a verdict on half a read"),
+    # ---- the cache's lines folded by a child process (session 12) --------------------------------------------
+    Mutant("cache-lines-child-death-unsaid", MU + "em_compliance_read.py",
+           "        if why is not None:\n", "        if why is not None and answer is not None:\n",
+           COMPLIANCE_TESTS, "a lines' child that raised or died is taken for folded lines (a crash, or half a cache)"),
+    Mutant("cache-lines-child-keys-not-renumbered", MU + "_compliance/fold.py",
+           "        if numbers:\n            self.history = dict((renumbered_key", "        if False:\n            "
+           "self.history = dict((renumbered_key", COMPLIANCE_TESTS,
+           "the child's history keys keep its numbers: one (server, VM, job, result) kept twice"),
+    Mutant("cache-lines-child-numbers-collide", MU + "_compliance/packing.py",
+           "                self.table.append(None)   # the other process's position (split_numbers)\n",
+           "                pass\n", COMPLIANCE_TESTS,
+           "the child and the parent give one number to two values: a session unpacked with another's VM or job"),
     # ---- the history cache written by a child process (session 11) ------------------------------------------
     Mutant("cache-writer-not-joined-on-failure", MU + "em_compliance_module.py",
            "        cache.wait()  # never a writer left running: also when the evaluation or the reports raised\n",

@@ -202,7 +202,7 @@ def run_reads(client, reads, now, start, bounded, page_size, concurrency, fold=N
     and what it gives is folded; the history reads then start at ``cache.read_from`` (the delta), and
     when every read succeeded the fold's history is written back (before the evaluation settles it).
 
-    The cache's lines are folded while EM's window task sessions are read (CacheLines: a thread; issue 18,
+    The cache's lines are folded while EM's window task sessions are read (CacheLines: a child process or a thread; issue 18,
     ~1.1 s of the warm night at 5,000 VMs hidden behind EM's answers): the ranges read from EM come from the
     cache's header alone. The lines are joined in before the first other read (the history, whose ``kept``
     counts what the cache did not hold; the job sessions, seeded by the cache's job part), and in every case
@@ -245,7 +245,7 @@ def run_reads(client, reads, now, start, bounded, page_size, concurrency, fold=N
             error = _query_all(client, reads, (now, start, bounded), page_size, concurrency, fold, cache, None, items,
                                queries, job_pages)
         if lines is not None:
-            lines.finish()  # joined already (before the history); raises what the thread raised
+            lines.finish()  # joined already (before the history); raises what a thread raised
     finally:
         if lines is not None:
             lines.join()  # never left running, whatever the reads raised
@@ -288,7 +288,7 @@ def _query_all(client, reads, times, page_size, concurrency, fold, cache, lines,
                                        normalise=pages.normalise if pages else (jobs.normalise if jobs else None))
         except EMError as error:
             queries[read.key] = {"type": resource.query_type, "failed": True}
-            if lines is not None:  # joined before the fold is emptied: the thread feeds it no more
+            if lines is not None:  # joined before the fold is emptied: the lines' folder feeds it no more
                 lines.finish()
             if pages:  # the pages folded before the failure are part of an answer: no verdict on them
                 fold.discard()
@@ -362,7 +362,7 @@ def skipped_history(resource, history_from, start):
             "cache_read_from": history_from, "window_start": start}
 
 
-# Up to which size of the history cache file its lines are folded in a thread while EM is read (CacheLines). Time
+# Up to which size of the history cache file its lines are folded beside EM's reads (CacheLines). Time
 # against memory, measured (tests/performance/module_phases.py --nightly, session 10): at 5,000 VMs (a 5 MB file)
 # the thread saved ~0.6 s of the module's ~7 s for +1 MB of peak; at 50,000 VMs (~53 MB) it saved 11 of 88 s but
 # raised the peak from 294 to 337 MB (the two folds' tables side by side, then merged: past the 300 MB bound).
@@ -371,7 +371,7 @@ LINES_BESIDE_READS_BELOW_BYTES = 20 * 1024 * 1024
 
 
 def lines_beside_reads(cache):
-    """Whether the history cache's lines are folded in a thread while EM is read (a small file) or before the reads
+    """Whether the history cache's lines are folded beside EM's reads (a small file; CacheLines) or before the reads
     (a big one, or none: HistoryCache.begin says why it is not used)."""
     try:
         return os.path.getsize(cache.path) < LINES_BESIDE_READS_BELOW_BYTES

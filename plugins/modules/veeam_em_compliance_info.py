@@ -126,9 +126,11 @@ options:
         back to the history start. While a server is that quiet, each run reads back to its newest session (at
         most a full read); exclude a retired server EM still lists (O(exclude_servers)) or remove it from EM.
       - With O(history_cache_window) (the default) the cache also keeps the window's task sessions (see there).
-      - A cache file under 20 MB (about 20,000 VMs) is read in a second thread while EM's window is read (the ranges
-        asked of EM come from its first line), which hides most of its read-back time; a bigger one is read before
-        EM is asked, which keeps the module's memory lower. The verdicts are the same either way.
+      - A cache file under 20 MB (about 20,000 VMs) is read by a child process of the module (C(os.fork); a second
+        thread where the module cannot fork) while EM's window is read (the ranges asked of EM come from its first
+        line), which hides most of its read-back time; a bigger one is read before EM is asked, which keeps the
+        module's memory lower. The verdicts are the same either way. A child that fails or is killed makes the run
+        a full read, and C(reason) in RV(history_cache) says why.
       - Below 20,000 VMs the cache file is written by a child process of the module (C(os.fork)) while the module
         evaluates the sessions and writes the reports; the module waits for it before it answers, and
         RV(history_cache) says what it wrote, or C(write_error). Bigger fleets write it before the evaluation

@@ -22,7 +22,8 @@ sessions: what it still waited for the lines is in this phase), "EM reads" (the 
 HistoryCache.save) and "cache written" (HistoryCache.save); the thread's own span is printed after the phases
 ("cache lines folded (thread)"). On a tree before the thread (em_compliance_read without CacheLines) the mark is
 "cache read back" (HistoryCache.begin, the lines folded before the reads). --cache-marks marks them on a first
-night too. "at s" is the time since the child started its module (perf_counter).
+night too. "at s" is the time since the child started its module (perf_counter), "cpu s" the CPU time its
+process had used by then (time.process_time: all its threads, not a child process's).
 
     .venv/bin/python tests/performance/module_phases.py --vms 50000 --days 30
     .venv/bin/python tests/performance/module_phases.py --vms 5000 --detail compact --detail summary
@@ -70,11 +71,12 @@ def _status_mb(key):
 
 class Phases(object):
     def __init__(self):
-        self.rows, self.started = [], time.perf_counter()
+        self.rows, self.started, self.cpu = [], time.perf_counter(), time.process_time()
 
     def mark(self, name):
         self.rows.append({"phase": name, "rss_mb": round(_status_mb("VmRSS")), "peak_mb": round(_status_mb("VmHWM")),
-                          "at_s": round(time.perf_counter() - self.started, 2)})
+                          "at_s": round(time.perf_counter() - self.started, 2),
+                          "cpu_s": round(time.process_time() - self.cpu, 2)})
         try:  # reset the high-water mark: the next phase's peak is its own
             with open("/proc/self/clear_refs", "w") as handle:
                 handle.write("5")
@@ -282,9 +284,10 @@ def runs(args, connection):
         figures = json.loads([line for line in out.splitlines() if line.startswith("{")][-1])  # py-spy's lines too
         print("%d VMs x %d days, detail=%s: module peak RSS %d MB, exit_json output %.1f MB, reports MB %s" % (
             args.vms, args.days, detail, figures["peak_mb"], figures["output_mb"], figures["report_mb"]))
-        print("  %-32s %10s %14s %8s" % ("phase", "RSS at end", "peak in phase", "at s"))
+        print("  %-32s %10s %14s %8s %8s" % ("phase", "RSS at end", "peak in phase", "at s", "cpu s"))
         for row in figures["phases"]:
-            print("  %-32s %7d MB %11d MB %8.2f" % (row["phase"], row["rss_mb"], row["peak_mb"], row["at_s"]))
+            print("  %-32s %7d MB %11d MB %8.2f %8.2f" % (row["phase"], row["rss_mb"], row["peak_mb"], row["at_s"],
+                                                         row.get("cpu_s", float("nan"))))
         for name, (begun, ended) in sorted(figures.get("spans", {}).items()):
             print("  %-32s from %.2f to %.2f s (%.2f s)" % (name, begun, ended, ended - begun))
         for name, digest in sorted(figures.get("digests", {}).items()):

@@ -197,8 +197,9 @@ class SessionFold(object):
     # ---- two folds at once: the history cache's lines while EM is read (em_compliance_read.CacheLines) ----------
     def sibling(self):
         """An empty fold of the same policy, window and ``now``, sharing this fold's packer (its packed records are
-        this fold's): the history cache's lines are folded into it in a thread while EM's pages are folded into
-        this one, each fold fed by one thread only; ``absorb_first`` then joins them."""
+        this fold's): the history cache's lines are folded into it (in a thread, or in a child process's copy:
+        ``split``) while EM's pages are folded into this one, each fold fed by one thread only; ``absorb_first``
+        then joins them."""
         other = SessionFold(self.policy, self.start)
         for name in ("now", "options"):
             if hasattr(self, name):
@@ -472,7 +473,7 @@ def unique_records(records):
     """One record per session (kind and UID): a session read twice (two pages, a restarted walk, the
     window and the history, the history cache and EM) is kept once: the window's read over the history's,
     a finished read over a running one, else the later read - EM's pages come after the history cache's
-    lines (history_cache.begin; or, the lines folded in a thread while EM is read, SessionFold.absorb_first puts
+    lines (history_cache.begin; or, the lines folded beside EM's reads, SessionFold.absorb_first puts
     them first), so that what EM says of a session wins over what a file in the report directory says of it
     (an edited line that moved a Failed session out of the range read again and called it Success hid EM's
     Failed: a false compliant). Sessions without a UID cannot be told
