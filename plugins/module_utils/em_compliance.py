@@ -28,6 +28,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import pickle
 from datetime import timedelta
 
 # The names other files import from here (plugins, extensions, tools, tests) are re-exported.
@@ -48,7 +49,7 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.ses
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.expected import names_match
 
 # The work behind the front.
-from ansible_collections.backupops.veeam_em.plugins.module_utils import em_rows
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_files, em_rows
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import fold as _fold
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import rules as _rules
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.expected import apply_expected
@@ -57,7 +58,7 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.job
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.rows import (
     apply_unreadable, vm_row, window_days)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.servers import (
-    note_server_session, server_rows, ServerStatuses)
+    join_server_notes, note_server_session, server_rows, ServerStatuses)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
     job_type_index, _require_now)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.summary import (
@@ -99,7 +100,7 @@ def session_fold(now, **options):
 
 
 def evaluate_fold(fold, job_sessions=None, packed=False, jobs_complete=False, job_types=None, job_types_by_uid=None,
-                  **late_options):
+                  walk_beside=False, **late_options):
     """The verdicts of the sessions folded; ``late_options`` are the policy options known only after
     reading (known_backup_servers from EM, read_errors, view_limits).
 
@@ -127,7 +128,7 @@ def evaluate_fold(fold, job_sessions=None, packed=False, jobs_complete=False, jo
     for uid, job_type in (job_types_by_uid or {}).items():
         index[0].setdefault(uid, job_type)
     walked = _walk_vms(fold, index, jobs_complete, start, now_time, policy, days,
-                       em_rows.PackedRows() if packed else [])
+                       em_rows.PackedRows() if packed else [], beside=walk_beside and not packed)
     rows = walked["rows"]
     unreadable_findings = apply_unreadable(rows, fold.unreadable, fold.uids, policy)
     apply_expected(rows, policy["expected_vms"], policy)
@@ -140,21 +141,78 @@ def evaluate_fold(fold, job_sessions=None, packed=False, jobs_complete=False, jo
     return _result(counts, fold.ignored, policy, now_time, start, days, rows, servers, jobs, global_findings, no_data)
 
 
-def _walk_vms(fold, index, jobs_complete, start, now_time, policy, days, rows):
+# From how many VMs (the fold's groups) the module's walk is split between it and a child process (_walk_vms).
+# Measured (issue 18, session 12, module_phases.py at 5,000 VMs): the walk is ~1.7 s of the evaluation's ~2.1 s of
+# CPU, one core, while the other holds only the history cache's writer (HistoryCache.save, ~1 s); a fork and the
+# rows sent back cost a few hundredths of a second, worth it from about a thousand VMs. Never with rows packed
+# (from 20,000 VMs): the child's copy of the fold's pages would break the 300 MB target.
+WALK_BESIDE_FROM_VMS = 1000
+
+
+def _walk_vms(fold, index, jobs_complete, start, now_time, policy, days, rows, beside=False):
     """One VM at a time: its sessions as dicts (typed by their job), its row (appended to ``rows``),
     then they go.
 
-    Also what the servers, jobs and counts need of the in-scope sessions."""
+    Also what the servers, jobs and counts need of the in-scope sessions.
+
+    ``beside``: from WALK_BESIDE_FROM_VMS VMs the later half of the VMs (in walk order) is walked by a child
+    process (em_files.Beside: Python work, which a thread would do in turn under the GIL) while this one walks
+    the first; its rows, servers, jobs and counts come back pickled and are joined after this half's, as one walk
+    gives them (join_server_notes; counts added, lists in order). A child that fails or ends without an answer
+    changes nothing but the time: this process walks that half itself (its groups are let go only once the
+    child answered)."""
+    walk = _new_walk(index, jobs_complete, start)
+    counts = walk["counts"]
+    counts.update(_counts(fold.excluded_records(), index, start))
+    cells, times = {}, (start, now_time, policy, days)
+    plan = fold.walk_plan()
+    child, later = None, plan[len(plan) // 2:]
+    if beside and len(plan) >= WALK_BESIDE_FROM_VMS:
+        child = em_files.Beside.start(lambda: _walked_beside(fold, later, walk, times), "evaluating")
+    _walk_part(fold, plan if child is None else plan[:len(plan) // 2], walk, rows, cells, times)
+    if child is not None:
+        answer, _why = child.wait()   # no answer: this half is walked here (see the docstring)
+        if answer is None:
+            _walk_part(fold, later, walk, rows, cells, times)
+        else:
+            fold.drop(later)
+            _join_walk(walk, rows, cells, pickle.loads(answer))
+    return {"rows": rows, "servers": walk["servers"], "ran": walk["ran"], "counts": counts}
+
+
+def _new_walk(index, jobs_complete, start):
     walk = {"servers": {}, "ran": set(), "index": index, "start": start, "by_index": index if jobs_complete else None,
             "typed_jobs_read": jobs_complete and bool(index[0] or index[1])}
-    counts = walk["counts"] = _counts(fold.excluded_records(), index, start)
-    counts.update({"scoped_window": 0, KIND_BACKUP: 0, KIND_REPLICA: 0, KIND_COPY: 0, "job_unseen": [],
-                   "job_untyped": []})
-    cells = {}
-    for _key, records in fold.vm_groups():
+    walk["counts"] = {"backups": 0, "replicas": 0, "in_window": 0, "job_type_unknown": 0, "scoped_window": 0,
+                      KIND_BACKUP: 0, KIND_REPLICA: 0, KIND_COPY: 0, "job_unseen": [], "job_untyped": []}
+    return walk
+
+
+def _walk_part(fold, plan, walk, rows, cells, times):
+    """The VMs of ``plan`` (SessionFold.walk_plan) walked: their rows appended to ``rows``, noted in ``walk``."""
+    start, now_time, policy, days = times
+    for _key, records in fold.vm_groups(plan):
         group = [_walked_session(record, walk) for record in records]
         rows.append(_share_cells(vm_row(group, start, now_time, policy, days), cells))
-    return {"rows": rows, "servers": walk["servers"], "ran": walk["ran"], "counts": counts}
+
+
+def _walked_beside(fold, plan, walk, times):
+    """In the child process of _walk_vms: its part of the VMs walked from a fresh walk; the answer pickled."""
+    mine = _new_walk(walk["index"], walk["by_index"] is not None, walk["start"])
+    rows = []
+    _walk_part(fold, plan, mine, rows, {}, times)
+    return pickle.dumps((rows, mine["servers"], mine["ran"], mine["counts"]), pickle.HIGHEST_PROTOCOL)
+
+
+def _join_walk(walk, rows, cells, answer):
+    """The child's part of the walk (_walked_beside) after this process's, as one walk gives them."""
+    more_rows, servers, ran, counts = answer
+    for row in more_rows:
+        rows.append(_share_cells(row, cells))
+    join_server_notes(walk["servers"], servers)
+    walk["ran"] |= ran
+    for key, value in counts.items():
+        walk["counts"][key] += value   # numbers added, lists in walk order
 
 
 def _walked_session(record, walk):

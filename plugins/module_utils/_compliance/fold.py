@@ -376,10 +376,22 @@ class SessionFold(object):
                 seen[key] = moment
 
     # ---- the walk -----------------------------------------------------------------------------
-    def vm_groups(self):
+    def vm_groups(self, plan=None):
         """The VMs, each as its records (unique, oldest first), after merging a VM seen without its
         UID into the one UID of its name on its server (sessions.vm_key), in the order of their
-        oldest session. A generator: each VM's records leave the fold as it is walked."""
+        oldest session. A generator: each VM's records leave the fold as it is walked. ``plan``: part
+        of walk_plan()'s list, to walk those VMs only (the walk split between two processes)."""
+        for key, parts in (self.walk_plan() if plan is None else plan):
+            packed = []
+            for part in parts:
+                packed.extend(_split(self.groups.pop(part)[1]))
+            records = unique_records(self._packer.unpack(item) for item in packed)
+            del packed
+            records.sort(key=sort_key)
+            yield key, records
+
+    def walk_plan(self):
+        """The VMs in walk order (vm_groups'), each as (its key, the groups it merges)."""
         merged = {}
         for (server, vm) in self.groups:
             target = vm
@@ -388,15 +400,13 @@ class SessionFold(object):
                 if uids and len(uids) == 1:
                     target = list(uids)[0]
             merged.setdefault((server, target), []).append((server, vm))
-        order = self._walk_order(merged)
-        for key in order:
-            packed = []
-            for part in merged.pop(key):
-                packed.extend(_split(self.groups.pop(part)[1]))
-            records = unique_records(self._packer.unpack(item) for item in packed)
-            del packed
-            records.sort(key=sort_key)
-            yield key, records
+        return [(key, merged.pop(key)) for key in self._walk_order(merged)]
+
+    def drop(self, plan):
+        """Let go of the groups of ``plan`` (walked by another process)."""
+        for _key, parts in plan:
+            for part in parts:
+                self.groups.pop(part, None)
 
     def _walk_order(self, merged):
         """The VMs by the sort key (creation time, UID, kind rank) of their oldest session, as sorted()

@@ -99,6 +99,23 @@ def note_server_session(servers, session, order, start):
         entry["_named"], entry["backup_server_name"] = order, name
 
 
+def join_server_notes(servers, later):
+    """Join into ``servers`` the entries note_server_session made of sessions walked apart, after them in walk
+    order (a child process's part of the VMs, em_compliance._walk_vms): the same entries as one walk over both.
+    note_server_session's rules: the entry is the oldest session's (its UID; a tie keeps the one walked first),
+    the sessions add up, the name is the newest named session's (a tie keeps the one walked first), and a
+    server's new keys come after the known ones, in their order."""
+    for key, other in later.items():
+        entry = servers.setdefault(key, other)
+        if entry is other:
+            continue
+        if other["_first"] < entry["_first"]:
+            entry["_first"], entry["backup_server_uid"] = other["_first"], other["backup_server_uid"]
+        entry["sessions"] += other["sessions"]
+        if other["_named"] is not None and (entry["_named"] is None or other["_named"] > entry["_named"]):
+            entry["_named"], entry["backup_server_name"] = other["_named"], other["backup_server_name"]
+
+
 def _add_known(servers, policy):
     """The known servers (known_backup_servers, or every server EM knows) in the server scope."""
     for known in policy["known_backup_servers"]:

@@ -46,6 +46,33 @@ def test_the_fold_gives_the_list_based_verdicts(index):
     assert json.loads(json.dumps(result)) == call["result"]
 
 
+@pytest.fixture
+def walk_split(monkeypatch):
+    """Every evaluation's VM walk split with a child process (em_compliance._walk_vms ``beside``), from 2 VMs; the
+    ``joined`` holds True for each walk joined from a child's answer (not walked again here after a lost child),
+    ``plans`` the number of VMs of each walk."""
+    joined, plans = [], []
+    walk_plan = _fold.SessionFold.walk_plan
+    monkeypatch.setattr(_fold.SessionFold, "walk_plan", lambda fold: plans.append(len(walk_plan(fold))) or walk_plan(fold))
+    monkeypatch.setattr(em_compliance, "WALK_BESIDE_FROM_VMS", 2)
+    walk_vms, join_walk = em_compliance._walk_vms, em_compliance._join_walk
+    monkeypatch.setattr(em_compliance, "_walk_vms", lambda *args, **kwargs: walk_vms(*args, **dict(kwargs, beside=True)))
+    monkeypatch.setattr(em_compliance, "_join_walk", lambda *args: joined.append(True) or join_walk(*args))
+    return joined, plans
+
+
+@pytest.mark.parametrize("index", range(len(REFERENCE)))
+def test_a_walk_split_with_a_child_process_gives_the_same_verdicts(index, walk_split):
+    """The module's walk from WALK_BESIDE_FROM_VMS VMs: half of the VMs walked by a child process, its rows,
+    servers, jobs and counts joined after the parent's - every verdict, row, server, job and count as one walk."""
+    call = REFERENCE[index]
+    result = em_compliance.evaluate(*call["args"], **call["kwargs"])
+    assert json.loads(json.dumps(result)) == call["result"]
+    joined, plans = walk_split
+    assert len(plans) == 1 and joined == ([True] if plans[0] >= 2 else [])
+    assert sum(1 for call in REFERENCE if len(call["result"]["vms"]) >= 2) > 50   # not a handful split
+
+
 def _fleet(vms=12, days=10):
     """Backups of a copy job and a backup job, replicas, failures, retries and one running session."""
     sessions, replicas, jobs = [], [], []
