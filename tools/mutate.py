@@ -211,6 +211,18 @@ MUTANTS = [
            "                self.table.append(None)   # the other process's position (split_numbers)\n",
            "                pass\n", COMPLIANCE_TESTS,
            "the child and the parent give one number to two values: a session unpacked with another's VM or job"),
+    # ---- the VM walk split with a child process (session 12) -------------------------------------------------
+    Mutant("walk-beside-half-unjoined", MU + "em_compliance.py",
+           "            _join_walk(walk, rows, cells, pickle.loads(answer))\n", "            pass\n", COMPLIANCE_TESTS,
+           "the child's half of the VMs is dropped: those VMs judged by nobody, the fleet counted short"),
+    Mutant("walk-beside-lost-child-unwalked", MU + "em_compliance.py",
+           "        if answer is None:\n            _walk_part(fold, later, walk, rows, cells, times)\n",
+           "        if answer is None:\n            pass\n", COMPLIANCE_TESTS,
+           "a child that died takes its half of the VMs with it: a verdict on half the fleet"),
+    Mutant("walk-beside-server-name-kept", MU + "_compliance/servers.py",
+           "            entry[\"_named\"], entry[\"backup_server_name\"] = other[\"_named\"], other[\"backup_server_name\"]\n",
+           "            pass\n", COMPLIANCE_TESTS,
+           "a server named by its oldest part of the walk, not by its newest session"),
     # ---- the history cache written by a child process (session 11) ------------------------------------------
     Mutant("cache-writer-not-joined-on-failure", MU + "em_compliance_module.py",
            "        cache.wait()  # never a writer left running: also when the evaluation or the reports raised\n",
