@@ -286,8 +286,8 @@ def runs(args, connection):
             args.vms, args.days, detail, figures["peak_mb"], figures["output_mb"], figures["report_mb"]))
         print("  %-32s %10s %14s %8s %8s" % ("phase", "RSS at end", "peak in phase", "at s", "cpu s"))
         for row in figures["phases"]:
-            print("  %-32s %7d MB %11d MB %8.2f %8.2f" % (row["phase"], row["rss_mb"], row["peak_mb"], row["at_s"],
-                                                         row.get("cpu_s", float("nan"))))
+            cells = (row["phase"], row["rss_mb"], row["peak_mb"], row["at_s"], row.get("cpu_s", float("nan")))
+            print("  %-32s %7d MB %11d MB %8.2f %8.2f" % cells)
         for name, (begun, ended) in sorted(figures.get("spans", {}).items()):
             print("  %-32s from %.2f to %.2f s (%.2f s)" % (name, begun, ended, ended - begun))
         for name, digest in sorted(figures.get("digests", {}).items()):

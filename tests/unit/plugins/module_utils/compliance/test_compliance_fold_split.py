@@ -74,7 +74,7 @@ def _walked(fold):
     counts = (fold.read, fold.ignored, fold.window_set_aside, fold.history_set_aside, sorted(fold.last_seen.items()),
               sorted(fold.uids.items()), sorted(fold.job_session_uids))
     fold.settle()
-    return history, counts, [(key, records) for key, records in fold.vm_groups()]
+    return history, counts, list(fold.vm_groups())
 
 
 def test_a_fold_split_between_two_processes_is_the_fold_of_one():
