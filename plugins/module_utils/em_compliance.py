@@ -163,12 +163,13 @@ def _walk_vms(fold, index, jobs_complete, start, now_time, policy, days, rows, b
     child answered)."""
     walk = _new_walk(index, jobs_complete, start)
     counts = walk["counts"]
-    counts.update(_counts(fold.excluded_records(), index, start))
+    _count(counts, fold.excluded_records(), index, start)   # the summary's sessions_*: in scope or not
     cells, times = {}, (start, now_time, policy, days)
     plan = fold.walk_plan()
     child, later = None, plan[len(plan) // 2:]
     if beside and len(plan) >= WALK_BESIDE_FROM_VMS:
-        child = em_files.Beside.start(lambda: _walked_beside(fold, later, walk, times), "evaluating")
+        child = em_files.Beside.start(
+            lambda: _walked_beside(fold, later, _new_walk(index, jobs_complete, start), times), "evaluating")
     _walk_part(fold, plan if child is None else plan[:len(plan) // 2], walk, rows, cells, times)
     if child is not None:
         answer, _why = child.wait()   # no answer: this half is walked here (see the docstring)
@@ -197,11 +198,10 @@ def _walk_part(fold, plan, walk, rows, cells, times):
 
 
 def _walked_beside(fold, plan, walk, times):
-    """In the child process of _walk_vms: its part of the VMs walked from a fresh walk; the answer pickled."""
-    mine = _new_walk(walk["index"], walk["by_index"] is not None, walk["start"])
+    """In the child process of _walk_vms: its part of the VMs walked into a fresh ``walk``; the answer pickled."""
     rows = []
-    _walk_part(fold, plan, mine, rows, {}, times)
-    return pickle.dumps((rows, mine["servers"], mine["ran"], mine["counts"]), pickle.HIGHEST_PROTOCOL)
+    _walk_part(fold, plan, walk, rows, {}, times)
+    return pickle.dumps((rows, walk["servers"], walk["ran"], walk["counts"]), pickle.HIGHEST_PROTOCOL)
 
 
 def _join_walk(walk, rows, cells, answer):
@@ -253,13 +253,6 @@ def _share_cells(row, cells):
             summary["daily"] = [cells.setdefault((cell["date"], cell["cell"], cell["sessions"]), cell)
                                 for cell in summary["daily"]]
     return row
-
-
-def _counts(records, index, start):
-    """The counts over every session read, in scope or not (the summary's sessions_*)."""
-    counts = {"backups": 0, "replicas": 0, "in_window": 0, "job_type_unknown": 0}
-    _count(counts, records, index, start)
-    return counts
 
 
 def _count(counts, records, index, start):
