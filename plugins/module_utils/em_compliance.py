@@ -100,7 +100,7 @@ def session_fold(now, **options):
 
 
 def evaluate_fold(fold, job_sessions=None, packed=False, jobs_complete=False, job_types=None, job_types_by_uid=None,
-                  walk_beside=False, **late_options):
+                  walk_beside=False, warn=None, **late_options):
     """The verdicts of the sessions folded; ``late_options`` are the policy options known only after
     reading (known_backup_servers from EM, read_errors, view_limits).
 
@@ -115,7 +115,9 @@ def evaluate_fold(fold, job_sessions=None, packed=False, jobs_complete=False, jo
     ``job_types``: {(lower server name, lower job name): job type} of job sessions read before the window
     and not passed in ``job_sessions`` (em_compliance_read.JobPages keeps no more of them); ``job_types_by_uid``:
     {lower job session UID: job type} of those before the window that window task sessions name (JobPages.by_uid,
-    also read by UID: em_compliance_read.read_named_job_sessions)."""
+    also read by UID: em_compliance_read.read_named_job_sessions).
+    ``walk_beside``: half of the VMs walked by a child process (_walk_vms); ``warn``: called with the text of a
+    child that did not answer (the module's warning: the verdicts are the same, only later)."""
     policy = build_policy(dict(fold.options, **late_options)) if late_options else fold.policy
     now_time, start = fold.now, fold.start
     days = window_days(start, now_time)
@@ -128,7 +130,7 @@ def evaluate_fold(fold, job_sessions=None, packed=False, jobs_complete=False, jo
     for uid, job_type in (job_types_by_uid or {}).items():
         index[0].setdefault(uid, job_type)
     walked = _walk_vms(fold, index, jobs_complete, start, now_time, policy, days,
-                       em_rows.PackedRows() if packed else [], beside=walk_beside and not packed)
+                       em_rows.PackedRows() if packed else [], beside=walk_beside and not packed, warn=warn)
     rows = walked["rows"]
     unreadable_findings = apply_unreadable(rows, fold.unreadable, fold.uids, policy)
     apply_expected(rows, policy["expected_vms"], policy)
@@ -149,7 +151,7 @@ def evaluate_fold(fold, job_sessions=None, packed=False, jobs_complete=False, jo
 WALK_BESIDE_FROM_VMS = 1000
 
 
-def _walk_vms(fold, index, jobs_complete, start, now_time, policy, days, rows, beside=False):
+def _walk_vms(fold, index, jobs_complete, start, now_time, policy, days, rows, beside=False, warn=None):
     """One VM at a time: its sessions as dicts (typed by their job), its row (appended to ``rows``),
     then they go.
 
@@ -160,7 +162,8 @@ def _walk_vms(fold, index, jobs_complete, start, now_time, policy, days, rows, b
     the first; its rows, servers, jobs and counts come back pickled and are joined after this half's, as one walk
     gives them (join_server_notes; counts added, lists in order). A child that fails or ends without an answer
     changes nothing but the time: this process walks that half itself (its groups are let go only once the
-    child answered)."""
+    child answered), and ``warn`` is told why (a child the system killed - out of memory in a container with a
+    memory limit - is said, not hidden)."""
     walk = _new_walk(index, jobs_complete, start)
     counts = walk["counts"]
     _count(counts, fold.excluded_records(), index, start)   # the summary's sessions_*: in scope or not
@@ -172,8 +175,11 @@ def _walk_vms(fold, index, jobs_complete, start, now_time, policy, days, rows, b
             lambda: _walked_beside(fold, later, _new_walk(index, jobs_complete, start), times), "evaluating")
     _walk_part(fold, plan if child is None else plan[:len(plan) // 2], walk, rows, cells, times)
     if child is not None:
-        answer, _why = child.wait()   # no answer: this half is walked here (see the docstring)
+        answer, why = child.wait()   # no answer: this half is walked here (see the docstring)
         if answer is None:
+            if warn is not None:
+                warn("the evaluation's second process did not answer (%s): the module walked its %d of the %d VMs "
+                     "itself, the verdicts are the same" % (why, len(later), len(plan)))
             _walk_part(fold, later, walk, rows, cells, times)
         else:
             fold.drop(later)

@@ -120,7 +120,8 @@ def _judge_and_answer(module, now, bounded, start, fold, cache):
     # a big fleet's full rows held compressed (em_rows.PackedRows, issue 18): read row by row by the reports, compact
     # and exit; a smaller one's as dicts (the reports and compact read each row once per pass: no decompression)
     compliance = judge_read(module.params, fold, items, read_errors, limits, packed=len(fold.groups) >= PACK_ROWS_FROM,
-                            queries=queries, walk_beside=True)
+                            queries=queries, walk_beside=True,
+                            warn=lambda text: module.warn(em_module.scrub(text, module, client)))
     compliance["source"] = source(module.params, client)
     fold = items = None  # the records left the fold with the evaluation; the rest is not needed again
     release_memory()  # the fold's table and the read's job sessions handed back before the reports

@@ -722,13 +722,14 @@ def history_plan(params, now, start, check_mode=False, write_beside=False):
                                       write_beside=write_beside)
 
 
-def judge_read(params, fold, items, read_errors, limits=(), packed=False, queries=None, walk_beside=False):
+def judge_read(params, fold, items, read_errors, limits=(), packed=False, queries=None, walk_beside=False, warn=None):
     """The compliance verdicts of what was read (the same rules as the filter): the task sessions
     folded as they were read (window and history), the job sessions and backup servers in ``items``.
     ``packed``: the VM rows as em_rows.PackedRows (em_compliance.evaluate_fold; the module's).
     ``queries``: run_reads' summaries, which say whether the task sessions were read when ``read_errors``
     says something was not (without them, a read error is taken to have left them unread). ``walk_beside``: half
-    of a big fleet's VMs walked by a child process (em_compliance.evaluate_fold; the module's)."""
+    of a big fleet's VMs walked by a child process, ``warn`` told when it did not answer (em_compliance.evaluate_fold;
+    the module's)."""
     job_sessions = items.get("backup_job_sessions", []) + items.get("replica_job_sessions", [])
     # every job session from the history start was read (window_filters) when the backup job sessions were
     complete = "backup_job_sessions" in items and not read_errors
@@ -738,7 +739,7 @@ def judge_read(params, fold, items, read_errors, limits=(), packed=False, querie
     answered = not read_errors or (queries is not None and task_sessions_answered(params, queries))
     known = known_servers(params, items) if answered else []
     return em_compliance.evaluate_fold(fold, job_sessions, packed=packed, jobs_complete=complete, walk_beside=walk_beside,
-                                       job_types=items.get(JOB_TYPES_BEFORE_WINDOW),
+                                       warn=warn, job_types=items.get(JOB_TYPES_BEFORE_WINDOW),
                                        job_types_by_uid=items.get(JOB_TYPES_BY_UID),
                                        known_backup_servers=known, read_errors=read_errors,
                                        view_limits=list(limits))

@@ -305,6 +305,10 @@ notes:
   - The EM account needs a role that sees sessions. Portal Administrator sees all; a Portal User sees its own
     scope, which EM does not mark - the probe of the account's reach makes it a C(partial_view) finding; a
     Restore Operator cannot read task sessions (a C(read_error)).
+  - From 1,000 to 20,000 VMs a child process of the module (C(os.fork)) evaluates half of the VMs while the module
+    evaluates the other half (the same verdicts as one process). A child that fails or is killed (for example by
+    the out-of-memory killer of a container with a memory limit) leaves its half to the module - the same verdicts,
+    later - and a warning of the module says why.
 seealso:
   - plugin: backupops.veeam_em.veeam_em_compliance
     plugin_type: filter

@@ -125,3 +125,24 @@ def test_the_cache_writer_is_joined_when_the_evaluation_fails(fake, capsys, tmp_
     with pytest.raises(ChildProcessError):
         os.waitpid(child, os.WNOHANG)                    # reaped: no such child any more
     assert os.path.getsize(str(tmp_path / CACHE)) > 0
+
+
+def test_a_walk_child_that_does_not_answer_is_a_warning_with_the_same_verdicts(fake, capsys, monkeypatch):
+    """Half of the VMs are walked by a child process (em_compliance._walk_vms); one that fails or is killed leaves
+    its half to the module - the same verdicts - and the module warns why (never a silent fallback). The warnings
+    are taken at AnsibleModule.warn: ansible-core 2.19 sends them to the controller's display, not the result, in
+    a process that imported controller code (as other tests here do)."""
+    from ansible.module_utils.basic import AnsibleModule
+    from ansible_collections.backupops.veeam_em.plugins.module_utils import em_compliance
+    warned = []
+    monkeypatch.setattr(AnsibleModule, "warn", lambda self, message, **kwargs: warned.append(message))
+    whole = run(capsys, NIGHT1, history_cache=False)
+    assert not [text for text in warned if "second process" in text]
+    monkeypatch.setattr(em_compliance, "WALK_BESIDE_FROM_VMS", 2)
+    monkeypatch.setattr(em_compliance, "_walked_beside", lambda *args: {}["lost"])
+    lost = run(capsys, NIGHT1, history_cache=False)
+    vms = len(whole["compliance"]["vms"])
+    assert [text for text in warned if "second process" in text] == [
+        "the evaluation's second process did not answer (KeyError: 'lost'): the module walked its %d of the %d VMs "
+        "itself, the verdicts are the same" % (vms - vms // 2, vms)]
+    assert lost["compliance"] == whole["compliance"] and vms >= 2

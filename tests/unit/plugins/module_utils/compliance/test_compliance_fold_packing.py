@@ -128,3 +128,62 @@ def test_the_packed_form_is_pinned():
                             "urn:veeam:RestorePoint:", "urn:veeam:BackupJobSession:" + GUID, "backup", "InProgress",
                             "replica"]
     assert [packer.unpack(packer.pack(record)) for record in records] == records
+
+
+_NOT_PLACED = ("uid", "name", "restore_point_uid", "replica_point_uid")
+
+
+@pytest.mark.parametrize("fields", RECORD_FIELD_CASES)
+def test_placing_gives_unpacks_values_but_the_uids_the_name_and_the_restore_point(fields):
+    """_Packer.placing (settle's unpack, issue 18): the table's values, both times, the kind and the history flag as
+    unpack gives them; the task session's UID and name, the restore point's UID and time None."""
+    fold, record = _record(**fields)
+    packer = fold._packer
+    placing, whole = packer.placing(packer.pack(record)), packer.unpack(packer.pack(record))
+    assert len(placing) == len(whole) == len(record)
+    for position, key in enumerate(_packing.RECORD_KEYS):
+        assert placing[position] == (None if key in _NOT_PLACED else whole[position]), key
+    assert placing[_packing._CREATED:] == (whole[_packing._CREATED], whole[_packing._END], None) + whole[
+        _packing._KIND:]
+    assert packer.placing(record) is record   # a record left as a tuple: as it is
+
+
+def _history_items():
+    """History sessions whose placing exercises every branch of _place: servers in and out of the server
+    patterns, VMs and jobs in and out of the VM and job patterns, a VM named without its UID, an end dated ahead
+    of now (clock_skew), a running session, another server with the same VM, a session without its server."""
+    items = []
+    for number in range(60):
+        day = "2025-05-%02d" % (10 + number % 15)
+        items.append(build_session(
+            vm="vm%02d" % (number % 9), created="%sT0%d:00:00Z" % (day, number % 7),
+            vm_uid=None if number % 5 == 0 else "urn:vmware:vm:x.vm-%d" % (number % 9),
+            server=None if number == 13 else ("vbr01", "vbr02", "retired01")[number % 3], job=("Backup Job 1", "Dev Job", "Backup Job 2")[number % 4 % 3],
+            result=("Success", "Failed", "Warning")[number % 3],
+            state="InProgress" if number == 7 else "Completed",
+            end="2025-06-09T00:00:00Z" if number == 11 else "default"))
+    return items
+
+
+@pytest.mark.parametrize("patterns", [
+    {}, {"exclude_servers": ["retired*"]}, {"include_vms": ["vm0[1-5]"], "exclude_jobs": ["Dev*"]},
+    {"exclude_vms": ["vm03"], "include_servers": ["vbr0*"], "include_jobs": ["Backup*"]}])
+def test_settle_places_the_history_as_the_whole_records_would(monkeypatch, patterns):
+    """settle hands _place what placing gives: the fold it leaves - groups, excluded, VM UIDs by name, the
+    servers' signs of life (the rules', those dated ahead, the cache's) - is the one the whole records give."""
+    items = _history_items()
+
+    def settled(unpack_whole):
+        with monkeypatch.context() as patch:
+            if unpack_whole:
+                patch.setattr(_packing._Packer, "placing", _packing._Packer.unpack)
+            fold = em_compliance.session_fold(NOW, lookback_days=1, **patterns)
+            fold.add_history([dict(item) for item in items], em_compliance.KIND_BACKUP)
+            fold.settle()
+        return (fold.groups, fold.excluded, fold.uids, fold.last_seen, fold.ahead_seen, fold.server_signs,
+                fold.ignored)
+
+    placed = settled(False)
+    assert placed == settled(True)
+    groups, excluded = placed[0], placed[1]
+    assert groups and (excluded or not patterns)

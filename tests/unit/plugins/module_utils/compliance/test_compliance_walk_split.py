@@ -9,7 +9,9 @@ __metaclass__ = type
 
 import copy
 import json
+import os
 import random
+import signal
 
 import pytest
 
@@ -87,8 +89,8 @@ def _renamed_server_fleet():
     return fold
 
 
-def _evaluated(fold, beside):
-    return json.loads(json.dumps(em_compliance.evaluate_fold(fold, walk_beside=beside)))
+def _evaluated(fold, beside, warn=None):
+    return json.loads(json.dumps(em_compliance.evaluate_fold(fold, walk_beside=beside, warn=warn)))
 
 
 def test_a_split_walk_names_a_server_by_its_newest_session_walked_by_the_child(monkeypatch):
@@ -96,9 +98,9 @@ def test_a_split_walk_names_a_server_by_its_newest_session_walked_by_the_child(m
     joined = []
     join_walk = em_compliance._join_walk
     monkeypatch.setattr(em_compliance, "_join_walk", lambda *args: joined.append(True) or join_walk(*args))
-    fold = _renamed_server_fleet()
-    split, whole = _evaluated(fold, True), _evaluated(_renamed_server_fleet(), False)
-    assert joined == [True] and split == whole
+    fold, warned = _renamed_server_fleet(), []
+    split, whole = _evaluated(fold, True, warned.append), _evaluated(_renamed_server_fleet(), False)
+    assert joined == [True] and split == whole and warned == []
     assert [server["backup_server_name"] for server in split["servers"]] == ["vbr-new"]
     assert len(split["vms"]) == 10
 
@@ -111,9 +113,25 @@ def test_a_child_that_fails_or_no_fork_leaves_the_walk_to_the_parent(monkeypatch
         monkeypatch.setattr(em_compliance, "_walked_beside", lambda *args: 1 / 0)
     else:
         monkeypatch.setattr(em_files.Beside, "start", classmethod(lambda cls, work, what="working": None))
-    fold = _renamed_server_fleet()
+    fold, warned = _renamed_server_fleet(), []
     whole = _evaluated(_renamed_server_fleet(), False)
-    assert _evaluated(fold, True) == whole and len(whole["vms"]) == 10
+    assert _evaluated(fold, True, warned.append) == whole and len(whole["vms"]) == 10
+    # a child lost is said (the module's warning), a child never started is not: the walk is one process's then
+    assert warned == ([] if how == "no fork" else [
+        "the evaluation's second process did not answer (ZeroDivisionError: division by zero): the module walked "
+        "its 5 of the 10 VMs itself, the verdicts are the same"])
+
+
+def test_a_child_the_system_killed_is_said(monkeypatch):
+    """A child killed (the out-of-memory killer of a container with a memory limit): the module's walk, and a
+    warning naming the signal."""
+    monkeypatch.setattr(em_compliance, "WALK_BESIDE_FROM_VMS", 2)
+    monkeypatch.setattr(em_compliance, "_walked_beside", lambda *args: os.kill(os.getpid(), signal.SIGKILL))
+    warned = []
+    assert _evaluated(_renamed_server_fleet(), True, warned.append) == _evaluated(_renamed_server_fleet(), False)
+    assert warned == ["the evaluation's second process did not answer (the evaluating process ended without a word "
+                      "(signal %d)): the module walked its 5 of the 10 VMs itself, the verdicts are the same"
+                      % signal.SIGKILL]
 
 
 def test_below_the_bound_or_with_packed_rows_nothing_is_forked(monkeypatch):
