@@ -177,9 +177,9 @@ class _Packer(object):
         server, state, result, reason, job session), the creation and end times, the kind and the history flag;
         the task session's UID and name and the restore point's UID and time None.
 
-        SessionFold.settle places every history record again (issue 18: ~140,000 at 5,000 VMs); the whole unpack
-        made two GUIDs, a name and a third datetime there for nothing, each record unpacked whole when its VM is
-        walked. test_compliance_fold_packing checks _place does the same with either."""
+        SessionFold.settle places every history record it kept again (issue 18); the whole unpack made two GUIDs, a
+        name and a third datetime there for nothing (about half its cost), each record being unpacked whole when
+        its VM is walked. test_compliance_fold_packing checks _place does the same with either."""
         if isinstance(packed, tuple):
             return packed
         fields = packed.split(_FIELD)
