@@ -105,8 +105,12 @@ def print_summary():
                 job.get("job_name"), job.get("backup_server_name"), job.get("failed_sessions"), job.get("sessions")))
     html_report = os.path.join(REPORT_DIR, "compliance.html")
     print("\nOpen the report: {0}  (file://{1})".format(os.path.relpath(html_report, REPO_ROOT), html_report))
-    print("Also in {0}/: compliance.json (the full evaluation), compliance.xml (JUnit), dated copies of each run.".format(
-        os.path.relpath(REPORT_DIR, REPO_ROOT)))
+    print("Also in {0}/: compliance.json (the full evaluation), compliance.xml (JUnit), dated copies of each run; "
+          "compliance.state.json and compliance.trend.json (what the next run compares with), "
+          "compliance.history-cache.json.gz (EM's history, so the next night reads only what changed).".format(
+              os.path.relpath(REPORT_DIR, REPO_ROOT)))
+    print("The demo runs with veeam_em_compliance_fail_on_violation=false, so it ends well; a real nightly run "
+          "with violations fails the play after writing the reports (ansible-playbook exits 2), as AWX should see it.")
     print("Next: . {0}/bin/activate; ansible-doc -t role backupops.veeam_em.veeam_em_compliance".format(
         os.path.relpath(os.path.dirname(os.path.dirname(sys.executable)), REPO_ROOT)))
     return summary["vms_total"]

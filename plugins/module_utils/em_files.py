@@ -48,10 +48,10 @@ def atomic_open(path, mode, binary=False):
 class Beside(object):
     """Work done by a child process (``os.fork``) while this process goes on, its answer (bytes) sent back through
     a pipe (issue 18: the history cache written, ~1 s of CPU at 5,000 VMs, while the module evaluates; its lines
-    folded while EM is read; half of the VMs walked by the evaluation). Why a process, not a thread: the work is Python, which a thread would do under the
-    GIL in turn with this process's; and the child sees the data as it was when it was forked, so the parent may
-    consume it. Why hand-written: multiprocessing pickles what it hands a child, which is the cost this avoids,
-    and its start methods other than fork re-import the module.
+    folded while EM is read; half of the VMs walked by the evaluation). Why a process, not a thread: the work is
+    Python, which a thread would do under the GIL in turn with this process's; and the child sees the data as it
+    was when it was forked, so the parent may consume it. Why hand-written: multiprocessing pickles what it hands
+    a child, which is the cost this avoids, and its start methods other than fork re-import the module.
 
     ``start(work)`` runs ``work()`` in the child: what it returns (bytes or None) is the answer; the text of what
     it raised is said instead. ``wait()`` joins the child: (answer, None), or (None, why) - its error, or how it

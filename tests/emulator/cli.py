@@ -108,14 +108,7 @@ def main(argv=None):
                 fh.write(text)
         if args.dump_only:
             return 0
-    ssl_ctx = None
-    scheme = "http"
-    if not args.http:
-        from .tls import make_server_context
-        ssl_ctx, ca_path = make_server_context(args.tls_dir)
-        scheme = "https"
-        if not args.tls_dir:
-            sys.stderr.write("EM emulator CA certificate: %s\n" % ca_path)
+    scheme = "http" if args.http else "https"
     state = EmulatorState(ds, clock, default_accounts(args.username, args.password),
                           idle_seconds=args.session_idle_seconds, task_seconds=args.task_seconds,
                           latency_ms=args.latency_ms, scheme=scheme, em_version=args.em_version,
@@ -135,7 +128,16 @@ def main(argv=None):
         except (OSError, ValueError, TypeError) as e:
             return _fail(parser, "--faults: %s" % e)
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
-    server = Server((args.host, args.port), state, ssl_ctx, family)
+    try:
+        # bound before the TLS files are written: an emulator already on the port keeps the CA its clients trust
+        server = Server((args.host, args.port), state, None, family)
+    except OSError as e:
+        return _fail(parser, "--host %s --port %s: %s" % (args.host, args.port, e))
+    if not args.http:
+        from .tls import make_server_context
+        server.ssl_ctx, ca_path = make_server_context(args.tls_dir)  # requests are served from here on
+        if not args.tls_dir:
+            sys.stderr.write("EM emulator CA certificate: %s\n" % ca_path)
     port = server.server_address[1]
     host = "[%s]" % args.host if family == socket.AF_INET6 else args.host
     stop = threading.Event()

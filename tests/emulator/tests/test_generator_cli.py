@@ -160,6 +160,23 @@ def test_listening_line_and_clean_sigterm(tmp_path):
             p.kill()
 
 
+def test_a_second_emulator_on_a_taken_port_leaves_the_first_ones_ca(tmp_path):
+    # the second one fails before it writes its TLS files: the first one's clients keep trusting its ca.pem
+    first = subprocess.Popen([sys.executable, EMULATOR_DIR, "--port", "0", "--vms", "5", "--days", "1",
+                              "--tls-dir", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        port = int(first.stdout.readline().strip().rsplit(":", 1)[1])
+        ca = (tmp_path / "ca.pem").read_bytes()
+        second = subprocess.run([sys.executable, EMULATOR_DIR, "--port", str(port), "--vms", "5", "--days", "1",
+                                 "--tls-dir", str(tmp_path)], capture_output=True, text=True, timeout=60, check=False)
+        assert second.returncode == 2, second.stderr
+        assert "--port %d" % port in second.stderr and "in use" in second.stderr, second.stderr
+        assert (tmp_path / "ca.pem").read_bytes() == ca
+    finally:
+        first.kill()
+        first.wait(timeout=10)
+
+
 def test_sigint_also_stops(tmp_path):
     p = subprocess.Popen([sys.executable, EMULATOR_DIR, "--port", "0", "--vms", "5", "--days", "1", "--http"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -9,7 +9,8 @@ from unit.plugins.module_utils.em_fake import FakeEM
 from unit.plugins.modules.module_runner import CONNECTION, install_fake, run_module
 from unit.plugins.modules.test_compliance_info import by_type
 
-NIGHT1, NIGHT2 = "2025-06-28T06:00:00Z", "2025-06-29T06:00:00Z"
+NIGHT1 = "2025-06-28T06:00:00Z"
+NIGHT2 = "2025-06-29T06:00:00Z"
 CACHE = "compliance.history-cache.json.gz"
 
 
