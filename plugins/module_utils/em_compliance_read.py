@@ -337,8 +337,8 @@ def task_sessions_answered(params, queries):
 
 def _servers_first(client, reads, items, queries, page_size, concurrency):
     """With the history cache, EM's backup servers are read before it is judged (HistoryCache._new_servers: a
-    server new to EM may come with past sessions the delta would not read): (the other reads, the names EM
-    lists or None when the list is not read, error or None)."""
+    server new to EM may come with past sessions the delta would not read): (the other reads, the (name, UID)
+    pairs EM lists or None when the list is not read, error or None)."""
     first = [read for read in reads if read.key == BACKUP_SERVERS_READ]
     if not first:
         return reads, None, None
@@ -352,7 +352,8 @@ def _servers_first(client, reads, items, queries, page_size, concurrency):
         return reads, None, error
     items[read.key] = found
     queries[read.key] = dict(info.as_dict(), items=len(found))
-    return [other for other in reads if other is not read], [server.get("name") for server in found], None
+    listed = [(server.get("name"), server.get("uid")) for server in found]
+    return [other for other in reads if other is not read], listed, None
 
 
 def skipped_history(resource, history_from, start):

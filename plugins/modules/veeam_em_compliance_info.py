@@ -108,8 +108,9 @@ options:
         (O(check_replicas)), the same format and history fields, written by a run whose O(now) is not after this
         run's, covering up to a point not inside this run's window and not before this run's history start, and
         the last full read less than O(history_full_read_days) ago. With O(known_servers_from_em) EM's backup
-        servers are read before the cache, and a server EM lists that the cache's run did not list (added to EM,
-        or reached again after EM forgot it - its past sessions may have just been collected) is a full read too.
+        servers are read before the cache, and a server EM lists that the cache's run did not list, by name or by
+        UID (added to EM, added again under its old name with a new UID, or reached again after EM forgot it - its
+        past sessions may have just been collected) is a full read too.
         Otherwise (or when the file is unreadable) the whole history is read; RV(history_cache) says which and
         why. A cache is never a failure.
       - Written only when every read succeeded, and never in check mode (a cache is read there, not written).

@@ -260,6 +260,7 @@ class HistoryCache(object):
         self.full_read_at = self.now
         self.oldest_running = None
         self.listed = None
+        self.listed_uids = None   # EM's backup servers tonight by UID (lower case) -> name, with ``listed``
         self.path, self.mode, self.write = None, None, False
         # save() in a child process (the module's: it calls wait() before it reads ``outcome``)
         self.write_beside, self._writer, self._written = write_beside, None, None
@@ -306,9 +307,9 @@ class HistoryCache(object):
 
         A cache that does not fit is not used (a full read) and the reason is said in ``outcome``.
         Called before any session is folded, so a cache found broken half way is dropped whole
-        (fold.discard) and nothing of it is judged. ``listed``: the names of the backup servers EM lists
-        tonight (known_servers_from_em, read before the cache; None when not read): one the cache's run did
-        not list is a full read (_new_servers), and the cache written names them.
+        (fold.discard) and nothing of it is judged. ``listed``: the backup servers EM lists tonight as (name, UID)
+        pairs (known_servers_from_em, read before the cache; None when not read): one the cache's run did not list,
+        by name or by UID, is a full read (_new_servers), and the cache written names them.
 
         The two halves, for a reader that folds the lines while EM is read (em_compliance_read.CacheLines):
         ``open_header`` (the ranges, from the header alone) then ``fold_lines`` and ``end_lines``."""
@@ -322,7 +323,8 @@ class HistoryCache(object):
         for ``fold_lines``, or None (no cache, or one that does not fit: a full read, said in ``outcome``)."""
         if not self.enabled:
             return None
-        self.listed = None if listed is None else set(str(name).lower() for name in listed)
+        self.listed = None if listed is None else set(str(name).lower() for name, _uid in listed)
+        self.listed_uids = None if listed is None else dict((str(uid).lower(), name) for name, uid in listed if uid)
         account = self.username or getattr(client, "user_name", None)
         self.identity_now = self.identity(getattr(client, "base", None), account)
         if not account:
@@ -590,17 +592,29 @@ class HistoryCache(object):
         A backup server added to EM - or one EM reaches again after it forgot it - comes with its past sessions,
         collected now with their past creation times (docs/em-api-facts.md 6, [INF]): the delta after the cached
         part would not read them (its VMs' older failures, a cold read's findings). So a server EM lists that the
-        cache's run did not list is a full read. A cache written without EM's list is one too."""
+        cache's run did not list is a full read. A cache written without EM's list is one too.
+
+        By name and by UID: a backup server removed from EM and added again under its name (VBR reinstalled on its
+        host) has a new UID and comes with its past sessions as a new one does [INF: EM gives a server added again
+        a new UID; not seen in a capture] - compared by name alone, the delta missed a Failed session among them (a
+        false compliant, test_a_server_added_again_under_its_name_is_a_full_read). A server EM lists without a UID
+        is compared by its name only. A cache written before the UIDs were kept is a full read once."""
         if self.listed is None:
             return None
         cached = document.get("servers_listed")
-        if not isinstance(cached, list) or not all(isinstance(name, str) for name in cached):
-            return "the history cache %s does not name the backup servers EM listed (known_servers_from_em): the " \
-                   "whole history was read" % self.path
+        cached_uids = document.get("server_uids_listed")
+        if not all(isinstance(values, list) and all(isinstance(value, str) for value in values)
+                   for values in (cached, cached_uids)):
+            return "the history cache %s does not name the backup servers EM listed, by name and UID " \
+                   "(known_servers_from_em): the whole history was read" % self.path
         new = sorted(self.listed - set(cached))
         if new:
             return "EM lists backup server(s) the history cache %s does not know (%s): EM may have just collected " \
                    "their past sessions, the whole history was read" % (self.path, ", ".join(new))
+        new = sorted("%s (%s)" % (self.listed_uids[uid], uid) for uid in set(self.listed_uids) - set(cached_uids))
+        if new:
+            return "EM lists backup server(s) under a UID the history cache %s does not know (%s): a server added " \
+                   "to EM again comes with its past sessions, the whole history was read" % (self.path, ", ".join(new))
         return None
 
     def _job_part(self, document, written_now):
@@ -716,7 +730,8 @@ class HistoryCache(object):
                   "window_start": _iso(self.window_start), "lookback_days": self.lookback_days,
                   "window_cached": cached_window, "jobs_cached": job_through is not None,
                   "job_read_through": _iso(job_through) if job_through is not None else None,
-                  "servers_listed": sorted(self.listed) if self.listed is not None else None}
+                  "servers_listed": sorted(self.listed) if self.listed is not None else None,
+                  "server_uids_listed": sorted(self.listed_uids) if self.listed_uids is not None else None}
         entries = _entries(fold, read_through if cached_window else None, jobs if job_through is not None else None,
                            job_through)
         self._written = dict(written=self.path, window_cached=cached_window, jobs_cached=job_through is not None)

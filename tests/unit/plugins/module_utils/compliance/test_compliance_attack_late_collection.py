@@ -3,10 +3,10 @@
 _quiet_through (a quiet backup server holds the cache back), _new_servers (a server new to EM is a full
 read) and em_compliance_read.task_sessions_answered (no server_silent unless the task sessions were read). Each finding (a
 warm night judging BETTER than a cold read of the same EM, a secret in the result, or a wrong error) was a
-strict xfail first and is a plain test now, its finding in the comment above it; the one strict xfail left is
-an accepted limit (its reason says why); the other plain tests pin behaviour that held under attack. The nights are the FakeEM nights of test_history_cache.py
+strict xfail first and is a plain test now, its finding in the comment above it; the other plain tests pin behaviour that held under attack. The nights are the FakeEM nights of test_history_cache.py
 (_judged: EM shows a session from its end, or from ``collected_hours`` after a night: collected late).
 """
+import gzip
 import json
 from datetime import timedelta
 
@@ -140,32 +140,73 @@ def test_a_quiet_server_whose_vms_are_all_excluded_still_holds_the_cache_back(tm
 
 # ---- 2b. a server added to EM again under the same name -----------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason=(
-    "accepted, not fixed (EM's server list is read by name only, BACKUP_SERVER_FIELDS; a UID in the list would change the query every caller sends): "
-    "_new_servers compares EM's list by NAME only (BACKUP_SERVER_FIELDS = ('name',)): vbr02 is removed from EM "
-    "and a backup server of the same name (VBR reinstalled on the same host: a new UID) is added between two "
-    "nights; EM collects its past sessions with their past creation times, among them a Failed one of app01 "
-    "created 3 days before night 1. Night 2's list is [vbr01, vbr02] as night 1's: no full read, the warm night "
-    "reads from night 1 - 48 h and misses it: warm app01 (new vbr02) backup.failed 0, cold 1 (false compliant). "
-    "The list could be compared by UID (or name and UID)"))
+# Found (h-attack9), accepted then, fixed in session 14: _new_servers compared EM's list by NAME only: vbr02 is
+#  removed from EM and a backup server of the same name (VBR reinstalled on the same host: a new UID) is added between
+#  two nights; EM collects its past sessions with their past creation times, among them a Failed one of app01 created
+#  3 days before night 1. Night 2's list was [vbr01, vbr02] as night 1's: no full read, the warm night read from
+#  night 1 - 48 h and missed it: warm app01 (new vbr02) backup.failed 0, cold 1 (false compliant). The list is
+#  compared by name and UID now.
 def test_a_server_added_again_under_its_name_is_a_full_read(tmp_path):
     new_uid = "urn:veeam:BackupServer:11111111-2222-3333-4444-555555555555"
     night1 = _active(NIGHT1) + [_vbr(NIGHT1, hours, "app01", VBR2) for hours in (2, 26)]
     night2 = _active(NIGHT2) + [
         _vbr(NIGHT1, 72, "app01", VBR2, collected_hours=12, result="Failed", server_uid=new_uid),
         _vbr(NIGHT2, 1, "app01", VBR2, server_uid=new_uid)]
+    listed2 = [VBR1, (VBR2, new_uid)]   # EM lists vbr02 under its new UID
     _listed_night(tmp_path / "warm", night1, NIGHT1)
     # EM forgot the removed server's sessions; the new one's are all there from night 1 + 12 h
-    fold, items, cache = _listed_night(tmp_path / "warm", night2, NIGHT2)
+    fold, items, cache = _listed_night(tmp_path / "warm", night2, NIGHT2, servers=listed2)
+    assert cache.outcome["used"] is False
+    assert "under a UID the history cache" in cache.outcome["reason"]
+    assert "vbr02.example.com (%s)" % new_uid.lower() in cache.outcome["reason"]
     warm = _listed_verdicts(tmp_path / "warm", fold, items)
-    fold, items, _cache = _listed_night(tmp_path / "cold", night2, NIGHT2, history_cache=False)
+    fold, items, _cache = _listed_night(tmp_path / "cold", night2, NIGHT2, servers=listed2, history_cache=False)
     cold = _listed_verdicts(tmp_path / "warm", fold, items)
 
     def new_app01(result):
         return next(row for row in result["vms"] if row["vm_display_name"] == "app01"
                     and row["backup_server_uid"] == new_uid)
     assert new_app01(cold)["backup"]["failed"] == 1
-    assert new_app01(warm)["backup"]["failed"] == 1, cache.outcome["reason"]   # now: 0
+    assert new_app01(warm)["backup"]["failed"] == 1, cache.outcome["reason"]   # was 0
+
+
+def test_a_server_listed_again_under_its_uid_in_another_case_keeps_the_cache(tmp_path):
+    # the control of the test above: UIDs compare without case (EM's URNs are GUIDs), a rename by case is no new server
+    sessions = _active(NIGHT1) + [_vbr(NIGHT1, hours, "app01", VBR2) for hours in (2, 26)]
+    _listed_night(tmp_path, sessions, NIGHT1)
+    upper = "urn:veeam:BackupServer:%s" % VBR2.upper()
+    _fold, _items, cache = _listed_night(tmp_path, sessions, NIGHT2, servers=[VBR1, (VBR2.upper(), upper)])
+    assert cache.outcome["used"] is True, cache.outcome["reason"]
+
+
+def test_a_server_renamed_in_em_is_a_full_read(tmp_path):
+    # same UID, another name: still a full read (a name the cache does not know), as before the UIDs were kept
+    sessions = _active(NIGHT1) + [_vbr(NIGHT1, hours, "app01", VBR2) for hours in (2, 26)]
+    _listed_night(tmp_path, sessions, NIGHT1)
+    renamed = [VBR1, ("vbr02-new.example.com", "urn:veeam:BackupServer:%s" % VBR2)]
+    _fold, _items, cache = _listed_night(tmp_path, sessions, NIGHT2, servers=renamed)
+    assert cache.outcome["used"] is False
+    assert "does not know (vbr02-new.example.com)" in cache.outcome["reason"]
+
+
+def test_a_cache_that_names_no_server_uids_is_a_full_read_once(tmp_path):
+    # a cache written before the UIDs were kept (or edited): the night cannot tell a server added again, so it reads
+    # the whole history, said, and writes the UIDs; the night after is warm
+    sessions = _active(NIGHT1) + [_vbr(NIGHT1, hours, "app01", VBR2) for hours in (2, 26)]
+    _listed_night(tmp_path, sessions, NIGHT1)
+    path = tmp_path / "compliance.history-cache.json.gz"
+    with gzip.open(str(path), "rt", encoding="utf-8") as stream:
+        lines = stream.read().splitlines(True)
+    header = json.loads(lines[0])
+    assert header["server_uids_listed"] == sorted("urn:veeam:backupserver:%s" % name for name in (VBR1, VBR2))
+    del header["server_uids_listed"]
+    with gzip.open(str(path), "wt", encoding="utf-8") as stream:
+        stream.write(json.dumps(header) + "\n" + "".join(lines[1:]))
+    _fold, _items, cache = _listed_night(tmp_path, sessions, NIGHT2)
+    assert cache.outcome["used"] is False
+    assert "does not name the backup servers EM listed, by name and UID" in cache.outcome["reason"]
+    _fold, _items, cache = _listed_night(tmp_path, sessions, _at_hours(NIGHT2, 24))
+    assert cache.outcome["used"] is True, cache.outcome["reason"]
 
 
 # Found (h-attack9), fixed in session 9: a backup server added to EM minutes before night 1: EM's list names it
@@ -260,7 +301,6 @@ def _run_module(capsys, tmp_path, now):
 
 
 def _cache_text(tmp_path):
-    import gzip
     with gzip.open(str(tmp_path / "compliance.history-cache.json.gz"), "rt", encoding="utf-8") as stream:
         return stream.read()
 

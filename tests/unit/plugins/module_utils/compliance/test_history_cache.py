@@ -526,8 +526,10 @@ class FakeEM(object):
             raise EMError("HTTP 500: the database is not available")
         if resource.query_type == "Job":
             return [{"name": "Backup Job 1"}], Info(1)
-        if resource.query_type == "BackupServer":
-            return [{"name": name} for name in self.servers], Info(len(self.servers))
+        if resource.query_type == "BackupServer":  # a name, or (name, UID); EM's default UID as build_session's
+            listed = [server if isinstance(server, tuple) else (server, "urn:veeam:BackupServer:%s" % server)
+                      for server in self.servers]
+            return [{"name": name, "uid": uid} for name, uid in listed], Info(len(listed))
         kind = {"BackupTaskSession": "backup", "ReplicaTaskSession": "replica", "BackupJobSession": "backup_job",
                 "ReplicaJobSession": "replica_job"}.get(resource.query_type)
         after, before = _bounds(filter_expr)
@@ -1156,7 +1158,7 @@ def test_a_cache_without_em_s_server_list_is_a_full_read_when_the_list_is_read(
     _fold_, _items, _queries, error, cache = _night(tmp_path, em, NIGHT2, known_servers_from_em=second_listed)
     assert error is None and cache.outcome["used"] is used, cache.outcome["reason"]
     if not used:
-        assert "does not name the backup servers EM listed (known_servers_from_em)" in cache.outcome["reason"]
+        assert "does not name the backup servers EM listed, by name and UID (known_servers_from_em)" in cache.outcome["reason"]
 
 
 def test_a_failed_server_list_is_the_run_s_error_before_the_cache_is_read(tmp_path, monkeypatch):
