@@ -189,6 +189,10 @@ MUTANTS = [
     Mutant("cache-new-server-uid-ignored", MU + "_compliance/history_cache.py",
            "for uid in set(self.listed_uids) - set(cached_uids))", "for uid in ())", COMPLIANCE_TESTS,
            "a backup server added to EM again under its name (a new UID) is not a full read"),
+    Mutant("across-parts-later-wins", MU + "_compliance/fold.py",
+           "            elif _worse(record, kept[index]):", "            elif True:", COMPLIANCE_TESTS,
+           "a session in two groups of one VM keeps the later group's read (an edited cache line without its VM UID "
+           "hides EM's Failed)"),
     Mutant("read-failure-known-silent", MU + "em_compliance_read.py",
            "    answered = not read_errors or (queries is not None and task_sessions_answered(params, queries))",
            "    answered = True", ["tests/unit/plugins/modules/test_compliance_info.py"],

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_compliance_read as reader
 from ansible_collections.backupops.veeam_em.plugins.module_utils import em_time
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.packing import RECORD_KEYS
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance import KIND_BACKUP, KIND_REPLICA
@@ -256,13 +257,16 @@ def _stale():
     return _estate() + [_task("stale01", _t(T2, days=-4, hours=-1))]
 
 
-def _edit_late_failure(to=None):
-    """The edit: db01's Failed of 34 hours before night 2 made a Success (and moved to ``to``)."""
+def _edit_late_failure(to=None, vm_uid=False):
+    """The edit: db01's Failed of 34 hours before night 2 made a Success (and moved to ``to``; with ``vm_uid`` false
+    as given, None: its VM UID dropped)."""
     def edit(lines):
         _number, line = _record_of(lines, "db01", _t(T2, hours=-34))
         line[1][AT["result"]] = "Success"
         if to is not None:
             line[2], line[3] = _us(to), _us(to + timedelta(hours=1))
+        if vm_uid is None:
+            line[1][AT["vm_uid"]] = None
     return edit
 
 
@@ -282,6 +286,22 @@ def test_an_edited_session_moved_before_read_from_does_not_hide_em_s_answer(tmp_
     assert _row(cold, "db01")["status"] == "violation"
     assert _row(warm, "db01")["status"] == "violation"
     assert warm == cold
+
+
+# Found (helper attack, session 14), fixed: the same edit with the line's VM UID dropped. The line was filed under
+#  db01's name (name:db01), EM's Failed under its UID; walk_plan merges the two groups in the order they were made,
+#  so the cache's line came after EM's read and unique_records' "the later read wins" kept the forged Success:
+#  warm db01 compliant, cold violation; without old01 in the estate the whole warm result was compliant. A session
+#  found in two groups of one VM now keeps the worse read (fold._across_parts).
+@pytest.mark.parametrize("lines_beside", [False, True], ids=["lines-first", "lines-beside-reads"])
+def test_an_edited_line_without_its_vm_uid_does_not_hide_em_s_answer(tmp_path, monkeypatch, lines_beside):
+    monkeypatch.setattr(reader, "LINES_BESIDE_READS_BELOW_BYTES", 1 << 30 if lines_beside else 0)
+    sessions = [session for session in _late_failure() if session[1]["vm_display_name"] != "old01"]
+    warm, cold, cache = _nights(tmp_path, _edit_late_failure(_t(T2, days=-3, hours=-12), vm_uid=None), sessions)
+    assert cache.outcome["used"] is True, cache.outcome
+    assert cold["compliant"] is False and _row(cold, "db01")["status"] == "violation"
+    assert _row(warm, "db01")["status"] == "violation", _row(warm, "db01")
+    assert warm["compliant"] is False
 
 
 def _hist01():

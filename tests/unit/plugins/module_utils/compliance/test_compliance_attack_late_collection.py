@@ -3,7 +3,8 @@
 _quiet_through (a quiet backup server holds the cache back), _new_servers (a server new to EM is a full
 read) and em_compliance_read.task_sessions_answered (no server_silent unless the task sessions were read). Each finding (a
 warm night judging BETTER than a cold read of the same EM, a secret in the result, or a wrong error) was a
-strict xfail first and is a plain test now, its finding in the comment above it; the other plain tests pin behaviour that held under attack. The nights are the FakeEM nights of test_history_cache.py
+strict xfail first and is a plain test now, its finding in the comment above it; the other plain tests pin
+behaviour that held under attack. The nights are the FakeEM nights of test_history_cache.py
 (_judged: EM shows a session from its end, or from ``collected_hours`` after a night: collected late).
 """
 import gzip

@@ -82,3 +82,37 @@ def test_a_session_read_twice_keeps_the_later_finished_read():
     for reads in ([[failed], [running]], [[running], [failed]]):
         rows = _one_vm(reads)
         assert "last_backup_failed" in rows[0]["reasons"], reads
+
+
+# ---- a session in two groups of one VM (fold._across_parts) ------------------------------------------------------
+
+def _read_of(result, hours_before, history=False, state="Completed"):
+    """The record of one session (one UID) as one read gives it: its result and its end ``hours_before`` T."""
+    from datetime import datetime, timedelta, timezone
+    from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.packing import RECORD_KEYS
+    values = dict((key, None) for key in RECORD_KEYS)
+    values.update(uid="urn:veeam:BackupTaskSession:1", result=result, state=state, vm_display_name="db01")
+    end = datetime(2025, 6, 5, tzinfo=timezone.utc) - timedelta(hours=hours_before)
+    return tuple(values[key] for key in RECORD_KEYS) + (end - timedelta(hours=1), end, None, "backup", history)
+
+
+@pytest.mark.parametrize("first, second, kept", [
+    (("Success", 1), ("Failed", 30), ("Failed", 30)),       # the worse result, wherever its group is
+    (("Warning", 1), ("Success", 1), ("Warning", 1)),
+    (("Success", 1), ("Success", 30), ("Success", 30)),      # a result alike: the older point in time
+    (("Failed", 1), ("Failed", 1), ("Failed", 1)),
+], ids=["failed", "warning", "older", "same"])
+def test_a_session_in_two_groups_of_one_vm_keeps_its_worse_read_in_either_order(first, second, kept):
+    from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import fold
+    for parts in ([[_read_of(*first)], [_read_of(*second)]], [[_read_of(*second)], [_read_of(*first)]]):
+        assert fold._across_parts(parts) == [_read_of(*kept)]
+
+
+def test_a_session_in_two_groups_keeps_the_window_s_and_the_finished_read_first():
+    # unique_records' two rules come before the worse result: a history copy or a running one never hides the other
+    from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import fold
+    window, history = _read_of("Success", 1), _read_of("Failed", 30, history=True)
+    finished, running = _read_of("Success", 1), _read_of(None, 1, state="InProgress")
+    for one, other, kept in ((window, history, window), (finished, running, finished)):
+        assert fold._across_parts([[one], [other]]) == [kept]
+        assert fold._across_parts([[other], [one]]) == [kept]
