@@ -193,6 +193,13 @@ MUTANTS = [
            "            elif _worse(record, kept[index]):", "            elif True:", COMPLIANCE_TESTS,
            "a session in two groups of one VM keeps the later group's read (an edited cache line without its VM UID "
            "hides EM's Failed)"),
+    Mutant("history-replaced-in-place", MU + "_compliance/fold.py",
+           "                    del self.history[key]  # this order", "                    pass  # this order",
+           COMPLIANCE_TESTS, "a replaced history entry keeps its place: the cache's line of a session is placed after "
+           "EM's read of it and wins"),
+    Mutant("history-merged-in-place", MU + "_compliance/fold.py",
+           "        if move and value is not kept:", "        if False:", COMPLIANCE_TESTS,
+           "the lines folded beside EM's reads: a replaced history entry keeps the cache's place"),
     Mutant("read-failure-known-silent", MU + "em_compliance_read.py",
            "    answered = not read_errors or (queries is not None and task_sessions_answered(params, queries))",
            "    answered = True", ["tests/unit/plugins/modules/test_compliance_info.py"],

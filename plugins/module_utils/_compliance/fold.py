@@ -185,6 +185,8 @@ class SessionFold(object):
             key = self._packer.key(key)
             kept = self.history.get(key)
             if kept is None or created > kept[0] or (created == kept[0] and uid > self._uid_of(kept[1])):
+                if kept is not None:  # the later read goes last (_merged's move): settle places the history in
+                    del self.history[key]  # this order, and unique_records keeps a session's later read (EM's)
                 # A VM's session is kept as its record; one without a VM identity as the item, to be
                 # set aside (unreadable) at settle() like the list-based evaluation did.
                 if record is not None:
@@ -239,7 +241,8 @@ class SessionFold(object):
             min(kept[0], new[0]), _concat(kept[1], new[1])))
         self.excluded = earlier.excluded + self.excluded
         self.history = _merged(earlier.history, self.history, lambda kept, new: new if (
-            new[0] > kept[0] or (new[0] == kept[0] and self._uid_of(new[1]) > self._uid_of(kept[1]))) else kept)
+            new[0] > kept[0] or (new[0] == kept[0] and self._uid_of(new[1]) > self._uid_of(kept[1]))) else kept,
+            move=True)
         later = [item for item in self.unreadable
                  if not (item.get("uid") and (item["_kind"], item["uid"]) in earlier._unreadable_uids)]
         self.ignored = earlier.ignored + self.ignored - (len(self.unreadable) - len(later))
@@ -484,10 +487,11 @@ def unique_records(records):
     window and the history, the history cache and EM) is kept once: the window's read over the history's,
     a finished read over a running one, else the later read - EM's pages come after the history cache's
     lines (history_cache.begin; or, the lines folded beside EM's reads, SessionFold.absorb_first puts
-    them first), so that what EM says of a session wins over what a file in the report directory says of it
-    (an edited line that moved a Failed session out of the range read again and called it Success hid EM's
-    Failed: a false compliant). Sessions without a UID cannot be told
-    apart: all are kept."""
+    them first; the history is placed by settle in the order of its last writes: add_history), so that what EM
+    says of a session wins over what a file in the report directory says of it (an edited line that moved a
+    Failed session out of the range read again and called it Success hid EM's Failed: a false compliant). Within
+    one group of records only: a session in two groups of one VM is _across_parts'. Sessions without a UID
+    cannot be told apart: all are kept."""
     kept, position = [], {}
     for record in records:
         if not record[_UID]:
@@ -552,15 +556,22 @@ def _better(record, kept):
     return kept[_STATE] in RUNNING_STATES or record[_STATE] not in RUNNING_STATES
 
 
-def _merged(earlier, later, both):
+def _merged(earlier, later, both, move=False):
     """``earlier`` then ``later`` as one dict in that order (a key of both where ``earlier`` has it), ``both(kept,
     new)`` for a key in both (SessionFold.absorb_first). In place: ``earlier`` is the answer and ``later`` is
     emptied as it is walked, so that each group's two strings are freed as soon as they are joined (a copy held
-    every group twice for a moment: +5 MB of the warm night's peak at 5,000 VMs)."""
+    every group twice for a moment: +5 MB of the warm night's peak at 5,000 VMs). With ``move``, a key whose
+    ``later`` value wins goes where ``later`` has it (add_history's order: the later read last)."""
     for key in list(later):
         value = later.pop(key)
         kept = earlier.get(key)
-        earlier[key] = value if kept is None else both(kept, value)
+        if kept is None:
+            earlier[key] = value
+            continue
+        value = both(kept, value)
+        if move and value is not kept:
+            del earlier[key]
+        earlier[key] = value
     return earlier
 
 

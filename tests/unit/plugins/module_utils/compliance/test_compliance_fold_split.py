@@ -13,6 +13,8 @@ import copy
 import pickle
 import threading
 
+import pytest
+
 from ansible_collections.backupops.veeam_em.plugins.module_utils import em_compliance
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import fold as _fold
 
@@ -109,3 +111,41 @@ def test_the_state_sent_back_is_all_the_fold_holds():
     fold = em_compliance.session_fold(NOW)
     not_held = {"policy", "start", "on_running", "_packer", "now", "options"}
     assert set(vars(fold)) - not_held == set(_fold._HELD)
+
+
+# Found (helper attack, session 14), fixed: the history cache's lines hold an older Failed F0 of v1 and the session
+#  S as Success; EM's history read gives S again, Failed. S (EM's) takes F0's history key (same VM, job, result:
+#  newer), whose entry sat BEFORE S (the cache's) in SessionFold.history; settle placed the history in that order,
+#  so the cache's S was placed after EM's and unique_records kept it (the later read): v1 compliant, a cold read
+#  violation (rpo_exceeded). A replaced history entry now goes last (add_history; absorb_first's _merged(move=True)).
+F0 = build_session(vm="v1", vm_uid="urn:vm:1", created="2025-06-07T01:00:00Z", result="Failed")
+S_EM = build_session(vm="v1", vm_uid="urn:vm:1", created="2025-06-08T01:00:00Z", result="Failed")
+S_CACHED = dict(S_EM, result="Success")
+TONIGHT = build_session(vm="v2", vm_uid="urn:vm:2", created="2025-06-10T01:00:00Z")  # the server is not silent
+
+
+def _v1_status(cached, em, split):
+    """v1's status after the cache's history lines ``cached`` then EM's history read ``em`` (lookback 1 day, RPO 96 h),
+    folded in one fold or split (the cache's lines in a sibling taken in first, as CacheLines does)."""
+    fold = em_compliance.session_fold("2025-06-10T06:00:00Z", lookback_days=1, backup_rpo_hours=96)
+    fold.add([copy.deepcopy(TONIGHT)], BACKUP)
+    side = fold.sibling() if split else fold
+    side.add_history(copy.deepcopy(cached), BACKUP)
+    fold.add_history(copy.deepcopy(em), BACKUP)
+    if split:
+        fold.absorb_first(side)
+    result = em_compliance.evaluate_fold(fold)
+    return next(row["status"] for row in result["vms"] if row["vm_display_name"] == "v1")
+
+
+@pytest.mark.parametrize("split", [False, True], ids=["one-fold", "lines-beside"])
+@pytest.mark.parametrize("cached", [[F0, S_CACHED], [S_CACHED, F0]], ids=["f0-first", "s-first"])
+def test_em_s_history_read_of_a_session_wins_over_the_cache_s_in_any_order(cached, split):
+    assert _v1_status([F0, S_EM], [], split=False) == "violation"   # the cold read
+    assert _v1_status(cached, [S_EM], split) == "violation"
+
+
+@pytest.mark.parametrize("split", [False, True], ids=["one-fold", "lines-beside"])
+def test_em_s_history_read_wins_the_other_way_too(split):
+    # the mirror: the cache's line says Failed, EM now says Success: EM's answer is judged
+    assert _v1_status([F0, S_EM], [S_CACHED], split) == "compliant"
