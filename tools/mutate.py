@@ -200,6 +200,10 @@ MUTANTS = [
     Mutant("history-merged-in-place", MU + "_compliance/fold.py",
            "        if move and value is not kept:", "        if False:", COMPLIANCE_TESTS,
            "the lines folded beside EM's reads: a replaced history entry keeps the cache's place"),
+    Mutant("server-sign-last-name", MU + "_compliance/fold.py",
+           "        if server_name and (sign[2] is None or moment > sign[2]):", "        if server_name:",
+           COMPLIANCE_TESTS, "a server's sign of life named by the last session read: the quiet bound of the history "
+           "cache depends on the order of the reads (lines beside EM's or before them)"),
     Mutant("read-failure-known-silent", MU + "em_compliance_read.py",
            "    answered = not read_errors or (queries is not None and task_sessions_answered(params, queries))",
            "    answered = True", ["tests/unit/plugins/modules/test_compliance_info.py"],

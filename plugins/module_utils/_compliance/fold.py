@@ -250,9 +250,10 @@ class SessionFold(object):
         self._unreadable_uids = earlier._unreadable_uids | self._unreadable_uids
         self.last_seen = _merged(earlier.last_seen, self.last_seen, max)
         self.ahead_seen = _merged(earlier.ahead_seen, self.ahead_seen, max)
-        # _seen's rule: a later sign replaces only a newer one, its name or the kept one's
+        # _seen's rule: the newest sign, the name of the newest named session (earlier's on equal times)
         self.server_signs = _merged(earlier.server_signs, self.server_signs, lambda kept, new: (
-            [new[0], new[1] or kept[1]] if new[0] > kept[0] else kept))
+            [max(kept[0], new[0])] + (new[1:] if new[2] is not None and (kept[2] is None or new[2] > kept[2])
+                                      else kept[1:])))
         self.uids = _merged(earlier.uids, self.uids, lambda kept, new: kept + tuple(
             uid for uid in new if uid not in kept))
         self.read += earlier.read
@@ -366,11 +367,16 @@ class SessionFold(object):
             return
         if rules:
             self._newest(self.last_seen, server, server_name, moment)
+        # [its newest sign of life, the name of its newest session that has one (the first read of equal times),
+        # that session's time]: the same whichever of two folds saw which session (absorb_first joins them)
         sign = self.server_signs.get(server)
         if sign is None:
-            self.server_signs[server] = [moment, server_name]
-        elif moment > sign[0]:
-            sign[0], sign[1] = moment, server_name or sign[1]
+            self.server_signs[server] = [moment, server_name, moment if server_name else None]
+            return
+        if moment > sign[0]:
+            sign[0] = moment
+        if server_name and (sign[2] is None or moment > sign[2]):
+            sign[1], sign[2] = server_name, moment
 
     @staticmethod
     def _newest(seen, server, server_name, moment):

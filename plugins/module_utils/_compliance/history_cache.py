@@ -778,7 +778,7 @@ class HistoryCache(object):
         a server excluded tonight may be taken in tomorrow); a server EM lists (known_servers_from_em) in the
         server scope with no session at all is quiet since the history start. Its cost: while a server is that
         quiet, each run reads back to its newest session (at most the 30 days, a full read's)."""
-        signs = [(moment, name or key) for key, (moment, name) in sorted(fold.server_signs.items())]
+        signs = [(moment, name or key) for key, (moment, name, _named_at) in sorted(fold.server_signs.items())]
         named = set(str(name).lower() for _moment, name in signs)
         policy = fold.policy
         signs += [(self.history_start, name) for name in sorted(self.listed or ())

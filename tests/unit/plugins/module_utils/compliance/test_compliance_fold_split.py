@@ -149,3 +149,39 @@ def test_em_s_history_read_of_a_session_wins_over_the_cache_s_in_any_order(cache
 def test_em_s_history_read_wins_the_other_way_too(split):
     # the mirror: the cache's line says Failed, EM now says Success: EM's answer is judged
     assert _v1_status([F0, S_EM], [S_CACHED], split) == "compliant"
+
+
+# Found (helper attack, session 14), fixed: a backup server's sign of life for the history cache (server_signs) took
+#  its name from the session that last raised the newest time, or kept the name before it when that session had
+#  none - an order the two folds of the lines beside EM's reads do not keep: the cache's vbr-old (ended 10:00), EM's
+#  vbr-new (ended 05:00), then EM's session without a name (20:00) named it vbr-new in the one fold and vbr-old in
+#  the split one (absorb_first), and the quiet bound of the cache that night differed (only more cautious). The
+#  name is now the newest named session's (the first read of equal times), whatever the order.
+def _on_server(vm, created, end, name):
+    return build_session(vm=vm, vm_uid="urn:vm:" + vm, created=created, end=end, server=name,
+                         server_uid="urn:veeam:BackupServer:one")
+
+
+SIGN_CACHE = [_on_server("a", "2025-06-03T01:00:00Z", "2025-06-04T10:00:00Z", "vbr-old")]
+SIGN_EM = [_on_server("b", "2025-06-04T04:00:00Z", "2025-06-04T05:00:00Z", "vbr-new"),
+           _on_server("c", "2025-06-04T19:00:00Z", "2025-06-04T20:00:00Z", "")]
+
+
+def _signs(cached, em, split):
+    parent = em_compliance.session_fold(NOW, lookback_days=3)
+    side = parent.sibling() if split else parent
+    side.add(copy.deepcopy(cached), BACKUP)
+    parent.add(copy.deepcopy(em), BACKUP)
+    if split:
+        parent.absorb_first(side)
+    return parent.server_signs
+
+
+@pytest.mark.parametrize("cached, em", [(SIGN_CACHE, SIGN_EM), (SIGN_CACHE, SIGN_EM[::-1]), (SIGN_EM, SIGN_CACHE),
+                                        (SIGN_EM[1:], SIGN_CACHE + SIGN_EM[:1]), ([], SIGN_CACHE + SIGN_EM)],
+                         ids=["renamed", "renamed-reversed", "swapped", "unnamed-first", "em-only"])
+def test_a_server_s_sign_of_life_is_the_same_in_one_fold_and_split(cached, em):
+    one, split = _signs(cached, em, False), _signs(cached, em, True)
+    assert one == split
+    (moment, name, named_at), = one.values()
+    assert (moment.hour, name, named_at.hour) == (20, "vbr-old", 10)   # the newest time; the newest named session's

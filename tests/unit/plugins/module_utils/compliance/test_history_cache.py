@@ -64,8 +64,8 @@ def _write_night(tmp_path, now, history, active=True, **extra):
         fold.add_history([item], kind)
     if active:
         server = build_session()
-        fold.server_signs[sessions.server_key(server)] = [em_time.parse_iso(_at(now, hours=-1)),
-                                                          server["backup_server_name"]]
+        moment = em_time.parse_iso(_at(now, hours=-1))
+        fold.server_signs[sessions.server_key(server)] = [moment, server["backup_server_name"], moment]
     cache.save(fold)
     return cache
 
