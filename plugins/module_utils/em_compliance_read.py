@@ -592,6 +592,7 @@ class JobPages(object):
         self._typed_at = {}      # the same key -> the creation time of the session whose type that is
         self._newest = {}        # the same key -> the creation time of its newest session read
         self._kept = {}          # UID (or position) -> job session of the window
+        self._seeded = set()     # the keys of _kept the history cache gave, not yet read again from EM
         # equal strings of the kept sessions shared, as the pager's own collector does (em_rows.Interner:
         # ~12 MB of job, server and state names at 50,000 VMs)
         self._share = em_rows.Interner().share_item
@@ -606,12 +607,16 @@ class JobPages(object):
         """What the history cache gives: job sessions as read on an earlier night, and ((server, job), type or
         None, creation time) of the sessions of jobs seen before that night's window that type_notes gives."""
         before = len(self._kept)
-        self._take(items)
+        self._take(items, seeded=True)
         self.seeded = len(self._kept) - before
         for key, job_type, created in types:
             self._note(key, job_type, created)
 
-    def _take(self, items):
+    def _take(self, items, seeded=False):
+        """Fold job sessions read (``seeded``: the history cache's lines of them, before EM's pages). A window job
+        session read twice is kept once: EM's pages' first read, and EM's read over the cache's line of it (a line
+        edited to Success and moved below the range EM reads again kept the job's Failed from the verdicts: found by
+        attack, session 14) - as unique_records keeps a task session's."""
         for item in items:
             created = readable_creation_time(item)
             if created is not None and created < self.start:
@@ -621,7 +626,11 @@ class JobPages(object):
                 continue
             key = item.get("uid") or len(self._kept)
             if key in self._kept:
-                continue
+                if seeded or key not in self._seeded:
+                    continue
+                self._seeded.discard(key)
+            elif seeded:
+                self._seeded.add(key)
             self._kept[key] = self._share(item)
             if created is None:
                 self.unplaced += 1

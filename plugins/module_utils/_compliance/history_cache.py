@@ -261,6 +261,7 @@ class HistoryCache(object):
         self.oldest_running = None
         self.listed = None
         self.listed_uids = None   # EM's backup servers tonight by UID (lower case) -> name, with ``listed``
+        self._job_uids = set()    # (read key, lower UID) of the job lines folded (_job_line: one line a session)
         self.path, self.mode, self.write = None, None, False
         # save() in a child process (the module's: it calls wait() before it reads ``outcome``)
         self.write_beside, self._writer, self._written = write_beside, None, None
@@ -412,6 +413,7 @@ class HistoryCache(object):
         batches = {True: dict((kind, []) for kind in self.kinds), False: dict((kind, []) for kind in self.kinds)}
         adds = {True: fold.add, False: fold.add_history}
         counts, total, ended = {"loaded": 0, "kept": 0, "window_loaded": 0, "window_kept": 0}, None, False
+        self._job_uids = set()
         for line in stream:
             entry = json.loads(line)
             if ended:  # the trailer is the last line, whatever it holds
@@ -510,6 +512,12 @@ class HistoryCache(object):
         usable = self.jobs_cached_through is not None
         if entry[0] == _JOB_MARK and len(entry) == 3 and entry[1] in self.job_keys and _plain(entry[2], _JOB_KEYS):
             created = readable_creation_time(entry[2])
+            uid = entry[2].get("uid")
+            if uid:  # the writer writes a job session once (JobPages keeps one a UID): a second line is an edit
+                if (entry[1], str(uid).lower()) in self._job_uids:
+                    return "the history cache %s holds a job session twice (%s): the whole history was read" % (
+                        self.path, uid)
+                self._job_uids.add((entry[1], str(uid).lower()))
             # and settled: job_read_through is never after a window job session EM may still change
             if created is not None and self._job_time_fits(created, True) and not job_unsettled(entry[2], created):
                 if usable and self.history_start <= created < self.job_read_from:
@@ -525,7 +533,9 @@ class HistoryCache(object):
                 newest = None
             if newest is not None and isinstance(entry[2], str) and isinstance(entry[3], str) \
                     and (entry[4] is None or isinstance(entry[4], str)) and self._job_time_fits(newest, False):
-                if usable and newest >= self.history_start:
+                # not one EM is asked for again (from job_read_from): EM's read of that session types the job (a
+                # note edited to a time after EM's was the newer one, and its type won over EM's: found by attack)
+                if usable and self.history_start <= newest < self.job_read_from:
                     self.cached_job_types[entry[1]].append(((entry[2], entry[3]), entry[4], newest))
                     counts["job_kept"] = counts.get("job_kept", 0) + 1
                 return None
