@@ -114,6 +114,11 @@ options:
         Otherwise (or when the file is unreadable) the whole history is read; RV(history_cache) says which and
         why. A cache is never a failure.
       - Written only when every read succeeded, and never in check mode (a cache is read there, not written).
+      - The file is believed for what the run does not ask EM again. Where EM is asked again, EM's answer for a
+        session, task or job session, wins over the file's; a line its writer cannot have written (a job session
+        twice, a time outside its part's range, a running session before the covered end) is a full read, said. A
+        line edited within its range cannot be told from a true one: keep O(report_dir) writable only by the
+        account that runs the job, or set O(history_cache=false).
       - Without O(report_dir), with O(read_history=false) or V(false) here, the whole history is read every run.
       - The warm verdicts equal those of a full read of the same night, except for sessions EM collects later than
         O(history_cache_overlap_hours) after their creation while their backup server shows sessions (see there),
