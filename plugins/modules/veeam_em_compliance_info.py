@@ -117,7 +117,7 @@ options:
       - The file is believed for what the run does not ask EM again. Where EM is asked again, EM's answer for a
         session, task or job session, wins over the file's; a line its writer cannot have written (a job session
         twice, a time outside its part's range, a running session before the covered end) is a full read, said. A
-        line edited within its range cannot be told from a true one: keep O(report_dir) writable only by the
+        line edited within its range cannot be told from a true one, so keep O(report_dir) writable only by the
         account that runs the job, or set O(history_cache=false).
       - Without O(report_dir), with O(read_history=false) or V(false) here, the whole history is read every run.
       - The warm verdicts equal those of a full read of the same night, except for sessions EM collects later than
