@@ -214,6 +214,13 @@ MUTANTS = [
            "                if usable and self.history_start <= newest < self.job_read_from:",
            "                if usable and newest >= self.history_start:", COMPLIANCE_TESTS,
            "a job type note of a session EM is asked for again is taken (an edited newer note types the job)"),
+    Mutant("finished-line-over-em", MU + "_compliance/fold.py",
+           "    if record[_CREATED] != kept[_CREATED]:\n        return True\n", "", COMPLIANCE_TESTS,
+           "a finished cache line of another creation time wins over EM's running read (a stuck session hidden)"),
+    Mutant("finished-line-over-em-across", MU + "_compliance/fold.py",
+           "        return running if record[_CREATED] != kept[_CREATED] else not running", "        return not running",
+           COMPLIANCE_TESTS, "across a VM's groups, a finished cache line of another creation time wins over EM's "
+           "running read"),
     Mutant("read-failure-known-silent", MU + "em_compliance_read.py",
            "    answered = not read_errors or (queries is not None and task_sessions_answered(params, queries))",
            "    answered = True", ["tests/unit/plugins/modules/test_compliance_info.py"],

@@ -519,9 +519,10 @@ def _across_parts(parts):
     and a history cache line that disagree on its VM UID (an edited line without it). The groups are filed by VM
     identity, so the order of those two reads is lost, and "the later read wins" (EM's) could keep the cache's:
     an edited line's Success hid EM's Failed (a false compliant; test_an_edited_line_without_its_vm_uid_...). Here
-    the window's read wins over the history's and a finished over a running one, as in unique_records, and then
-    the worse read: its result (a success last), then its older point in time. Never a better verdict than one of
-    the two reads gives."""
+    the window's read wins over the history's and a finished over a running one, as in unique_records (the running
+    one when the two disagree on the creation time: EM's, as a cache line is never running), and then the worse
+    read: its result (a success last), then its older point in time. Never a better verdict than one of the two
+    reads gives."""
     kept, position = [], {}
     for records in parts:
         for record in records:
@@ -545,8 +546,8 @@ def _worse(record, kept):
     if record[_HISTORY] != kept[_HISTORY]:
         return not record[_HISTORY]
     running, kept_running = record[_STATE] in RUNNING_STATES, kept[_STATE] in RUNNING_STATES
-    if running != kept_running:
-        return not running
+    if running != kept_running:  # finished wins, unless the times disagree: then the running read is EM's (_better)
+        return running if record[_CREATED] != kept[_CREATED] else not running
     return _badness(record) > _badness(kept)
 
 
@@ -556,9 +557,19 @@ def _badness(record):
 
 
 def _better(record, kept):
-    """Whether ``record``, read after ``kept``, replaces it (unique_records' rule)."""
+    """Whether ``record``, read after ``kept``, replaces it (unique_records' rule).
+
+    Two reads of one session that disagree on its creation time cannot both be EM's (EM never moves a session; one
+    is a history cache line edited): the later read, EM's, wins whatever its state. The writer never writes a
+    running session, nor one created after what it covers (read_through, before any session running then), so a
+    line with the true creation time of a session EM still shows running is refused (history_cache._misfit & co);
+    one with another time, made finished, hid EM's running read - a stuck session - when "a finished read wins"
+    came first (found by attack, session 14). Between EM's own reads (a page read again while the session
+    ended) a finished read wins over a running one."""
     if record[_HISTORY] != kept[_HISTORY]:
         return not record[_HISTORY]
+    if record[_CREATED] != kept[_CREATED]:
+        return True
     return kept[_STATE] in RUNNING_STATES or record[_STATE] not in RUNNING_STATES
 
 

@@ -116,3 +116,15 @@ def test_a_session_in_two_groups_keeps_the_window_s_and_the_finished_read_first(
     for one, other, kept in ((window, history, window), (finished, running, finished)):
         assert fold._across_parts([[one], [other]]) == [kept]
         assert fold._across_parts([[other], [one]]) == [kept]
+
+
+def test_a_running_read_wins_over_a_finished_one_of_another_creation_time():
+    # a cache line is never running: a finished read that disagrees on the creation time is an edited line, and
+    # EM's running read of the session (a stuck one) is kept, in either order (test_compliance_attack_running_lines)
+    from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import fold
+    running = _read_of(None, 1, state="InProgress")
+    forged = _read_of("Success", 150)   # another end, and so another creation time
+    assert forged[fold._CREATED] != running[fold._CREATED]
+    assert fold._across_parts([[forged], [running]]) == [running]
+    assert fold._across_parts([[running], [forged]]) == [running]
+    assert fold.unique_records([forged, running]) == [running]   # one group: the later read, EM's
