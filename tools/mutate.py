@@ -208,7 +208,7 @@ MUTANTS = [
            "                if seeded or key not in self._seeded:", "                if True:", COMPLIANCE_TESTS,
            "a window job session's cache line is kept over EM's read of it (an edited Success hides EM's Failed)"),
     Mutant("job-line-twice-folded", MU + "_compliance/history_cache.py",
-           "                if (entry[1], str(uid).lower()) in self._job_uids:", "                if False:",
+           "                if uid in seen:", "                if False:",
            COMPLIANCE_TESTS, "a job session twice in the cache is folded (the first line, a forged twin, wins)"),
     Mutant("job-note-reread-taken", MU + "_compliance/history_cache.py",
            "                if usable and self.history_start <= newest < self.job_read_from:",

@@ -166,7 +166,8 @@ def child(options):
         sys.stdout = stdout
     phases.mark("exit_json")
     sizes = dict((name, round(os.path.getsize(os.path.join(options["report_dir"], name)) / 1e6, 1))
-                 for name in os.listdir(options["report_dir"]) if "-" not in name and not name.startswith("."))
+                 for name in os.listdir(options["report_dir"])
+                 if ("-" not in name or name.endswith(".history-cache.json.gz")) and not name.startswith("."))
     # clear_refs resets ru_maxrss too: the run's peak is the highest phase peak
     peak = max([row["peak_mb"] for row in phases.rows] + [resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0])
     figures = {"phases": phases.rows, "peak_mb": round(peak), "output_mb": round(Sink.chars / 1e6, 2),
