@@ -159,7 +159,7 @@ MUTANTS = [
            "read has none)"),
     Mutant("cache-replica-job-session", MU + "_compliance/history_cache.py",
            "    for position in _NONE_AT[entry[0]]:", "    for position in ():", COMPLIANCE_TESTS,
-           "a cached replica record with a job session UID (a replica task session has none) is folded"),
+           "a cached record with a value neither of its queries reads (a replica's restore point UID) is folded"),
     # ---- the history cache attacked (session 8, h-attack4) ----------------------------------------------------
     Mutant("fold-first-read-wins", MU + "_compliance/fold.py",
            "    return kept[_STATE] in RUNNING_STATES or record[_STATE] not in RUNNING_STATES",

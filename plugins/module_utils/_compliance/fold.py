@@ -52,13 +52,13 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.voc
 
 _KIND_RANK = {KIND_BACKUP: 0, KIND_REPLICA: 1}
 _RESULT = RECORD_KEYS.index("result")
-# What is read of an item of each kind (a replica task session has no job session UID: None).
 # What a fold holds (not its policy, window or packer): what a child process that folded the history cache's lines
 # sends back (SessionFold.portable).
 _HELD = ("server_signs", "groups", "excluded", "history", "unreadable", "ignored", "last_seen", "ahead_seen", "uids",
          "read", "window_set_aside", "history_set_aside", "job_session_uids", "_unreadable_uids")
-_READ = {KIND_BACKUP: RECORD_KEYS,
-         KIND_REPLICA: tuple(None if key == "job_session_uid" else key for key in RECORD_KEYS)}
+# What is read of an item of each kind: the same keys (a replica task session's job session UID is read since
+# session 14: two VMs of one name in one replica job session are rules.ambiguous_vm).
+_READ = {KIND_BACKUP: RECORD_KEYS, KIND_REPLICA: RECORD_KEYS}
 
 
 def _lower(value):
@@ -147,7 +147,7 @@ class SessionFold(object):
                 continue
             if self.on_running is not None and unsettled(record[_STATE], record[_END]):
                 self.on_running(record[_CREATED])
-            if record[_JOB_SESSION]:
+            if record[_JOB_SESSION] and record[_KIND] == KIND_BACKUP:  # backup job sessions are read by UID
                 self.job_session_uids.add(job_session_key(record[_JOB_SESSION]))
             self._place(record)
 

@@ -33,7 +33,9 @@ TASK_SESSION_FIELDS = ("name", "vm_display_name", "vm_uid", "job_name", "backup_
 BACKUP_TASK_SESSION_FIELDS = TASK_SESSION_FIELDS + ("restore_point_uid", "job_session_uid")
 
 
-REPLICA_TASK_SESSION_FIELDS = TASK_SESSION_FIELDS + ("replica_point_uid",)
+# job_session_uid: two VMs of one name in one replica job session are ambiguous_vm (a replica task session has no
+# VmUid on any EM: FACTS 5.3; JobSessionUid is documented [DOC] and the emulator sends it).
+REPLICA_TASK_SESSION_FIELDS = TASK_SESSION_FIELDS + ("replica_point_uid", "job_session_uid")
 
 
 JOB_SESSION_FIELDS = ("name", "job_uid", "job_id", "job_name", "job_type", "backup_server_name", "creation_time",

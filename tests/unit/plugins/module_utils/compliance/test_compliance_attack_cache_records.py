@@ -199,8 +199,8 @@ _CANNOT_WRITE = [
     ("kind-null", _set(_db01_failed, 0, None)), ("mark-history", _set(_db01_failed, 5, "history")),
     ("mark-null", _set(_db01_failed, 5, None)), ("two-marks", lambda lines: _db01_failed(lines).append("window")),
     ("history-line-two-marks", lambda lines: _old01(lines).extend(["window", "window"])),
-    # a replica has no job session (fold._READ)
-    ("replica-job-session", _set(_rep01, "job_session_uid", "urn:veeam:BackupJobSession:x")),
+    # a replica has no restore point (its point is a replica point: the window fields)
+    ("replica-restore-point", _set(_rep01, "restore_point_uid", "urn:veeam:RestorePoint:x")),
     # a running session before the covered end (the writer bounds read_through by it)
     ("window-running", _set(_db01_failed, "state", "InProgress")),
     ("history-running", _set(_old01, "state", "Pending")),

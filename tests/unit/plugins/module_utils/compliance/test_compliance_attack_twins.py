@@ -59,3 +59,30 @@ def test_one_vm_in_two_job_sessions_is_one_vm():
 def test_the_same_session_read_twice_is_not_a_twin():
     one = session(vm="db01", created="2025-06-05T01:00:00Z", job_session_uid=JOB_SESSION)
     assert only_row(evaluate([one, dict(one)], now=NOW))["reasons"] == []
+
+
+# Found (helper attack, session 14), fixed: replica task sessions carry no VmUid on any EM (FACTS 5.3), so two VMs
+#  of one name replicated by one backup server are always one row - and the replica read did not read their job
+#  session (REPLICA_TASK_SESSION_FIELDS; fold._READ made it None), so ambiguous_vm could never say so: one twin
+#  Failed, the other Success in the same run read as a recovered failure, compliant. JobSessionUid is read now.
+REPLICA_JOB_SESSION = "urn:veeam:ReplicaJobSession:11111111-2222-3333-4444-555555555555"
+
+
+def test_replica_twins_in_one_replica_job_session_are_not_one_success():
+    failed = session(vm="app01", kind="replica", created="2025-06-05T01:00:00Z", result="Failed",
+                     job_session_uid=REPLICA_JOB_SESSION)
+    ok = session(vm="app01", kind="replica", created="2025-06-05T01:00:05Z", job_session_uid=REPLICA_JOB_SESSION)
+    result = evaluate([], [failed, ok], now=NOW)
+    row = only_row(result)
+    assert "ambiguous_vm" in row["reasons"] and row["status"] == "violation", row
+    assert result["compliant"] is False
+
+
+def test_one_replicated_vm_in_two_replica_job_sessions_is_one_vm():
+    # the control: a VM replicated twice (two runs) is no twin
+    first = session(vm="app01", kind="replica", created="2025-06-04T01:00:00Z", result="Failed",
+                    job_session_uid=REPLICA_JOB_SESSION)
+    second = session(vm="app01", kind="replica", created="2025-06-05T01:00:00Z",
+                     job_session_uid=REPLICA_JOB_SESSION.replace("1111", "9999"))
+    row = only_row(evaluate([], [first, second], now=NOW))
+    assert "ambiguous_vm" not in row["reasons"], row

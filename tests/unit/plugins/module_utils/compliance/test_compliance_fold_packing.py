@@ -120,7 +120,7 @@ def test_the_packed_form_is_pinned():
         "0;GtVIJbj5SjqT8rxKfI1pxQ\x1f\x00@\x1f1\x1f2\x1f3\x1f4\x1f5\x1f6\x1f7\x1f8" + tail
         + "+23c163c1\x1f636c8b3f06820\x1f11\x1f",
         "8:not-a-urn\x1fvm01@2025-06-05 01:00:01\x1f1\x1f2\x1f3\x1f4\x1f5\x1f12\x1f7\x1f\x00\x1f9:{%s}\x1f\x00"
-        "\x1f\x00\x1f636c8a2090640\x1f\x00\x1f\x00\x1f13\x1f1" % GUID,
+        "\x1f10\x1f636c8a2090640\x1f\x00\x1f\x00\x1f13\x1f1" % GUID,   # its job session kept (session 14)
         "0;-__7_________________w\x1f\x00@\x1f1\x1f2\x1f3\x1f4\x1f5\x1f6\x1f7\x1f8" + tail
         + "+23c163c1\x1f636c8b3f06820\x1f11\x1f"]
     assert packer.table == ["urn:veeam:BackupTaskSession:", "vm01", "urn:vmware:vm:x.vm-1", "Backup Job 1",

@@ -360,7 +360,7 @@ _NOT_AN_ITEM = "not a history or window item of a kind read"
     ({"items": [_changed(_SQL_LINE, _AT["result"], 1)]}, _NOT_AN_ITEM),
     ({"items": [_changed(_SQL_LINE, _AT["job_name"], ["Backup Job 1"])]}, _NOT_AN_ITEM),
     ({"items": [_changed(_changed(_SQL_LINE, _AT["vm_uid"], None), _AT["vm_display_name"], "")]}, _NOT_AN_ITEM),
-    ({"items": [_changed(_REPLICA_LINE, _AT["job_session_uid"], "urn:veeam:BackupJobSession:x")]}, _NOT_AN_ITEM),
+    ({"items": [_changed(_REPLICA_LINE, _AT["restore_point_uid"], "urn:veeam:RestorePoint:x")]}, _NOT_AN_ITEM),
     ({"items": [_changed(_SQL_LINE, 2, float(_SQL_LINE[2]))]}, _NOT_AN_ITEM),
     ({"items": [_changed(_SQL_LINE, 2, True)]}, _NOT_AN_ITEM),
     ({"items": [_changed(_SQL_LINE, 2, 10 ** 30)]}, _NOT_AN_ITEM),
