@@ -194,7 +194,8 @@ MUTANTS = [
            "a session in two groups of one VM keeps the later group's read (an edited cache line without its VM UID "
            "hides EM's Failed)"),
     Mutant("history-replaced-in-place", MU + "_compliance/fold.py",
-           "                    del self.history[key]  # this order", "                    pass  # this order",
+           "                if kept is not None and not records:\n                    del self.history[key]\n",
+           "                if False:\n                    del self.history[key]\n",
            COMPLIANCE_TESTS, "a replaced history entry keeps its place: the cache's line of a session is placed after "
            "EM's read of it and wins"),
     Mutant("history-merged-in-place", MU + "_compliance/fold.py",
