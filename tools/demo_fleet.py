@@ -68,7 +68,7 @@ def main(argv=None):
         say("running ansible-playbook playbooks/fleet_compliance.yml -i <inventory: group veeam_em, one host per EM>")
         run = run_fleet(path, {"veeam_em_fleet_report_dir": REPORT_DIR, "veeam_em_fleet_fail_on_violation": False,
                                "veeam_em_compliance_fail_on_violation": False}, forks=3)
-        # the play's recap, from its last task's header on (a cut at a fixed length began mid-line)
+        # the end of the play: from the first task header in its last 3,000 characters (a plain cut began mid-line)
         tail = run.stdout[-3000:]
         print(tail[tail.find("\nTASK ") + 1:] if "\nTASK " in tail else tail)
         open_sessions = sum(em.stats().get("open_sessions") or 0 for em in ems.values())
