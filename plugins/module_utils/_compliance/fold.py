@@ -547,12 +547,21 @@ _RESULT_RANK = {"Success": 0, "Warning": 1}
 
 def _worse(record, kept):
     """Whether ``record`` replaces ``kept``, the same session read in another group (_across_parts' rule)."""
-    if record[_HISTORY] != kept[_HISTORY]:
-        return not record[_HISTORY]
+    window = _window_read_wins(record, kept)
+    if window is not None:
+        return window
     running, kept_running = record[_STATE] in RUNNING_STATES, kept[_STATE] in RUNNING_STATES
     if running != kept_running:  # finished wins, unless the times disagree: then the running read is EM's (_better)
         return running if record[_CREATED] != kept[_CREATED] else not running
     return _badness(record) > _badness(kept)
+
+
+def _window_read_wins(record, kept):
+    """The first rule of _better and _worse: of a session read as a window session and as history, the window's
+    read wins (it carries the window-only fields); True or False when that decides, None when both are alike."""
+    if record[_HISTORY] != kept[_HISTORY]:
+        return not record[_HISTORY]
+    return None
 
 
 def _badness(record):
@@ -570,8 +579,9 @@ def _better(record, kept):
     one with another time, made finished, hid EM's running read - a stuck session - when "a finished read wins"
     came first (found by attack, session 14). Between EM's own reads (a page read again while the session
     ended) a finished read wins over a running one."""
-    if record[_HISTORY] != kept[_HISTORY]:
-        return not record[_HISTORY]
+    window = _window_read_wins(record, kept)
+    if window is not None:
+        return window
     if record[_CREATED] != kept[_CREATED]:
         return True
     return kept[_STATE] in RUNNING_STATES or record[_STATE] not in RUNNING_STATES

@@ -261,7 +261,6 @@ class HistoryCache(object):
         self.oldest_running = None
         self.listed = None
         self.listed_uids = None   # EM's backup servers tonight by UID (lower case) -> name, with ``listed``
-        self._job_uids = {}       # read key -> the UIDs of its job lines, while the lines are folded (_job_line)
         self.path, self.mode, self.write = None, None, False
         # save() in a child process (the module's: it calls wait() before it reads ``outcome``)
         self.write_beside, self._writer, self._written = write_beside, None, None
@@ -413,13 +412,11 @@ class HistoryCache(object):
         batches = {True: dict((kind, []) for kind in self.kinds), False: dict((kind, []) for kind in self.kinds)}
         adds = {True: fold.add, False: fold.add_history}
         counts = {"loaded": 0, "kept": 0, "window_loaded": 0, "window_kept": 0}
-        self._job_uids = {}
-        try:
-            return self._fold_entries(stream, fold, history_to, batches, adds, counts)
-        finally:
-            self._job_uids = {}   # ~25,000 UIDs at 50,000 VMs: not held past the lines
+        # read key -> the UIDs of its job lines (_job_line); ~25,000 UIDs at 50,000 VMs, not held past the lines
+        job_uids = {}
+        return self._fold_entries(stream, fold, history_to, batches, adds, counts, job_uids)
 
-    def _fold_entries(self, stream, fold, history_to, batches, adds, counts):
+    def _fold_entries(self, stream, fold, history_to, batches, adds, counts, job_uids):
         """_fold_lines' walk over the lines after the header."""
         total, ended = None, False
         for line in stream:
@@ -430,7 +427,7 @@ class HistoryCache(object):
                 total, ended = entry.get("items"), True
                 continue
             if isinstance(entry, list) and entry and entry[0] in (_JOB_MARK, _JOB_TYPE_MARK):
-                reason = self._job_line(entry, counts)
+                reason = self._job_line(entry, counts, job_uids)
                 if reason is not None:
                     return reason
                 continue
@@ -504,7 +501,7 @@ class HistoryCache(object):
             fold.add_history([item], kind)
         return None
 
-    def _job_line(self, entry, counts):
+    def _job_line(self, entry, counts, job_uids):
         """Take one line of the job part: a job session of the cached window (``["job", read key, item]``)
         created in [history start, job_read_from) goes to that read (JobPages.seed: the window's kept whole,
         an older one reduced to its job's type); a job's type (``["job_type", read key, server, job, type or
@@ -522,7 +519,7 @@ class HistoryCache(object):
             created = readable_creation_time(entry[2])
             uid = entry[2].get("uid")
             if uid:  # the writer writes a job session once (JobPages keeps one a UID, as given): a second is an edit
-                seen = self._job_uids.setdefault(entry[1], set())
+                seen = job_uids.setdefault(entry[1], set())
                 if uid in seen:
                     return "the history cache %s holds a job session twice (%s): the whole history was read" % (
                         self.path, uid)
