@@ -138,7 +138,9 @@ def _judge_and_answer(module, now, bounded, start, fold, cache):
     if result.get("report_error") or error:  # fail_json's answer holds lists only (detail=full: the packed rows)
         result = em_module.plain_result(result, "vms", "compliance", as_text)
     if result.get("report_error") and not error:  # asked for and not written: said loudly, never a quiet pass
-        module.fail_json(msg=result.pop("report_error"), **result)
+        # report_error stays in the answer: the role tells this failure (the verdicts are in it) from one before
+        # any verdict, and never renders the reports from the compact rows (they carry no findings)
+        module.fail_json(msg=result["report_error"], **result)
         return
     if error:
         em_module.fail(module, error, client, **result)

@@ -232,6 +232,26 @@ def test_violations_fail_the_play_after_the_reports(rules_emulator, tmp_path):
     assert rules_emulator.stats()["open_sessions"] == 0
 
 
+@pytest.mark.parametrize("detail", ["compact", "summary"])
+def test_reports_the_module_could_not_write_fail_the_play_and_are_never_rendered_from_compact_rows(
+        rules_emulator, tmp_path, detail):
+    """Found by attack (session 15): the module judged, wrote its three reports and then failed on the state
+    file (here a directory in its place; ENOSPC or a refused rename do the same). The role took that for "the
+    module wrote nothing", rendered the reports again from the compact rows - which carry no findings, so the
+    JUnit showed every VM passing - and, with fail_on_violation false, ended green. Now the play fails on
+    the report error whatever fail_on_violation says, and the module's full reports stay."""
+    (tmp_path / "compliance.state.json").mkdir()
+    run = run_playbook(em_env(rules_emulator), tmp_path, veeam_em_compliance_now=NOW,
+                       veeam_em_compliance_detail=detail, veeam_em_compliance_fail_on_violation=False)
+    assert run.returncode != 0, run.stdout[-3000:]
+    assert "The compliance reports could not be written" in run.stdout
+    assert "compliance.state.json" in run.stdout
+    result, junit, _page = read_reports(tmp_path)
+    assert result["summary"]["vms_violation"] > 0 and "findings" in result["vms"][0]
+    assert_junit_matches(result, junit)
+    assert rules_emulator.stats()["open_sessions"] == 0
+
+
 JINJA_NAME = "{{ 7 * 191 }}-{{ lookup('env', 'HOME') }}"
 
 

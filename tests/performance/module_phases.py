@@ -128,6 +128,12 @@ def child(options):
             after(history_cache.HistoryCache, "begin", "cache read back")
         before(history_cache.HistoryCache, "save", "EM reads")
         after(history_cache.HistoryCache, "save", "cache written")
+    if options.get("eval_marks"):  # inside the evaluation (--eval-marks): where its peak is
+        from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance import fold as fold_module
+        after(fold_module.SessionFold, "settle", "evaluation: settle")
+        after(em_compliance, "_walk_vms", "evaluation: walk")
+        after(em_compliance, "sort_rows", "evaluation: rows sorted")
+        after(em_compliance, "server_rows", "evaluation: server rows")
     after(reader, "judge_read", "evaluation")
     if options.get("fine"):  # the reports file by file (--fine)
         from ansible_collections.backupops.veeam_em.plugins.module_utils._report import files
@@ -240,6 +246,8 @@ def main(argv=None):
     parser.add_argument("--detail", action="append", help="detail of each run (default: compact)")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--fine", action="store_true", help="mark the reports phase file by file")
+    parser.add_argument("--eval-marks", action="store_true", help="mark the evaluation's parts (settle, walk, rows "
+                        "sorted, server rows)")
     parser.add_argument("--nightly", action="store_true", help="the warm night: the previous night's history "
                         "cache in report_dir first (that run not shown)")
     parser.add_argument("--connect", help="JSON {host, port, username, password, ca_file} of a running emulator "
@@ -272,7 +280,7 @@ def runs(args, connection):
     for detail in (args.detail or ["compact"]) * args.repeat:
         with tempfile.TemporaryDirectory() as report_dir:
             options = dict(connection, detail=detail, report_dir=report_dir, fine=args.fine, nightly=args.nightly,
-                           digest=args.digest, cache_marks=args.cache_marks)
+                           digest=args.digest, cache_marks=args.cache_marks, eval_marks=args.eval_marks)
             if args.nightly:  # the night before writes the cache the measured night reads back
                 subprocess.run([sys.executable, __file__, "--child", json.dumps(dict(options, now=NIGHT_BEFORE))],
                                capture_output=True, text=True, check=True)

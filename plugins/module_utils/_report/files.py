@@ -181,8 +181,10 @@ def write_reports(result, options, scrub=lambda text: text):
             os.makedirs(directory, 0o755)
         report, records = _with_history(result, directory, basename, options["report_trend_days"])
         files, dated, removed = _write_all(report, records, options, stamp, scrub)
-    except (IOError, OSError) as error:
-        # str(error) names the errno text and the file ("[Errno 13] Permission denied: '/x/y'")
+    except (IOError, OSError, UnicodeError) as error:
+        # str(error) names the errno text and the file ("[Errno 13] Permission denied: '/x/y'"); a text no UTF-8
+        # writer takes (em_decode reads EM's lone surrogates as U+FFFD: a caller's own evaluation may hold one)
+        # is a report error too, never a traceback with no verdict
         raise ReportWriteError("report_dir=%s: the reports could not be written: %s" % (directory, error))
     changes = report["changes"]
     return {"dir": directory, "files": files, "dated": dated, "removed": removed,

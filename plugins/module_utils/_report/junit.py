@@ -14,7 +14,7 @@ __metaclass__ = type
 import xml.etree.ElementTree as ET
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils._report.common import (
-    GENERIC_REMEDIATION, REMEDIATION, check_result, job_label, server_label, vm_label, xml_text)
+    GENERIC_REMEDIATION, REMEDIATION, check_result, job_label, row_findings, server_label, vm_label, xml_text)
 
 GLOBAL_SUITE = "veeam_em_compliance"
 SERVER_SUITE = "backup servers"
@@ -99,7 +99,7 @@ def _vm_groups(rows):
     for index, row in enumerate(rows):
         group = groups.setdefault(server_label(row.get("backup_server_name")), [[], 0, 0])
         group[0].append(index)
-        findings = row.get("findings", [])
+        findings = row_findings(row)
         group[1] += any(f["severity"] == "violation" for f in findings)
         group[2] += any(f["severity"] == "error" for f in findings)
     return [(label,) + tuple(groups[label]) for label in sorted(groups, key=lambda s: s.lower())]
@@ -109,7 +109,7 @@ def _vm_cases(rows, label, indexes):
     cases = []
     for index in indexes:
         row = rows[index]
-        cases.append((label, vm_label(row), row.get("findings", [])))
+        cases.append((label, vm_label(row), row_findings(row)))
     return cases
 
 

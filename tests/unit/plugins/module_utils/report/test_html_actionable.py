@@ -1,5 +1,8 @@
 """Issue 17: the HTML report a person acts on in ten seconds (header, what is wrong first, what to do)."""
 import re
+import signal
+
+import pytest
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance import evaluate
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance_report import (
@@ -154,3 +157,40 @@ def test_a_finding_names_its_em_session(session):
     row = re.search(r"<tr>(?:(?!</tr>).)*>esx-vm0<(?:(?!</tr>).)*last_backup_failed(?:(?!</tr>).)*</tr>",
                     section(to_html(result), "violations")).group(0)
     assert '<span class="muted">session %s</span>' % item["session_name"] in row
+
+
+# The host pattern before session 15, as a reference for the texts it handled in linear time (short ones).
+_OLD_HOST = re.compile(r"\b[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+\.[A-Za-z]{2,}\b")
+
+
+def _old_normalise(message):
+    text = re.sub(r"\b\d{1,3}(?:\.\d{1,3}){3}\b", "<IP>", str(message))
+    text = re.sub(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b", "<id>", text)
+    return re.sub(r"\d+", "N", _OLD_HOST.sub("<host>", text))
+
+
+@pytest.mark.parametrize("message", [
+    "host esx01.corp.example.com down", "a.b.example.com.5.6 x", "v1.2 ok", "file vm.vmdk locked",
+    "x-y.a.b.c", "10.0.0.1 and esx.lab.local:902", "Error: sql01.corp.example.com: quota exceeded",
+    "see kb.veeam.com/kb1234 or docs.example.org.", "3f2504e0-4f89-11d3-9a0c-0305e82c3301 on nas.example.net",
+])
+def test_causes_are_normalised_as_before_on_short_texts(message):
+    assert normalise_reason(message) == _old_normalise(message)
+
+
+def test_a_long_dotted_reason_is_normalised_in_one_pass():
+    """Found by attack (session 15): EM's reason text is copied into the finding whole, and the host pattern
+    backtracked over a dotted run from every start in it - 80 KB took ~40 s a finding, a few hundred VMs with
+    such a reason kept the module in the HTML for hours. The alarm only stops a hang (the pass takes
+    hundredths of a second); it measures no speed."""
+    reason = "a." * 80000 + "example.com done"
+    signal.signal(signal.SIGALRM, _hung)
+    signal.alarm(30)
+    try:
+        assert normalise_reason(reason) == "<host> done"
+    finally:
+        signal.alarm(0)
+
+
+def _hung(_signum, _frame):
+    raise AssertionError("normalise_reason did not end within 30 s: backtracking")
