@@ -37,9 +37,9 @@ def row_findings(row):
     report that judges row by row (JUnit) never reads such a row as passing: the compact rows of a module
     whose reports could not be written, rendered by the role, showed every VM green (found by attack)."""
     if not isinstance(row, dict) or "findings" not in row:
+        name = row.get("vm_display_name") if isinstance(row, dict) else row
         raise ReportInputError("the VM row %r carries no findings (a compact row, detail=compact): the reports are "
-                               "rendered from the full evaluation" % (row.get("vm_display_name")
-                                                                     if isinstance(row, dict) else row,))
+                               "rendered from the full evaluation" % (name,))
     return row["findings"]
 
 
