@@ -102,6 +102,14 @@ options:
         (as O(expected_vms) entries match, see O(expected_vm_match)) and it is not excluded, that VM gets a row
         of its own with C(never_backed_up) - a VM that left EM (after 30 days without sessions) or a name
         that selects nothing is never silently out of the run.
+      - Case is ignored, and a pattern equal to a VM's name matches it (C(sql01 [DR]) names that VM, although
+        C([DR]) is a glob set). The spaces around each pattern of this and the other include, exclude and
+        known options are dropped (a comma-separated text from an AWX survey is split on the commas only); an
+        empty pattern (a trailing comma) is refused.
+      - An O(expected_vms) entry is judged when a VM name it stands for (see O(expected_vm_match)) may match
+        these globs - C(sql02) under C(*.corp.example.com) is judged, since EM may name it
+        C(sql02.corp.example.com) - and when its backup server is in the server scope (a server given by UID
+        is judged unless that UID is excluded).
     type: list
     elements: str
     default: []

@@ -292,3 +292,32 @@ def test_a_relative_fleet_report_dir_is_refused_before_any_read(fleet, tmp_path)
     assert fleet["em-a"].stats()["requests_total"] == 0
     for folder in (REPO_ROOT, os.path.join(REPO_ROOT, "playbooks"), os.path.join(REPO_ROOT, "playbooks", "tasks")):
         assert not os.path.exists(os.path.join(folder, name)), folder
+
+
+# The artifact one slice published (set_stats), as the merge node gets it; the other slice died with its node.
+ARTIFACT = {"veeam_em_fleet_em_em_a_0123abcd": {
+    "em": "em-a", "status": "compliant", "source": {"em_server": "https://em-a:9398", "username": "svc"},
+    "generated_at": "2026-11-29T02:00:00Z", "window": {"start": "2026-11-22T02:00:00Z", "end": "2026-11-29T02:00:00Z"},
+    "summary": {"vms_total": 10, "vms_compliant": 10}, "first_violations": [], "violations_omitted": 0,
+    "first_errors": [], "errors_omitted": 0, "reports": {}}}
+
+
+@pytest.mark.parametrize("inventory, expected, rc, status", [
+    ({"em-a": {}, "em-b": {}}, None, 2, "error"),         # the EM job's inventory: em-b's part is missing
+    ({}, None, 2, None),                                  # no EM group (a localhost inventory): refused, no verdict
+    ({}, ["em-a"], 0, "compliant"),                       # the EMs named outright
+])
+def test_the_merge_alone_knows_which_ems_must_report(tmp_path, inventory, expected, rc, status):
+    """Found by attack (session 15): the AWX merge node run on a localhost-only inventory knew no EM that must
+    report, so the EMs whose slice published nothing were left out and the fleet was compliant."""
+    from fleet_support import MERGE_PLAYBOOK
+    extra = dict(ARTIFACT, veeam_em_fleet_report_dir=str(tmp_path / "fleet"))
+    if expected is not None:
+        extra["veeam_em_fleet_expected"] = expected
+    run = run_fleet(write_inventory(tmp_path / "inventory.json", inventory), extra, playbook=MERGE_PLAYBOOK)
+    assert run.returncode == rc, run.stdout[-3000:]
+    if status is None:
+        assert "knows no Enterprise Manager that must report" in run.stdout
+        assert not (tmp_path / "fleet").exists()
+    else:
+        assert json.loads(load(tmp_path / "fleet", "fleet_compliance.json"))["status"] == status

@@ -18,7 +18,7 @@ __metaclass__ = type
 import difflib
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.policy import (
-    in_scope)
+    in_scope, matches_any, may_match_a_name_starting)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.rules import (
     named_vm_missing, never_backed_up, status_of, unique_codes)
 
@@ -133,7 +133,7 @@ def apply_expected(rows, expected_entries, policy):
     a row matching n entries is marked n times (require_backup each time), and an entry that
     matches no row may match the rows added for the entries before it."""
     mode = policy["expected_vm_match"]
-    entries = [expected for expected in expected_entries if _expected_in_scope(expected, policy)]
+    entries = [expected for expected in expected_entries if _expected_in_scope(expected, policy, mode)]
     named = _named_in_scope(policy, entries, mode)
     if not entries and not named:
         return
@@ -194,8 +194,51 @@ def _absent(named, row_names, mode):
             if not any(names_match(candidate, name, mode) for candidate in by_short.get(_short_name(name.lower()), ()))]
 
 
-def _expected_in_scope(expected, policy):
-    if not in_scope(expected["name"], policy["include_vms"], policy["exclude_vms"]):
+def _expected_in_scope(expected, policy, mode):
+    """Whether a CMDB entry is judged under the include/exclude patterns. The sessions are scoped by EM's VM and
+    server names, and a CMDB spells them otherwise in ways names_match accepts: the entry is in the scope when a
+    name it stands for may be (the entry's text alone dropped "sql02" under include_vms "*.corp.example.com" -
+    EM names it "sql02.corp.example.com" - and a VM with no backup at all was compliant; found by attack).
+    Excluded by its own name only (an exclude pattern is the user's statement about that name)."""
+    name = expected["name"]
+    if matches_any(name, policy["exclude_vms"]):
         return False
-    return not expected["backup_server"] or in_scope(expected["backup_server"], policy["include_servers"],
-                                                     policy["exclude_servers"])
+    if policy["include_vms"] and not _may_be_in(name, policy["include_vms"], mode):
+        return False
+    return not expected["backup_server"] or _server_may_be_in(expected["backup_server"], policy)
+
+
+def _may_be_in(name, patterns, mode):
+    """Whether a VM name the CMDB name stands for (names_match under ``mode``) may match one of ``patterns``: the
+    name itself; its host name (an FQDN entry stands for EM's short name); a host name with any domain (a short
+    entry stands for EM's FQDN; under ``short`` any entry does)."""
+    lowered = str(name).strip().lower()
+    if matches_any(lowered, patterns):
+        return True
+    if mode == "exact":
+        return False
+    short = _short_name(lowered)
+    if matches_any(short, patterns):
+        return True
+    if mode == "fqdn" and _dns_labels(lowered):  # two FQDNs must be equal: no other domain
+        return False
+    return any(may_match_a_name_starting(pattern, short + ".") for pattern in patterns)
+
+
+def _server_may_be_in(server, policy):
+    """A backup server given by name, or by UID: the UID's server name is not known here (the patterns name
+    servers), so an entry pinned by UID is judged unless excluded by that UID - a VM's absence said on a server
+    out of the scope rather than a VM dropped in silence."""
+    if in_scope(server, policy["include_servers"], policy["exclude_servers"]):
+        return True
+    return not matches_any(server, policy["exclude_servers"]) and _looks_like_uid(server)
+
+
+def _looks_like_uid(text):
+    """EM's UID ("urn:veeam:BackupServer:<guid>") or a bare GUID."""
+    text = str(text).strip().lower()
+    if text.startswith("urn:"):
+        return True
+    parts = text.split("-")
+    return [len(part) for part in parts] == [8, 4, 4, 4, 12] and all(
+        char in "0123456789abcdef" for char in "".join(parts))

@@ -79,7 +79,56 @@ def matches_any(value, patterns):
     if value is None or not patterns:  # no pattern (the default): nothing to lower (issue 18: 4 calls a session)
         return False
     text = str(value).lower()
-    return any(fnmatch.fnmatchcase(text, str(pattern).lower()) for pattern in patterns)
+    # a pattern equal to the name matches it: "sql01 [DR]" (vSphere allows brackets) is a glob whose "[DR]" is a
+    # set of two characters, so the VM named literally in include_vms was never judged (found by attack)
+    return any(text == str(pattern).lower() or fnmatch.fnmatchcase(text, str(pattern).lower()) for pattern in patterns)
+
+
+def may_match_a_name_starting(pattern, prefix):
+    """Whether the glob ``pattern`` matches some name that starts with ``prefix`` (case ignored): may a CMDB's
+    short name "sql02" stand for a VM in the scope "*.corp.example.com" (EM names it "sql02.corp.example.com")?
+    Over-approximate (a bracket set is taken to match some character), never under: a CMDB entry is kept in
+    the scope when in doubt (expected._expected_in_scope). Hand-written because fnmatch answers for whole
+    names only (the ``regex`` package's partial matches would be a dependency for this one question): the
+    pattern read as fnmatch.translate reads it (a "[" without its "]" is a character), then walked over the
+    prefix with every position a "*" may stand at."""
+    tokens = _glob_tokens(str(pattern).lower())
+    states = _after_stars({0}, tokens)
+    for char in str(prefix).lower():
+        states = _after_stars(set(position + 1 for position in states if position < len(tokens) and (
+            tokens[position] in ("*", "?", char) or (len(tokens[position]) > 1 and fnmatch.fnmatchcase(
+                char, tokens[position])))) | set(position for position in states
+                                                 if position < len(tokens) and tokens[position] == "*"), tokens)
+        if not states:
+            return False
+    return True
+
+
+def _after_stars(states, tokens):
+    """``states`` with each position after a run of "*" at it (a "*" may match nothing)."""
+    found = set(states)
+    for position in states:
+        while position < len(tokens) and tokens[position] == "*":
+            position += 1
+            found.add(position)
+    return found
+
+
+def _glob_tokens(pattern):
+    """fnmatch's pattern as a list of "*", "?", bracket sets ("[a-z]", "[!0-9]") and characters."""
+    tokens, index = [], 0
+    while index < len(pattern):
+        char, index = pattern[index], index + 1
+        if char == "[":
+            end = index + (pattern[index:index + 1] == "!")
+            end += pattern[end:end + 1] == "]"
+            end = pattern.find("]", end)
+            if end >= 0:
+                tokens.append(pattern[index - 1:end + 1])
+                index = end + 1
+                continue
+        tokens.append(char)
+    return tokens
 
 
 def in_scope(value, include, exclude):
@@ -108,7 +157,9 @@ def normalise_expected(entries):
             name, server = entry, None
         if name is None or str(name).strip() == "":
             raise ComplianceInputError("expected_vms entry without a name: %r" % (entry,))
-        result.append({"name": str(name), "backup_server": str(server) if server else None})
+        # stripped as the patterns are (_patterns): "sql01, sql02" from a survey is ["sql01", " sql02"]
+        server = str(server).strip() if server is not None else None
+        result.append({"name": str(name).strip(), "backup_server": server or None})
     return result
 
 
@@ -136,8 +187,31 @@ def build_policy(overrides):
     for key in ("include_vms", "exclude_vms", "include_jobs", "exclude_jobs", "include_servers",
                 "exclude_servers", "known_backup_servers", "read_errors", "view_limits"):
         policy[key] = _as_list(policy[key], key)
+    for key in PATTERN_OPTIONS:
+        policy[key] = _patterns(policy[key], key)
     policy["expected_vms"] = normalise_expected(_as_list(policy["expected_vms"], "expected_vms"))
     return policy
+
+
+# The options of names and globs a person types, often as one comma-separated text (an AWX survey, -e): Ansible's
+# list type splits "sql*, web*" on the comma only, and " web*" matched no VM - every web VM, a failed one too, was
+# out of the scope without a word (found by attack).
+PATTERN_OPTIONS = ("include_vms", "exclude_vms", "include_jobs", "exclude_jobs", "include_servers", "exclude_servers",
+                   "known_backup_servers")
+
+
+def _patterns(values, name):
+    """The patterns without the spaces around them; an empty one (a trailing comma) is refused, naming it."""
+    found = []
+    for value in values:
+        if isinstance(value, (dict, list)):
+            raise ComplianceInputError("%s must be a list of names or glob patterns, got %r" % (name, value))
+        text = str(value).strip()
+        if not text:
+            raise ComplianceInputError("%s holds an empty pattern (%r; a trailing comma?): give names or glob "
+                                       "patterns only" % (name, values))
+        found.append(text)
+    return found
 
 
 def _choice(value, name, choices):
