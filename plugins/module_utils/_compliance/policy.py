@@ -90,28 +90,18 @@ def may_match_a_name_starting(pattern, prefix):
     Over-approximate (a bracket set is taken to match some character), never under: a CMDB entry is kept in
     the scope when in doubt (expected._expected_in_scope). Hand-written because fnmatch answers for whole
     names only (the ``regex`` package's partial matches would be a dependency for this one question): the
-    pattern read as fnmatch.translate reads it (a "[" without its "]" is a character), then walked over the
-    prefix with every position a "*" may stand at."""
+    pattern read as fnmatch.translate reads it (a "[" without its "]" is a character) and compared with the
+    prefix token by token; a "*" reached may take the rest of the prefix, so the answer is yes from there."""
     tokens = _glob_tokens(str(pattern).lower())
-    states = _after_stars({0}, tokens)
-    for char in str(prefix).lower():
-        states = _after_stars(set(position + 1 for position in states if position < len(tokens) and (
-            tokens[position] in ("*", "?", char) or (len(tokens[position]) > 1 and fnmatch.fnmatchcase(
-                char, tokens[position])))) | set(position for position in states
-                                                 if position < len(tokens) and tokens[position] == "*"), tokens)
-        if not states:
+    for position, char in enumerate(str(prefix).lower()):
+        if position >= len(tokens):
+            return False
+        token = tokens[position]
+        if token == "*":
+            return True
+        if token not in ("?", char) and not (len(token) > 1 and fnmatch.fnmatchcase(char, token)):
             return False
     return True
-
-
-def _after_stars(states, tokens):
-    """``states`` with each position after a run of "*" at it (a "*" may match nothing)."""
-    found = set(states)
-    for position in states:
-        while position < len(tokens) and tokens[position] == "*":
-            position += 1
-            found.add(position)
-    return found
 
 
 def _glob_tokens(pattern):
