@@ -46,7 +46,7 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.pol
     DEFAULT_POLICY, INTERNAL_OPTIONS, build_policy)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
     digest_history, fold_history, format_time, parse_time, window_start)
-from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.expected import names_match
+from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.expected import ScopeHits, names_match
 
 # The work behind the front.
 from ansible_collections.backupops.veeam_em.plugins.module_utils import em_files, em_rows
@@ -135,11 +135,14 @@ def evaluate_fold(fold, job_sessions=None, packed=False, jobs_complete=False, jo
     unreadable_findings = apply_unreadable(rows, fold.unreadable, fold.uids, policy)
     apply_expected(rows, policy["expected_vms"], policy)
     statuses = ServerStatuses(walked["servers"], policy)  # taken as the rows are sorted (one pass less)
-    rows = sort_rows(rows, on_row=statuses)
+    hits = ScopeHits(policy)
+    rows = sort_rows(rows, on_row=lambda row: (statuses(row), hits(row)))
     servers = server_rows(walked["servers"], fold.last_seen, rows, now_time, policy, fold.ahead_seen, statuses)
     counts = walked["counts"]
-    global_findings, no_data = _global_findings(counts, fold.ignored, policy, job_sessions, unreadable_findings)
     jobs = jobs_in_scope(job_rows(prepared_jobs, start, policy, now_time), walked["ran"], policy)
+    global_findings, no_data = _global_findings(counts, fold.ignored, policy, job_sessions, unreadable_findings,
+                                                _rules.scope_unmatched(hits.unmatched(servers, jobs, lambda: (
+                                                    _fold.record_view(record) for record in fold.excluded_records()))))
     return _result(counts, fold.ignored, policy, now_time, start, days, rows, servers, jobs, global_findings, no_data)
 
 
@@ -271,7 +274,7 @@ def _count(counts, records, index, start):
                 counts["job_type_unknown"] += 1
 
 
-def _global_findings(counts, ignored, policy, job_sessions, unreadable_findings):
+def _global_findings(counts, ignored, policy, job_sessions, unreadable_findings, scope_findings=()):
     """(findings that belong to no VM, server or job; whether the run had no data to judge)."""
     found = _rules.read_error(policy["read_errors"])
     found += _rules.partial_view(policy["view_limits"], policy["allow_partial_view"])
@@ -284,6 +287,8 @@ def _global_findings(counts, ignored, policy, job_sessions, unreadable_findings)
     no_data = bool(missing) or any(item["code"] == READ_ERROR for item in found)
     # Named, not counted only (issue 13); they are not "no data": what was readable is judged.
     found += unreadable_findings + _rules.unreadable_job_sessions(job_sessions)
+    if not no_data:  # a pattern that selects nothing after a failed or empty read is no news: that finding says why
+        found += list(scope_findings)
     return found, no_data
 
 

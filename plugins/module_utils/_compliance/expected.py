@@ -164,6 +164,47 @@ def apply_expected(rows, expected_entries, policy):
                                 findings=named_vm_missing(policy, _near_names(name, names)), is_expected=False))
 
 
+# ---- include patterns that select nothing (rules.scope_unmatched) ----------------------------------------------
+class ScopeHits(object):
+    """Which include patterns select something, taken one VM row at a time (sort_rows' ``on_row``: no pass of
+    its own over em_rows.PackedRows), then the server and job rows and the excluded sessions (``unmatched``). A
+    row matches by its VM's name, its backup server's and its jobs' names (a session by its job's). include_vms
+    entries without a glob character are left to named_vm_missing (a row of their own)."""
+
+    def __init__(self, policy):
+        self.waiting = [(option, pattern) for option in ("include_vms", "include_servers", "include_jobs")
+                        for pattern in policy[option]
+                        if option != "include_vms" or any(char in pattern for char in GLOB_CHARACTERS)]
+
+    def __call__(self, row):
+        if self.waiting:
+            self.waiting = [entry for entry in self.waiting if not _row_selected(row, entry)]
+
+    def unmatched(self, servers, jobs, excluded=None):
+        """The (option, pattern) no row selected, after the server rows and the job rows; ``excluded``, called only
+        when a pattern is left, gives the sessions the patterns left out (as dicts): a pattern that selects only
+        sessions an exclude pattern drops is the user's own statement, not an empty selection."""
+        for row in list(servers) + list(jobs):
+            self(row)
+        if self.waiting and excluded is not None:
+            for session in excluded():
+                self(session)
+                if not self.waiting:
+                    break
+        return self.waiting
+
+
+def _row_selected(row, entry):
+    option, pattern = entry
+    if option == "include_vms":
+        return matches_any(row.get("vm_display_name"), [pattern])
+    if option == "include_servers":
+        return matches_any(row.get("backup_server_name"), [pattern])
+    names = row.get("jobs") or []
+    names = list(names) + ([row["job_name"]] if row.get("job_name") else [])
+    return any(matches_any(name, [pattern]) for name in names)
+
+
 # ---- names in include_vms (rules.named_vm_missing) ------------------------------------------------
 GLOB_CHARACTERS = ("*", "?", "[")
 

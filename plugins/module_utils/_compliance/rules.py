@@ -23,8 +23,8 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.ses
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.vocabulary import (
     AMBIGUOUS_VM, CLOCK_SKEW, JOB_FAILED, JOB_TYPE_UNKNOWN, KIND_BACKUP, KIND_CODES, KIND_JOB, LONG_RUNNING,
     NEVER_BACKED_UP, NO_DATA, PARTIAL_VIEW, READ_ERROR, RECOVERED_FAILURE, RESULT_FAILED, RESULT_SUCCESS, RESULT_WARNING,
-    SERVER_SILENT, SEVERITY_RANK, STATUS_COMPLIANT, STATUS_ERROR, STATUS_VIOLATION, STATUS_WARNING, STUCK_SESSION,
-    UNREADABLE_SESSIONS)
+    SCOPE_UNMATCHED, SERVER_SILENT, SEVERITY_RANK, STATUS_COMPLIANT, STATUS_ERROR, STATUS_VIOLATION, STATUS_WARNING,
+    STUCK_SESSION, UNREADABLE_SESSIONS)
 
 
 def finding(code, severity, kind, message, session=None, time=None):
@@ -440,6 +440,17 @@ def job_type_unknown(unseen, untyped=()):
                              "counted as backups - a backup copy job among them would count as a backup; first job: "
                              "%s" % (len(untyped), len(jobs), jobs[0] if jobs else "(no name)")))
     return found
+
+
+def scope_unmatched(unmatched):
+    """scope_unmatched (warning): ``unmatched`` are (option, pattern) of include patterns that select no VM, backup
+    server or job of the evaluation. A VM named without a glob character gets a row of its own instead
+    (named_vm_missing); a glob is no statement that a VM exists, so its emptiness is a warning that names it."""
+    things = {"include_vms": "VM", "include_servers": "backup server", "include_jobs": "job"}
+    return [finding(SCOPE_UNMATCHED, STATUS_WARNING, None,
+                    '%s pattern "%s" selects no %s of EM\'s answer: nothing under it was judged (a typo, or %ss that '
+                    "left EM - it keeps a VM's sessions 30 days)" % (option, pattern, things[option], things[option]))
+            for option, pattern in unmatched]
 
 
 def unreadable_job_sessions(job_sessions):

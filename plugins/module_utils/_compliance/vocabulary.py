@@ -159,11 +159,17 @@ AMBIGUOUS_VM = "ambiguous_vm"
 JOB_TYPE_UNKNOWN = "job_type_unknown"
 
 
+# An include pattern (include_vms, include_servers, include_jobs) that selects nothing of EM's answer: a typo, or
+# VMs that left EM after 30 days without sessions (FACTS 6) - said, never a silent narrower run (rules.scope_unmatched).
+SCOPE_UNMATCHED = "scope_unmatched"
+
+
 REASON_CODES = (
     RPO_EXCEEDED, REPLICA_RPO_EXCEEDED, LAST_BACKUP_FAILED, LAST_REPLICA_FAILED,
     LAST_BACKUP_WARNING, LAST_REPLICA_WARNING, RECOVERED_FAILURE, STUCK_SESSION, LONG_RUNNING,
     NEVER_BACKED_UP, NO_DATA, SERVER_SILENT, COPY_RPO_EXCEEDED, LAST_COPY_FAILED, LAST_COPY_WARNING,
     JOB_FAILED, UNREADABLE_SESSIONS, READ_ERROR, PARTIAL_VIEW, CLOCK_SKEW, AMBIGUOUS_VM, JOB_TYPE_UNKNOWN,
+    SCOPE_UNMATCHED,
 )
 
 

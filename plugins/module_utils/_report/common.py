@@ -93,6 +93,8 @@ REMEDIATION = {
     "job_type_unknown": "Backup task sessions whose job session EM did not return (a backup copy job whose session "
                         "runs for weeks) are judged as copies: check those jobs in the Veeam console.",
     "no_data": "Nothing was read: check the EM address, the account and the window, then run again.",
+    "scope_unmatched": "An include pattern selects nothing: correct it (case is ignored, * and ? are wildcards), or "
+                       "find the VMs it meant in the Veeam console - VMs that left EM are not backed up.",
 }
 GENERIC_REMEDIATION = "See the message; check the session in the Veeam console."
 

@@ -142,3 +142,43 @@ def test_may_match_never_says_no_where_a_name_matches():
             for prefix in prefixes:
                 if any(fnmatch.fnmatchcase(prefix + rest, pattern) for rest in rests):
                     assert may_match_a_name_starting(pattern, prefix), (pattern, prefix)
+
+
+# ---- an include pattern that selects nothing is said (rules.scope_unmatched) ------------------------------------
+
+def _scope_warnings(result):
+    return [item["message"] for item in result["warnings"] if item["code"] == "scope_unmatched"]
+
+
+@pytest.mark.parametrize("option, patterns, unmatched", [
+    ("include_vms", ["web*", "db*"], 'include_vms pattern "db*" selects no VM'),
+    ("include_servers", ["vbr01*", "vbr09*"], 'include_servers pattern "vbr09*" selects no backup server'),
+    ("include_jobs", ["Backup*", "Nightly*"], 'include_jobs pattern "Nightly*" selects no job'),
+])
+def test_an_include_pattern_that_selects_nothing_is_a_warning(option, patterns, unmatched):
+    """VMs that left EM (30 days without sessions, FACTS 6) or a typo: the run judged less than it was asked to."""
+    result = evaluate([session(vm="web01", server="vbr01.example.com", job="Backup Job 1")], now=NOW,
+                      **{option: patterns})
+    assert [text.split(" of EM")[0] for text in _scope_warnings(result)] == [unmatched]
+    assert result["status"] == "warning" and result["summary"]["reasons"]["scope_unmatched"] == 1
+
+
+def test_a_pattern_that_selects_only_excluded_vms_is_no_warning():
+    result = evaluate([session(vm="web01"), session(vm="tmp-01")], now=NOW, include_vms=["web*", "tmp-*"],
+                      exclude_vms=["TMP-*"])
+    assert _scope_warnings(result) == [] and result["status"] == "compliant"
+
+
+def test_a_named_vm_is_a_row_of_its_own_not_a_pattern_warning():
+    result = evaluate([session(vm="web01")], now=NOW, include_vms=["web*", "db02"])
+    assert _scope_warnings(result) == [] and rows(result)["db02"]["reasons"] == ["never_backed_up"]
+
+
+def test_no_pattern_warning_when_nothing_was_read():
+    result = evaluate([], now=NOW, include_vms=["web*"])
+    assert _scope_warnings(result) == [] and result["summary"]["no_data"] is True
+
+
+def test_a_pattern_matched_by_an_expected_vms_row_is_no_warning():
+    result = evaluate([session(vm="web01")], now=NOW, include_vms=["web*", "db*"], expected_vms=["db01"])
+    assert _scope_warnings(result) == [] and rows(result)["db01"]["reasons"] == ["never_backed_up"]
