@@ -41,6 +41,7 @@ PARSE_TESTS = ["tests/unit/plugins/module_utils/test_em_parse.py", "tests/unit/p
                "tests/unit/plugins/module_utils/test_em_values.py"] + CLIENT_TESTS
 TIME_TESTS = ["tests/unit/plugins/module_utils/test_em_time.py"]
 PAGER_TESTS = ["tests/unit/plugins/module_utils/test_em_pager.py"] + CLIENT_TESTS
+WIRE_TESTS = ["tests/unit/plugins/modules/test_compliance_info_wire_attacks.py"]
 ROLE_CAP_TEST = ["tests/integration/test_resources_compliance.py::test_retry_remediation_respects_the_cap"]
 
 
@@ -412,6 +413,15 @@ MUTANTS = [
     Mutant("scope-unmatched-ignores-excluded", MU + "_compliance/expected.py",
            "        if self.waiting and excluded is not None:", "        if False:", RULE_TESTS,
            "a pattern that selects only excluded sessions is called empty"),
+    Mutant("failed-unknown-state-hidden", MU + "_compliance/sessions.py",
+           '    return session.get("result") not in _NOT_AN_OUTCOME', "    return False", RULE_TESTS + WIRE_TESTS,
+           "a Failed task session in an undocumented state with a placeholder end is no failure"),
+    Mutant("empty-job-index-backups", MU + "_compliance/fold.py",
+           "    if index is not None and not job_seen(record, index):",
+           "    if index is not None and (index[0] or index[1]) and not job_seen(record, index):",
+           RULE_TESTS + WIRE_TESTS, "job sessions EM did not return make every backup task session a backup"),
+    Mutant("empty-job-list-administrator", MU + "em_compliance_read.py", '    if reach.get("items") != 0:',
+           "    if True:", WIRE_TESTS, "an empty jobs answer is taken for a Portal Administrator"),
     Mutant("glob-prefix-star-literal", MU + "_compliance/policy.py",
            '        if token == "*":\n            return True', '        if token == "*":\n            return False',
            RULE_TESTS, "the glob prefix question reads a '*' as a character no name has"),

@@ -29,7 +29,8 @@ description:
     sees only the part of EM in its scope, without any error; the result then carries a C(partial_view) finding
     naming the account and the backup servers it sees, with severity C(error) (not compliant) unless
     O(allow_partial_view=true). How much a real Portal User misses is not documented (the emulator hides one
-    whole backup server).
+    whole backup server). An answer with no job at all, while sessions of jobs are read, proves no reach either
+    (a narrower role gets fewer objects, not an error) and is a C(partial_view) too.
   - With O(read_history) the task sessions EM keeps from before the window (EM keeps 30 days) are read too, with
     the identity keys only, and reduced at once to the newest session per VM, job and result. Every VM of that
     history is judged - a VM whose backups stopped (removed from its job, job deleted) is C(rpo_exceeded) with

@@ -656,12 +656,16 @@ def kind_of(record, job_type, index=None):
     the job sessions are read as far back as the task sessions (30 days), so such a job ran longer than
     that - a backup copy or mirroring job keeps its session open [INF, FACTS 6] - and its successes must
     not stand for a backup (rules.job_type_unknown names them). Without job sessions (check_jobs false)
-    every backup task session counts as a backup, as documented."""
+    every backup task session counts as a backup, as documented. ``index`` is given only where every job
+    session from the history start was read (em_compliance._walk_vms, jobs_complete): an empty one is EM
+    answering none while its task sessions name them (a narrower view: fewer objects, not an error, FACTS 1.3)
+    - they are unseen too; as "no job sessions read" a copy job's Success stood for a backup and hid a failed
+    one (found by attack, session 15)."""
     if record[_KIND] != KIND_BACKUP:
         return record[_KIND]
     if job_type is not None:
         return KIND_BACKUP if is_source_backup_type(job_type) else KIND_COPY
-    if index is not None and (index[0] or index[1]) and not job_seen(record, index):
+    if index is not None and not job_seen(record, index):
         return KIND_COPY
     return KIND_BACKUP
 

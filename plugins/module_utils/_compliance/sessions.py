@@ -56,10 +56,25 @@ def is_running(session):
     return session.get("state") in RUNNING_STATES
 
 
+# Results that finish no session without Completed or an end time (is_finished): none yet (a running session's),
+# a success (no evidence there: state_says_finished), a warning (a success under accept_warnings: it needs the end).
+_NOT_AN_OUTCOME = (None, "", "None", RESULT_SUCCESS, RESULT_WARNING)
+
+
 def is_finished(session):
-    """A session counts as finished when EM says Completed or when it has an end time."""
+    """A session counts as finished when EM says Completed or when it has an end time - or, in a state that is
+    not running, when its result is a failure (Failed, a word EM's docs do not list). FACTS 5.2 lists InProgress, Pending and Completed only, and EM writes a placeholder end time
+    (read as none) on sessions it has not ended: a Failed task session in a state such as "Stopped" or
+    "Postprocessing", or with no State, without an end, was neither finished nor running, so no rule saw its
+    failure and the older success decided (a false compliant; found by attack, session 15). A Success there
+    stays no evidence (state_says_finished), and a Warning still needs its end (accept_warnings makes it a
+    success, which such a session is not shown to be)."""
     state = session.get("state")  # (is_running inlined: the rules ask this ~10 times a session, issue 18)
-    return state not in RUNNING_STATES and (state == STATE_COMPLETED or session.get("_end") is not None)
+    if state in RUNNING_STATES:
+        return False
+    if state == STATE_COMPLETED or session.get("_end") is not None:
+        return True
+    return session.get("result") not in _NOT_AN_OUTCOME
 
 
 def state_says_finished(session):
