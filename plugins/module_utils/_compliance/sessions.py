@@ -63,8 +63,9 @@ _NOT_AN_OUTCOME = (None, "", "None", RESULT_SUCCESS, RESULT_WARNING)
 
 def is_finished(session):
     """A session counts as finished when EM says Completed or when it has an end time - or, in a state that is
-    not running, when its result is a failure (Failed, a word EM's docs do not list). FACTS 5.2 lists InProgress, Pending and Completed only, and EM writes a placeholder end time
-    (read as none) on sessions it has not ended: a Failed task session in a state such as "Stopped" or
+    not running, when its result is a failure (Failed, a word EM's docs do not list). FACTS 5.2 lists
+    InProgress, Pending and Completed only, and EM writes a placeholder end time (read as none) on sessions it
+    has not ended: a Failed task session in a state such as "Stopped" or
     "Postprocessing", or with no State, without an end, was neither finished nor running, so no rule saw its
     failure and the older success decided (a false compliant; found by attack, session 15). A Success there
     stays no evidence (state_says_finished), and a Warning still needs its end (accept_warnings makes it a
