@@ -448,8 +448,9 @@ def scope_unmatched(unmatched):
     (named_vm_missing); a glob is no statement that a VM exists, so its emptiness is a warning that names it."""
     things = {"include_vms": "VM", "include_servers": "backup server", "include_jobs": "job"}
     return [finding(SCOPE_UNMATCHED, STATUS_WARNING, None,
-                    '%s pattern "%s" selects no %s of EM\'s answer: nothing under it was judged (a typo, or %ss that '
-                    "left EM - it keeps a VM's sessions 30 days)" % (option, pattern, things[option], things[option]))
+                    '%s pattern "%s" selects no %s of EM\'s answer: nothing under it was judged (a typo, or %ss with '
+                    "no session left in EM, which keeps sessions 30 days)" % (option, pattern, things[option],
+                                                                              things[option]))
             for option, pattern in unmatched]
 
 
