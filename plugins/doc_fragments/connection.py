@@ -42,7 +42,8 @@ options:
     description:
       - Verify the TLS certificate of EM. EM uses a self-signed certificate by default; prefer O(ca_path)
         over turning this off. V(false) makes the module warn.
-      - If not set, the environment variable E(VEEAM_EM_VALIDATE_CERTS) is used.
+      - If not set, the environment variable E(VEEAM_EM_VALIDATE_CERTS) is used; set but empty, or not a boolean
+        (V(true)/V(false), V(yes)/V(no), V(on)/V(off), V(1)/V(0)), it is refused, never read as V(false).
     type: bool
     default: true
   ca_path:

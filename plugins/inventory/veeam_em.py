@@ -173,7 +173,7 @@ from ansible.utils.display import Display
 from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils import (
-    em_compliance, em_compliance_read, em_inventory, em_module)
+    em_compliance, em_compliance_read, em_connection, em_inventory, em_module)
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMError
 
 display = Display()
@@ -190,8 +190,10 @@ class _Options(object):
     """What em_module.connection_options needs of a module (``params``, ``warn``): one validation
     of the connection options for modules and this plugin."""
 
-    def __init__(self, params):
+    def __init__(self, params, written_args):
         self.params = params
+        # the options written in the source file: they beat an environment session (em_module._task_args)
+        self.written_args = written_args
 
     @staticmethod
     def warn(message):
@@ -211,16 +213,28 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         except KeyError:
             return default
 
+    def _written(self):
+        """The options written in the source file (none for a plugin built without one)."""
+        config = getattr(self, "_config", None)
+        return dict(config) if isinstance(config, dict) else {}
+
     def _params(self):
-        params = dict((key, self._option(key, spec.get("default")))
+        """The connection and reader options, bools read strictly (ansible-core's configuration takes ''
+        and any typo for false) and an empty VEEAM_EM_* variable refused as the modules refuse it."""
+        written = self._written()
+        params = dict((key, em_connection.plugin_value(key, written, self._option(key, spec.get("default"))))
                       for key, spec in em_module.connection_argument_spec().items())
-        options = dict((key, self._option(key)) for key in em_compliance_read.argument_spec())
+        reader = em_compliance_read.argument_spec()
+        for key, spec in reader.items():
+            if spec.get("type") == "bool" and written.get(key) is not None:
+                em_connection.strict_bool(key, written[key])
+        options = dict((key, self._option(key)) for key in reader)
         params.update(em_inventory.read_params(options))
         return params
 
     def parse(self, inventory, loader, path, cache=True):
         super(InventoryModule, self).parse(inventory, loader, path, cache)
-        self._read_config_data(path)
+        self._config = self._read_config_data(path)
         cache_key = self.get_cache_key(path)
         use_cache = self.get_option("cache") and cache
         update_cache = self.get_option("cache") and not cache
@@ -240,10 +254,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def _fetch(self):
         """Read and evaluate EM; the hosts, server group variables and warnings (what is cached)."""
-        options = _Options(self._params())
+        options = _Options({}, self._written())
         choice = self.get_option("hostnames")
         client = None
         try:
+            options.params = self._params()
             connection = em_module.connection_options(options)
             em_inventory.validate(options.params)
             em_inventory.hostnames([], choice)  # a bad choice fails before any request

@@ -24,6 +24,7 @@ import re
 
 from ansible.module_utils.basic import env_fallback
 from ansible.module_utils.errors import AnsibleFallbackNotFound
+from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMValidationError
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_values import finite_over
@@ -55,6 +56,48 @@ def _env_not_empty(name):
 
 def _env_checked(name):
     return (_env_not_empty, [name])
+
+
+def strict_bool(name, value, variable=None):
+    """``value`` read as AnsibleModule reads a bool option (strictly), else an error naming the option.
+
+    ansible-core's plugin configuration reads any other text as false: an empty or mistyped
+    VEEAM_EM_VALIDATE_CERTS turned certificate validation off in the inventory plugin (attack, session 15).
+    """
+    if isinstance(value, bool):
+        return value
+    try:
+        return boolean(value, strict=True)
+    except TypeError:
+        raise EMValidationError("option %s: %r%s is not a boolean (true/false, yes/no, on/off, 1/0)"
+                                % (name, value, " (from the environment variable %s)" % variable if variable else ""))
+
+
+def plugin_value(name, written, configured, environ=None):
+    """One connection option of a plugin (the inventory) by the modules' rules, not by ansible-core's
+    plugin configuration's (which takes '' and 'ture' for false).
+
+    ``written``: the options of the plugin's own file; ``configured``: what get_option gave (the file,
+    else the environment, else the default). A checked environment variable set but empty gives the
+    default and is recorded for ``_check_environment``, as the modules' fallback does; a bool is read
+    strictly from the text written or exported.
+    """
+    environ = os.environ if environ is None else environ
+    spec = ConnectionOptions.ARGSPEC[name]
+    fallback = spec.get("fallback")
+    variable = fallback[1][0] if fallback else None
+    if written.get(name) is not None:
+        raw, variable = written[name], None
+    elif variable is not None and variable in environ:
+        raw = environ[variable]
+    else:
+        return configured
+    if variable and fallback[0] is _env_not_empty and not str(raw).strip():
+        EMPTY_ENVIRONMENT.add(variable)
+        return spec.get("default")
+    if spec.get("type") == "bool":
+        return strict_bool(name, raw, variable)
+    return configured
 
 
 class ConnectionOptions:

@@ -98,8 +98,19 @@ def connection_options(module, mask_results=True):
     return options
 
 
-def _task_args():
-    """The task's own arguments, before environment fallbacks (None when they cannot be read)."""
+def _task_args(module):
+    """The task's own arguments, before environment fallbacks (None when they cannot be read).
+
+    An adapter (the inventory plugin, the EDA source) says itself which options were written
+    (``written_args``). Only a module process has task arguments to load: in the controller ansible's
+    loader parses the controller's sys.argv with argparse (SystemExit, which ended ansible-inventory) or
+    reads stdin (attack, session 15).
+    """
+    written = getattr(module, "written_args", None)
+    if written is not None:
+        return written
+    if not isinstance(module, AnsibleModule):
+        return None
     try:
         from ansible.module_utils.basic import _load_params
         args = _load_params()
@@ -118,7 +129,7 @@ def _prefer_task_credentials(module):
     env_session = os.environ.get("VEEAM_EM_SESSION_ID")
     if not env_session or params.get("session_id") != env_session:
         return
-    args = _task_args()
+    args = _task_args(module)
     if args is None or args.get("session_id"):
         return
     if args.get("username") or args.get("password") is not None:

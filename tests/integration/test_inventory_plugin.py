@@ -261,6 +261,54 @@ def test_bad_option_fails_before_any_request(em, tmp_path):
     assert em.stats()["requests_total"] == 0
 
 
+def _logged_on_token(em):
+    from ansible_collections.backupops.veeam_em.plugins.module_utils.em_client import ConnectionOptions, EMClient
+    client = EMClient(ConnectionOptions(em.host, port=em.port, username=em.username, password=em.password,
+                                        ca_path=em.ca_file, retries=0))
+    client.logon()
+    return client
+
+
+def test_a_session_in_the_environment_reads_em_and_never_ends_ansible_inventory(em, tmp_path):
+    """Found (attack, session 15): with VEEAM_EM_SESSION_ID set (as a veeam_em_session + AWX set-up exports it)
+    the plugin loaded the *module's* parameters (ansible's _load_params) in the controller: argparse over
+    ansible-inventory's own argv printed a usage and exited (SystemExit 2). Now the session is used; a
+    username and password written in the source file beat it, with a warning, as in a task."""
+    client = _logged_on_token(em)
+    try:
+        env = em_env(em)
+        env["VEEAM_EM_SESSION_ID"] = client.token
+        for name in ("VEEAM_EM_USERNAME", "VEEAM_EM_PASSWORD"):
+            env.pop(name)
+        em.reset_stats()
+        listed, run = listing(env, write_source(tmp_path))
+        assert "unrecognized arguments" not in run.stderr and "usage:" not in run.stderr
+        assert members(listed, "veeam_status_violation") and em.stats()["sessions_created"] == 0
+        source = write_source(tmp_path, username=em.username, password=em.password)
+        run = inventory(dict(env, VEEAM_EM_SESSION_ID=client.token), source, "--list")
+        assert run.returncode == 0, run.stderr[-3000:]
+        assert "VEEAM_EM_SESSION_ID from the environment is ignored" in run.stderr
+        assert em.stats()["sessions_created"] == 1
+    finally:
+        client.logoff()
+        client.close()
+
+
+@pytest.mark.parametrize("value", ["", "ture"])
+def test_an_empty_or_mistyped_validate_certs_variable_is_refused(em, tmp_path, value):
+    """Found (attack, session 15): ansible-core's plugin configuration reads '' (a cleared AWX credential field)
+    and any typo as false for a bool: the plugin read EM without checking its certificate, where every module
+    refuses the same environment. Now the plugin refuses it too, before any request."""
+    env = em_env(em)
+    env["VEEAM_EM_VALIDATE_CERTS"] = value
+    env.pop("VEEAM_EM_CA_PATH")  # no CA: a read that succeeds did not check the certificate
+    em.reset_stats()
+    run = inventory(env, write_source(tmp_path), "--list")
+    assert run.returncode != 0
+    assert "option validate_certs" in run.stderr and "VEEAM_EM_VALIDATE_CERTS" in run.stderr, run.stderr[-3000:]
+    assert em.stats()["requests_total"] == 0
+
+
 def test_ansible_doc_documents_the_plugin():
     run = subprocess.run([os.path.join(BIN, "ansible-doc"), "-t", "inventory", "backupops.veeam_em.veeam_em"],
                          env=ansible_env(), capture_output=True, text=True, timeout=120, check=False)

@@ -11,7 +11,8 @@ import yaml
 from ansible.inventory.data import InventoryData
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils import (
-    em_compliance, em_compliance_read, em_inventory, em_module)
+    em_compliance, em_compliance_read, em_connection, em_inventory, em_module)
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMValidationError
 from ansible_collections.backupops.veeam_em.plugins.inventory import veeam_em
 
 NOW = "2025-06-05T06:00:00Z"
@@ -228,3 +229,54 @@ def test_verify_file(tmp_path):
         path = tmp_path / name
         path.write_text("plugin: backupops.veeam_em.veeam_em\n", encoding="utf-8")
         assert bool(plugin.verify_file(str(path))) is accepted, name
+
+
+# ---- attack, session 15: the connection options by the modules' rules --------------------------
+
+@pytest.fixture
+def fresh_environment_checks(monkeypatch):
+    monkeypatch.setattr(em_connection, "EMPTY_ENVIRONMENT", set())
+    for name in ("VEEAM_EM_VALIDATE_CERTS", "VEEAM_EM_ALLOW_HTTP", "VEEAM_EM_PORT", "VEEAM_EM_SESSION_ID"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def _connection(plugin):
+    options = veeam_em._Options(plugin._params(), plugin._written())
+    return em_module.connection_options(options)
+
+
+def _plugin(written=None, **configured):
+    """``configured``: what ansible-core's configuration gives (file, else environment: '' and typos as false)."""
+    plugin = _Plugin(server="em.example.com", username="svc", password=PASSWORD, **configured)
+    plugin._config = dict(written or {}, plugin="backupops.veeam_em.veeam_em")
+    return plugin
+
+
+@pytest.mark.parametrize("value", ["", "  ", "ture", "flase", "2"])
+def test_a_validate_certs_variable_the_modules_refuse_is_refused(fresh_environment_checks, monkeypatch, value):
+    """Found (attack, session 15): ansible-core reads '' (a cleared AWX credential field) and typos as false for
+    a bool option: an empty or mistyped VEEAM_EM_VALIDATE_CERTS switched certificate validation off in the
+    plugin, where the modules and the EDA source refuse it. Now the plugin refuses it, naming the variable."""
+    monkeypatch.setenv("VEEAM_EM_VALIDATE_CERTS", value)
+    with pytest.raises(EMValidationError, match="option validate_certs.*VEEAM_EM_VALIDATE_CERTS"):
+        _connection(_plugin(validate_certs=False))
+
+
+def test_a_validate_certs_variable_the_modules_accept_is_taken(fresh_environment_checks, monkeypatch):
+    monkeypatch.setenv("VEEAM_EM_VALIDATE_CERTS", "no")
+    assert _connection(_plugin(validate_certs=False)).validate_certs is False
+    monkeypatch.setenv("VEEAM_EM_VALIDATE_CERTS", "yes")
+    assert _connection(_plugin(validate_certs=True)).validate_certs is True
+
+
+@pytest.mark.parametrize("written", [{"validate_certs": "flase"}, {"allow_http": "ture"}, {"check_jobs": "nope"},
+                                     {"read_history": ""}])
+def test_a_bool_mistyped_in_the_source_file_is_refused(fresh_environment_checks, written):
+    key, value = list(written.items())[0]
+    with pytest.raises(EMValidationError, match="option %s: %r is not a boolean" % (key, value)):
+        _connection(_plugin(written, **{key: False}))
+
+
+def test_the_source_file_wins_over_the_environment(fresh_environment_checks, monkeypatch):
+    monkeypatch.setenv("VEEAM_EM_VALIDATE_CERTS", "")
+    assert _connection(_plugin({"validate_certs": True}, validate_certs=True)).validate_certs is True

@@ -90,3 +90,42 @@ def test_check_wait_accepts_a_zero_timeout():
 def test_wait_options_are_declared_once():
     assert em_module.wait_argument_spec() == {"wait_timeout": {"type": "int", "default": 300},
                                               "wait_interval": {"type": "float", "default": 3}}
+
+
+# ---- attack, session 15: module parameters are loaded only in a module process ----------------
+
+ENV_SESSION = "ZW52aXJvbm1lbnQtc2Vzc2lvbi10b2tlbi14eXo="
+
+
+class Adapter(object):
+    """What the inventory plugin and the EDA source pass to connection_options: params and warn."""
+
+    def __init__(self, written_args=None, **params):
+        self.params = dict(dict((key, spec.get("default")) for key, spec in em_module.connection_argument_spec().items()),
+                           server="em.example.com", username="EM\\svc", password=PASSWORD, session_id=ENV_SESSION)
+        self.params.update(params)
+        if written_args is not None:
+            self.written_args = written_args
+        self.warnings = []
+
+    def warn(self, text):
+        self.warnings.append(text)
+
+
+def test_connection_options_outside_a_module_never_loads_module_parameters(monkeypatch):
+    """Found (attack, session 15): with VEEAM_EM_SESSION_ID set, connection_options called ansible's
+    module-side _load_params in the controller (inventory plugin, EDA source): ansible-core 2.19 ran argparse
+    over the controller's sys.argv (SystemExit 2: ansible-inventory/ansible-playbook ended) or read stdin.
+    Now an adapter is never a module: its own written arguments decide, and the loader is not called."""
+    from ansible.module_utils import basic
+    monkeypatch.setenv("VEEAM_EM_SESSION_ID", ENV_SESSION)
+    monkeypatch.setattr("sys.argv", ["ansible-rulebook", "--rulebook", "r.yml", "-i", "inv.yml"])
+
+    def loader():
+        raise AssertionError("module parameters loaded outside a module process")
+    monkeypatch.setattr(basic, "_load_params", loader)
+    adapter = Adapter()
+    assert em_module.connection_options(adapter).session_id == ENV_SESSION  # nothing written: the session
+    written = Adapter(written_args={"username": "EM\\svc", "password": PASSWORD})
+    assert em_module.connection_options(written).session_id is None  # an account written: it wins
+    assert any("VEEAM_EM_SESSION_ID from the environment is ignored" in text for text in written.warnings)
