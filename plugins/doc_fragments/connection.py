@@ -17,12 +17,14 @@ options:
     description:
       - Veeam Backup Enterprise Manager (EM) host name or IP address, or a URL C(https://host[:port]).
       - A port written in the URL wins over O(port). This is the EM REST API, not the VBR REST API on port 9419.
+      - The host, port and path only - a user name or password (C(user:password@host)), C(#), C(?), C(\), spaces
+        and schemes other than C(https) and C(http) are refused before any request.
       - If not set, the environment variable E(VEEAM_EM_SERVER) is used.
       - Required - as this option or E(VEEAM_EM_SERVER); the module fails naming both, before any request.
     type: str
   port:
     description:
-      - HTTPS port of the EM REST API.
+      - HTTPS port of the EM REST API, 1 to 65535.
       - If not set, the environment variable E(VEEAM_EM_PORT) is used.
     type: int
     default: 9398

@@ -184,6 +184,37 @@ def _check_server(params):
         raise EMValidationError("option server: must not carry a user name or password (user:password@host; "
                                 "value not shown): give the host or https://host[:9398] only, and the account "
                                 "in username and password (VEEAM_EM_USERNAME / VEEAM_EM_PASSWORD)")
+    _check_url(params["server"])
+
+
+def _check_url(server):
+    """What base_url pastes together must be read back as the same host and port by requests: '#', '?' and
+    '\\' end the host part there (and a port of 0 is dropped), so the logon with the password went to port
+    443 of the host, not to EM (attack, session 15)."""
+    bad = sorted(set(char for char in server.strip() if char in "#?\\" or char.isspace() or CONTROL_RE.match(char)))
+    if bad:
+        raise EMValidationError("option server: %r contains %s, which would make requests read another URL: give "
+                                "the host or https://host[:9398] only" % (server, " ".join(repr(char) for char in bad)))
+    scheme, host, url_port = _split_server(server)
+    if scheme not in ("https", "http"):
+        raise EMValidationError("option server: %r has the scheme %r: use https://host[:9398] (or the host only)"
+                                % (server, scheme))
+    if not host.strip("[]"):
+        raise EMValidationError("option server: %r names no host" % server)
+    if url_port:
+        _check_port("server", url_port, "%r has the port %r" % (server, url_port))
+
+
+def _check_port(option, port, what=None):
+    """A TCP port, 1-65535: 0 is dropped from the URL by requests (the request goes to 443), others fail late."""
+    number = None
+    if isinstance(port, int) and not isinstance(port, bool):
+        number = port
+    elif isinstance(port, str) and port.isdigit() and port.isascii():
+        number = int(port)
+    if number is None or not 1 <= number <= 65535:
+        raise EMValidationError("option %s: %s must be a port number between 1 and 65535 (EM listens on 9398)"
+                                % (option, what or repr(port)))
 
 
 def _check_credentials(params):
@@ -193,6 +224,7 @@ def _check_credentials(params):
 
 
 def _check_numbers(params):
+    _check_port("port", params.get("port"))
     # finite_number: nan passed "<= 0" and "< 0" (and reached the socket and time.sleep); inf waited for ever
     if not finite_over(params["timeout"], 0):
         raise EMValidationError("option timeout: %r must be a number of seconds greater than 0" % params["timeout"])
@@ -248,6 +280,12 @@ def base_url(server, port):
 
     A port written in the URL wins over the ``port`` option; a path (``/api``) is ignored.
     """
+    scheme, host, url_port = _split_server(server)
+    return "%s://%s:%s" % (scheme, host, url_port or port)
+
+
+def _split_server(server):
+    """``(scheme, host, port text or None)`` of the server option, as base_url reads it."""
     text = server.strip().rstrip("/")
     scheme = "https"
     if "://" in text:
@@ -263,7 +301,7 @@ def base_url(server, port):
         host, url_port = host_port.split(":")
     elif host_port.count(":") > 1:  # bare IPv6 address
         host = "[%s]" % host_port
-    return "%s://%s:%s" % (scheme, host, url_port or port)
+    return scheme, host, url_port
 
 
 def check_transport(base, options):

@@ -54,11 +54,36 @@ def check_wait(params):
                                 % params["wait_interval"])
 
 
+class EMModule(AnsibleModule):
+    """AnsibleModule that masks a user name and password written into ``server`` from the first moment.
+
+    ``server`` is no no_log option (its host name must show), and AnsibleModule validates every option as
+    it is built, failing at the first bad one with all options echoed in ``invocation.module_args``; any
+    later check of ours fails the same way. So the user info is put into ``no_log_values`` as soon as the
+    options are read, before any check (attack, session 15: page_size 0 showed the password in clear).
+    """
+
+    def _load_params(self):
+        super(EMModule, self)._load_params()
+        # the environment's server too: AnsibleModule's fallback puts it into the echoed options
+        for server in (self.params.get("server"), os.environ.get("VEEAM_EM_SERVER")):
+            self.no_log_values.update(register_server_secrets(server))
+
+
+def register_server_secrets(server):
+    """The user info of ``server`` (``user:password@host``, refused by em_connection) and its password
+    part registered as secrets; returns their forms (empty when there is none)."""
+    userinfo = em_connection.server_userinfo(None if server is None else str(server))
+    if not userinfo:
+        return set()
+    return em_secrets.register(userinfo) | em_secrets.register(userinfo.partition(":")[2])
+
+
 def create_module(argument_spec, **kwargs):
     """AnsibleModule with the connection options, check mode, and the library checks done."""
     spec = connection_argument_spec()
     spec.update(argument_spec)
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **kwargs)
+    module = EMModule(argument_spec=spec, supports_check_mode=True, **kwargs)
     if not em_client.HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"), exception=str(em_client.REQUESTS_IMPORT_ERROR))
     if not em_decode.HAS_XMLTODICT:
@@ -76,10 +101,7 @@ def connection_options(module, mask_results=True):
     params = module.params
     em_secrets.register(params.get("password"))
     em_secrets.register_token(params.get("session_id"))
-    userinfo = em_connection.server_userinfo(params.get("server"))  # user:password@host: refused, masked
-    if userinfo:
-        em_secrets.register(userinfo)
-        em_secrets.register(userinfo.partition(":")[2])
+    register_server_secrets(params.get("server"))  # user:password@host: refused, masked (adapters: first here)
     # The inventory plugin and the event source pass an adapter with no result for Ansible to mask:
     # they rely on the scrubbed messages alone.
     no_log_values = getattr(module, "no_log_values", None)

@@ -73,11 +73,13 @@ def _register_forms(forms):
 
 
 def register(value):
-    """A secret of no particular shape (a password): it and its encodings."""
+    """A secret of no particular shape (a password): it and its encodings; returns the forms (for a caller
+    that must hand them to a no_log set of its own before ``attach`` is possible)."""
     if value is None:
-        return
-    value = str(value)
-    _register_forms(_encodings(value))
+        return set()
+    forms = set(form for form in _encodings(str(value)) if form and len(form) >= MIN_LENGTH)
+    _register_forms(forms)
+    return forms
 
 
 def register_credentials(username, password):

@@ -316,6 +316,9 @@ def test_connection_defaults_come_from_the_modules_environment(monkeypatch, tmp_
     ({"compliance_policy": {"backup_rpo_hourz": 4}}, "unknown option.*backup_rpo_hourz"),
     ({"compliance_policy": ["backup_rpo_hours"]}, "compliance_policy"),
     ({"username": None, "password": None}, "username and password are required"),
+    # attack, session 15: requests read such a URL as another one (the logon went to port 443)
+    ({"port": 0}, "option port: 0 must be a port number between 1 and 65535"),
+    ({"server": "em.test#x"}, "option server: 'em.test#x' contains '#'"),
 ])
 def test_bad_arguments_are_refused_before_any_request(monkeypatch, args, message):
     for name in ("VEEAM_EM_USERNAME", "VEEAM_EM_PASSWORD"):

@@ -36,18 +36,18 @@ class CapturedSpec(Exception):
 
 def argument_spec_of(module):
     """The full argument spec a module builds (AnsibleModule replaced by a capturing stub)."""
-    original = em_module.AnsibleModule
+    original = em_module.EMModule
 
     def capture(argument_spec, **kwargs):
         raise CapturedSpec(argument_spec, kwargs)
-    em_module.AnsibleModule = capture
+    em_module.EMModule = capture
     try:
         with patch_module_args({}):
             module.main()
     except CapturedSpec as captured:
         return captured.spec, captured.kwargs
     finally:
-        em_module.AnsibleModule = original
+        em_module.EMModule = original
     raise AssertionError("module did not create an AnsibleModule")
 
 
