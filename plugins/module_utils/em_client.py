@@ -162,7 +162,13 @@ class EMClient:
             if not self.token:
                 self.logon()
         except BaseException:
-            self._stop_guard.restore()
+            # __exit__ will not run: a session the logon created (a stop signal or Ctrl-C while its
+            # answer was read) is closed here, or it stays open on EM
+            try:
+                if self.owns_session:
+                    self.close_session()
+            finally:
+                self._stop_guard.restore()
             raise
         return self
 
@@ -346,16 +352,23 @@ class EMClient:
         return response
 
     def _read_body(self, response, describe, logon):
+        created = logon and response.status_code == 201 and response.headers.get(TOKEN_HEADER)
         try:
             response._content = self._read_capped(response, describe)
         except (requests.exceptions.RequestException, EMResponseError, EMDeadlineError) as exc:
-            if not (logon and response.status_code == 201 and response.headers.get(TOKEN_HEADER)):
+            if not created:
                 raise
             # EM created the session and sent its token in the headers; only the (optional)
             # body was lost. Keep the token, or the session would be orphaned on EM.
             em_secrets.register_token(response.headers.get(TOKEN_HEADER))
             self.warn("the logon response body could not be read: %s" % short_error(exc))
             response._content = b""
+        except BaseException:
+            # A stop signal (EMTerminated) or Ctrl-C while the body was read: EM holds the session already;
+            # owned here, it is logged off by whoever ends the call (__enter__, __exit__, close_session).
+            if created:
+                self._session.own(response.headers.get(TOKEN_HEADER))
+            raise
 
     def _request_timeout(self, describe):
         """Per-read timeout: the option, the logoff's own cap, and never beyond the deadline."""

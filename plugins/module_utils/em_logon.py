@@ -56,8 +56,7 @@ class LogonSession:
                                   request=LOGON_DESCRIBE)
         # From here on EM holds a session: own it first, so that logoff happens even if the
         # body turns out unreadable (the SessionId can then come from GET /logonSessions).
-        client.token = token
-        client.owns_session = True
+        self.own(token)
         session_id, user_name, delete_href = None, None, None
         if response.content:
             try:
@@ -68,6 +67,15 @@ class LogonSession:
         em_secrets.register_session_id(self.logon_session_id)
         self.user_name = user_name
         return token
+
+    def own(self, token):
+        """EM created a session with ``token``: it is ours to log off, whatever happens next (its SessionId
+        from the token until the logon's body names it)."""
+        em_secrets.register_token(token)
+        self.client.token = token
+        self.client.owns_session = True
+        self.logon_session_id = guid_from_token(token)
+        em_secrets.register_session_id(self.logon_session_id)
 
     def logoff(self, logon_session_id=None):
         """``DELETE /api/logonSessions/{SessionId}`` -> 204. Returns False if already gone."""

@@ -111,9 +111,11 @@ def log_on(module, options):
     try:
         with client.guarded():
             client.logon()
-    except EMError as error:
-        if client.owns_session:  # stopped between logon and return: the token would be lost
+    except BaseException as error:  # Ctrl-C too: the token would be lost with the session open on EM
+        if client.owns_session:  # stopped between logon and return
             client.close_session()
+        if not isinstance(error, EMError):
+            raise
         em_module.fail(module, error, client)
     finally:
         client.close()

@@ -5,6 +5,7 @@ per process, so the shared em_fake.SESSION_ID is registered by other tests alrea
 a "registered at logon" assertion pass without the logon registering anything.
 """
 import base64
+import io
 import json
 import os
 import signal
@@ -519,3 +520,86 @@ def test_no_session_id_or_token_in_the_repr_of_session_client_or_errors():
     assert error.value.request == em_logon.LOGOFF_DESCRIBE
     assert not [text for text in texts if session_id in text or token in text]
     assert isinstance(client._session, LogonSession)
+
+
+# ---- attack, session 15: a logon interrupted while its answer is read --------------------------
+
+class _InterruptingBody(io.BytesIO):
+    def __init__(self, body, interrupt):
+        super().__init__(body)
+        self.interrupt = interrupt
+
+    def read(self, *args, **kwargs):
+        self.interrupt()
+        return super().read(*args, **kwargs)
+
+
+class LogonBodyInterrupted(FakeEM):
+    """EM answers the logon 201 with its token; the stop arrives while the body is read."""
+
+    def __init__(self, interrupt, **kwargs):
+        super().__init__("json", lambda call: Reply(200, b"{}"), **kwargs)
+        self.interrupt = interrupt
+
+    def build(self, request, reply):
+        response = super().build(request, reply)
+        if request.method == "POST" and request.path_url.startswith("/api/sessionMngr/"):
+            response.raw = _InterruptingBody(reply.body, self.interrupt)
+        return response
+
+
+def _sigterm():
+    os.kill(os.getpid(), signal.SIGTERM)  # StopGuard's handler raises EMTerminated here (main thread)
+
+
+def _ctrl_c():
+    raise KeyboardInterrupt()
+
+
+INTERRUPTS = [(_sigterm, EMTerminated), (_ctrl_c, KeyboardInterrupt)]
+
+
+@pytest.mark.parametrize("interrupt, expected", INTERRUPTS)
+def test_a_session_created_by_an_interrupted_logon_is_logged_off(own_handlers, interrupt, expected):
+    """Found (attack, session 15): SIGTERM (EMTerminated) or Ctrl-C while the logon's body was read escaped
+    before LogonSession.logon kept the token (_read_body kept it only for read errors), and __exit__ never
+    runs when __enter__ raises: the session EM had created stayed open. Now the client owns it the moment
+    EM answered 201 with a token, and __enter__ logs it off before the interruption goes on."""
+    session_id = fresh_id()
+    fake = LogonBodyInterrupted(interrupt, logon=logon_reply(session_id))
+    with pytest.raises(expected):
+        with make_client(fake):
+            pass  # pragma: no cover
+    assert fake.logons == 1
+    assert deletes(fake) == [session_id], "EM created session %s and it was never logged off" % session_id
+
+
+@pytest.mark.parametrize("interrupt, expected", INTERRUPTS)
+def test_an_interrupted_logon_outside_a_with_leaves_the_session_to_close_session(own_handlers, interrupt, expected):
+    """The EDA source logs on without ``with`` and closes with close_session: the session is owned for it."""
+    session_id = fresh_id()
+    fake = LogonBodyInterrupted(interrupt, logon=logon_reply(session_id))
+    client = make_client(fake)
+    with client.guarded():
+        with pytest.raises(expected):
+            client.logon()
+    assert client.owns_session and client.logon_session_id == session_id
+    client.close_session()
+    assert deletes(fake) == [session_id] and not client.owns_session
+
+
+@pytest.mark.parametrize("interrupt, expected", INTERRUPTS)
+def test_veeam_em_session_logs_off_a_session_its_interrupted_logon_created(own_handlers, monkeypatch, interrupt,
+                                                                           expected):
+    """veeam_em_session state=present: its result is the token; stopped before it is returned, the session is
+    logged off (Ctrl-C included, which the module's EMError handler did not see)."""
+    from ansible_collections.backupops.veeam_em.plugins.modules import veeam_em_session
+    from unit.plugins.modules.module_runner import CONNECTION, install_fake, patch_module_args
+    session_id = fresh_id()
+    fake = LogonBodyInterrupted(interrupt, logon=logon_reply(session_id))
+    install_fake(monkeypatch, fake)
+    monkeypatch.delenv("VEEAM_EM_SESSION_ID", raising=False)
+    with patch_module_args(dict(CONNECTION, state="present")):
+        with pytest.raises((expected, SystemExit)):
+            veeam_em_session.main()
+    assert deletes(fake) == [session_id]
