@@ -126,7 +126,8 @@ class EMClient:
             self._authorization = em_secrets.register_credentials(options.username, options.password)
         em_secrets.register_token(options.session_id)
         # One deadline for the whole call: logon, every page, every retry and back-off.
-        self.deadline_at = time.monotonic() + float(options.deadline) if options.deadline else None
+        self.deadline_at = None
+        self.restart_deadline()
         self.sleep = sleep
         self.max_body = max_body
         self.token = options.session_id
@@ -239,6 +240,12 @@ class EMClient:
         return self._pager.get_entity(resource, guid, normalise)
 
     # ---- the overall deadline ----------------------------------------------------------------
+
+    def restart_deadline(self):
+        """The whole ``deadline`` again, from now. A module call is one unit of work; a client that lives
+        longer (the EDA source: days) starts each poll with this, or every request after its first
+        ``deadline`` seconds failed (attack, session 15)."""
+        self.deadline_at = time.monotonic() + float(self.options.deadline) if self.options.deadline else None
 
     def _remaining(self, describe):
         """Seconds left for this call; ``EMDeadlineError`` once none are."""

@@ -439,3 +439,114 @@ def test_no_compliance_check_unless_asked(em):
     events = run_once(poller)
     assert crossings(events) == []
     assert not any("BackupServer" in key for key in em.stats()["requests"])
+
+
+# ---- attacks, session 15 -----------------------------------------------------------------------
+
+def test_the_source_still_polls_after_its_deadline_has_passed_once(em, monkeypatch):
+    """Found (attack, session 15): EMClient fixed its deadline (1800 s, meant for one module call) when the
+    source started, so every poll after its first half hour failed with EMDeadlineError, for ever. Now
+    each poll starts with the whole deadline of its own."""
+    poller = source.Poller(args_for(em))
+    try:
+        events, _started = poller.poll()
+        assert names(events) == FIRST
+        real = time.monotonic
+        monkeypatch.setattr(time, "monotonic", lambda: real() + 31 * 60)  # 31 minutes of the source's life later
+        events, _started = poller.poll()
+        assert names(events) == FIRST
+        poller.keepalive()  # the keep-alive too (it logged "keep-alive failed" before)
+    finally:
+        poller.close()
+        monkeypatch.undo()
+    assert em.stats()["open_sessions"] == 0, "the logon session was left open on EM"
+
+
+def test_the_source_logs_off_when_it_stops_long_after_its_last_poll(em, monkeypatch, caplog):
+    """Found (attack, session 15): Poller.close() called client.logoff() directly, under the deadline of the
+    source's start: after half an hour the DELETE failed and the logon session stayed open on EM. Now the
+    logoff goes through close_session, which gives it a budget of its own."""
+    poller = source.Poller(args_for(em))
+    poller.poll()
+    real = time.monotonic
+    monkeypatch.setattr(time, "monotonic", lambda: real() + 31 * 60)
+    with caplog.at_level(logging.WARNING):
+        poller.close()
+    monkeypatch.undo()
+    assert em.stats()["open_sessions"] == 0, "the logon session was left open on EM"
+    assert "logoff" not in caplog.text
+
+
+def test_a_session_in_the_environment_does_not_end_the_source(em, monkeypatch):
+    """Found (attack, session 15): with VEEAM_EM_SESSION_ID set, connection_options loaded the *module's*
+    parameters (ansible's _load_params) in ansible-rulebook: argparse over the controller's sys.argv raised
+    SystemExit(2) and ended the rulebook (or stdin was read). Now only a module process loads them: the
+    rulebook's own arguments are what was written, and username/password written there beat the ambient
+    session (with a warning), as in a task."""
+    monkeypatch.setenv("VEEAM_EM_SESSION_ID", "ZW52aXJvbm1lbnQtc2Vzc2lvbi10b2tlbi14eXo=")
+    monkeypatch.setattr("sys.argv", ["ansible-rulebook", "--rulebook", "r.yml", "-i", "inventory.yml"])
+    poller = source.Poller(args_for(em))
+    try:
+        assert poller.connection.session_id is None  # the rulebook names its account: that account is used
+        events, _started = poller.poll()
+    finally:
+        poller.close()
+    assert names(events) == FIRST
+    assert em.stats()["open_sessions"] == 0
+
+
+def test_the_environment_session_is_used_when_the_rulebook_names_no_account(monkeypatch):
+    monkeypatch.setenv("VEEAM_EM_SESSION_ID", "ZW52aXJvbm1lbnQtc2Vzc2lvbi10b2tlbi14eXo=")
+    monkeypatch.setenv("VEEAM_EM_USERNAME", "env-user")
+    monkeypatch.setenv("VEEAM_EM_PASSWORD", "env-Pa55word")
+    monkeypatch.setattr("sys.argv", ["ansible-rulebook", "--unknown-to-ansible"])
+    poller = source.Poller({"server": "em.test"})
+    assert poller.connection.session_id == "ZW52aXJvbm1lbnQtc2Vzc2lvbi10b2tlbi14eXo="
+
+
+def _without_uid(item, ended):
+    return dict(item, uid=None, job_session_uid=None, creation_time=ended, end_time=ended)
+
+
+def test_each_finished_session_without_a_uid_is_one_event(tmp_path):
+    """Found (attack, session 15): State.reported was keyed by UID, and every session EM sent without one
+    was None: the first became an event, every later one was "already reported" and dropped for as long
+    as the source ran. Now such a session is keyed by its type, kind, server, job, name and times; each is
+    one event, once, across a restart with the state file too."""
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    base = {"state": "Completed", "result": "Failed", "job_name": "Backup Job A", "backup_server_name": SERVER}
+    pages = [[_without_uid(dict(base, name="vm1", vm_display_name="vm1"), _at(now, 20)),
+              _without_uid(dict(base, name="vm2", vm_display_name="vm2"), _at(now, 10))]]
+    state_file = str(tmp_path / "state.json")
+
+    class FakeClient(object):
+        token, owns_session, warnings = "t", False, []
+
+        def restart_deadline(self):
+            pass
+
+        def query(self, *_args, **_kwargs):
+            return list(pages[0]), None
+
+        def close(self):
+            pass
+
+    def poller():
+        made = source.Poller({"server": "em.test", "username": "u", "password": "p", "kinds": ["task_session"],
+                              "include_replicas": False, "state_file": state_file}, clock=lambda: now)
+        made.client = FakeClient()
+        return made
+
+    first = poller()
+    events, started = first.poll()
+    assert [e["veeam_em"]["vm_name"] for e in events] == ["vm1", "vm2"]
+    for event in events:
+        first.reported(event)
+    first.advance(started)
+    pages[0] = pages[0] + [_without_uid(dict(base, name="vm3", vm_display_name="vm3"), _at(now, 1))]
+    events, _started = first.poll()
+    assert [e["veeam_em"]["vm_name"] for e in events] == ["vm3"]
+    for event in events:
+        first.reported(event)
+    events, _started = poller().poll()  # a restart: the state file knows all three
+    assert events == []

@@ -9,7 +9,9 @@ finished since the last poll.
 
 Arguments (connection arguments default to the VEEAM_EM_* environment variables the modules use):
     server, port (9398), username, password, validate_certs (true), ca_path, timeout (30),
-    api_version (latest), retries (3), retry_backoff (1.0) - as the modules' connection options.
+    api_version (latest), retries (3), retry_backoff (1.0) - as the modules' connection options;
+    deadline (1800) bounds each poll, compliance check and keep-alive (not the life of the source),
+    and the logoff when the source stops has a budget of its own.
     interval: seconds between polls (default 60).
     lookback_minutes: on the first poll without a state file, report sessions that ended this many
         minutes ago or later (default 60).
@@ -122,6 +124,8 @@ class _Params(object):
 
     def __init__(self, args):
         self.params = {}
+        # the arguments written in the rulebook: they beat an environment session (em_module._task_args)
+        self.written_args = dict((key, value) for key, value in args.items() if value is not None)
         for key, spec in em_module.connection_argument_spec().items():
             value = args.get(key)
             if value is None and spec.get("fallback"):
@@ -213,7 +217,7 @@ class State(object):
     def __init__(self, path):
         self.path = path
         self.since = None
-        self.reported = {}  # uid -> end time text (to drop it once it cannot match the window any more)
+        self.reported = {}  # reported_key -> end time text (to drop it once it cannot match the window any more)
         self.rpo_exceeded = {}  # "server|vm|code" -> the compliance event body that said so
         if path and os.path.exists(path):
             self._load()
@@ -256,6 +260,17 @@ class State(object):
                 ended = None
             if ended is not None and ended < window_start:
                 del self.reported[uid]
+
+
+def reported_key(body):
+    """What identifies a reported session in State.reported: its UID; for a session EM sent without one
+    (the modules return such items, issue 13) the fields that tell it apart - type, kind, backup server,
+    job, name, creation and end time. Keyed by the UID alone, every such session after the first
+    was None, "already reported", and never an event (attack, session 15)."""
+    if body.get("uid"):
+        return str(body["uid"])
+    return "no-uid|" + "|".join(str(body.get(part) or "") for part in (
+        "type", "kind", "backup_server", "job_name", "name", "creation_time", "end_time"))
 
 
 def event_of(event_type, kind, item):
@@ -305,6 +320,7 @@ class Poller(object):
         """One poll: (events not reported yet, oldest end first; the time the poll started)."""
         started = self.clock()
         start = self.window_start()
+        self.client.restart_deadline()
         if not self.client.token:
             self.client.logon()
         events, job_sessions = [], {}
@@ -315,8 +331,11 @@ class Poller(object):
             for item in items:
                 if event_type == JOB_SESSION and item.get("uid"):
                     job_sessions[str(item["uid"]).lower()] = item
-                if item.get("state") == finished_state and item.get("uid") not in self.state.reported:
-                    events.append(event_of(event_type, kind, item))
+                if item.get("state") != finished_state:
+                    continue
+                event = event_of(event_type, kind, item)
+                if reported_key(event["veeam_em"]) not in self.state.reported:
+                    events.append(event)
         for event in events:
             self._add_job_session(event["veeam_em"], job_sessions)
         self.last_request = time.monotonic()
@@ -351,6 +370,7 @@ class Poller(object):
         """
         params = self.options["compliance_params"]
         now = self.clock().replace(microsecond=0)
+        self.client.restart_deadline()
         if not self.client.token:
             self.client.logon()
         start = em_compliance.window_start(now, params["lookback_days"])
@@ -377,7 +397,7 @@ class Poller(object):
     def reported(self, event):
         """An event is on the queue: remember it (and write the state file) before the next one."""
         body = event["veeam_em"]
-        self.state.reported[body["uid"]] = body["end_time"]
+        self.state.reported[reported_key(body)] = body["end_time"]
         self.state.save()
 
     def advance(self, started):
@@ -389,6 +409,7 @@ class Poller(object):
     def keepalive(self):
         """One cheap authenticated request so that EM does not end the logon session while idle."""
         if self.client.token and self.client.owns_session:
+            self.client.restart_deadline()
             try:
                 self.client.get("/api/logonSessions", None, describe="GET /api/logonSessions (keep-alive)")
             except EMError as error:  # an expired session is logged on again by the next poll
@@ -396,12 +417,15 @@ class Poller(object):
             self.last_request = time.monotonic()
 
     def close(self):
+        """Log off through close_session, which gives the logoff a budget of its own: the deadline of the
+        last poll may have run out long ago (a direct logoff() then failed and left the session open on EM)."""
         try:
             if self.client.owns_session:
-                self.client.logoff()
-        except EMError as error:
-            LOGGER.warning("veeam_em_sessions: logoff failed: %s", self.scrub(error))
+                self.client.close_session()  # never raises an EMError: a failure is one of the client's warnings
         finally:
+            for warning in self.client.warnings:
+                LOGGER.warning("veeam_em_sessions: %s", self.scrub(warning))
+            del self.client.warnings[:]
             self.client.close()
 
 
