@@ -181,7 +181,11 @@ def parse_datetime(value, option, now=None):
     if relative:
         now = now or datetime.datetime.now(UTC)
         seconds = int(relative.group(1)) * RELATIVE_UNITS[relative.group(2).lower()]
-        return (now - datetime.timedelta(seconds=seconds)).astimezone(UTC)
+        try:
+            return (now - datetime.timedelta(seconds=seconds)).astimezone(UTC)
+        except OverflowError:  # before year 1 (a traceback, 'MODULE FAILURE', before: attack, session 15)
+            raise EMValidationError("option %s: %r reaches back before the year 1; give a shorter window or an "
+                                    "ISO 8601 date/time" % (option, value))
     parts = em_time.split_iso(text)
     if parts is None:
         raise EMValidationError(

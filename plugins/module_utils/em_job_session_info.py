@@ -41,6 +41,15 @@ def _batches(items, size):
         yield items[start:start + size]
 
 
+def _before(moment):
+    """``moment`` less START_MARGIN; a creation time EM gives within a minute of year 1 stays as it is
+    (the subtraction overflowed: a traceback instead of the task sessions)."""
+    try:
+        return moment - START_MARGIN
+    except OverflowError:
+        return moment
+
+
 def task_session_filter(job_sessions, task_resource):
     """The filter expression for the task sessions of ``job_sessions`` (one batch)."""
     job_kind = task_resource.field("job_session_uid").uid_kind
@@ -51,7 +60,7 @@ def task_session_filter(job_sessions, task_resource):
     if uids and all(starts):
         earliest = min(em_filter_expr.parse_datetime(start, "include_task_sessions") for start in starts)
         clauses.append(em_filter_expr.comparison("CreationTime", ">=",
-                                                 em_filter_expr.format_filter_datetime(earliest - START_MARGIN),
+                                                 em_filter_expr.format_filter_datetime(_before(earliest)),
                                                  "include_task_sessions"))
     clauses.append(em_filter_expr.any_of("JobSessionUid", uids, "include_task_sessions"))
     return em_filter_expr.all_of(clauses)

@@ -222,3 +222,15 @@ def test_a_time_out_of_range_after_its_offset_is_an_option_error_not_a_traceback
     # em_time turns datetime's OverflowError into ValueError, so the option is named (issue 16)
     with pytest.raises(EMValidationError, match="option created_after: '0001-01-01T00:30:00\\+01:00' is not a valid"):
         f.parse_datetime("0001-01-01T00:30:00+01:00", "created_after", now=NOW)
+
+
+@pytest.mark.parametrize("value", ["99999999d", "9999999999999999999999d", "999999999999w", "739407d"])
+def test_a_relative_window_reaching_before_year_one_names_the_option(value):
+    """Found (attack, session 15): a relative window with a large count overflowed (OverflowError in
+    parse_datetime: a module traceback, 'MODULE FAILURE'). Now it is an option error naming the value."""
+    with pytest.raises(EMValidationError, match="option created_after: %r reaches back before the year 1" % value):
+        f.parse_datetime(value, "created_after", now=NOW)
+
+
+def test_a_relative_window_back_to_year_one_is_still_a_time():
+    assert f.parse_datetime("739406d", "created_after", now=NOW) == datetime.datetime(1, 1, 1, 12, tzinfo=UTC)

@@ -74,3 +74,12 @@ def test_incomplete_task_sessions_are_said_not_dropped():
     em_job_session_info.warn_incomplete(client, [{"uid": job_uid(1), "creation_time": "2025-06-05T01:00:00Z"}],
                                         BACKUP_JOB_SESSION)
     assert len(client.warnings) == 1
+
+
+def test_a_job_session_created_in_the_first_minute_of_year_one_does_not_overflow_the_filter():
+    """Found by looking for siblings of the relative-window overflow (attack, session 15): a minute before EM's
+    earliest creation time overflowed for a time within a minute of year 1 (a traceback instead of the task
+    sessions). Now the bound is that time itself."""
+    sessions = [{"uid": job_uid(1), "creation_time": "0001-01-01T00:00:30Z"}]
+    assert em_job_session_info.task_session_filter(sessions, BACKUP_TASK_SESSION) == (
+        'CreationTime>="0001-01-01T00:00:30Z";JobSessionUid=="%s"' % job_uid(1))

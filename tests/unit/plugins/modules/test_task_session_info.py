@@ -269,3 +269,17 @@ def test_items_without_creation_time_are_returned_and_warned_about(monkeypatch, 
     assert len(warnings) == 1
     assert warnings[0].startswith("2 BackupTaskSession item(s) lack uid or creation_time")
     assert warnings[0].endswith(broken[1]["UID"])
+
+
+@pytest.mark.parametrize("option", ["created_after", "created_before", "ended_after"])
+@pytest.mark.parametrize("value", ["99999999d", "9999999999999999999999d"])
+def test_a_relative_window_that_overflows_fails_naming_the_option_before_any_request(monkeypatch, capsys, option,
+                                                                                     value):
+    """Found (attack, session 15): created_after: 99999999d ended the module with an OverflowError traceback
+    ('MODULE FAILURE'). Now it fails with an error naming the option and the value, before any request."""
+    fake = FakeEM("json", paged_handler(ITEMS, "json"))
+    install_fake(monkeypatch, fake)
+    monkeypatch.delenv("VEEAM_EM_SESSION_ID", raising=False)
+    result = run_module(backup_module, dict(CONNECTION, **{option: value}), capsys)
+    assert result.get("failed") and "option %s: %r" % (option, value) in result["msg"], result
+    assert fake.calls == []
