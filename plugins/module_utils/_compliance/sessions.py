@@ -46,9 +46,18 @@ def _require_now(now):
     if now is None or now == "":
         raise ComplianceInputError("now is required (an ISO 8601 time such as 2025-06-05T06:00:00Z)")
     try:
-        return parse_time(now)
+        moment = parse_time(now)
     except ValueError as exc:
         raise ComplianceInputError("now: %s" % exc)
+    # the window and the history reach back up to HISTORY_DAYS + lookback_days, the day grid a day ahead: at the
+    # calendar's edge (year 1 or 9999) they overflowed into a traceback, after reading EM (found by attack)
+    if not _EARLIEST_NOW <= moment.year <= _LATEST_NOW:
+        raise ComplianceInputError("option now: %r is outside the years %d to %d an evaluation can hold"
+                                   % (now, _EARLIEST_NOW, _LATEST_NOW))
+    return moment
+
+
+_EARLIEST_NOW, _LATEST_NOW = 1971, 9998
 
 
 def is_running(session):

@@ -431,10 +431,6 @@ def test_result_format_json_a_failed_read_answers_the_error_verdicts_as_text(mon
     assert compliance["status"] == "error" and [e["code"] for e in compliance["errors"]] == [em_compliance.READ_ERROR]
 
 
-@pytest.mark.xfail(strict=True, raises=OverflowError, reason=(
-    "reported, not fixed (attack, session 15): the overflow is in em_compliance.py (session_fold's now - "
-    "lookback_days) and _compliance/rows.window_days (the day walk past 9999-12-31), files another developer "
-    "changes; the fix: refuse such a now in em_compliance._require_now (or check_options) with an option error"))
 @pytest.mark.parametrize("now", ["9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z"])
 def test_a_now_at_the_edge_of_the_calendar_is_an_option_error(monkeypatch, capsys, now):
     """Found (attack, session 15): now of year 9999 or 0001 is accepted, and then 'now - lookback_days' or the
