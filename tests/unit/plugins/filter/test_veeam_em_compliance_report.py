@@ -183,3 +183,13 @@ def test_report_filters_raise_ansible_filter_errors():
         filters["veeam_em_compliance_junit"]({"foo": 1})
     with pytest.raises(AnsibleFilterError):
         filters["veeam_em_compliance_html"]([], title="x")
+
+
+def test_the_junit_filter_names_the_compact_rows(session):
+    """Found by attack (session 15): the role rendered the compact rows (no findings) when the module could not
+    write its reports, and the JUnit showed every VM passing; the filter refuses such a row, naming the VM."""
+    from ansible.errors import AnsibleFilterError
+    from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance import compact
+    slim = compact(evaluate([session(vm="vm01", result="Failed")], now=NOW))
+    with pytest.raises(AnsibleFilterError, match="vm01.*carries no findings"):
+        FilterModule().filters()["veeam_em_compliance_junit"](slim)

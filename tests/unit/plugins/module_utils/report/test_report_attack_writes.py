@@ -41,15 +41,6 @@ def test_the_junit_of_compact_rows_is_refused_not_green():
         report.to_junit(slim)
 
 
-def test_the_junit_filter_names_the_compact_rows():
-    from ansible.errors import AnsibleFilterError
-    from ansible_collections.backupops.veeam_em.plugins.filter.veeam_em_compliance_report import (
-        veeam_em_compliance_junit)
-    slim = compact(evaluate([build_session(vm="vm01", result="Failed")], now=NOW))
-    with pytest.raises(AnsibleFilterError, match="vm01.*carries no findings"):
-        veeam_em_compliance_junit(slim)
-
-
 @pytest.mark.parametrize("body, name", [
     (b'{"VmDisplayName": "evil\\ud800"}', u"evil\ufffd"),              # a lone high surrogate
     (b'{"VmDisplayName": "x\\uDC00y"}', u"x\ufffdy"),                 # a lone low one, upper-case hex
