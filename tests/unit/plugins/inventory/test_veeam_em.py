@@ -150,6 +150,12 @@ class _Plugin(veeam_em.InventoryModule):
         self._options = dict({"strict": False, "compose": {}, "groups": {}, "keyed_groups": []}, **options)
         self.inventory = InventoryData()
 
+    def get_option(self, option, hostvars=None):
+        """The options set here; KeyError for another, as ansible-core 2.18+ answers for a plugin whose option was
+        not set (2.16 and 2.17 ask the configuration by the plugin's load name, which a plugin built without the
+        loader has not got: AttributeError)."""
+        return self._options[option]
+
 
 def populated(evaluation_result, choice="vm_name"):
     plugin = _Plugin()
