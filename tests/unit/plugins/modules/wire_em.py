@@ -7,8 +7,7 @@ import re
 import uuid
 
 from ansible_collections.backupops.veeam_em.plugins.modules import veeam_em_compliance_info as module
-from unit.plugins.module_utils.em_fake import (
-    FakeEM, Reply, error_body, paging_info, query_result_json, query_result_xml)
+from unit.plugins.module_utils.em_fake import FakeEM, Reply, error_body, paged_handler
 from unit.plugins.modules.module_runner import CONNECTION, install_fake, run_module
 
 TAGS = {"BackupTaskSession": ("BackupTaskSessions", "BackupTaskSession"),
@@ -113,18 +112,10 @@ def handler_for(served, media="json", camel=False, deny=(), hooks=None):
             reply = hooks[qtype](call, items)
             if reply is not None:
                 return reply
-        list_tag, item_tag = TAGS[qtype]
-        size = int(call.query.get("pageSize", 100))
-        page = int(call.query.get("page", 1))
-        pages = max(1, -(-len(items) // size))
-        chunk = items[(page - 1) * size: page * size]
-        paging = paging_info(page, pages, size)
-        if media == "json":
-            body = query_result_json(list_tag, chunk, paging)
-            if camel:
-                body = json.dumps(_camel(json.loads(body))).encode()
-            return Reply(200, body)
-        return Reply(200, query_result_xml(list_tag, item_tag, chunk, paging))
+        reply = paged_handler(items, media, *TAGS[qtype])(call)   # em_fake's paging, as EM pages
+        if camel and media == "json":
+            reply.body = json.dumps(_camel(json.loads(reply.body))).encode()
+        return reply
     return handler
 
 
