@@ -69,6 +69,35 @@ class EMModule(AnsibleModule):
         for server in (self.params.get("server"), os.environ.get("VEEAM_EM_SERVER")):
             self.no_log_values.update(register_server_secrets(server))
 
+    def warn(self, warning, *args, **kwargs):
+        """Every warning through the one scrubber, whoever calls: ansible-core masks only the exact case."""
+        super(EMModule, self).warn(em_secrets.scrub(warning), *args, **kwargs)
+
+    def _return_formatted(self, kwargs):
+        """ansible-core masks its ``no_log_values`` in the exact case only (remove_values): a password EM
+        echoes upper-cased in a task message, a token a proxy lower-cased, reached the result and the -vvv
+        traceback. The other cases of them found in this result are masked too (em_secrets.case_variants:
+        what em_secrets.scrub masks, weak values in their own case only). ``_return_formatted`` is where
+        exit_json and fail_json meet, after fail_json added the traceback (ansible-core 2.16 to 2.19)."""
+        self.no_log_values.update(em_secrets.case_variants(self.no_log_values, _strings(kwargs)))
+        return super(EMModule, self)._return_formatted(kwargs)
+
+
+def _strings(value):
+    """Every string in nested dicts, lists and tuples (keys too)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            for text in _strings(key):
+                yield text
+            for text in _strings(item):
+                yield text
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            for text in _strings(item):
+                yield text
+
 
 def register_server_secrets(server):
     """The user info of ``server`` (``user:password@host``, refused by em_connection) and its password

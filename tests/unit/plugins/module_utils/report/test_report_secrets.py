@@ -71,3 +71,22 @@ def test_a_report_dir_that_cannot_be_written_is_a_report_error(tmp_path):
     found = em_compliance_module.outputs(params, planted())
     assert found["report_error"].startswith("report_dir=%s: the reports could not be written: " % (blocker / "sub"))
     assert found["report_files"] == {} and found["reports"] == {}
+
+
+def test_a_password_that_is_an_ordinary_word_leaves_the_report_keys_alone(monkeypatch):
+    """The reports are scrubbed as text, in any letter case: a password "backup" turned every key
+    "backup_server_name", "backup_rpo_hours", every "Backup Job" into stars. A weak secret (em_secrets.is_weak)
+    is masked as given and as a whole word, as ansible-core's no_log masks it: the echo is still masked."""
+    for name, value in (("_FORMS", set()), ("_PATTERN", [None]), ("_WEAK_PATTERN", [None]), ("_LOWERED", []),
+                        ("_WEAK", []), ("_SINKS", [])):
+        monkeypatch.setattr(em_secrets, name, value, raising=False)  # a registry of this test's own
+    em_secrets.register("backup")
+    failed = build_session(vm="vm01", result="Failed", reason="Logon failed with password backup")
+    result = em_compliance.evaluate([failed], now=NOW)
+    text = em_compliance_module.outputs({"report_formats": ["json"], "report_title": "Night", "detail": "full"},
+                                        result)["reports"]["json"]
+    assert "with password ********" in text and "password backup" not in text
+    document = json.loads(text)
+    plain = json.loads(json.dumps(result))
+    assert set(document["vms"][0]) == set(plain["vms"][0]) and set(document["summary"]) == set(plain["summary"])
+    assert '"backup_server_name"' in text and '"backup_rpo_hours"' in text
