@@ -173,7 +173,7 @@ from ansible.utils.display import Display
 from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils import (
-    em_compliance, em_compliance_read, em_connection, em_inventory, em_module)
+    em_compliance, em_compliance_read, em_connection, em_inventory, em_module, em_secrets)
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMError
 
 display = Display()
@@ -270,8 +270,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             hosts = em_inventory.hosts(evaluation, choice)
         except (EMError, em_compliance.ComplianceInputError) as error:
             raise AnsibleParserError("veeam_em inventory: %s" % em_module.error_message(options, error, client))
-        warnings += [em_module.scrub(text, options) for text in client.warnings]
-        return {"hosts": hosts, "servers": em_inventory.server_vars(evaluation), "warnings": warnings}
+        warnings += client.warnings
+        # No module result here for Ansible's no_log to mask: EM's text (a reason in a finding, names, warnings)
+        # reaches hostvars, ansible-inventory --list and the cache only through the one scrubber.
+        em_module.scrub("", options, client)  # the options' and the client's secrets registered
+        return em_secrets.scrub_data({"hosts": hosts, "servers": em_inventory.server_vars(evaluation), "warnings": warnings})
 
     def _populate(self, data):
         for status in STATUSES:

@@ -286,3 +286,30 @@ def test_a_bool_mistyped_in_the_source_file_is_refused(fresh_environment_checks,
 def test_the_source_file_wins_over_the_environment(fresh_environment_checks, monkeypatch):
     monkeypatch.setenv("VEEAM_EM_VALIDATE_CERTS", "")
     assert _connection(_plugin({"validate_certs": True}, validate_certs=True)).validate_certs is True
+
+
+# ---- EM's text in host variables, group variables and warnings: through the one scrubber -----------
+
+class _QuietClient(object):
+    def __init__(self):
+        self.warnings = ["logoff failed: %s refused" % PASSWORD.upper()]
+
+
+def test_a_password_em_echoes_never_reaches_host_or_group_variables_or_warnings(fresh_environment_checks, monkeypatch):
+    """The inventory has no result for Ansible's no_log to mask: host variables (a finding's message holds
+    EM's reason), group variables and the evaluation's warnings went out as EM wrote them, in any case,
+    into ansible-inventory --list, hostvars and -vvv. They now pass through em_secrets, in any letter case."""
+    echo = "Logon failed for svc:%s (%s)" % (PASSWORD, PASSWORD.upper())
+    fleet = [session("fail01", "2025-06-05T01:00:00Z", result="Failed", reason=echo),
+             session("fail01", "2025-06-04T01:00:00Z", result="Failed", reason=echo, job="Backup %s" % PASSWORD)]
+    planted = evaluation(fleet, known_backup_servers=["quiet.test"])
+    planted["warnings"].append({"scope": "global", "code": "sessions_unreadable", "message": "EM says %s" % PASSWORD})
+    monkeypatch.setattr(em_inventory, "new_client", lambda connection, params: _QuietClient())
+    monkeypatch.setattr(em_inventory, "read_evaluation", lambda client, params: planted)
+    plugin = _plugin(hostnames="vm_name")
+    data = plugin._fetch()
+    text = repr(data)
+    assert PASSWORD.lower() not in text.lower() and "********" in text
+    variables = dict(data["hosts"])["fail01"]
+    assert any("Logon failed for ******** (********)" in item["message"] for item in variables["veeam_findings"])
+    assert data["warnings"] == ["sessions_unreadable: EM says ********", "logoff failed: ******** refused"]
