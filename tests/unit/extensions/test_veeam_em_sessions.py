@@ -550,3 +550,46 @@ def test_each_finished_session_without_a_uid_is_one_event(tmp_path):
         first.reported(event)
     events, _started = poller().poll()  # a restart: the state file knows all three
     assert events == []
+
+
+# ---- EM's text in an event: through the one scrubber (review, session 16) ---------------------------
+
+class _EchoPoller(object):
+    """One poll's worth of events whose reason echoes a secret; records what the source remembers."""
+
+    options = {"interval": 0}
+
+    def __init__(self, events):
+        self.events = events
+        self.remembered = []
+
+    def poll(self):
+        return [dict(event) for event in self.events], None
+
+    def reported(self, event):
+        self.remembered.append(event)
+
+    def advance(self, started):
+        pass
+
+    def compliance_due(self):
+        return False
+
+    def close(self):
+        pass
+
+
+def test_a_secret_em_echoes_in_a_reason_never_reaches_the_queue():
+    """Events go to rulebooks, their logs and playbooks outside any no_log: a password EM echoed in a failed
+    session's reason (in any letter case) was put on the queue as EM wrote it."""
+    from ansible_collections.backupops.veeam_em.plugins.module_utils import em_secrets
+    password = "Eda-S3cret-9"
+    em_secrets.register(password)
+    reason = "Logon as svc with %s failed (%s)" % (password, password.upper())
+    poller = _EchoPoller([{"veeam_em": {"type": "task_session", "uid": "u-1", "reason": reason, "vm_name": "vm01"}}])
+    queue = asyncio.Queue()
+    asyncio.run(source.run(queue, poller, polls=1))
+    event = queue.get_nowait()
+    assert event["veeam_em"]["reason"] == "Logon as svc with ******** failed (********)"
+    assert event["veeam_em"]["vm_name"] == "vm01" and queue.empty()
+    assert poller.remembered[0]["veeam_em"]["reason"] == reason  # the state keys the event as EM sent it

@@ -84,7 +84,7 @@ except ImportError:  # ansible-rulebook loads this file by path: make its collec
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils import (  # noqa: E402
     em_client, em_compliance, em_compliance_read, em_filter_expr, em_inventory, em_module, em_query, em_resources,
-    em_values)
+    em_secrets, em_values)
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import (  # noqa: E402
     EMError, EMValidationError)
 
@@ -491,6 +491,13 @@ async def _wait(poller, seconds):
         await asyncio.sleep(min(left, keepalive - since_request))
 
 
+async def _put(queue, event):
+    """An event on the queue through the one scrubber: EM's text in it (a reason, a name) goes to rulebooks,
+    their logs and playbooks with no no_log masking on the way. The poller keeps the event as EM sent it, so
+    that its reported key does not change with the secrets registered."""
+    await queue.put(em_secrets.scrub_data(event))
+
+
 async def _check_compliance(queue, poller):
     """A compliance check when one is due; a failed one is logged and tried again at the next poll."""
     if not poller.compliance_due():
@@ -502,7 +509,7 @@ async def _check_compliance(queue, poller):
                        poller.scrub(error))
         return
     for event in events:
-        await queue.put(event)
+        await _put(queue, event)
         poller.compliance_reported(event)
 
 
@@ -520,7 +527,7 @@ async def run(queue, poller, polls=None):
                                poller.options["interval"], poller.scrub(error))
             else:
                 for event in events:
-                    await queue.put(event)
+                    await _put(queue, event)
                     poller.reported(event)
                 poller.advance(started)
             await _check_compliance(queue, poller)
