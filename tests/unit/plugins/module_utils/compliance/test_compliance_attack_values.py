@@ -76,3 +76,26 @@ def test_a_job_run_that_says_success_in_an_unknown_state_does_not_hide_the_faile
     job = next(row for row in result["jobs"] if row["job_name"] == "Nightly")
     assert job["reasons"] == ["job_failed"] and job["status"] == "violation"
     assert job["findings"][0]["message"] == "last run of job Nightly ended with Success in state 'Idle', not Stopped"
+
+
+@pytest.mark.parametrize("state", ["Postprocessing", "Idle"])
+def test_a_warning_in_an_unknown_state_without_an_end_is_judged_as_a_success_or_no_result_there(state):
+    """Review, session 16 (a pin: the behaviour is the documented one). Newest session: Warning, a State EM does not
+    document, no end time. sessions.is_finished: a Warning needs its end (accept_warnings would make it a success,
+    which it is not shown to be); is_running: not InProgress/Pending. So it decides nothing - the older success
+    and the RPO do, as for Success and no result in that state (only Failed is finished there) - and it is not
+    hidden: the day grid shows it running, last_result says Warning. (Not pinned: the row's outcome counts leave it
+    out, succeeded 1 of sessions 2 - rows._outcomes, see the lead's note.)"""
+    rows = {}
+    for value in ("Warning", "Success", None):
+        older = session(vm="db01", created="2025-06-04T08:00:00Z")
+        newest = session(vm="db01", created="2025-06-05T01:00:00Z", result=value, state=state, end=None)
+        for accept in (True, False):
+            rows[value, accept] = only_row(evaluate([older, newest], now=NOW, accept_warnings=accept))
+    row = rows["Warning", True]
+    assert row["status"] == "compliant" and row["findings"] == []  # the success of 22 h ago is within the RPO
+    assert row["backup"]["last_result"] == "Warning" and row["backup"]["sessions"] == 2
+    assert row["backup"]["daily"][-1] == {"date": "2025-06-05", "cell": "running", "sessions": 1}
+    for (value, accept), other in rows.items():  # Warning, Success and no result alike, whatever accept_warnings
+        assert (other["status"], other["findings"], other["backup"]["daily"]) == \
+            (row["status"], row["findings"], row["backup"]["daily"]), (value, accept)
