@@ -19,17 +19,23 @@ Rules (the project's first standard: what cannot be read is said loudly):
 - an EM that was expected (an inventory host) and sent no part is ``error`` (``no_result``);
 - no EM at all is ``error`` (an empty fleet is not a compliant one);
 - a part never reads better than its own counts (errors listed -> error, violations -> violation);
-- VMs are counted per EM and never matched by name across EMs: the same name on two EMs is two VMs.
+- VMs are counted per EM and never matched by name across EMs: the same name on two EMs is two VMs;
+- a part is tonight's or it is not a pass (``check_part_times``): one older than the reference time (the merge's
+  ``now``, else the newest part) by more than ``max_part_age_hours``, one generated more than an hour after the
+  merge's time (``now``, else the controller's clock: a wrong clock), or one without a readable time is ``error``,
+  its age in hours said; two parts of one EM are refused (which of them is tonight's is not for the merge to guess).
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import math
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import FleetInputError  # noqa: F401
+from ansible_collections.backupops.veeam_em.plugins.module_utils.em_time import format_z, parse_iso
 
 STATUSES = ("error", "violation", "warning", "compliant")
 RANK = {"error": 0, "violation": 1, "warning": 2, "compliant": 3}
@@ -43,6 +49,12 @@ NO_RESULT = ("no result from this Enterprise Manager reached the merge: its run 
              "before it published one - see that job's output")
 NO_EMS = "no Enterprise Manager in the fleet: the inventory group is empty or no result reached the merge"
 _ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
+# A nightly run repeats every 24 hours, so last night's part is about 24 hours older than tonight's newest: a bound
+# of half the period catches it whatever the hour each run started, and still takes a night whose EMs are read over
+# up to 12 hours. There is no off switch: a part of another night is never a pass.
+MAX_PART_AGE_HOURS = 12.0
+# A part generated this long after the merge's time was judged by a clock that is wrong (the EM host's or ours).
+FUTURE_SLACK = timedelta(hours=1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -150,8 +162,13 @@ def missing_entry(em):
 # merge
 # ---------------------------------------------------------------------------------------------
 
+def clock():
+    """The controller's clock (UTC); a test replaces it."""
+    return datetime.now(timezone.utc)
+
+
 def utc_now():
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return clock().strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def check_now(now):
@@ -160,20 +177,37 @@ def check_now(now):
     return now
 
 
-def merge(parts, expected=(), now=None, vm_rows=None):
+def check_max_part_age(hours):
+    """``max_part_age_hours`` as a float: a finite number of hours above 0 (0 or inf would not be a bound)."""
+    try:
+        value = None if isinstance(hours, bool) else float(hours)
+    except (TypeError, ValueError, OverflowError):
+        value = None
+    if value is None or not math.isfinite(value) or value <= 0:
+        raise FleetInputError("max_part_age_hours must be a number of hours above 0 (there is no off switch: a part "
+                              "of another night is never a pass), got %r" % (hours,))
+    return value
+
+
+def merge(parts, expected=(), now=None, vm_rows=None, max_part_age_hours=MAX_PART_AGE_HOURS):
     """The fleet result of the parts (list of dicts) and the EMs that must be in it (host names).
 
-    vm_rows: optional dict EM name -> that EM's compact VM rows (listed per EM in the result)."""
+    vm_rows: optional dict EM name -> that EM's compact VM rows (listed per EM in the result).
+    max_part_age_hours: how much older than the reference time a part may be (``check_part_times``)."""
     if not isinstance(parts, list):
         raise FleetInputError("parts must be a list of per-EM parts, got %r" % type(parts).__name__)
     if vm_rows is not None and not isinstance(vm_rows, dict):
         raise FleetInputError("vm_rows must be a dict (EM name -> VM rows), got %r" % type(vm_rows).__name__)
     check_now(now)
+    max_age = check_max_part_age(max_part_age_hours)
     entries = {}
     for index, part in enumerate(parts):
         entry = normalise_part(part, index)
         if entry["em"] in entries:
-            raise FleetInputError("%s: EM %r has two parts (one result per EM)" % (_where(index, "em"), entry["em"]))
+            # refused, not "the newest wins": a leftover part can carry the newer time (a wrong clock) and the
+            # playbook already prefers this run's part over an artifact; two parts left here is a collection bug
+            raise FleetInputError("%s: EM %r has two parts (one result per EM), generated at %s and %s" % (
+                _where(index, "em"), entry["em"], entries[entry["em"]]["generated_at"], entry["generated_at"]))
         rows = _vm_rows((vm_rows or {}).get(entry["em"]), entry["em"])
         if rows is not None:
             entry["vms"] = rows
@@ -181,6 +215,7 @@ def merge(parts, expected=(), now=None, vm_rows=None):
     unknown = sorted(set(vm_rows or {}) - set(entries), key=str)
     if unknown:
         raise FleetInputError("vm_rows names EMs without a part: %s" % ", ".join(str(em) for em in unknown))
+    part_age = check_part_times(entries.values(), now, max_age)
     expected = list(expected or [])
     for em in expected:
         if em not in entries:
@@ -189,7 +224,7 @@ def merge(parts, expected=(), now=None, vm_rows=None):
         for em, entry in entries.items():
             entry["expected"] = em in expected
     ems = sorted(entries.values(), key=lambda e: (RANK[e["status"]], e["em"].lower(), e["em"]))
-    errors = [{"em": e["em"], "code": "no_result" if e.get("missing") else "em_error",
+    errors = [{"em": e["em"], "code": e.get("time_error") or ("no_result" if e.get("missing") else "em_error"),
                "message": "; ".join(e["first_errors"]) or "status error"} for e in ems if e["status"] == "error"]
     if not ems:
         errors.append({"em": None, "code": "no_ems", "message": NO_EMS})
@@ -203,7 +238,73 @@ def merge(parts, expected=(), now=None, vm_rows=None):
         "ems": ems,
         "errors": errors,
         "expected": expected,
+        "part_age": part_age,
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# the parts' times: tonight's, or not a pass
+# ---------------------------------------------------------------------------------------------
+
+def check_part_times(entries, now, max_age_hours):
+    """Make every part that is not tonight's an ``error`` of its EM (``time_error``: ``stale_part``,
+    ``future_part``, ``no_time``) and give each part with a time its ``age_hours``; returns the
+    result's ``part_age`` (``reference``, ``max_hours``).
+
+    The reference is ``now`` when given, else the newest part not from the future: a fleet run's parts
+    are hours apart at most, a part left over from an earlier night (an EM whose run died before writing
+    its part) is a day or more older. The future is measured against ``now``, else the clock."""
+    merge_time = parse_iso(now) if now else clock()
+    times = dict((id(entry), _part_time(entry)) for entry in entries)
+    # differences, not merge_time + 1 h: that overflows at the calendar's end (now=9999-12-31T23:30:00Z)
+    readable = [time for time in times.values() if isinstance(time, datetime) and time - merge_time <= FUTURE_SLACK]
+    reference = merge_time if now else max(readable or [merge_time])
+    for entry in entries:
+        time = times[id(entry)]
+        if not isinstance(time, datetime):
+            # a run that failed before its verdict sends no time and is an error already: not told twice
+            if not (entry["generated_at"] is None and entry["status"] == "error"):
+                _time_error(entry, "no_time", "this part has %s, so it cannot be told from a part of an earlier "
+                                              "night: not a verdict of this run" % time)
+            continue
+        entry["age_hours"] = _hours(reference - time)
+        if time - merge_time > FUTURE_SLACK:
+            _time_error(entry, "future_part", "this part was generated at %s, %s hours after the merge's time %s: a "
+                                              "wrong clock (the EM host's or the controller's), not a verdict of this "
+                                              "run" % (format_z(time), _hours(time - merge_time), format_z(merge_time)))
+        elif reference - time > timedelta(hours=max_age_hours):  # the bound itself passes, a second past it not
+            _time_error(entry, "stale_part", "this part is %s hours old: generated at %s, %s hours before the fleet's "
+                                             "reference time %s (max_part_age_hours=%s) - a result left over from an "
+                                             "earlier run, not tonight's verdict" % (
+                                                 entry["age_hours"], format_z(time), entry["age_hours"],
+                                                 format_z(reference), max_age_hours))
+    return {"reference": format_z(reference), "max_hours": max_age_hours}
+
+
+def _part_time(entry):
+    """The time a part speaks for (the older of ``generated_at`` and ``window.end``), or why there is none."""
+    times = []
+    for key, value in (("generated_at", entry["generated_at"]), ("window.end", entry["window"].get("end"))):
+        if value is None and key == "window.end":
+            continue  # generated_at alone dates the part
+        try:
+            times.append(parse_iso(value))
+        except (TypeError, ValueError):
+            return "%s %r, not a time" % (key, value)
+        if times[-1] is None:
+            return "no %s" % key
+    return min(times)
+
+
+def _hours(delta):
+    return round(delta.total_seconds() / 3600.0, 1)
+
+
+def _time_error(entry, code, text):
+    entry["first_errors"].insert(0, text)
+    entry["status"] = "error"
+    entry["compliant"] = False
+    entry.setdefault("time_error", code)
 
 
 def same_server_warnings(ems):

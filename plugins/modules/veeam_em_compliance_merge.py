@@ -22,6 +22,14 @@ description:
   - A part never reads better than its own counts - errors listed make it C(error), violations counted make it
     C(violation).
   - VMs are counted per EM and never matched by name across EMs - the same VM name on two EMs is two VMs.
+  - A part must be of this run. One whose C(generated_at) (or C(window.end), when older) is more than
+    O(max_part_age_hours) before the reference time (O(now) when given, else the newest part's C(generated_at)) is
+    C(error) for its EM (C(stale_part)), its age in hours said - an EM whose nightly run died before writing its
+    part must not pass on last night's. A part generated more than an hour after O(now) (else the controller's
+    clock) is C(error) (C(future_part) - a wrong clock), and so is a part without a readable C(generated_at)
+    (C(no_time)) unless it is already C(error) (a run that failed before its verdict).
+  - Two parts of one EM are refused (the module fails, naming the EM and both C(generated_at)) - which one is this
+    run's is not guessed, the newest time included (a wrong clock makes a leftover part the newest).
   - Runs on the controller (C(localhost)); it reads and writes nothing. Write the reports with M(ansible.builtin.copy)
     (as the playbook does).
 author:
@@ -66,7 +74,17 @@ options:
   now:
     description:
       - The merge time for RV(fleet.generated_at), a UTC C(Z) string; default the current UTC time.
+      - Given, it is also the reference time of O(max_part_age_hours) (else the newest part's C(generated_at)).
     type: str
+  max_part_age_hours:
+    description:
+      - How many hours older than the reference time (O(now), else the newest part's C(generated_at)) a part may be
+        and still count as this run's verdict; an older one is C(error) for its EM (C(stale_part)).
+      - The default, half a day, catches last night's part (about 24 hours older than tonight's) whatever the
+        hour each run started, and takes a run whose EMs are read over up to 12 hours.
+      - A number of hours above 0 (fractions allowed); there is no off switch.
+    type: float
+    default: 12
   report_formats:
     description: Fleet reports to render and return as text in RV(reports).
     type: list
@@ -146,13 +164,23 @@ fleet:
       description:
         - One entry per EM, worst status first - the validated part with its effective C(status), C(compliant),
           C(expected), C(vms) (only for EMs in O(vm_rows)) and, for an expected EM without a part, C(missing=true).
+        - C(age_hours) - how many hours the part's time is before RV(fleet.part_age.reference) (for parts with a
+          readable time); C(time_error) - C(stale_part), C(future_part) or C(no_time) for a part not of this run,
+          whose reason is then the first of its C(first_errors).
       type: list
       elements: dict
-      sample: [{"em": "em-lon", "status": "error", "first_errors": ["(all): read_error - HTTP 401"]}]
+      sample: [{"em": "em-lon", "status": "error", "age_hours": 168.0, "time_error": "stale_part"}]
+    part_age:
+      description:
+        - C(reference) - the time the parts' ages are measured from (O(now), else the newest part's C(generated_at)),
+          UTC; C(max_hours) - O(max_part_age_hours).
+      type: dict
+      sample: {"reference": "2026-11-29T06:00:00Z", "max_hours": 12.0}
     errors:
       description:
-        - One entry per EM in error (C(em), C(code) - C(em_error) or C(no_result) -, C(message)), and C(no_ems) when
-          the fleet is empty.
+        - One entry per EM in error (C(em), C(code), C(message)), and C(no_ems) when the fleet is empty.
+        - C(code) - C(em_error) (the EM's own errors), C(no_result) (an expected EM without a part), C(stale_part),
+          C(future_part) or C(no_time) (a part that is not of this run; see O(max_part_age_hours)).
       type: list
       elements: dict
       sample: [{"em": "em-lon", "code": "em_error", "message": "(all): read_error - HTTP 401"}]
@@ -205,6 +233,7 @@ ARGUMENT_SPEC = dict(
     vm_rows=dict(type="dict"),
     expected=dict(type="list", elements="str", default=[]),
     now=dict(type="str"),
+    max_part_age_hours=dict(type="float", default=12),
     report_formats=dict(type="list", elements="str", choices=["html", "json", "junit"], default=[]),
     report_title=dict(type="str", default="Veeam backup compliance - fleet"),
     report_dir=dict(type="path"),
@@ -221,7 +250,7 @@ def main():
             module.fail_json(msg="%s must be 0 or more, got %d" % (name, params[name]))
     try:
         fleet = em_fleet.merge(params["parts"], expected=params["expected"], now=params["now"],
-                               vm_rows=params["vm_rows"])
+                               vm_rows=params["vm_rows"], max_part_age_hours=params["max_part_age_hours"])
         reports = em_fleet_report.render(fleet, params["report_formats"], title=params["report_title"],
                                          report_dir=params["report_dir"])
     except em_fleet.FleetInputError as error:

@@ -1,6 +1,7 @@
 """The fleet merge (module_utils/em_fleet.py) and its reports (em_fleet_report.py), issue 19: one verdict from many EMs, never a false compliant."""
 import json
 import xml.etree.ElementTree as ET
+from datetime import datetime, timezone
 
 import pytest
 
@@ -280,3 +281,86 @@ def test_message_lines_are_cut_to_300_characters_and_zero_items_lists_nothing():
     assert len(line) == 300 and line.startswith("em-a: xxx") and line.endswith("...")
     none = em_fleet.message(result, "t", max_items=0)
     assert none["first_violations"] == [] and none["violations_omitted"] == 1
+
+
+# --- a part is this run's, or it is not a pass ---------------------------------------------------
+
+def dated(em, generated_at, window_end=None, status="compliant"):
+    """A compliant part generated at ``generated_at`` (its window ending there unless told)."""
+    return dict(part(em, status), generated_at=generated_at,
+                window={"start": "2026-11-01T00:00:00Z", "end": window_end or generated_at})
+
+
+@pytest.mark.parametrize("now", [NOW, None])
+def test_a_part_left_from_an_earlier_night_is_an_error_naming_its_age(now):
+    """An EM whose nightly run died before writing left last week's part: it was merged as tonight's and the
+    fleet read compliant. It is an error of that EM, its age in hours said, with or without the merge's now."""
+    result = merge([part("em-a"), dated("em-b", "2026-11-22T06:00:00Z")], now=now)
+    assert (result["status"], result["compliant"]) == ("error", False)
+    stale = by_em(result)["em-b"]
+    assert (stale["status"], stale["time_error"], stale["age_hours"]) == ("error", "stale_part", 168.0)
+    assert [(e["em"], e["code"]) for e in result["errors"]] == [("em-b", "stale_part")]
+    assert "168.0 hours" in result["errors"][0]["message"] and "2026-11-22T06:00:00Z" in result["errors"][0]["message"]
+    assert any(line.startswith("em-b: this part is 168.0 hours old") for line in em_fleet.stats(result)["first_errors"])
+    assert (by_em(result)["em-a"]["status"], by_em(result)["em-a"]["age_hours"]) == ("compliant", 0.0)
+    assert result["part_age"] == {"reference": NOW, "max_hours": 12.0}
+
+
+def test_last_nights_part_is_caught_by_the_default_bound_when_tonights_run_started_earlier():
+    """Last night's part of a run that started at 02:00 is 23 hours older than tonight's at 01:00: a bound of a day
+    would take it for tonight's."""
+    result = merge([dated("em-a", "2026-11-29T01:00:00Z"), dated("em-b", "2026-11-28T02:00:00Z")])
+    assert by_em(result)["em-b"]["time_error"] == "stale_part"
+    assert result["status"] == "error"
+
+
+def test_the_age_bound_is_included_and_one_second_past_it_is_not():
+    at_bound = merge([part("em-a"), dated("em-b", "2026-11-28T18:00:00Z")], now=NOW, max_part_age_hours=12)
+    assert at_bound["status"] == "compliant"
+    past = merge([part("em-a"), dated("em-b", "2026-11-28T17:59:59Z")], now=NOW, max_part_age_hours=12)
+    assert by_em(past)["em-b"]["time_error"] == "stale_part"
+    assert merge([part("em-a"), dated("em-b", "2026-11-28T17:59:59Z")], max_part_age_hours="12.5")["status"] == "compliant"
+
+
+def test_a_window_ending_long_before_the_others_is_stale_too():
+    result = merge([part("em-a"), dated("em-b", NOW, window_end="2026-11-26T06:00:00Z")], now=NOW)
+    assert (by_em(result)["em-b"]["time_error"], by_em(result)["em-b"]["age_hours"]) == ("stale_part", 72.0)
+
+
+def test_a_part_from_the_future_is_an_error_and_not_the_reference(monkeypatch):
+    """A part dated ahead (a wrong clock) is no verdict of this run, and must not make the others look stale."""
+    result = merge([part("em-a"), dated("em-b", "2026-11-29T07:00:01Z"), dated("em-c", "2026-11-29T06:59:59Z")], now=NOW)
+    assert [(e["em"], e["code"]) for e in result["errors"]] == [("em-b", "future_part")]
+    assert "1.0 hours after the merge's time 2026-11-29T06:00:00Z" in result["errors"][0]["message"]
+    monkeypatch.setattr(em_fleet, "clock", lambda: datetime(2026, 11, 29, 6, 0, 0, tzinfo=timezone.utc))
+    result = merge([part("em-a"), dated("em-b", "2026-12-20T06:00:00Z")])
+    assert [(e["em"], e["code"]) for e in result["errors"]] == [("em-b", "future_part")]
+    assert result["part_age"]["reference"] == NOW
+
+
+@pytest.mark.parametrize("override, words", [
+    ({"generated_at": None}, "this part has no generated_at"),
+    ({"generated_at": "last night"}, "generated_at 'last night', not a time"),
+    ({"generated_at": 1764396000}, "generated_at 1764396000, not a time"),
+    ({"window": {"end": "soon"}}, "window.end 'soon', not a time"),
+])
+def test_a_part_without_a_readable_time_is_an_error_naming_the_em(override, words):
+    """em-c's run failed before its verdict (no generated_at): its own error says why, not told twice."""
+    result = merge([part("em-a"), dict(part("em-b"), **override), unreadable("em-c")], now=NOW)
+    assert [(e["em"], e["code"]) for e in result["errors"]] == [("em-b", "no_time"), ("em-c", "em_error")]
+    assert words in result["errors"][0]["message"]
+    assert by_em(result)["em-c"]["first_errors"] == unreadable("em-c")["first_errors"]
+
+
+@pytest.mark.parametrize("hours", [-1, 0, "twelve", True, float("inf"), float("nan"), None])
+def test_a_bad_max_part_age_is_named_with_its_value(hours):
+    with pytest.raises(FleetInputError) as raised:
+        merge([part("em-a")], now=NOW, max_part_age_hours=hours)
+    assert "max_part_age_hours must be a number of hours above 0" in str(raised.value)
+    assert str(raised.value).endswith("got %r" % (hours,))
+
+
+def test_two_parts_of_one_em_are_refused_naming_both_times():
+    with pytest.raises(FleetInputError, match="EM 'em-a' has two parts .*generated at 2026-11-22T06:00:00Z and "
+                                              "2026-11-29T06:00:00Z"):
+        merge([dated("em-a", "2026-11-22T06:00:00Z"), part("em-a")], now=NOW)

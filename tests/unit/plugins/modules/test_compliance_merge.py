@@ -7,7 +7,7 @@ from ansible_collections.backupops.veeam_em.plugins.modules import veeam_em_comp
 from unit.plugins.modules.module_runner import run_module
 
 NOW = "2026-11-29T06:00:00Z"
-READ = {"em": "em-a", "status": "violation", "summary": {"vms_total": 5, "vms_violation": 1, "violations_total": 1},
+READ = {"em": "em-a", "status": "violation", "generated_at": NOW, "summary": {"vms_total": 5, "vms_violation": 1, "violations_total": 1},
         "first_violations": ["vbr01 / sql01: rpo_exceeded"]}
 
 
@@ -53,3 +53,20 @@ def test_negative_stats_max_items_is_refused(capsys):
     result = run_module(module, {"parts": [READ], "stats_max_items": -1}, capsys)
     assert result["failed"] is True
     assert "stats_max_items must be 0 or more, got -1" in result["msg"]
+
+
+def test_a_part_of_an_earlier_night_makes_the_fleet_error_through_the_module(capsys):
+    """The fleet playbook passes veeam_em_fleet_max_part_age_hours; a part older than it is that EM's error."""
+    last_week = dict(READ, em="em-b", status="compliant", generated_at="2026-11-22T06:00:00Z",
+                     summary={"vms_total": 3}, first_violations=[])
+    result = run_module(module, {"parts": [READ, last_week], "max_part_age_hours": 36}, capsys)
+    assert result["fleet"]["status"] == "error"
+    assert [(e["em"], e["code"]) for e in result["fleet"]["errors"]] == [("em-b", "stale_part")]
+    assert "(max_part_age_hours=36.0)" in result["fleet"]["errors"][0]["message"]
+    assert result["stats"]["ems"] == {"em-a": "violation", "em-b": "error"}
+
+
+def test_a_negative_max_part_age_is_refused_naming_the_option(capsys):
+    result = run_module(module, {"parts": [READ], "max_part_age_hours": -2}, capsys)
+    assert result["failed"] is True
+    assert "max_part_age_hours must be a number of hours above 0" in result["msg"] and "got -2.0" in result["msg"]
