@@ -17,9 +17,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import gc
+from datetime import datetime, timezone
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils import (
-    em_client, em_compliance, em_compliance_report, em_connection, em_module, em_query, em_secrets)
+    em_client, em_compliance, em_compliance_report, em_connection, em_module, em_query, em_secrets, em_time)
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_compliance_read import (
     argument_spec, evaluation_time, history_plan, judge_read, new_fold, planned_reads, run_reads, view_limits)
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMError
@@ -33,6 +34,10 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance imp
 # the dicts cost at most ~22 MB more than the compressed rows. One bound with the history cache's child writer (a
 # second copy of per-VM data is what breaks the 300 MB target in both): history_cache.WRITE_BESIDE_BELOW_VMS.
 PACK_ROWS_FROM = history_cache.WRITE_BESIDE_BELOW_VMS
+# A ``now`` this far before the controller's clock replays a past night: warned, and marked in the window (never a
+# failure, never another verdict - tests, the demo and the emulator replay fixed nights on purpose). A day, so a run
+# given this morning's time (a scheduler that passes the night's start) is not told it replays.
+REPLAY_WARN_HOURS = 24
 
 
 def _prepare(module):
@@ -123,6 +128,7 @@ def _judge_and_answer(module, now, bounded, start, fold, cache):
                             queries=queries, walk_beside=True,
                             warn=lambda text: module.warn(em_module.scrub(text, module, client)))
     compliance["source"] = source(module.params, client)
+    mark_replay(module, compliance["window"])  # before the reports: the JSON report carries the window whole
     fold = items = None  # the records left the fold with the evaluation; the rest is not needed again
     release_memory()  # the fold's table and the read's job sessions handed back before the reports
     result = outputs(module.params, compliance, module.check_mode)
@@ -148,6 +154,35 @@ def _judge_and_answer(module, now, bounded, start, fold, cache):
     em_module.warn_client(module, client)
     # the VM rows written one batch at a time, not copied whole by exit_json (50,000 compact rows: 24 MB of JSON)
     em_module.exit_with_items(module, result, "vms", within="compliance", as_text=as_text)
+
+
+def utc_clock():
+    """The controller's clock (UTC); a test replaces it."""
+    return datetime.now(timezone.utc)
+
+
+def replay_hours(now):
+    """How many hours ``now`` is before the controller's clock when that is more than REPLAY_WARN_HOURS, else None
+    (``now`` not given, recent, or ahead of the clock)."""
+    if not now:
+        return None
+    try:
+        behind = (utc_clock() - em_time.parse_iso(now)).total_seconds() / 3600.0
+    except (TypeError, ValueError):  # checked before the read (_prepare): not reached
+        return None
+    return round(behind, 1) if behind > REPLAY_WARN_HOURS else None
+
+
+def mark_replay(module, window):
+    """A ``now`` left in group_vars replays the same past night every night, reported as tonight's: said in a
+    warning and in ``window.replayed`` / ``window.replay_hours`` (the role's summary and the reports show them)."""
+    hours = replay_hours(module.params.get("now"))
+    window["replayed"] = hours is not None
+    window["replay_hours"] = hours
+    if hours is not None:
+        module.warn("now=%s is %s hours (%.1f days) before the controller's clock (UTC): this run replays a past "
+                    "night and its verdicts are not tonight's. Leave now unset (the role's veeam_em_compliance_now) "
+                    "for a nightly run." % (module.params["now"], hours, hours / 24.0))
 
 
 def summary_only(compliance):

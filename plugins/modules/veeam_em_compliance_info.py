@@ -52,6 +52,8 @@ options:
       - Omitted, the current UTC time is used and the window has no upper bound (a backup server whose clock
         runs ahead must not lose its newest sessions). Given, it replays an evaluation - sessions created
         after it are not read.
+      - Given more than 24 hours before the controller's clock, the module warns and marks the result
+        (RV(compliance.window) C(replayed)) - never a failure, the verdicts unchanged.
     type: str
   check_replicas:
     description: Read replica task sessions (and replica job sessions) too.
@@ -383,10 +385,16 @@ compliance:
       type: str
       sample: "2026-11-23T06:00:00Z"
     window:
-      description: C(start), C(end), C(lookback_days) and C(days) (the UTC dates of the day grid).
+      description:
+        - C(start), C(end), C(lookback_days) and C(days) (the UTC dates of the day grid).
+        - C(replayed) - true when O(now) is more than 24 hours before the controller's clock (UTC), a past night
+          replayed (a O(now) left in group_vars replays the same night every night); the module then warns, naming
+          O(now), its value and the hours. C(replay_hours) - how many hours before the clock (null when not a
+          replay). The verdicts are those of the night replayed either way; the JSON and HTML reports carry it.
+          Only in the module's result (the filter has no clock).
       type: dict
       sample: {"start": "2026-11-16T06:00:00Z", "end": "2026-11-23T06:00:00Z", "lookback_days": 7.0,
-               "days": ["2026-11-16", "2026-11-17"]}
+               "days": ["2026-11-16", "2026-11-17"], "replayed": false, "replay_hours": null}
     source:
       description:
         - Which Enterprise Manager was read and as whom, for the report header. Only in the module's result (the

@@ -83,7 +83,8 @@ def test_same_facts_and_verdicts_in_every_version_and_media_type(module_runs, ve
         assert run[key] == reference[key], key
     assert verdicts(run["compliance"]) == verdicts(reference["compliance"]) == EXPECTED
     assert run["compliance"]["summary"] == reference["compliance"]["summary"]
-    assert run["warnings"] == []
+    # the playbook replays the dataset's fixed night (NOW) on purpose: the module's replay warning, and nothing else
+    assert [warning for warning in run["warnings"] if "replays a past night" not in str(warning)] == []
 
 
 def test_the_facts_are_the_right_ones(module_runs):

@@ -82,6 +82,9 @@ def _header(result, title):
                 show_time(window.get("start")), show_time(window.get("end")), window.get("lookback_days"))),
             ("Policy", policy_text),
             ("Generated", u"%s UTC%s" % (show_time(generated), (" (%s on the controller)" % local) if local else ""))]
+    if window.get("replayed"):  # the module's mark: a now left in group_vars must not pass for tonight's run
+        rows.insert(3, ("Replay", u"a past night: the evaluation time is %s hours before the controller's clock, "
+                                  u"these are not tonight's verdicts" % window.get("replay_hours")))
     return u'<h1>%s</h1><dl class="meta">%s</dl>' % (
         h(title), u"".join(u"<dt>%s</dt><dd>%s</dd>" % (h(k), h(v)) for k, v in rows))
 

@@ -442,3 +442,53 @@ def test_a_now_at_the_edge_of_the_calendar_is_an_option_error(monkeypatch, capsy
     result = run_module(module, dict(CONNECTION, now=now), capsys)
     assert result.get("failed") and "option now" in result["msg"] and now in result["msg"]
     assert fake.calls == []
+
+
+def clock_at(monkeypatch, text):
+    """The controller's clock (UTC) the module compares ``now`` with, fixed."""
+    from ansible_collections.backupops.veeam_em.plugins.module_utils import em_compliance_module, em_time
+
+    monkeypatch.setattr(em_compliance_module, "utc_clock", lambda: em_time.parse_iso(text))
+
+
+def recorded_warnings(monkeypatch):
+    """ansible-core keeps warnings once per process (deduplicated): the calls are recorded instead."""
+    from ansible.module_utils.basic import AnsibleModule
+
+    calls = []
+    monkeypatch.setattr(AnsibleModule, "warn", lambda self, message, **kwargs: calls.append(message))
+    return calls
+
+
+def verdicts_of(result):
+    """The evaluation without the replay mark."""
+    return dict(result["compliance"], window=dict(result["compliance"]["window"], replayed=None, replay_hours=None))
+
+
+def test_a_now_days_before_the_clock_is_warned_and_marked_as_a_replay_with_the_same_verdicts(fake, capsys, monkeypatch):
+    """veeam_em_compliance_now left in group_vars replayed the same past night every night, reported as tonight's
+    without a word. It is said (a warning naming the option, the value and the hours) and marked in the window, which
+    the JSON report carries; the verdicts stay those of the night replayed."""
+    import json
+
+    warned = recorded_warnings(monkeypatch)
+    clock_at(monkeypatch, "2025-07-01T06:30:00Z")
+    replay = run({"report_formats": ["json", "html"]}, capsys)
+    assert (replay["compliance"]["window"]["replayed"], replay["compliance"]["window"]["replay_hours"]) == (True, 48.5)
+    assert ("now=2025-06-29T06:00:00Z is 48.5 hours (2.0 days) before the controller's clock (UTC): this run replays "
+            "a past night") in json.dumps(warned)
+    assert json.loads(replay["reports"]["json"])["window"]["replayed"] is True
+    assert "<dt>Replay</dt><dd>a past night: the evaluation time is 48.5 hours before" in replay["reports"]["html"]
+    clock_at(monkeypatch, "2025-06-29T06:00:05Z")
+    del warned[:]
+    tonight = run({}, capsys)
+    assert (tonight["compliance"]["window"]["replayed"], tonight["compliance"]["window"]["replay_hours"]) == (False, None)
+    assert "replays a past night" not in json.dumps(warned)
+    assert verdicts_of(replay) == verdicts_of(tonight)
+
+
+def test_a_now_a_day_before_the_clock_is_not_a_replay_and_a_second_more_is(fake, capsys, monkeypatch):
+    clock_at(monkeypatch, "2025-06-30T06:00:00Z")
+    assert run({}, capsys)["compliance"]["window"]["replayed"] is False
+    clock_at(monkeypatch, "2025-06-30T06:00:01Z")
+    assert run({}, capsys)["compliance"]["window"]["replayed"] is True
