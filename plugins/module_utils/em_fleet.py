@@ -273,11 +273,10 @@ def check_part_times(entries, now, max_age_hours):
                                               "wrong clock (the EM host's or the controller's), not a verdict of this "
                                               "run" % (format_z(time), _hours(time - merge_time), format_z(merge_time)))
         elif reference - time > timedelta(hours=max_age_hours):  # the bound itself passes, a second past it not
-            _time_error(entry, "stale_part", "this part is %s hours old: generated at %s, %s hours before the fleet's "
-                                             "reference time %s (max_part_age_hours=%s) - a result left over from an "
+            _time_error(entry, "stale_part", "this part is %s hours older than the fleet's reference time %s "
+                                             "(generated at %s; max_part_age_hours=%s): a result left over from an "
                                              "earlier run, not tonight's verdict" % (
-                                                 entry["age_hours"], format_z(time), entry["age_hours"],
-                                                 format_z(reference), max_age_hours))
+                                                 entry["age_hours"], format_z(reference), format_z(time), max_age_hours))
     return {"reference": format_z(reference), "max_hours": max_age_hours}
 
 

@@ -301,7 +301,7 @@ def test_a_part_left_from_an_earlier_night_is_an_error_naming_its_age(now):
     assert (stale["status"], stale["time_error"], stale["age_hours"]) == ("error", "stale_part", 168.0)
     assert [(e["em"], e["code"]) for e in result["errors"]] == [("em-b", "stale_part")]
     assert "168.0 hours" in result["errors"][0]["message"] and "2026-11-22T06:00:00Z" in result["errors"][0]["message"]
-    assert any(line.startswith("em-b: this part is 168.0 hours old") for line in em_fleet.stats(result)["first_errors"])
+    assert any(line.startswith("em-b: this part is 168.0 hours older than the fleet's reference time") for line in em_fleet.stats(result)["first_errors"])
     assert (by_em(result)["em-a"]["status"], by_em(result)["em-a"]["age_hours"]) == ("compliant", 0.0)
     assert result["part_age"] == {"reference": NOW, "max_hours": 12.0}
 

@@ -62,7 +62,7 @@ def test_a_part_of_an_earlier_night_makes_the_fleet_error_through_the_module(cap
     result = run_module(module, {"parts": [READ, last_week], "max_part_age_hours": 36}, capsys)
     assert result["fleet"]["status"] == "error"
     assert [(e["em"], e["code"]) for e in result["fleet"]["errors"]] == [("em-b", "stale_part")]
-    assert "(max_part_age_hours=36.0)" in result["fleet"]["errors"][0]["message"]
+    assert "; max_part_age_hours=36.0)" in result["fleet"]["errors"][0]["message"]
     assert result["stats"]["ems"] == {"em-a": "violation", "em-b": "error"}
 
 
