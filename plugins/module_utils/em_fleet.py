@@ -215,7 +215,7 @@ def merge(parts, expected=(), now=None, vm_rows=None, max_part_age_hours=MAX_PAR
     unknown = sorted(set(vm_rows or {}) - set(entries), key=str)
     if unknown:
         raise FleetInputError("vm_rows names EMs without a part: %s" % ", ".join(str(em) for em in unknown))
-    part_age = check_part_times(entries.values(), now, max_age)
+    part_age, behind = check_part_times(entries.values(), now, max_age)
     expected = list(expected or [])
     for em in expected:
         if em not in entries:
@@ -230,7 +230,7 @@ def merge(parts, expected=(), now=None, vm_rows=None, max_part_age_hours=MAX_PAR
         errors.append({"em": None, "code": "no_ems", "message": NO_EMS})
     status = ems[0]["status"] if ems else "error"
     return {
-        "warnings": same_server_warnings(ems),
+        "warnings": same_server_warnings(ems) + behind,
         "status": status,
         "compliant": status in ("compliant", "warning"),
         "generated_at": now or utc_now(),
@@ -249,7 +249,7 @@ def merge(parts, expected=(), now=None, vm_rows=None, max_part_age_hours=MAX_PAR
 def check_part_times(entries, now, max_age_hours):
     """Make every part that is not tonight's an ``error`` of its EM (``time_error``: ``stale_part``,
     ``future_part``, ``no_time``) and give each part with a time its ``age_hours``; returns the
-    result's ``part_age`` (``reference``, ``max_hours``).
+    result's ``part_age`` (``reference``, ``max_hours``) and its warnings (``behind_clock``).
 
     The reference is ``now`` when given, else the newest part not from the future: a fleet run's parts
     are hours apart at most, a part left over from an earlier night (an EM whose run died before writing
@@ -277,7 +277,20 @@ def check_part_times(entries, now, max_age_hours):
                                              "(generated at %s; max_part_age_hours=%s): a result left over from an "
                                              "earlier run, not tonight's verdict" % (
                                                  entry["age_hours"], format_z(reference), format_z(time), max_age_hours))
-    return {"reference": format_z(reference), "max_hours": max_age_hours}
+    part_age = {"reference": format_z(reference), "max_hours": max_age_hours}
+    return part_age, behind_clock(reference, merge_time, now, max_age_hours)
+
+
+def behind_clock(reference, merge_time, now, max_age_hours):
+    """A warning when, without ``now``, even the newest part is older than the bound by the controller's clock:
+    every part may be a leftover (an AWX merge node relaunched with its old artifacts). Only a warning: a merge
+    run later on purpose (parts kept from a past night) is not refused, its verdict is of that night."""
+    if now or merge_time - reference <= timedelta(hours=max_age_hours):
+        return []
+    return [{"code": "parts_behind_clock", "ems": [], "em_server": None,
+             "message": "the newest part was generated at %s, %s hours before the controller's clock: every part is "
+                        "of an earlier run (a merge relaunched with old artifacts?), so this verdict is of that run, "
+                        "not of tonight" % (format_z(reference), _hours(merge_time - reference))}]
 
 
 def _part_time(entry):

@@ -193,6 +193,9 @@ fleet:
         - One entry per Enterprise Manager that two or more parts read (the same C(source.em_server)) - C(code)
           (C(same_em_twice)), C(em_server), C(ems) (the parts' names), C(message). Its VMs are then counted once per
           part in RV(fleet.summary); the fleet status is not changed.
+        - Without O(now), C(code=parts_behind_clock) (C(em_server) null, C(ems) empty) when even the newest part is
+          more than O(max_part_age_hours) before the controller's clock - every part is of an earlier run (a merge
+          relaunched with old artifacts); the fleet status is not changed.
       type: list
       elements: dict
       sample: [{"code": "same_em_twice", "em_server": "https://em01:9398", "ems": ["em-a", "em-b"]}]

@@ -364,3 +364,17 @@ def test_two_parts_of_one_em_are_refused_naming_both_times():
     with pytest.raises(FleetInputError, match="EM 'em-a' has two parts .*generated at 2026-11-22T06:00:00Z and "
                                               "2026-11-29T06:00:00Z"):
         merge([dated("em-a", "2026-11-22T06:00:00Z"), part("em-a")], now=NOW)
+
+
+def test_parts_all_older_than_the_clock_are_said_in_a_warning(monkeypatch):
+    """Every part of last week (a merge relaunched with its old artifacts) is its own reference: said, not refused."""
+    monkeypatch.setattr(em_fleet, "clock", lambda: datetime(2026, 11, 29, 18, 0, 1, tzinfo=timezone.utc))
+    result = merge([part("em-a"), part("em-b")])
+    assert result["status"] == "compliant"
+    assert [w["code"] for w in result["warnings"]] == ["parts_behind_clock"]
+    assert result["warnings"][0]["message"].startswith(
+        "the newest part was generated at 2026-11-29T06:00:00Z, 12.0 hours before the controller's clock")
+    assert em_fleet.stats(result)["warnings"] == [result["warnings"][0]["message"]]
+    monkeypatch.setattr(em_fleet, "clock", lambda: datetime(2026, 11, 29, 18, 0, 0, tzinfo=timezone.utc))
+    assert merge([part("em-a"), part("em-b")])["warnings"] == []
+    assert merge([part("em-a")], now="2026-12-20T06:00:00Z")["warnings"] == []  # a given now is the reference
