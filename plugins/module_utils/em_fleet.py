@@ -20,9 +20,9 @@ Rules (the project's first standard: what cannot be read is said loudly):
 - no EM at all is ``error`` (an empty fleet is not a compliant one);
 - a part never reads better than its own counts (errors listed -> error, violations -> violation);
 - VMs are counted per EM and never matched by name across EMs: the same name on two EMs is two VMs;
-- a part is tonight's or it is not a pass (``check_part_times``): one older than the reference time (the merge's
-  ``now``, else the newest part) by more than ``max_part_age_hours``, one generated more than an hour after the
-  merge's time (``now``, else the controller's clock: a wrong clock), or one without a readable time is ``error``,
+- a part is tonight's or it is not a pass (``check_part_times``): one older than the merge's time (its ``now``,
+  else the controller's clock) by more than ``max_part_age_hours``, one generated more than an hour after it (a
+  wrong clock), or one without a readable time is ``error``,
   its age in hours said; two parts of one EM are refused (which of them is tonight's is not for the merge to guess).
 """
 
@@ -49,9 +49,9 @@ NO_RESULT = ("no result from this Enterprise Manager reached the merge: its run 
              "before it published one - see that job's output")
 NO_EMS = "no Enterprise Manager in the fleet: the inventory group is empty or no result reached the merge"
 _ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
-# A nightly run repeats every 24 hours, so last night's part is about 24 hours older than tonight's newest: a bound
-# of half the period catches it whatever the hour each run started, and still takes a night whose EMs are read over
-# up to 12 hours. There is no off switch: a part of another night is never a pass.
+# A nightly run repeats every 24 hours, so last night's part is about 24 hours older than tonight's merge: a bound of
+# half the period catches it whatever the hour each run started, and still takes a merge that runs up to 12 hours
+# after its first EM was read. There is no off switch: a part of another night is never a pass.
 MAX_PART_AGE_HOURS = 12.0
 # A part generated this long after the merge's time was judged by a clock that is wrong (the EM host's or ours).
 FUTURE_SLACK = timedelta(hours=1)
@@ -215,7 +215,7 @@ def merge(parts, expected=(), now=None, vm_rows=None, max_part_age_hours=MAX_PAR
     unknown = sorted(set(vm_rows or {}) - set(entries), key=str)
     if unknown:
         raise FleetInputError("vm_rows names EMs without a part: %s" % ", ".join(str(em) for em in unknown))
-    part_age, behind = check_part_times(entries.values(), now, max_age)
+    part_age = check_part_times(entries.values(), now, max_age)
     expected = list(expected or [])
     for em in expected:
         if em not in entries:
@@ -230,7 +230,7 @@ def merge(parts, expected=(), now=None, vm_rows=None, max_part_age_hours=MAX_PAR
         errors.append({"em": None, "code": "no_ems", "message": NO_EMS})
     status = ems[0]["status"] if ems else "error"
     return {
-        "warnings": same_server_warnings(ems) + behind,
+        "warnings": same_server_warnings(ems),
         "status": status,
         "compliant": status in ("compliant", "warning"),
         "generated_at": now or utc_now(),
@@ -247,20 +247,17 @@ def merge(parts, expected=(), now=None, vm_rows=None, max_part_age_hours=MAX_PAR
 # ---------------------------------------------------------------------------------------------
 
 def check_part_times(entries, now, max_age_hours):
-    """Make every part that is not tonight's an ``error`` of its EM (``time_error``: ``stale_part``,
-    ``future_part``, ``no_time``) and give each part with a time its ``age_hours``; returns the
-    result's ``part_age`` (``reference``, ``max_hours``) and its warnings (``behind_clock``).
+    """Make every part that is not of this run an ``error`` of its EM (``time_error``: ``stale_part``,
+    ``future_part``, ``no_time``) and give each part with a time its ``age_hours``; returns the result's
+    ``part_age`` (``reference``, ``max_hours``).
 
-    The reference is ``now`` when given, else the newest part not from the future: a fleet run's parts
-    are hours apart at most, a part left over from an earlier night (an EM whose run died before writing
-    its part) is a day or more older. The future is measured against ``now``, else the clock."""
-    merge_time = parse_iso(now) if now else clock()
-    times = dict((id(entry), _part_time(entry)) for entry in entries)
-    # differences, not merge_time + 1 h: that overflows at the calendar's end (now=9999-12-31T23:30:00Z)
-    readable = [time for time in times.values() if isinstance(time, datetime) and time - merge_time <= FUTURE_SLACK]
-    reference = merge_time if now else max(readable or [merge_time])
+    The reference is ``now`` when given (a night replayed), else the controller's clock: a part left over from
+    an earlier night (an EM whose run died before writing its part, an AWX merge node relaunched with its old
+    artifacts - every part then old) is a day or more behind it. Not the newest part: when every part is old, the
+    newest is old too, and the fleet read as compliant on last week's parts (found by review, session 16)."""
+    reference = parse_iso(now) if now else clock()
     for entry in entries:
-        time = times[id(entry)]
+        time = _part_time(entry)
         if not isinstance(time, datetime):
             # a run that failed before its verdict sends no time and is an error already: not told twice
             if not (entry["generated_at"] is None and entry["status"] == "error"):
@@ -268,29 +265,17 @@ def check_part_times(entries, now, max_age_hours):
                                               "night: not a verdict of this run" % time)
             continue
         entry["age_hours"] = _hours(reference - time)
-        if time - merge_time > FUTURE_SLACK:
+        # differences, not reference + 1 h: that overflows at the calendar's end (now=9999-12-31T23:30:00Z)
+        if time - reference > FUTURE_SLACK:
             _time_error(entry, "future_part", "this part was generated at %s, %s hours after the merge's time %s: a "
                                               "wrong clock (the EM host's or the controller's), not a verdict of this "
-                                              "run" % (format_z(time), _hours(time - merge_time), format_z(merge_time)))
+                                              "run" % (format_z(time), _hours(time - reference), format_z(reference)))
         elif reference - time > timedelta(hours=max_age_hours):  # the bound itself passes, a second past it not
-            _time_error(entry, "stale_part", "this part is %s hours older than the fleet's reference time %s "
-                                             "(generated at %s; max_part_age_hours=%s): a result left over from an "
-                                             "earlier run, not tonight's verdict" % (
+            _time_error(entry, "stale_part", "this part is %s hours older than the merge's time %s (generated at "
+                                             "%s; max_part_age_hours=%s): a result left over from an earlier run, "
+                                             "not this run's verdict" % (
                                                  entry["age_hours"], format_z(reference), format_z(time), max_age_hours))
-    part_age = {"reference": format_z(reference), "max_hours": max_age_hours}
-    return part_age, behind_clock(reference, merge_time, now, max_age_hours)
-
-
-def behind_clock(reference, merge_time, now, max_age_hours):
-    """A warning when, without ``now``, even the newest part is older than the bound by the controller's clock:
-    every part may be a leftover (an AWX merge node relaunched with its old artifacts). Only a warning: a merge
-    run later on purpose (parts kept from a past night) is not refused, its verdict is of that night."""
-    if now or merge_time - reference <= timedelta(hours=max_age_hours):
-        return []
-    return [{"code": "parts_behind_clock", "ems": [], "em_server": None,
-             "message": "the newest part was generated at %s, %s hours before the controller's clock: every part is "
-                        "of an earlier run (a merge relaunched with old artifacts?), so this verdict is of that run, "
-                        "not of tonight" % (format_z(reference), _hours(merge_time - reference))}]
+    return {"reference": format_z(reference), "max_hours": max_age_hours}
 
 
 def _part_time(entry):

@@ -35,25 +35,32 @@ except ImportError:  # pragma: no cover - Python 2
 MASK = "********"
 MIN_LENGTH = 4  # shorter values would mask ordinary words; no secret of ours is that short
 # A form this short, or one of letters only up to WORD_LENGTH ("backup", "Warning"), may be an ordinary
-# word: it is masked in the exact case it was given (as ansible-core's no_log masks), as a whole word and
-# never as a JSON key, so that every "warning" and key of a report is not turned into stars. Every other
-# form (anything with a digit or a sign, a GUID, Base64) is masked in any letter case: EM and proxies echo
-# input upper-cased ("INVALID CREDENTIALS FOR EMADMIN:PASS1WORD"), a session id may come back either way.
+# word: it is masked as a whole word only (not inside "backups" or "backup_server_name") and never as a JSON
+# key, so that the keys and words of a report around it are not turned into stars. Any form is masked in any
+# letter case, weak or not: EM and proxies echo input upper-cased ("INVALID CREDENTIALS FOR EMADMIN:PASS1WORD"),
+# a session id may come back either way, and a weak password is still a password (a "Backup" masked in a
+# sentence costs a word; the password in clear costs the account).
 WEAK_LENGTH = 8
 WORD_LENGTH = 12
 
 _LOCK = threading.Lock()
 _FORMS = set()
 _PATTERN = [None]  # the strong forms, any letter case
-_WEAK_PATTERN = [None]  # the weak forms, exact case, whole words
+_WEAK_PATTERN = [None]  # the weak forms, any letter case, whole words
 _LOWERED = []
 _WEAK = []
 _SINKS = []
 
 
 def is_weak(form):
-    """Whether ``form`` could be an ordinary word (see WEAK_LENGTH): masked only as given, as a whole word."""
+    """Whether ``form`` could be an ordinary word (see WEAK_LENGTH): masked as a whole word only."""
     return len(form) < WEAK_LENGTH or (form.isalpha() and len(form) <= WORD_LENGTH)
+
+
+def _whole_words(forms):
+    # (?<!\w)...(?!\w): "backup" is not masked inside "backups" nor "backup_server"; (?!"\s*:): nor as a JSON
+    # key ("backup": {...} of a report row), structure a reader parses, never EM's echo
+    return re.compile(r'(?<!\w)(?:%s)(?!\w)(?!"\s*:)' % _alternation(forms), re.IGNORECASE)
 
 
 def _alternation(forms):
@@ -87,9 +94,9 @@ def _register_forms(forms):
         _PATTERN[0] = re.compile(_alternation(strong), re.IGNORECASE) if strong else None
         # (?<!\w)...(?!\w): "backup" is not masked inside "backups" nor "backup_server"; (?!"\s*:): nor as
         # a JSON key ("backup": {...} of a report row), structure a reader parses, never EM's echo
-        _WEAK_PATTERN[0] = re.compile(r'(?<!\w)(?:%s)(?!\w)(?!"\s*:)' % _alternation(weak)) if weak else None
+        _WEAK_PATTERN[0] = _whole_words(weak) if weak else None
         _LOWERED[:] = sorted(set(form.lower() for form in strong))
-        _WEAK[:] = sorted(weak)
+        _WEAK[:] = sorted(set(form.lower() for form in weak))
         sinks = list(_SINKS)
     for sink in sinks:
         sink.update(new)
@@ -159,8 +166,8 @@ def detach(no_log_values):
 
 
 def scrub(text):
-    """``text`` with every registered secret form replaced by ``********``: in any letter case, but a weak
-    form (``is_weak``) only in its own case and as a whole word."""
+    """``text`` with every registered secret form replaced by ``********``, in any letter case; a weak form
+    (``is_weak``) as a whole word only."""
     if text is None:
         return None
     if not isinstance(text, str):
@@ -175,30 +182,35 @@ def scrub(text):
 
 
 def found(text):
-    """Whether a registered secret form occurs in ``text`` (a strong one case-insensitively, a weak one as
-    given): when not, ``scrub`` gives ``text`` back as it is, and so it does every part of ``text`` (a form in
+    """Whether a registered secret form occurs in ``text`` (case-insensitively; a weak one maybe inside a
+    word, which scrub leaves): when not, ``scrub`` gives ``text`` back as it is, and so it does every part of ``text`` (a form in
     a part is in the whole). A writer of many short texts may ask this once of them joined by a newline and
     scrub them one by one only on a hit (history_cache: the lower case of texts joined by a newline is theirs
     joined, str.lower's one rule with context - a final sigma - reads a newline as the end of a word, like the
     end of the text)."""
     lowered = text.lower()
-    return any(form in lowered for form in _LOWERED) or any(form in text for form in _WEAK)
+    return any(form in lowered for form in _LOWERED) or any(form in lowered for form in _WEAK)
 
 
 def case_variants(values, texts):
-    """The occurrences in ``texts`` of ``values`` in another letter case (``ABC-123`` for ``abc-123``), weak
-    values (``is_weak``) left out: what an exact-case masker (ansible-core's ``no_log_values``) must be
-    given as well to mask a strong secret in any case, and only that, so that it masks what scrub masks."""
-    strong = set(str(value) for value in values if value and len(str(value)) >= MIN_LENGTH and not is_weak(str(value)))
-    if not strong:
+    """The occurrences in ``texts`` of ``values`` in another letter case (``ABC-123`` for ``abc-123``; a weak
+    value, ``is_weak``, as a whole word only): what an exact-case masker (ansible-core's ``no_log_values``)
+    must be given as well to mask a secret in any case, so that it masks what scrub masks."""
+    values = set(str(value) for value in values if value and len(str(value)) >= MIN_LENGTH)
+    strong = [value for value in values if not is_weak(value)]
+    weak = [value for value in values if is_weak(value)]
+    patterns = [pattern for pattern in (strong and re.compile(_alternation(strong), re.IGNORECASE),
+                                        weak and _whole_words(weak)) if pattern]
+    if not patterns:
         return set()
-    lowered = [value.lower() for value in strong]
-    pattern = re.compile(_alternation(strong), re.IGNORECASE)
+    lowered = [value.lower() for value in values]
     found_forms = set()
     for text in texts:
-        if any(value in text.lower() for value in lowered):
-            found_forms.update(pattern.findall(text))
-    return found_forms - strong
+        low = text.lower()
+        if any(value in low for value in lowered):
+            for pattern in patterns:
+                found_forms.update(pattern.findall(text))
+    return found_forms - values
 
 
 def scrub_data(value):

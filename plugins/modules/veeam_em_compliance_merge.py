@@ -23,10 +23,10 @@ description:
     C(violation).
   - VMs are counted per EM and never matched by name across EMs - the same VM name on two EMs is two VMs.
   - A part must be of this run. One whose C(generated_at) (or C(window.end), when older) is more than
-    O(max_part_age_hours) before the reference time (O(now) when given, else the newest part's C(generated_at)) is
-    C(error) for its EM (C(stale_part)), its age in hours said - an EM whose nightly run died before writing its
-    part must not pass on last night's. A part generated more than an hour after O(now) (else the controller's
-    clock) is C(error) (C(future_part) - a wrong clock), and so is a part without a readable C(generated_at)
+    O(max_part_age_hours) before the merge's time (O(now) when given, else the controller's clock) is C(error) for
+    its EM (C(stale_part)), its age in hours said - an EM whose nightly run died before writing its part must not
+    pass on last night's, nor a merge relaunched with old artifacts on all of them. A part generated more than an
+    hour after that time is C(error) (C(future_part) - a wrong clock), and so is a part without a readable C(generated_at)
     (C(no_time)) unless it is already C(error) (a run that failed before its verdict).
   - Two parts of one EM are refused (the module fails, naming the EM and both C(generated_at)) - which one is this
     run's is not guessed, the newest time included (a wrong clock makes a leftover part the newest).
@@ -74,14 +74,15 @@ options:
   now:
     description:
       - The merge time for RV(fleet.generated_at), a UTC C(Z) string; default the current UTC time.
-      - Given, it is also the reference time of O(max_part_age_hours) (else the newest part's C(generated_at)).
+      - Given, it is also the time the parts' ages are measured from (O(max_part_age_hours); else the controller's
+        clock) - a night replayed (the fleet playbook passes C(veeam_em_compliance_now)).
     type: str
   max_part_age_hours:
     description:
-      - How many hours older than the reference time (O(now), else the newest part's C(generated_at)) a part may be
-        and still count as this run's verdict; an older one is C(error) for its EM (C(stale_part)).
-      - The default, half a day, catches last night's part (about 24 hours older than tonight's) whatever the
-        hour each run started, and takes a run whose EMs are read over up to 12 hours.
+      - How many hours older than the merge's time (O(now), else the controller's clock) a part may be and still
+        count as this run's verdict; an older one is C(error) for its EM (C(stale_part)).
+      - The default, half a day, catches last night's part (about 24 hours old) whatever the hour each run started,
+        and takes a merge that runs up to 12 hours after its EMs were read.
       - A number of hours above 0 (fractions allowed); there is no off switch.
     type: float
     default: 12
@@ -172,8 +173,8 @@ fleet:
       sample: [{"em": "em-lon", "status": "error", "age_hours": 168.0, "time_error": "stale_part"}]
     part_age:
       description:
-        - C(reference) - the time the parts' ages are measured from (O(now), else the newest part's C(generated_at)),
-          UTC; C(max_hours) - O(max_part_age_hours).
+        - C(reference) - the time the parts' ages are measured from (O(now), else the controller's clock), UTC;
+          C(max_hours) - O(max_part_age_hours).
       type: dict
       sample: {"reference": "2026-11-29T06:00:00Z", "max_hours": 12.0}
     errors:
@@ -193,9 +194,6 @@ fleet:
         - One entry per Enterprise Manager that two or more parts read (the same C(source.em_server)) - C(code)
           (C(same_em_twice)), C(em_server), C(ems) (the parts' names), C(message). Its VMs are then counted once per
           part in RV(fleet.summary); the fleet status is not changed.
-        - Without O(now), C(code=parts_behind_clock) (C(em_server) null, C(ems) empty) when even the newest part is
-          more than O(max_part_age_hours) before the controller's clock - every part is of an earlier run (a merge
-          relaunched with old artifacts); the fleet status is not changed.
       type: list
       elements: dict
       sample: [{"code": "same_em_twice", "em_server": "https://em01:9398", "ems": ["em-a", "em-b"]}]

@@ -311,7 +311,8 @@ def test_the_merge_alone_knows_which_ems_must_report(tmp_path, inventory, expect
     """Found by attack (session 15): the AWX merge node run on a localhost-only inventory knew no EM that must
     report, so the EMs whose slice published nothing were left out and the fleet was compliant."""
     from fleet_support import MERGE_PLAYBOOK
-    extra = dict(ARTIFACT, veeam_em_fleet_report_dir=str(tmp_path / "fleet"))
+    # the artifact's night replayed (the merge measures the parts' ages from this now, else from the clock)
+    extra = dict(ARTIFACT, veeam_em_fleet_report_dir=str(tmp_path / "fleet"), veeam_em_compliance_now="2026-11-29T02:00:00Z")
     if expected is not None:
         extra["veeam_em_fleet_expected"] = expected
     run = run_fleet(write_inventory(tmp_path / "inventory.json", inventory), extra, playbook=MERGE_PLAYBOOK)
@@ -321,3 +322,16 @@ def test_the_merge_alone_knows_which_ems_must_report(tmp_path, inventory, expect
         assert not (tmp_path / "fleet").exists()
     else:
         assert json.loads(load(tmp_path / "fleet", "fleet_compliance.json"))["status"] == status
+
+
+def test_a_merge_relaunched_with_old_artifacts_is_an_error_not_their_verdict(tmp_path):
+    """Found by review (session 16): an AWX merge node relaunched days later with its old artifacts merged them as
+    tonight's (the parts' ages were measured from the newest part, as old as they). Measured from the clock, the
+    part is an error of its EM, its age said, and the merge fails."""
+    from fleet_support import MERGE_PLAYBOOK
+    extra = dict(ARTIFACT, veeam_em_fleet_report_dir=str(tmp_path / "fleet"), veeam_em_fleet_expected=["em-a"])
+    run = run_fleet(write_inventory(tmp_path / "inventory.json", {}), extra, playbook=MERGE_PLAYBOOK)
+    assert run.returncode == 2, run.stdout[-3000:]
+    fleet = json.loads(load(tmp_path / "fleet", "fleet_compliance.json"))
+    assert fleet["status"] == "error" and [error["code"] for error in fleet["errors"]] == ["stale_part"]
+    assert "(generated at 2026-11-29T02:00:00Z; max_part_age_hours=12.0)" in fleet["errors"][0]["message"]

@@ -11,6 +11,13 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils.em_fleet import
 NOW = "2026-11-29T06:00:00Z"
 
 
+@pytest.fixture(autouse=True)
+def merge_clock(monkeypatch):
+    """The controller's clock at NOW: a merge without ``now`` measures the parts' ages from the clock, and the
+    parts of these tests are NOW's."""
+    monkeypatch.setattr(em_fleet, "clock", lambda: datetime(2026, 11, 29, 6, 0, 0, tzinfo=timezone.utc))
+
+
 def summary(vms=10, violation=0, warning=0, errors=0, silent=0, violations=None):
     return {"vms_total": vms, "vms_compliant": vms - violation - warning, "vms_warning": warning,
             "vms_violation": violation, "servers_total": 2, "servers_silent": silent, "jobs_total": 3,
@@ -301,7 +308,7 @@ def test_a_part_left_from_an_earlier_night_is_an_error_naming_its_age(now):
     assert (stale["status"], stale["time_error"], stale["age_hours"]) == ("error", "stale_part", 168.0)
     assert [(e["em"], e["code"]) for e in result["errors"]] == [("em-b", "stale_part")]
     assert "168.0 hours" in result["errors"][0]["message"] and "2026-11-22T06:00:00Z" in result["errors"][0]["message"]
-    assert any(line.startswith("em-b: this part is 168.0 hours older than the fleet's reference time") for line in em_fleet.stats(result)["first_errors"])
+    assert any(line.startswith("em-b: this part is 168.0 hours older than the merge's time") for line in em_fleet.stats(result)["first_errors"])
     assert (by_em(result)["em-a"]["status"], by_em(result)["em-a"]["age_hours"]) == ("compliant", 0.0)
     assert result["part_age"] == {"reference": NOW, "max_hours": 12.0}
 
@@ -366,15 +373,16 @@ def test_two_parts_of_one_em_are_refused_naming_both_times():
         merge([dated("em-a", "2026-11-22T06:00:00Z"), part("em-a")], now=NOW)
 
 
-def test_parts_all_older_than_the_clock_are_said_in_a_warning(monkeypatch):
-    """Every part of last week (a merge relaunched with its old artifacts) is its own reference: said, not refused."""
+def test_parts_all_older_than_the_clock_are_errors(monkeypatch):
+    """Every part of last week (an AWX merge node relaunched with its old artifacts): measured from the newest
+    part, none was stale and the fleet read compliant with a warning (found by review, session 16). Measured from
+    the clock, each is an error; a given ``now`` (a night replayed) is the time they are measured from."""
     monkeypatch.setattr(em_fleet, "clock", lambda: datetime(2026, 11, 29, 18, 0, 1, tzinfo=timezone.utc))
     result = merge([part("em-a"), part("em-b")])
-    assert result["status"] == "compliant"
-    assert [w["code"] for w in result["warnings"]] == ["parts_behind_clock"]
-    assert result["warnings"][0]["message"].startswith(
-        "the newest part was generated at 2026-11-29T06:00:00Z, 12.0 hours before the controller's clock")
-    assert em_fleet.stats(result)["warnings"] == [result["warnings"][0]["message"]]
+    assert (result["status"], result["compliant"], result["warnings"]) == ("error", False, [])
+    assert [(e["em"], e["code"]) for e in result["errors"]] == [("em-a", "stale_part"), ("em-b", "stale_part")]
+    assert result["errors"][0]["message"].startswith(
+        "this part is 12.0 hours older than the merge's time 2026-11-29T18:00:01Z (generated at 2026-11-29T06:00:00Z")
     monkeypatch.setattr(em_fleet, "clock", lambda: datetime(2026, 11, 29, 18, 0, 0, tzinfo=timezone.utc))
-    assert merge([part("em-a"), part("em-b")])["warnings"] == []
-    assert merge([part("em-a")], now="2026-12-20T06:00:00Z")["warnings"] == []  # a given now is the reference
+    assert merge([part("em-a"), part("em-b")])["status"] == "compliant"
+    assert merge([part("em-a")], now=NOW)["status"] == "compliant"  # a given now is the time measured from

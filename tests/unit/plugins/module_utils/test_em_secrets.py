@@ -82,7 +82,7 @@ def test_to_int_refuses_impossible_numbers(value, message):
     assert message in str(raised.value)
 
 
-# ---- letter case: strong forms in any case, weak ones (ordinary words) only as given ---------------
+# ---- letter case: every form in any case; weak ones (ordinary words) as whole words only ------------
 
 @pytest.fixture
 def own_registry(monkeypatch):
@@ -92,21 +92,22 @@ def own_registry(monkeypatch):
         monkeypatch.setattr(em_secrets, name, value, raising=False)
 
 
-def test_a_weak_secret_is_masked_as_given_and_as_a_whole_word_only(own_registry):
-    """A password that is an ordinary word ("backup") masked in any case and inside words turned every
-    "Backup Job", "BACKUP" and report key "backup_server_name" into stars; it is masked as ansible-core's
-    no_log masks it (the exact case), and only where it stands as a word."""
+def test_a_weak_secret_is_masked_in_any_case_as_a_whole_word_only(own_registry):
+    """A password that is an ordinary word ("backup") masked inside words turned every report key
+    "backup_server_name" into stars; it is masked only where it stands as a word, but in any case: an
+    echo upper-cased ("PW=BACKUP") is still the password."""
     em_secrets.register("backup")
     text = "backup failed; Backup Job 1; BACKUP; backups; backup_server_name; pw=backup"
-    assert em_secrets.scrub(text) == "******** failed; Backup Job 1; BACKUP; backups; backup_server_name; pw=********"
+    assert em_secrets.scrub(text) == "******** failed; ******** Job 1; ********; backups; backup_server_name; pw=********"
     assert em_secrets.scrub_data({"backup_rpo_hours": "x backup"}) == {"backup_rpo_hours": "x ********"}
     assert em_secrets.scrub('{"backup": "backup", "pw": "x\\"backup\\": y"}') == '{"backup": "********", "pw": "x\\"********\\": y"}'
 
 
-def test_case_variants_are_the_other_cases_of_strong_values_only(own_registry):
-    """What EMModule adds to ansible-core's exact-case no_log set: a strong value's other cases as they occur,
-    never a weak value's (so that the result is masked as em_secrets.scrub masks)."""
+def test_case_variants_are_the_other_cases_as_they_occur(own_registry):
+    """What EMModule adds to ansible-core's exact-case no_log set: a value's other cases as they occur, a weak
+    value's as whole words only (so that the result is masked as em_secrets.scrub masks)."""
     values = {"Pa55-w0rd!", "backup", "MTVhM2ZjOTc="}
-    texts = ["INVALID CREDENTIALS PA55-W0RD! and pa55-W0RD!", "BACKUP Backup backup", "mtvhm2zjotc=", "Pa55-w0rd!"]
-    assert em_secrets.case_variants(values, texts) == {"PA55-W0RD!", "pa55-W0RD!", "mtvhm2zjotc="}
+    texts = ["INVALID CREDENTIALS PA55-W0RD! and pa55-W0RD!", "BACKUP Backup backup BACKUPS", "mtvhm2zjotc=",
+             "Pa55-w0rd!"]
+    assert em_secrets.case_variants(values, texts) == {"PA55-W0RD!", "pa55-W0RD!", "mtvhm2zjotc=", "BACKUP", "Backup"}
     assert em_secrets.case_variants(values, ["nothing here"]) == set()

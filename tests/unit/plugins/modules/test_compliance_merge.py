@@ -59,7 +59,7 @@ def test_a_part_of_an_earlier_night_makes_the_fleet_error_through_the_module(cap
     """The fleet playbook passes veeam_em_fleet_max_part_age_hours; a part older than it is that EM's error."""
     last_week = dict(READ, em="em-b", status="compliant", generated_at="2026-11-22T06:00:00Z",
                      summary={"vms_total": 3}, first_violations=[])
-    result = run_module(module, {"parts": [READ, last_week], "max_part_age_hours": 36}, capsys)
+    result = run_module(module, {"parts": [READ, last_week], "max_part_age_hours": 36, "now": NOW}, capsys)
     assert result["fleet"]["status"] == "error"
     assert [(e["em"], e["code"]) for e in result["fleet"]["errors"]] == [("em-b", "stale_part")]
     assert "; max_part_age_hours=36.0)" in result["fleet"]["errors"][0]["message"]

@@ -84,8 +84,8 @@ def test_a_warning_in_an_unknown_state_without_an_end_is_judged_as_a_success_or_
     document, no end time. sessions.is_finished: a Warning needs its end (accept_warnings would make it a success,
     which it is not shown to be); is_running: not InProgress/Pending. So it decides nothing - the older success
     and the RPO do, as for Success and no result in that state (only Failed is finished there) - and it is not
-    hidden: the day grid shows it running, last_result says Warning. (Not pinned: the row's outcome counts leave it
-    out, succeeded 1 of sessions 2 - rows._outcomes, see the lead's note.)"""
+    hidden: the day grid shows it running, last_result says Warning, and the row's outcome counts hold it as
+    running (they left it out: "succeeded 1, running 0" of sessions 2 - rows._outcomes, fixed in session 16)."""
     rows = {}
     for value in ("Warning", "Success", None):
         older = session(vm="db01", created="2025-06-04T08:00:00Z")
@@ -95,6 +95,8 @@ def test_a_warning_in_an_unknown_state_without_an_end_is_judged_as_a_success_or_
     row = rows["Warning", True]
     assert row["status"] == "compliant" and row["findings"] == []  # the success of 22 h ago is within the RPO
     assert row["backup"]["last_result"] == "Warning" and row["backup"]["sessions"] == 2
+    assert (row["backup"]["succeeded"], row["backup"]["warnings"], row["backup"]["failed"], row["backup"]["running"]) \
+        == (1, 0, 0, 1)
     assert row["backup"]["daily"][-1] == {"date": "2025-06-05", "cell": "running", "sessions": 1}
     for (value, accept), other in rows.items():  # Warning, Success and no result alike, whatever accept_warnings
         assert (other["status"], other["findings"], other["backup"]["daily"]) == \

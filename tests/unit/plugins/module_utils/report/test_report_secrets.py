@@ -75,17 +75,17 @@ def test_a_report_dir_that_cannot_be_written_is_a_report_error(tmp_path):
 
 def test_a_password_that_is_an_ordinary_word_leaves_the_report_keys_alone(monkeypatch):
     """The reports are scrubbed as text, in any letter case: a password "backup" turned every key
-    "backup_server_name", "backup_rpo_hours", every "Backup Job" into stars. A weak secret (em_secrets.is_weak)
-    is masked as given and as a whole word, as ansible-core's no_log masks it: the echo is still masked."""
+    "backup_server_name", "backup_rpo_hours" into stars. A weak secret (em_secrets.is_weak) is masked as a whole
+    word, in any case: the echo is still masked, upper-cased too."""
     for name, value in (("_FORMS", set()), ("_PATTERN", [None]), ("_WEAK_PATTERN", [None]), ("_LOWERED", []),
                         ("_WEAK", []), ("_SINKS", [])):
         monkeypatch.setattr(em_secrets, name, value, raising=False)  # a registry of this test's own
     em_secrets.register("backup")
-    failed = build_session(vm="vm01", result="Failed", reason="Logon failed with password backup")
+    failed = build_session(vm="vm01", result="Failed", reason="Logon failed with password backup (BACKUP)")
     result = em_compliance.evaluate([failed], now=NOW)
     text = em_compliance_module.outputs({"report_formats": ["json"], "report_title": "Night", "detail": "full"},
                                         result)["reports"]["json"]
-    assert "with password ********" in text and "password backup" not in text
+    assert "with password ******** (********)" in text and "password backup" not in text
     document = json.loads(text)
     plain = json.loads(json.dumps(result))
     assert set(document["vms"][0]) == set(plain["vms"][0]) and set(document["summary"]) == set(plain["summary"])
