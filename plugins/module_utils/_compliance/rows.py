@@ -23,7 +23,7 @@ from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.rul
     evaluate_kind, last_success, _num, rpo_exceeded, rpo_exceeded_with_history, status_of, stuck_session,
     unique_codes, unreadable_sessions, unreadable_vm_sessions, without_future_successes)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
-    data_time, format_time, hours_between, is_finished, is_running, is_success, state_says_finished,
+    data_time, format_time, hours_between, is_finished, is_success, state_says_finished,
     _name_key, server_key, vm_key)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.vocabulary import (
     CELL_FAILED, CELL_NONE, CELL_RECOVERED, CELL_RUNNING, CELL_SUCCESS, CELL_WARNING, KIND_BACKUP, KIND_CODES,
