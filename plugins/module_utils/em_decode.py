@@ -99,12 +99,15 @@ def canonical_key(key):
     return name
 
 
-def _canonical_object(obj):
+def _canonical_object(obj, _known=_CANONICAL.get, _canonical=_CANONICAL_SPELLINGS.issuperset):
     """``json.loads`` object hook: the object with every key in EM's spelling (issuperset: the keys
-    checked in C, half the cost of a Python loop over them; it runs for every object of every page)."""
-    if _CANONICAL_SPELLINGS.issuperset(obj):
+    checked in C, half the cost of a Python loop over them; it runs for every object of every page).
+    EM 13 writes every key in camelCase, so every object is rebuilt: a comprehension with the known
+    spellings looked up inline (canonical_key only for a key not seen yet) took a 1,000-item page's hook
+    from ~15 to ~10 ms (issue 18)."""
+    if _canonical(obj):
         return obj
-    result = dict((canonical_key(key), value) for key, value in obj.items())
+    result = {_known(key) or canonical_key(key): value for key, value in obj.items()}
     if len(result) != len(obj):
         result = {}
         for key, value in obj.items():
