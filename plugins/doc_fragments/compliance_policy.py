@@ -89,7 +89,9 @@ options:
       - V(exact) - whole names.
       - V(fqdn) - whole names, or a bare host name and an FQDN whose first DNS label it is
         (C(sql-prod-026) = C(sql-prod-026.corp.example.com)); two FQDNs must be equal, so different
-        domains never stand for each other.
+        domains never stand for each other. A name is read as an FQDN by its dots alone, so a VM renamed
+        with a dotted suffix (C(sql02.old)) also stands for C(sql02); where VMs are renamed that way, use
+        V(exact), or the old VM may satisfy the entry while the new one has no backup.
       - V(short) - first DNS labels only, whatever the domains.
       - An entry that matches nothing gets a "did you mean" with close EM names in its message.
     type: str
