@@ -121,6 +121,19 @@ def refuse_short_inner_page(count, page_num, pages_count, size, resource):
                           "the missing items would be lost" % (resource.query_type, page_num, pages_count, count, size))
 
 
+def may_continue(count, asked, document):
+    """Whether a page that says nothing of the pages after it (no PagesCount, no Next link) may be followed by one.
+
+    [DOC] EM answers a query with PagingInfo (PagesCount, a Next link while there is a next page), FACTS 2.6; an
+    answer without them (no PagingInfo, ``"PagingInfo": null``, one without PagesCount or links) [INF: a proxy, a
+    serializer dropping members] was read as the whole result, and a page filled to the size asked for (or the
+    PageSize it names) ended the walk: every later page was lost without a word. Such a page is followed by the
+    next one (rebuilt, page=N+1), until a page that is not full; a page that is larger than asked is all of the
+    result (EM put everything on one page, FACTS 2.6 "by default, all query results are displayed on one page").
+    An answer that ignores ``page`` repeats its items: the walk's loop check refuses it (_walk_sequential)."""
+    return bool(count) and count in (asked, em_parse.page_size(document))
+
+
 def _as_is(item):
     return item
 
@@ -199,11 +212,12 @@ class Pager:
                 pages_count = self._plausible_pages(pages_count, describe)
                 refuse_other_page(page_num, page, walk.resource)
                 refuse_short_inner_page(count, page_num, pages_count, em_parse.page_size(document), walk.resource)
+                more = has_next or (pages_count is None and may_continue(count, walk.page_size, document))
             except EMResponseError as error:
                 error.request = error.request or "%s page %d" % (describe, page)
                 raise
             document = None
-        return items, pages_count, has_next
+        return items, pages_count, more
 
     def _walk(self, walk, concurrency):
         items, pages_count, has_next = self._fetch_page(walk, 1)
@@ -212,7 +226,7 @@ class Pager:
         if walk.collector.full:
             return
         if pages_count is None:
-            self._walk_sequential(walk, has_next and bool(items))
+            self._walk_sequential(walk, has_next)  # has_next: a Next link, or a full page (may_continue)
             return
         last, has_next = self._walk_parallel(walk, pages_count, max(1, concurrency), has_next)
         if has_next and not walk.collector.full:
@@ -221,7 +235,8 @@ class Pager:
             self._walk_sequential(walk, True, last)
 
     def _walk_sequential(self, walk, has_next, page=1):
-        """No PagesCount (or past it): follow the Next link (rebuilding page=N+1 ourselves, not the Href).
+        """No PagesCount (or past it): follow the Next link (rebuilding page=N+1 ourselves, not the Href), or,
+        without PagesCount, a full page (may_continue).
 
         Bounded: at most ``max_pages`` pages, and a Next link that keeps bringing back only items
         already seen is a loop; both are errors, never a silent stop with part of the data.

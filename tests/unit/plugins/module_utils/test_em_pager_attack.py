@@ -91,3 +91,40 @@ def test_a_lower_case_next_rel_is_a_next_link():
         return chunk(page), paging
     items, _info = run_query(make_client(serve("json", page_of)))
     assert len(items) == 250
+
+
+# ---- pages that say nothing of the pages after them (attack, session 17) ---------------------------------------
+# No PagingInfo, "PagingInfo": null, or one without PagesCount and links: a page filled to the size asked for was
+# read as the whole result and the walk stopped - 150 of 250 sessions lost without a word.
+
+SILENT_PAGING = {"absent": lambda page: None, "without_count_and_links": lambda page: {"PageNum": page, "PageSize": 100},
+                 "links_null": lambda page: {"PageNum": page, "PageSize": 100, "Links": None}}
+
+
+@pytest.mark.parametrize("media", ["json", "xml"])
+@pytest.mark.parametrize("paging", sorted(SILENT_PAGING))
+def test_a_full_page_that_says_nothing_of_more_pages_is_followed(media, paging):
+    fake = serve(media, lambda page: (chunk(page), SILENT_PAGING[paging](page)))
+    items, info = run_query(make_client(fake, media=media), concurrency=4)
+    assert [item["uid"] for item in items] == [item["UID"] for item in ITEMS]
+    assert [int(call.query["page"]) for call in fake.api_calls()] == [1, 2, 3] and info.pages == 3
+
+
+@pytest.mark.parametrize("media", ["json", "xml"])
+def test_a_full_page_exactly_at_the_end_costs_one_empty_page(media):
+    fake = serve(media, lambda page: (ITEMS[(page - 1) * 100: min(page * 100, 200)], None))
+    items, _info = run_query(make_client(fake, media=media))
+    assert len(items) == 200 and [int(call.query["page"]) for call in fake.api_calls()] == [1, 2, 3]
+
+
+def test_a_page_larger_than_asked_without_paging_info_is_the_whole_result():
+    # FACTS 2.6: "by default, all query results are displayed on one page": EM did not apply pageSize
+    fake = serve("json", lambda page: (ITEMS, None))
+    items, _info = run_query(make_client(fake))
+    assert len(items) == 250 and len(fake.api_calls()) == 1
+
+
+def test_full_pages_without_paging_info_that_ignore_the_page_parameter_are_refused():
+    fake = serve("json", lambda page: (chunk(1), None))
+    with pytest.raises(EMResponseError, match="loop: 3 pages in a row"):
+        run_query(make_client(fake))
