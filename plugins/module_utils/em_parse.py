@@ -72,6 +72,15 @@ def _list_items(node, list_tag, item_tag, what):
 
 
 def _query_items(document, resource, what):
+    """Entities of a ``QueryResult`` (_query_collection); an empty one is refused when the answer holds items
+    anywhere else (_refuse_stray_items)."""
+    items = _query_collection(document, resource, what)
+    if not items:
+        _refuse_stray_items(document.data, resource, what)
+    return items
+
+
+def _query_collection(document, resource, what):
     """Entities of a ``QueryResult``: ``<container>.<list_tag>``, else ``Refs``; never a guess.
 
     Real EM 12 JSON lists every ``Entities`` key with the unrequested ones null, so the requested
@@ -81,7 +90,6 @@ def _query_items(document, resource, what):
     data = document.data
     container = data.get(resource.container)
     if isinstance(container, dict) and resource.list_tag in container:
-        _refuse_other_collections(container, resource, what)
         return _list_items(container[resource.list_tag], resource.list_tag, resource.item_tag, what)
     if not is_blank(container):
         raise EMResponseError("%s: %s holds no %s collection (%s)"
@@ -95,18 +103,42 @@ def _query_items(document, resource, what):
                           % (what, resource.container, resource.list_tag, _keys_of(data)))
 
 
-def _refuse_other_collections(container, resource, what):
-    """An empty requested collection beside another that holds items is not an empty result.
+# Beside the result container, a QueryResult holds its own Links and PagingInfo (FACTS 3.2, 3.3); nothing else.
+_QUERY_RESULT_OWN = ("Links", "PagingInfo")
 
-    [OBS: EM 12 JSON] one query type answers in one collection, every other key null; an answer whose
-    items are in another collection (a mangled ``type``, a proxy's cached answer of another query) read
-    as "no sessions" - a page that PagingInfo calls the last may be empty - so it is refused, naming it."""
-    if _holds_items(container[resource.list_tag]):
-        return
-    others = sorted(key for key, value in container.items() if key != resource.list_tag and _holds_items(value))
-    if others:
+
+def _refuse_stray_items(data, resource, what):
+    """An empty requested collection beside anything that holds items is not an empty result.
+
+    [OBS: EM 12 JSON] one query answers in one collection, every other key null. An answer whose items are
+    elsewhere - another ``Entities`` collection (a mangled ``type``, a proxy's cached answer of another query),
+    ``Refs`` (``format`` not applied: the QueryResult keeps ``Entities`` with its keys null [INF]), the other
+    container (``Resources`` for ``Entities``), a key beside the list in the requested collection - read as "no
+    sessions", and a page that PagingInfo calls the last may be empty; so it is refused, naming where the items
+    are. Runs for empty pages only (no per-item work)."""
+    stray = []
+    for key, value in data.items():
+        if key in _QUERY_RESULT_OWN:
+            continue
+        if key == resource.container and isinstance(value, dict):
+            stray.extend(_stray_in_container(value, resource))
+        elif isinstance(value, (dict, list)) and _holds_items(value):  # an attribute of the root is no item
+            stray.append(key)
+    if stray:
         raise EMResponseError("%s: the %s collection is empty but the answer holds %s; refused (not the query that "
-                              "was sent)" % (what, resource.list_tag, ", ".join(others[:3])))
+                              "was sent)" % (what, resource.list_tag, ", ".join(sorted(stray)[:3])))
+
+
+def _stray_in_container(container, resource):
+    """The keys of the result container that hold items: other collections, or keys beside the requested list."""
+    for name, value in container.items():
+        if name != resource.list_tag:
+            if _holds_items(value):
+                yield name
+        elif isinstance(value, dict):
+            for inner, items in value.items():
+                if inner not in (resource.list_tag, resource.item_tag) and _holds_items(items):
+                    yield "%s.%s" % (name, inner)
 
 
 def _holds_items(node):

@@ -118,3 +118,48 @@ def test_other_collections_written_empty_in_any_form_are_empty(empty):
     body = json.loads(pascal_query([]))
     body["Entities"]["BackupJobSessions"] = empty
     assert items_of(json.dumps(body).encode()) == []
+
+
+# ---- items outside the requested collection (attack, session 17) -----------------------------------------------
+# The check above looked inside Entities only: an empty requested collection beside items in Refs (format not
+# applied, Entities kept with its keys null), in Resources, or beside the list in the requested collection read as
+# "no sessions" on the last page.
+
+def _empty_beside(where):
+    body = json.loads(pascal_query([]))
+    ref = {"Type": "BackupTaskSessionReference", "Href": "https://em:9398/api/backupTaskSessions/x", "Name": "db01@x",
+           "UID": PASCAL_ENTITY["UID"], "Links": []}
+    if where == "Refs":
+        body["Refs"] = {"Refs": [ref]}
+    elif where == "Resources":
+        body["Resources"] = {"BackupTaskSessions": {"BackupTaskSessions": [entity()]}}
+    else:
+        body["Entities"]["BackupTaskSessions"]["Items"] = [entity()]
+    return body
+
+
+@pytest.mark.parametrize("camel_case", [False, True])
+@pytest.mark.parametrize("where, named", [("Refs", "Refs"), ("Resources", "Resources"),
+                                          ("beside", "BackupTaskSessions.Items")])
+def test_items_anywhere_beside_an_empty_requested_collection_are_refused(camel_case, where, named):
+    from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMResponseError
+    body = _empty_beside(where)
+    with pytest.raises(EMResponseError, match="the BackupTaskSessions collection is empty but the answer holds %s; "
+                                              "refused" % named):
+        items_of(json.dumps(camel(body) if camel_case else body).encode())
+
+
+def test_xml_refs_beside_an_empty_entities_collection_are_refused():
+    from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMResponseError
+    from unit.plugins.module_utils.em_fake import paging_info, query_result_xml
+    body = query_result_xml("BackupTaskSessions", "BackupTaskSession", [], paging_info(1, 1, 100))
+    body = body.replace(b"</Entities>", b'</Entities><Refs><Ref Type="BackupTaskSessionReference" Href="h" '
+                                        b'Name="db01@x" UID="urn:veeam:BackupTaskSession:1" /></Refs>')
+    with pytest.raises(EMResponseError, match="holds Refs; refused"):
+        items_of(body)
+
+
+def test_an_empty_result_with_links_paging_and_root_attributes_is_empty():
+    body = json.loads(pascal_query([]))
+    body.update(Links=[{"Rel": "Up", "Href": "https://em:9398/api/", "Name": None, "Type": None}], Href="x")
+    assert items_of(json.dumps(body).encode()) == []
