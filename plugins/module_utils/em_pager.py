@@ -121,17 +121,29 @@ def refuse_short_inner_page(count, page_num, pages_count, size, resource):
                           "the missing items would be lost" % (resource.query_type, page_num, pages_count, count, size))
 
 
-def may_continue(count, asked, document):
-    """Whether a page that says nothing of the pages after it (no PagesCount, no Next link) may be followed by one.
+def is_full(count, asked, document):
+    """Whether a page holds the page size asked for, or the PageSize it names.
 
-    [DOC] EM answers a query with PagingInfo (PagesCount, a Next link while there is a next page), FACTS 2.6; an
+    May continue: a page that says nothing of the pages after it (no PagesCount, no Next link) is followed by the
+    next one when it is full. [DOC] EM answers a query with PagingInfo (PagesCount, a Next link while there is a next page), FACTS 2.6; an
     answer without them (no PagingInfo, ``"PagingInfo": null``, one without PagesCount or links) [INF: a proxy, a
     serializer dropping members] was read as the whole result, and a page filled to the size asked for (or the
     PageSize it names) ended the walk: every later page was lost without a word. Such a page is followed by the
     next one (rebuilt, page=N+1), until a page that is not full; a page that is larger than asked is all of the
     result (EM put everything on one page, FACTS 2.6 "by default, all query results are displayed on one page").
-    An answer that ignores ``page`` repeats its items: the walk's loop check refuses it (_walk_sequential)."""
+    An answer that ignores ``page`` repeats its items: the walk's loop check refuses it (_walk_sequential), and a
+    full inner page of items already read (refuse_repeated_page)."""
     return bool(count) and count in (asked, em_parse.page_size(document))
+
+
+def refuse_repeated_page(repeated, page, pages_count, describe):
+    """A full page of items all read already is a page EM repeated, not a shift (sessions added while paging move
+    a few items from page to page): [INF] an answer that ignores ``page`` without saying which page it is (no
+    PageNum, no links: refuse_other_page cannot see it) gave page 1 for every page, and the duplicates were dropped
+    by UID - the rest of the query lost without a word (found by attack)."""
+    if repeated:
+        raise EMResponseError("page %d of %d holds only items already read (the page parameter was not applied?); "
+                              "refused, the other pages would be lost" % (page, pages_count), request=describe)
 
 
 def _as_is(item):
@@ -212,21 +224,22 @@ class Pager:
                 pages_count = self._plausible_pages(pages_count, describe)
                 refuse_other_page(page_num, page, walk.resource)
                 refuse_short_inner_page(count, page_num, pages_count, em_parse.page_size(document), walk.resource)
-                more = has_next or (pages_count is None and may_continue(count, walk.page_size, document))
+                full = is_full(count, walk.page_size, document)
             except EMResponseError as error:
                 error.request = error.request or "%s page %d" % (describe, page)
                 raise
             document = None
-        return items, pages_count, more
+        # without PagesCount a full page may be followed by one (is_full)
+        return items, pages_count, has_next or (pages_count is None and full), full
 
     def _walk(self, walk, concurrency):
-        items, pages_count, has_next = self._fetch_page(walk, 1)
+        items, pages_count, has_next, _full = self._fetch_page(walk, 1)
         walk.info.pages = 1
         walk.collector.add(items)
         if walk.collector.full:
             return
         if pages_count is None:
-            self._walk_sequential(walk, has_next)  # has_next: a Next link, or a full page (may_continue)
+            self._walk_sequential(walk, has_next)  # has_next: a Next link, or a full page (is_full)
             return
         last, has_next = self._walk_parallel(walk, pages_count, max(1, concurrency), has_next)
         if has_next and not walk.collector.full:
@@ -236,7 +249,7 @@ class Pager:
 
     def _walk_sequential(self, walk, has_next, page=1):
         """No PagesCount (or past it): follow the Next link (rebuilding page=N+1 ourselves, not the Href), or,
-        without PagesCount, a full page (may_continue).
+        without PagesCount, a full page (is_full).
 
         Bounded: at most ``max_pages`` pages, and a Next link that keeps bringing back only items
         already seen is a loop; both are errors, never a silent stop with part of the data.
@@ -248,7 +261,7 @@ class Pager:
                 raise EMResponseError("EM still links a Next page after %d pages; refused (hard ceiling)" % page,
                                       request=walk.describe, hint="narrow the query or raise page_size")
             page += 1
-            items, _count, has_next = self._fetch_page(walk, page)
+            items, _count, has_next, _full = self._fetch_page(walk, page)
             walk.info.pages += 1
             before = len(collector.items)
             collector.add(items)
@@ -283,11 +296,14 @@ class Pager:
                         next_page += 1
                     if consumed + 1 not in in_flight:
                         break
-                    items, count, has_next = in_flight.pop(consumed + 1).result()
+                    items, count, has_next, full = in_flight.pop(consumed + 1).result()
                     consumed += 1
                     walk.info.pages += 1
                     refuse_empty_inner_page(items, consumed, pages_count, walk.describe)
+                    before = len(collector.items)
                     collector.add(items)
+                    refuse_repeated_page(full and len(collector.items) == before and not collector.full, consumed,
+                                         pages_count, walk.describe)
                     if count and count > pages_count:  # sessions were added while paging
                         pages_count = count
             finally:

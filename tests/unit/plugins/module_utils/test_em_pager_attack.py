@@ -128,3 +128,20 @@ def test_full_pages_without_paging_info_that_ignore_the_page_parameter_are_refus
     fake = serve("json", lambda page: (chunk(1), None))
     with pytest.raises(EMResponseError, match="loop: 3 pages in a row"):
         run_query(make_client(fake))
+
+
+@pytest.mark.parametrize("media", ["json", "xml"])
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_pages_that_repeat_page_one_without_saying_which_page_they_are_are_refused(media, concurrency):
+    # PagesCount 3, no PageNum and no links: refuse_other_page cannot see that ``page`` was ignored; the
+    # repeated items were dropped by UID and 150 of 250 sessions were lost without a word
+    def page_of(page):
+        return chunk(1), {"PageSize": 100, "PagesCount": 3, "Links": None}
+    with pytest.raises(EMResponseError, match="page 2 of 3 holds only items already read"):
+        run_query(make_client(serve(media, page_of), media=media), concurrency=concurrency)
+
+
+def test_a_page_that_repeats_a_few_items_of_the_page_before_is_a_shift_not_a_repeat():
+    pages = {1: ITEMS[0:100], 2: ITEMS[98:198], 3: ITEMS[198:250]}
+    items, _info = run_query(make_client(serve("json", lambda page: (pages[page], {"PageSize": 100, "PagesCount": 3}))))
+    assert len(items) == 250

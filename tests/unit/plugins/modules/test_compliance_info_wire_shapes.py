@@ -52,3 +52,21 @@ def test_a_failure_on_a_page_no_paging_info_announces_is_read(monkeypatch, capsy
                             hooks={"BackupTaskSession": _silent_pages(media, camel, paging)})
     assert wire.verdicts(result)["db01"] == ("violation", ["last_backup_failed"])
     assert result["compliance"]["compliant"] is False and result["queries"]["backup_task_sessions"]["items"] == 6
+
+
+@pytest.mark.parametrize("media, camel", MEDIA)
+def test_pages_that_repeat_page_one_without_a_page_number_are_an_error(monkeypatch, capsys, media, camel):
+    """PagesCount 2, no PageNum, no links, ``page`` ignored: page 2 repeated page 1, its items were dropped as
+    duplicates and db01's failure (on the real page 2) was never read: compliant."""
+    def hook(call, items):
+        info = {"PageSize": 3, "PagesCount": 2, "Links": None}
+        if media == "xml":
+            return Reply(200, query_result_xml("BackupTaskSessions", "BackupTaskSession", items[:3], info))
+        body = query_result_json("BackupTaskSessions", items[:3], info)
+        return Reply(200, json.dumps(wire._camel(json.loads(body))).encode() if camel else body)
+    result, _fake = wire.run(monkeypatch, capsys, _night_of_two_pages(), NOW, media=media, camel=camel,
+                             check_replicas=False, check_jobs=False, page_size=3, hooks={"BackupTaskSession": hook})
+    compliance = result["compliance"]
+    assert compliance["compliant"] is False and compliance["status"] == "error"
+    assert [item["code"] for item in compliance["errors"]] == ["read_error"]
+    assert "holds only items already read" in compliance["errors"][0]["message"]
