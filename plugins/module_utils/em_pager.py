@@ -121,6 +121,13 @@ def refuse_short_inner_page(count, page_num, pages_count, size, resource):
                           "the missing items would be lost" % (resource.query_type, page_num, pages_count, count, size))
 
 
+def known_pages(pages_count, count, page):
+    """PagesCount, or None when it cannot be a count of this query's pages: below the page that holds items (0 beside
+    a page of items). [INF] Such a count said "no page after this one" and a full page was read as the whole result;
+    as None the walk follows full pages (is_full)."""
+    return None if count and pages_count is not None and pages_count < page else pages_count
+
+
 def is_full(count, asked, document):
     """Whether a page holds the page size asked for, or the PageSize it names.
 
@@ -221,7 +228,7 @@ class Pager:
                 count = len(em_parse.extract_items(document, walk.resource))  # normalise may hand back fewer
                 items = walk.normalise(document)
                 refuse_empty_page(items, page_num, pages_count, has_next, walk.resource)
-                pages_count = self._plausible_pages(pages_count, describe)
+                pages_count = self._plausible_pages(known_pages(pages_count, count, page), describe)
                 refuse_other_page(page_num, page, walk.resource)
                 refuse_short_inner_page(count, page_num, pages_count, em_parse.page_size(document), walk.resource)
                 full = is_full(count, walk.page_size, document)

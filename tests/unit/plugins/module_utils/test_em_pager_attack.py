@@ -145,3 +145,13 @@ def test_a_page_that_repeats_a_few_items_of_the_page_before_is_a_shift_not_a_rep
     pages = {1: ITEMS[0:100], 2: ITEMS[98:198], 3: ITEMS[198:250]}
     items, _info = run_query(make_client(serve("json", lambda page: (pages[page], {"PageSize": 100, "PagesCount": 3}))))
     assert len(items) == 250
+
+
+@pytest.mark.parametrize("media", ["json", "xml"])
+@pytest.mark.parametrize("said", [0, "below"])
+def test_a_pages_count_below_a_page_of_items_is_no_count(media, said):
+    # PagesCount 0 beside a full page 1 (or below the page read): the walk stopped there, 150 of 250 lost
+    def page_of(page):
+        return chunk(page), {"PageNum": page, "PageSize": 100, "PagesCount": 0 if said == 0 else page - 1}
+    items, _info = run_query(make_client(serve(media, page_of), media=media), concurrency=1)
+    assert len(items) == 250
