@@ -139,17 +139,21 @@ def is_full(count, asked, document):
     next one (rebuilt, page=N+1), until a page that is not full; a page that is larger than asked is all of the
     result (EM put everything on one page, FACTS 2.6 "by default, all query results are displayed on one page").
     An answer that ignores ``page`` repeats its items: the walk's loop check refuses it (_walk_sequential), and a
-    full inner page of items already read (refuse_repeated_page)."""
+    full page that ends where the page before it ended (refuse_repeated_page)."""
     return bool(count) and count in (asked, em_parse.page_size(document))
 
 
-def refuse_repeated_page(repeated, page, pages_count, describe):
-    """A full page of items all read already is a page EM repeated, not a shift (sessions added while paging move
-    a few items from page to page): [INF] an answer that ignores ``page`` without saying which page it is (no
-    PageNum, no links: refuse_other_page cannot see it) gave page 1 for every page, and the duplicates were dropped
-    by UID - the rest of the query lost without a word (found by attack)."""
-    if repeated:
-        raise EMResponseError("page %d of %d holds only items already read (the page parameter was not applied?); "
+def refuse_repeated_page(items, full, before, key_field, page, pages_count, describe):
+    """A full page that ends with the item the page before it (``before``: that page's items) ended with is a page EM
+    repeated, not a shift (sessions added while paging move a few items from page to page, never a whole page):
+    [INF] an answer that ignores ``page`` without saying which page it is (no PageNum, no links: refuse_other_page
+    cannot see it) gave page 1 for every page, and the duplicates were dropped by UID - the rest of the query lost
+    without a word (found by attack). The pages of one walk are compared, not the items read before: a walk
+    restarted after a re-logon reads its pages again. Last items only: the compliance reader's normaliser hands
+    back the last item of a page (em_compliance_read), and the check costs nothing per item."""
+    last = items[-1].get(key_field) if full and items and before else None
+    if last is not None and last == before[-1].get(key_field):
+        raise EMResponseError("page %d of %d repeats the page before it (the page parameter was not applied?); "
                               "refused, the other pages would be lost" % (page, pages_count), request=describe)
 
 
@@ -248,7 +252,7 @@ class Pager:
         if pages_count is None:
             self._walk_sequential(walk, has_next)  # has_next: a Next link, or a full page (is_full)
             return
-        last, has_next = self._walk_parallel(walk, pages_count, max(1, concurrency), has_next)
+        last, has_next = self._walk_parallel(walk, pages_count, max(1, concurrency), has_next, items)
         if has_next and not walk.collector.full:
             # The page PagesCount called the last one links a Next page: PagesCount was short (EM
             # added sessions, or counted wrong). Follow the links; an empty next page ends the walk.
@@ -278,9 +282,9 @@ class Pager:
                                       "already read" % (stale, page), request=walk.describe)
             has_next = has_next and bool(items)
 
-    def _walk_parallel(self, walk, pages_count, concurrency, has_next):
+    def _walk_parallel(self, walk, pages_count, concurrency, has_next, before):
         """Pages 2..PagesCount, at most ``concurrency`` in flight, consumed in order; returns (the last
-        page consumed, whether it links a Next page). ``has_next``: page 1's Next link.
+        page consumed, whether it links a Next page). ``has_next``: page 1's Next link, ``before``: its items.
 
         Known gap (docs/reliability.md): a session EM inserts with a past time between serving a later page
         and an earlier one (pages served out of order) moves the earlier page's last item onto neither page;
@@ -307,10 +311,10 @@ class Pager:
                     consumed += 1
                     walk.info.pages += 1
                     refuse_empty_inner_page(items, consumed, pages_count, walk.describe)
-                    before = len(collector.items)
+                    refuse_repeated_page(items, full, before, walk.resource.key_field, consumed, pages_count,
+                                         walk.describe)
                     collector.add(items)
-                    refuse_repeated_page(full and len(collector.items) == before and not collector.full, consumed,
-                                         pages_count, walk.describe)
+                    before = items
                     if count and count > pages_count:  # sessions were added while paging
                         pages_count = count
             finally:

@@ -137,7 +137,7 @@ def test_pages_that_repeat_page_one_without_saying_which_page_they_are_are_refus
     # repeated items were dropped by UID and 150 of 250 sessions were lost without a word
     def page_of(page):
         return chunk(1), {"PageSize": 100, "PagesCount": 3, "Links": None}
-    with pytest.raises(EMResponseError, match="page 2 of 3 holds only items already read"):
+    with pytest.raises(EMResponseError, match="page 2 of 3 repeats the page before it"):
         run_query(make_client(serve(media, page_of), media=media), concurrency=concurrency)
 
 
@@ -155,3 +155,21 @@ def test_a_pages_count_below_a_page_of_items_is_no_count(media, said):
         return chunk(page), {"PageNum": page, "PageSize": 100, "PagesCount": 0 if said == 0 else page - 1}
     items, _info = run_query(make_client(serve(media, page_of), media=media), concurrency=1)
     assert len(items) == 250
+
+
+def test_a_walk_restarted_after_a_re_logon_reads_its_pages_again_without_a_repeat_refusal():
+    # the repeat check compares the pages of one walk: after the restart, pages 1-2 are read again (all items known)
+    from unit.plugins.module_utils.em_fake import error_body
+    state = {"expired": True}
+
+    def handler(call):
+        if call.path != "/api/query":
+            return None
+        page = int(call.query["page"])
+        if page == 3 and state["expired"]:
+            state["expired"] = False
+            return Reply(401, error_body("json", 401, "expired"))
+        return Reply(200, body("json", chunk(page), {"PageSize": 100, "PagesCount": 3, "Links": None}))
+    fake = FakeEM("json", handler)
+    items, _info = run_query(make_client(fake), concurrency=1)
+    assert len(items) == 250 and [call.query["page"] for call in fake.api_calls()] == ["1", "2", "3", "1", "2", "3"]

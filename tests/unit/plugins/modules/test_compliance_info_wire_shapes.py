@@ -69,4 +69,4 @@ def test_pages_that_repeat_page_one_without_a_page_number_are_an_error(monkeypat
     compliance = result["compliance"]
     assert compliance["compliant"] is False and compliance["status"] == "error"
     assert [item["code"] for item in compliance["errors"]] == ["read_error"]
-    assert "holds only items already read" in compliance["errors"][0]["message"]
+    assert "repeats the page before it" in compliance["errors"][0]["message"]
