@@ -18,8 +18,8 @@ __metaclass__ = type
 from datetime import timedelta
 
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.sessions import (
-    data_time, format_time, is_finished, is_running, is_success, is_unsuccessful, point_time, _readable_time,
-    session_duration_hours, state_says_finished)
+    data_time, format_time, is_finished, is_running, is_success, is_unsuccessful, _NOT_AN_OUTCOME, point_time,
+    _readable_time, session_duration_hours, state_says_finished)
 from ansible_collections.backupops.veeam_em.plugins.module_utils._compliance.vocabulary import (
     AMBIGUOUS_VM, CLOCK_SKEW, JOB_FAILED, JOB_TYPE_UNKNOWN, KIND_BACKUP, KIND_CODES, KIND_JOB, LONG_RUNNING,
     NEVER_BACKED_UP, NO_DATA, PARTIAL_VIEW, READ_ERROR, RECOVERED_FAILURE, RESULT_FAILED, RESULT_SUCCESS, RESULT_WARNING,
@@ -551,15 +551,21 @@ def unreadable_sessions(anonymous):
 
 
 def unreadable_vm_sessions(sessions, row, alone):
-    """unreadable_sessions of one VM: a warning when other sessions of the VM were read (the
-    unreadable one may be newer than them), a violation when they are all that was read of it
-    (``alone``: the row was made for them)."""
+    """unreadable_sessions of one VM: a violation when they are all that was read of it (``alone``: the
+    row was made for them), or when one of them failed; else a warning (other sessions of the VM were read,
+    and the unreadable one may be newer than them). A failure whose time cannot be read may be the VM's
+    newest run: as a warning beside an older success the run was compliant (found by attack, session 16)."""
+    failed = [session for session in sessions if session.get("result") not in _NOT_AN_OUTCOME]
+    first = (failed or sessions)[0]
     text = "%d task session(s) of this VM have no readable creation time; first: %s" % (
-        len(sessions), unreadable_label(sessions[0]))
+        len(sessions), unreadable_label(first))
     if alone:
         text += "; nothing else of this VM was read"
-    severity = STATUS_WARNING if row["backup"] or row["replica"] or row["copy"] else STATUS_VIOLATION
-    return [finding(UNREADABLE_SESSIONS, severity, sessions[0]["_kind"], text, sessions[0])]
+    elif failed:
+        text += "; it ended %s and may be the newest run of this VM" % first.get("result")
+    read = row["backup"] or row["replica"] or row["copy"]
+    severity = STATUS_WARNING if read and not failed else STATUS_VIOLATION
+    return [finding(UNREADABLE_SESSIONS, severity, first["_kind"], text, first)]
 
 
 def unreadable_label(session):

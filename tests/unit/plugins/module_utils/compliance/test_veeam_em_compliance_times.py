@@ -135,11 +135,26 @@ def test_a_vm_whose_only_sessions_have_unreadable_times_is_a_violation(session):
     assert [v["code"] for v in result["violations"]] == ["unreadable_sessions"]
 
 
-def test_an_unreadable_session_next_to_readable_ones_is_a_warning(session):
+@pytest.mark.parametrize("result", ["Success", "Warning", None])
+def test_an_unreadable_session_next_to_readable_ones_is_a_warning(session, result):
     good = session(vm="vm01", created=at(4))
-    bad = session(vm="vm01", created="garbage", end=None, result="Failed")
+    bad = session(vm="vm01", created="garbage", end=None, result=result)
     row = row_for(evaluate([good, bad], now=NOW), "vm01")
     assert row["status"] == "warning" and row["reasons"] == ["unreadable_sessions"]
+
+
+@pytest.mark.parametrize("result", ["Failed", "Error"])
+def test_an_unreadable_failure_next_to_an_older_success_is_a_violation(session, result):
+    """Found by attack (session 16): a Failed session whose time cannot be read may be the VM's newest run; as a
+    warning beside a success 4 h old the run was compliant. It is named first, its result said."""
+    good = session(vm="vm01", created=at(4))
+    other = session(vm="vm01", created="also garbage", end=None, result="Success")
+    bad = session(vm="vm01", created="garbage", end=None, result=result)
+    result_ = evaluate([good, other, bad], now=NOW)
+    row = row_for(result_, "vm01")
+    assert (row["status"], row["reasons"], result_["compliant"]) == ("violation", ["unreadable_sessions"], False)
+    assert bad["uid"] in row["findings"][0]["message"]
+    assert row["findings"][0]["message"].endswith("; it ended %s and may be the newest run of this VM" % result)
 
 
 def test_sessions_without_vm_identity_are_one_global_violation(session):
