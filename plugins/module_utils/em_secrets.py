@@ -92,8 +92,6 @@ def _register_forms(forms):
         strong = [form for form in _FORMS if not is_weak(form)]
         weak = [form for form in _FORMS if is_weak(form)]
         _PATTERN[0] = re.compile(_alternation(strong), re.IGNORECASE) if strong else None
-        # (?<!\w)...(?!\w): "backup" is not masked inside "backups" nor "backup_server"; (?!"\s*:): nor as
-        # a JSON key ("backup": {...} of a report row), structure a reader parses, never EM's echo
         _WEAK_PATTERN[0] = _whole_words(weak) if weak else None
         _LOWERED[:] = sorted(set(form.lower() for form in strong))
         _WEAK[:] = sorted(set(form.lower() for form in weak))
