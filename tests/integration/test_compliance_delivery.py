@@ -344,3 +344,30 @@ def test_mail_without_community_general_stops_loudly_after_the_reports(em, tmp_p
     assert "couldn't resolve module/action 'community.general.mail'" in run.output
     assert "Status: violation" in run.stdout
     assert os.path.isfile(tmp_path / "compliance.html")
+
+
+def test_an_earlier_workflow_nodes_delivery_artifact_never_stops_this_runs_delivery(em, tmp_path):
+    """Found by attack (session D): the role publishes veeam_em_compliance_delivery with set_stats, and AWX hands it
+    to the next workflow node as an extra var, which outranks the role's set_fact of the same name. A second node
+    running the role (another EM, a retry) then posted nothing - the message's headline and status were the extra
+    var's (undefined), the failure was recorded into the shadowed fact and lost - and its stats said the webhook was
+    "sent" (the earlier node's outcome)."""
+    earlier = {"mail": "off", "webhook": "sent", "failures": []}
+    with WebhookSink() as hook:
+        run = run_role(em, tmp_path, veeam_em_compliance_webhook_url=hook.url, veeam_em_compliance_delivery=earlier,
+                       veeam_em_compliance_fail_on_violation=False)
+    assert run.returncode == 0, run.output[-6000:]
+    assert len(hook.requests) == 1, run.output[-6000:]
+    body = hook.requests[0]["body"]
+    assert body["status"] == "violation" and body["title"].startswith("[VIOLATION] ")
+    assert custom_stats(run)["veeam_em_compliance_delivery"] == {"mail": "off", "webhook": "sent", "failures": []}
+
+
+def test_a_failed_delivery_is_reported_also_after_an_earlier_nodes_artifact(em, tmp_path):
+    earlier = {"mail": "off", "webhook": "sent", "failures": []}
+    with WebhookSink(status=500) as hook:
+        run = run_role(em, tmp_path, veeam_em_compliance_webhook_url=hook.url, veeam_em_compliance_delivery=earlier,
+                       veeam_em_compliance_fail_on_violation=False, veeam_em_compliance_delivery_fail_on_error=True)
+    assert run.returncode != 0, run.output[-6000:]
+    assert "The compliance report could not be delivered" in run.output
+    assert custom_stats(run)["veeam_em_compliance_delivery"]["webhook"] == "failed"

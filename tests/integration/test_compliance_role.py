@@ -690,3 +690,32 @@ def test_set_stats_are_small_counts_status_first_violations_and_report_paths(rul
     assert stats["reports"] == {"json": str(tmp_path / "compliance.json"), "junit": str(tmp_path / "compliance.xml"),
                                 "html": str(tmp_path / "compliance.html")}
     assert "vms" not in stats and "violations" not in stats
+
+
+# Found by attack (session D): an AWX workflow node gets the set_stats artifacts of the nodes before it as extra
+# vars, which outrank set_fact. An earlier node (a wrapper playbook) that published veeam_em_compliance_result -
+# or any extra var of that name - replaced this run's verdict: the role's fail tasks read it and the play ended
+# green with "Status: compliant", although the module had just judged violations (and wrote them to the reports).
+PUBLISHED_GREEN = {"status": "compliant", "compliant": True, "generated_at": "2025-06-05T05:00:00Z",
+                   "window": {"start": "2025-05-29T05:00:00Z", "end": "2025-06-05T05:00:00Z"},
+                   "summary": {"vms_total": 12, "vms_compliant": 12, "vms_warning": 0, "vms_violation": 0,
+                               "servers_total": 3, "servers_silent": 0, "jobs_total": 2, "jobs_failed": 0,
+                               "jobs_retried": 0, "reasons": {}, "violations_total": 0},
+                   "violations": [], "errors": [], "policy": {"read_errors": []}}
+
+
+def test_a_result_given_as_an_extra_var_never_replaces_the_verdict(rules_emulator, tmp_path):
+    env = em_env(rules_emulator)
+    env["ANSIBLE_SHOW_CUSTOM_STATS"] = "true"
+    run = run_playbook(env, tmp_path, veeam_em_compliance_now=NOW, veeam_em_compliance_result=PUBLISHED_GREEN)
+    assert run.returncode != 0, run.stdout[-4000:]
+    assert "Status: violation" in run.stdout and "Status: compliant" not in run.stdout
+    assert "veeam_em_compliance_result is given as an extra var" in run.stdout
+    result, _junit, _page = read_reports(tmp_path)
+    assert result["status"] == "violation"
+    # the verdict is published whatever the fact says
+    assert custom_stats(run.stdout)["veeam_em_compliance_stats"]["status"] == "violation"
+    # with fail_on_violation the violations fail the play with their own message first
+    run = run_playbook(env, tmp_path, veeam_em_compliance_now=NOW, veeam_em_compliance_result=PUBLISHED_GREEN,
+                       veeam_em_compliance_fail_on_violation=True)
+    assert run.returncode != 0 and "compliance violation(s) on 6 VM(s)" in run.stdout, run.stdout[-4000:]
