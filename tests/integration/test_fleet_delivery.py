@@ -136,3 +136,18 @@ def test_an_unknown_delivery_choice_is_refused_before_any_read(fleet, tmp_path):
     assert result.returncode == 2, result.output[-3000:]
     assert "veeam_em_fleet_delivery=everyone: must be fleet" in result.output
     assert all(em.stats()["requests_total"] == 0 for em in fleet.values())
+
+
+@pytest.mark.parametrize("choice", ["fleet", "both"])
+def test_the_documented_choice_given_outright_keeps_the_fleet_verdict_and_its_message(fleet, tmp_path, choice):
+    """Found by attack (session D): the merge kept its delivery outcome in a fact named veeam_em_fleet_delivery - the
+    choice's own name. Given outright (-e veeam_em_fleet_delivery=fleet, an AWX survey), the extra var outranked the
+    fact: the merge ended at its set_stats ("'str' object has no attribute 'mail'") before the verdict's fail tasks,
+    and a failed delivery could never fail the play; in a workflow the next node got the outcome (a dict) as the
+    choice and refused it. The outcome is now veeam_em_fleet_delivery_result."""
+    with WebhookSink() as hook:
+        result = run(fleet, tmp_path, dict(webhook_vars(hook), veeam_em_fleet_delivery=choice))
+    assert result.returncode == 2, result.output[-3000:]
+    assert "has no attribute" not in result.output, result.output[-3000:]
+    assert "Fleet status error: em-b could not be read in full" in result.output
+    assert len([r for r in hook.requests if "fleet" in r["body"]["title"]]) == 1
