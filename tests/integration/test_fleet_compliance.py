@@ -335,3 +335,25 @@ def test_a_merge_relaunched_with_old_artifacts_is_an_error_not_their_verdict(tmp
     fleet = json.loads(load(tmp_path / "fleet", "fleet_compliance.json"))
     assert fleet["status"] == "error" and [error["code"] for error in fleet["errors"]] == ["stale_part"]
     assert "(generated at 2026-11-29T02:00:00Z; max_part_age_hours=12.0)" in fleet["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("override", ["server", "report_dir"])
+def test_extra_vars_that_would_set_every_ems_server_or_folder_are_refused(fleet, tmp_path, override):
+    """Found by attack (session D): fleet_em.yml gives each EM its server and report folder as include_role vars, which
+    extra vars outrank. A fleet job template carrying the nightly template's veeam_em_compliance_server (with its port
+    and CA) read em-a once per host: em-b, down, was judged compliant from em-a's data and the play ended green; a
+    veeam_em_compliance_report_dir made every EM write the same compliance.json."""
+    em_a = fleet["em-a"]
+    hosts = {"em-a": em_host_vars(em_a), "em-b": down_host_vars()}
+    inventory = write_inventory(tmp_path / "inventory.json", hosts)
+    extra = {"veeam_em_fleet_report_dir": str(tmp_path / "reports"), "veeam_em_fleet_fail_on_violation": False}
+    if override == "server":
+        extra.update(veeam_em_compliance_server="https://%s:%d" % (em_a.host, em_a.port),
+                     veeam_em_compliance_ca_path=em_a.ca_file)
+    else:
+        extra.update(veeam_em_compliance_report_dir=str(tmp_path / "one"))
+    result = run_fleet(inventory, extra)
+    assert result.returncode != 0, result.stdout[-3000:]
+    assert "veeam_em_compliance_%s is given as an extra var" % override in result.stdout, result.stdout[-3000:]
+    # refused before any EM is read
+    assert not (tmp_path / "one").exists() and not (tmp_path / "reports" / "em-a").exists()
