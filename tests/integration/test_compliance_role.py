@@ -719,3 +719,16 @@ def test_a_result_given_as_an_extra_var_never_replaces_the_verdict(rules_emulato
     run = run_playbook(env, tmp_path, veeam_em_compliance_now=NOW, veeam_em_compliance_result=PUBLISHED_GREEN,
                        veeam_em_compliance_fail_on_violation=True)
     assert run.returncode != 0 and "compliance violation(s) on 6 VM(s)" in run.stdout, run.stdout[-4000:]
+
+
+def test_tags_that_skip_the_role_fail_instead_of_ending_green(rules_emulator, tmp_path):
+    """Found by attack (session D): --tags (AWX job tags) naming none of the role's tasks skipped them all; the play
+    ended green with no verdict, no report and no stats."""
+    command_env = em_env(rules_emulator)
+    variables = {"veeam_em_compliance_report_dir": str(tmp_path), "veeam_em_compliance_now": NOW,
+                 "veeam_em_compliance_fail_on_violation": False}
+    run = subprocess.run([ANSIBLE_PLAYBOOK, PLAYBOOK, "-i", "localhost,", "-e", "ansible_python_interpreter=" + sys.executable,
+                          "-e", json.dumps(variables), "--tags", "deliver"], env=command_env, capture_output=True,
+                         text=True, timeout=600, cwd=REPO_ROOT, check=False)
+    assert run.returncode != 0, run.stdout[-3000:]
+    assert "skipped by the run's tags" in run.stdout
