@@ -59,7 +59,8 @@ def write_inventory(path, hosts, group="veeam_em", group_vars=None):
     return str(path)
 
 
-def run_fleet(inventory, extra_vars, playbook=FLEET_PLAYBOOK, env=None, forks=None, limit=None, timeout=900):
+def run_fleet(inventory, extra_vars, playbook=FLEET_PLAYBOOK, env=None, forks=None, limit=None, timeout=900,
+              options=()):
     """ansible-playbook over the inventory; no VEEAM_EM_* in the environment unless given."""
     run_env = dict((k, v) for k, v in ansible_env().items() if not k.startswith("VEEAM_EM_"))
     run_env.update(env or {})
@@ -68,5 +69,6 @@ def run_fleet(inventory, extra_vars, playbook=FLEET_PLAYBOOK, env=None, forks=No
         command += ["--forks", str(forks)]
     if limit:
         command += ["--limit", limit]
+    command += list(options)
     return subprocess.run(command, env=run_env, capture_output=True, text=True, timeout=timeout, cwd=REPO_ROOT,
                           check=False)

@@ -357,3 +357,28 @@ def test_extra_vars_that_would_set_every_ems_server_or_folder_are_refused(fleet,
     assert "veeam_em_compliance_%s is given as an extra var" % override in result.stdout, result.stdout[-3000:]
     # refused before any EM is read
     assert not (tmp_path / "one").exists() and not (tmp_path / "reports" / "em-a").exists()
+
+
+@pytest.mark.parametrize("name, value", [("veeam_em_fleet_fail_on_violation", ""),
+                                         ("veeam_em_fleet_fail_on_violation", "ture"),
+                                         ("veeam_em_fleet_merge", ""),
+                                         ("veeam_em_fleet_merge", "nope")])
+def test_a_fleet_switch_that_is_no_boolean_is_refused_not_read_as_false(fleet, tmp_path, name, value):
+    """Found by attack (session D): the fleet playbooks read their switches with `| bool`, which takes "" (an AWX survey
+    answer left empty) and any misspelling for false: veeam_em_fleet_fail_on_violation="" ended a fleet with
+    violations green, veeam_em_fleet_merge="" skipped the merge - no fleet verdict, and the per-EM runs never fail."""
+    hosts = {"em-a": em_host_vars(fleet["em-a"], veeam_em_compliance_backup_rpo_hours=1)}
+    inventory = write_inventory(tmp_path / "inventory.json", hosts)
+    result = run_fleet(inventory, {"veeam_em_fleet_report_dir": str(tmp_path / "reports"), name: value})
+    assert result.returncode != 0, result.stdout[-3000:]
+    assert '%s=\\"%s\\" is not a boolean' % (name, value) in result.stdout, result.stdout[-3000:]
+    assert "Fleet status" not in result.stdout  # refused before any EM is read
+
+
+def test_tags_that_skip_the_fleet_merge_fail_instead_of_ending_green(fleet, tmp_path):
+    """Found by attack (session D): --tags (AWX job tags) naming none of the fleet's tasks ended green, no verdict."""
+    hosts = {"em-a": em_host_vars(fleet["em-a"], veeam_em_compliance_backup_rpo_hours=1)}
+    inventory = write_inventory(tmp_path / "inventory.json", hosts)
+    result = run_fleet(inventory, {"veeam_em_fleet_report_dir": str(tmp_path / "reports")}, options=["--tags", "deliver"])
+    assert result.returncode != 0, result.stdout[-3000:]
+    assert "skipped by the run's tags" in result.stdout
