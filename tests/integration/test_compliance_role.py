@@ -732,3 +732,25 @@ def test_tags_that_skip_the_role_fail_instead_of_ending_green(rules_emulator, tm
                          text=True, timeout=600, cwd=REPO_ROOT, check=False)
     assert run.returncode != 0, run.stdout[-3000:]
     assert "skipped by the run's tags" in run.stdout
+
+
+def test_variables_the_role_refuses_leave_no_green_report_of_last_night(rules_emulator, tmp_path):
+    """Found by attack (session D): the role's argument validation (a survey's "24h" for an hours variable) fails
+    before any of its tasks, so nothing was written: compliance.json and the JUnit file in the report directory were
+    still last night's green verdict after tonight's run had failed."""
+    green = run_playbook(em_env(rules_emulator), tmp_path, veeam_em_compliance_now=NOW,
+                         veeam_em_compliance_include_vms=["ok01", "web02"],
+                         veeam_em_compliance_known_servers_from_em=False)
+    assert green.returncode == 0, green.stdout[-3000:]
+    assert read_reports(tmp_path)[0]["compliant"] is True
+    env = em_env(rules_emulator)
+    env["ANSIBLE_SHOW_CUSTOM_STATS"] = "true"
+    run = run_playbook(env, tmp_path, veeam_em_compliance_backup_rpo_hours="24h")
+    assert run.returncode != 0, run.stdout[-3000:]
+    assert "veeam_em_compliance_backup_rpo_hours" in run.stdout
+    result, junit, _page = read_reports(tmp_path)
+    assert (result["status"], result["compliant"]) == ("error", False)
+    assert "veeam_em_compliance_backup_rpo_hours" in result["errors"][0]["text"]
+    assert int(junit.get("errors")) == 1
+    stats = custom_stats(run.stdout)["veeam_em_compliance_stats"]
+    assert (stats["status"], stats["compliant"]) == ("error", False)
