@@ -165,7 +165,7 @@ fleet:
       description:
         - One entry per EM, worst status first - the validated part with its effective C(status), C(compliant),
           C(expected), C(vms) (only for EMs in O(vm_rows)) and, for an expected EM without a part, C(missing=true).
-        - C(age_hours) - how many hours the part's time is before RV(fleet.part_age.reference) (for parts with a
+        - C(age_hours) - how many hours the part's time is before C(reference) of RV(fleet.part_age) (for parts with a
           readable time); C(time_error) - C(stale_part), C(future_part) or C(no_time) for a part not of this run,
           whose reason is then the first of its C(first_errors).
       type: list
