@@ -84,19 +84,17 @@ class EMModule(AnsibleModule):
 
 
 def _strings(value):
-    """Every string in nested dicts, lists and tuples (keys too)."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            for text in _strings(key):
-                yield text
-            for text in _strings(item):
-                yield text
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            for text in _strings(item):
-                yield text
+    """Every string in nested dicts, lists and tuples (keys too); a stack, not recursion (a deep result)."""
+    stack = [value]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, (list, tuple)):
+            stack.extend(value)
 
 
 def register_server_secrets(server):
