@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import pytest
 
-from ansible_collections.backupops.veeam_em.plugins.module_utils import em_module
+from ansible_collections.backupops.veeam_em.plugins.module_utils import em_module, em_secrets
 from ansible_collections.backupops.veeam_em.plugins.module_utils.em_errors import EMTaskFailed
 from ansible_collections.backupops.veeam_em.plugins.modules import veeam_em_task_info
 from unit.plugins.module_utils.em_fake import SESSION_ID, TOKEN, FakeEM, Reply, paging_info, query_result_json
@@ -71,6 +71,9 @@ def test_a_warning_a_carried_result_and_the_traceback_are_masked_in_any_case(mon
     with patch_module_args(dict(ARGS, _ansible_verbosity=3)):
         module = em_module.create_module({})
         em_module.connection_options(module)
+        # as the logon does (no logon here): the test must not rest on an earlier test's logon in this process
+        # (ansible-test runs each test in a fork of its own)
+        em_secrets.register_token(TOKEN)
         module.warn("the proxy answered: %s" % ECHOES["token lower-cased"])
         with pytest.raises(SystemExit):
             try:
