@@ -15,6 +15,13 @@ except ImportError:  # ansible-core < 2.19 (tools/compat.sh): set the args where
     @contextlib.contextmanager
     def patch_module_args(args=None):
         args = dict(args or {}, _ansible_remote_tmp="/tmp", _ansible_keep_remote_files=False)
+        # A module runs in a process of its own: the warnings and deprecations an earlier run in this process left
+        # in ansible-core's global lists (2.16-2.18 keep every one, 2.19 dedupes) are not this run's
+        from ansible.module_utils.common import warnings as module_warnings
+        for name in ("_global_warnings", "_global_deprecations"):
+            held = getattr(module_warnings, name, None)
+            if held is not None:
+                held.clear()
         saved = basic._ANSIBLE_ARGS
         basic._ANSIBLE_ARGS = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
         try:

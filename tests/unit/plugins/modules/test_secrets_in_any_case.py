@@ -84,6 +84,8 @@ def test_a_warning_a_carried_result_and_the_traceback_are_masked_in_any_case(mon
     result = json.loads(out)
     assert result["failed"] and result["task"]["result_message"] == "BAD PASSWORD ********"
     assert "the proxy answered: ********" in json.dumps(result["warnings"])  # 2.19: structured warnings
-    assert "exception" in result and "LOGON AS ******** REFUSED" in str(result["exception"])
+    assert "exception" in result
+    if "LOGON AS" in str(result["exception"]):  # 2.19 writes the error's text into it; 2.16-2.18 the frames only
+        assert "LOGON AS ******** REFUSED" in str(result["exception"])
     for echo in (UPPER, ECHOES["token lower-cased"]):
         assert echo not in out and json.dumps(echo)[1:-1] not in out
